@@ -1,0 +1,3 @@
+//! The limit order book (placeholder; being written).
+mod order;
+pub use order::*;

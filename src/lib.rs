@@ -1,0 +1,16 @@
+//! liqsim: an event-sourced, agent-based simulator of a crypto perpetual-futures market and its
+//! liquidation cascades.
+//!
+//! The exact core is plain Rust with no ECS in it:
+//! - [`units`]: integer prices (ticks), quantities (lots), money (micro-USD) and rates;
+//! - [`book`]: a price-time priority limit order book whose matching is pure;
+//! - [`margin`]: venue margin maths (tiers, maintenance, liquidation and bankruptcy prices, fees,
+//!   funding, ADL ranking);
+//! - [`events`]: the past-tense events every state change is recorded as, and their binary log;
+//! - [`ledger`]: accounts, positions, insurance fund and fees, changed only by applying events.
+
+pub mod book;
+pub mod events;
+pub mod ledger;
+pub mod margin;
+pub mod units;

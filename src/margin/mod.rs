@@ -1,0 +1,1 @@
+//! Margin maths (placeholder; being written).
