@@ -1,1 +1,727 @@
-//! Ledger (placeholder).
+//! The ledger: accounts, isolated positions, insurance fund, fee pool and funding pool.
+//!
+//! [`Ledger::apply`] is the only way this state changes, live and in replay. An event that would
+//! break an invariant is rejected with a typed [`LedgerError`] and leaves the ledger untouched.
+//!
+//! # Money
+//! A position keeps its signed cost (Σ signed fill notionals of the open size) rather than an
+//! entry price, so profit and loss are exact integers. Then, at any common mark, the unrealised
+//! PnL of all positions sums to `−Σ cost` (open interest is balanced), and
+//!
+//! ```text
+//! Σ balances + Σ margins + insurance fund + fees + funding pool + Σ unrealised PnL == Σ deposits
+//! ```
+//!
+//! holds to the micro-USD after every event ([`Ledger::total_money`]).
+
+use crate::book::AccountId;
+use crate::events::{Event, InsuranceReason};
+use crate::units::{Instrument, Money, Price, Qty, Rate, Side, UnitError};
+
+/// The highest leverage an account may set.
+pub const MAX_LEVERAGE: u32 = 1_000;
+
+/// An isolated position: signed size, signed cost, and the margin posted for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub qty: Qty,
+    /// Σ signed fill notionals of the open size (long > 0); entry price = cost / qty.
+    pub cost: Money,
+    /// Isolated margin (the position's wallet balance). Negative only during a liquidation.
+    pub margin: Money,
+}
+
+/// One trader's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Free balance, not backing the position.
+    pub balance: Money,
+    /// Leverage used to size the margin of new exposure.
+    pub leverage: u32,
+    pub position: Position,
+    /// While liquidated: the position size when the engine took over.
+    pub liquidating: Option<Qty>,
+}
+
+/// Why an event was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("unknown account {0:?}")]
+    UnknownAccount(AccountId),
+    #[error("account ids are assigned in order: expected {expected:?}, got {got:?}")]
+    AccountOutOfOrder { expected: AccountId, got: AccountId },
+    #[error("{what} must be positive, got {value}")]
+    NotPositive { what: &'static str, value: i64 },
+    #[error("{what} must not be negative, got {value}")]
+    Negative { what: &'static str, value: i64 },
+    #[error("leverage {0} is outside 1..={MAX_LEVERAGE}")]
+    BadLeverage(u32),
+    #[error("account {account:?} needs {needed} but has {available}")]
+    InsufficientFunds {
+        account: AccountId,
+        needed: Money,
+        available: Money,
+    },
+    #[error("account {0:?} would go below zero outside the bankruptcy path")]
+    Overdraft(AccountId),
+    #[error("account {0:?} cannot trade with itself")]
+    SelfTrade(AccountId),
+    #[error("account {0:?} is not being liquidated")]
+    NotInLiquidation(AccountId),
+    #[error("account {0:?} is being liquidated")]
+    InLiquidation(AccountId),
+    #[error("account {0:?} has no position")]
+    NoPosition(AccountId),
+    #[error("account {account:?} must hold {expected:?}, holds {held:?}")]
+    PositionMismatch {
+        account: AccountId,
+        expected: Qty,
+        held: Qty,
+    },
+    #[error("account {0:?} would add exposure where it may only reduce")]
+    NotReducing(AccountId),
+    #[error(
+        "liquidation of {account:?} must move its whole remaining margin {margin} to the insurance fund, not {delta}"
+    )]
+    LiquidationAmount {
+        account: AccountId,
+        margin: Money,
+        delta: Money,
+    },
+    #[error("insurance fund {fund} cannot pay {needed}")]
+    InsuranceOverdraft { fund: Money, needed: Money },
+    #[error("funding pool {pool} cannot pay {needed}")]
+    FundingPoolOverdraft { pool: Money, needed: Money },
+    #[error("funding pool holds {0} at the end of a tick; it must be settled to zero")]
+    FundingPoolNotSettled(Money),
+    #[error("tick {got} closes after tick {current}")]
+    TickBackwards { current: u64, got: u64 },
+    #[error(transparent)]
+    Unit(#[from] UnitError),
+}
+
+type Result<T> = std::result::Result<T, LedgerError>;
+
+/// Accounts, positions and the venue's pools, changed only by [`Ledger::apply`].
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    instrument: Instrument,
+    accounts: Vec<Account>,
+    insurance: Money,
+    fees: Money,
+    funding_pool: Money,
+    deposits: i128,
+    long_oi: Qty,
+    short_oi: Qty,
+    index: Price,
+    mark: Price,
+    last: Price,
+    funding_rate: Rate,
+    tick: u64,
+}
+
+impl Ledger {
+    pub fn new(instrument: Instrument) -> Ledger {
+        Ledger {
+            instrument,
+            accounts: Vec::new(),
+            insurance: Money::ZERO,
+            fees: Money::ZERO,
+            funding_pool: Money::ZERO,
+            deposits: 0,
+            long_oi: Qty::ZERO,
+            short_oi: Qty::ZERO,
+            index: Price::ZERO,
+            mark: Price::ZERO,
+            last: Price::ZERO,
+            funding_rate: Rate::ZERO,
+            tick: 0,
+        }
+    }
+
+    pub fn instrument(&self) -> &Instrument {
+        &self.instrument
+    }
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(id.0 as usize)
+    }
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+    pub fn insurance_fund(&self) -> Money {
+        self.insurance
+    }
+    pub fn fees_collected(&self) -> Money {
+        self.fees
+    }
+    pub fn funding_pool(&self) -> Money {
+        self.funding_pool
+    }
+    /// Total long size and total short size (as a positive number).
+    pub fn open_interest(&self) -> (Qty, Qty) {
+        (self.long_oi, self.short_oi)
+    }
+    pub fn mark(&self) -> Price {
+        self.mark
+    }
+    pub fn index(&self) -> Price {
+        self.index
+    }
+    pub fn last(&self) -> Price {
+        self.last
+    }
+    pub fn funding_rate(&self) -> Rate {
+        self.funding_rate
+    }
+    pub fn tick(&self) -> u64 {
+        self.tick
+    }
+    /// Money that entered from outside (deposits into accounts and the insurance fund).
+    pub fn deposits(&self) -> i128 {
+        self.deposits
+    }
+
+    /// Σ balances + Σ margins + insurance + fees + funding pool + Σ unrealised PnL (taken at any
+    /// common mark, which with balanced open interest is `−Σ cost`). Equals [`Ledger::deposits`].
+    pub fn total_money(&self) -> i128 {
+        let accounts: i128 = self
+            .accounts
+            .iter()
+            .map(|a| a.balance.0 as i128 + a.position.margin.0 as i128 - a.position.cost.0 as i128)
+            .sum();
+        accounts + self.insurance.0 as i128 + self.fees.0 as i128 + self.funding_pool.0 as i128
+    }
+
+    /// Applies one event, or refuses it and changes nothing.
+    pub fn apply(&mut self, event: &Event) -> Result<()> {
+        match *event {
+            Event::AccountOpened {
+                account,
+                deposit,
+                leverage,
+            } => {
+                let expected = AccountId(self.accounts.len() as u32);
+                if account != expected {
+                    return Err(LedgerError::AccountOutOfOrder {
+                        expected,
+                        got: account,
+                    });
+                }
+                non_negative("deposit", deposit)?;
+                check_leverage(leverage)?;
+                self.accounts.push(Account {
+                    balance: deposit,
+                    leverage,
+                    position: Position::default(),
+                    liquidating: None,
+                });
+                self.deposits += deposit.0 as i128;
+            }
+            Event::MarginAdded { account, amount } => {
+                if amount.is_zero() {
+                    return Err(LedgerError::NotPositive {
+                        what: "margin change",
+                        value: 0,
+                    });
+                }
+                let mut a = *self.get(account)?;
+                not_liquidating(account, &a)?;
+                a.balance = a.balance.checked_sub(amount)?;
+                a.position.margin = a.position.margin.checked_add(amount)?;
+                if a.balance.is_negative() || a.position.margin.is_negative() {
+                    return Err(LedgerError::Overdraft(account));
+                }
+                self.accounts[account.0 as usize] = a;
+            }
+            Event::PositionSeeded {
+                long,
+                short,
+                qty,
+                price,
+                long_margin,
+                short_margin,
+            } => {
+                if long == short {
+                    return Err(LedgerError::SelfTrade(long));
+                }
+                positive_qty(qty)?;
+                positive_price(price)?;
+                non_negative("long margin", long_margin)?;
+                non_negative("short margin", short_margin)?;
+                let mut l = *self.get(long)?;
+                let mut s = *self.get(short)?;
+                for (id, a, side, margin) in [
+                    (long, &mut l, Side::Buy, long_margin),
+                    (short, &mut s, Side::Sell, short_margin),
+                ] {
+                    not_liquidating(id, a)?;
+                    take_balance(id, a, margin)?;
+                    a.position.margin = a.position.margin.checked_add(margin)?;
+                    let mut t = Fill {
+                        qty,
+                        price,
+                        fee: Money::ZERO,
+                        margin_posted: Some(Money::ZERO),
+                    };
+                    t.apply(&self.instrument, id, a, side)?;
+                }
+                self.commit_pair(long, l, short, s)?;
+            }
+            Event::OrderPlaced { order } => {
+                self.get(order.owner)?;
+            }
+            Event::OrderCancelled { account, .. } | Event::OrderAmended { account, .. } => {
+                self.get(account)?;
+            }
+            Event::Traded {
+                maker,
+                taker,
+                taker_side,
+                price,
+                qty,
+                maker_fee,
+                taker_fee,
+                liquidation,
+                ..
+            } => {
+                if maker == taker {
+                    return Err(LedgerError::SelfTrade(maker));
+                }
+                positive_qty(qty)?;
+                positive_price(price)?;
+                non_negative("maker fee", maker_fee)?;
+                non_negative("taker fee", taker_fee)?;
+                let mut m = *self.get(maker)?;
+                let mut t = *self.get(taker)?;
+                if liquidation && t.liquidating.is_none() {
+                    return Err(LedgerError::NotInLiquidation(taker));
+                }
+                Fill {
+                    qty,
+                    price,
+                    fee: maker_fee,
+                    margin_posted: None,
+                }
+                .apply(&self.instrument, maker, &mut m, taker_side.opposite())?;
+                Fill {
+                    qty,
+                    price,
+                    fee: taker_fee,
+                    margin_posted: None,
+                }
+                .apply(&self.instrument, taker, &mut t, taker_side)?;
+                let fees = self.fees.checked_add(maker_fee)?.checked_add(taker_fee)?;
+                self.commit_pair(maker, m, taker, t)?;
+                self.fees = fees;
+                self.last = price;
+            }
+            Event::MarkUpdated { index, mark, last } => {
+                positive_price(index)?;
+                positive_price(mark)?;
+                positive_price(last)?;
+                self.index = index;
+                self.mark = mark;
+                self.last = last;
+            }
+            Event::FundingRateSet { rate, mark } => {
+                positive_price(mark)?;
+                self.funding_rate = rate;
+            }
+            Event::FundingPaid { account, amount } => {
+                if amount.is_zero() {
+                    return Err(LedgerError::NotPositive {
+                        what: "funding payment",
+                        value: 0,
+                    });
+                }
+                let mut a = *self.get(account)?;
+                if a.position.qty.is_zero() {
+                    return Err(LedgerError::NoPosition(account));
+                }
+                let pool = self.funding_pool.checked_sub(amount)?;
+                if pool.is_negative() {
+                    return Err(LedgerError::FundingPoolOverdraft {
+                        pool: self.funding_pool,
+                        needed: amount,
+                    });
+                }
+                a.position.margin = a.position.margin.checked_add(amount)?;
+                if a.position.margin.is_negative() {
+                    return Err(LedgerError::Overdraft(account));
+                }
+                self.accounts[account.0 as usize] = a;
+                self.funding_pool = pool;
+            }
+            Event::InsuranceFundChanged { delta, reason } => match reason {
+                InsuranceReason::Deposit => {
+                    if !delta.is_positive() {
+                        return Err(LedgerError::NotPositive {
+                            what: "insurance deposit",
+                            value: delta.0,
+                        });
+                    }
+                    self.insurance = self.insurance.checked_add(delta)?;
+                    self.deposits += delta.0 as i128;
+                }
+                InsuranceReason::FundingRemainder => {
+                    if delta != self.funding_pool {
+                        return Err(LedgerError::FundingPoolNotSettled(self.funding_pool));
+                    }
+                    self.insurance = self.insurance.checked_add(delta)?;
+                    self.funding_pool = Money::ZERO;
+                }
+            },
+            Event::LiquidationTriggered {
+                account, position, ..
+            } => {
+                let mut a = *self.get(account)?;
+                not_liquidating(account, &a)?;
+                if a.position.qty.is_zero() {
+                    return Err(LedgerError::NoPosition(account));
+                }
+                if a.position.qty != position {
+                    return Err(LedgerError::PositionMismatch {
+                        account,
+                        expected: position,
+                        held: a.position.qty,
+                    });
+                }
+                a.liquidating = Some(position);
+                self.accounts[account.0 as usize] = a;
+            }
+            Event::AutoDeleveraged {
+                account,
+                counterparty,
+                qty,
+                price,
+            } => {
+                if account == counterparty {
+                    return Err(LedgerError::SelfTrade(account));
+                }
+                positive_qty(qty)?;
+                positive_price(price)?;
+                let mut a = *self.get(account)?;
+                let mut c = *self.get(counterparty)?;
+                if a.liquidating.is_none() {
+                    return Err(LedgerError::NotInLiquidation(account));
+                }
+                not_liquidating(counterparty, &c)?;
+                let side = if a.position.qty.is_positive() {
+                    Side::Sell
+                } else {
+                    Side::Buy
+                };
+                for (id, acct, s) in [
+                    (account, &mut a, side),
+                    (counterparty, &mut c, side.opposite()),
+                ] {
+                    if acct.position.qty.0.signum() != -s.sign() || acct.position.qty.abs() < qty {
+                        return Err(LedgerError::NotReducing(id));
+                    }
+                    Fill {
+                        qty,
+                        price,
+                        fee: Money::ZERO,
+                        margin_posted: None,
+                    }
+                    .apply(&self.instrument, id, acct, s)?;
+                }
+                self.commit_pair(account, a, counterparty, c)?;
+            }
+            Event::Liquidated {
+                account,
+                closed,
+                fee,
+                insurance_delta,
+            } => {
+                let mut a = *self.get(account)?;
+                let Some(started) = a.liquidating else {
+                    return Err(LedgerError::NotInLiquidation(account));
+                };
+                if !a.position.qty.is_zero() {
+                    return Err(LedgerError::PositionMismatch {
+                        account,
+                        expected: Qty::ZERO,
+                        held: a.position.qty,
+                    });
+                }
+                if closed != started {
+                    return Err(LedgerError::PositionMismatch {
+                        account,
+                        expected: started,
+                        held: closed,
+                    });
+                }
+                if insurance_delta != a.position.margin {
+                    return Err(LedgerError::LiquidationAmount {
+                        account,
+                        margin: a.position.margin,
+                        delta: insurance_delta,
+                    });
+                }
+                non_negative("liquidation fee", fee)?;
+                if fee > insurance_delta.max(Money::ZERO) {
+                    return Err(LedgerError::LiquidationAmount {
+                        account,
+                        margin: a.position.margin,
+                        delta: fee,
+                    });
+                }
+                let fund = self.insurance.checked_add(insurance_delta)?;
+                if fund.is_negative() {
+                    return Err(LedgerError::InsuranceOverdraft {
+                        fund: self.insurance,
+                        needed: -insurance_delta,
+                    });
+                }
+                a.position = Position::default();
+                a.liquidating = None;
+                self.accounts[account.0 as usize] = a;
+                self.insurance = fund;
+            }
+            Event::TickClosed { tick } => {
+                if tick < self.tick {
+                    return Err(LedgerError::TickBackwards {
+                        current: self.tick,
+                        got: tick,
+                    });
+                }
+                if !self.funding_pool.is_zero() {
+                    return Err(LedgerError::FundingPoolNotSettled(self.funding_pool));
+                }
+                self.tick = tick;
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, id: AccountId) -> Result<&Account> {
+        self.accounts
+            .get(id.0 as usize)
+            .ok_or(LedgerError::UnknownAccount(id))
+    }
+
+    /// Writes back two changed accounts and updates open interest.
+    fn commit_pair(
+        &mut self,
+        a_id: AccountId,
+        a: Account,
+        b_id: AccountId,
+        b: Account,
+    ) -> Result<()> {
+        let old = [
+            self.accounts[a_id.0 as usize].position.qty,
+            self.accounts[b_id.0 as usize].position.qty,
+        ];
+        let (mut long, mut short) = (self.long_oi, self.short_oi);
+        for (before, after) in old.into_iter().zip([a.position.qty, b.position.qty]) {
+            long = long
+                .checked_sub(Qty(before.0.max(0)))?
+                .checked_add(Qty(after.0.max(0)))?;
+            short = short
+                .checked_sub(Qty((-before.0).max(0)))?
+                .checked_add(Qty((-after.0).max(0)))?;
+        }
+        self.accounts[a_id.0 as usize] = a;
+        self.accounts[b_id.0 as usize] = b;
+        self.long_oi = long;
+        self.short_oi = short;
+        Ok(())
+    }
+
+    /// A stable blake3 hash of the whole state, as 64 hex digits.
+    pub fn state_hash(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(b"liqsim-ledger-v1");
+        h.update(&self.instrument.tick_micros().to_le_bytes());
+        h.update(&self.instrument.lot_sats().to_le_bytes());
+        h.update(&(self.accounts.len() as u64).to_le_bytes());
+        for a in &self.accounts {
+            h.update(&a.balance.0.to_le_bytes());
+            h.update(&a.leverage.to_le_bytes());
+            h.update(&a.position.qty.0.to_le_bytes());
+            h.update(&a.position.cost.0.to_le_bytes());
+            h.update(&a.position.margin.0.to_le_bytes());
+            match a.liquidating {
+                None => h.update(&[0]),
+                Some(q) => h.update(&[1]).update(&q.0.to_le_bytes()),
+            };
+        }
+        for v in [
+            self.insurance.0,
+            self.fees.0,
+            self.funding_pool.0,
+            self.long_oi.0,
+            self.short_oi.0,
+        ] {
+            h.update(&v.to_le_bytes());
+        }
+        h.update(&self.deposits.to_le_bytes());
+        for v in [self.index.0, self.mark.0, self.last.0, self.funding_rate.0] {
+            h.update(&v.to_le_bytes());
+        }
+        h.update(&self.tick.to_le_bytes());
+        h.finalize().to_hex().to_string()
+    }
+}
+
+/// One side of a fill applied to one account's copy.
+struct Fill {
+    qty: Qty,
+    price: Price,
+    fee: Money,
+    /// Margin for new exposure: `None` sizes it from the account's leverage; `Some` means the
+    /// caller posted it already (seeding).
+    margin_posted: Option<Money>,
+}
+
+impl Fill {
+    fn apply(
+        &mut self,
+        inst: &Instrument,
+        id: AccountId,
+        a: &mut Account,
+        side: Side,
+    ) -> Result<()> {
+        let held = a.position.qty;
+        let mut left = self.qty.0;
+        if held.0 != 0 && held.0.signum() != side.sign() {
+            let closing = left.min(held.0.abs());
+            close(inst, id, a, Qty(closing), self.price)?;
+            left -= closing;
+        }
+        if left > 0 {
+            if a.liquidating.is_some() {
+                return Err(LedgerError::NotReducing(id));
+            }
+            let notional = inst.notional(self.price, Qty(side.sign() * left))?;
+            if self.margin_posted.is_none() {
+                let needed = initial_margin(notional, a.leverage)?;
+                take_balance(id, a, needed)?;
+                a.position.margin = a.position.margin.checked_add(needed)?;
+            }
+            a.position.cost = a.position.cost.checked_add(notional)?;
+            a.position.qty = a.position.qty.checked_add(Qty(side.sign() * left))?;
+        }
+        pay_fee(id, a, self.fee)
+    }
+}
+
+/// Closes `qty` lots of the position at `price`: realised PnL goes into the margin, and outside a
+/// liquidation the margin freed by the smaller position returns to the free balance.
+fn close(inst: &Instrument, id: AccountId, a: &mut Account, qty: Qty, price: Price) -> Result<()> {
+    let held = a.position.qty;
+    let sign = held.0.signum();
+    // Truncation toward zero; the same integer leaves the cost and enters the PnL, so it is exact.
+    let cost_removed = (a.position.cost.0 as i128 * qty.0 as i128 / held.0.abs() as i128) as i64;
+    let value = inst.notional(price, Qty(sign * qty.0))?;
+    let realised = value.checked_sub(Money(cost_removed))?;
+    let margin = a.position.margin.checked_add(realised)?;
+    a.position.cost = a.position.cost.checked_sub(Money(cost_removed))?;
+    a.position.qty = Qty(held.0 - sign * qty.0);
+    if a.liquidating.is_some() {
+        // The liquidation settles the whole margin with the insurance fund at the end.
+        a.position.margin = margin;
+        return Ok(());
+    }
+    let released = if a.position.qty.is_zero() {
+        margin
+    } else if margin.is_positive() {
+        Money((margin.0 as i128 * qty.0 as i128 / held.0.abs() as i128) as i64)
+    } else {
+        Money::ZERO
+    };
+    a.position.margin = margin.checked_sub(released)?;
+    a.balance = a.balance.checked_add(released)?;
+    if a.position.margin.is_negative() {
+        // A voluntary close beyond bankruptcy: the free balance covers it, or it is refused.
+        let short = -a.position.margin;
+        take_balance(id, a, short).map_err(|_| LedgerError::Overdraft(id))?;
+        a.position.margin = Money::ZERO;
+    }
+    if a.balance.is_negative() {
+        return Err(LedgerError::Overdraft(id));
+    }
+    Ok(())
+}
+
+/// Fees come from the free balance, then from the margin; outside a liquidation neither may go
+/// below zero.
+fn pay_fee(id: AccountId, a: &mut Account, fee: Money) -> Result<()> {
+    let from_balance = fee.min(a.balance.max(Money::ZERO));
+    a.balance = a.balance.checked_sub(from_balance)?;
+    let rest = fee.checked_sub(from_balance)?;
+    a.position.margin = a.position.margin.checked_sub(rest)?;
+    if a.position.margin.is_negative() && a.liquidating.is_none() {
+        return Err(LedgerError::Overdraft(id));
+    }
+    Ok(())
+}
+
+fn take_balance(id: AccountId, a: &mut Account, amount: Money) -> Result<()> {
+    if a.balance < amount {
+        return Err(LedgerError::InsufficientFunds {
+            account: id,
+            needed: amount,
+            available: a.balance,
+        });
+    }
+    a.balance = a.balance.checked_sub(amount)?;
+    Ok(())
+}
+
+fn initial_margin(notional: Money, leverage: u32) -> Result<Money> {
+    let n = notional.0.unsigned_abs() as u128;
+    let lev = leverage as u128;
+    Ok(Money(
+        i64::try_from(n.div_ceil(lev)).map_err(|_| UnitError::Overflow("initial margin"))?,
+    ))
+}
+
+fn not_liquidating(id: AccountId, a: &Account) -> Result<()> {
+    match a.liquidating {
+        Some(_) => Err(LedgerError::InLiquidation(id)),
+        None => Ok(()),
+    }
+}
+
+fn check_leverage(leverage: u32) -> Result<()> {
+    if (1..=MAX_LEVERAGE).contains(&leverage) {
+        Ok(())
+    } else {
+        Err(LedgerError::BadLeverage(leverage))
+    }
+}
+
+fn non_negative(what: &'static str, m: Money) -> Result<()> {
+    if m.is_negative() {
+        Err(LedgerError::Negative { what, value: m.0 })
+    } else {
+        Ok(())
+    }
+}
+
+fn positive_qty(q: Qty) -> Result<()> {
+    if q.is_positive() {
+        Ok(())
+    } else {
+        Err(LedgerError::NotPositive {
+            what: "quantity",
+            value: q.0,
+        })
+    }
+}
+
+fn positive_price(p: Price) -> Result<()> {
+    if p.is_positive() {
+        Ok(())
+    } else {
+        Err(LedgerError::NotPositive {
+            what: "price",
+            value: p.0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,543 @@
+//! Export of events to CSV and JSON Lines, in human units (USD, BTC) written as exact decimals.
+//!
+//! Both formats come from one typed description of each event ([`event_cells`]), so a column
+//! means the same thing in both. CSV rows have every column in [`column_names`] (empty where an
+//! event has no such field); JSON objects carry only the fields the event has.
+
+use super::{Envelope, Event, EventKind};
+use crate::units::{Instrument, Money, Price, Qty, RATE_SCALE, Rate, format_scaled};
+use std::io::{self, Write};
+
+/// One exported value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Int(i128),
+    /// An exact decimal number, already formatted (`"71450.1"`).
+    Decimal(String),
+    Text(&'static str),
+    Bool(bool),
+}
+
+/// Every column an event can fill, in CSV order after `seq,tick,cause,type`.
+pub fn column_names() -> &'static [&'static str] {
+    &[
+        "account",
+        "counterparty",
+        "order",
+        "side",
+        "order_kind",
+        "price",
+        "qty",
+        "remaining",
+        "reason",
+        "maker_order",
+        "maker",
+        "taker_order",
+        "taker",
+        "maker_fee",
+        "taker_fee",
+        "liquidation",
+        "reduce_only",
+        "deposit",
+        "leverage",
+        "amount",
+        "long",
+        "short",
+        "long_margin",
+        "short_margin",
+        "index",
+        "mark",
+        "last",
+        "rate",
+        "delta",
+        "position",
+        "maintenance",
+        "equity",
+        "liquidation_price",
+        "bankruptcy_price",
+        "closed",
+        "fee",
+        "insurance_delta",
+    ]
+}
+
+/// The typed fields of one event, in human units.
+pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)> {
+    let price = |p: Price| Cell::Decimal(inst.price_string(p));
+    let qty = |q: Qty| Cell::Decimal(inst.qty_string(q));
+    let money = |m: Money| Cell::Decimal(m.to_usd_string());
+    let rate = |r: Rate| Cell::Decimal(format_scaled(r.0 as i128, RATE_SCALE as i128));
+    let id = |v: u64| Cell::Int(v as i128);
+    match event {
+        Event::AccountOpened {
+            account,
+            deposit,
+            leverage,
+        } => vec![
+            ("account", id(account.0.into())),
+            ("deposit", money(*deposit)),
+            ("leverage", id((*leverage).into())),
+        ],
+        Event::MarginAdded { account, amount } => {
+            vec![
+                ("account", id(account.0.into())),
+                ("amount", money(*amount)),
+            ]
+        }
+        Event::PositionSeeded {
+            long,
+            short,
+            qty: q,
+            price: p,
+            long_margin,
+            short_margin,
+        } => vec![
+            ("long", id(long.0.into())),
+            ("short", id(short.0.into())),
+            ("qty", qty(*q)),
+            ("price", price(*p)),
+            ("long_margin", money(*long_margin)),
+            ("short_margin", money(*short_margin)),
+        ],
+        Event::OrderPlaced { order } => vec![
+            ("order", id(order.id.0)),
+            ("account", id(order.owner.0.into())),
+            ("side", Cell::Text(order.side.as_str())),
+            ("order_kind", Cell::Text(order.kind.as_str())),
+            ("price", price(order.price)),
+            ("qty", qty(order.qty)),
+            ("reduce_only", Cell::Bool(order.flags.reduce_only)),
+            ("liquidation", Cell::Bool(order.flags.liquidation)),
+        ],
+        Event::OrderCancelled {
+            order,
+            account,
+            remaining,
+            reason,
+        } => vec![
+            ("order", id(order.0)),
+            ("account", id(account.0.into())),
+            ("remaining", qty(*remaining)),
+            ("reason", Cell::Text(reason.as_str())),
+        ],
+        Event::OrderAmended {
+            order,
+            account,
+            price: p,
+            qty: q,
+        } => vec![
+            ("order", id(order.0)),
+            ("account", id(account.0.into())),
+            ("price", price(*p)),
+            ("qty", qty(*q)),
+        ],
+        Event::Traded {
+            maker_order,
+            maker,
+            taker_order,
+            taker,
+            taker_side,
+            price: p,
+            qty: q,
+            maker_fee,
+            taker_fee,
+            liquidation,
+        } => vec![
+            ("maker_order", id(maker_order.0)),
+            ("maker", id(maker.0.into())),
+            ("taker_order", id(taker_order.0)),
+            ("taker", id(taker.0.into())),
+            ("side", Cell::Text(taker_side.as_str())),
+            ("price", price(*p)),
+            ("qty", qty(*q)),
+            ("maker_fee", money(*maker_fee)),
+            ("taker_fee", money(*taker_fee)),
+            ("liquidation", Cell::Bool(*liquidation)),
+        ],
+        Event::MarkUpdated { index, mark, last } => {
+            vec![
+                ("index", price(*index)),
+                ("mark", price(*mark)),
+                ("last", price(*last)),
+            ]
+        }
+        Event::FundingRateSet { rate: r, mark } => vec![("rate", rate(*r)), ("mark", price(*mark))],
+        Event::FundingPaid { account, amount } => {
+            vec![
+                ("account", id(account.0.into())),
+                ("amount", money(*amount)),
+            ]
+        }
+        Event::InsuranceFundChanged { delta, reason } => {
+            vec![
+                ("delta", money(*delta)),
+                ("reason", Cell::Text(reason.as_str())),
+            ]
+        }
+        Event::LiquidationTriggered {
+            account,
+            mark,
+            position,
+            maintenance,
+            equity,
+            liquidation_price,
+            bankruptcy_price,
+        } => vec![
+            ("account", id(account.0.into())),
+            ("mark", price(*mark)),
+            ("position", qty(*position)),
+            ("maintenance", money(*maintenance)),
+            ("equity", money(*equity)),
+            ("liquidation_price", price(*liquidation_price)),
+            ("bankruptcy_price", price(*bankruptcy_price)),
+        ],
+        Event::AutoDeleveraged {
+            account,
+            counterparty,
+            qty: q,
+            price: p,
+        } => vec![
+            ("account", id(account.0.into())),
+            ("counterparty", id(counterparty.0.into())),
+            ("qty", qty(*q)),
+            ("price", price(*p)),
+        ],
+        Event::Liquidated {
+            account,
+            closed,
+            fee,
+            insurance_delta,
+        } => vec![
+            ("account", id(account.0.into())),
+            ("closed", qty(*closed)),
+            ("fee", money(*fee)),
+            ("insurance_delta", money(*insurance_delta)),
+        ],
+        // The envelope's tick column already says which tick closed.
+        Event::TickClosed { .. } => vec![],
+    }
+}
+
+/// Output format of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    JsonLines,
+}
+
+/// Writes envelopes as CSV or JSON Lines, optionally keeping only some kinds.
+pub struct Exporter<W: Write> {
+    out: W,
+    format: ExportFormat,
+    instrument: Instrument,
+    kinds: Option<Vec<EventKind>>,
+    wrote_header: bool,
+    line: String,
+}
+
+impl<W: Write> Exporter<W> {
+    pub fn new(
+        out: W,
+        format: ExportFormat,
+        instrument: Instrument,
+        kinds: Option<Vec<EventKind>>,
+    ) -> Self {
+        Exporter {
+            out,
+            format,
+            instrument,
+            kinds,
+            wrote_header: false,
+            line: String::new(),
+        }
+    }
+
+    pub fn write(&mut self, env: &Envelope) -> io::Result<()> {
+        if self.format == ExportFormat::Csv && !self.wrote_header {
+            self.wrote_header = true;
+            let mut header = String::from("seq,tick,cause,type");
+            for c in column_names() {
+                header.push(',');
+                header.push_str(c);
+            }
+            header.push('\n');
+            self.out.write_all(header.as_bytes())?;
+        }
+        let kind = env.event.kind();
+        if let Some(kinds) = &self.kinds
+            && !kinds.contains(&kind)
+        {
+            return Ok(());
+        }
+        let cells = event_cells(&env.event, &self.instrument);
+        self.line.clear();
+        let cause = env.cause.map(|c| c.to_string()).unwrap_or_default();
+        match self.format {
+            ExportFormat::Csv => {
+                use std::fmt::Write as _;
+                let _ = write!(
+                    self.line,
+                    "{},{},{},{}",
+                    env.seq,
+                    env.tick,
+                    cause,
+                    kind.name()
+                );
+                for name in column_names() {
+                    self.line.push(',');
+                    if let Some((_, cell)) = cells.iter().find(|(n, _)| n == name) {
+                        push_cell(&mut self.line, cell);
+                    }
+                }
+            }
+            ExportFormat::JsonLines => {
+                use std::fmt::Write as _;
+                let cause = env
+                    .cause
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "null".into());
+                let _ = write!(
+                    self.line,
+                    "{{\"seq\":{},\"tick\":{},\"cause\":{},\"type\":\"{}\"",
+                    env.seq,
+                    env.tick,
+                    cause,
+                    kind.name()
+                );
+                for (name, cell) in &cells {
+                    let _ = write!(self.line, ",\"{name}\":");
+                    match cell {
+                        Cell::Text(t) => {
+                            let _ = write!(self.line, "\"{t}\"");
+                        }
+                        other => push_cell(&mut self.line, other),
+                    }
+                }
+                self.line.push('}');
+            }
+        }
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Cells hold only digits, signs, dots and fixed snake_case words: nothing needs quoting.
+fn push_cell(line: &mut String, cell: &Cell) {
+    use std::fmt::Write as _;
+    let _ = match cell {
+        Cell::Int(v) => write!(line, "{v}"),
+        Cell::Decimal(d) => write!(line, "{d}"),
+        Cell::Text(t) => write!(line, "{t}"),
+        Cell::Bool(b) => write!(line, "{b}"),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{AccountId, NewOrder, OrderFlags, OrderId, OrderKind};
+    use crate::events::{CancelReason, InsuranceReason};
+    use crate::units::Side;
+
+    /// One event of every kind (kept in step with [`EventKind::ALL`] by the test below).
+    pub(crate) fn one_of_each() -> Vec<Event> {
+        let a = AccountId(1);
+        let b = AccountId(2);
+        vec![
+            Event::AccountOpened {
+                account: a,
+                deposit: Money::usd(10_000),
+                leverage: 10,
+            },
+            Event::MarginAdded {
+                account: a,
+                amount: Money(-5),
+            },
+            Event::PositionSeeded {
+                long: a,
+                short: b,
+                qty: Qty(1_000),
+                price: Price(714_500),
+                long_margin: Money::usd(7_145),
+                short_margin: Money::usd(7_145),
+            },
+            Event::OrderPlaced {
+                order: NewOrder {
+                    id: OrderId(9),
+                    owner: a,
+                    side: Side::Buy,
+                    kind: OrderKind::PostOnly,
+                    price: Price(714_501),
+                    qty: Qty(3),
+                    flags: OrderFlags {
+                        reduce_only: true,
+                        liquidation: false,
+                    },
+                },
+            },
+            Event::OrderCancelled {
+                order: OrderId(9),
+                account: a,
+                remaining: Qty(2),
+                reason: CancelReason::Requested,
+            },
+            Event::OrderAmended {
+                order: OrderId(9),
+                account: a,
+                price: Price(714_400),
+                qty: Qty(5),
+            },
+            Event::Traded {
+                maker_order: OrderId(9),
+                maker: a,
+                taker_order: OrderId(10),
+                taker: b,
+                taker_side: Side::Sell,
+                price: Price(714_400),
+                qty: Qty(5),
+                maker_fee: Money(7_144),
+                taker_fee: Money(17_860),
+                liquidation: true,
+            },
+            Event::MarkUpdated {
+                index: Price(714_000),
+                mark: Price(714_100),
+                last: Price(714_400),
+            },
+            Event::FundingRateSet {
+                rate: Rate(10_000),
+                mark: Price(714_100),
+            },
+            Event::FundingPaid {
+                account: a,
+                amount: Money(-1),
+            },
+            Event::InsuranceFundChanged {
+                delta: Money(1),
+                reason: InsuranceReason::FundingRemainder,
+            },
+            Event::LiquidationTriggered {
+                account: a,
+                mark: Price(640_000),
+                position: Qty(1_000),
+                maintenance: Money::usd(256),
+                equity: Money::usd(250),
+                liquidation_price: Price(640_010),
+                bankruptcy_price: Price(637_500),
+            },
+            Event::AutoDeleveraged {
+                account: a,
+                counterparty: b,
+                qty: Qty(10),
+                price: Price(637_500),
+            },
+            Event::Liquidated {
+                account: a,
+                closed: Qty(1_000),
+                fee: Money::usd(19),
+                insurance_delta: Money::usd(-3),
+            },
+            Event::TickClosed { tick: 4 },
+        ]
+    }
+
+    #[test]
+    fn every_kind_exports_only_known_columns() {
+        let inst = Instrument::btcusdt();
+        let events = one_of_each();
+        let kinds: Vec<_> = events.iter().map(Event::kind).collect();
+        assert_eq!(
+            kinds,
+            EventKind::ALL.to_vec(),
+            "one_of_each must cover every kind, in order"
+        );
+        for e in &events {
+            for (name, _) in event_cells(e, &inst) {
+                assert!(
+                    column_names().contains(&name),
+                    "{name} missing from column_names"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn csv_and_jsonl_say_the_same_in_human_units() {
+        let inst = Instrument::btcusdt();
+        let env = Envelope {
+            seq: 6,
+            tick: 2,
+            cause: Some(5),
+            event: one_of_each().swap_remove(6),
+        };
+        let mut csv = Exporter::new(Vec::new(), ExportFormat::Csv, inst, None);
+        csv.write(&env).unwrap();
+        let csv = String::from_utf8(csv.finish().unwrap()).unwrap();
+        let mut lines = csv.lines();
+        let header: Vec<_> = lines.next().unwrap().split(',').collect();
+        let row: Vec<_> = lines.next().unwrap().split(',').collect();
+        assert_eq!(header.len(), row.len());
+        let get = |col: &str| row[header.iter().position(|h| *h == col).unwrap()];
+        assert_eq!(get("type"), "Traded");
+        assert_eq!(get("price"), "71440");
+        assert_eq!(get("qty"), "0.005");
+        assert_eq!(get("taker_fee"), "0.01786");
+        assert_eq!(get("cause"), "5");
+        assert_eq!(get("account"), "");
+
+        let mut json = Exporter::new(Vec::new(), ExportFormat::JsonLines, inst, None);
+        json.write(&env).unwrap();
+        let json = String::from_utf8(json.finish().unwrap()).unwrap();
+        assert!(
+            json.starts_with("{\"seq\":6,\"tick\":2,\"cause\":5,\"type\":\"Traded\""),
+            "{json}"
+        );
+        assert!(
+            json.contains("\"price\":71440,") && json.contains("\"side\":\"sell\""),
+            "{json}"
+        );
+        assert!(json.contains("\"liquidation\":true}"), "{json}");
+    }
+
+    #[test]
+    fn kind_filter_keeps_only_matching_events() {
+        let inst = Instrument::btcusdt();
+        let kinds = EventKind::parse_filter("liquidation").unwrap();
+        let mut ex = Exporter::new(Vec::new(), ExportFormat::JsonLines, inst, Some(kinds));
+        for (i, e) in one_of_each().into_iter().enumerate() {
+            ex.write(&Envelope {
+                seq: i as u64,
+                tick: 0,
+                cause: None,
+                event: e,
+            })
+            .unwrap();
+        }
+        let out = String::from_utf8(ex.finish().unwrap()).unwrap();
+        let types: Vec<_> = out
+            .lines()
+            .map(|l| {
+                l.split("\"type\":\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            types,
+            ["LiquidationTriggered", "AutoDeleveraged", "Liquidated"]
+        );
+        assert!(EventKind::parse_filter("nonsense").is_none());
+        assert_eq!(
+            EventKind::parse_filter("Traded").unwrap(),
+            vec![EventKind::Traded]
+        );
+    }
+}

@@ -1,0 +1,492 @@
+//! The binary event log: a versioned header, length-prefixed checksummed records, and a footer
+//! that marks the log complete.
+//!
+//! ```text
+//! header  "LIQSIMLG" | version u16 | scenario hash [32] | seed u64 | tick µUSD i64 | lot sat i64 | crc32 u32
+//! record  payload length u32 | crc32(payload) u32 | payload (postcard-encoded Envelope)
+//! footer  0xFFFF_FFFF u32 | record count u64 | crc32(count) u32
+//! ```
+//! All integers are little-endian. A log without its footer was cut short (a killed run) and is an
+//! error to read, even when it ends on a record boundary: a half-written log never passes as whole.
+
+use super::Envelope;
+use crate::units::Instrument;
+use std::io::{self, Read, Write};
+
+const MAGIC: &[u8; 8] = b"LIQSIMLG";
+/// Version of the log layout and of the event encoding inside it.
+pub const LOG_FORMAT_VERSION: u16 = 1;
+const HEADER_LEN: usize = 8 + 2 + 32 + 8 + 8 + 8 + 4;
+const FOOTER_MARK: u32 = u32::MAX;
+/// Larger records are taken as corruption rather than allocated.
+const MAX_RECORD_LEN: u32 = 16 << 20;
+
+/// What a log says about the run that wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogHeader {
+    pub version: u16,
+    /// blake3 of the scenario the run came from.
+    pub scenario_hash: [u8; 32],
+    pub seed: u64,
+    pub instrument: Instrument,
+}
+
+impl LogHeader {
+    pub fn new(scenario_hash: [u8; 32], seed: u64, instrument: Instrument) -> LogHeader {
+        LogHeader {
+            version: LOG_FORMAT_VERSION,
+            scenario_hash,
+            seed,
+            instrument,
+        }
+    }
+
+    fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0..8].copy_from_slice(MAGIC);
+        b[8..10].copy_from_slice(&self.version.to_le_bytes());
+        b[10..42].copy_from_slice(&self.scenario_hash);
+        b[42..50].copy_from_slice(&self.seed.to_le_bytes());
+        b[50..58].copy_from_slice(&self.instrument.tick_micros().to_le_bytes());
+        b[58..66].copy_from_slice(&self.instrument.lot_sats().to_le_bytes());
+        let crc = crc32fast::hash(&b[..HEADER_LEN - 4]);
+        b[HEADER_LEN - 4..].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    fn decode(b: &[u8; HEADER_LEN]) -> Result<LogHeader, LogError> {
+        if &b[0..8] != MAGIC {
+            return Err(LogError::NotALog);
+        }
+        let version = u16::from_le_bytes([b[8], b[9]]);
+        if version != LOG_FORMAT_VERSION {
+            return Err(LogError::UnsupportedVersion {
+                found: version,
+                supported: LOG_FORMAT_VERSION,
+            });
+        }
+        let stored = u32::from_le_bytes(le4(&b[HEADER_LEN - 4..]));
+        if stored != crc32fast::hash(&b[..HEADER_LEN - 4]) {
+            return Err(LogError::Checksum {
+                offset: 0,
+                what: "header",
+            });
+        }
+        let mut scenario_hash = [0u8; 32];
+        scenario_hash.copy_from_slice(&b[10..42]);
+        let seed = u64::from_le_bytes(le8(&b[42..50]));
+        let tick = i64::from_le_bytes(le8(&b[50..58]));
+        let lot = i64::from_le_bytes(le8(&b[58..66]));
+        let instrument = Instrument::from_units(tick, lot).map_err(|e| LogError::Corrupt {
+            offset: 50,
+            what: format!("instrument in header: {e}"),
+        })?;
+        Ok(LogHeader {
+            version,
+            scenario_hash,
+            seed,
+            instrument,
+        })
+    }
+}
+
+fn le4(s: &[u8]) -> [u8; 4] {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&s[..4]);
+    a
+}
+
+fn le8(s: &[u8]) -> [u8; 8] {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&s[..8]);
+    a
+}
+
+/// Why a log could not be written or read. Offsets are byte offsets from the start of the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+    #[error("not a liqsim event log (bad magic bytes at offset 0)")]
+    NotALog,
+    #[error("log format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion { found: u16, supported: u16 },
+    #[error("log truncated at byte offset {offset}: {what}")]
+    Truncated { offset: u64, what: &'static str },
+    #[error("checksum mismatch in {what} at byte offset {offset}: the log is corrupt")]
+    Checksum { offset: u64, what: &'static str },
+    #[error("corrupt log at byte offset {offset}: {what}")]
+    Corrupt { offset: u64, what: String },
+    #[error(
+        "event out of sequence at byte offset {offset}: expected seq {expected}, found {found}"
+    )]
+    OutOfSequence {
+        offset: u64,
+        expected: u64,
+        found: u64,
+    },
+    #[error("cannot encode event seq {seq}: {what}")]
+    Encode { seq: u64, what: String },
+}
+
+/// Streams envelopes into a log. Call [`LogWriter::finish`] to write the footer; a writer
+/// dropped without it leaves a log that readers reject as cut short.
+pub struct LogWriter<W: Write> {
+    out: W,
+    scratch: Vec<u8>,
+    records: u64,
+}
+
+impl<W: Write> LogWriter<W> {
+    pub fn new(mut out: W, header: &LogHeader) -> Result<LogWriter<W>, LogError> {
+        out.write_all(&header.encode())?;
+        Ok(LogWriter {
+            out,
+            scratch: Vec::with_capacity(256),
+            records: 0,
+        })
+    }
+
+    /// Appends one envelope. Its seq must be the next in line (0, 1, 2, ...).
+    pub fn append(&mut self, envelope: &Envelope) -> Result<(), LogError> {
+        if envelope.seq != self.records {
+            return Err(LogError::Encode {
+                seq: envelope.seq,
+                what: format!("expected seq {}", self.records),
+            });
+        }
+        self.scratch.clear();
+        let buf = std::mem::take(&mut self.scratch);
+        let buf = postcard::to_extend(envelope, buf).map_err(|e| LogError::Encode {
+            seq: envelope.seq,
+            what: e.to_string(),
+        })?;
+        let len = u32::try_from(buf.len())
+            .ok()
+            .filter(|&l| l <= MAX_RECORD_LEN)
+            .ok_or_else(|| LogError::Encode {
+                seq: envelope.seq,
+                what: "record too large".into(),
+            })?;
+        self.out.write_all(&len.to_le_bytes())?;
+        self.out.write_all(&crc32fast::hash(&buf).to_le_bytes())?;
+        self.out.write_all(&buf)?;
+        self.scratch = buf;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Number of records written so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Writes the footer and flushes; returns the inner writer.
+    pub fn finish(mut self) -> Result<W, LogError> {
+        self.out.write_all(&FOOTER_MARK.to_le_bytes())?;
+        let count = self.records.to_le_bytes();
+        self.out.write_all(&count)?;
+        self.out.write_all(&crc32fast::hash(&count).to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Reads a log back as an iterator of envelopes. The first error ends the iteration.
+pub struct LogReader<R: Read> {
+    input: R,
+    header: LogHeader,
+    offset: u64,
+    next_seq: u64,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: Read> LogReader<R> {
+    pub fn new(mut input: R) -> Result<LogReader<R>, LogError> {
+        let mut h = [0u8; HEADER_LEN];
+        let got = read_full(&mut input, &mut h)?;
+        if got == 0 {
+            return Err(LogError::Truncated {
+                offset: 0,
+                what: "empty file",
+            });
+        }
+        let magic_len = got.min(MAGIC.len());
+        if h[..magic_len] != MAGIC[..magic_len] {
+            return Err(LogError::NotALog);
+        }
+        if got < HEADER_LEN {
+            return Err(LogError::Truncated {
+                offset: got as u64,
+                what: "inside the header",
+            });
+        }
+        let header = LogHeader::decode(&h)?;
+        Ok(LogReader {
+            input,
+            header,
+            offset: HEADER_LEN as u64,
+            next_seq: 0,
+            buf: Vec::new(),
+            done: false,
+        })
+    }
+
+    pub fn header(&self) -> &LogHeader {
+        &self.header
+    }
+
+    fn next_record(&mut self) -> Result<Option<Envelope>, LogError> {
+        let start = self.offset;
+        let mut prefix = [0u8; 8];
+        let got = read_full(&mut self.input, &mut prefix)?;
+        if got == 0 {
+            return Err(LogError::Truncated {
+                offset: start,
+                what: "no footer: the run that wrote it did not finish",
+            });
+        }
+        if got < 8 {
+            return Err(LogError::Truncated {
+                offset: start + got as u64,
+                what: "inside a record header",
+            });
+        }
+        let len = u32::from_le_bytes(le4(&prefix[..4]));
+        if len == FOOTER_MARK {
+            return self.read_footer(start, &prefix[4..]).map(|()| None);
+        }
+        if len > MAX_RECORD_LEN {
+            return Err(LogError::Corrupt {
+                offset: start,
+                what: format!("record length {len} is implausible"),
+            });
+        }
+        let crc = u32::from_le_bytes(le4(&prefix[4..]));
+        self.buf.resize(len as usize, 0);
+        let got = read_full(&mut self.input, &mut self.buf)?;
+        if got < len as usize {
+            return Err(LogError::Truncated {
+                offset: start + 8 + got as u64,
+                what: "inside a record",
+            });
+        }
+        if crc32fast::hash(&self.buf) != crc {
+            return Err(LogError::Checksum {
+                offset: start,
+                what: "record",
+            });
+        }
+        let (envelope, rest): (Envelope, _) =
+            postcard::take_from_bytes(&self.buf).map_err(|e| LogError::Corrupt {
+                offset: start + 8,
+                what: format!("undecodable event: {e}"),
+            })?;
+        if !rest.is_empty() {
+            return Err(LogError::Corrupt {
+                offset: start + 8,
+                what: "trailing bytes in record".into(),
+            });
+        }
+        if envelope.seq != self.next_seq {
+            return Err(LogError::OutOfSequence {
+                offset: start,
+                expected: self.next_seq,
+                found: envelope.seq,
+            });
+        }
+        self.offset = start + 8 + len as u64;
+        self.next_seq += 1;
+        Ok(Some(envelope))
+    }
+
+    fn read_footer(&mut self, start: u64, count_head: &[u8]) -> Result<(), LogError> {
+        // The 8-byte prefix already holds the mark and the first 4 bytes of the count.
+        let mut rest = [0u8; 8];
+        let got = read_full(&mut self.input, &mut rest)?;
+        if got < 8 {
+            return Err(LogError::Truncated {
+                offset: start + 8 + got as u64,
+                what: "inside the footer",
+            });
+        }
+        let mut count = [0u8; 8];
+        count[..4].copy_from_slice(count_head);
+        count[4..].copy_from_slice(&rest[..4]);
+        if crc32fast::hash(&count) != u32::from_le_bytes(le4(&rest[4..])) {
+            return Err(LogError::Checksum {
+                offset: start,
+                what: "footer",
+            });
+        }
+        let count = u64::from_le_bytes(count);
+        if count != self.next_seq {
+            return Err(LogError::Corrupt {
+                offset: start,
+                what: format!(
+                    "footer counts {count} records but the log holds {}",
+                    self.next_seq
+                ),
+            });
+        }
+        let mut extra = [0u8; 1];
+        if read_full(&mut self.input, &mut extra)? != 0 {
+            return Err(LogError::Corrupt {
+                offset: start + 16,
+                what: "bytes after the footer".into(),
+            });
+        }
+        self.offset = start + 16;
+        Ok(())
+    }
+}
+
+impl<R: Read> Iterator for LogReader<R> {
+    type Item = Result<Envelope, LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_record() {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::AccountId;
+    use crate::events::Event;
+    use crate::units::{Money, Price};
+
+    fn sample() -> Vec<Envelope> {
+        let mut v = Vec::new();
+        for i in 0..50u64 {
+            let event = if i % 2 == 0 {
+                Event::AccountOpened {
+                    account: AccountId(i as u32),
+                    deposit: Money(1_000 * i as i64),
+                    leverage: 10,
+                }
+            } else {
+                Event::MarkUpdated {
+                    index: Price(700_000 + i as i64),
+                    mark: Price(700_001),
+                    last: Price(699_999),
+                }
+            };
+            v.push(Envelope {
+                seq: i,
+                tick: i / 10,
+                cause: i.checked_sub(1),
+                event,
+            });
+        }
+        v
+    }
+
+    fn write(envs: &[Envelope]) -> Vec<u8> {
+        let header = LogHeader::new([7u8; 32], 42, Instrument::btcusdt());
+        let mut w = LogWriter::new(Vec::new(), &header).unwrap();
+        for e in envs {
+            w.append(e).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn read_all(bytes: &[u8]) -> Result<Vec<Envelope>, LogError> {
+        LogReader::new(bytes)?.collect()
+    }
+
+    #[test]
+    fn round_trips() {
+        let envs = sample();
+        let bytes = write(&envs);
+        let r = LogReader::new(&bytes[..]).unwrap();
+        assert_eq!(r.header().seed, 42);
+        assert_eq!(r.header().scenario_hash, [7u8; 32]);
+        assert_eq!(r.header().instrument, Instrument::btcusdt());
+        assert_eq!(read_all(&bytes).unwrap(), envs);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_naming_an_offset() {
+        let bytes = write(&sample());
+        for cut in 0..bytes.len() {
+            let err = read_all(&bytes[..cut]).expect_err("a cut log must not read as whole");
+            let msg = err.to_string();
+            assert!(
+                matches!(err, LogError::Truncated { .. }),
+                "cut at {cut}: {msg}"
+            );
+            assert!(msg.contains("offset"), "cut at {cut}: {msg}");
+        }
+    }
+
+    #[test]
+    fn every_flipped_byte_is_an_error() {
+        let bytes = write(&sample());
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x5a;
+            assert!(read_all(&b).is_err(), "flip at {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn writer_refuses_gaps() {
+        let header = LogHeader::new([0; 32], 1, Instrument::btcusdt());
+        let mut w = LogWriter::new(Vec::new(), &header).unwrap();
+        let e = Envelope {
+            seq: 3,
+            tick: 0,
+            cause: None,
+            event: Event::TickClosed { tick: 0 },
+        };
+        assert!(matches!(w.append(&e), Err(LogError::Encode { .. })));
+    }
+
+    #[test]
+    fn trailing_garbage_and_wrong_version_are_errors() {
+        let mut bytes = write(&sample());
+        bytes.push(0);
+        assert!(matches!(read_all(&bytes), Err(LogError::Corrupt { .. })));
+        let mut bytes = write(&sample());
+        bytes[8] = 99;
+        assert!(matches!(
+            read_all(&bytes),
+            Err(LogError::UnsupportedVersion { found: 99, .. })
+        ));
+        assert!(matches!(
+            read_all(
+                b"hello world, this is not a log at all......................................"
+            ),
+            Err(LogError::NotALog)
+        ));
+    }
+}
