@@ -15,31 +15,23 @@ pub const SATS_PER_BTC: i64 = 100_000_000;
 pub const RATE_SCALE: i64 = 100_000_000;
 
 /// A price in ticks of the instrument.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Price(pub i64);
 
 /// A quantity in lots of the instrument. Order sizes are positive; position sizes are signed
 /// (long > 0, short < 0).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Qty(pub i64);
 
 /// Money in micro-USD (USDT taken at par).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(pub i64);
 
 /// A dimensionless rate in units of 1e-8 (fees, maintenance margin rates, funding rates).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Rate(pub i64);
 
@@ -49,21 +41,13 @@ pub enum UnitError {
     #[error("{what} {value} is not a finite number")]
     NotFinite { what: &'static str, value: String },
     #[error("{what} {value} is not a multiple of {step}")]
-    OffGrid {
-        what: &'static str,
-        value: String,
-        step: String,
-    },
+    OffGrid { what: &'static str, value: String, step: String },
     #[error("{what} {value} is out of range")]
     OutOfRange { what: &'static str, value: String },
     #[error("{what} must be positive, got {value}")]
     NotPositive { what: &'static str, value: String },
     #[error("cannot parse {what} from {text:?}: {reason}")]
-    Parse {
-        what: &'static str,
-        text: String,
-        reason: &'static str,
-    },
+    Parse { what: &'static str, text: String, reason: &'static str },
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),
     #[error("tick size {tick_usd} USD x lot size {lot_btc} BTC is not a whole number of micro-USD")]
@@ -76,24 +60,15 @@ macro_rules! checked_ops {
             pub const ZERO: $t = $t(0);
             /// Checked addition; overflow is an error, never a wrap.
             pub fn checked_add(self, rhs: $t) -> Result<$t, UnitError> {
-                self.0
-                    .checked_add(rhs.0)
-                    .map($t)
-                    .ok_or(UnitError::Overflow(concat!($name, " addition")))
+                self.0.checked_add(rhs.0).map($t).ok_or(UnitError::Overflow(concat!($name, " addition")))
             }
             /// Checked subtraction; overflow is an error, never a wrap.
             pub fn checked_sub(self, rhs: $t) -> Result<$t, UnitError> {
-                self.0
-                    .checked_sub(rhs.0)
-                    .map($t)
-                    .ok_or(UnitError::Overflow(concat!($name, " subtraction")))
+                self.0.checked_sub(rhs.0).map($t).ok_or(UnitError::Overflow(concat!($name, " subtraction")))
             }
             /// Checked negation.
             pub fn checked_neg(self) -> Result<$t, UnitError> {
-                self.0
-                    .checked_neg()
-                    .map($t)
-                    .ok_or(UnitError::Overflow(concat!($name, " negation")))
+                self.0.checked_neg().map($t).ok_or(UnitError::Overflow(concat!($name, " negation")))
             }
             pub fn abs(self) -> $t {
                 $t(self.0.saturating_abs())
@@ -257,11 +232,7 @@ impl Instrument {
         }
         let tick_lot_value = i64::try_from(product / SATS_PER_BTC as i128)
             .map_err(|_| UnitError::Overflow("contract value"))?;
-        Ok(Instrument {
-            tick_micros,
-            lot_sats,
-            tick_lot_value,
-        })
+        Ok(Instrument { tick_micros, lot_sats, tick_lot_value })
     }
 
     pub fn tick_micros(&self) -> i64 {
@@ -278,9 +249,7 @@ impl Instrument {
     /// Notional value `price · qty` in micro-USD, signed as `qty`. Exact; overflow is an error.
     pub fn notional(&self, price: Price, qty: Qty) -> Result<Money, UnitError> {
         let v = price.0 as i128 * qty.0 as i128 * self.tick_lot_value as i128;
-        i64::try_from(v)
-            .map(Money)
-            .map_err(|_| UnitError::Overflow("notional"))
+        i64::try_from(v).map(Money).map_err(|_| UnitError::Overflow("notional"))
     }
 
     /// Notional as i128 (never overflows for i64 inputs and realistic contract values).
@@ -293,10 +262,7 @@ impl Instrument {
         let d = decimal_of_f64("price", usd)?;
         let p = scaled_to_grid("price", &d, MICROS_PER_USD, self.tick_micros)?;
         if p <= 0 {
-            return Err(UnitError::NotPositive {
-                what: "price",
-                value: d.text,
-            });
+            return Err(UnitError::NotPositive { what: "price", value: d.text });
         }
         Ok(Price(p))
     }
@@ -306,10 +272,7 @@ impl Instrument {
         let d = parse_decimal("price", text)?;
         let p = scaled_to_grid("price", &d, MICROS_PER_USD, self.tick_micros)?;
         if p <= 0 {
-            return Err(UnitError::NotPositive {
-                what: "price",
-                value: d.text,
-            });
+            return Err(UnitError::NotPositive { what: "price", value: d.text });
         }
         Ok(Price(p))
     }
@@ -333,10 +296,7 @@ impl Instrument {
 
     /// Price in USD as an exact decimal string.
     pub fn price_string(&self, price: Price) -> String {
-        format_scaled(
-            price.0 as i128 * self.tick_micros as i128,
-            MICROS_PER_USD as i128,
-        )
+        format_scaled(price.0 as i128 * self.tick_micros as i128, MICROS_PER_USD as i128)
     }
     /// Quantity in BTC as an exact decimal string.
     pub fn qty_string(&self, qty: Qty) -> String {
@@ -375,17 +335,11 @@ pub fn money_from_usd(usd: f64) -> Result<Money, UnitError> {
 
 fn float_to_i64(what: &'static str, x: f64) -> Result<i64, UnitError> {
     if !x.is_finite() {
-        return Err(UnitError::NotFinite {
-            what,
-            value: x.to_string(),
-        });
+        return Err(UnitError::NotFinite { what, value: x.to_string() });
     }
     // i64::MAX as f64 rounds up to 2^63, so compare strictly.
     if x >= i64::MAX as f64 || x < i64::MIN as f64 {
-        return Err(UnitError::OutOfRange {
-            what,
-            value: x.to_string(),
-        });
+        return Err(UnitError::OutOfRange { what, value: x.to_string() });
     }
     Ok(x as i64)
 }
@@ -402,20 +356,13 @@ struct Decimal {
 /// `71450.1_f64`, which is not exactly 71450.1 in binary, is read as the decimal a person wrote.
 fn decimal_of_f64(what: &'static str, x: f64) -> Result<Decimal, UnitError> {
     if !x.is_finite() {
-        return Err(UnitError::NotFinite {
-            what,
-            value: x.to_string(),
-        });
+        return Err(UnitError::NotFinite { what, value: x.to_string() });
     }
     parse_decimal(what, &format!("{x}"))
 }
 
 fn parse_decimal(what: &'static str, text: &str) -> Result<Decimal, UnitError> {
-    let err = |reason| UnitError::Parse {
-        what,
-        text: text.to_string(),
-        reason,
-    };
+    let err = |reason| UnitError::Parse { what, text: text.to_string(), reason };
     let t = text.trim().replace('_', "");
     let (neg, body) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -428,11 +375,7 @@ fn parse_decimal(what: &'static str, text: &str) -> Result<Decimal, UnitError> {
     if int_part.is_empty() && frac_part.is_empty() {
         return Err(err("no digits"));
     }
-    if !int_part
-        .bytes()
-        .chain(frac_part.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
+    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
         return Err(err("not a plain decimal number"));
     }
     let frac_trimmed = frac_part.trim_end_matches('0');
@@ -441,38 +384,24 @@ fn parse_decimal(what: &'static str, text: &str) -> Result<Decimal, UnitError> {
         digits = digits
             .checked_mul(10)
             .and_then(|d| d.checked_add((b - b'0') as i128))
-            .ok_or_else(|| UnitError::OutOfRange {
-                what,
-                value: text.to_string(),
-            })?;
+            .ok_or_else(|| UnitError::OutOfRange { what, value: text.to_string() })?;
     }
     let scale = u32::try_from(frac_trimmed.len()).map_err(|_| err("too many digits"))?;
     if scale > 30 {
         return Err(err("too many decimal places"));
     }
-    Ok(Decimal {
-        digits: if neg { -digits } else { digits },
-        scale,
-        text: text.to_string(),
-    })
+    Ok(Decimal { digits: if neg { -digits } else { digits }, scale, text: text.to_string() })
 }
 
 /// Scale `d` by `unit` (sub-units per whole unit, a power of ten) and divide by `step` sub-units;
 /// the result must be an exact integer that fits in i64.
 fn scaled_to_grid(what: &'static str, d: &Decimal, unit: i64, step: i64) -> Result<i64, UnitError> {
-    let pow = 10i128
-        .checked_pow(d.scale)
-        .ok_or_else(|| UnitError::OutOfRange {
-            what,
-            value: d.text.clone(),
-        })?;
+    let pow =
+        10i128.checked_pow(d.scale).ok_or_else(|| UnitError::OutOfRange { what, value: d.text.clone() })?;
     let num = d
         .digits
         .checked_mul(unit as i128)
-        .ok_or_else(|| UnitError::OutOfRange {
-            what,
-            value: d.text.clone(),
-        })?;
+        .ok_or_else(|| UnitError::OutOfRange { what, value: d.text.clone() })?;
     let den = pow * step as i128;
     if num % den != 0 {
         return Err(UnitError::OffGrid {
@@ -481,10 +410,7 @@ fn scaled_to_grid(what: &'static str, d: &Decimal, unit: i64, step: i64) -> Resu
             step: format_scaled(step as i128, unit as i128),
         });
     }
-    i64::try_from(num / den).map_err(|_| UnitError::OutOfRange {
-        what,
-        value: d.text.clone(),
-    })
+    i64::try_from(num / den).map_err(|_| UnitError::OutOfRange { what, value: d.text.clone() })
 }
 
 /// `value / unit` as an exact decimal string without trailing zeros.
@@ -528,10 +454,7 @@ mod tests {
         assert_eq!(m.price_string(Price(714_501)), "71450.1");
         assert_eq!(m.qty_string(Qty(-1500)), "-1.5");
         // 1 BTC at 71,450 USD = 71,450,000,000 micro-USD.
-        assert_eq!(
-            m.notional(Price(714_500), Qty(1000)).unwrap(),
-            Money::usd(71_450)
-        );
+        assert_eq!(m.notional(Price(714_500), Qty(1000)).unwrap(), Money::usd(71_450));
     }
 
     #[test]
@@ -540,34 +463,16 @@ mod tests {
         assert!(matches!(m.price(71_450.05), Err(UnitError::OffGrid { .. })));
         assert!(matches!(m.price(0.0), Err(UnitError::NotPositive { .. })));
         assert!(matches!(m.price(-5.0), Err(UnitError::NotPositive { .. })));
-        assert!(matches!(
-            m.price(f64::NAN),
-            Err(UnitError::NotFinite { .. })
-        ));
-        assert!(matches!(
-            m.price(f64::INFINITY),
-            Err(UnitError::NotFinite { .. })
-        ));
+        assert!(matches!(m.price(f64::NAN), Err(UnitError::NotFinite { .. })));
+        assert!(matches!(m.price(f64::INFINITY), Err(UnitError::NotFinite { .. })));
         assert!(matches!(m.price(1e30), Err(UnitError::OutOfRange { .. })));
         assert!(matches!(m.qty(0.0005), Err(UnitError::OffGrid { .. })));
         assert!(matches!(m.parse_price("12a"), Err(UnitError::Parse { .. })));
         assert!(matches!(m.parse_price(""), Err(UnitError::Parse { .. })));
-        assert!(matches!(
-            money_from_usd(0.0000001),
-            Err(UnitError::OffGrid { .. })
-        ));
-        assert!(matches!(
-            Instrument::new(0.0, 0.001),
-            Err(UnitError::NotPositive { .. })
-        ));
-        assert!(matches!(
-            Instrument::new(0.000001, 0.00000001),
-            Err(UnitError::InexactContract { .. })
-        ));
-        assert!(matches!(
-            m.notional(Price(i64::MAX), Qty(2)),
-            Err(UnitError::Overflow(_))
-        ));
+        assert!(matches!(money_from_usd(0.0000001), Err(UnitError::OffGrid { .. })));
+        assert!(matches!(Instrument::new(0.0, 0.001), Err(UnitError::NotPositive { .. })));
+        assert!(matches!(Instrument::new(0.000001, 0.00000001), Err(UnitError::InexactContract { .. })));
+        assert!(matches!(m.notional(Price(i64::MAX), Qty(2)), Err(UnitError::Overflow(_))));
         assert!(Money(i64::MAX).checked_add(Money(1)).is_err());
         assert!(Price(i64::MIN).checked_neg().is_err());
     }

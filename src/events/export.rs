@@ -69,29 +69,15 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
     let rate = |r: Rate| Cell::Decimal(format_scaled(r.0 as i128, RATE_SCALE as i128));
     let id = |v: u64| Cell::Int(v as i128);
     match event {
-        Event::AccountOpened {
-            account,
-            deposit,
-            leverage,
-        } => vec![
+        Event::AccountOpened { account, deposit, leverage } => vec![
             ("account", id(account.0.into())),
             ("deposit", money(*deposit)),
             ("leverage", id((*leverage).into())),
         ],
         Event::MarginAdded { account, amount } => {
-            vec![
-                ("account", id(account.0.into())),
-                ("amount", money(*amount)),
-            ]
+            vec![("account", id(account.0.into())), ("amount", money(*amount))]
         }
-        Event::PositionSeeded {
-            long,
-            short,
-            qty: q,
-            price: p,
-            long_margin,
-            short_margin,
-        } => vec![
+        Event::PositionSeeded { long, short, qty: q, price: p, long_margin, short_margin } => vec![
             ("long", id(long.0.into())),
             ("short", id(short.0.into())),
             ("qty", qty(*q)),
@@ -109,23 +95,13 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("reduce_only", Cell::Bool(order.flags.reduce_only)),
             ("liquidation", Cell::Bool(order.flags.liquidation)),
         ],
-        Event::OrderCancelled {
-            order,
-            account,
-            remaining,
-            reason,
-        } => vec![
+        Event::OrderCancelled { order, account, remaining, reason } => vec![
             ("order", id(order.0)),
             ("account", id(account.0.into())),
             ("remaining", qty(*remaining)),
             ("reason", Cell::Text(reason.as_str())),
         ],
-        Event::OrderAmended {
-            order,
-            account,
-            price: p,
-            qty: q,
-        } => vec![
+        Event::OrderAmended { order, account, price: p, qty: q } => vec![
             ("order", id(order.0)),
             ("account", id(account.0.into())),
             ("price", price(*p)),
@@ -155,24 +131,14 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("liquidation", Cell::Bool(*liquidation)),
         ],
         Event::MarkUpdated { index, mark, last } => {
-            vec![
-                ("index", price(*index)),
-                ("mark", price(*mark)),
-                ("last", price(*last)),
-            ]
+            vec![("index", price(*index)), ("mark", price(*mark)), ("last", price(*last))]
         }
         Event::FundingRateSet { rate: r, mark } => vec![("rate", rate(*r)), ("mark", price(*mark))],
         Event::FundingPaid { account, amount } => {
-            vec![
-                ("account", id(account.0.into())),
-                ("amount", money(*amount)),
-            ]
+            vec![("account", id(account.0.into())), ("amount", money(*amount))]
         }
         Event::InsuranceFundChanged { delta, reason } => {
-            vec![
-                ("delta", money(*delta)),
-                ("reason", Cell::Text(reason.as_str())),
-            ]
+            vec![("delta", money(*delta)), ("reason", Cell::Text(reason.as_str()))]
         }
         Event::LiquidationTriggered {
             account,
@@ -191,23 +157,13 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("liquidation_price", price(*liquidation_price)),
             ("bankruptcy_price", price(*bankruptcy_price)),
         ],
-        Event::AutoDeleveraged {
-            account,
-            counterparty,
-            qty: q,
-            price: p,
-        } => vec![
+        Event::AutoDeleveraged { account, counterparty, qty: q, price: p } => vec![
             ("account", id(account.0.into())),
             ("counterparty", id(counterparty.0.into())),
             ("qty", qty(*q)),
             ("price", price(*p)),
         ],
-        Event::Liquidated {
-            account,
-            closed,
-            fee,
-            insurance_delta,
-        } => vec![
+        Event::Liquidated { account, closed, fee, insurance_delta } => vec![
             ("account", id(account.0.into())),
             ("closed", qty(*closed)),
             ("fee", money(*fee)),
@@ -236,20 +192,8 @@ pub struct Exporter<W: Write> {
 }
 
 impl<W: Write> Exporter<W> {
-    pub fn new(
-        out: W,
-        format: ExportFormat,
-        instrument: Instrument,
-        kinds: Option<Vec<EventKind>>,
-    ) -> Self {
-        Exporter {
-            out,
-            format,
-            instrument,
-            kinds,
-            wrote_header: false,
-            line: String::new(),
-        }
+    pub fn new(out: W, format: ExportFormat, instrument: Instrument, kinds: Option<Vec<EventKind>>) -> Self {
+        Exporter { out, format, instrument, kinds, wrote_header: false, line: String::new() }
     }
 
     pub fn write(&mut self, env: &Envelope) -> io::Result<()> {
@@ -275,14 +219,7 @@ impl<W: Write> Exporter<W> {
         match self.format {
             ExportFormat::Csv => {
                 use std::fmt::Write as _;
-                let _ = write!(
-                    self.line,
-                    "{},{},{},{}",
-                    env.seq,
-                    env.tick,
-                    cause,
-                    kind.name()
-                );
+                let _ = write!(self.line, "{},{},{},{}", env.seq, env.tick, cause, kind.name());
                 for name in column_names() {
                     self.line.push(',');
                     if let Some((_, cell)) = cells.iter().find(|(n, _)| n == name) {
@@ -292,10 +229,7 @@ impl<W: Write> Exporter<W> {
             }
             ExportFormat::JsonLines => {
                 use std::fmt::Write as _;
-                let cause = env
-                    .cause
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "null".into());
+                let cause = env.cause.map(|c| c.to_string()).unwrap_or_else(|| "null".into());
                 let _ = write!(
                     self.line,
                     "{{\"seq\":{},\"tick\":{},\"cause\":{},\"type\":\"{}\"",
@@ -349,15 +283,8 @@ mod tests {
         let a = AccountId(1);
         let b = AccountId(2);
         vec![
-            Event::AccountOpened {
-                account: a,
-                deposit: Money::usd(10_000),
-                leverage: 10,
-            },
-            Event::MarginAdded {
-                account: a,
-                amount: Money(-5),
-            },
+            Event::AccountOpened { account: a, deposit: Money::usd(10_000), leverage: 10 },
+            Event::MarginAdded { account: a, amount: Money(-5) },
             Event::PositionSeeded {
                 long: a,
                 short: b,
@@ -374,10 +301,7 @@ mod tests {
                     kind: OrderKind::PostOnly,
                     price: Price(714_501),
                     qty: Qty(3),
-                    flags: OrderFlags {
-                        reduce_only: true,
-                        liquidation: false,
-                    },
+                    flags: OrderFlags { reduce_only: true, liquidation: false },
                 },
             },
             Event::OrderCancelled {
@@ -386,12 +310,7 @@ mod tests {
                 remaining: Qty(2),
                 reason: CancelReason::Requested,
             },
-            Event::OrderAmended {
-                order: OrderId(9),
-                account: a,
-                price: Price(714_400),
-                qty: Qty(5),
-            },
+            Event::OrderAmended { order: OrderId(9), account: a, price: Price(714_400), qty: Qty(5) },
             Event::Traded {
                 maker_order: OrderId(9),
                 maker: a,
@@ -404,23 +323,10 @@ mod tests {
                 taker_fee: Money(17_860),
                 liquidation: true,
             },
-            Event::MarkUpdated {
-                index: Price(714_000),
-                mark: Price(714_100),
-                last: Price(714_400),
-            },
-            Event::FundingRateSet {
-                rate: Rate(10_000),
-                mark: Price(714_100),
-            },
-            Event::FundingPaid {
-                account: a,
-                amount: Money(-1),
-            },
-            Event::InsuranceFundChanged {
-                delta: Money(1),
-                reason: InsuranceReason::FundingRemainder,
-            },
+            Event::MarkUpdated { index: Price(714_000), mark: Price(714_100), last: Price(714_400) },
+            Event::FundingRateSet { rate: Rate(10_000), mark: Price(714_100) },
+            Event::FundingPaid { account: a, amount: Money(-1) },
+            Event::InsuranceFundChanged { delta: Money(1), reason: InsuranceReason::FundingRemainder },
             Event::LiquidationTriggered {
                 account: a,
                 mark: Price(640_000),
@@ -430,12 +336,7 @@ mod tests {
                 liquidation_price: Price(640_010),
                 bankruptcy_price: Price(637_500),
             },
-            Event::AutoDeleveraged {
-                account: a,
-                counterparty: b,
-                qty: Qty(10),
-                price: Price(637_500),
-            },
+            Event::AutoDeleveraged { account: a, counterparty: b, qty: Qty(10), price: Price(637_500) },
             Event::Liquidated {
                 account: a,
                 closed: Qty(1_000),
@@ -451,17 +352,10 @@ mod tests {
         let inst = Instrument::btcusdt();
         let events = one_of_each();
         let kinds: Vec<_> = events.iter().map(Event::kind).collect();
-        assert_eq!(
-            kinds,
-            EventKind::ALL.to_vec(),
-            "one_of_each must cover every kind, in order"
-        );
+        assert_eq!(kinds, EventKind::ALL.to_vec(), "one_of_each must cover every kind, in order");
         for e in &events {
             for (name, _) in event_cells(e, &inst) {
-                assert!(
-                    column_names().contains(&name),
-                    "{name} missing from column_names"
-                );
+                assert!(column_names().contains(&name), "{name} missing from column_names");
             }
         }
     }
@@ -469,12 +363,7 @@ mod tests {
     #[test]
     fn csv_and_jsonl_say_the_same_in_human_units() {
         let inst = Instrument::btcusdt();
-        let env = Envelope {
-            seq: 6,
-            tick: 2,
-            cause: Some(5),
-            event: one_of_each().swap_remove(6),
-        };
+        let env = Envelope { seq: 6, tick: 2, cause: Some(5), event: one_of_each().swap_remove(6) };
         let mut csv = Exporter::new(Vec::new(), ExportFormat::Csv, inst, None);
         csv.write(&env).unwrap();
         let csv = String::from_utf8(csv.finish().unwrap()).unwrap();
@@ -493,14 +382,8 @@ mod tests {
         let mut json = Exporter::new(Vec::new(), ExportFormat::JsonLines, inst, None);
         json.write(&env).unwrap();
         let json = String::from_utf8(json.finish().unwrap()).unwrap();
-        assert!(
-            json.starts_with("{\"seq\":6,\"tick\":2,\"cause\":5,\"type\":\"Traded\""),
-            "{json}"
-        );
-        assert!(
-            json.contains("\"price\":71440,") && json.contains("\"side\":\"sell\""),
-            "{json}"
-        );
+        assert!(json.starts_with("{\"seq\":6,\"tick\":2,\"cause\":5,\"type\":\"Traded\""), "{json}");
+        assert!(json.contains("\"price\":71440,") && json.contains("\"side\":\"sell\""), "{json}");
         assert!(json.contains("\"liquidation\":true}"), "{json}");
     }
 
@@ -510,34 +393,13 @@ mod tests {
         let kinds = EventKind::parse_filter("liquidation").unwrap();
         let mut ex = Exporter::new(Vec::new(), ExportFormat::JsonLines, inst, Some(kinds));
         for (i, e) in one_of_each().into_iter().enumerate() {
-            ex.write(&Envelope {
-                seq: i as u64,
-                tick: 0,
-                cause: None,
-                event: e,
-            })
-            .unwrap();
+            ex.write(&Envelope { seq: i as u64, tick: 0, cause: None, event: e }).unwrap();
         }
         let out = String::from_utf8(ex.finish().unwrap()).unwrap();
-        let types: Vec<_> = out
-            .lines()
-            .map(|l| {
-                l.split("\"type\":\"")
-                    .nth(1)
-                    .unwrap()
-                    .split('"')
-                    .next()
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(
-            types,
-            ["LiquidationTriggered", "AutoDeleveraged", "Liquidated"]
-        );
+        let types: Vec<_> =
+            out.lines().map(|l| l.split("\"type\":\"").nth(1).unwrap().split('"').next().unwrap()).collect();
+        assert_eq!(types, ["LiquidationTriggered", "AutoDeleveraged", "Liquidated"]);
         assert!(EventKind::parse_filter("nonsense").is_none());
-        assert_eq!(
-            EventKind::parse_filter("Traded").unwrap(),
-            vec![EventKind::Traded]
-        );
+        assert_eq!(EventKind::parse_filter("Traded").unwrap(), vec![EventKind::Traded]);
     }
 }

@@ -33,12 +33,7 @@ pub struct LogHeader {
 
 impl LogHeader {
     pub fn new(scenario_hash: [u8; 32], seed: u64, instrument: Instrument) -> LogHeader {
-        LogHeader {
-            version: LOG_FORMAT_VERSION,
-            scenario_hash,
-            seed,
-            instrument,
-        }
+        LogHeader { version: LOG_FORMAT_VERSION, scenario_hash, seed, instrument }
     }
 
     fn encode(&self) -> [u8; HEADER_LEN] {
@@ -60,33 +55,20 @@ impl LogHeader {
         }
         let version = u16::from_le_bytes([b[8], b[9]]);
         if version != LOG_FORMAT_VERSION {
-            return Err(LogError::UnsupportedVersion {
-                found: version,
-                supported: LOG_FORMAT_VERSION,
-            });
+            return Err(LogError::UnsupportedVersion { found: version, supported: LOG_FORMAT_VERSION });
         }
         let stored = u32::from_le_bytes(le4(&b[HEADER_LEN - 4..]));
         if stored != crc32fast::hash(&b[..HEADER_LEN - 4]) {
-            return Err(LogError::Checksum {
-                offset: 0,
-                what: "header",
-            });
+            return Err(LogError::Checksum { offset: 0, what: "header" });
         }
         let mut scenario_hash = [0u8; 32];
         scenario_hash.copy_from_slice(&b[10..42]);
         let seed = u64::from_le_bytes(le8(&b[42..50]));
         let tick = i64::from_le_bytes(le8(&b[50..58]));
         let lot = i64::from_le_bytes(le8(&b[58..66]));
-        let instrument = Instrument::from_units(tick, lot).map_err(|e| LogError::Corrupt {
-            offset: 50,
-            what: format!("instrument in header: {e}"),
-        })?;
-        Ok(LogHeader {
-            version,
-            scenario_hash,
-            seed,
-            instrument,
-        })
+        let instrument = Instrument::from_units(tick, lot)
+            .map_err(|e| LogError::Corrupt { offset: 50, what: format!("instrument in header: {e}") })?;
+        Ok(LogHeader { version, scenario_hash, seed, instrument })
     }
 }
 
@@ -117,14 +99,8 @@ pub enum LogError {
     Checksum { offset: u64, what: &'static str },
     #[error("corrupt log at byte offset {offset}: {what}")]
     Corrupt { offset: u64, what: String },
-    #[error(
-        "event out of sequence at byte offset {offset}: expected seq {expected}, found {found}"
-    )]
-    OutOfSequence {
-        offset: u64,
-        expected: u64,
-        found: u64,
-    },
+    #[error("event out of sequence at byte offset {offset}: expected seq {expected}, found {found}")]
+    OutOfSequence { offset: u64, expected: u64, found: u64 },
     #[error("cannot encode event seq {seq}: {what}")]
     Encode { seq: u64, what: String },
 }
@@ -140,11 +116,7 @@ pub struct LogWriter<W: Write> {
 impl<W: Write> LogWriter<W> {
     pub fn new(mut out: W, header: &LogHeader) -> Result<LogWriter<W>, LogError> {
         out.write_all(&header.encode())?;
-        Ok(LogWriter {
-            out,
-            scratch: Vec::with_capacity(256),
-            records: 0,
-        })
+        Ok(LogWriter { out, scratch: Vec::with_capacity(256), records: 0 })
     }
 
     /// Appends one envelope. Its seq must be the next in line (0, 1, 2, ...).
@@ -157,17 +129,12 @@ impl<W: Write> LogWriter<W> {
         }
         self.scratch.clear();
         let buf = std::mem::take(&mut self.scratch);
-        let buf = postcard::to_extend(envelope, buf).map_err(|e| LogError::Encode {
-            seq: envelope.seq,
-            what: e.to_string(),
-        })?;
+        let buf = postcard::to_extend(envelope, buf)
+            .map_err(|e| LogError::Encode { seq: envelope.seq, what: e.to_string() })?;
         let len = u32::try_from(buf.len())
             .ok()
             .filter(|&l| l <= MAX_RECORD_LEN)
-            .ok_or_else(|| LogError::Encode {
-                seq: envelope.seq,
-                what: "record too large".into(),
-            })?;
+            .ok_or_else(|| LogError::Encode { seq: envelope.seq, what: "record too large".into() })?;
         self.out.write_all(&len.to_le_bytes())?;
         self.out.write_all(&crc32fast::hash(&buf).to_le_bytes())?;
         self.out.write_all(&buf)?;
@@ -207,30 +174,17 @@ impl<R: Read> LogReader<R> {
         let mut h = [0u8; HEADER_LEN];
         let got = read_full(&mut input, &mut h)?;
         if got == 0 {
-            return Err(LogError::Truncated {
-                offset: 0,
-                what: "empty file",
-            });
+            return Err(LogError::Truncated { offset: 0, what: "empty file" });
         }
         let magic_len = got.min(MAGIC.len());
         if h[..magic_len] != MAGIC[..magic_len] {
             return Err(LogError::NotALog);
         }
         if got < HEADER_LEN {
-            return Err(LogError::Truncated {
-                offset: got as u64,
-                what: "inside the header",
-            });
+            return Err(LogError::Truncated { offset: got as u64, what: "inside the header" });
         }
         let header = LogHeader::decode(&h)?;
-        Ok(LogReader {
-            input,
-            header,
-            offset: HEADER_LEN as u64,
-            next_seq: 0,
-            buf: Vec::new(),
-            done: false,
-        })
+        Ok(LogReader { input, header, offset: HEADER_LEN as u64, next_seq: 0, buf: Vec::new(), done: false })
     }
 
     pub fn header(&self) -> &LogHeader {
@@ -248,10 +202,7 @@ impl<R: Read> LogReader<R> {
             });
         }
         if got < 8 {
-            return Err(LogError::Truncated {
-                offset: start + got as u64,
-                what: "inside a record header",
-            });
+            return Err(LogError::Truncated { offset: start + got as u64, what: "inside a record header" });
         }
         let len = u32::from_le_bytes(le4(&prefix[..4]));
         if len == FOOTER_MARK {
@@ -267,27 +218,15 @@ impl<R: Read> LogReader<R> {
         self.buf.resize(len as usize, 0);
         let got = read_full(&mut self.input, &mut self.buf)?;
         if got < len as usize {
-            return Err(LogError::Truncated {
-                offset: start + 8 + got as u64,
-                what: "inside a record",
-            });
+            return Err(LogError::Truncated { offset: start + 8 + got as u64, what: "inside a record" });
         }
         if crc32fast::hash(&self.buf) != crc {
-            return Err(LogError::Checksum {
-                offset: start,
-                what: "record",
-            });
+            return Err(LogError::Checksum { offset: start, what: "record" });
         }
-        let (envelope, rest): (Envelope, _) =
-            postcard::take_from_bytes(&self.buf).map_err(|e| LogError::Corrupt {
-                offset: start + 8,
-                what: format!("undecodable event: {e}"),
-            })?;
+        let (envelope, rest): (Envelope, _) = postcard::take_from_bytes(&self.buf)
+            .map_err(|e| LogError::Corrupt { offset: start + 8, what: format!("undecodable event: {e}") })?;
         if !rest.is_empty() {
-            return Err(LogError::Corrupt {
-                offset: start + 8,
-                what: "trailing bytes in record".into(),
-            });
+            return Err(LogError::Corrupt { offset: start + 8, what: "trailing bytes in record".into() });
         }
         if envelope.seq != self.next_seq {
             return Err(LogError::OutOfSequence {
@@ -306,36 +245,24 @@ impl<R: Read> LogReader<R> {
         let mut rest = [0u8; 8];
         let got = read_full(&mut self.input, &mut rest)?;
         if got < 8 {
-            return Err(LogError::Truncated {
-                offset: start + 8 + got as u64,
-                what: "inside the footer",
-            });
+            return Err(LogError::Truncated { offset: start + 8 + got as u64, what: "inside the footer" });
         }
         let mut count = [0u8; 8];
         count[..4].copy_from_slice(count_head);
         count[4..].copy_from_slice(&rest[..4]);
         if crc32fast::hash(&count) != u32::from_le_bytes(le4(&rest[4..])) {
-            return Err(LogError::Checksum {
-                offset: start,
-                what: "footer",
-            });
+            return Err(LogError::Checksum { offset: start, what: "footer" });
         }
         let count = u64::from_le_bytes(count);
         if count != self.next_seq {
             return Err(LogError::Corrupt {
                 offset: start,
-                what: format!(
-                    "footer counts {count} records but the log holds {}",
-                    self.next_seq
-                ),
+                what: format!("footer counts {count} records but the log holds {}", self.next_seq),
             });
         }
         let mut extra = [0u8; 1];
         if read_full(&mut self.input, &mut extra)? != 0 {
-            return Err(LogError::Corrupt {
-                offset: start + 16,
-                what: "bytes after the footer".into(),
-            });
+            return Err(LogError::Corrupt { offset: start + 16, what: "bytes after the footer".into() });
         }
         self.offset = start + 16;
         Ok(())
@@ -400,12 +327,7 @@ mod tests {
                     last: Price(699_999),
                 }
             };
-            v.push(Envelope {
-                seq: i,
-                tick: i / 10,
-                cause: i.checked_sub(1),
-                event,
-            });
+            v.push(Envelope { seq: i, tick: i / 10, cause: i.checked_sub(1), event });
         }
         v
     }
@@ -440,10 +362,7 @@ mod tests {
         for cut in 0..bytes.len() {
             let err = read_all(&bytes[..cut]).expect_err("a cut log must not read as whole");
             let msg = err.to_string();
-            assert!(
-                matches!(err, LogError::Truncated { .. }),
-                "cut at {cut}: {msg}"
-            );
+            assert!(matches!(err, LogError::Truncated { .. }), "cut at {cut}: {msg}");
             assert!(msg.contains("offset"), "cut at {cut}: {msg}");
         }
     }
@@ -462,12 +381,7 @@ mod tests {
     fn writer_refuses_gaps() {
         let header = LogHeader::new([0; 32], 1, Instrument::btcusdt());
         let mut w = LogWriter::new(Vec::new(), &header).unwrap();
-        let e = Envelope {
-            seq: 3,
-            tick: 0,
-            cause: None,
-            event: Event::TickClosed { tick: 0 },
-        };
+        let e = Envelope { seq: 3, tick: 0, cause: None, event: Event::TickClosed { tick: 0 } };
         assert!(matches!(w.append(&e), Err(LogError::Encode { .. })));
     }
 
@@ -478,14 +392,9 @@ mod tests {
         assert!(matches!(read_all(&bytes), Err(LogError::Corrupt { .. })));
         let mut bytes = write(&sample());
         bytes[8] = 99;
+        assert!(matches!(read_all(&bytes), Err(LogError::UnsupportedVersion { found: 99, .. })));
         assert!(matches!(
-            read_all(&bytes),
-            Err(LogError::UnsupportedVersion { found: 99, .. })
-        ));
-        assert!(matches!(
-            read_all(
-                b"hello world, this is not a log at all......................................"
-            ),
+            read_all(b"hello world, this is not a log at all......................................"),
             Err(LogError::NotALog)
         ));
     }

@@ -76,11 +76,7 @@ impl InsuranceReason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// An account was opened with a deposit from outside and a leverage setting.
-    AccountOpened {
-        account: AccountId,
-        deposit: Money,
-        leverage: u32,
-    },
+    AccountOpened { account: AccountId, deposit: Money, leverage: u32 },
     /// Free balance moved into (positive) or out of (negative) the account's isolated margin.
     MarginAdded { account: AccountId, amount: Money },
     /// A position pair was seeded at `price`, as if traded off-book between `long` and `short`
@@ -96,19 +92,9 @@ pub enum Event {
     /// An order reached the book.
     OrderPlaced { order: NewOrder },
     /// An order left the book with `remaining` lots unfilled.
-    OrderCancelled {
-        order: OrderId,
-        account: AccountId,
-        remaining: Qty,
-        reason: CancelReason,
-    },
+    OrderCancelled { order: OrderId, account: AccountId, remaining: Qty, reason: CancelReason },
     /// A resting order was moved to a new price and/or size.
-    OrderAmended {
-        order: OrderId,
-        account: AccountId,
-        price: Price,
-        qty: Qty,
-    },
+    OrderAmended { order: OrderId, account: AccountId, price: Price, qty: Qty },
     /// A resting (maker) order and an incoming (taker) order matched at the maker's price.
     Traded {
         maker_order: OrderId,
@@ -124,20 +110,13 @@ pub enum Event {
         liquidation: bool,
     },
     /// New index, mark and last prices.
-    MarkUpdated {
-        index: Price,
-        mark: Price,
-        last: Price,
-    },
+    MarkUpdated { index: Price, mark: Price, last: Price },
     /// A funding rate was fixed for the interval that just ended.
     FundingRateSet { rate: Rate, mark: Price },
     /// One account's funding moved between its margin and the funding pool (positive: received).
     FundingPaid { account: AccountId, amount: Money },
     /// The insurance fund changed outside a liquidation.
-    InsuranceFundChanged {
-        delta: Money,
-        reason: InsuranceReason,
-    },
+    InsuranceFundChanged { delta: Money, reason: InsuranceReason },
     /// An account breached maintenance at `mark` and the engine took it over.
     LiquidationTriggered {
         account: AccountId,
@@ -150,21 +129,12 @@ pub enum Event {
     },
     /// A position was closed against an opposite position at the bankruptcy price, because the
     /// book and the insurance fund could not absorb it.
-    AutoDeleveraged {
-        account: AccountId,
-        counterparty: AccountId,
-        qty: Qty,
-        price: Price,
-    },
-    /// A liquidation finished: the position is flat, `fee` of what margin was left went to the
-    /// insurance fund as the clearance fee, and the fund changed by `insurance_delta` in all
-    /// (the whole remaining margin: a gain, or a loss the fund paid).
-    Liquidated {
-        account: AccountId,
-        closed: Qty,
-        fee: Money,
-        insurance_delta: Money,
-    },
+    AutoDeleveraged { account: AccountId, counterparty: AccountId, qty: Qty, price: Price },
+    /// A liquidation finished. In full: the position is flat and the whole remaining margin went
+    /// to the insurance fund (`insurance_delta`: a gain, or a loss the fund paid), `fee` of it as
+    /// the clearance fee. In part (a large position cut to a lower tier): `closed` lots were
+    /// sold, the account keeps the rest and its margin, and only `fee` went to the fund.
+    Liquidated { account: AccountId, closed: Qty, fee: Money, insurance_delta: Money },
     /// A tick ended.
     TickClosed { tick: u64 },
 }
@@ -233,34 +203,26 @@ impl EventKind {
     /// `funding`, `insurance`, `liquidation` (triggers, ADL and closings), `tick`.
     pub fn group(self) -> &'static str {
         match self {
-            EventKind::AccountOpened | EventKind::MarginAdded | EventKind::PositionSeeded => {
-                "account"
-            }
+            EventKind::AccountOpened | EventKind::MarginAdded | EventKind::PositionSeeded => "account",
             EventKind::OrderPlaced | EventKind::OrderCancelled | EventKind::OrderAmended => "order",
             EventKind::Traded => "trade",
             EventKind::MarkUpdated => "price",
             EventKind::FundingRateSet | EventKind::FundingPaid => "funding",
             EventKind::InsuranceFundChanged => "insurance",
-            EventKind::LiquidationTriggered
-            | EventKind::AutoDeleveraged
-            | EventKind::Liquidated => "liquidation",
+            EventKind::LiquidationTriggered | EventKind::AutoDeleveraged | EventKind::Liquidated => {
+                "liquidation"
+            }
             EventKind::TickClosed => "tick",
         }
     }
 
     /// Parse a filter: a group name (`trade`) or an exact type name (`Traded`).
     pub fn parse_filter(text: &str) -> Option<Vec<EventKind>> {
-        let exact: Vec<_> = EventKind::ALL
-            .into_iter()
-            .filter(|k| k.name() == text)
-            .collect();
+        let exact: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.name() == text).collect();
         if !exact.is_empty() {
             return Some(exact);
         }
-        let group: Vec<_> = EventKind::ALL
-            .into_iter()
-            .filter(|k| k.group() == text)
-            .collect();
+        let group: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.group() == text).collect();
         (!group.is_empty()).then_some(group)
     }
 }

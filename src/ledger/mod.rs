@@ -57,11 +57,7 @@ pub enum LedgerError {
     #[error("leverage {0} is outside 1..={MAX_LEVERAGE}")]
     BadLeverage(u32),
     #[error("account {account:?} needs {needed} but has {available}")]
-    InsufficientFunds {
-        account: AccountId,
-        needed: Money,
-        available: Money,
-    },
+    InsufficientFunds { account: AccountId, needed: Money, available: Money },
     #[error("account {0:?} would go below zero outside the bankruptcy path")]
     Overdraft(AccountId),
     #[error("account {0:?} cannot trade with itself")]
@@ -73,21 +69,13 @@ pub enum LedgerError {
     #[error("account {0:?} has no position")]
     NoPosition(AccountId),
     #[error("account {account:?} must hold {expected:?}, holds {held:?}")]
-    PositionMismatch {
-        account: AccountId,
-        expected: Qty,
-        held: Qty,
-    },
+    PositionMismatch { account: AccountId, expected: Qty, held: Qty },
     #[error("account {0:?} would add exposure where it may only reduce")]
     NotReducing(AccountId),
     #[error(
         "liquidation of {account:?} must move its whole remaining margin {margin} to the insurance fund, not {delta}"
     )]
-    LiquidationAmount {
-        account: AccountId,
-        margin: Money,
-        delta: Money,
-    },
+    LiquidationAmount { account: AccountId, margin: Money, delta: Money },
     #[error("insurance fund {fund} cannot pay {needed}")]
     InsuranceOverdraft { fund: Money, needed: Money },
     #[error("funding pool {pool} cannot pay {needed}")]
@@ -195,17 +183,10 @@ impl Ledger {
     /// Applies one event, or refuses it and changes nothing.
     pub fn apply(&mut self, event: &Event) -> Result<()> {
         match *event {
-            Event::AccountOpened {
-                account,
-                deposit,
-                leverage,
-            } => {
+            Event::AccountOpened { account, deposit, leverage } => {
                 let expected = AccountId(self.accounts.len() as u32);
                 if account != expected {
-                    return Err(LedgerError::AccountOutOfOrder {
-                        expected,
-                        got: account,
-                    });
+                    return Err(LedgerError::AccountOutOfOrder { expected, got: account });
                 }
                 non_negative("deposit", deposit)?;
                 check_leverage(leverage)?;
@@ -219,10 +200,7 @@ impl Ledger {
             }
             Event::MarginAdded { account, amount } => {
                 if amount.is_zero() {
-                    return Err(LedgerError::NotPositive {
-                        what: "margin change",
-                        value: 0,
-                    });
+                    return Err(LedgerError::NotPositive { what: "margin change", value: 0 });
                 }
                 let mut a = *self.get(account)?;
                 not_liquidating(account, &a)?;
@@ -233,14 +211,7 @@ impl Ledger {
                 }
                 self.accounts[account.0 as usize] = a;
             }
-            Event::PositionSeeded {
-                long,
-                short,
-                qty,
-                price,
-                long_margin,
-                short_margin,
-            } => {
+            Event::PositionSeeded { long, short, qty, price, long_margin, short_margin } => {
                 if long == short {
                     return Err(LedgerError::SelfTrade(long));
                 }
@@ -250,19 +221,13 @@ impl Ledger {
                 non_negative("short margin", short_margin)?;
                 let mut l = *self.get(long)?;
                 let mut s = *self.get(short)?;
-                for (id, a, side, margin) in [
-                    (long, &mut l, Side::Buy, long_margin),
-                    (short, &mut s, Side::Sell, short_margin),
-                ] {
+                for (id, a, side, margin) in
+                    [(long, &mut l, Side::Buy, long_margin), (short, &mut s, Side::Sell, short_margin)]
+                {
                     not_liquidating(id, a)?;
                     take_balance(id, a, margin)?;
                     a.position.margin = a.position.margin.checked_add(margin)?;
-                    let mut t = Fill {
-                        qty,
-                        price,
-                        fee: Money::ZERO,
-                        margin_posted: Some(Money::ZERO),
-                    };
+                    let mut t = Fill { qty, price, fee: Money::ZERO, margin_posted: Some(Money::ZERO) };
                     t.apply(&self.instrument, id, a, side)?;
                 }
                 self.commit_pair(long, l, short, s)?;
@@ -274,15 +239,7 @@ impl Ledger {
                 self.get(account)?;
             }
             Event::Traded {
-                maker,
-                taker,
-                taker_side,
-                price,
-                qty,
-                maker_fee,
-                taker_fee,
-                liquidation,
-                ..
+                maker, taker, taker_side, price, qty, maker_fee, taker_fee, liquidation, ..
             } => {
                 if maker == taker {
                     return Err(LedgerError::SelfTrade(maker));
@@ -296,20 +253,18 @@ impl Ledger {
                 if liquidation && t.liquidating.is_none() {
                     return Err(LedgerError::NotInLiquidation(taker));
                 }
-                Fill {
-                    qty,
-                    price,
-                    fee: maker_fee,
-                    margin_posted: None,
-                }
-                .apply(&self.instrument, maker, &mut m, taker_side.opposite())?;
-                Fill {
-                    qty,
-                    price,
-                    fee: taker_fee,
-                    margin_posted: None,
-                }
-                .apply(&self.instrument, taker, &mut t, taker_side)?;
+                Fill { qty, price, fee: maker_fee, margin_posted: None }.apply(
+                    &self.instrument,
+                    maker,
+                    &mut m,
+                    taker_side.opposite(),
+                )?;
+                Fill { qty, price, fee: taker_fee, margin_posted: None }.apply(
+                    &self.instrument,
+                    taker,
+                    &mut t,
+                    taker_side,
+                )?;
                 let fees = self.fees.checked_add(maker_fee)?.checked_add(taker_fee)?;
                 self.commit_pair(maker, m, taker, t)?;
                 self.fees = fees;
@@ -329,10 +284,7 @@ impl Ledger {
             }
             Event::FundingPaid { account, amount } => {
                 if amount.is_zero() {
-                    return Err(LedgerError::NotPositive {
-                        what: "funding payment",
-                        value: 0,
-                    });
+                    return Err(LedgerError::NotPositive { what: "funding payment", value: 0 });
                 }
                 let mut a = *self.get(account)?;
                 if a.position.qty.is_zero() {
@@ -355,10 +307,7 @@ impl Ledger {
             Event::InsuranceFundChanged { delta, reason } => match reason {
                 InsuranceReason::Deposit => {
                     if !delta.is_positive() {
-                        return Err(LedgerError::NotPositive {
-                            what: "insurance deposit",
-                            value: delta.0,
-                        });
+                        return Err(LedgerError::NotPositive { what: "insurance deposit", value: delta.0 });
                     }
                     self.insurance = self.insurance.checked_add(delta)?;
                     self.deposits += delta.0 as i128;
@@ -371,9 +320,7 @@ impl Ledger {
                     self.funding_pool = Money::ZERO;
                 }
             },
-            Event::LiquidationTriggered {
-                account, position, ..
-            } => {
+            Event::LiquidationTriggered { account, position, .. } => {
                 let mut a = *self.get(account)?;
                 not_liquidating(account, &a)?;
                 if a.position.qty.is_zero() {
@@ -389,12 +336,7 @@ impl Ledger {
                 a.liquidating = Some(position);
                 self.accounts[account.0 as usize] = a;
             }
-            Event::AutoDeleveraged {
-                account,
-                counterparty,
-                qty,
-                price,
-            } => {
+            Event::AutoDeleveraged { account, counterparty, qty, price } => {
                 if account == counterparty {
                     return Err(LedgerError::SelfTrade(account));
                 }
@@ -406,65 +348,46 @@ impl Ledger {
                     return Err(LedgerError::NotInLiquidation(account));
                 }
                 not_liquidating(counterparty, &c)?;
-                let side = if a.position.qty.is_positive() {
-                    Side::Sell
-                } else {
-                    Side::Buy
-                };
-                for (id, acct, s) in [
-                    (account, &mut a, side),
-                    (counterparty, &mut c, side.opposite()),
-                ] {
+                let side = if a.position.qty.is_positive() { Side::Sell } else { Side::Buy };
+                for (id, acct, s) in [(account, &mut a, side), (counterparty, &mut c, side.opposite())] {
                     if acct.position.qty.0.signum() != -s.sign() || acct.position.qty.abs() < qty {
                         return Err(LedgerError::NotReducing(id));
                     }
-                    Fill {
-                        qty,
-                        price,
-                        fee: Money::ZERO,
-                        margin_posted: None,
-                    }
-                    .apply(&self.instrument, id, acct, s)?;
+                    Fill { qty, price, fee: Money::ZERO, margin_posted: None }.apply(
+                        &self.instrument,
+                        id,
+                        acct,
+                        s,
+                    )?;
                 }
                 self.commit_pair(account, a, counterparty, c)?;
             }
-            Event::Liquidated {
-                account,
-                closed,
-                fee,
-                insurance_delta,
-            } => {
+            Event::Liquidated { account, closed, fee, insurance_delta } => {
                 let mut a = *self.get(account)?;
                 let Some(started) = a.liquidating else {
                     return Err(LedgerError::NotInLiquidation(account));
                 };
-                if !a.position.qty.is_zero() {
-                    return Err(LedgerError::PositionMismatch {
-                        account,
-                        expected: Qty::ZERO,
-                        held: a.position.qty,
-                    });
+                let held = a.position.qty;
+                let partial = !held.is_zero();
+                if partial && (held.0.signum() != started.0.signum() || held.abs() >= started.abs()) {
+                    return Err(LedgerError::PositionMismatch { account, expected: Qty::ZERO, held });
                 }
-                if closed != started {
-                    return Err(LedgerError::PositionMismatch {
-                        account,
-                        expected: started,
-                        held: closed,
-                    });
+                if closed != started.checked_sub(held)? {
+                    return Err(LedgerError::PositionMismatch { account, expected: started, held: closed });
                 }
-                if insurance_delta != a.position.margin {
+                non_negative("liquidation fee", fee)?;
+                // A full liquidation hands the whole remaining margin to the fund (a gain, or a
+                // loss the fund pays); a partial one only its fee, and the account keeps the rest.
+                let expected = if partial { fee } else { a.position.margin };
+                let margin_left = if partial { a.position.margin.checked_sub(fee)? } else { Money::ZERO };
+                if insurance_delta != expected
+                    || fee > insurance_delta.max(Money::ZERO)
+                    || margin_left.is_negative()
+                {
                     return Err(LedgerError::LiquidationAmount {
                         account,
                         margin: a.position.margin,
                         delta: insurance_delta,
-                    });
-                }
-                non_negative("liquidation fee", fee)?;
-                if fee > insurance_delta.max(Money::ZERO) {
-                    return Err(LedgerError::LiquidationAmount {
-                        account,
-                        margin: a.position.margin,
-                        delta: fee,
                     });
                 }
                 let fund = self.insurance.checked_add(insurance_delta)?;
@@ -474,17 +397,14 @@ impl Ledger {
                         needed: -insurance_delta,
                     });
                 }
-                a.position = Position::default();
+                a.position.margin = margin_left;
                 a.liquidating = None;
                 self.accounts[account.0 as usize] = a;
                 self.insurance = fund;
             }
             Event::TickClosed { tick } => {
                 if tick < self.tick {
-                    return Err(LedgerError::TickBackwards {
-                        current: self.tick,
-                        got: tick,
-                    });
+                    return Err(LedgerError::TickBackwards { current: self.tick, got: tick });
                 }
                 if !self.funding_pool.is_zero() {
                     return Err(LedgerError::FundingPoolNotSettled(self.funding_pool));
@@ -496,31 +416,16 @@ impl Ledger {
     }
 
     fn get(&self, id: AccountId) -> Result<&Account> {
-        self.accounts
-            .get(id.0 as usize)
-            .ok_or(LedgerError::UnknownAccount(id))
+        self.accounts.get(id.0 as usize).ok_or(LedgerError::UnknownAccount(id))
     }
 
     /// Writes back two changed accounts and updates open interest.
-    fn commit_pair(
-        &mut self,
-        a_id: AccountId,
-        a: Account,
-        b_id: AccountId,
-        b: Account,
-    ) -> Result<()> {
-        let old = [
-            self.accounts[a_id.0 as usize].position.qty,
-            self.accounts[b_id.0 as usize].position.qty,
-        ];
+    fn commit_pair(&mut self, a_id: AccountId, a: Account, b_id: AccountId, b: Account) -> Result<()> {
+        let old = [self.accounts[a_id.0 as usize].position.qty, self.accounts[b_id.0 as usize].position.qty];
         let (mut long, mut short) = (self.long_oi, self.short_oi);
         for (before, after) in old.into_iter().zip([a.position.qty, b.position.qty]) {
-            long = long
-                .checked_sub(Qty(before.0.max(0)))?
-                .checked_add(Qty(after.0.max(0)))?;
-            short = short
-                .checked_sub(Qty((-before.0).max(0)))?
-                .checked_add(Qty((-after.0).max(0)))?;
+            long = long.checked_sub(Qty(before.0.max(0)))?.checked_add(Qty(after.0.max(0)))?;
+            short = short.checked_sub(Qty((-before.0).max(0)))?.checked_add(Qty((-after.0).max(0)))?;
         }
         self.accounts[a_id.0 as usize] = a;
         self.accounts[b_id.0 as usize] = b;
@@ -547,13 +452,7 @@ impl Ledger {
                 Some(q) => h.update(&[1]).update(&q.0.to_le_bytes()),
             };
         }
-        for v in [
-            self.insurance.0,
-            self.fees.0,
-            self.funding_pool.0,
-            self.long_oi.0,
-            self.short_oi.0,
-        ] {
+        for v in [self.insurance.0, self.fees.0, self.funding_pool.0, self.long_oi.0, self.short_oi.0] {
             h.update(&v.to_le_bytes());
         }
         h.update(&self.deposits.to_le_bytes());
@@ -576,13 +475,7 @@ struct Fill {
 }
 
 impl Fill {
-    fn apply(
-        &mut self,
-        inst: &Instrument,
-        id: AccountId,
-        a: &mut Account,
-        side: Side,
-    ) -> Result<()> {
+    fn apply(&mut self, inst: &Instrument, id: AccountId, a: &mut Account, side: Side) -> Result<()> {
         let held = a.position.qty;
         let mut left = self.qty.0;
         if held.0 != 0 && held.0.signum() != side.sign() {
@@ -660,11 +553,7 @@ fn pay_fee(id: AccountId, a: &mut Account, fee: Money) -> Result<()> {
 
 fn take_balance(id: AccountId, a: &mut Account, amount: Money) -> Result<()> {
     if a.balance < amount {
-        return Err(LedgerError::InsufficientFunds {
-            account: id,
-            needed: amount,
-            available: a.balance,
-        });
+        return Err(LedgerError::InsufficientFunds { account: id, needed: amount, available: a.balance });
     }
     a.balance = a.balance.checked_sub(amount)?;
     Ok(())
@@ -673,9 +562,7 @@ fn take_balance(id: AccountId, a: &mut Account, amount: Money) -> Result<()> {
 fn initial_margin(notional: Money, leverage: u32) -> Result<Money> {
     let n = notional.0.unsigned_abs() as u128;
     let lev = leverage as u128;
-    Ok(Money(
-        i64::try_from(n.div_ceil(lev)).map_err(|_| UnitError::Overflow("initial margin"))?,
-    ))
+    Ok(Money(i64::try_from(n.div_ceil(lev)).map_err(|_| UnitError::Overflow("initial margin"))?))
 }
 
 fn not_liquidating(id: AccountId, a: &Account) -> Result<()> {
@@ -686,41 +573,19 @@ fn not_liquidating(id: AccountId, a: &Account) -> Result<()> {
 }
 
 fn check_leverage(leverage: u32) -> Result<()> {
-    if (1..=MAX_LEVERAGE).contains(&leverage) {
-        Ok(())
-    } else {
-        Err(LedgerError::BadLeverage(leverage))
-    }
+    if (1..=MAX_LEVERAGE).contains(&leverage) { Ok(()) } else { Err(LedgerError::BadLeverage(leverage)) }
 }
 
 fn non_negative(what: &'static str, m: Money) -> Result<()> {
-    if m.is_negative() {
-        Err(LedgerError::Negative { what, value: m.0 })
-    } else {
-        Ok(())
-    }
+    if m.is_negative() { Err(LedgerError::Negative { what, value: m.0 }) } else { Ok(()) }
 }
 
 fn positive_qty(q: Qty) -> Result<()> {
-    if q.is_positive() {
-        Ok(())
-    } else {
-        Err(LedgerError::NotPositive {
-            what: "quantity",
-            value: q.0,
-        })
-    }
+    if q.is_positive() { Ok(()) } else { Err(LedgerError::NotPositive { what: "quantity", value: q.0 }) }
 }
 
 fn positive_price(p: Price) -> Result<()> {
-    if p.is_positive() {
-        Ok(())
-    } else {
-        Err(LedgerError::NotPositive {
-            what: "price",
-            value: p.0,
-        })
-    }
+    if p.is_positive() { Ok(()) } else { Err(LedgerError::NotPositive { what: "price", value: p.0 }) }
 }
 
 #[cfg(test)]

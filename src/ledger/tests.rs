@@ -14,18 +14,13 @@ fn inst() -> Instrument {
 fn given(events: &[Event]) -> Ledger {
     let mut l = Ledger::new(inst());
     for e in events {
-        l.apply(e)
-            .unwrap_or_else(|err| panic!("given {e:?}: {err}"));
+        l.apply(e).unwrap_or_else(|err| panic!("given {e:?}: {err}"));
     }
     l
 }
 
 fn open(id: u32, usd: i64, leverage: u32) -> Event {
-    Event::AccountOpened {
-        account: AccountId(id),
-        deposit: Money::usd(usd),
-        leverage,
-    }
+    Event::AccountOpened { account: AccountId(id), deposit: Money::usd(usd), leverage }
 }
 
 fn trade(maker: u32, taker: u32, taker_side: Side, price: Price, qty: i64) -> Event {
@@ -48,23 +43,12 @@ fn assert_invariants(l: &Ledger) {
     let (long, short) = l.open_interest();
     assert_eq!(long, short, "open interest unbalanced");
     let longs: i64 = l.accounts().iter().map(|a| a.position.qty.0.max(0)).sum();
-    let shorts: i64 = l
-        .accounts()
-        .iter()
-        .map(|a| (-a.position.qty.0).max(0))
-        .sum();
-    assert_eq!(
-        (Qty(longs), Qty(shorts)),
-        (long, short),
-        "tracked open interest is stale"
-    );
+    let shorts: i64 = l.accounts().iter().map(|a| (-a.position.qty.0).max(0)).sum();
+    assert_eq!((Qty(longs), Qty(shorts)), (long, short), "tracked open interest is stale");
     for (i, a) in l.accounts().iter().enumerate() {
         assert!(!a.balance.is_negative(), "account {i} balance negative");
         if a.liquidating.is_none() {
-            assert!(
-                !a.position.margin.is_negative(),
-                "account {i} margin negative"
-            );
+            assert!(!a.position.margin.is_negative(), "account {i} margin negative");
         }
         if a.position.qty.is_zero() {
             assert!(a.position.cost.is_zero(), "account {i} flat with cost");
@@ -90,21 +74,13 @@ fn opening_a_position_posts_initial_margin_from_the_balance() {
     let maker = l.account(AccountId(0)).unwrap();
     assert_eq!(
         maker.position,
-        Position {
-            qty: Qty(1_000),
-            cost: Money::usd(70_000),
-            margin: Money::usd(7_000)
-        }
+        Position { qty: Qty(1_000), cost: Money::usd(70_000), margin: Money::usd(7_000) }
     );
     assert_eq!(maker.balance, Money::usd(3_000));
     let taker = l.account(AccountId(1)).unwrap();
     assert_eq!(
         taker.position,
-        Position {
-            qty: Qty(-1_000),
-            cost: Money::usd(-70_000),
-            margin: Money::usd(14_000)
-        }
+        Position { qty: Qty(-1_000), cost: Money::usd(-70_000), margin: Money::usd(14_000) }
     );
     assert_invariants(&l);
 }
@@ -118,15 +94,13 @@ fn closing_realises_exact_pnl_and_frees_margin() {
         trade(0, 1, Side::Sell, P, 1_000),
     ]);
     // Account 0 sells its long to account 2 at 71,000: +1,000 USD.
-    l.apply(&trade(2, 0, Side::Sell, Price(710_000), 1_000))
-        .unwrap();
+    l.apply(&trade(2, 0, Side::Sell, Price(710_000), 1_000)).unwrap();
     let a = l.account(AccountId(0)).unwrap();
     assert_eq!(a.position, Position::default());
     assert_eq!(a.balance, Money::usd(11_000));
     assert_invariants(&l);
     // A third of a position: cost and margin leave pro rata, truncated, exactly.
-    l.apply(&trade(1, 2, Side::Sell, Price(710_000), 333))
-        .unwrap();
+    l.apply(&trade(1, 2, Side::Sell, Price(710_000), 333)).unwrap();
     assert_invariants(&l);
 }
 
@@ -134,12 +108,7 @@ fn closing_realises_exact_pnl_and_frees_margin() {
 fn fees_move_to_the_fee_pool() {
     let mut l = given(&[open(0, 10_000, 10), open(1, 10_000, 10)]);
     let mut t = trade(0, 1, Side::Buy, P, 100);
-    if let Event::Traded {
-        maker_fee,
-        taker_fee,
-        ..
-    } = &mut t
-    {
+    if let Event::Traded { maker_fee, taker_fee, .. } = &mut t {
         *maker_fee = Money(1_400_000);
         *taker_fee = Money(3_500_000);
     }
@@ -153,57 +122,26 @@ fn nonsense_is_refused_and_changes_nothing() {
     let base = given(&[open(0, 10_000, 10), open(1, 10_000, 10)]);
     type Expect = fn(&LedgerError) -> bool;
     let cases: Vec<(Event, Expect)> = vec![
-        (open(5, 1, 10), |e| {
-            matches!(e, LedgerError::AccountOutOfOrder { .. })
-        }),
+        (open(5, 1, 10), |e| matches!(e, LedgerError::AccountOutOfOrder { .. })),
         (open(2, 1, 0), |e| matches!(e, LedgerError::BadLeverage(0))),
-        (
-            Event::AccountOpened {
-                account: AccountId(2),
-                deposit: Money(-1),
-                leverage: 1,
-            },
-            |e| matches!(e, LedgerError::Negative { .. }),
-        ),
-        (trade(0, 0, Side::Buy, P, 1), |e| {
-            matches!(e, LedgerError::SelfTrade(_))
+        (Event::AccountOpened { account: AccountId(2), deposit: Money(-1), leverage: 1 }, |e| {
+            matches!(e, LedgerError::Negative { .. })
         }),
-        (trade(0, 1, Side::Buy, P, 0), |e| {
-            matches!(e, LedgerError::NotPositive { .. })
+        (trade(0, 0, Side::Buy, P, 1), |e| matches!(e, LedgerError::SelfTrade(_))),
+        (trade(0, 1, Side::Buy, P, 0), |e| matches!(e, LedgerError::NotPositive { .. })),
+        (trade(0, 1, Side::Buy, P, -5), |e| matches!(e, LedgerError::NotPositive { .. })),
+        (trade(0, 1, Side::Buy, Price(0), 1), |e| matches!(e, LedgerError::NotPositive { .. })),
+        (trade(0, 9, Side::Buy, P, 1), |e| matches!(e, LedgerError::UnknownAccount(AccountId(9)))),
+        (trade(0, 1, Side::Buy, P, 100_000), |e| matches!(e, LedgerError::InsufficientFunds { .. })),
+        (Event::MarginAdded { account: AccountId(0), amount: Money::usd(20_000) }, |e| {
+            matches!(e, LedgerError::Overdraft(_))
         }),
-        (trade(0, 1, Side::Buy, P, -5), |e| {
-            matches!(e, LedgerError::NotPositive { .. })
+        (Event::MarginAdded { account: AccountId(0), amount: Money::usd(-1) }, |e| {
+            matches!(e, LedgerError::Overdraft(_))
         }),
-        (trade(0, 1, Side::Buy, Price(0), 1), |e| {
-            matches!(e, LedgerError::NotPositive { .. })
+        (Event::FundingPaid { account: AccountId(0), amount: Money(5) }, |e| {
+            matches!(e, LedgerError::NoPosition(_))
         }),
-        (trade(0, 9, Side::Buy, P, 1), |e| {
-            matches!(e, LedgerError::UnknownAccount(AccountId(9)))
-        }),
-        (trade(0, 1, Side::Buy, P, 100_000), |e| {
-            matches!(e, LedgerError::InsufficientFunds { .. })
-        }),
-        (
-            Event::MarginAdded {
-                account: AccountId(0),
-                amount: Money::usd(20_000),
-            },
-            |e| matches!(e, LedgerError::Overdraft(_)),
-        ),
-        (
-            Event::MarginAdded {
-                account: AccountId(0),
-                amount: Money::usd(-1),
-            },
-            |e| matches!(e, LedgerError::Overdraft(_)),
-        ),
-        (
-            Event::FundingPaid {
-                account: AccountId(0),
-                amount: Money(5),
-            },
-            |e| matches!(e, LedgerError::NoPosition(_)),
-        ),
         (
             Event::LiquidationTriggered {
                 account: AccountId(0),
@@ -234,20 +172,12 @@ fn nonsense_is_refused_and_changes_nothing() {
             },
             |e| matches!(e, LedgerError::NotInLiquidation(_)),
         ),
-        (
-            Event::InsuranceFundChanged {
-                delta: Money(-1),
-                reason: InsuranceReason::Deposit,
-            },
-            |e| matches!(e, LedgerError::NotPositive { .. }),
-        ),
-        (
-            Event::InsuranceFundChanged {
-                delta: Money(3),
-                reason: InsuranceReason::FundingRemainder,
-            },
-            |e| matches!(e, LedgerError::FundingPoolNotSettled(_)),
-        ),
+        (Event::InsuranceFundChanged { delta: Money(-1), reason: InsuranceReason::Deposit }, |e| {
+            matches!(e, LedgerError::NotPositive { .. })
+        }),
+        (Event::InsuranceFundChanged { delta: Money(3), reason: InsuranceReason::FundingRemainder }, |e| {
+            matches!(e, LedgerError::FundingPoolNotSettled(_))
+        }),
         (
             Event::OrderPlaced {
                 order: NewOrder {
@@ -271,26 +201,15 @@ fn nonsense_is_refused_and_changes_nothing() {
             },
             |e| matches!(e, LedgerError::UnknownAccount(_)),
         ),
-        (
-            Event::MarkUpdated {
-                index: Price(-1),
-                mark: P,
-                last: P,
-            },
-            |e| matches!(e, LedgerError::NotPositive { .. }),
-        ),
+        (Event::MarkUpdated { index: Price(-1), mark: P, last: P }, |e| {
+            matches!(e, LedgerError::NotPositive { .. })
+        }),
     ];
     for (event, expected) in cases {
         let mut l = base.clone();
-        let err = l
-            .apply(&event)
-            .expect_err(&format!("{event:?} should be refused"));
+        let err = l.apply(&event).expect_err(&format!("{event:?} should be refused"));
         assert!(expected(&err), "{event:?} gave {err:?}");
-        assert_eq!(
-            l.state_hash(),
-            base.state_hash(),
-            "{event:?} changed state though refused"
-        );
+        assert_eq!(l.state_hash(), base.state_hash(), "{event:?} changed state though refused");
     }
 }
 
@@ -300,10 +219,7 @@ fn liquidation_settles_margin_with_the_insurance_fund() {
         open(0, 10_000, 10),
         open(1, 20_000, 10),
         open(2, 20_000, 10),
-        Event::InsuranceFundChanged {
-            delta: Money::usd(1_000),
-            reason: InsuranceReason::Deposit,
-        },
+        Event::InsuranceFundChanged { delta: Money::usd(1_000), reason: InsuranceReason::Deposit },
         trade(1, 0, Side::Buy, P, 1_000), // 0 long 1 BTC at 70,000 with 7,000 margin
     ]);
     let trigger = Event::LiquidationTriggered {
@@ -317,20 +233,14 @@ fn liquidation_settles_margin_with_the_insurance_fund() {
     };
     l.apply(&trigger).unwrap();
     // While liquidated, the account may only reduce.
-    assert_eq!(
-        l.apply(&trade(2, 0, Side::Buy, P, 1)),
-        Err(LedgerError::NotReducing(AccountId(0)))
-    );
+    assert_eq!(l.apply(&trade(2, 0, Side::Buy, P, 1)), Err(LedgerError::NotReducing(AccountId(0))));
     // The book takes half at 62,900 (below bankruptcy 63,000): margin goes negative.
     let mut t = trade(2, 0, Side::Sell, Price(629_000), 500);
     if let Event::Traded { liquidation, .. } = &mut t {
         *liquidation = true;
     }
     l.apply(&t).unwrap();
-    assert_eq!(
-        l.account(AccountId(0)).unwrap().position.margin,
-        Money::usd(7_000 - 3_550)
-    );
+    assert_eq!(l.account(AccountId(0)).unwrap().position.margin, Money::usd(7_000 - 3_550));
     // The rest is deleveraged against account 1's short at the bankruptcy price.
     l.apply(&Event::AutoDeleveraged {
         account: AccountId(0),
@@ -358,46 +268,25 @@ fn liquidation_settles_margin_with_the_insurance_fund() {
     })
     .unwrap();
     assert_eq!(l.insurance_fund(), Money::usd(950));
-    assert_eq!(
-        l.account(AccountId(0)).unwrap().position,
-        Position::default()
-    );
+    assert_eq!(l.account(AccountId(0)).unwrap().position, Position::default());
     assert_invariants(&l);
 }
 
 #[test]
 fn funding_flows_through_the_pool_and_must_settle_by_tick_end() {
-    let mut l = given(&[
-        open(0, 10_000, 10),
-        open(1, 10_000, 10),
-        trade(0, 1, Side::Sell, P, 1_000),
-    ]);
-    l.apply(&Event::FundingPaid {
-        account: AccountId(0),
-        amount: Money(-7_000_001),
-    })
-    .unwrap();
+    let mut l = given(&[open(0, 10_000, 10), open(1, 10_000, 10), trade(0, 1, Side::Sell, P, 1_000)]);
+    l.apply(&Event::FundingPaid { account: AccountId(0), amount: Money(-7_000_001) }).unwrap();
     assert_eq!(
         l.apply(&Event::TickClosed { tick: 1 }),
         Err(LedgerError::FundingPoolNotSettled(Money(7_000_001)))
     );
     assert!(matches!(
-        l.apply(&Event::FundingPaid {
-            account: AccountId(1),
-            amount: Money(7_000_002)
-        }),
+        l.apply(&Event::FundingPaid { account: AccountId(1), amount: Money(7_000_002) }),
         Err(LedgerError::FundingPoolOverdraft { .. })
     ));
-    l.apply(&Event::FundingPaid {
-        account: AccountId(1),
-        amount: Money(7_000_000),
-    })
-    .unwrap();
-    l.apply(&Event::InsuranceFundChanged {
-        delta: Money(1),
-        reason: InsuranceReason::FundingRemainder,
-    })
-    .unwrap();
+    l.apply(&Event::FundingPaid { account: AccountId(1), amount: Money(7_000_000) }).unwrap();
+    l.apply(&Event::InsuranceFundChanged { delta: Money(1), reason: InsuranceReason::FundingRemainder })
+        .unwrap();
     l.apply(&Event::TickClosed { tick: 1 }).unwrap();
     assert_eq!(l.insurance_fund(), Money(1));
     assert_invariants(&l);
@@ -405,11 +294,7 @@ fn funding_flows_through_the_pool_and_must_settle_by_tick_end() {
 
 #[test]
 fn state_hash_is_stable_and_sensitive() {
-    let events = [
-        open(0, 10_000, 10),
-        open(1, 10_000, 10),
-        trade(0, 1, Side::Sell, P, 1_000),
-    ];
+    let events = [open(0, 10_000, 10), open(1, 10_000, 10), trade(0, 1, Side::Sell, P, 1_000)];
     let a = given(&events);
     let b = given(&events);
     assert_eq!(a.state_hash(), b.state_hash());
@@ -421,30 +306,11 @@ fn state_hash_is_stable_and_sensitive() {
 /// What the property test does, in exchange terms.
 #[derive(Clone, Debug)]
 enum Op {
-    Open {
-        deposit_usd: u32,
-        leverage: u8,
-    },
-    Trade {
-        maker: u8,
-        taker: u8,
-        buy: bool,
-        offset: i16,
-        lots: u16,
-        fee_bps: u8,
-    },
-    Margin {
-        account: u8,
-        usd: i32,
-    },
-    Funding {
-        rate_bps: i8,
-    },
-    Liquidate {
-        account: u8,
-        offset: i16,
-        book_share: u8,
-    },
+    Open { deposit_usd: u32, leverage: u8 },
+    Trade { maker: u8, taker: u8, buy: bool, offset: i16, lots: u16, fee_bps: u8 },
+    Margin { account: u8, usd: i32 },
+    Funding { rate_bps: i8 },
+    Liquidate { account: u8, offset: i16, book_share: u8 },
     Tick,
 }
 
@@ -470,15 +336,8 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let mut h = Harness {
-            ledger: Ledger::new(inst()),
-            log: Vec::new(),
-            rejected: 0,
-        };
-        h.apply(Event::InsuranceFundChanged {
-            delta: Money::usd(100_000),
-            reason: InsuranceReason::Deposit,
-        });
+        let mut h = Harness { ledger: Ledger::new(inst()), log: Vec::new(), rejected: 0 };
+        h.apply(Event::InsuranceFundChanged { delta: Money::usd(100_000), reason: InsuranceReason::Deposit });
         h
     }
 
@@ -491,11 +350,7 @@ impl Harness {
                 true
             }
             Err(_) => {
-                assert_eq!(
-                    self.ledger.state_hash(),
-                    before,
-                    "refused {event:?} changed state"
-                );
+                assert_eq!(self.ledger.state_hash(), before, "refused {event:?} changed state");
                 self.rejected += 1;
                 false
             }
@@ -510,24 +365,14 @@ impl Harness {
     fn run(&mut self, op: &Op) {
         let n = self.ledger.accounts().len() as u32;
         match *op {
-            Op::Open {
-                deposit_usd,
-                leverage,
-            } => {
+            Op::Open { deposit_usd, leverage } => {
                 self.apply(Event::AccountOpened {
                     account: AccountId(n),
                     deposit: Money::usd(deposit_usd.into()),
                     leverage: leverage.into(),
                 });
             }
-            Op::Trade {
-                maker,
-                taker,
-                buy,
-                offset,
-                lots,
-                fee_bps,
-            } => {
+            Op::Trade { maker, taker, buy, offset, lots, fee_bps } => {
                 let (Some(m), Some(t)) = (self.account(maker), self.account(taker)) else {
                     return;
                 };
@@ -551,17 +396,10 @@ impl Harness {
                 let Some(a) = self.account(account) else {
                     return;
                 };
-                self.apply(Event::MarginAdded {
-                    account: a,
-                    amount: Money::usd(usd.into()),
-                });
+                self.apply(Event::MarginAdded { account: a, amount: Money::usd(usd.into()) });
             }
             Op::Funding { rate_bps } => self.funding(rate_bps),
-            Op::Liquidate {
-                account,
-                offset,
-                book_share,
-            } => {
+            Op::Liquidate { account, offset, book_share } => {
                 let Some(a) = self.account(account) else {
                     return;
                 };
@@ -584,11 +422,7 @@ impl Harness {
             }
             let notional = inst().notional_wide(P, a.position.qty);
             let owed = -notional * rate; // positive: receives, in units of 1e-4 micro-USD
-            let amount = if owed < 0 {
-                -((-owed + 9_999) / 10_000)
-            } else {
-                owed / 10_000
-            };
+            let amount = if owed < 0 { -((-owed + 9_999) / 10_000) } else { owed / 10_000 };
             if amount != 0 {
                 payments.push((AccountId(i as u32), Money(amount as i64)));
             }
@@ -628,21 +462,16 @@ impl Harness {
             bankruptcy_price: price,
         };
         assert!(self.apply(trigger));
-        let side = if position.is_positive() {
-            Side::Sell
-        } else {
-            Side::Buy
-        };
+        let side = if position.is_positive() { Side::Sell } else { Side::Buy };
         let to_book = position.abs().0 * book_share as i64 / 100;
         if to_book > 0 {
-            let maker = (0..self.ledger.accounts().len() as u32)
-                .map(AccountId)
-                .find(|&m| {
-                    m != a
-                        && self.ledger.account(m).is_some_and(|x| {
-                            x.liquidating.is_none() && x.balance.0 > 1_000_000_000_000
-                        })
-                });
+            let maker = (0..self.ledger.accounts().len() as u32).map(AccountId).find(|&m| {
+                m != a
+                    && self
+                        .ledger
+                        .account(m)
+                        .is_some_and(|x| x.liquidating.is_none() && x.balance.0 > 1_000_000_000_000)
+            });
             if let Some(maker) = maker {
                 self.apply(Event::Traded {
                     maker_order: OrderId(0),
@@ -658,37 +487,24 @@ impl Harness {
                 });
             }
         }
-        let holders: Vec<AccountId> = (0..self.ledger.accounts().len() as u32)
-            .map(AccountId)
-            .collect();
+        let holders: Vec<AccountId> = (0..self.ledger.accounts().len() as u32).map(AccountId).collect();
         for c in holders {
             let left = self.ledger.account(a).unwrap().position.qty;
             if left.is_zero() {
                 break;
             }
             let cp = *self.ledger.account(c).unwrap();
-            if c == a || cp.liquidating.is_some() || cp.position.qty.0.signum() != -left.0.signum()
-            {
+            if c == a || cp.liquidating.is_some() || cp.position.qty.0.signum() != -left.0.signum() {
                 continue;
             }
             let qty = Qty(left.0.abs().min(cp.position.qty.0.abs()));
-            self.apply(Event::AutoDeleveraged {
-                account: a,
-                counterparty: c,
-                qty,
-                price,
-            });
+            self.apply(Event::AutoDeleveraged { account: a, counterparty: c, qty, price });
         }
         let acct = *self.ledger.account(a).unwrap();
         if acct.position.qty.is_zero() {
             let margin = acct.position.margin;
             let fee = Money(margin.0.max(0) / 200);
-            self.apply(Event::Liquidated {
-                account: a,
-                closed: position,
-                fee,
-                insurance_delta: margin,
-            });
+            self.apply(Event::Liquidated { account: a, closed: position, fee, insurance_delta: margin });
         }
     }
 }
@@ -697,13 +513,7 @@ fn write_log(events: &[Event]) -> Vec<u8> {
     let header = LogHeader::new([1; 32], 7, inst());
     let mut w = LogWriter::new(Vec::new(), &header).unwrap();
     for (seq, event) in events.iter().enumerate() {
-        w.append(&Envelope {
-            seq: seq as u64,
-            tick: 0,
-            cause: None,
-            event: event.clone(),
-        })
-        .unwrap();
+        w.append(&Envelope { seq: seq as u64, tick: 0, cause: None, event: event.clone() }).unwrap();
     }
     w.finish().unwrap()
 }
@@ -737,48 +547,16 @@ fn the_property_harness_exercises_every_path() {
     // trades, closes, funding, liquidations with book fills and ADL, and insurance changes.
     let mut h = Harness::new();
     for _ in 0..6 {
-        h.run(&Op::Open {
-            deposit_usd: 5_000_000,
-            leverage: 20,
-        });
+        h.run(&Op::Open { deposit_usd: 5_000_000, leverage: 20 });
     }
     let script = [
-        Op::Trade {
-            maker: 0,
-            taker: 1,
-            buy: true,
-            offset: 0,
-            lots: 2_000,
-            fee_bps: 2,
-        },
-        Op::Trade {
-            maker: 2,
-            taker: 3,
-            buy: false,
-            offset: 500,
-            lots: 1_500,
-            fee_bps: 5,
-        },
-        Op::Trade {
-            maker: 0,
-            taker: 2,
-            buy: false,
-            offset: -900,
-            lots: 700,
-            fee_bps: 0,
-        },
+        Op::Trade { maker: 0, taker: 1, buy: true, offset: 0, lots: 2_000, fee_bps: 2 },
+        Op::Trade { maker: 2, taker: 3, buy: false, offset: 500, lots: 1_500, fee_bps: 5 },
+        Op::Trade { maker: 0, taker: 2, buy: false, offset: -900, lots: 700, fee_bps: 0 },
         Op::Funding { rate_bps: 7 },
         Op::Tick,
-        Op::Liquidate {
-            account: 1,
-            offset: 9_000,
-            book_share: 40,
-        },
-        Op::Liquidate {
-            account: 2,
-            offset: -19_000,
-            book_share: 0,
-        },
+        Op::Liquidate { account: 1, offset: 9_000, book_share: 40 },
+        Op::Liquidate { account: 2, offset: -19_000, book_share: 0 },
         Op::Funding { rate_bps: -3 },
         Op::Tick,
     ];
@@ -787,22 +565,69 @@ fn the_property_harness_exercises_every_path() {
     }
     let kinds: std::collections::BTreeSet<_> = h.log.iter().map(Event::kind).collect();
     use crate::events::EventKind as K;
-    for k in [
-        K::Traded,
-        K::FundingPaid,
-        K::LiquidationTriggered,
-        K::AutoDeleveraged,
-        K::Liquidated,
-        K::TickClosed,
-    ] {
+    for k in
+        [K::Traded, K::FundingPaid, K::LiquidationTriggered, K::AutoDeleveraged, K::Liquidated, K::TickClosed]
+    {
         assert!(kinds.contains(&k), "{k:?} never happened; log: {:?}", h.log);
     }
-    assert!(h.log.iter().any(|e| matches!(
-        e,
-        Event::Traded {
-            liquidation: true,
-            ..
-        }
-    )));
+    assert!(h.log.iter().any(|e| matches!(e, Event::Traded { liquidation: true, .. })));
     assert_eq!(h.rejected, 0, "the scripted run should be all valid");
+}
+
+#[test]
+fn partial_liquidation_keeps_the_rest_and_pays_only_the_fee() {
+    let mut l = given(&[
+        open(0, 10_000, 10),
+        open(1, 20_000, 10),
+        open(2, 20_000, 10),
+        trade(1, 0, Side::Buy, P, 1_000),
+        Event::LiquidationTriggered {
+            account: AccountId(0),
+            mark: Price(635_000),
+            position: Qty(1_000),
+            maintenance: Money::usd(254),
+            equity: Money::usd(500),
+            liquidation_price: Price(632_530),
+            bankruptcy_price: Price(630_000),
+        },
+        Event::Traded {
+            maker_order: OrderId(1),
+            maker: AccountId(2),
+            taker_order: OrderId(2),
+            taker: AccountId(0),
+            taker_side: Side::Sell,
+            price: Price(635_000),
+            qty: Qty(400),
+            maker_fee: Money::ZERO,
+            taker_fee: Money::ZERO,
+            liquidation: true,
+        },
+    ]);
+    // 400 lots sold at 63,500: margin 7,000 − 2,600 = 4,400 stays with the 600 lots left.
+    assert_eq!(l.account(AccountId(0)).unwrap().position.margin, Money::usd(4_400));
+    let wrong = Event::Liquidated {
+        account: AccountId(0),
+        closed: Qty(400),
+        fee: Money::usd(10),
+        insurance_delta: Money::usd(4_400),
+    };
+    assert!(matches!(l.apply(&wrong), Err(LedgerError::LiquidationAmount { .. })));
+    let wrong_qty = Event::Liquidated {
+        account: AccountId(0),
+        closed: Qty(1_000),
+        fee: Money::usd(10),
+        insurance_delta: Money::usd(10),
+    };
+    assert!(matches!(l.apply(&wrong_qty), Err(LedgerError::PositionMismatch { .. })));
+    l.apply(&Event::Liquidated {
+        account: AccountId(0),
+        closed: Qty(400),
+        fee: Money::usd(10),
+        insurance_delta: Money::usd(10),
+    })
+    .unwrap();
+    let a = l.account(AccountId(0)).unwrap();
+    assert_eq!((a.position.qty, a.position.margin, a.liquidating), (Qty(600), Money::usd(4_390), None));
+    assert_eq!(l.insurance_fund(), Money::usd(10));
+    assert_invariants(&l);
 }
