@@ -248,13 +248,15 @@ impl Instrument {
 
     /// Notional value `price · qty` in micro-USD, signed as `qty`. Exact; overflow is an error.
     pub fn notional(&self, price: Price, qty: Qty) -> Result<Money, UnitError> {
-        let v = price.0 as i128 * qty.0 as i128 * self.tick_lot_value as i128;
+        let v = self.notional_wide(price, qty)?;
         i64::try_from(v).map(Money).map_err(|_| UnitError::Overflow("notional"))
     }
 
-    /// Notional as i128 (never overflows for i64 inputs and realistic contract values).
-    pub fn notional_wide(&self, price: Price, qty: Qty) -> i128 {
-        price.0 as i128 * qty.0 as i128 * self.tick_lot_value as i128
+    /// Notional as i128, for sums and products that may exceed i64. Overflow is an error.
+    pub fn notional_wide(&self, price: Price, qty: Qty) -> Result<i128, UnitError> {
+        (price.0 as i128 * qty.0 as i128)
+            .checked_mul(self.tick_lot_value as i128)
+            .ok_or(UnitError::Overflow("notional"))
     }
 
     /// Exact price from USD (`71_450.0`). Off-grid or non-positive prices are errors.
@@ -473,6 +475,8 @@ mod tests {
         assert!(matches!(Instrument::new(0.0, 0.001), Err(UnitError::NotPositive { .. })));
         assert!(matches!(Instrument::new(0.000001, 0.00000001), Err(UnitError::InexactContract { .. })));
         assert!(matches!(m.notional(Price(i64::MAX), Qty(2)), Err(UnitError::Overflow(_))));
+        let huge = Instrument::from_units(i64::MAX / 2 * 2, SATS_PER_BTC).unwrap();
+        assert!(matches!(huge.notional_wide(Price(i64::MAX), Qty(i64::MAX)), Err(UnitError::Overflow(_))));
         assert!(Money(i64::MAX).checked_add(Money(1)).is_err());
         assert!(Price(i64::MIN).checked_neg().is_err());
     }

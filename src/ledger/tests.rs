@@ -420,7 +420,7 @@ impl Harness {
             if a.position.qty.is_zero() || a.liquidating.is_some() {
                 continue;
             }
-            let notional = inst().notional_wide(P, a.position.qty);
+            let notional = inst().notional_wide(P, a.position.qty).unwrap();
             let owed = -notional * rate; // positive: receives, in units of 1e-4 micro-USD
             let amount = if owed < 0 { -((-owed + 9_999) / 10_000) } else { owed / 10_000 };
             if amount != 0 {
