@@ -50,7 +50,7 @@ pub fn adl_score(
     check_open("adl score", qty, cost)?;
     check_non_negative("margin", margin)?;
     check_price("mark price", mark)?;
-    let mv = inst.notional(mark, qty)?.0 as i128;
+    let mv = super::formulas::notional(inst, mark, qty)?;
     let upnl = mv - cost.0 as i128;
     let equity = margin.0 as i128 + upnl;
     let abs_mv = mv.unsigned_abs();

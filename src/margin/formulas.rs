@@ -40,6 +40,17 @@ pub(crate) fn check_non_negative(what: &'static str, m: Money) -> MarginResult<(
     Ok(())
 }
 
+/// Notional `price · qty` in micro-USD (signed as `qty`), via [`Instrument::notional`] after
+/// checking that the product cannot overflow even `i128` (which `Instrument::notional` itself
+/// does not check for extreme inputs).
+pub(crate) fn notional(inst: &Instrument, price: Price, qty: Qty) -> MarginResult<i128> {
+    (price.0 as i128)
+        .checked_mul(qty.0 as i128)
+        .and_then(|x| x.checked_mul(inst.tick_lot_value() as i128))
+        .ok_or(MarginError::Overflow("notional"))?;
+    Ok(inst.notional(price, qty)?.0 as i128)
+}
+
 /// An open position: `qty != 0` and `cost` non-zero with the sign of `qty`.
 pub(crate) fn check_open(what: &'static str, qty: Qty, cost: Money) -> MarginResult<()> {
     if qty.0 == 0 {
@@ -79,7 +90,7 @@ pub fn initial_margin(
         return Err(MarginError::ZeroLeverage);
     }
     check_price("price", price)?;
-    let n = inst.notional(price, qty)?.0 as i128;
+    let n = notional(inst, price, qty)?;
     let im = div_ceil(n.abs(), leverage as i128);
     Ok(Money(to_i64(im, "initial margin")?))
 }
@@ -101,7 +112,7 @@ pub fn maintenance_margin(
     if qty.0 == 0 {
         return Ok(Money::ZERO);
     }
-    let n = (inst.notional(mark, qty)?.0 as i128).abs();
+    let n = notional(inst, mark, qty)?.abs();
     let x = sub(
         mul(n, tier.mmr.0 as i128, "maintenance margin")?,
         mul(tier.cum.0 as i128, SCALE, "maintenance margin")?,
@@ -122,7 +133,8 @@ pub fn maintenance_margin_tiered(
     mark: Price,
 ) -> MarginResult<Money> {
     check_price("mark price", mark)?;
-    let n = inst.notional(mark, qty)?;
+    let n = notional(inst, mark, qty)?;
+    let n = Money(to_i64(n, "notional")?);
     maintenance_margin(inst, table.tier_for(n), qty, mark)
 }
 
@@ -135,11 +147,7 @@ pub fn unrealized_pnl(
 ) -> MarginResult<Money> {
     check_price("mark price", mark)?;
     check_position(qty, cost)?;
-    let v = sub(
-        inst.notional_wide(mark, qty),
-        cost.0 as i128,
-        "unrealized pnl",
-    )?;
+    let v = sub(notional(inst, mark, qty)?, cost.0 as i128, "unrealized pnl")?;
     Ok(Money(to_i64(v, "unrealized pnl")?))
 }
 
@@ -211,20 +219,13 @@ pub fn liquidation_price(
 }
 
 /// The tier index of the exact notional at an exact price (≤ 0 counts as notional 0).
-fn tier_index_at(inst: &Instrument, table: &TierTable, qty: Qty, lp: Ratio) -> MarginResult<usize> {
+fn tier_index_at(inst: &Instrument, table: &TierTable, qty: Qty, lp: Ratio) -> usize {
     if !lp.is_positive() {
-        return Ok(table.tier_index_for(Money::ZERO));
+        return table.tier_index_for(Money::ZERO);
     }
-    let n = mul(
-        mul(
-            (qty.0 as i128).abs(),
-            inst.tick_lot_value() as i128,
-            "tier notional",
-        )?,
-        lp.num(),
-        "tier notional",
-    )?;
-    Ok(table.tier_index_for_ratio(n, lp.den()))
+    // |qty| · tick_lot_value < 2^126: cannot overflow.
+    let lot_value = (qty.0 as i128).abs() * inst.tick_lot_value() as i128;
+    table.tier_index_at_price(lp, lot_value)
 }
 
 /// The exact tiered liquidation price (see [`liquidation_price_tiered`]).
@@ -244,7 +245,7 @@ pub fn liquidation_price_tiered_exact(
     let mut idx = table.tier_index_for(cost);
     for _ in 0..=tiers.len() {
         let lp = at(idx)?;
-        let next = tier_index_at(inst, table, qty, lp)?;
+        let next = tier_index_at(inst, table, qty, lp);
         if next == idx {
             return Ok(lp);
         }
@@ -347,7 +348,7 @@ pub fn bybit_liquidation_price(
     check_non_negative("extra margin", extra_margin)?;
     const W: &str = "bybit liquidation price";
     let l = leverage as i128;
-    let value = inst.notional_wide(entry, qty).abs();
+    let value = notional(inst, entry, qty)?.abs();
     // (IM − MM + extra) · L · 1e8, in micro-USD
     let offset = add(
         sub(

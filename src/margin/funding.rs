@@ -21,7 +21,7 @@ pub fn funding_payment(
 ) -> MarginResult<Money> {
     check_price("mark price", mark)?;
     super::formulas::check_rate("funding rate", rate, -RATE_SCALE, RATE_SCALE)?;
-    let n = inst.notional_wide(mark, qty);
+    let n = super::formulas::notional(inst, mark, qty)?;
     let x = mul(-n, rate.0 as i128, "funding payment")?;
     Ok(Money(to_i64(div_floor(x, SCALE), "funding payment")?))
 }

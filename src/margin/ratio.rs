@@ -3,30 +3,37 @@
 
 use super::error::{MarginError, MarginResult};
 
-/// An exact rational `num / den` with `den > 0`, e.g. an unrounded price in ticks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An exact rational `num / den` in lowest terms with `den > 0`, e.g. an unrounded price in
+/// ticks. Totally ordered by value (compared without overflow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ratio {
     num: i128,
     den: i128,
 }
 
 impl Ratio {
-    /// `num / den`; the sign is moved to the numerator. `den == 0` or `i128::MIN` parts are
-    /// errors.
+    /// `num / den`, reduced to lowest terms with the sign moved to the numerator. `den == 0` is
+    /// an error, and so is an `i128::MIN` part that cannot be negated.
     pub fn new(num: i128, den: i128) -> MarginResult<Ratio> {
         if den == 0 {
             return Err(MarginError::Overflow("division by zero"));
         }
-        if den < 0 {
-            let num = num
-                .checked_neg()
-                .ok_or(MarginError::Overflow("ratio sign"))?;
-            let den = den
-                .checked_neg()
-                .ok_or(MarginError::Overflow("ratio sign"))?;
-            return Ok(Ratio { num, den });
-        }
-        Ok(Ratio { num, den })
+        let (num, den) = if den < 0 {
+            (
+                num.checked_neg()
+                    .ok_or(MarginError::Overflow("ratio sign"))?,
+                den.checked_neg()
+                    .ok_or(MarginError::Overflow("ratio sign"))?,
+            )
+        } else {
+            (num, den)
+        };
+        // g ≥ 1 divides both; g ≤ den ≤ i128::MAX, so it fits i128.
+        let g = gcd(num.unsigned_abs(), den.unsigned_abs()) as i128;
+        Ok(Ratio {
+            num: num / g,
+            den: den / g,
+        })
     }
     pub fn num(self) -> i128 {
         self.num
@@ -62,6 +69,63 @@ impl Ratio {
     pub fn is_positive(self) -> bool {
         self.num > 0
     }
+}
+
+impl Ord for Ratio {
+    /// Exact comparison by continued-fraction expansion: integer parts first, then the
+    /// reciprocals of the fractional parts, so no product of numerators and denominators is ever
+    /// formed.
+    fn cmp(&self, other: &Ratio) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let (mut a, mut b) = (self.num, self.den);
+        let (mut c, mut d) = (other.num, other.den);
+        // Invariant: compare a/b with c/d (b, d > 0), `flip` inverts the answer.
+        let mut flip = false;
+        loop {
+            // b, d > 0: Euclidean division is floor division, and never overflows.
+            let (qa, qc) = (a.div_euclid(b), c.div_euclid(d));
+            if qa != qc {
+                let o = qa.cmp(&qc);
+                return if flip { o.reverse() } else { o };
+            }
+            let (ra, rc) = (a.rem_euclid(b), c.rem_euclid(d)); // 0 ≤ r < divisor
+            match (ra == 0, rc == 0) {
+                (true, true) => return Ordering::Equal,
+                (true, false) => {
+                    return if flip {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    };
+                }
+                (false, true) => {
+                    return if flip {
+                        Ordering::Less
+                    } else {
+                        Ordering::Greater
+                    };
+                }
+                (false, false) => {
+                    // ra/b vs rc/d  ⇔  d/rc vs b/ra, reversed.
+                    (a, b, c, d) = (b, ra, d, rc);
+                    flip = !flip;
+                }
+            }
+        }
+    }
+}
+
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, other: &Ratio) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
 }
 
 /// `⌊a / b⌋` for `b != 0` (callers guarantee `b != 0` and not `MIN / -1`).
@@ -168,6 +232,28 @@ mod tests {
         assert_eq!(r(-6, 3).floor(), -2);
         assert!(Ratio::new(1, 0).is_err());
         assert!(Ratio::new(i128::MIN, -1).is_err());
+        assert_eq!(r(6, -4), r(-3, 2));
+        assert_eq!(r(0, 5), r(0, 1));
+    }
+
+    #[test]
+    fn ordering_is_exact_and_overflow_free() {
+        let r = |n, d| Ratio::new(n, d).unwrap();
+        assert!(r(1, 3) < r(1, 2));
+        assert!(r(-1, 2) < r(-1, 3));
+        assert!(r(2, 4) == r(1, 2));
+        assert!(r(7, 2) > r(3, 1));
+        assert!(r(-7, 2) < r(-3, 1));
+        let big = i128::MAX;
+        assert!(r(big, big - 1) < r(big - 1, big - 2));
+        assert!(r(big - 1, big) > r(big - 2, big - 1));
+        assert!(r(i128::MIN, 3) < r(i128::MIN + 1, 3));
+        assert!(r(i128::MIN, 7) < r(i128::MIN / 7 + 1, 1));
+        assert!(r(big - 2, big - 1) < r(big - 1, big));
+        assert!(r(i128::MIN + 1, big) < r(-1, big));
+        let mut v = vec![r(5, 3), r(-2, 7), r(0, 1), r(10, 6), r(1, big)];
+        v.sort();
+        assert_eq!(v, vec![r(-2, 7), r(0, 1), r(1, big), r(5, 3), r(5, 3)]);
     }
 
     #[test]

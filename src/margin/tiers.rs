@@ -2,7 +2,7 @@
 //! maintenance amount `cum` that keeps maintenance margin continuous across tier boundaries.
 
 use super::error::{MarginError, MarginResult};
-use super::ratio::{add, div_floor, mul, to_i64};
+use super::ratio::{Ratio, add, div_floor, mul, to_i64};
 use crate::units::{MICROS_PER_USD, Money, RATE_SCALE, Rate};
 use serde::{Deserialize, Serialize};
 
@@ -156,14 +156,15 @@ impl TierTable {
         self.tier_for(notional).max_leverage
     }
 
-    /// The tier index for an exact, possibly fractional, non-negative notional `num/den`
-    /// micro-USD (`den > 0`).
-    pub(crate) fn tier_index_for_ratio(&self, num: i128, den: i128) -> usize {
+    /// The tier index of the notional `|s|·price` at an exact price in ticks, where
+    /// `lot_value = |s| · tick_lot_value` (micro-USD per tick for the whole position, > 0).
+    /// Compared exactly as `price ≤ cap / lot_value`, so nothing can overflow.
+    pub(crate) fn tier_index_at_price(&self, price: Ratio, lot_value: i128) -> usize {
         self.tiers
             .iter()
-            .position(|t| match (t.notional_cap.0 as i128).checked_mul(den) {
-                Some(cap) => num <= cap,
-                None => true, // cap·den beyond i128 is certainly ≥ num
+            .position(|t| match Ratio::new(t.notional_cap.0 as i128, lot_value) {
+                Ok(cap_price) => price <= cap_price,
+                Err(_) => true,
             })
             .unwrap_or(self.tiers.len() - 1)
     }
@@ -241,8 +242,12 @@ mod tests {
         assert_eq!(t.max_leverage_for(Money::usd(70_000)), 100);
         assert_eq!(t.max_leverage_for(Money::usd(10_000_000_000)), 1);
         assert_eq!(t.tier_index_for(Money(i64::MIN)), 11);
-        assert_eq!(t.tier_index_for_ratio(50_000_000_000 * 3, 3), 0);
-        assert_eq!(t.tier_index_for_ratio(50_000_000_000 * 3 + 1, 3), 1);
+        // 1 BTC = 1000 lots of 100 micro-USD per tick: cap 50,000 USD is at 500,000 ticks.
+        let r = |n, d| Ratio::new(n, d).unwrap();
+        assert_eq!(t.tier_index_at_price(r(500_000, 1), 100_000), 0);
+        assert_eq!(t.tier_index_at_price(r(1_500_001, 3), 100_000), 1);
+        assert_eq!(t.tier_index_at_price(r(-5, 1), 100_000), 0);
+        assert_eq!(t.tier_index_at_price(r(i128::MAX, 1), 1), 11);
     }
 
     #[test]
