@@ -326,7 +326,6 @@ pub fn bankruptcy_price(
 /// `LP_long = EP − (IM − MM)/size − extra/size`, `LP_short = EP + (IM − MM)/size + extra/size`,
 /// `IM = value/leverage`, `MM = value·mmr − deduction`, `value = |s|·EP`. Exact, then rounded:
 /// long UP, short DOWN. `None` for a long whose price would be ≤ 0.
-#[allow(clippy::too_many_arguments)]
 pub fn bybit_liquidation_price(
     inst: &Instrument,
     qty: Qty,
