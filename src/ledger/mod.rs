@@ -16,6 +16,7 @@
 
 use crate::book::AccountId;
 use crate::events::{Event, InsuranceReason};
+use crate::margin::{self, MarginError};
 use crate::units::{Instrument, Money, Price, Qty, Rate, Side, UnitError};
 
 /// The highest leverage an account may set.
@@ -86,6 +87,8 @@ pub enum LedgerError {
     TickBackwards { current: u64, got: u64 },
     #[error(transparent)]
     Unit(#[from] UnitError),
+    #[error(transparent)]
+    Margin(#[from] MarginError),
 }
 
 type Result<T> = std::result::Result<T, LedgerError>;
@@ -489,9 +492,13 @@ impl Fill {
             }
             let notional = inst.notional(self.price, Qty(side.sign() * left))?;
             if self.margin_posted.is_none() {
-                let needed = initial_margin(notional, a.leverage)?;
-                take_balance(id, a, needed)?;
-                a.position.margin = a.position.margin.checked_add(needed)?;
+                // The engine checks margin when an order is submitted; a fill itself is never
+                // refused for margin (the book has already matched it). If the free balance has
+                // shrunk since, the position is simply more levered and liquidation deals with it.
+                let needed = margin::initial_margin(inst, Qty(left), self.price, a.leverage)?;
+                let posted = needed.min(a.balance.max(Money::ZERO));
+                take_balance(id, a, posted)?;
+                a.position.margin = a.position.margin.checked_add(posted)?;
             }
             a.position.cost = a.position.cost.checked_add(notional)?;
             a.position.qty = a.position.qty.checked_add(Qty(side.sign() * left))?;
@@ -557,12 +564,6 @@ fn take_balance(id: AccountId, a: &mut Account, amount: Money) -> Result<()> {
     }
     a.balance = a.balance.checked_sub(amount)?;
     Ok(())
-}
-
-fn initial_margin(notional: Money, leverage: u32) -> Result<Money> {
-    let n = notional.0.unsigned_abs() as u128;
-    let lev = leverage as u128;
-    Ok(Money(i64::try_from(n.div_ceil(lev)).map_err(|_| UnitError::Overflow("initial margin"))?))
 }
 
 fn not_liquidating(id: AccountId, a: &Account) -> Result<()> {

@@ -61,14 +61,11 @@ fn assert_invariants(l: &Ledger) {
 fn opening_a_position_posts_initial_margin_from_the_balance() {
     let mut l = given(&[open(0, 10_000, 10), open(1, 10_000, 5)]);
     // 1 BTC at 70,000: 7,000 margin at 10x, 14,000 at 5x (more than account 1 has).
-    assert_eq!(
-        l.apply(&trade(0, 1, Side::Sell, P, 1_000)),
-        Err(LedgerError::InsufficientFunds {
-            account: AccountId(1),
-            needed: Money::usd(14_000),
-            available: Money::usd(10_000)
-        })
-    );
+    // Account 1 cannot afford 5x on 1 BTC: it posts all it has and is more levered for it.
+    l.apply(&trade(0, 1, Side::Sell, P, 1_000)).unwrap();
+    let short = l.account(AccountId(1)).unwrap();
+    assert_eq!((short.balance, short.position.margin), (Money::ZERO, Money::usd(10_000)));
+    assert_invariants(&l);
     let mut l = given(&[open(0, 10_000, 10), open(1, 20_000, 5)]);
     l.apply(&trade(0, 1, Side::Sell, P, 1_000)).unwrap();
     let maker = l.account(AccountId(0)).unwrap();
@@ -132,7 +129,17 @@ fn nonsense_is_refused_and_changes_nothing() {
         (trade(0, 1, Side::Buy, P, -5), |e| matches!(e, LedgerError::NotPositive { .. })),
         (trade(0, 1, Side::Buy, Price(0), 1), |e| matches!(e, LedgerError::NotPositive { .. })),
         (trade(0, 9, Side::Buy, P, 1), |e| matches!(e, LedgerError::UnknownAccount(AccountId(9)))),
-        (trade(0, 1, Side::Buy, P, 100_000), |e| matches!(e, LedgerError::InsufficientFunds { .. })),
+        (
+            Event::PositionSeeded {
+                long: AccountId(0),
+                short: AccountId(1),
+                qty: Qty(1),
+                price: P,
+                long_margin: Money::usd(10_001),
+                short_margin: Money::ZERO,
+            },
+            |e| matches!(e, LedgerError::InsufficientFunds { .. }),
+        ),
         (Event::MarginAdded { account: AccountId(0), amount: Money::usd(20_000) }, |e| {
             matches!(e, LedgerError::Overdraft(_))
         }),

@@ -14,9 +14,7 @@ use serde::{Deserialize, Serialize};
 /// magnitude rounded DOWN to 1e-18, from a single division of 256-bit intermediates, so two
 /// positions compare in the exact order unless their scores differ by less than 1e-18 (then
 /// they tie and the allocation breaks ties by account id).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AdlScore(pub i128);
 
@@ -78,8 +76,7 @@ pub fn adl_score(
 /// order until `qty` is covered (the last one partially). Candidates with size ≤ 0 are skipped;
 /// `qty ≤ 0` gives nothing. The total allocated is exactly `min(qty, Σ sizes)`.
 pub fn adl_allocate(candidates: &[(AccountId, Qty, AdlScore)], qty: Qty) -> Vec<(AccountId, Qty)> {
-    let mut order: Vec<&(AccountId, Qty, AdlScore)> =
-        candidates.iter().filter(|c| c.1.0 > 0).collect();
+    let mut order: Vec<&(AccountId, Qty, AdlScore)> = candidates.iter().filter(|c| c.1.0 > 0).collect();
     order.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let mut left = qty.0.max(0);
     let mut out = Vec::new();

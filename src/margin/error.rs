@@ -19,12 +19,7 @@ pub enum MarginError {
     ZeroLeverage,
     /// A rate outside its allowed range (`min..=max`, in units of 1e-8).
     #[error("{what} {value} is outside {min}..={max} (units of 1e-8)")]
-    RateOutOfRange {
-        what: &'static str,
-        value: i64,
-        min: i64,
-        max: i64,
-    },
+    RateOutOfRange { what: &'static str, value: i64, min: i64, max: i64 },
     /// A money amount that must not be negative is negative.
     #[error("{what} must not be negative, got {value} micro-USD")]
     NegativeMoney { what: &'static str, value: i64 },

@@ -23,12 +23,7 @@ pub(crate) fn check_price(what: &'static str, p: Price) -> MarginResult<()> {
 
 pub(crate) fn check_rate(what: &'static str, r: Rate, min: i64, max: i64) -> MarginResult<()> {
     if r.0 < min || r.0 > max {
-        return Err(MarginError::RateOutOfRange {
-            what,
-            value: r.0,
-            min,
-            max,
-        });
+        return Err(MarginError::RateOutOfRange { what, value: r.0, min, max });
     }
     Ok(())
 }
@@ -44,11 +39,7 @@ pub(crate) fn check_non_negative(what: &'static str, m: Money) -> MarginResult<(
 /// checking that the product cannot overflow even `i128` (which `Instrument::notional` itself
 /// does not check for extreme inputs).
 pub(crate) fn notional(inst: &Instrument, price: Price, qty: Qty) -> MarginResult<i128> {
-    (price.0 as i128)
-        .checked_mul(qty.0 as i128)
-        .and_then(|x| x.checked_mul(inst.tick_lot_value() as i128))
-        .ok_or(MarginError::Overflow("notional"))?;
-    Ok(inst.notional(price, qty)?.0 as i128)
+    inst.notional(price, qty).map(|m| m.0 as i128).map_err(|_| MarginError::Overflow("notional"))
 }
 
 /// An open position: `qty != 0` and `cost` non-zero with the sign of `qty`.
@@ -57,10 +48,7 @@ pub(crate) fn check_open(what: &'static str, qty: Qty, cost: Money) -> MarginRes
         return Err(MarginError::ZeroQty(what));
     }
     if cost.0 == 0 || (cost.0 > 0) != (qty.0 > 0) {
-        return Err(MarginError::InconsistentPosition {
-            qty: qty.0,
-            cost: cost.0,
-        });
+        return Err(MarginError::InconsistentPosition { qty: qty.0, cost: cost.0 });
     }
     Ok(())
 }
@@ -69,10 +57,7 @@ pub(crate) fn check_open(what: &'static str, qty: Qty, cost: Money) -> MarginRes
 pub(crate) fn check_position(qty: Qty, cost: Money) -> MarginResult<()> {
     if qty.0 == 0 {
         if cost.0 != 0 {
-            return Err(MarginError::InconsistentPosition {
-                qty: qty.0,
-                cost: cost.0,
-            });
+            return Err(MarginError::InconsistentPosition { qty: qty.0, cost: cost.0 });
         }
         return Ok(());
     }
@@ -80,12 +65,7 @@ pub(crate) fn check_position(qty: Qty, cost: Money) -> MarginResult<()> {
 }
 
 /// Initial margin `|notional| / leverage`, rounded UP to the micro-USD. A flat position needs 0.
-pub fn initial_margin(
-    inst: &Instrument,
-    qty: Qty,
-    price: Price,
-    leverage: u32,
-) -> MarginResult<Money> {
+pub fn initial_margin(inst: &Instrument, qty: Qty, price: Price, leverage: u32) -> MarginResult<Money> {
     if leverage == 0 {
         return Err(MarginError::ZeroLeverage);
     }
@@ -100,12 +80,7 @@ pub fn initial_margin(
 /// A flat position needs 0 (the formula would give `−cum`; that is the only clamp). For an open
 /// position the formula is negative only if its notional is below the floor of `tier`, which
 /// [`TierTable::tier_for`] never returns: that is [`MarginError::NotionalBelowTier`].
-pub fn maintenance_margin(
-    inst: &Instrument,
-    tier: &Tier,
-    qty: Qty,
-    mark: Price,
-) -> MarginResult<Money> {
+pub fn maintenance_margin(inst: &Instrument, tier: &Tier, qty: Qty, mark: Price) -> MarginResult<Money> {
     check_price("mark price", mark)?;
     check_rate("maintenance margin rate", tier.mmr, 0, RATE_SCALE)?;
     check_non_negative("tier cum", tier.cum)?;
@@ -139,12 +114,7 @@ pub fn maintenance_margin_tiered(
 }
 
 /// Unrealised PnL `qty·mark − cost`, exact.
-pub fn unrealized_pnl(
-    inst: &Instrument,
-    qty: Qty,
-    cost: Money,
-    mark: Price,
-) -> MarginResult<Money> {
+pub fn unrealized_pnl(inst: &Instrument, qty: Qty, cost: Money, mark: Price) -> MarginResult<Money> {
     check_price("mark price", mark)?;
     check_position(qty, cost)?;
     let v = sub(notional(inst, mark, qty)?, cost.0 as i128, "unrealized pnl")?;
@@ -172,16 +142,8 @@ pub fn liquidation_price_exact(
     const W: &str = "liquidation price";
     let v = inst.tick_lot_value() as i128;
     let q = qty.0 as i128;
-    let num = mul(
-        sub(add(wallet.0 as i128, cum.0 as i128, W)?, cost.0 as i128, W)?,
-        SCALE,
-        W,
-    )?;
-    let den = mul(
-        v,
-        sub(mul(q.abs(), mmr.0 as i128, W)?, mul(q, SCALE, W)?, W)?,
-        W,
-    )?;
+    let num = mul(sub(add(wallet.0 as i128, cum.0 as i128, W)?, cost.0 as i128, W)?, SCALE, W)?;
+    let den = mul(v, sub(mul(q.abs(), mmr.0 as i128, W)?, mul(q, SCALE, W)?, W)?, W)?;
     Ratio::new(num, den)
 }
 
@@ -304,12 +266,7 @@ pub fn bankruptcy_price_exact(
 /// (the lowest price that can trade; closing there leaves equity ≥ 0). A short's price is
 /// `(margin + |cost|)/|s|`; if it floors below one tick (entry below one tick, impossible for a
 /// position built from real fills) it is [`MarginError::NoPositivePrice`].
-pub fn bankruptcy_price(
-    inst: &Instrument,
-    qty: Qty,
-    cost: Money,
-    margin: Money,
-) -> MarginResult<Price> {
+pub fn bankruptcy_price(inst: &Instrument, qty: Qty, cost: Money, margin: Money) -> MarginResult<Price> {
     let bp = bankruptcy_price_exact(inst, qty, cost, margin)?;
     if qty.0 > 0 {
         Ok(Price(to_i64(bp.ceil().max(1), "bankruptcy price")?))
@@ -350,24 +307,12 @@ pub fn bybit_liquidation_price(
     let value = notional(inst, entry, qty)?.abs();
     // (IM − MM + extra) · L · 1e8, in micro-USD
     let offset = add(
-        sub(
-            mul(value, SCALE, W)?,
-            mul(mul(value, mmr.0 as i128, W)?, l, W)?,
-            W,
-        )?,
-        mul(
-            mul(add(deduction.0 as i128, extra_margin.0 as i128, W)?, l, W)?,
-            SCALE,
-            W,
-        )?,
+        sub(mul(value, SCALE, W)?, mul(mul(value, mmr.0 as i128, W)?, l, W)?, W)?,
+        mul(mul(add(deduction.0 as i128, extra_margin.0 as i128, W)?, l, W)?, SCALE, W)?,
         W,
     )?;
     // Everything over den = L · 1e8 · |s| · V (micro-USD per tick).
-    let den = mul(
-        mul(l, SCALE, W)?,
-        mul((qty.0 as i128).abs(), inst.tick_lot_value() as i128, W)?,
-        W,
-    )?;
+    let den = mul(mul(l, SCALE, W)?, mul((qty.0 as i128).abs(), inst.tick_lot_value() as i128, W)?, W)?;
     let ep = mul(entry.0 as i128, den, W)?;
     if qty.0 > 0 {
         let lp = Ratio::new(sub(ep, offset, W)?, den)?;

@@ -13,12 +13,7 @@ const SCALE: i128 = RATE_SCALE as i128;
 /// magnitude and receivers receive rounded DOWN, so the sum over a balanced book is ≤ 0 (funding
 /// never creates money; the engine sends the remainder to the insurance fund).
 /// `|rate| ≤ 100%`; `mark > 0`.
-pub fn funding_payment(
-    inst: &Instrument,
-    qty: Qty,
-    mark: Price,
-    rate: Rate,
-) -> MarginResult<Money> {
+pub fn funding_payment(inst: &Instrument, qty: Qty, mark: Price, rate: Rate) -> MarginResult<Money> {
     check_price("mark price", mark)?;
     super::formulas::check_rate("funding rate", rate, -RATE_SCALE, RATE_SCALE)?;
     let n = super::formulas::notional(inst, mark, qty)?;
@@ -61,9 +56,7 @@ pub fn funding_rate(
         check_rate("funding cap", m, 0, RATE_SCALE)?;
     }
     if interval_hours == 0 || interval_hours > 24 {
-        return Err(MarginError::BadInterval(
-            "funding interval must be 1..=24 hours",
-        ));
+        return Err(MarginError::BadInterval("funding interval must be 1..=24 hours"));
     }
     let p = premium.0 as i128;
     let c = clamp.0 as i128;
@@ -87,23 +80,15 @@ pub fn funding_basis_price(
     check_price("index price", index)?;
     super::formulas::check_rate("funding rate", rate, -RATE_SCALE, RATE_SCALE)?;
     if interval_secs == 0 {
-        return Err(MarginError::BadInterval(
-            "funding interval must be positive",
-        ));
+        return Err(MarginError::BadInterval("funding interval must be positive"));
     }
     if time_to_funding_secs > interval_secs {
-        return Err(MarginError::BadInterval(
-            "time to funding exceeds the funding interval",
-        ));
+        return Err(MarginError::BadInterval("time to funding exceeds the funding interval"));
     }
     const W: &str = "funding basis price";
     let iv = interval_secs as i128;
     let den = mul(SCALE, iv, W)?;
-    let factor = add(
-        den,
-        mul(rate.0 as i128, time_to_funding_secs as i128, W)?,
-        W,
-    )?;
+    let factor = add(den, mul(rate.0 as i128, time_to_funding_secs as i128, W)?, W)?;
     let p = Ratio::new(mul(index.0 as i128, factor, W)?, den)?.round_half_away();
     if p < 1 {
         return Err(MarginError::NoPositivePrice("funding basis price"));
@@ -123,14 +108,7 @@ mod tests {
     #[test]
     fn median_of_three() {
         let p = Price;
-        for (a, b, c) in [
-            (1, 2, 3),
-            (1, 3, 2),
-            (2, 1, 3),
-            (2, 3, 1),
-            (3, 1, 2),
-            (3, 2, 1),
-        ] {
+        for (a, b, c) in [(1, 2, 3), (1, 3, 2), (2, 1, 3), (2, 3, 1), (3, 1, 2), (3, 2, 1)] {
             assert_eq!(median3(p(a), p(b), p(c)), p(2));
         }
         assert_eq!(median3(p(5), p(5), p(1)), p(5));

@@ -19,8 +19,8 @@ pub use adl::{AdlScore, adl_allocate, adl_score};
 pub use error::{MarginError, MarginResult};
 pub use formulas::{
     bankruptcy_price, bankruptcy_price_exact, bybit_liquidation_price, fee, initial_margin,
-    liquidation_price, liquidation_price_exact, liquidation_price_tiered,
-    liquidation_price_tiered_exact, maintenance_margin, maintenance_margin_tiered, unrealized_pnl,
+    liquidation_price, liquidation_price_exact, liquidation_price_tiered, liquidation_price_tiered_exact,
+    maintenance_margin, maintenance_margin_tiered, unrealized_pnl,
 };
 pub use funding::{funding_basis_price, funding_payment, funding_rate, median3, premium_index};
 pub use ratio::Ratio;

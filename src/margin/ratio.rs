@@ -20,20 +20,15 @@ impl Ratio {
         }
         let (num, den) = if den < 0 {
             (
-                num.checked_neg()
-                    .ok_or(MarginError::Overflow("ratio sign"))?,
-                den.checked_neg()
-                    .ok_or(MarginError::Overflow("ratio sign"))?,
+                num.checked_neg().ok_or(MarginError::Overflow("ratio sign"))?,
+                den.checked_neg().ok_or(MarginError::Overflow("ratio sign"))?,
             )
         } else {
             (num, den)
         };
         // g ≥ 1 divides both; g ≤ den ≤ i128::MAX, so it fits i128.
         let g = gcd(num.unsigned_abs(), den.unsigned_abs()) as i128;
-        Ok(Ratio {
-            num: num / g,
-            den: den / g,
-        })
+        Ok(Ratio { num: num / g, den: den / g })
     }
     pub fn num(self) -> i128 {
         self.num
@@ -59,11 +54,7 @@ impl Ratio {
         let r = self.num % self.den;
         // |r| ≥ den/2 ⇔ 2|r| ≥ den; |r| < den ≤ i128::MAX so 2|r| may need u128.
         let twice = r.unsigned_abs() * 2;
-        if twice >= self.den.unsigned_abs() {
-            if self.num < 0 { q - 1 } else { q + 1 }
-        } else {
-            q
-        }
+        if twice >= self.den.unsigned_abs() { if self.num < 0 { q - 1 } else { q + 1 } } else { q }
     }
     /// `self > 0`.
     pub fn is_positive(self) -> bool {
@@ -92,18 +83,10 @@ impl Ord for Ratio {
             match (ra == 0, rc == 0) {
                 (true, true) => return Ordering::Equal,
                 (true, false) => {
-                    return if flip {
-                        Ordering::Greater
-                    } else {
-                        Ordering::Less
-                    };
+                    return if flip { Ordering::Greater } else { Ordering::Less };
                 }
                 (false, true) => {
-                    return if flip {
-                        Ordering::Less
-                    } else {
-                        Ordering::Greater
-                    };
+                    return if flip { Ordering::Less } else { Ordering::Greater };
                 }
                 (false, false) => {
                     // ra/b vs rc/d  ⇔  d/rc vs b/ra, reversed.
@@ -132,22 +115,14 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 pub(crate) fn div_floor(a: i128, b: i128) -> i128 {
     let q = a / b;
     let r = a % b;
-    if r != 0 && ((r < 0) != (b < 0)) {
-        q - 1
-    } else {
-        q
-    }
+    if r != 0 && ((r < 0) != (b < 0)) { q - 1 } else { q }
 }
 
 /// `⌈a / b⌉` for `b != 0`.
 pub(crate) fn div_ceil(a: i128, b: i128) -> i128 {
     let q = a / b;
     let r = a % b;
-    if r != 0 && ((r < 0) == (b < 0)) {
-        q + 1
-    } else {
-        q
-    }
+    if r != 0 && ((r < 0) == (b < 0)) { q + 1 } else { q }
 }
 
 /// Checked `a * b` in `i128`.

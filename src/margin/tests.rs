@@ -4,9 +4,7 @@
 
 use super::*;
 use crate::book::AccountId;
-use crate::units::{
-    Instrument, MICROS_PER_USD, Money, Price, Qty, RATE_SCALE, Rate, money_from_usd,
-};
+use crate::units::{Instrument, MICROS_PER_USD, Money, Price, Qty, RATE_SCALE, Rate, money_from_usd};
 use proptest::prelude::*;
 
 /// The grid the Binance FAQ examples are quoted on: tick 0.01 USD, lot 0.001.
@@ -39,11 +37,7 @@ fn check_lp(lp: Ratio, long: bool, conservative: i64, published: f64, inst: &Ins
     let ours = if long { lp.ceil() } else { lp.floor() };
     assert_eq!(ours, conservative as i128, "conservative tick");
     let diff = ours - published;
-    assert!(if long {
-        (0..=1).contains(&diff)
-    } else {
-        (-1..=0).contains(&diff)
-    });
+    assert!(if long { (0..=1).contains(&diff) } else { (-1..=0).contains(&diff) });
 }
 
 // ---------------------------------------------------------------- Binance / dYdX vectors
@@ -103,8 +97,7 @@ fn vector_formula_short_10x() {
     let (q, c) = pos(&inst, -1.0, 70_000.0);
     let lp = liquidation_price(&inst, pct(0.4), Money::ZERO, q, c, Money::usd(7_000)).unwrap();
     assert_eq!(lp, Some(Price(7_669_322)));
-    let exact =
-        liquidation_price_exact(&inst, pct(0.4), Money::ZERO, q, c, Money::usd(7_000)).unwrap();
+    let exact = liquidation_price_exact(&inst, pct(0.4), Money::ZERO, q, c, Money::usd(7_000)).unwrap();
     check_lp(exact, false, 7_669_322, 76_693.23, &inst);
 }
 
@@ -122,8 +115,7 @@ fn vector_formula_long_with_tier_table() {
     let exact = liquidation_price_tiered_exact(&inst, &table, q, c, Money::usd(7_000)).unwrap();
     check_lp(exact, true, 6_326_634, 63_266.33, &inst);
     // The explicit tier gives the same.
-    let direct =
-        liquidation_price(&inst, pct(0.5), Money::usd(50), q, c, Money::usd(7_000)).unwrap();
+    let direct = liquidation_price(&inst, pct(0.5), Money::usd(50), q, c, Money::usd(7_000)).unwrap();
     assert_eq!(direct, lp);
 }
 
@@ -135,8 +127,7 @@ fn vector_dydx_isolated_short() {
     let (q, c) = pos(&inst, -3.0, 3_000.0);
     let lp = liquidation_price(&inst, pct(5.0), Money::ZERO, q, c, Money::usd(1_000)).unwrap();
     assert_eq!(lp, Some(inst.price(3_174.60).unwrap()));
-    let exact =
-        liquidation_price_exact(&inst, pct(5.0), Money::ZERO, q, c, Money::usd(1_000)).unwrap();
+    let exact = liquidation_price_exact(&inst, pct(5.0), Money::ZERO, q, c, Money::usd(1_000)).unwrap();
     check_lp(exact, false, 317_460, 3_174.60, &inst);
 }
 
@@ -169,41 +160,22 @@ fn vector_bybit_lp() {
     let q = inst.qty(1.0).unwrap();
     let ep = inst.price(20_000.0).unwrap();
     assert_eq!(initial_margin(&inst, q, ep, 50).unwrap(), Money::usd(400));
-    let tier = Tier {
-        notional_cap: Money::usd(1_000_000),
-        max_leverage: 100,
-        mmr: pct(0.5),
-        cum: Money::ZERO,
-    };
-    assert_eq!(
-        maintenance_margin(&inst, &tier, q, ep).unwrap(),
-        Money::usd(100)
-    );
+    let tier =
+        Tier { notional_cap: Money::usd(1_000_000), max_leverage: 100, mmr: pct(0.5), cum: Money::ZERO };
+    assert_eq!(maintenance_margin(&inst, &tier, q, ep).unwrap(), Money::usd(100));
     let long = bybit_liquidation_price(&inst, q, ep, 50, pct(0.5), Money::ZERO, Money::ZERO);
     assert_eq!(long.unwrap(), Some(inst.price(19_700.0).unwrap()));
-    let short =
-        bybit_liquidation_price(&inst, Qty(-q.0), ep, 50, pct(0.5), Money::ZERO, Money::ZERO);
+    let short = bybit_liquidation_price(&inst, Qty(-q.0), ep, 50, pct(0.5), Money::ZERO, Money::ZERO);
     assert_eq!(short.unwrap(), Some(inst.price(20_300.0).unwrap()));
     // Extra margin of 100 USD moves it 100 USD further; a deduction of 50 moves it 50 further.
-    let extra =
-        bybit_liquidation_price(&inst, q, ep, 50, pct(0.5), Money::usd(50), Money::usd(100));
+    let extra = bybit_liquidation_price(&inst, q, ep, 50, pct(0.5), Money::usd(50), Money::usd(100));
     assert_eq!(extra.unwrap(), Some(inst.price(19_550.0).unwrap()));
     // Inexact case: 3 lots @ 20,000.01, 7x: rounding long UP, short DOWN.
     let (q3, ep3) = (Qty(3), inst.price(20_000.01).unwrap());
-    let l = bybit_liquidation_price(&inst, q3, ep3, 7, pct(0.5), Money::ZERO, Money::ZERO)
+    let l = bybit_liquidation_price(&inst, q3, ep3, 7, pct(0.5), Money::ZERO, Money::ZERO).unwrap().unwrap();
+    let s = bybit_liquidation_price(&inst, Qty(-q3.0), ep3, 7, pct(0.5), Money::ZERO, Money::ZERO)
         .unwrap()
         .unwrap();
-    let s = bybit_liquidation_price(
-        &inst,
-        Qty(-q3.0),
-        ep3,
-        7,
-        pct(0.5),
-        Money::ZERO,
-        Money::ZERO,
-    )
-    .unwrap()
-    .unwrap();
     // exact long = EP(1 − 1/7 + 0.005) = 17,242.865…; short = EP(1 + 1/7 − 0.005) = 22,757.154…
     assert_eq!(l, Price(1_724_287));
     assert_eq!(s, Price(2_275_715));
@@ -216,32 +188,14 @@ fn vector_bybit_bankruptcy() {
     let (q, c) = pos(&inst, 1.0, 10_000.0);
     let im = initial_margin(&inst, q, inst.price(10_000.0).unwrap(), 50).unwrap();
     assert_eq!(im, Money::usd(200));
-    assert_eq!(
-        bankruptcy_price(&inst, q, c, im).unwrap(),
-        inst.price(9_800.0).unwrap()
-    );
-    assert_eq!(
-        bankruptcy_price(&inst, Qty(-q.0), -c, im).unwrap(),
-        inst.price(10_200.0).unwrap()
-    );
+    assert_eq!(bankruptcy_price(&inst, q, c, im).unwrap(), inst.price(9_800.0).unwrap());
+    assert_eq!(bankruptcy_price(&inst, Qty(-q.0), -c, im).unwrap(), inst.price(10_200.0).unwrap());
     // Inexact: 3 lots with 1 micro-USD margin → long rounds UP, short DOWN.
     let (q3, c3) = (Qty(3), inst.notional(Price(1_000_000), Qty(3)).unwrap());
-    assert_eq!(
-        bankruptcy_price(&inst, q3, c3, Money(1)).unwrap(),
-        Price(1_000_000)
-    );
-    assert_eq!(
-        bankruptcy_price(&inst, Qty(-q3.0), -c3, Money(1)).unwrap(),
-        Price(1_000_000)
-    );
-    assert_eq!(
-        bankruptcy_price(&inst, q3, c3, Money(31)).unwrap(),
-        Price(999_999)
-    );
-    assert_eq!(
-        bankruptcy_price(&inst, Qty(-q3.0), -c3, Money(31)).unwrap(),
-        Price(1_000_001)
-    );
+    assert_eq!(bankruptcy_price(&inst, q3, c3, Money(1)).unwrap(), Price(1_000_000));
+    assert_eq!(bankruptcy_price(&inst, Qty(-q3.0), -c3, Money(1)).unwrap(), Price(1_000_000));
+    assert_eq!(bankruptcy_price(&inst, q3, c3, Money(31)).unwrap(), Price(999_999));
+    assert_eq!(bankruptcy_price(&inst, Qty(-q3.0), -c3, Money(31)).unwrap(), Price(1_000_001));
     // A long with margin ≥ cost is clamped to one tick.
     assert_eq!(bankruptcy_price(&inst, q, c, c).unwrap(), Price(1));
 }
@@ -276,10 +230,7 @@ fn vector_bitmex_adl() {
     // Score of the top long: PnL% 0.3 × EffLev 6,500/2,000 = 0.975 exactly.
     assert_eq!(ranked[0].2, AdlScore(975 * AdlScore::SCALE / 1000));
     let alloc = adl_allocate(&cands, Qty(20));
-    assert_eq!(
-        alloc,
-        vec![(AccountId(6), Qty(10)), (AccountId(2), Qty(10))]
-    );
+    assert_eq!(alloc, vec![(AccountId(6), Qty(10)), (AccountId(2), Qty(10))]);
     // The deleveraged positions close at the liquidated short's bankruptcy price, 650.
     let (sq, sc) = pos(&inst, -20.0, 617.5);
     let sm = usd(650.0); // 5% margin: bankruptcy = 617.5 + 650/20 = 650
@@ -294,14 +245,8 @@ fn bitmex_fair_price_and_funding() {
     let fair = funding_basis_price(idx, pct(0.01), 4 * 3600, 8 * 3600).unwrap();
     assert_eq!(fair, inst.price(10_000.5).unwrap());
     // Ties away from zero: 3 ticks × 1.5 = 4.5 → 5; 3 × 0.5 = 1.5 → 2.
-    assert_eq!(
-        funding_basis_price(Price(3), pct(50.0), 10, 10).unwrap(),
-        Price(5)
-    );
-    assert_eq!(
-        funding_basis_price(Price(3), pct(-50.0), 10, 10).unwrap(),
-        Price(2)
-    );
+    assert_eq!(funding_basis_price(Price(3), pct(50.0), 10, 10).unwrap(), Price(5));
+    assert_eq!(funding_basis_price(Price(3), pct(-50.0), 10, 10).unwrap(), Price(2));
     assert_eq!(funding_basis_price(idx, pct(0.03), 0, 10).unwrap(), idx);
 
     // F = P + clamp(I − P, ±0.05%), I = 0.01%.
@@ -313,46 +258,19 @@ fn bitmex_fair_price_and_funding() {
     // Binance: divided by 8/N for an N-hour interval.
     assert_eq!(funding_rate(pct(0.1), i, c, 4, None).unwrap(), pct(0.025));
     // Truncated toward zero: 10,001e-8 / 8 = 1,250.125e-8 → 1,250e-8 (and the negative mirror).
-    assert_eq!(
-        funding_rate(Rate(10_001), Rate(10_001), c, 1, None).unwrap(),
-        Rate(1_250)
-    );
-    assert_eq!(
-        funding_rate(Rate(-10_001), Rate(-10_001), c, 1, None).unwrap(),
-        Rate(-1_250)
-    );
+    assert_eq!(funding_rate(Rate(10_001), Rate(10_001), c, 1, None).unwrap(), Rate(1_250));
+    assert_eq!(funding_rate(Rate(-10_001), Rate(-10_001), c, 1, None).unwrap(), Rate(-1_250));
     // Cap of the final rate.
-    assert_eq!(
-        funding_rate(pct(1.05), i, c, 8, Some(pct(0.75))).unwrap(),
-        pct(0.75)
-    );
-    assert_eq!(
-        funding_rate(pct(-1.05), i, c, 8, Some(pct(0.75))).unwrap(),
-        pct(-0.75)
-    );
+    assert_eq!(funding_rate(pct(1.05), i, c, 8, Some(pct(0.75))).unwrap(), pct(0.75));
+    assert_eq!(funding_rate(pct(-1.05), i, c, 8, Some(pct(0.75))).unwrap(), pct(-0.75));
 
     // Premium index.
     let p = |x| inst.price(x).unwrap();
-    assert_eq!(
-        premium_index(p(10_010.0), p(10_020.0), idx).unwrap(),
-        pct(0.1)
-    );
-    assert_eq!(
-        premium_index(p(9_990.0), p(9_995.0), idx).unwrap(),
-        pct(-0.05)
-    );
-    assert_eq!(
-        premium_index(p(9_999.0), p(10_001.0), idx).unwrap(),
-        Rate(0)
-    );
-    assert_eq!(
-        premium_index(Price(30_001), Price(30_002), Price(30_000)).unwrap(),
-        Rate(3_333)
-    );
-    assert_eq!(
-        premium_index(Price(29_998), Price(29_999), Price(30_000)).unwrap(),
-        Rate(-3_333)
-    );
+    assert_eq!(premium_index(p(10_010.0), p(10_020.0), idx).unwrap(), pct(0.1));
+    assert_eq!(premium_index(p(9_990.0), p(9_995.0), idx).unwrap(), pct(-0.05));
+    assert_eq!(premium_index(p(9_999.0), p(10_001.0), idx).unwrap(), Rate(0));
+    assert_eq!(premium_index(Price(30_001), Price(30_002), Price(30_000)).unwrap(), Rate(3_333));
+    assert_eq!(premium_index(Price(29_998), Price(29_999), Price(30_000)).unwrap(), Rate(-3_333));
 }
 
 #[test]
@@ -360,31 +278,13 @@ fn funding_payments_round_against_the_position() {
     let inst = fine();
     let (q, _) = pos(&inst, 1.0, 70_000.0);
     let mark = inst.price(70_000.0).unwrap();
-    assert_eq!(
-        funding_payment(&inst, q, mark, pct(0.01)).unwrap(),
-        Money::usd(-7)
-    );
-    assert_eq!(
-        funding_payment(&inst, Qty(-q.0), mark, pct(0.01)).unwrap(),
-        Money::usd(7)
-    );
-    assert_eq!(
-        funding_payment(&inst, Qty(-q.0), mark, pct(-0.01)).unwrap(),
-        Money::usd(-7)
-    );
-    assert_eq!(
-        funding_payment(&inst, Qty(0), mark, pct(0.01)).unwrap(),
-        Money::ZERO
-    );
+    assert_eq!(funding_payment(&inst, q, mark, pct(0.01)).unwrap(), Money::usd(-7));
+    assert_eq!(funding_payment(&inst, Qty(-q.0), mark, pct(0.01)).unwrap(), Money::usd(7));
+    assert_eq!(funding_payment(&inst, Qty(-q.0), mark, pct(-0.01)).unwrap(), Money::usd(-7));
+    assert_eq!(funding_payment(&inst, Qty(0), mark, pct(0.01)).unwrap(), Money::ZERO);
     // 1 lot at 1 tick = 10 micro-USD; 0.01% of it = 0.001 micro: payer pays 1, receiver gets 0.
-    assert_eq!(
-        funding_payment(&inst, Qty(1), Price(1), pct(0.01)).unwrap(),
-        Money(-1)
-    );
-    assert_eq!(
-        funding_payment(&inst, Qty(-1), Price(1), pct(0.01)).unwrap(),
-        Money(0)
-    );
+    assert_eq!(funding_payment(&inst, Qty(1), Price(1), pct(0.01)).unwrap(), Money(-1));
+    assert_eq!(funding_payment(&inst, Qty(-1), Price(1), pct(0.01)).unwrap(), Money(0));
 }
 
 // ---------------------------------------------------------------- margins, pnl, fees
@@ -395,36 +295,15 @@ fn margins_pnl_and_fees() {
     let table = TierTable::binance_btcusdt();
     let (q, c) = pos(&inst, 1.0, 70_000.0);
     let p = |x| inst.price(x).unwrap();
-    assert_eq!(
-        initial_margin(&inst, q, p(70_000.0), 10).unwrap(),
-        Money::usd(7_000)
-    );
-    assert_eq!(
-        initial_margin(&inst, Qty(-q.0), p(70_000.0), 10).unwrap(),
-        Money::usd(7_000)
-    );
-    assert_eq!(
-        initial_margin(&inst, Qty(1), Price(1), 3).unwrap(),
-        Money(4)
-    ); // 10/3 UP
+    assert_eq!(initial_margin(&inst, q, p(70_000.0), 10).unwrap(), Money::usd(7_000));
+    assert_eq!(initial_margin(&inst, Qty(-q.0), p(70_000.0), 10).unwrap(), Money::usd(7_000));
+    assert_eq!(initial_margin(&inst, Qty(1), Price(1), 3).unwrap(), Money(4)); // 10/3 UP
     // Tier 2 at 70,000: 70,000 · 0.5% − 50 = 300.
-    assert_eq!(
-        maintenance_margin_tiered(&inst, &table, q, p(70_000.0)).unwrap(),
-        Money::usd(300)
-    );
-    assert_eq!(
-        maintenance_margin_tiered(&inst, &table, Qty(-q.0), p(40_000.0)).unwrap(),
-        Money::usd(160)
-    );
-    assert_eq!(
-        maintenance_margin_tiered(&inst, &table, Qty(0), p(40_000.0)).unwrap(),
-        Money::ZERO
-    );
+    assert_eq!(maintenance_margin_tiered(&inst, &table, q, p(70_000.0)).unwrap(), Money::usd(300));
+    assert_eq!(maintenance_margin_tiered(&inst, &table, Qty(-q.0), p(40_000.0)).unwrap(), Money::usd(160));
+    assert_eq!(maintenance_margin_tiered(&inst, &table, Qty(0), p(40_000.0)).unwrap(), Money::ZERO);
     // 1 lot at 1 tick: 10 micro × 0.4% = 0.04 micro → UP to 1.
-    assert_eq!(
-        maintenance_margin_tiered(&inst, &table, Qty(1), Price(1)).unwrap(),
-        Money(1)
-    );
+    assert_eq!(maintenance_margin_tiered(&inst, &table, Qty(1), Price(1)).unwrap(), Money(1));
     // Continuity at the tier boundary: 50,000 notional in tier 1 and tier 2 agree.
     let t = table.tiers();
     let (q50, _) = pos(&inst, 1.0, 50_000.0);
@@ -433,23 +312,11 @@ fn margins_pnl_and_fees() {
         maintenance_margin(&inst, &t[1], q50, p(50_000.0)).unwrap()
     );
     // Passing a tier whose floor is above the notional.
-    assert_eq!(
-        maintenance_margin(&inst, &t[11], Qty(1), p(100.0)),
-        Err(MarginError::NotionalBelowTier)
-    );
+    assert_eq!(maintenance_margin(&inst, &t[11], Qty(1), p(100.0)), Err(MarginError::NotionalBelowTier));
 
-    assert_eq!(
-        unrealized_pnl(&inst, q, c, p(71_000.0)).unwrap(),
-        Money::usd(1_000)
-    );
-    assert_eq!(
-        unrealized_pnl(&inst, Qty(-q.0), -c, p(71_000.0)).unwrap(),
-        Money::usd(-1_000)
-    );
-    assert_eq!(
-        unrealized_pnl(&inst, Qty(0), Money::ZERO, p(1.0)).unwrap(),
-        Money::ZERO
-    );
+    assert_eq!(unrealized_pnl(&inst, q, c, p(71_000.0)).unwrap(), Money::usd(1_000));
+    assert_eq!(unrealized_pnl(&inst, Qty(-q.0), -c, p(71_000.0)).unwrap(), Money::usd(-1_000));
+    assert_eq!(unrealized_pnl(&inst, Qty(0), Money::ZERO, p(1.0)).unwrap(), Money::ZERO);
 
     // Taker 0.05% of 70,000 = 35; UP to the micro-USD.
     assert_eq!(fee(c, pct(0.05)).unwrap(), Money::usd(35));
@@ -482,162 +349,61 @@ fn nonsense_inputs_are_typed_errors() {
     }
     let unit = |r: MarginResult<Option<Price>>| r.map(|_| ());
     assert_eq!(initial_margin(&inst, q, p, 0), Err(E::ZeroLeverage));
-    assert!(matches!(
-        initial_margin(&inst, q, Price(0), 10),
-        Err(E::NonPositivePrice { .. })
-    ));
-    // Beyond i128 (Instrument::notional alone would overflow i128 here) and beyond i64.
-    assert!(matches!(
-        initial_margin(&inst, Qty(i64::MAX), Price(i64::MAX), 1),
-        Err(E::Overflow(_))
-    ));
-    assert!(matches!(
-        initial_margin(&inst, Qty(1 << 40), Price(1 << 40), 1),
-        Err(E::Unit(_))
-    ));
-    assert!(matches!(
-        unrealized_pnl(&inst, Qty(i64::MAX), Money(1), Price(i64::MAX)),
-        Err(E::Overflow(_))
-    ));
-    assert!(matches!(
-        funding_payment(&inst, Qty(i64::MIN), Price(i64::MAX), mmr),
-        Err(E::Overflow(_))
-    ));
-    assert!(matches!(
-        adl_score(&inst, Qty(i64::MAX), Money(1), z, Price(i64::MAX)),
-        Err(E::Overflow(_))
-    ));
-    is(unit(liquidation_price(&inst, mmr, z, Qty(0), z, wb)), |e| {
-        matches!(e, E::ZeroQty(_))
-    });
-    is(unit(liquidation_price(&inst, mmr, z, q, -c, wb)), |e| {
-        matches!(e, E::InconsistentPosition { .. })
-    });
-    is(unit(liquidation_price(&inst, mmr, z, q, z, wb)), |e| {
-        matches!(e, E::InconsistentPosition { .. })
-    });
-    is(unit(liquidation_price(&inst, Rate(-1), z, q, c, wb)), |e| {
+    assert!(matches!(initial_margin(&inst, q, Price(0), 10), Err(E::NonPositivePrice { .. })));
+    // Beyond i128 and beyond i64: both are overflow errors, never a wrap or a panic.
+    assert!(matches!(initial_margin(&inst, Qty(i64::MAX), Price(i64::MAX), 1), Err(E::Overflow(_))));
+    assert!(matches!(initial_margin(&inst, Qty(1 << 40), Price(1 << 40), 1), Err(E::Overflow(_))));
+    assert!(matches!(unrealized_pnl(&inst, Qty(i64::MAX), Money(1), Price(i64::MAX)), Err(E::Overflow(_))));
+    assert!(matches!(funding_payment(&inst, Qty(i64::MIN), Price(i64::MAX), mmr), Err(E::Overflow(_))));
+    assert!(matches!(adl_score(&inst, Qty(i64::MAX), Money(1), z, Price(i64::MAX)), Err(E::Overflow(_))));
+    is(unit(liquidation_price(&inst, mmr, z, Qty(0), z, wb)), |e| matches!(e, E::ZeroQty(_)));
+    is(unit(liquidation_price(&inst, mmr, z, q, -c, wb)), |e| matches!(e, E::InconsistentPosition { .. }));
+    is(unit(liquidation_price(&inst, mmr, z, q, z, wb)), |e| matches!(e, E::InconsistentPosition { .. }));
+    is(unit(liquidation_price(&inst, Rate(-1), z, q, c, wb)), |e| matches!(e, E::RateOutOfRange { .. }));
+    is(unit(liquidation_price(&inst, Rate(RATE_SCALE), z, q, c, wb)), |e| {
         matches!(e, E::RateOutOfRange { .. })
     });
-    is(
-        unit(liquidation_price(&inst, Rate(RATE_SCALE), z, q, c, wb)),
-        |e| matches!(e, E::RateOutOfRange { .. }),
-    );
-    is(
-        unit(liquidation_price(&inst, mmr, Money(-1), q, c, wb)),
-        |e| matches!(e, E::NegativeMoney { .. }),
-    );
-    is(
-        unit(liquidation_price(&inst, mmr, z, q, c, Money(-1))),
-        |e| matches!(e, E::NegativeMoney { .. }),
-    );
-    is(
-        unit(liquidation_price(
-            &huge,
-            mmr,
-            z,
-            Qty(i64::MAX),
-            Money(i64::MAX),
-            wb,
-        )),
-        |e| matches!(e, E::Overflow(_)),
-    );
-    is(
-        unit(liquidation_price_tiered(&inst, &table, Qty(0), z, wb)),
-        |e| matches!(e, E::ZeroQty(_)),
-    );
-    is(bankruptcy_price(&inst, Qty(0), z, wb).map(|_| ()), |e| {
-        matches!(e, E::ZeroQty(_))
-    });
-    is(bankruptcy_price(&inst, q, c, Money(-1)).map(|_| ()), |e| {
-        matches!(e, E::NegativeMoney { .. })
-    });
-    is(
-        bankruptcy_price(&inst, Qty(-1), Money(-1), z).map(|_| ()),
-        |e| matches!(e, E::NoPositivePrice(_)),
-    );
-    is(
-        unit(bybit_liquidation_price(&inst, q, p, 0, mmr, z, z)),
-        |e| *e == E::ZeroLeverage,
-    );
-    is(
-        unit(bybit_liquidation_price(&inst, Qty(0), p, 10, mmr, z, z)),
-        |e| matches!(e, E::ZeroQty(_)),
-    );
-    is(
-        unit(bybit_liquidation_price(&inst, q, Price(-5), 10, mmr, z, z)),
-        |e| matches!(e, E::NonPositivePrice { .. }),
-    );
-    is(
-        unit(bybit_liquidation_price(&inst, q, p, 10, mmr, Money(-1), z)),
-        |e| matches!(e, E::NegativeMoney { .. }),
-    );
-    is(fee(c, Rate(-1)).map(|_| ()), |e| {
-        matches!(e, E::RateOutOfRange { .. })
-    });
-    is(fee(c, Rate(RATE_SCALE + 1)).map(|_| ()), |e| {
-        matches!(e, E::RateOutOfRange { .. })
-    });
-    assert_eq!(fee(Money(i64::MAX), Rate(RATE_SCALE)), Ok(Money(i64::MAX)));
-    is(fee(Money(i64::MIN), Rate(RATE_SCALE)).map(|_| ()), |e| {
+    is(unit(liquidation_price(&inst, mmr, Money(-1), q, c, wb)), |e| matches!(e, E::NegativeMoney { .. }));
+    is(unit(liquidation_price(&inst, mmr, z, q, c, Money(-1))), |e| matches!(e, E::NegativeMoney { .. }));
+    is(unit(liquidation_price(&huge, mmr, z, Qty(i64::MAX), Money(i64::MAX), wb)), |e| {
         matches!(e, E::Overflow(_))
     });
-    is(funding_payment(&inst, q, Price(0), mmr).map(|_| ()), |e| {
+    is(unit(liquidation_price_tiered(&inst, &table, Qty(0), z, wb)), |e| matches!(e, E::ZeroQty(_)));
+    is(bankruptcy_price(&inst, Qty(0), z, wb).map(|_| ()), |e| matches!(e, E::ZeroQty(_)));
+    is(bankruptcy_price(&inst, q, c, Money(-1)).map(|_| ()), |e| matches!(e, E::NegativeMoney { .. }));
+    is(bankruptcy_price(&inst, Qty(-1), Money(-1), z).map(|_| ()), |e| matches!(e, E::NoPositivePrice(_)));
+    is(unit(bybit_liquidation_price(&inst, q, p, 0, mmr, z, z)), |e| *e == E::ZeroLeverage);
+    is(unit(bybit_liquidation_price(&inst, Qty(0), p, 10, mmr, z, z)), |e| matches!(e, E::ZeroQty(_)));
+    is(unit(bybit_liquidation_price(&inst, q, Price(-5), 10, mmr, z, z)), |e| {
         matches!(e, E::NonPositivePrice { .. })
     });
-    is(
-        funding_payment(&inst, q, p, Rate(RATE_SCALE + 1)).map(|_| ()),
-        |e| matches!(e, E::RateOutOfRange { .. }),
-    );
-    is(premium_index(p, p, Price(0)).map(|_| ()), |e| {
-        matches!(e, E::NonPositivePrice { .. })
-    });
-    is(funding_rate(mmr, mmr, mmr, 0, None).map(|_| ()), |e| {
-        matches!(e, E::BadInterval(_))
-    });
-    is(funding_rate(mmr, mmr, mmr, 25, None).map(|_| ()), |e| {
-        matches!(e, E::BadInterval(_))
-    });
-    is(funding_rate(mmr, mmr, Rate(-1), 8, None).map(|_| ()), |e| {
-        matches!(e, E::RateOutOfRange { .. })
-    });
-    is(
-        funding_rate(mmr, mmr, mmr, 8, Some(Rate(-1))).map(|_| ()),
-        |e| matches!(e, E::RateOutOfRange { .. }),
-    );
-    is(funding_basis_price(p, mmr, 1, 0).map(|_| ()), |e| {
-        matches!(e, E::BadInterval(_))
-    });
-    is(funding_basis_price(p, mmr, 2, 1).map(|_| ()), |e| {
-        matches!(e, E::BadInterval(_))
-    });
-    is(
-        funding_basis_price(Price(1), pct(-100.0), 1, 1).map(|_| ()),
-        |e| matches!(e, E::NoPositivePrice(_)),
-    );
-    is(adl_score(&inst, Qty(0), z, wb, p).map(|_| ()), |e| {
-        matches!(e, E::ZeroQty(_))
-    });
-    is(adl_score(&inst, q, c, Money(-1), p).map(|_| ()), |e| {
+    is(unit(bybit_liquidation_price(&inst, q, p, 10, mmr, Money(-1), z)), |e| {
         matches!(e, E::NegativeMoney { .. })
     });
-    is(adl_score(&inst, q, c, wb, Price(0)).map(|_| ()), |e| {
-        matches!(e, E::NonPositivePrice { .. })
+    is(fee(c, Rate(-1)).map(|_| ()), |e| matches!(e, E::RateOutOfRange { .. }));
+    is(fee(c, Rate(RATE_SCALE + 1)).map(|_| ()), |e| matches!(e, E::RateOutOfRange { .. }));
+    assert_eq!(fee(Money(i64::MAX), Rate(RATE_SCALE)), Ok(Money(i64::MAX)));
+    is(fee(Money(i64::MIN), Rate(RATE_SCALE)).map(|_| ()), |e| matches!(e, E::Overflow(_)));
+    is(funding_payment(&inst, q, Price(0), mmr).map(|_| ()), |e| matches!(e, E::NonPositivePrice { .. }));
+    is(funding_payment(&inst, q, p, Rate(RATE_SCALE + 1)).map(|_| ()), |e| {
+        matches!(e, E::RateOutOfRange { .. })
     });
-    is(
-        unrealized_pnl(&inst, Qty(0), Money(5), p).map(|_| ()),
-        |e| matches!(e, E::InconsistentPosition { .. }),
-    );
-    let bad_tier = Tier {
-        notional_cap: Money(1),
-        max_leverage: 1,
-        mmr: Rate(-5),
-        cum: z,
-    };
-    is(
-        maintenance_margin(&inst, &bad_tier, q, p).map(|_| ()),
-        |e| matches!(e, E::RateOutOfRange { .. }),
-    );
+    is(premium_index(p, p, Price(0)).map(|_| ()), |e| matches!(e, E::NonPositivePrice { .. }));
+    is(funding_rate(mmr, mmr, mmr, 0, None).map(|_| ()), |e| matches!(e, E::BadInterval(_)));
+    is(funding_rate(mmr, mmr, mmr, 25, None).map(|_| ()), |e| matches!(e, E::BadInterval(_)));
+    is(funding_rate(mmr, mmr, Rate(-1), 8, None).map(|_| ()), |e| matches!(e, E::RateOutOfRange { .. }));
+    is(funding_rate(mmr, mmr, mmr, 8, Some(Rate(-1))).map(|_| ()), |e| matches!(e, E::RateOutOfRange { .. }));
+    is(funding_basis_price(p, mmr, 1, 0).map(|_| ()), |e| matches!(e, E::BadInterval(_)));
+    is(funding_basis_price(p, mmr, 2, 1).map(|_| ()), |e| matches!(e, E::BadInterval(_)));
+    is(funding_basis_price(Price(1), pct(-100.0), 1, 1).map(|_| ()), |e| matches!(e, E::NoPositivePrice(_)));
+    is(adl_score(&inst, Qty(0), z, wb, p).map(|_| ()), |e| matches!(e, E::ZeroQty(_)));
+    is(adl_score(&inst, q, c, Money(-1), p).map(|_| ()), |e| matches!(e, E::NegativeMoney { .. }));
+    is(adl_score(&inst, q, c, wb, Price(0)).map(|_| ()), |e| matches!(e, E::NonPositivePrice { .. }));
+    is(unrealized_pnl(&inst, Qty(0), Money(5), p).map(|_| ()), |e| {
+        matches!(e, E::InconsistentPosition { .. })
+    });
+    let bad_tier = Tier { notional_cap: Money(1), max_leverage: 1, mmr: Rate(-5), cum: z };
+    is(maintenance_margin(&inst, &bad_tier, q, p).map(|_| ()), |e| matches!(e, E::RateOutOfRange { .. }));
     assert!(adl_allocate(&[(AccountId(1), Qty(5), AdlScore(1))], Qty(-3)).is_empty());
 }
 

@@ -56,9 +56,7 @@ impl TierTable {
             }
             // MMR < 1 / max_leverage  ⇔  mmr · L < RATE_SCALE
             if (mmr.0 as i128) * (max_leverage as i128) >= RATE_SCALE as i128 {
-                return bad(
-                    "maintenance margin rate must be below the initial rate 1/max_leverage",
-                );
+                return bad("maintenance margin rate must be below the initial rate 1/max_leverage");
             }
             let cum = match tiers.last() {
                 None => Money::ZERO,
@@ -72,24 +70,12 @@ impl TierTable {
                     if max_leverage > prev.max_leverage {
                         return bad("max leverage must not increase");
                     }
-                    let step = mul(
-                        prev.notional_cap.0 as i128,
-                        (mmr.0 - prev.mmr.0) as i128,
-                        "tier cum",
-                    )?;
+                    let step = mul(prev.notional_cap.0 as i128, (mmr.0 - prev.mmr.0) as i128, "tier cum")?;
                     let step = div_floor(step, RATE_SCALE as i128);
-                    Money(to_i64(
-                        add(step, prev.cum.0 as i128, "tier cum")?,
-                        "tier cum",
-                    )?)
+                    Money(to_i64(add(step, prev.cum.0 as i128, "tier cum")?, "tier cum")?)
                 }
             };
-            tiers.push(Tier {
-                notional_cap: cap,
-                max_leverage,
-                mmr,
-                cum,
-            });
+            tiers.push(Tier { notional_cap: cap, max_leverage, mmr, cum });
         }
         Ok(TierTable { tiers })
     }
@@ -114,9 +100,7 @@ impl TierTable {
         ];
         let rows: Vec<(Money, u32, Rate)> = ROWS
             .iter()
-            .map(|&(cap, lev, mmr_bp)| {
-                (Money(cap * USD), lev, Rate(mmr_bp * (RATE_SCALE / 10_000)))
-            })
+            .map(|&(cap, lev, mmr_bp)| (Money(cap * USD), lev, Rate(mmr_bp * (RATE_SCALE / 10_000))))
             .collect();
         match TierTable::new(&rows) {
             Ok(t) => t,
@@ -140,10 +124,7 @@ impl TierTable {
     /// last cap, the last tier.
     pub fn tier_index_for(&self, notional: Money) -> usize {
         let n = notional.0.unsigned_abs();
-        self.tiers
-            .iter()
-            .position(|t| n <= t.notional_cap.0.unsigned_abs())
-            .unwrap_or(self.tiers.len() - 1)
+        self.tiers.iter().position(|t| n <= t.notional_cap.0.unsigned_abs()).unwrap_or(self.tiers.len() - 1)
     }
 
     /// The tier for an absolute notional (see [`TierTable::tier_index_for`]).
@@ -173,10 +154,8 @@ impl TierTable {
 impl TryFrom<Vec<Tier>> for TierTable {
     type Error = MarginError;
     fn try_from(tiers: Vec<Tier>) -> MarginResult<TierTable> {
-        let rows: Vec<(Money, u32, Rate)> = tiers
-            .iter()
-            .map(|t| (t.notional_cap, t.max_leverage, t.mmr))
-            .collect();
+        let rows: Vec<(Money, u32, Rate)> =
+            tiers.iter().map(|t| (t.notional_cap, t.max_leverage, t.mmr)).collect();
         let table = TierTable::new(&rows)?;
         for (index, (given, derived)) in tiers.iter().zip(table.tiers()).enumerate() {
             if given.cum != derived.cum {
@@ -273,11 +252,9 @@ mod tests {
     #[test]
     fn fractional_cum_rounds_down() {
         // floor 1.000001 USD × 0.5% = 0.005000005 USD → 5000 micro-USD (rounded down).
-        let t = TierTable::new(&[
-            (Money(1_000_001), 100, Rate(100_000)),
-            (Money(10_000_000), 50, Rate(600_000)),
-        ])
-        .unwrap();
+        let t =
+            TierTable::new(&[(Money(1_000_001), 100, Rate(100_000)), (Money(10_000_000), 50, Rate(600_000))])
+                .unwrap();
         assert_eq!(t.tiers()[1].cum, Money(5_000));
     }
 
