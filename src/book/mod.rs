@@ -12,6 +12,8 @@ mod index;
 mod ladder;
 mod level;
 mod order;
+#[cfg(test)]
+mod proptests;
 
 pub use book::*;
 pub use order::*;
