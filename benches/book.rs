@@ -56,11 +56,7 @@ impl Gen {
     }
 
     fn side(&mut self) -> Side {
-        if self.rng.random_bool(0.5) {
-            Side::Buy
-        } else {
-            Side::Sell
-        }
+        if self.rng.random_bool(0.5) { Side::Buy } else { Side::Sell }
     }
 
     fn add_live(&mut self, id: OrderId) {
@@ -94,9 +90,7 @@ impl Gen {
                 id
             }
             Op::Move(id, p, q) => {
-                self.book
-                    .amend(id, p, q, &mut self.fills)
-                    .expect("valid move");
+                self.book.amend(id, p, q, &mut self.fills).expect("valid move");
                 id
             }
         };
@@ -115,11 +109,7 @@ impl Gen {
 
     fn new_order(&mut self, kind: OrderKind, crossing: bool) -> NewOrder {
         let side = self.side();
-        let price = if crossing {
-            self.crossing_price(side)
-        } else {
-            self.resting_price(side)
-        };
+        let price = if crossing { self.crossing_price(side) } else { self.resting_price(side) };
         self.next_id += 1;
         NewOrder {
             id: OrderId(self.next_id),
@@ -170,11 +160,7 @@ fn generate(seed: u64, ops: usize) -> (OrderBook, Vec<Op>) {
             let id = g.random_live();
             let o = g.book.order(id).expect("live order");
             let crossing = g.rng.random_bool(0.01);
-            let mut p = if crossing {
-                g.crossing_price(o.side)
-            } else {
-                g.resting_price(o.side)
-            };
+            let mut p = if crossing { g.crossing_price(o.side) } else { g.resting_price(o.side) };
             if p == o.price {
                 p = Price(p.0 + if o.side == Side::Buy { -1 } else { 1 });
             }
@@ -221,9 +207,7 @@ fn exchange_core_mix(c: &mut Criterion) {
         };
         assert!(ok, "operation stream does not replay cleanly");
     }
-    check
-        .check_invariants()
-        .expect("book consistent after replay");
+    check.check_invariants().expect("book consistent after replay");
 
     let mut group = c.benchmark_group("book");
     group.throughput(Throughput::Elements(ops.len() as u64));
@@ -253,11 +237,7 @@ fn place_cancel(c: &mut Criterion) {
                 id += 1;
                 let side = if k % 2 == 0 { Side::Buy } else { Side::Sell };
                 let off = 1 + (k as i64 * 7919) % HALF_RANGE;
-                let price = Price(if side == Side::Buy {
-                    MID - off
-                } else {
-                    MID + off
-                });
+                let price = Price(if side == Side::Buy { MID - off } else { MID + off });
                 let o = NewOrder {
                     id: OrderId(id),
                     owner: AccountId((k % 97) as u32),

@@ -249,15 +249,7 @@ impl OrderBook {
     /// Same-owner makers met on the way are cancelled (expire-maker) and recorded in `self.stp`.
     #[inline]
     fn match_taker(&mut self, t: Taker, qty: Qty, out: &mut Vec<Fill>) -> Qty {
-        let OrderBook {
-            slab,
-            ids,
-            owners,
-            bids,
-            asks,
-            stats,
-            stp,
-        } = self;
+        let OrderBook { slab, ids, owners, bids, asks, stats, stp } = self;
         let opp = match t.side {
             Side::Buy => asks,
             Side::Sell => bids,
@@ -274,13 +266,7 @@ impl OrderBook {
             let Some(m) = slab.get_mut(head) else { break };
             let (mid, mqty) = (m.id, m.qty.0);
             if m.owner == t.owner {
-                stp.push(Cancelled {
-                    id: mid,
-                    owner: m.owner,
-                    side: m.side,
-                    price: p,
-                    remaining: m.qty,
-                });
+                stp.push(Cancelled { id: mid, owner: m.owner, side: m.side, price: p, remaining: m.qty });
                 stats.cancelled += mqty as i128;
                 stats.resting -= mqty as i128;
                 opp.remove(slab, head, p);
@@ -319,9 +305,7 @@ impl OrderBook {
     /// Would an order on `side` with `limit` take liquidity right now?
     #[inline]
     fn would_cross(&self, side: Side, limit: Price) -> bool {
-        self.ladder(side.opposite())
-            .best()
-            .is_some_and(|p| crosses(side, limit, p))
+        self.ladder(side.opposite()).best().is_some_and(|p| crosses(side, limit, p))
     }
 
     /// Would resting `add` more lots on `side` (after removing `remove`) overflow its total?
@@ -370,12 +354,7 @@ impl OrderBook {
                 status: PlaceStatus::Rejected,
             });
         }
-        let taker = Taker {
-            id: o.id,
-            owner: o.owner,
-            side: o.side,
-            limit,
-        };
+        let taker = Taker { id: o.id, owner: o.owner, side: o.side, limit };
         let rem = self.match_taker(taker, o.qty, out);
         let filled = Qty(o.qty.0 - rem.0);
         let stp_qty = self.stp_total();
@@ -415,14 +394,7 @@ impl OrderBook {
             outcome.status = PlaceStatus::Cancelled;
             return Ok(outcome);
         };
-        let OrderBook {
-            slab,
-            ids,
-            owners,
-            bids,
-            asks,
-            ..
-        } = self;
+        let OrderBook { slab, ids, owners, bids, asks, .. } = self;
         match o.side {
             Side::Buy => bids.push(slab, i, o.price),
             Side::Sell => asks.push(slab, i, o.price),
@@ -431,11 +403,8 @@ impl OrderBook {
         link_owner(slab, owners, i);
         self.stats.resting += rem.0 as i128;
         outcome.rested = rem;
-        outcome.status = if filled.0 > 0 {
-            PlaceStatus::PartiallyFilledResting
-        } else {
-            PlaceStatus::Resting
-        };
+        outcome.status =
+            if filled.0 > 0 { PlaceStatus::PartiallyFilledResting } else { PlaceStatus::Resting };
         Ok(outcome)
     }
 
@@ -447,15 +416,7 @@ impl OrderBook {
     pub fn cancel(&mut self, id: OrderId) -> Result<Cancelled, BookError> {
         let i = self.ids.get(id.0).ok_or(BookError::UnknownOrder(id))?;
         let s = *self.slab.get(i).ok_or(BookError::UnknownOrder(id))?;
-        let OrderBook {
-            slab,
-            ids,
-            owners,
-            bids,
-            asks,
-            stats,
-            ..
-        } = self;
+        let OrderBook { slab, ids, owners, bids, asks, stats, .. } = self;
         match s.side {
             Side::Buy => bids.remove(slab, i, s.price),
             Side::Sell => asks.remove(slab, i, s.price),
@@ -465,13 +426,7 @@ impl OrderBook {
         slab.release(i);
         stats.cancelled += s.qty.0 as i128;
         stats.resting -= s.qty.0 as i128;
-        Ok(Cancelled {
-            id,
-            owner: s.owner,
-            side: s.side,
-            price: s.price,
-            remaining: s.qty,
-        })
+        Ok(Cancelled { id, owner: s.owner, side: s.side, price: s.price, remaining: s.qty })
     }
 
     /// Moves a resting order to `new_price` with open size `new_qty`.
@@ -519,9 +474,7 @@ impl OrderBook {
         }
         self.stp.clear();
         {
-            let OrderBook {
-                slab, bids, asks, ..
-            } = self;
+            let OrderBook { slab, bids, asks, .. } = self;
             match s.side {
                 Side::Buy => bids.remove(slab, i, s.price),
                 Side::Sell => asks.remove(slab, i, s.price),
@@ -535,24 +488,11 @@ impl OrderBook {
         } else {
             self.stats.cancelled -= delta;
         }
-        let taker = Taker {
-            id,
-            owner: s.owner,
-            side: s.side,
-            limit: new_price,
-        };
+        let taker = Taker { id, owner: s.owner, side: s.side, limit: new_price };
         let rem = self.match_taker(taker, new_qty, out);
         let filled = Qty(new_qty.0 - rem.0);
         let self_trade_cancelled = self.stp_total();
-        let OrderBook {
-            slab,
-            ids,
-            owners,
-            bids,
-            asks,
-            stats,
-            ..
-        } = self;
+        let OrderBook { slab, ids, owners, bids, asks, stats, .. } = self;
         if rem.0 == 0 {
             ids.remove(id.0);
             unlink_owner(slab, owners, i);
@@ -579,26 +519,14 @@ impl OrderBook {
             rested: rem,
             cancelled: reduced,
             self_trade_cancelled,
-            status: if filled.0 > 0 {
-                PlaceStatus::PartiallyFilledResting
-            } else {
-                PlaceStatus::Resting
-            },
+            status: if filled.0 > 0 { PlaceStatus::PartiallyFilledResting } else { PlaceStatus::Resting },
         })
     }
 
     /// Cancels every resting order of `owner` (both sides), appending them to `out`.
     /// O(orders of that owner).
     pub fn cancel_all(&mut self, owner: AccountId, out: &mut Vec<Cancelled>) {
-        let OrderBook {
-            slab,
-            ids,
-            owners,
-            bids,
-            asks,
-            stats,
-            ..
-        } = self;
+        let OrderBook { slab, ids, owners, bids, asks, stats, .. } = self;
         let mut i = owners.remove(owner.0 as u64).unwrap_or(NIL);
         while let Some(s) = slab.get(i).copied() {
             match s.side {
@@ -609,13 +537,7 @@ impl OrderBook {
             slab.release(i);
             stats.cancelled += s.qty.0 as i128;
             stats.resting -= s.qty.0 as i128;
-            out.push(Cancelled {
-                id: s.id,
-                owner: s.owner,
-                side: s.side,
-                price: s.price,
-                remaining: s.qty,
-            });
+            out.push(Cancelled { id: s.id, owner: s.owner, side: s.side, price: s.price, remaining: s.qty });
             i = s.onext;
         }
     }
@@ -659,23 +581,16 @@ impl OrderBook {
 
     /// The first `levels` levels of `side`, best first.
     pub fn depth(&self, side: Side, levels: usize) -> impl Iterator<Item = DepthLevel> + '_ {
-        self.ladder(side)
-            .iter()
-            .take(levels)
-            .map(|(price, l)| DepthLevel {
-                price,
-                qty: l.total,
-                orders: l.count,
-            })
+        self.ladder(side).iter().take(levels).map(|(price, l)| DepthLevel {
+            price,
+            qty: l.total,
+            orders: l.count,
+        })
     }
 
     /// The orders resting at `price` on `side`, in time priority.
     pub fn orders_at(&self, side: Side, price: Price) -> impl Iterator<Item = RestingOrder> + '_ {
-        self.ladder(side)
-            .level(price)
-            .into_iter()
-            .flat_map(|l| l.iter(&self.slab))
-            .map(|(_, s)| view(s))
+        self.ladder(side).level(price).into_iter().flat_map(|l| l.iter(&self.slab)).map(|(_, s)| view(s))
     }
 
     /// (Σ qty, Σ price·qty) over levels of `side` within `distance` ticks of its best price
@@ -825,10 +740,7 @@ impl OrderBook {
         }
         let resting = self.bids.total().0 as i128 + self.asks.total().0 as i128;
         if self.stats.resting != resting {
-            return Err(format!(
-                "stats.resting {} ≠ resting size {resting}",
-                self.stats.resting
-            ));
+            return Err(format!("stats.resting {} ≠ resting size {resting}", self.stats.resting));
         }
         if !self.stats.is_conserved() {
             return Err(format!("size not conserved: {:?}", self.stats));
@@ -867,15 +779,7 @@ mod tests {
         r
     }
 
-    fn fill(
-        maker: u64,
-        maker_acc: u32,
-        taker: u64,
-        taker_acc: u32,
-        side: Side,
-        p: i64,
-        q: i64,
-    ) -> Fill {
+    fn fill(maker: u64, maker_acc: u32, taker: u64, taker_acc: u32, side: Side, p: i64, q: i64) -> Fill {
         Fill {
             maker_order: OrderId(maker),
             maker: AccountId(maker_acc),
@@ -888,9 +792,7 @@ mod tests {
     }
 
     fn ids_at(book: &OrderBook, side: Side, p: i64) -> Vec<(u64, i64)> {
-        book.orders_at(side, Price(p))
-            .map(|o| (o.id.0, o.qty.0))
-            .collect()
+        book.orders_at(side, Price(p)).map(|o| (o.id.0, o.qty.0)).collect()
     }
 
     /// Bids 98×5 (id 1), 99×3 (id 2); asks 101×4 (id 3), 102×6 (id 4). Owners 1..=4.
@@ -918,23 +820,14 @@ mod tests {
         assert_eq!(b.levels_len(S), 2);
         assert_eq!(b.side_qty(S), Qty(10));
         let o = b.order(OrderId(3)).unwrap();
-        assert_eq!(
-            (o.owner, o.side, o.price, o.qty),
-            (AccountId(3), S, Price(101), Qty(4))
-        );
+        assert_eq!((o.owner, o.side, o.price, o.qty), (AccountId(3), S, Price(101), Qty(4)));
         assert_eq!(b.order(OrderId(99)), None);
-        let bids: Vec<_> = b
-            .depth(B, 10)
-            .map(|l| (l.price.0, l.qty.0, l.orders))
-            .collect();
+        let bids: Vec<_> = b.depth(B, 10).map(|l| (l.price.0, l.qty.0, l.orders)).collect();
         assert_eq!(bids, vec![(99, 3, 1), (98, 5, 1)]);
         let asks: Vec<_> = b.depth(S, 1).map(|l| (l.price.0, l.qty.0)).collect();
         assert_eq!(asks, vec![(101, 4)]);
         let empty = OrderBook::new();
-        assert_eq!(
-            (empty.best_bid(), empty.spread(), empty.mid()),
-            (None, None, None)
-        );
+        assert_eq!((empty.best_bid(), empty.spread(), empty.mid()), (None, None, None));
         assert_eq!(empty.depth(S, 5).count(), 0);
     }
 
@@ -943,10 +836,7 @@ mod tests {
         let mut b = sample();
         let mut out = Vec::new();
         let r = put(&mut b, gtc(10, 9, B, 102, 12), &mut out);
-        assert_eq!(
-            out,
-            vec![fill(3, 3, 10, 9, B, 101, 4), fill(4, 4, 10, 9, B, 102, 6)]
-        );
+        assert_eq!(out, vec![fill(3, 3, 10, 9, B, 101, 4), fill(4, 4, 10, 9, B, 102, 6)]);
         assert_eq!(r.status, PlaceStatus::PartiallyFilledResting);
         assert_eq!((r.filled, r.rested, r.cancelled), (Qty(10), Qty(2), Qty(0)));
         assert_eq!(b.best_bid(), Some(Price(102)));
@@ -985,11 +875,7 @@ mod tests {
         assert_eq!(r.status, PlaceStatus::Filled);
         assert_eq!(
             out,
-            vec![
-                fill(1, 1, 9, 9, B, 100, 2),
-                fill(2, 2, 9, 9, B, 100, 3),
-                fill(3, 3, 9, 9, B, 100, 1)
-            ]
+            vec![fill(1, 1, 9, 9, B, 100, 2), fill(2, 2, 9, 9, B, 100, 3), fill(3, 3, 9, 9, B, 100, 1)]
         );
         assert_eq!(ids_at(&b, S, 100), vec![(3, 3)]);
     }
@@ -1011,10 +897,7 @@ mod tests {
         // Fully filled.
         let r = put(&mut b, order(12, 9, S, OrderKind::Ioc, 98, 4), &mut out);
         assert_eq!(r.status, PlaceStatus::Filled);
-        assert_eq!(
-            out,
-            vec![fill(2, 2, 12, 9, S, 99, 3), fill(1, 1, 12, 9, S, 98, 1)]
-        );
+        assert_eq!(out, vec![fill(2, 2, 12, 9, S, 99, 3), fill(1, 1, 12, 9, S, 98, 1)]);
         assert_eq!(b.order(OrderId(1)).unwrap().qty, Qty(4));
     }
 
@@ -1022,11 +905,7 @@ mod tests {
     fn market_orders_ignore_price_and_never_rest() {
         let mut out = Vec::new();
         let mut empty = OrderBook::new();
-        let r = put(
-            &mut empty,
-            order(1, 1, B, OrderKind::Market, 0, 5),
-            &mut out,
-        );
+        let r = put(&mut empty, order(1, 1, B, OrderKind::Market, 0, 5), &mut out);
         assert_eq!(r.status, PlaceStatus::Cancelled);
         assert_eq!((r.filled, r.cancelled), (Qty(0), Qty(5)));
         assert_eq!(empty.order_count(), 0);
@@ -1034,16 +913,9 @@ mod tests {
         let mut b = sample();
         let r = put(&mut b, order(10, 9, S, OrderKind::Market, -7, 6), &mut out);
         assert_eq!(r.status, PlaceStatus::Filled);
-        assert_eq!(
-            out,
-            vec![fill(2, 2, 10, 9, S, 99, 3), fill(1, 1, 10, 9, S, 98, 3)]
-        );
+        assert_eq!(out, vec![fill(2, 2, 10, 9, S, 99, 3), fill(1, 1, 10, 9, S, 98, 3)]);
         out.clear();
-        let r = put(
-            &mut b,
-            order(11, 9, B, OrderKind::Market, i64::MIN, 100),
-            &mut out,
-        );
+        let r = put(&mut b, order(11, 9, B, OrderKind::Market, i64::MIN, 100), &mut out);
         assert_eq!((r.filled, r.cancelled), (Qty(10), Qty(90)));
         assert_eq!(b.best_ask(), None);
     }
@@ -1052,19 +924,11 @@ mod tests {
     fn post_only_rests_or_is_rejected_whole() {
         let mut b = sample();
         let mut out = Vec::new();
-        let r = put(
-            &mut b,
-            order(10, 9, B, OrderKind::PostOnly, 100, 2),
-            &mut out,
-        );
+        let r = put(&mut b, order(10, 9, B, OrderKind::PostOnly, 100, 2), &mut out);
         assert_eq!(r.status, PlaceStatus::Resting);
         assert_eq!(b.best_bid(), Some(Price(100)));
         let before = b.clone();
-        let r = put(
-            &mut b,
-            order(11, 9, B, OrderKind::PostOnly, 101, 2),
-            &mut out,
-        );
+        let r = put(&mut b, order(11, 9, B, OrderKind::PostOnly, 101, 2), &mut out);
         assert_eq!(r.status, PlaceStatus::Rejected);
         assert_eq!((r.filled, r.rested, r.cancelled), (Qty(0), Qty(0), Qty(2)));
         assert!(out.is_empty());
@@ -1072,11 +936,7 @@ mod tests {
         assert_eq!(b.best_ask(), Some(Price(101)));
         assert_eq!(b.side_qty(S), before.side_qty(S));
         // Rejected even when the only liquidity it would take is its owner's own.
-        let r = put(
-            &mut b,
-            order(13, 9, S, OrderKind::PostOnly, 100, 1),
-            &mut out,
-        );
+        let r = put(&mut b, order(13, 9, S, OrderKind::PostOnly, 100, 1), &mut out);
         assert_eq!(r.status, PlaceStatus::Rejected);
     }
 
@@ -1129,10 +989,7 @@ mod tests {
         let r = b.amend(OrderId(1), Price(102), Qty(8), &mut out).unwrap();
         assert_eq!(r.status, PlaceStatus::PartiallyFilledResting);
         assert_eq!((r.filled, r.rested), (Qty(7), Qty(1)));
-        assert_eq!(
-            out,
-            vec![fill(3, 3, 1, 1, B, 101, 1), fill(4, 4, 1, 1, B, 102, 6)]
-        );
+        assert_eq!(out, vec![fill(3, 3, 1, 1, B, 101, 1), fill(4, 4, 1, 1, B, 102, 6)]);
         let o = b.order(OrderId(1)).unwrap();
         assert_eq!((o.price, o.qty), (Price(102), Qty(1)));
         assert_eq!(b.best_ask(), None);
@@ -1185,25 +1042,13 @@ mod tests {
         let c = b.cancel(OrderId(2)).unwrap();
         assert_eq!(
             c,
-            Cancelled {
-                id: OrderId(2),
-                owner: AccountId(2),
-                side: B,
-                price: Price(99),
-                remaining: Qty(3)
-            }
+            Cancelled { id: OrderId(2), owner: AccountId(2), side: B, price: Price(99), remaining: Qty(3) }
         );
         assert_eq!(b.best_bid(), Some(Price(98)));
-        assert_eq!(
-            b.cancel(OrderId(2)),
-            Err(BookError::UnknownOrder(OrderId(2)))
-        );
+        assert_eq!(b.cancel(OrderId(2)), Err(BookError::UnknownOrder(OrderId(2))));
         let mut gone = Vec::new();
         b.cancel_all(AccountId(1), &mut gone);
-        let mut got: Vec<_> = gone
-            .iter()
-            .map(|c| (c.id.0, c.price.0, c.remaining.0))
-            .collect();
+        let mut got: Vec<_> = gone.iter().map(|c| (c.id.0, c.price.0, c.remaining.0)).collect();
         got.sort();
         assert_eq!(got, vec![(1, 98, 5), (5, 105, 2), (6, 97, 3)]);
         assert_eq!(b.order_count(), 3);
@@ -1234,37 +1079,16 @@ mod tests {
         let b = ladder_book();
         // To lift the best ask to ≥ 104: buy everything below 104 = 101×4 + 102×6.
         let s = b.sweep_cost(B, Price(104));
-        assert_eq!(
-            s,
-            Sweep {
-                qty: Qty(10),
-                value_ticks_lots: 404 + 612,
-                levels: 2
-            }
-        );
+        assert_eq!(s, Sweep { qty: Qty(10), value_ticks_lots: 404 + 612, levels: 2 });
         // ≥ 105 also takes 104×5.
         let s = b.sweep_cost(B, Price(105));
-        assert_eq!(
-            s,
-            Sweep {
-                qty: Qty(15),
-                value_ticks_lots: 404 + 612 + 520,
-                levels: 3
-            }
-        );
+        assert_eq!(s, Sweep { qty: Qty(15), value_ticks_lots: 404 + 612 + 520, levels: 3 });
         // Target at or below the best ask costs nothing.
         assert_eq!(b.sweep_cost(B, Price(101)), Sweep::default());
         assert_eq!(b.sweep_cost(B, Price(-5)), Sweep::default());
         // Sellers: bids strictly above 96 are 99×3 and 98×5.
         let s = b.sweep_cost(S, Price(96));
-        assert_eq!(
-            s,
-            Sweep {
-                qty: Qty(8),
-                value_ticks_lots: 297 + 490,
-                levels: 2
-            }
-        );
+        assert_eq!(s, Sweep { qty: Qty(8), value_ticks_lots: 297 + 490, levels: 2 });
         let all = b.sweep_cost(B, Price::MAX);
         assert_eq!(all.qty, Qty(16));
         assert_eq!(all.value_ticks_lots, 404 + 612 + 520 + 110);
@@ -1291,10 +1115,7 @@ mod tests {
         let b = ladder_book();
         assert_eq!(b.impact_price(B, Qty(4)), Some((Price(101), 404)));
         assert_eq!(b.impact_price(B, Qty(7)), Some((Price(102), 404 + 306)));
-        assert_eq!(
-            b.impact_price(B, Qty(16)),
-            Some((Price(110), 404 + 612 + 520 + 110))
-        );
+        assert_eq!(b.impact_price(B, Qty(16)), Some((Price(110), 404 + 612 + 520 + 110)));
         assert_eq!(b.impact_price(B, Qty(17)), None);
         assert_eq!(b.impact_price(S, Qty(4)), Some((Price(98), 297 + 98)));
         assert_eq!(b.impact_price(S, Qty(0)), None);
@@ -1306,32 +1127,20 @@ mod tests {
         let mut b = sample();
         let mut out = Vec::new();
         let before = b.clone();
-        assert_eq!(
-            b.place(gtc(9, 1, B, 90, 0), &mut out),
-            Err(BookError::ZeroOrNegativeQty(Qty(0)))
-        );
+        assert_eq!(b.place(gtc(9, 1, B, 90, 0), &mut out), Err(BookError::ZeroOrNegativeQty(Qty(0))));
         assert_eq!(
             b.place(order(9, 1, B, OrderKind::Market, 90, -1), &mut out),
             Err(BookError::ZeroOrNegativeQty(Qty(-1)))
         );
-        assert_eq!(
-            b.place(gtc(9, 1, B, 0, 1), &mut out),
-            Err(BookError::NonPositivePrice(Price(0)))
-        );
+        assert_eq!(b.place(gtc(9, 1, B, 0, 1), &mut out), Err(BookError::NonPositivePrice(Price(0))));
         for kind in [OrderKind::PostOnly, OrderKind::Ioc] {
             assert_eq!(
                 b.place(order(9, 1, S, kind, i64::MIN, 1), &mut out),
                 Err(BookError::NonPositivePrice(Price(i64::MIN)))
             );
         }
-        assert_eq!(
-            b.place(gtc(3, 1, B, 90, 1), &mut out),
-            Err(BookError::DuplicateOrderId(OrderId(3)))
-        );
-        assert_eq!(
-            b.cancel(OrderId(42)),
-            Err(BookError::UnknownOrder(OrderId(42)))
-        );
+        assert_eq!(b.place(gtc(3, 1, B, 90, 1), &mut out), Err(BookError::DuplicateOrderId(OrderId(3))));
+        assert_eq!(b.cancel(OrderId(42)), Err(BookError::UnknownOrder(OrderId(42))));
         assert_eq!(
             b.amend(OrderId(42), Price(1), Qty(1), &mut out),
             Err(BookError::UnknownOrder(OrderId(42)))
@@ -1344,25 +1153,14 @@ mod tests {
             b.amend(OrderId(1), Price(-1), Qty(1), &mut out),
             Err(BookError::NonPositivePrice(Price(-1)))
         );
-        assert_eq!(
-            b.place(gtc(9, 1, B, 90, i64::MAX - 7), &mut out),
-            Err(BookError::SizeOverflow)
-        );
-        assert_eq!(
-            b.amend(OrderId(1), Price(98), Qty(i64::MAX - 2), &mut out),
-            Err(BookError::SizeOverflow)
-        );
+        assert_eq!(b.place(gtc(9, 1, B, 90, i64::MAX - 7), &mut out), Err(BookError::SizeOverflow));
+        assert_eq!(b.amend(OrderId(1), Price(98), Qty(i64::MAX - 2), &mut out), Err(BookError::SizeOverflow));
         assert!(out.is_empty());
         assert_eq!(b.stats(), before.stats());
-        assert_eq!(
-            b.depth(B, 9).collect::<Vec<_>>(),
-            before.depth(B, 9).collect::<Vec<_>>()
-        );
+        assert_eq!(b.depth(B, 9).collect::<Vec<_>>(), before.depth(B, 9).collect::<Vec<_>>());
         b.check_invariants().unwrap();
         // An IOC of any size is fine: it never rests.
-        let r = b
-            .place(order(9, 1, B, OrderKind::Ioc, 90, i64::MAX), &mut out)
-            .unwrap();
+        let r = b.place(order(9, 1, B, OrderKind::Ioc, 90, i64::MAX), &mut out).unwrap();
         assert_eq!(r.cancelled, Qty(i64::MAX));
         // A cancelled id may be used again.
         b.cancel(OrderId(1)).unwrap();
@@ -1382,24 +1180,15 @@ mod tests {
         put(&mut b, gtc(5, 5, B, 1 << 40, 1), &mut out);
         put(&mut b, gtc(6, 6, S, 1 << 41, 1), &mut out);
         assert_eq!(b.side_qty(S), Qty(i64::MAX));
-        assert_eq!(
-            b.place(gtc(9, 9, S, 7, 1), &mut out),
-            Err(BookError::SizeOverflow)
-        );
+        assert_eq!(b.place(gtc(9, 9, S, 7, 1), &mut out), Err(BookError::SizeOverflow));
         assert_eq!(b.levels_len(B), 3);
         assert_eq!(b.levels_len(S), 3);
         assert_eq!(b.spread(), Some(Price((1 << 41) - (1 << 40))));
         assert_eq!(b.depth_within(S, Price(i64::MAX)), Qty(i64::MAX));
         let big = i64::MAX as i128;
-        assert_eq!(
-            b.depth_notional_within(S, Price(i64::MAX)),
-            big * M as i128 + (big - 1) + (1 << 41)
-        );
+        assert_eq!(b.depth_notional_within(S, Price(i64::MAX)), big * M as i128 + (big - 1) + (1 << 41));
         assert_eq!(b.sweep_cost(B, Price::MAX).qty, Qty(2));
-        assert_eq!(
-            b.impact_price(B, Qty(3)),
-            Some((Price(i64::MAX), (1 << 41) + big - 1 + big))
-        );
+        assert_eq!(b.impact_price(B, Qty(3)), Some((Price(i64::MAX), (1 << 41) + big - 1 + big)));
         let asks: Vec<_> = b.depth(S, 5).map(|l| l.price.0).collect();
         assert_eq!(asks, vec![1 << 41, i64::MAX - 1, i64::MAX]);
         let bids: Vec<_> = b.depth(B, 5).map(|l| l.price.0).collect();
@@ -1411,9 +1200,7 @@ mod tests {
         assert_eq!(r.filled, Qty(M));
         assert_eq!(b.best_bid(), Some(Price(1)));
         assert_eq!(b.order(OrderId(3)).unwrap().qty, Qty(2));
-        let r = b
-            .amend(OrderId(3), Price(i64::MAX), Qty(5), &mut out)
-            .unwrap();
+        let r = b.amend(OrderId(3), Price(i64::MAX), Qty(5), &mut out).unwrap();
         assert_eq!(r.status, PlaceStatus::Filled);
         assert_eq!(b.best_bid(), None);
         assert_eq!(b.order(OrderId(1)).unwrap().qty, Qty(M - 3 - 5));

@@ -34,11 +34,7 @@ impl Default for IdMap {
 
 impl IdMap {
     pub(crate) fn new() -> IdMap {
-        IdMap {
-            buckets: vec![EMPTY; MIN_CAPACITY],
-            shift: 64 - MIN_CAPACITY.trailing_zeros(),
-            len: 0,
-        }
+        IdMap { buckets: vec![EMPTY; MIN_CAPACITY], shift: 64 - MIN_CAPACITY.trailing_zeros(), len: 0 }
     }
 
     #[inline]
@@ -74,9 +70,7 @@ impl IdMap {
 
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        self.find(key)
-            .and_then(|i| self.buckets.get(i))
-            .map(|b| b.val)
+        self.find(key).and_then(|i| self.buckets.get(i)).map(|b| b.val)
     }
 
     /// Inserts or overwrites. `val` must not be [`NIL`].
@@ -120,11 +114,7 @@ impl IdMap {
                 break;
             }
             let k = self.home(b.key);
-            let stays = if hole <= j {
-                hole < k && k <= j
-            } else {
-                hole < k || k <= j
-            };
+            let stays = if hole <= j { hole < k && k <= j } else { hole < k || k <= j };
             if stays {
                 continue;
             }
@@ -153,10 +143,7 @@ impl IdMap {
 
     /// All entries, in table order (for invariant checks).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
-        self.buckets
-            .iter()
-            .filter(|b| b.val != NIL)
-            .map(|b| (b.key, b.val))
+        self.buckets.iter().filter(|b| b.val != NIL).map(|b| (b.key, b.val))
     }
 }
 

@@ -263,16 +263,8 @@ impl Ladder {
             if needed > self.max_window {
                 return None;
             }
-            let new_len = needed
-                .next_power_of_two()
-                .saturating_mul(2)
-                .min(self.max_window)
-                .max(needed);
-            let new_base = if p128 < base {
-                hi - new_len as i128
-            } else {
-                lo
-            };
+            let new_len = needed.next_power_of_two().saturating_mul(2).min(self.max_window).max(needed);
+            let new_base = if p128 < base { hi - new_len as i128 } else { lo };
             let new_base = i64::try_from(new_base).ok()?;
             let shift = usize::try_from(self.base as i128 - new_base as i128).ok()?;
             let mut dense = vec![Level::EMPTY; new_len];
@@ -305,11 +297,7 @@ impl Ladder {
             Ok(e) => Bound::Excluded(e),
             Err(_) => Bound::Unbounded,
         };
-        let keys: Vec<i64> = self
-            .far
-            .range((Bound::Included(self.base), upper))
-            .map(|(k, _)| *k)
-            .collect();
+        let keys: Vec<i64> = self.far.range((Bound::Included(self.base), upper)).map(|(k, _)| *k).collect();
         for p in keys {
             let (Some(l), Some(k)) = (self.far.remove(&p), self.dense_index(p)) else {
                 continue;
@@ -326,33 +314,16 @@ impl Ladder {
 
     /// Non-empty levels from the best price outward.
     pub(crate) fn iter(&self) -> Levels<'_> {
-        let below = self
-            .far
-            .range((Bound::Unbounded, Bound::Excluded(self.base)));
+        let below = self.far.range((Bound::Unbounded, Bound::Excluded(self.base)));
         let above = match i64::try_from(self.window_end()) {
             Ok(e) => self.far.range((Bound::Included(e), Bound::Unbounded)),
-            Err(_) => self
-                .far
-                .range((Bound::Excluded(i64::MAX), Bound::Unbounded)),
+            Err(_) => self.far.range((Bound::Excluded(i64::MAX), Bound::Unbounded)),
         };
         let (front, back, cursor) = match self.side {
-            Side::Buy => (
-                above,
-                below,
-                self.dense
-                    .len()
-                    .checked_sub(1)
-                    .and_then(|k| self.prev_set(k)),
-            ),
+            Side::Buy => (above, below, self.dense.len().checked_sub(1).and_then(|k| self.prev_set(k))),
             Side::Sell => (below, above, self.next_set(0)),
         };
-        Levels {
-            ladder: self,
-            phase: 0,
-            front,
-            back,
-            cursor,
-        }
+        Levels { ladder: self, phase: 0, front, back, cursor }
     }
 
     /// Checks this side's internal consistency against the slab; returns the slot indices seen.
@@ -363,10 +334,7 @@ impl Ladder {
         let mut total: i128 = 0;
         let mut dense_levels = 0usize;
         for (k, l) in self.dense.iter().enumerate() {
-            let bit = self
-                .bits
-                .get(k / 64)
-                .is_some_and(|w| w >> (k % 64) & 1 == 1);
+            let bit = self.bits.get(k / 64).is_some_and(|w| w >> (k % 64) & 1 == 1);
             if bit == l.is_empty() {
                 return Err(format!("{side:?} dense bit {k} is {bit} but level {l:?}"));
             }
@@ -376,20 +344,11 @@ impl Ladder {
                 return Err(format!("{side:?} empty dense level {k} not reset: {l:?}"));
             }
         }
-        if self
-            .bits
-            .iter()
-            .map(|w| w.count_ones() as usize)
-            .sum::<usize>()
-            != dense_levels
-        {
+        if self.bits.iter().map(|w| w.count_ones() as usize).sum::<usize>() != dense_levels {
             return Err(format!("{side:?} stray bits beyond the window"));
         }
         if dense_levels != self.dense_levels {
-            return Err(format!(
-                "{side:?} dense_levels {} ≠ {dense_levels}",
-                self.dense_levels
-            ));
+            return Err(format!("{side:?} dense_levels {} ≠ {dense_levels}", self.dense_levels));
         }
         for (p, _) in self.far.iter() {
             if self.dense_index(*p).is_some() {
@@ -469,11 +428,7 @@ impl<'a> Iterator for Levels<'a> {
         loop {
             match self.phase {
                 0 | 2 => {
-                    let r = if self.phase == 0 {
-                        &mut self.front
-                    } else {
-                        &mut self.back
-                    };
+                    let r = if self.phase == 0 { &mut self.front } else { &mut self.back };
                     let x = if desc { r.next_back() } else { r.next() };
                     match x {
                         Some((p, l)) => return Some((Price(*p), l)),

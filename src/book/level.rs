@@ -29,10 +29,7 @@ const VACANT: Slot = Slot {
     owner: AccountId(0),
     side: Side::Buy,
     kind: OrderKind::Gtc,
-    flags: OrderFlags {
-        reduce_only: false,
-        liquidation: false,
-    },
+    flags: OrderFlags { reduce_only: false, liquidation: false },
     price: Price(0),
     qty: Qty(0),
     prev: NIL,
@@ -102,12 +99,7 @@ pub(crate) struct Level {
 }
 
 impl Level {
-    pub(crate) const EMPTY: Level = Level {
-        head: NIL,
-        tail: NIL,
-        count: 0,
-        total: Qty(0),
-    };
+    pub(crate) const EMPTY: Level = Level { head: NIL, tail: NIL, count: 0, total: Qty(0) };
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
@@ -161,10 +153,7 @@ impl Level {
 
     /// Iterates the slot indices of this level, oldest first.
     pub(crate) fn iter<'a>(&self, slab: &'a Slab) -> LevelIter<'a> {
-        LevelIter {
-            slab,
-            cur: self.head,
-        }
+        LevelIter { slab, cur: self.head }
     }
 }
 
@@ -188,11 +177,7 @@ mod tests {
     use super::*;
 
     fn slot(id: u64, qty: i64) -> Slot {
-        Slot {
-            id: OrderId(id),
-            qty: Qty(qty),
-            ..VACANT
-        }
+        Slot { id: OrderId(id), qty: Qty(qty), ..VACANT }
     }
 
     fn ids(l: &Level, slab: &Slab) -> Vec<u64> {

@@ -33,11 +33,7 @@ fn better(side: Side, a: Price, b: Price) -> bool {
 
 impl RefBook {
     fn side_total(&self, side: Side) -> i128 {
-        self.orders
-            .iter()
-            .filter(|o| o.side == side)
-            .map(|o| o.qty.0 as i128)
-            .sum()
+        self.orders.iter().filter(|o| o.side == side).map(|o| o.qty.0 as i128).sum()
     }
 
     /// Index of the first maker in priority order for a taker on `side`.
@@ -141,9 +137,7 @@ impl RefBook {
         }
         self.stp.clear();
         if o.kind == OrderKind::PostOnly
-            && self
-                .best_maker(o.side)
-                .is_some_and(|i| Self::crosses(o.side, limit, self.orders[i].price))
+            && self.best_maker(o.side).is_some_and(|i| Self::crosses(o.side, limit, self.orders[i].price))
         {
             return Ok(PlaceOutcome {
                 filled: Qty(0),
@@ -171,11 +165,7 @@ impl RefBook {
                 qty: Qty(rem),
                 seq: self.seq,
             });
-            let st = if filled.0 > 0 {
-                PlaceStatus::PartiallyFilledResting
-            } else {
-                PlaceStatus::Resting
-            };
+            let st = if filled.0 > 0 { PlaceStatus::PartiallyFilledResting } else { PlaceStatus::Resting };
             (rem, 0, st)
         };
         Ok(PlaceOutcome {
@@ -188,19 +178,9 @@ impl RefBook {
     }
 
     fn cancel(&mut self, id: OrderId) -> Result<Cancelled, BookError> {
-        let i = self
-            .orders
-            .iter()
-            .position(|o| o.id == id)
-            .ok_or(BookError::UnknownOrder(id))?;
+        let i = self.orders.iter().position(|o| o.id == id).ok_or(BookError::UnknownOrder(id))?;
         let o = self.orders.remove(i);
-        Ok(Cancelled {
-            id,
-            owner: o.owner,
-            side: o.side,
-            price: o.price,
-            remaining: o.qty,
-        })
+        Ok(Cancelled { id, owner: o.owner, side: o.side, price: o.price, remaining: o.qty })
     }
 
     fn amend(
@@ -210,11 +190,7 @@ impl RefBook {
         qty: Qty,
         out: &mut Vec<Fill>,
     ) -> Result<PlaceOutcome, BookError> {
-        let i = self
-            .orders
-            .iter()
-            .position(|o| o.id == id)
-            .ok_or(BookError::UnknownOrder(id))?;
+        let i = self.orders.iter().position(|o| o.id == id).ok_or(BookError::UnknownOrder(id))?;
         if qty.0 <= 0 {
             return Err(BookError::ZeroOrNegativeQty(qty));
         }
@@ -252,22 +228,13 @@ impl RefBook {
             });
         }
         self.seq += 1;
-        self.orders.push(RefOrder {
-            price,
-            qty: Qty(rem),
-            seq: self.seq,
-            ..o
-        });
+        self.orders.push(RefOrder { price, qty: Qty(rem), seq: self.seq, ..o });
         Ok(PlaceOutcome {
             filled,
             rested: Qty(rem),
             cancelled: reduced,
             self_trade_cancelled: stc,
-            status: if filled.0 > 0 {
-                PlaceStatus::PartiallyFilledResting
-            } else {
-                PlaceStatus::Resting
-            },
+            status: if filled.0 > 0 { PlaceStatus::PartiallyFilledResting } else { PlaceStatus::Resting },
         })
     }
 
@@ -276,13 +243,7 @@ impl RefBook {
             .orders
             .iter()
             .filter(|o| o.owner == owner)
-            .map(|o| Cancelled {
-                id: o.id,
-                owner,
-                side: o.side,
-                price: o.price,
-                remaining: o.qty,
-            })
+            .map(|o| Cancelled { id: o.id, owner, side: o.side, price: o.price, remaining: o.qty })
             .collect();
         self.orders.retain(|o| o.owner != owner);
         gone.sort_by_key(|c| c.id);
@@ -303,11 +264,7 @@ impl RefBook {
                     l.qty = Qty(l.qty.0 + o.qty.0);
                     l.orders += 1;
                 }
-                _ => out.push(DepthLevel {
-                    price: o.price,
-                    qty: o.qty,
-                    orders: 1,
-                }),
+                _ => out.push(DepthLevel { price: o.price, qty: o.qty, orders: 1 }),
             }
         }
         out
@@ -318,11 +275,8 @@ impl RefBook {
         self.depth(side)
             .into_iter()
             .map(|l| {
-                let mut at: Vec<&RefOrder> = self
-                    .orders
-                    .iter()
-                    .filter(|o| o.side == side && o.price == l.price)
-                    .collect();
+                let mut at: Vec<&RefOrder> =
+                    self.orders.iter().filter(|o| o.side == side && o.price == l.price).collect();
                 at.sort_by_key(|o| o.seq);
                 (l.price, at.iter().map(|o| (o.id, o.qty)).collect())
             })
@@ -399,24 +353,13 @@ fn run(book: &mut OrderBook, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut next = 1u64;
     let (mut got, mut want) = (Vec::new(), Vec::new());
     let pick = |used: &Vec<OrderId>, k: usize| {
-        if used.is_empty() {
-            OrderId(u64::MAX)
-        } else {
-            used[k % used.len()]
-        }
+        if used.is_empty() { OrderId(u64::MAX) } else { used[k % used.len()] }
     };
     for (step, op) in ops.iter().enumerate() {
         got.clear();
         want.clear();
         match *op {
-            Op::Place {
-                id,
-                owner,
-                side,
-                kind,
-                price,
-                qty,
-            } => {
+            Op::Place { id, owner, side, kind, price, qty } => {
                 let id = match id {
                     Some(k) if !used.is_empty() => pick(&used, k),
                     _ => {
@@ -445,12 +388,7 @@ fn run(book: &mut OrderBook, ops: &[Op]) -> Result<(), TestCaseError> {
                 let id = pick(&used, k);
                 prop_assert_eq!(book.cancel(id), model.cancel(id), "step {}", step);
             }
-            Op::Amend {
-                k,
-                price,
-                qty,
-                same_price,
-            } => {
+            Op::Amend { k, price, qty, same_price } => {
                 let id = pick(&used, k);
                 let p = match model.orders.iter().find(|o| o.id == id) {
                     Some(o) if same_price => o.price,
@@ -480,8 +418,7 @@ fn run(book: &mut OrderBook, ops: &[Op]) -> Result<(), TestCaseError> {
             prop_assert_eq!(&depth, &model.depth(side), "depth {:?} step {}", side, step);
             prop_assert_eq!(book.levels_len(side), depth.len());
             for (p, queue) in model.queues(side) {
-                let q: Vec<(OrderId, Qty)> =
-                    book.orders_at(side, p).map(|o| (o.id, o.qty)).collect();
+                let q: Vec<(OrderId, Qty)> = book.orders_at(side, p).map(|o| (o.id, o.qty)).collect();
                 prop_assert_eq!(q, queue);
             }
         }

@@ -1,0 +1,82 @@
+//! The recorder: the one door through which state changes. It numbers each event, applies it to
+//! the ledger (the same `apply` replay uses), appends it to the log if there is one, and folds it
+//! into a running hash of the event stream, so two runs can be compared without a log file.
+
+use crate::events::{Envelope, Event, LogError, LogWriter, Seq};
+use crate::ledger::{Ledger, LedgerError};
+use std::io::Write;
+
+/// A log sink that can live in an ECS resource.
+pub type LogSink = LogWriter<Box<dyn Write + Send + Sync>>;
+
+/// Numbers, applies, logs and hashes events.
+pub struct Recorder {
+    next_seq: Seq,
+    tick: u64,
+    log: Option<LogSink>,
+    stream: blake3::Hasher,
+    scratch: Vec<u8>,
+}
+
+impl Recorder {
+    pub fn new(log: Option<LogSink>) -> Recorder {
+        Recorder { next_seq: 0, tick: 0, log, stream: blake3::Hasher::new(), scratch: Vec::new() }
+    }
+
+    /// Applies `event` to `ledger` and records it; a refused event is not recorded.
+    pub fn record(
+        &mut self,
+        ledger: &mut Ledger,
+        event: Event,
+        cause: Option<Seq>,
+    ) -> Result<Seq, RecordError> {
+        ledger
+            .apply(&event)
+            .map_err(|error| RecordError::Refused { error, event: Box::new(event.clone()) })?;
+        let env = Envelope { seq: self.next_seq, tick: self.tick, cause, event };
+        self.scratch.clear();
+        let buf = std::mem::take(&mut self.scratch);
+        let buf = postcard::to_extend(&env, buf).map_err(|e| RecordError::Encode(e.to_string()))?;
+        self.stream.update(&buf);
+        self.scratch = buf;
+        if let Some(log) = &mut self.log {
+            log.append(&env)?;
+        }
+        self.next_seq += 1;
+        Ok(env.seq)
+    }
+
+    pub fn set_tick(&mut self, tick: u64) {
+        self.tick = tick;
+    }
+    pub fn tick(&self) -> u64 {
+        self.tick
+    }
+    /// Events recorded so far.
+    pub fn events(&self) -> u64 {
+        self.next_seq
+    }
+    /// blake3 of the encoded event stream so far, as hex.
+    pub fn stream_hash(&self) -> String {
+        self.stream.finalize().to_hex().to_string()
+    }
+    /// Finishes the log (writes its footer), if there is one.
+    pub fn finish(&mut self) -> Result<(), RecordError> {
+        if let Some(log) = self.log.take() {
+            log.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an event could not be recorded. A refusal means the engine tried something the ledger
+/// forbids: a bug, reported with the event.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("ledger refused {event:?}: {error}")]
+    Refused { error: LedgerError, event: Box<Event> },
+    #[error("cannot encode event: {0}")]
+    Encode(String),
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
