@@ -694,10 +694,10 @@ impl OrderBook {
         let mut seen = Vec::new();
         self.bids.check(&self.slab, &mut seen)?;
         self.asks.check(&self.slab, &mut seen)?;
-        if let (Some(b), Some(a)) = (self.best_bid(), self.best_ask()) {
-            if b >= a {
-                return Err(format!("book crossed: bid {b:?} ≥ ask {a:?}"));
-            }
+        if let (Some(b), Some(a)) = (self.best_bid(), self.best_ask())
+            && b >= a
+        {
+            return Err(format!("book crossed: bid {b:?} ≥ ask {a:?}"));
         }
         let n = seen.len();
         if n != self.ids.len() || n != self.slab.live() {

@@ -49,11 +49,11 @@ impl Slab {
     /// Stores `slot`, returning its index, or `None` if the slab is full (2^32 − 1 orders).
     #[inline]
     pub(crate) fn alloc(&mut self, slot: Slot) -> Option<u32> {
-        if let Some(i) = self.free.pop() {
-            if let Some(s) = self.slots.get_mut(i as usize) {
-                *s = slot;
-                return Some(i);
-            }
+        if let Some(i) = self.free.pop()
+            && let Some(s) = self.slots.get_mut(i as usize)
+        {
+            *s = slot;
+            return Some(i);
         }
         let i = u32::try_from(self.slots.len()).ok().filter(|&i| i != NIL)?;
         self.slots.push(slot);
