@@ -67,12 +67,12 @@ impl Gen {
     }
 
     fn drop_if_gone(&mut self, id: OrderId) {
-        if self.book.order(id).is_none() {
-            if let Some(i) = self.pos.remove(&id) {
-                self.live.swap_remove(i);
-                if let Some(moved) = self.live.get(i) {
-                    self.pos.insert(*moved, i);
-                }
+        if self.book.order(id).is_none()
+            && let Some(i) = self.pos.remove(&id)
+        {
+            self.live.swap_remove(i);
+            if let Some(moved) = self.live.get(i) {
+                self.pos.insert(*moved, i);
             }
         }
     }
