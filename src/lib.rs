@@ -10,6 +10,7 @@
 //! - [`ledger`]: accounts, positions, insurance fund and fees, changed only by applying events.
 
 pub mod book;
+pub mod demo;
 pub mod engine;
 pub mod events;
 pub mod ledger;
