@@ -99,11 +99,14 @@ fn export_writes_csv_and_filtered_jsonl() {
     assert!(header.starts_with("seq,tick,cause,type,account"), "{header}");
     let width = header.split(',').count();
     assert!(lines.all(|l| l.split(',').count() == width));
-    let jsonl = liqsim(&["events", "export", log.to_str().unwrap(), "--format", "jsonl", "--kind", "liquidation"]);
+    let jsonl =
+        liqsim(&["events", "export", log.to_str().unwrap(), "--format", "jsonl", "--kind", "liquidation"]);
     assert!(jsonl.status.success());
     let text = stdout(&jsonl);
     assert!(text.lines().count() > 0);
-    assert!(text.lines().all(|l| l.contains("\"type\":\"Liquidat") || l.contains("\"type\":\"AutoDeleveraged\"")));
+    assert!(
+        text.lines().all(|l| l.contains("\"type\":\"Liquidat") || l.contains("\"type\":\"AutoDeleveraged\""))
+    );
     let bad = liqsim(&["events", "export", log.to_str().unwrap(), "--kind", "nonsense"]);
     assert_eq!(bad.status.code(), Some(1));
 }
