@@ -13,4 +13,5 @@ pub mod book;
 pub mod events;
 pub mod ledger;
 pub mod margin;
+pub mod population;
 pub mod units;
