@@ -520,6 +520,9 @@ pub fn generate(
         .0;
     let v = inst.tick_lot_value() as i128;
     let n_map = cfg.map_accounts() as usize;
+    if first_account.0 as u64 + n_map as u64 + cfg.counterparty_count() + 2 > u32::MAX as u64 {
+        return Err(invalid("bands", format!("account ids from {first_account:?} would overflow")));
+    }
     let mut accounts: Vec<SeededAccount> = Vec::with_capacity(n_map + cfg.counterparty_count() as usize + 2);
     let mut band_liq = Vec::with_capacity(cfg.bands.len());
     let mut farthest = 0i64;

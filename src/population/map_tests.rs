@@ -83,6 +83,11 @@ fn seed_map_applies_and_hits_its_totals() {
     assert_eq!(Money(long_below as i64), map.liq_notional_long);
     let short = usd(map.liq_notional_short);
     let long = usd(map.liq_notional_long);
+    println!(
+        "seed map, 2000 accounts: short {short} USD in 84-100K, long {long} USD below 71,450, {} map + {} counterparties",
+        2_000,
+        map.accounts.len() - 2_000
+    );
     assert!((short - 14.0e9).abs() / 14.0e9 < 0.01, "short {short}");
     assert!(long < 1.0e9 && (long - 0.9e9).abs() / 0.9e9 < 0.01, "long {long}");
     let cps = map.accounts.iter().filter(|a| a.role == Role::Counterparty).count();
@@ -143,6 +148,7 @@ fn hundred_thousand_accounts_quickly() {
     let t = std::time::Instant::now();
     let map = gen_seeded(&cfg, 9).unwrap();
     let took = t.elapsed();
+    println!("100k accounts: {took:?}");
     assert_eq!(map.accounts.iter().filter(|a| a.role == Role::Map).count(), 100_000);
     assert!((usd(map.liq_notional_short) - 14.0e9).abs() / 14.0e9 < 0.01);
     assert!(took.as_secs_f64() < 5.0, "took {took:?}");
@@ -310,6 +316,7 @@ proptest! {
         prop_assume!(validate(&cfg, &inst(), &tiers).is_ok());
         let map = match gen_seeded(&cfg, seed) {
             // Far-apart bands can put even 1x counterparties within reach: a separate rule.
+            // (About half of the random configs; the rule has its own test.)
             Err(MapError::CounterpartyTooClose { .. }) => return Err(TestCaseError::reject("counterparty")),
             other => other.unwrap(),
         };
@@ -318,4 +325,21 @@ proptest! {
             prop_assert!((usd(*total) - b.notional_usd).abs() / b.notional_usd <= 0.01);
         }
     }
+}
+
+/// `cargo test --release --lib population::map::tests::million -- --ignored --nocapture`
+#[test]
+#[ignore = "timing run: use --release"]
+fn million_accounts_timing() {
+    let cfg = seed_map_btc_14_to_1(1_000_000);
+    let t = std::time::Instant::now();
+    let map = gen_seeded(&cfg, 11).unwrap();
+    let took = t.elapsed();
+    let cps = map.accounts.iter().filter(|a| a.role == Role::Counterparty).count();
+    println!(
+        "1M accounts: {took:?}; short {} USD, long {} USD, {} events, {cps} counterparties",
+        map.liq_notional_short.to_usd_string(),
+        map.liq_notional_long.to_usd_string(),
+        map.events.len()
+    );
 }
