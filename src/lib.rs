@@ -15,4 +15,5 @@ pub mod engine;
 pub mod events;
 pub mod ledger;
 pub mod margin;
+pub mod population;
 pub mod units;
