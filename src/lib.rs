@@ -16,4 +16,5 @@ pub mod events;
 pub mod ledger;
 pub mod margin;
 pub mod population;
+pub mod sim;
 pub mod units;

@@ -176,6 +176,8 @@ pub struct Exchange {
     breached: Vec<AccountId>,
     touched: Vec<AccountId>,
     touched_flag: Vec<bool>,
+    /// Accounts refreshed since the last [`Exchange::take_changed`], for mirrors of the ledger.
+    changed: Vec<AccountId>,
     premium: PremiumAverage,
     index: Price,
     mark: Price,
@@ -205,6 +207,7 @@ impl Exchange {
             breached: Vec::new(),
             touched: Vec::new(),
             touched_flag: Vec::new(),
+            changed: Vec::new(),
             premium: PremiumAverage { window, ..PremiumAverage::default() },
             index: price,
             mark: price,
@@ -298,9 +301,15 @@ impl Exchange {
             };
             self.liq.set(a, entry);
         }
+        self.changed.extend_from_slice(&touched);
         touched.clear();
         self.touched = touched;
         Ok(())
+    }
+
+    /// Moves the accounts changed since the last call into `out` (after a refresh).
+    pub fn take_changed(&mut self, out: &mut Vec<AccountId>) {
+        out.append(&mut self.changed);
     }
 
     fn liq_entry(&self, a: &Account) -> Result<Option<LiqEntry>> {

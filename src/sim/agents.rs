@@ -1,0 +1,275 @@
+//! Agents as components, and the Decide systems that turn their state into order intents.
+
+use super::{AccountEntities, Clock, Halt, HolderHazard, Market, OrderIntent, SimRng, WakeQueue};
+use crate::book::{AccountId, OrderId, OrderKind};
+use crate::engine::OrderRequest;
+use crate::ledger::Account;
+use crate::units::{Instrument, Money, Price, Qty, Side, UnitError};
+use bevy_ecs::prelude::*;
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+/// A trader: the account its orders and positions belong to.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Trader {
+    pub account: AccountId,
+}
+
+/// A mirror of the account's leverage, margin and liquidation state, refreshed from the ledger
+/// whenever the account changes.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct PositionState {
+    pub qty: Qty,
+    pub margin: Money,
+    pub leverage: u32,
+    pub liquidation_price: Option<Price>,
+    pub liquidating: bool,
+    /// Times this account has been liquidated.
+    pub liquidations: u32,
+    pub liquidated_tick: Option<u64>,
+}
+
+impl PositionState {
+    pub fn of(a: &Account, liquidation_price: Option<Price>) -> PositionState {
+        PositionState {
+            qty: a.position.qty,
+            margin: a.position.margin,
+            leverage: a.leverage,
+            liquidation_price,
+            liquidating: a.liquidating.is_some(),
+            liquidations: 0,
+            liquidated_tick: None,
+        }
+    }
+}
+
+/// A passive leveraged position holder: wakes rarely (scheduled, never scanned) and then either
+/// closes its position or tops up its margin.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct PositionHolder {
+    /// Of the wake-ups, the share that close the position.
+    pub close_share: f64,
+    pub add_margin_fraction: f64,
+}
+
+/// Draws the next wake-up after `now` for a per-tick hazard (geometric waiting time).
+pub(super) fn next_wake(rng: &mut impl Rng, now: u64, hazard: f64) -> Option<u64> {
+    if hazard.is_nan() || hazard <= 0.0 {
+        return None;
+    }
+    let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let wait = if hazard >= 1.0 { 1.0 } else { (u.ln() / (1.0 - hazard).ln()).ceil().max(1.0) };
+    Some(now.saturating_add(wait.min(u64::MAX as f64 / 2.0) as u64))
+}
+
+pub(super) fn remember(entities: &mut AccountEntities, account: AccountId, entity: Entity) {
+    let i = account.0 as usize;
+    if entities.0.len() <= i {
+        entities.0.resize(i + 1, None);
+    }
+    entities.0[i] = Some(entity);
+}
+
+/// Wakes the holders due this tick; a close is a reduce-only market order for the position.
+pub(super) fn wake_position_holders(
+    clock: Res<Clock>,
+    mut wake: ResMut<WakeQueue>,
+    hazard: Res<HolderHazard>,
+    mut rng: ResMut<SimRng>,
+    holders: Query<(&Trader, &PositionHolder, &PositionState)>,
+    mut out: MessageWriter<OrderIntent>,
+) {
+    while let Some(&Reverse((t, entity))) = wake.0.peek() {
+        if t > clock.tick {
+            break;
+        }
+        wake.0.pop();
+        let Ok((trader, holder, state)) = holders.get(entity) else { continue };
+        if state.qty.is_zero() || state.liquidating {
+            continue; // flat or liquidated: it stays out of the market
+        }
+        if rng.0.random_bool(holder.close_share.clamp(0.0, 1.0)) {
+            let side = if state.qty.is_positive() { Side::Sell } else { Side::Buy };
+            out.write(OrderIntent(OrderRequest {
+                account: trader.account,
+                side,
+                kind: OrderKind::Market,
+                price: Price::ZERO,
+                qty: state.qty.abs(),
+                reduce_only: true,
+            }));
+        }
+        if let Some(next) = next_wake(&mut rng.0, clock.tick, hazard.0) {
+            wake.0.push(Reverse((next, entity)));
+        }
+    }
+}
+
+/// The replenishing liquidity provider's calibration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiquidityConfig {
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    /// Price levels quoted on each side.
+    pub levels_per_side: u32,
+    /// Distance between levels, USD.
+    pub spacing_usd: f64,
+    /// Resting notional within 1% of mid on each side when full (Binance BTCUSDT ~ $190M).
+    pub depth_within_1pct_usd: f64,
+    /// Fraction of a level's full size restored per tick after it was taken.
+    pub refill_per_tick: f64,
+    /// Fraction of the gap to the index the quoting anchor moves each tick.
+    pub anchor_follow: f64,
+}
+
+/// A liquidity provider: a depth profile around an anchor that follows the index slowly, and
+/// refills eaten levels at a set rate, so forced orders meet real, finite depth.
+#[derive(Component, Debug, Clone)]
+pub struct LiquidityProvider {
+    levels: i64,
+    spacing: i64,
+    level_qty: Qty,
+    refill: Qty,
+    follow: f64,
+    anchor: f64,
+    orders: BTreeMap<Price, (Side, OrderId)>,
+    /// Decided in Decide, carried out in Match.
+    pending: Vec<LpAction>,
+}
+
+impl LiquidityProvider {
+    pub fn new(
+        cfg: &LiquidityConfig,
+        inst: &Instrument,
+        start: Price,
+    ) -> Result<LiquidityProvider, UnitError> {
+        let spacing = (cfg.spacing_usd * 1e6 / inst.tick_micros() as f64).round().max(1.0) as i64;
+        let start_usd = inst.price_f64(start);
+        let levels_in_1pct = ((start_usd * 0.01) / cfg.spacing_usd).floor().max(1.0);
+        let level_btc = cfg.depth_within_1pct_usd / levels_in_1pct / start_usd;
+        let level_qty = inst.qty_floor(level_btc)?.max(Qty(1));
+        let refill = Qty(((level_qty.0 as f64) * cfg.refill_per_tick).ceil().max(1.0) as i64);
+        Ok(LiquidityProvider {
+            levels: cfg.levels_per_side.max(1) as i64,
+            spacing,
+            level_qty,
+            refill,
+            follow: cfg.anchor_follow.clamp(0.0, 1.0),
+            anchor: start.0 as f64,
+            orders: BTreeMap::new(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Size of a full level.
+    pub fn level_qty(&self) -> Qty {
+        self.level_qty
+    }
+}
+
+/// Moves the liquidity provider's anchor toward the index and tops up its levels.
+pub(super) fn quote_liquidity(
+    market: Res<Market>,
+    index: Res<super::IndexState>,
+    halt: Res<Halt>,
+    mut lps: Query<&mut LiquidityProvider>,
+    mut amends: Local<Vec<LpAction>>,
+) {
+    if halt.0.is_some() {
+        return;
+    }
+    let book = market.0.book();
+    for mut lp in lps.iter_mut() {
+        lp.anchor += lp.follow * (index.value - lp.anchor);
+        let centre = (lp.anchor / lp.spacing as f64).round() as i64 * lp.spacing;
+        let lo = centre - lp.levels * lp.spacing;
+        let hi = centre + lp.levels * lp.spacing;
+        // Forget orders that are gone (filled or cancelled) or out of the band.
+        let mut stale = Vec::new();
+        lp.orders.retain(|&price, &mut (side, id)| {
+            let live = book.order(id).is_some();
+            let inside = price.0 >= lo && price.0 <= hi && (side == Side::Buy) == (price.0 < centre);
+            if live && !inside {
+                stale.push(id);
+            }
+            live && inside
+        });
+        amends.clear();
+        amends.extend(stale.into_iter().map(LpAction::Cancel));
+        for i in 1..=lp.levels {
+            for side in [Side::Buy, Side::Sell] {
+                let price = Price(centre - side.sign() * i * lp.spacing);
+                if price.0 <= 0 {
+                    continue;
+                }
+                match lp.orders.get(&price) {
+                    Some(&(_, id)) => {
+                        let have = book.order(id).map(|o| o.qty).unwrap_or(Qty::ZERO);
+                        if have < lp.level_qty {
+                            let qty = Qty((have.0 + lp.refill.0).min(lp.level_qty.0));
+                            amends.push(LpAction::Resize(id, price, qty));
+                        }
+                    }
+                    None => amends.push(LpAction::Place(side, price, lp.refill.min(lp.level_qty))),
+                }
+            }
+        }
+        // The exchange is mutated in Match; quoting is an intent like any other order.
+        std::mem::swap(&mut lp.pending, &mut *amends);
+    }
+}
+
+/// Carries out the liquidity provider's decisions: cancels, top-ups, new post-only levels.
+pub(super) fn execute_liquidity(
+    mut market: ResMut<Market>,
+    mut halt: ResMut<Halt>,
+    mut lps: Query<(&Trader, &mut LiquidityProvider)>,
+) {
+    if halt.0.is_some() {
+        return;
+    }
+    for (trader, mut lp) in lps.iter_mut() {
+        let actions = std::mem::take(&mut lp.pending);
+        for action in &actions {
+            let result = match *action {
+                LpAction::Cancel(id) => market.0.cancel(trader.account, id, None).map(|_| ()),
+                LpAction::Resize(id, price, qty) => {
+                    market.0.amend(trader.account, id, price, qty, None).map(|_| ())
+                }
+                LpAction::Place(side, price, qty) => {
+                    let req = OrderRequest {
+                        account: trader.account,
+                        side,
+                        kind: OrderKind::PostOnly,
+                        price,
+                        qty,
+                        reduce_only: false,
+                    };
+                    market.0.submit(req, None).map(|s| {
+                        if let crate::engine::Submitted::Accepted { id, rested, .. } = s
+                            && rested.is_positive()
+                        {
+                            lp.orders.insert(price, (side, id));
+                        }
+                    })
+                }
+            };
+            if let Err(e) = result {
+                halt.0 = Some(e);
+                return;
+            }
+        }
+        lp.pending = actions;
+        lp.pending.clear();
+    }
+}
+
+/// What the liquidity provider wants done this tick.
+#[derive(Clone, Copy, Debug)]
+pub enum LpAction {
+    Cancel(OrderId),
+    Resize(OrderId, Price, Qty),
+    Place(Side, Price, Qty),
+}

@@ -1,0 +1,191 @@
+//! Cascade metrics: one row per tick, cascades as runs of ticks with liquidations, and a run
+//! summary.
+
+use super::{Clock, Halt, Market};
+use crate::engine::Exchange;
+use crate::units::{Price, Side};
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One tick, in human units.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TickRow {
+    pub tick: u64,
+    pub last: f64,
+    pub mark: f64,
+    pub index: f64,
+    pub volume_btc: f64,
+    pub open_interest_btc: f64,
+    pub liquidated_long_usd: f64,
+    pub liquidated_short_usd: f64,
+    pub insurance_fund_usd: f64,
+    pub funding_rate: f64,
+}
+
+/// A run of consecutive ticks with liquidations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cascade {
+    pub start_tick: u64,
+    pub end_tick: u64,
+    pub accounts: u64,
+    pub notional_usd: f64,
+    /// Liquidated notional of shorts minus longs: positive for a squeeze up.
+    pub net_short_usd: f64,
+    /// Last price before the cascade and at its end.
+    pub price_before: f64,
+    pub price_after: f64,
+}
+
+/// The outcome of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub ticks: u64,
+    pub start_price: f64,
+    pub final_price: f64,
+    pub max_price: f64,
+    pub min_price: f64,
+    /// Highest and lowest mark price (liquidation is judged on mark).
+    pub max_mark: f64,
+    pub min_mark: f64,
+    pub liquidated_accounts_long: u64,
+    pub liquidated_accounts_short: u64,
+    pub liquidated_notional_long: f64,
+    pub liquidated_notional_short: f64,
+    pub cascades: Vec<Cascade>,
+    pub insurance_fund_min: f64,
+    pub insurance_fund_final: f64,
+    pub adl_count: u64,
+    pub events: u64,
+    pub final_state_hash: String,
+    pub event_stream_hash: String,
+}
+
+/// The tick series and cascades so far.
+#[derive(Resource, Debug, Clone)]
+pub struct Metrics {
+    pub rows: Vec<TickRow>,
+    pub cascades: Vec<Cascade>,
+    start: Price,
+    max: Price,
+    min: Price,
+    max_mark: Price,
+    min_mark: Price,
+    open: Option<Cascade>,
+    previous_last: Price,
+    /// Every liquidation: (tick, side, mark, liquidation price) — for tests and heatmaps.
+    pub liquidations: Vec<(u64, Side, Price, Price)>,
+}
+
+impl Metrics {
+    pub fn new(start: Price) -> Metrics {
+        Metrics {
+            rows: Vec::new(),
+            cascades: Vec::new(),
+            start,
+            max: start,
+            min: start,
+            max_mark: start,
+            min_mark: start,
+            open: None,
+            previous_last: start,
+            liquidations: Vec::new(),
+        }
+    }
+
+    pub fn summary(&self, ex: &Exchange) -> RunSummary {
+        let inst = ex.instrument();
+        let stats = ex.stats();
+        let mut cascades = self.cascades.clone();
+        cascades.extend(self.open.clone());
+        RunSummary {
+            ticks: self.rows.len() as u64,
+            start_price: inst.price_f64(self.start),
+            final_price: inst.price_f64(ex.last()),
+            max_price: inst.price_f64(self.max),
+            min_price: inst.price_f64(self.min),
+            max_mark: inst.price_f64(self.max_mark),
+            min_mark: inst.price_f64(self.min_mark),
+            liquidated_accounts_long: stats.accounts_long,
+            liquidated_accounts_short: stats.accounts_short,
+            liquidated_notional_long: stats.notional_long as f64 / 1e6,
+            liquidated_notional_short: stats.notional_short as f64 / 1e6,
+            cascades,
+            insurance_fund_min: stats.insurance_min.to_usd_f64(),
+            insurance_fund_final: ex.ledger().insurance_fund().to_usd_f64(),
+            adl_count: stats.adl_events,
+            events: ex.recorder().events(),
+            final_state_hash: ex.ledger().state_hash(),
+            event_stream_hash: ex.recorder().stream_hash(),
+        }
+    }
+}
+
+/// Records the tick's row, extends or closes the current cascade, and closes the tick. In debug
+/// builds it asserts that money is conserved and open interest balanced.
+pub(super) fn record_tick(
+    clock: Res<Clock>,
+    mut market: ResMut<Market>,
+    mut metrics: ResMut<Metrics>,
+    mut halt: ResMut<Halt>,
+) {
+    if halt.0.is_some() {
+        return;
+    }
+    let ex = &market.0;
+    let inst = *ex.instrument();
+    let (mut long_usd, mut short_usd, mut n) = (0i128, 0i128, 0u64);
+    for l in ex.tick_liquidations() {
+        n += 1;
+        match l.side {
+            Side::Buy => long_usd += l.notional.0 as i128,
+            Side::Sell => short_usd += l.notional.0 as i128,
+        }
+    }
+    let liqs: Vec<_> =
+        ex.tick_liquidations().iter().map(|l| (clock.tick, l.side, l.mark, l.liquidation_price)).collect();
+    let (long_oi, short_oi) = ex.ledger().open_interest();
+    debug_assert_eq!(ex.ledger().total_money(), ex.ledger().deposits(), "money not conserved");
+    debug_assert_eq!(long_oi, short_oi, "open interest unbalanced");
+    let row = TickRow {
+        tick: clock.tick,
+        last: inst.price_f64(ex.last()),
+        mark: inst.price_f64(ex.mark()),
+        index: inst.price_f64(ex.index()),
+        volume_btc: inst.qty_f64(ex.tick_volume()),
+        open_interest_btc: inst.qty_f64(long_oi),
+        liquidated_long_usd: long_usd as f64 / 1e6,
+        liquidated_short_usd: short_usd as f64 / 1e6,
+        insurance_fund_usd: ex.ledger().insurance_fund().to_usd_f64(),
+        funding_rate: crate::engine::rate_f64(ex.ledger().funding_rate()),
+    };
+    let last = ex.last();
+    let m = &mut *metrics;
+    m.liquidations.extend(liqs);
+    m.max = m.max.max(last);
+    m.min = m.min.min(last);
+    m.max_mark = m.max_mark.max(ex.mark());
+    m.min_mark = m.min_mark.min(ex.mark());
+    if n > 0 {
+        let c = m.open.get_or_insert_with(|| Cascade {
+            start_tick: clock.tick,
+            end_tick: clock.tick,
+            accounts: 0,
+            notional_usd: 0.0,
+            net_short_usd: 0.0,
+            price_before: inst.price_f64(m.previous_last),
+            price_after: 0.0,
+        });
+        c.end_tick = clock.tick;
+        c.accounts += n;
+        c.notional_usd += (long_usd + short_usd) as f64 / 1e6;
+        c.net_short_usd += (short_usd - long_usd) as f64 / 1e6;
+        c.price_after = inst.price_f64(last);
+    } else if let Some(c) = m.open.take() {
+        m.cascades.push(c);
+    }
+    m.previous_last = last;
+    m.rows.push(row);
+    if let Err(e) = market.0.close_tick(clock.tick) {
+        halt.0 = Some(e);
+    }
+}

@@ -1,0 +1,440 @@
+//! The ECS world: trader agents as entities, the exchange as a resource, and one tick as a chain
+//! of system sets (Clock → Exogenous → Decide → Match → Settle → Mark → Liquidate → Funding →
+//! Record). Systems are thin: every state change goes through [`Exchange`], whose recorder
+//! applies it to the ledger as an event, exactly as replay does.
+
+mod agents;
+mod metrics;
+
+pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
+pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
+
+use crate::book::{AccountId, OrderKind};
+use crate::engine::{EngineError, Exchange, ExchangeConfig, LogSink, OrderRequest};
+use crate::events::Seq;
+use crate::population::{self, MapConfig, Role};
+use crate::units::{Money, Price, Qty, Side, money_from_usd};
+use bevy_ecs::message::{MessageRegistry, message_update_system};
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+use rand::{SeedableRng, rngs::ChaCha8Rng};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// The index price process: a geometric random walk with drift, pulled toward the perp mid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexConfig {
+    /// Standard deviation of the log return per tick.
+    pub volatility_per_tick: f64,
+    /// Log drift per tick (an exogenous trend).
+    pub drift_per_tick: f64,
+    /// Fraction of the gap (mid − index) closed each tick.
+    pub pull_to_mid: f64,
+}
+
+/// A market order sent by an outside account at a given tick.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shock {
+    pub tick: u64,
+    pub side: Side,
+    pub notional_usd: f64,
+}
+
+/// Passive position holders' behaviour.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HolderConfig {
+    /// Expected voluntary closes per account per day.
+    pub close_per_day: f64,
+    /// Expected margin top-ups per account per day.
+    pub add_margin_per_day: f64,
+    /// A top-up, as a fraction of the position's margin.
+    pub add_margin_fraction: f64,
+}
+
+/// Everything a run needs (the RON scenario loader builds this).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub exchange: ExchangeConfig,
+    pub start_price_usd: f64,
+    pub ticks: u64,
+    pub insurance_fund_usd: f64,
+    pub map: MapConfig,
+    pub index: IndexConfig,
+    pub liquidity: LiquidityConfig,
+    pub holders: HolderConfig,
+    pub shocks: Vec<Shock>,
+}
+
+/// The system sets of one tick, in order.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SimSystems {
+    Clock,
+    Exogenous,
+    Decide,
+    Match,
+    Settle,
+    Mark,
+    Liquidate,
+    Funding,
+    Record,
+}
+
+/// The exchange, as a resource.
+#[derive(Resource)]
+pub struct Market(pub Exchange);
+
+/// Simulated time.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct Clock {
+    pub tick: u64,
+    pub ticks: u64,
+}
+
+/// The agents' random stream (ChaCha8: portable, so a seed means the same run everywhere).
+#[derive(Resource)]
+pub struct SimRng(pub ChaCha8Rng);
+
+/// The index process's own stream, so the exogenous path is the same whatever the population:
+/// a control run without the shorts sees exactly the same index noise.
+#[derive(Resource)]
+pub struct IndexRng(pub ChaCha8Rng);
+
+/// Independent streams from one seed: stream `k` of seed `s`.
+fn stream(seed: u64, k: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(k);
+    rng
+}
+
+/// The index price between Exogenous and Mark, in ticks as a float (the process is continuous).
+#[derive(Resource, Debug)]
+pub struct IndexState {
+    pub config: IndexConfig,
+    pub value: f64,
+}
+
+/// Shocks not yet sent, and the account that sends them.
+#[derive(Resource, Debug)]
+pub struct ShockQueue {
+    pub account: AccountId,
+    pub pending: Vec<Shock>,
+}
+
+/// Wake-ups of passive agents: (tick, entity), earliest first.
+#[derive(Resource, Default)]
+pub struct WakeQueue(pub BinaryHeap<Reverse<(u64, Entity)>>);
+
+/// Account id → its entity, for mirroring ledger changes onto components.
+#[derive(Resource, Default)]
+pub struct AccountEntities(pub Vec<Option<Entity>>);
+
+/// The mark event of this tick, the cause of its liquidations.
+#[derive(Resource, Default)]
+pub struct MarkSeq(pub Option<Seq>);
+
+/// The first engine error; once set, the run stops.
+#[derive(Resource, Default)]
+pub struct Halt(pub Option<EngineError>);
+
+/// An order an agent decided to send this tick.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct OrderIntent(pub OrderRequest);
+
+/// A world ready to run, and its schedule.
+pub struct Simulation {
+    pub world: World,
+    schedule: Schedule,
+}
+
+impl Simulation {
+    /// Builds the world: the exchange, the seeded liquidation map, the liquidity provider.
+    pub fn new(cfg: &SimConfig, log: Option<LogSink>) -> Result<Simulation, SimError> {
+        let inst = cfg.exchange.instrument;
+        let start = inst.price(cfg.start_price_usd)?;
+        let mut ex = Exchange::new(cfg.exchange.clone(), start, log);
+        let mut rng = stream(cfg.seed, 0);
+        ex.fund_insurance(money_from_usd(cfg.insurance_fund_usd)?)?;
+        let map = population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0))?;
+        for event in map.events {
+            ex.record(event, None)?;
+        }
+        ex.refresh_liquidation_index()?;
+
+        let mut world = World::new();
+        let mut entities = AccountEntities::default();
+        let mut wake = WakeQueue::default();
+        let per_tick = |per_day: f64| per_day * cfg.exchange.tick_secs as f64 / 86_400.0;
+        let hazard = per_tick(cfg.holders.close_per_day + cfg.holders.add_margin_per_day);
+        for acct in &map.accounts {
+            let Some(a) = ex.ledger().account(acct.account).copied() else { continue };
+            let state = PositionState::of(&a, ex.liquidation_index().get(acct.account).map(|e| e.price));
+            let mut e = world.spawn((Trader { account: acct.account }, state));
+            if acct.role == Role::Map {
+                e.insert(PositionHolder {
+                    close_share: cfg.holders.close_per_day
+                        / (cfg.holders.close_per_day + cfg.holders.add_margin_per_day).max(f64::MIN_POSITIVE),
+                    add_margin_fraction: cfg.holders.add_margin_fraction,
+                });
+                if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
+                    wake.0.push(Reverse((t, e.id())));
+                }
+            }
+            let id = e.id();
+            agents::remember(&mut entities, acct.account, id);
+        }
+        let lp_deposit = money_from_usd(cfg.liquidity.deposit_usd)?;
+        let lp_account = ex.open_account(lp_deposit, cfg.liquidity.leverage)?;
+        let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start)?;
+        let lp_state = PositionState::of(&ex.ledger().accounts()[lp_account.0 as usize], None);
+        let lp_entity = world.spawn((Trader { account: lp_account }, lp_state, lp)).id();
+        agents::remember(&mut entities, lp_account, lp_entity);
+        let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
+
+        MessageRegistry::register_message::<OrderIntent>(&mut world);
+        world.insert_resource(Market(ex));
+        world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
+        world.insert_resource(SimRng(rng));
+        world.insert_resource(IndexRng(stream(cfg.seed, 1)));
+        world.insert_resource(IndexState { config: cfg.index.clone(), value: start.0 as f64 });
+        let mut pending = cfg.shocks.clone();
+        pending.sort_by_key(|s| s.tick);
+        world.insert_resource(ShockQueue { account: shock_account, pending });
+        world.insert_resource(wake);
+        world.insert_resource(entities);
+        world.insert_resource(MarkSeq::default());
+        world.insert_resource(Halt::default());
+        world.insert_resource(HolderHazard(hazard));
+        world.insert_resource(Metrics::new(start));
+        Ok(Simulation { world, schedule: build_schedule() })
+    }
+
+    /// Runs one tick. Returns false when the horizon is reached or the run halted.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        let clock = *self.world.resource::<Clock>();
+        if clock.tick >= clock.ticks {
+            return Ok(false);
+        }
+        self.schedule.run(&mut self.world);
+        if let Some(e) = self.world.resource_mut::<Halt>().0.take() {
+            return Err(e.into());
+        }
+        Ok(true)
+    }
+
+    /// Runs to the horizon, calling `progress(tick)` after each tick.
+    pub fn run(&mut self, mut progress: impl FnMut(u64)) -> Result<RunSummary, SimError> {
+        while self.step()? {
+            progress(self.world.resource::<Clock>().tick);
+        }
+        self.finish()
+    }
+
+    /// Finishes the log and summarises the run.
+    pub fn finish(&mut self) -> Result<RunSummary, SimError> {
+        let summary = {
+            let market = &self.world.resource::<Market>().0;
+            self.world.resource::<Metrics>().summary(market)
+        };
+        self.world.resource_mut::<Market>().0.finish()?;
+        Ok(summary)
+    }
+
+    pub fn exchange(&self) -> &Exchange {
+        &self.world.resource::<Market>().0
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        self.world.resource::<Metrics>()
+    }
+}
+
+/// Per-tick wake-up probability of a passive holder.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct HolderHazard(pub f64);
+
+fn build_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: LogLevel::Error,
+        ..Default::default()
+    });
+    schedule.configure_sets(
+        (
+            SimSystems::Clock,
+            SimSystems::Exogenous,
+            SimSystems::Decide,
+            SimSystems::Match,
+            SimSystems::Settle,
+            SimSystems::Mark,
+            SimSystems::Liquidate,
+            SimSystems::Funding,
+            SimSystems::Record,
+        )
+            .chain(),
+    );
+    schedule.add_systems((
+        (message_update_system, advance_clock).chain().in_set(SimSystems::Clock),
+        (move_index, send_shocks).chain().in_set(SimSystems::Exogenous),
+        (agents::wake_position_holders, agents::quote_liquidity).chain().in_set(SimSystems::Decide),
+        (match_orders, agents::execute_liquidity).chain().in_set(SimSystems::Match),
+        mirror_accounts.in_set(SimSystems::Settle),
+        update_mark.in_set(SimSystems::Mark),
+        (liquidate_breached, mirror_accounts).chain().in_set(SimSystems::Liquidate),
+        settle_funding.in_set(SimSystems::Funding),
+        metrics::record_tick.in_set(SimSystems::Record),
+    ));
+    schedule
+}
+
+fn halted(halt: &Halt) -> bool {
+    halt.0.is_some()
+}
+
+fn advance_clock(mut clock: ResMut<Clock>, mut market: ResMut<Market>) {
+    clock.tick += 1;
+    market.0.begin_tick(clock.tick);
+}
+
+fn move_index(mut index: ResMut<IndexState>, market: Res<Market>, mut rng: ResMut<IndexRng>) {
+    let ex = &market.0;
+    let mid = ex.book().mid().unwrap_or(ex.last()).0 as f64;
+    let z: f64 = StandardNormal.sample(&mut rng.0);
+    let c = &index.config;
+    let walked = index.value * (c.drift_per_tick + c.volatility_per_tick * z).exp();
+    let pull = c.pull_to_mid;
+    index.value = (walked + pull * (mid - walked)).max(1.0);
+}
+
+fn send_shocks(
+    mut shocks: ResMut<ShockQueue>,
+    clock: Res<Clock>,
+    market: Res<Market>,
+    mut out: MessageWriter<OrderIntent>,
+) {
+    let account = shocks.account;
+    let inst = *market.0.instrument();
+    let price = inst.price_f64(market.0.last()).max(1.0);
+    while shocks.pending.first().is_some_and(|s| s.tick <= clock.tick) {
+        let s = shocks.pending.remove(0);
+        let qty = inst.qty_floor(s.notional_usd / price).unwrap_or(Qty::ZERO);
+        if qty.is_positive() {
+            out.write(OrderIntent(OrderRequest {
+                account,
+                side: s.side,
+                kind: OrderKind::Market,
+                price: Price::ZERO,
+                qty,
+                reduce_only: false,
+            }));
+        }
+    }
+}
+
+fn match_orders(mut intents: MessageReader<OrderIntent>, mut market: ResMut<Market>, mut halt: ResMut<Halt>) {
+    if halted(&halt) {
+        return;
+    }
+    for OrderIntent(req) in intents.read() {
+        if let Err(e) = market.0.submit(*req, None) {
+            halt.0 = Some(e);
+            return;
+        }
+    }
+}
+
+/// Mirrors changed accounts from the ledger onto their components (O(changed), not O(all)).
+fn mirror_accounts(
+    mut market: ResMut<Market>,
+    entities: Res<AccountEntities>,
+    mut states: Query<&mut PositionState>,
+    mut halt: ResMut<Halt>,
+    mut changed: Local<Vec<AccountId>>,
+) {
+    if let Err(e) = market.0.refresh_liquidation_index() {
+        halt.0 = Some(e);
+        return;
+    }
+    changed.clear();
+    market.0.take_changed(&mut changed);
+    let ex = &market.0;
+    for &a in changed.iter() {
+        let (Some(Some(entity)), Some(acct)) = (entities.0.get(a.0 as usize), ex.ledger().account(a)) else {
+            continue;
+        };
+        if let Ok(mut state) = states.get_mut(*entity) {
+            let liq = ex.liquidation_index().get(a).map(|e| e.price);
+            let was_liquidated = state.liquidations;
+            *state = PositionState::of(acct, liq);
+            state.liquidations = was_liquidated;
+        }
+    }
+    for l in ex.tick_liquidations() {
+        if let Some(Some(entity)) = entities.0.get(l.account.0 as usize)
+            && let Ok(mut state) = states.get_mut(*entity)
+            && state.liquidated_tick != Some(ex.recorder().tick())
+        {
+            state.liquidations += 1;
+            state.liquidated_tick = Some(ex.recorder().tick());
+        }
+    }
+}
+
+fn update_mark(
+    mut market: ResMut<Market>,
+    index: Res<IndexState>,
+    mut mark: ResMut<MarkSeq>,
+    mut halt: ResMut<Halt>,
+) {
+    if halted(&halt) {
+        return;
+    }
+    let price = Price(index.value.round() as i64);
+    match market.0.update_prices(price) {
+        Ok(seq) => mark.0 = Some(seq),
+        Err(e) => halt.0 = Some(e),
+    }
+}
+
+fn liquidate_breached(mut market: ResMut<Market>, mark: Res<MarkSeq>, mut halt: ResMut<Halt>) {
+    if halted(&halt) {
+        return;
+    }
+    if let Some(seq) = mark.0
+        && let Err(e) = market.0.run_liquidations(seq)
+    {
+        halt.0 = Some(e);
+    }
+}
+
+fn settle_funding(mut market: ResMut<Market>, mut halt: ResMut<Halt>) {
+    if halted(&halt) {
+        return;
+    }
+    if let Err(e) = market.0.settle_funding_if_due() {
+        halt.0 = Some(e);
+    }
+}
+
+/// Why a simulation could not be built or run.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("liquidation map: {0}")]
+    Map(#[from] population::MapError),
+    #[error(transparent)]
+    Unit(#[from] crate::units::UnitError),
+}
+
+impl From<crate::engine::RecordError> for SimError {
+    fn from(e: crate::engine::RecordError) -> Self {
+        SimError::Engine(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests;
