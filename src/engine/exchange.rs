@@ -327,7 +327,8 @@ impl Exchange {
         ) {
             Ok(Some(price)) => price,
             Ok(None) => return Ok(None),
-            // A short so over-collateralised that its liquidation price is beyond any price.
+            // Only a short whose exact price is below one tick, which a consistent short cannot
+            // have; treated as never liquidatable rather than as a failure.
             Err(MarginError::NoPositivePrice(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
