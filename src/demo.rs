@@ -1,13 +1,14 @@
 //! The core's demo: a small, seeded short squeeze run on the exact core alone.
 //!
 //! A liquidity provider quotes a ladder around 71,450; 300 leveraged shorts sit with liquidation
-//! prices stacked from 71,560 to 72,600 against low-leverage longs; a market buy pushes price
+//! prices stacked from 71,600 to 72,600 against low-leverage longs; a market buy pushes price
 //! into them, and the liquidation engine does the rest. The run writes its event log, and the
 //! log is replayed into a fresh ledger to show that it rebuilds the same state.
 
-use crate::book::OrderKind;
+use crate::book::{AccountId, OrderKind};
 use crate::engine::{EngineError, Exchange, ExchangeConfig, LogSink, OrderRequest};
-use crate::events::{Event, LogHeader};
+use crate::events::LogHeader;
+use crate::population::{self, Band, LeverageWeight, MapConfig, PositionSide, Shape};
 use crate::units::{Money, Price, Qty, Side};
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
 
@@ -29,7 +30,7 @@ pub struct DemoReport {
 }
 
 /// Runs the demo; `log` receives the binary event log.
-pub fn run_demo(seed: u64, log: Option<LogSink>) -> Result<DemoReport, EngineError> {
+pub fn run_demo(seed: u64, log: Option<LogSink>) -> Result<DemoReport, DemoError> {
     let cfg = ExchangeConfig::btcusdt();
     let inst = cfg.instrument;
     let start = inst.price(71_450.0)?;
@@ -49,26 +50,26 @@ pub fn run_demo(seed: u64, log: Option<LogSink>) -> Result<DemoReport, EngineErr
         }
     }
 
-    // Shorts whose liquidation prices stack from 71,560 to 72,600, against 1x longs.
+    // Shorts whose liquidation prices stack from 71,600 to 72,600, against 1x longs, solved
+    // exactly by the liquidation-map generator.
+    let band = Band {
+        side: PositionSide::Short,
+        liq_low_usd: 71_600.0,
+        liq_high_usd: 72_600.0,
+        notional_usd: 60_000_000.0,
+        shape: Shape::Flat,
+        leverage: vec![
+            LeverageWeight { leverage: 25, weight: 1.0 },
+            LeverageWeight { leverage: 50, weight: 1.0 },
+        ],
+        accounts: 300,
+    };
+    let map = MapConfig { counterparty_leverage: 1, ..MapConfig::new(71_450.0, vec![band]) };
+    let first = AccountId(ex.ledger().accounts().len() as u32);
     let tiers = ex.config().tiers.clone();
-    for _ in 0..300 {
-        let target = rng.random_range(71_560.0..72_600.0);
-        let qty = Qty(rng.random_range(200..3_000));
-        let cost = inst.notional(start, qty)?;
-        // Wallet that puts the liquidation price at the target: WB = LP·(|s|·MMR + |s|) − cum − |s|·EP.
-        let tier = tiers.tier_for(cost);
-        let lp_value = inst.notional(inst.price_floor(target)?, qty)?.0 as i128;
-        let wallet = lp_value * (crate::units::RATE_SCALE as i128 + tier.mmr.0 as i128)
-            / crate::units::RATE_SCALE as i128
-            - tier.cum.0 as i128
-            - cost.0 as i128;
-        let wallet = Money(wallet.max(1) as i64);
-        let short = ex.open_account(wallet, 100)?;
-        let long = ex.open_account(cost, 1)?;
-        ex.record(
-            Event::PositionSeeded { long, short, qty, price: start, long_margin: cost, short_margin: wallet },
-            None,
-        )?;
+    let seeded = population::generate(&map, &inst, &tiers, &mut rng, first)?;
+    for event in seeded.events {
+        ex.record(event, None)?;
     }
     ex.refresh_liquidation_index()?;
 
@@ -115,6 +116,17 @@ pub fn run_demo(seed: u64, log: Option<LogSink>) -> Result<DemoReport, EngineErr
         final_state_hash: ex.ledger().state_hash(),
         event_stream_hash: ex.recorder().stream_hash(),
     })
+}
+
+/// Why the demo could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Map(#[from] population::MapError),
+    #[error(transparent)]
+    Unit(#[from] crate::units::UnitError),
 }
 
 /// The header the demo's log carries.

@@ -442,8 +442,8 @@ impl Exchange {
     }
 
     fn record_self_trade_cancels(&mut self, cause: Seq) -> Result<()> {
-        let cancels: Vec<Cancelled> = self.book.last_self_trade_cancels().to_vec();
-        for c in cancels {
+        // Disjoint fields: the book's report is read while the recorder writes, no copy needed.
+        for c in self.book.last_self_trade_cancels() {
             let ev = Event::OrderCancelled {
                 order: c.id,
                 account: c.owner,

@@ -141,8 +141,6 @@ pub(super) fn record_tick(
             Side::Sell => short_usd += l.notional.0 as i128,
         }
     }
-    let liqs: Vec<_> =
-        ex.tick_liquidations().iter().map(|l| (clock.tick, l.side, l.mark, l.liquidation_price)).collect();
     let (long_oi, short_oi) = ex.ledger().open_interest();
     debug_assert_eq!(ex.ledger().total_money(), ex.ledger().deposits(), "money not conserved");
     debug_assert_eq!(long_oi, short_oi, "open interest unbalanced");
@@ -160,7 +158,8 @@ pub(super) fn record_tick(
     };
     let last = ex.last();
     let m = &mut *metrics;
-    m.liquidations.extend(liqs);
+    m.liquidations
+        .extend(ex.tick_liquidations().iter().map(|l| (clock.tick, l.side, l.mark, l.liquidation_price)));
     m.max = m.max.max(last);
     m.min = m.min.min(last);
     m.max_mark = m.max_mark.max(ex.mark());

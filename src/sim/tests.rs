@@ -53,6 +53,7 @@ fn an_upward_push_into_the_seed_map_cascades_through_the_shorts() {
     assert!(treated.liquidated_notional_short > 5e8, "{treated:?}");
     assert_eq!(treated.liquidated_accounts_long, 0);
     // Liquidation is judged on mark: every short went at a mark at or above its price.
+    assert_eq!(metrics.liquidations.len() as u64, treated.liquidated_accounts_short);
     for &(_, side, mark, liq) in &metrics.liquidations {
         match side {
             Side::Sell => assert!(mark >= liq, "short liquidated at mark {mark:?} below {liq:?}"),
