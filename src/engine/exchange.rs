@@ -259,9 +259,9 @@ impl Exchange {
     /// Records an event that is not tied to an order flow (seeding, deposits).
     pub fn record(&mut self, event: Event, cause: Option<Seq>) -> Result<Seq> {
         let touched: [Option<AccountId>; 2] = match &event {
-            Event::AccountOpened { account, .. } | Event::MarginAdded { account, .. } => {
-                [Some(*account), None]
-            }
+            Event::AccountOpened { account, .. }
+            | Event::Deposited { account, .. }
+            | Event::MarginAdded { account, .. } => [Some(*account), None],
             Event::PositionSeeded { long, short, .. } => [Some(*long), Some(*short)],
             _ => [None, None],
         };
@@ -794,6 +794,21 @@ impl Exchange {
     /// Finishes the event log.
     pub fn finish(&mut self) -> Result<()> {
         Ok(self.rec.finish()?)
+    }
+
+    /// Moves `amount` of the account's free balance into its position margin. Returns false
+    /// (and changes nothing) if the account is flat, being liquidated, or short of balance.
+    pub fn add_margin(&mut self, account: AccountId, amount: Money) -> Result<bool> {
+        let ok = self.ledger.account(account).is_some_and(|a| {
+            amount.is_positive()
+                && a.balance >= amount
+                && !a.position.qty.is_zero()
+                && a.liquidating.is_none()
+        });
+        if ok {
+            self.record(Event::MarginAdded { account, amount }, None)?;
+        }
+        Ok(ok)
     }
 
     /// Deposits into the insurance fund from outside.

@@ -74,7 +74,7 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("deposit", money(*deposit)),
             ("leverage", id((*leverage).into())),
         ],
-        Event::MarginAdded { account, amount } => {
+        Event::Deposited { account, amount } | Event::MarginAdded { account, amount } => {
             vec![("account", id(account.0.into())), ("amount", money(*amount))]
         }
         Event::PositionSeeded { long, short, qty: q, price: p, long_margin, short_margin } => vec![
@@ -284,6 +284,7 @@ mod tests {
         let b = AccountId(2);
         vec![
             Event::AccountOpened { account: a, deposit: Money::usd(10_000), leverage: 10 },
+            Event::Deposited { account: a, amount: Money::usd(5) },
             Event::MarginAdded { account: a, amount: Money(-5) },
             Event::PositionSeeded {
                 long: a,
@@ -360,10 +361,14 @@ mod tests {
         }
     }
 
+    fn traded() -> Event {
+        one_of_each().into_iter().find(|e| e.kind() == EventKind::Traded).expect("one_of_each has a trade")
+    }
+
     #[test]
     fn csv_and_jsonl_say_the_same_in_human_units() {
         let inst = Instrument::btcusdt();
-        let env = Envelope { seq: 6, tick: 2, cause: Some(5), event: one_of_each().swap_remove(6) };
+        let env = Envelope { seq: 6, tick: 2, cause: Some(5), event: traded() };
         let mut csv = Exporter::new(Vec::new(), ExportFormat::Csv, inst, None);
         csv.write(&env).unwrap();
         let csv = String::from_utf8(csv.finish().unwrap()).unwrap();

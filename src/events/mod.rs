@@ -77,6 +77,8 @@ impl InsuranceReason {
 pub enum Event {
     /// An account was opened with a deposit from outside and a leverage setting.
     AccountOpened { account: AccountId, deposit: Money, leverage: u32 },
+    /// More money came into an account's free balance from outside.
+    Deposited { account: AccountId, amount: Money },
     /// Free balance moved into (positive) or out of (negative) the account's isolated margin.
     MarginAdded { account: AccountId, amount: Money },
     /// A position pair was seeded at `price`, as if traded off-book between `long` and `short`
@@ -143,6 +145,7 @@ pub enum Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
     AccountOpened,
+    Deposited,
     MarginAdded,
     PositionSeeded,
     OrderPlaced,
@@ -160,8 +163,9 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::AccountOpened,
+        EventKind::Deposited,
         EventKind::MarginAdded,
         EventKind::PositionSeeded,
         EventKind::OrderPlaced,
@@ -182,6 +186,7 @@ impl EventKind {
     pub fn name(self) -> &'static str {
         match self {
             EventKind::AccountOpened => "AccountOpened",
+            EventKind::Deposited => "Deposited",
             EventKind::MarginAdded => "MarginAdded",
             EventKind::PositionSeeded => "PositionSeeded",
             EventKind::OrderPlaced => "OrderPlaced",
@@ -203,7 +208,10 @@ impl EventKind {
     /// `funding`, `insurance`, `liquidation` (triggers, ADL and closings), `tick`.
     pub fn group(self) -> &'static str {
         match self {
-            EventKind::AccountOpened | EventKind::MarginAdded | EventKind::PositionSeeded => "account",
+            EventKind::AccountOpened
+            | EventKind::Deposited
+            | EventKind::MarginAdded
+            | EventKind::PositionSeeded => "account",
             EventKind::OrderPlaced | EventKind::OrderCancelled | EventKind::OrderAmended => "order",
             EventKind::Traded => "trade",
             EventKind::MarkUpdated => "price",
@@ -231,6 +239,7 @@ impl Event {
     pub fn kind(&self) -> EventKind {
         match self {
             Event::AccountOpened { .. } => EventKind::AccountOpened,
+            Event::Deposited { .. } => EventKind::Deposited,
             Event::MarginAdded { .. } => EventKind::MarginAdded,
             Event::PositionSeeded { .. } => EventKind::PositionSeeded,
             Event::OrderPlaced { .. } => EventKind::OrderPlaced,

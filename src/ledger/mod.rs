@@ -201,6 +201,15 @@ impl Ledger {
                 });
                 self.deposits += deposit.0 as i128;
             }
+            Event::Deposited { account, amount } => {
+                if !amount.is_positive() {
+                    return Err(LedgerError::NotPositive { what: "deposit", value: amount.0 });
+                }
+                let mut a = *self.get(account)?;
+                a.balance = a.balance.checked_add(amount)?;
+                self.accounts[account.0 as usize] = a;
+                self.deposits += amount.0 as i128;
+            }
             Event::MarginAdded { account, amount } => {
                 if amount.is_zero() {
                     return Err(LedgerError::NotPositive { what: "margin change", value: 0 });

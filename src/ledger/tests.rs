@@ -125,6 +125,12 @@ fn nonsense_is_refused_and_changes_nothing() {
             matches!(e, LedgerError::Negative { .. })
         }),
         (trade(0, 0, Side::Buy, P, 1), |e| matches!(e, LedgerError::SelfTrade(_))),
+        (Event::Deposited { account: AccountId(0), amount: Money::ZERO }, |e| {
+            matches!(e, LedgerError::NotPositive { .. })
+        }),
+        (Event::Deposited { account: AccountId(5), amount: Money(1) }, |e| {
+            matches!(e, LedgerError::UnknownAccount(_))
+        }),
         (trade(0, 1, Side::Buy, P, 0), |e| matches!(e, LedgerError::NotPositive { .. })),
         (trade(0, 1, Side::Buy, P, -5), |e| matches!(e, LedgerError::NotPositive { .. })),
         (trade(0, 1, Side::Buy, Price(0), 1), |e| matches!(e, LedgerError::NotPositive { .. })),
@@ -316,6 +322,7 @@ enum Op {
     Open { deposit_usd: u32, leverage: u8 },
     Trade { maker: u8, taker: u8, buy: bool, offset: i16, lots: u16, fee_bps: u8 },
     Margin { account: u8, usd: i32 },
+    Deposit { account: u8, usd: i32 },
     Funding { rate_bps: i8 },
     Liquidate { account: u8, offset: i16, book_share: u8 },
     Tick,
@@ -327,6 +334,7 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (any::<u8>(), any::<u8>(), any::<bool>(), -20_000i16..20_000, 1u16..3_000, 0u8..10)
             .prop_map(|(maker, taker, buy, offset, lots, fee_bps)| Op::Trade { maker, taker, buy, offset, lots, fee_bps }),
         1 => (any::<u8>(), -50_000i32..50_000).prop_map(|(account, usd)| Op::Margin { account, usd }),
+        1 => (any::<u8>(), -10i32..100_000).prop_map(|(account, usd)| Op::Deposit { account, usd }),
         1 => (-100i8..100).prop_map(|rate_bps| Op::Funding { rate_bps }),
         2 => (any::<u8>(), -20_000i16..20_000, 0u8..=100)
             .prop_map(|(account, offset, book_share)| Op::Liquidate { account, offset, book_share }),
@@ -404,6 +412,10 @@ impl Harness {
                     return;
                 };
                 self.apply(Event::MarginAdded { account: a, amount: Money::usd(usd.into()) });
+            }
+            Op::Deposit { account, usd } => {
+                let Some(a) = self.account(account) else { return };
+                self.apply(Event::Deposited { account: a, amount: Money::usd(usd.into()) });
             }
             Op::Funding { rate_bps } => self.funding(rate_bps),
             Op::Liquidate { account, offset, book_share } => {

@@ -1,6 +1,8 @@
 //! Agents as components, and the Decide systems that turn their state into order intents.
 
-use super::{AccountEntities, Clock, Halt, HolderHazard, Market, OrderIntent, SimRng, WakeQueue};
+use super::{
+    AccountEntities, Clock, Halt, HolderRates, MarginIntent, Market, OrderIntent, SimRng, WakeQueue,
+};
 use crate::book::{AccountId, OrderId, OrderKind};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
@@ -45,13 +47,12 @@ impl PositionState {
     }
 }
 
-/// A passive leveraged position holder: wakes rarely (scheduled, never scanned) and then either
-/// closes its position or tops up its margin.
+/// A passive leveraged position holder: wakes rarely (scheduled, never scanned) and then closes,
+/// tops up its margin, or, once flat, re-enters on its side.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct PositionHolder {
-    /// Of the wake-ups, the share that close the position.
-    pub close_share: f64,
-    pub add_margin_fraction: f64,
+    /// The side it trades (`Buy` = long).
+    pub side: Side,
 }
 
 /// Draws the next wake-up after `now` for a per-tick hazard (geometric waiting time).
@@ -72,36 +73,68 @@ pub(super) fn remember(entities: &mut AccountEntities, account: AccountId, entit
     entities.0[i] = Some(entity);
 }
 
-/// Wakes the holders due this tick; a close is a reduce-only market order for the position.
+/// Wakes the holders due this tick. Holding: close (a reduce-only market order for the whole
+/// position) or top up margin from the free balance. Flat: re-enter at market with what the
+/// free balance affords at the account's leverage.
 pub(super) fn wake_position_holders(
     clock: Res<Clock>,
+    market: Res<Market>,
     mut wake: ResMut<WakeQueue>,
-    hazard: Res<HolderHazard>,
+    rates: Res<HolderRates>,
     mut rng: ResMut<SimRng>,
     holders: Query<(&Trader, &PositionHolder, &PositionState)>,
-    mut out: MessageWriter<OrderIntent>,
+    mut orders: MessageWriter<OrderIntent>,
+    mut margins: MessageWriter<MarginIntent>,
 ) {
+    let ex = &market.0;
+    let inst = *ex.instrument();
     while let Some(&Reverse((t, entity))) = wake.0.peek() {
         if t > clock.tick {
             break;
         }
         wake.0.pop();
         let Ok((trader, holder, state)) = holders.get(entity) else { continue };
-        if state.qty.is_zero() || state.liquidating {
-            continue; // flat or liquidated: it stays out of the market
-        }
-        if rng.0.random_bool(holder.close_share.clamp(0.0, 1.0)) {
-            let side = if state.qty.is_positive() { Side::Sell } else { Side::Buy };
-            out.write(OrderIntent(OrderRequest {
+        let Some(acct) = ex.ledger().account(trader.account) else { continue };
+        let flat = state.qty.is_zero();
+        if state.liquidating {
+            // Not reachable between ticks (a liquidation finishes within its tick); wait.
+        } else if flat {
+            let price = inst.price_f64(ex.last()).max(1.0);
+            // Keep a tenth for fees and the move between decision and fill.
+            let btc = acct.balance.to_usd_f64() * 0.9 * acct.leverage as f64 / price;
+            let qty = inst.qty_floor(btc).unwrap_or(Qty::ZERO);
+            if qty.is_positive() {
+                orders.write(OrderIntent(OrderRequest {
+                    account: trader.account,
+                    side: holder.side,
+                    kind: OrderKind::Market,
+                    price: Price::ZERO,
+                    qty,
+                    reduce_only: false,
+                }));
+            }
+        } else if rates.open <= 0.0 {
+            // Holding with no open-position hazard: only here to wait for re-entry.
+        } else if rng.0.random_bool(rates.close_share.clamp(0.0, 1.0)) {
+            orders.write(OrderIntent(OrderRequest {
                 account: trader.account,
-                side,
+                side: holder.side.opposite(),
                 kind: OrderKind::Market,
                 price: Price::ZERO,
                 qty: state.qty.abs(),
                 reduce_only: true,
             }));
+        } else {
+            let want = Money((state.margin.0 as f64 * rates.add_margin_fraction).floor() as i64);
+            let amount = want.min(acct.balance);
+            if amount.is_positive() {
+                margins.write(MarginIntent { account: trader.account, amount });
+            }
         }
-        if let Some(next) = next_wake(&mut rng.0, clock.tick, hazard.0) {
+        // The next wake-up: at the open-position rate if it still holds (or is about to), else
+        // at the re-entry rate.
+        let hazard = if flat || rates.open <= 0.0 { rates.flat } else { rates.open };
+        if let Some(next) = next_wake(&mut rng.0, clock.tick, hazard) {
             wake.0.push(Reverse((next, entity)));
         }
     }

@@ -11,7 +11,7 @@ pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
 
 use crate::book::{AccountId, OrderKind};
 use crate::engine::{EngineError, Exchange, ExchangeConfig, LogSink, OrderRequest};
-use crate::events::Seq;
+use crate::events::{Event, Seq};
 use crate::population::{self, MapConfig, Role};
 use crate::units::{Money, Price, Qty, Side, money_from_usd};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
@@ -42,15 +42,20 @@ pub struct Shock {
     pub notional_usd: f64,
 }
 
-/// Passive position holders' behaviour.
+/// Passive position holders' behaviour: rare wake-ups drawn from hazard rates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HolderConfig {
-    /// Expected voluntary closes per account per day.
+    /// Expected voluntary closes per open position per day.
     pub close_per_day: f64,
-    /// Expected margin top-ups per account per day.
+    /// Expected margin top-ups per open position per day.
     pub add_margin_per_day: f64,
     /// A top-up, as a fraction of the position's margin.
     pub add_margin_fraction: f64,
+    /// Expected re-entries per day of a holder who is flat (closed or liquidated).
+    pub reenter_per_day: f64,
+    /// Spare cash each holder deposits beside its margin, as a fraction of that margin: what
+    /// top-ups and re-entries are paid from.
+    pub reserve_fraction: f64,
 }
 
 /// Everything a run needs (the RON scenario loader builds this).
@@ -143,6 +148,13 @@ pub struct Halt(pub Option<EngineError>);
 #[derive(Message, Debug, Clone, Copy)]
 pub struct OrderIntent(pub OrderRequest);
 
+/// Free balance an account wants moved into its position margin this tick.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct MarginIntent {
+    pub account: AccountId,
+    pub amount: Money,
+}
+
 /// A world ready to run, and its schedule.
 pub struct Simulation {
     pub world: World,
@@ -166,18 +178,21 @@ impl Simulation {
         let mut world = World::new();
         let mut entities = AccountEntities::default();
         let mut wake = WakeQueue::default();
-        let per_tick = |per_day: f64| per_day * cfg.exchange.tick_secs as f64 / 86_400.0;
-        let hazard = per_tick(cfg.holders.close_per_day + cfg.holders.add_margin_per_day);
+        let rates = HolderRates::new(&cfg.holders, cfg.exchange.tick_secs);
         for acct in &map.accounts {
+            if acct.role == Role::Map && cfg.holders.reserve_fraction > 0.0 {
+                let reserve = Money((acct.margin.0 as f64 * cfg.holders.reserve_fraction).floor() as i64);
+                if reserve.is_positive() {
+                    ex.record(Event::Deposited { account: acct.account, amount: reserve }, None)?;
+                }
+            }
             let Some(a) = ex.ledger().account(acct.account).copied() else { continue };
             let state = PositionState::of(&a, ex.liquidation_index().get(acct.account).map(|e| e.price));
             let mut e = world.spawn((Trader { account: acct.account }, state));
             if acct.role == Role::Map {
-                e.insert(PositionHolder {
-                    close_share: cfg.holders.close_per_day
-                        / (cfg.holders.close_per_day + cfg.holders.add_margin_per_day).max(f64::MIN_POSITIVE),
-                    add_margin_fraction: cfg.holders.add_margin_fraction,
-                });
+                let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };
+                e.insert(PositionHolder { side });
+                let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
                 if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
                     wake.0.push(Reverse((t, e.id())));
                 }
@@ -194,6 +209,7 @@ impl Simulation {
         let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
 
         MessageRegistry::register_message::<OrderIntent>(&mut world);
+        MessageRegistry::register_message::<MarginIntent>(&mut world);
         world.insert_resource(Market(ex));
         world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
         world.insert_resource(SimRng(rng));
@@ -206,7 +222,7 @@ impl Simulation {
         world.insert_resource(entities);
         world.insert_resource(MarkSeq::default());
         world.insert_resource(Halt::default());
-        world.insert_resource(HolderHazard(hazard));
+        world.insert_resource(rates);
         world.insert_resource(Metrics::new(start));
         Ok(Simulation { world, schedule: build_schedule() })
     }
@@ -251,9 +267,30 @@ impl Simulation {
     }
 }
 
-/// Per-tick wake-up probability of a passive holder.
+/// Per-tick hazards of passive holders, and what a wake-up does.
 #[derive(Resource, Debug, Clone, Copy)]
-pub struct HolderHazard(pub f64);
+pub struct HolderRates {
+    /// Wake-up probability per tick while holding a position.
+    pub open: f64,
+    /// Of those wake-ups, the share that close (the rest top up margin).
+    pub close_share: f64,
+    pub add_margin_fraction: f64,
+    /// Wake-up probability per tick while flat (each wake-up re-enters if it can afford to).
+    pub flat: f64,
+}
+
+impl HolderRates {
+    fn new(cfg: &HolderConfig, tick_secs: u64) -> HolderRates {
+        let per_tick = |per_day: f64| (per_day.max(0.0) * tick_secs as f64 / 86_400.0).min(1.0);
+        let open_per_day = cfg.close_per_day.max(0.0) + cfg.add_margin_per_day.max(0.0);
+        HolderRates {
+            open: per_tick(open_per_day),
+            close_share: if open_per_day > 0.0 { cfg.close_per_day.max(0.0) / open_per_day } else { 0.0 },
+            add_margin_fraction: cfg.add_margin_fraction.max(0.0),
+            flat: per_tick(cfg.reenter_per_day),
+        }
+    }
+}
 
 fn build_schedule() -> Schedule {
     let mut schedule = Schedule::default();
@@ -334,9 +371,20 @@ fn send_shocks(
     }
 }
 
-fn match_orders(mut intents: MessageReader<OrderIntent>, mut market: ResMut<Market>, mut halt: ResMut<Halt>) {
+fn match_orders(
+    mut intents: MessageReader<OrderIntent>,
+    mut margins: MessageReader<MarginIntent>,
+    mut market: ResMut<Market>,
+    mut halt: ResMut<Halt>,
+) {
     if halted(&halt) {
         return;
+    }
+    for m in margins.read() {
+        if let Err(e) = market.0.add_margin(m.account, m.amount) {
+            halt.0 = Some(e);
+            return;
+        }
     }
     for OrderIntent(req) in intents.read() {
         if let Err(e) = market.0.submit(*req, None) {

@@ -27,7 +27,13 @@ pub(crate) fn seed_config(accounts: u32, ticks: u64, drift_total: f64) -> SimCon
             refill_per_tick: 0.05,
             anchor_follow: 0.1,
         },
-        holders: HolderConfig { close_per_day: 0.0, add_margin_per_day: 0.0, add_margin_fraction: 0.0 },
+        holders: HolderConfig {
+            close_per_day: 0.0,
+            add_margin_per_day: 0.0,
+            add_margin_fraction: 0.0,
+            reenter_per_day: 0.0,
+            reserve_fraction: 0.0,
+        },
         shocks: Vec::new(),
     }
 }
@@ -85,4 +91,48 @@ fn the_same_seed_gives_the_same_run_and_the_event_stream_replays() {
     let mut other = cfg.clone();
     other.seed += 1;
     assert_ne!(run(&other).0.event_stream_hash, a.event_stream_hash);
+}
+
+fn map_accounts(sim: &Simulation) -> impl Iterator<Item = crate::ledger::Account> + '_ {
+    let ex = sim.exchange();
+    let mut q = sim.world.try_query::<(&Trader, &PositionHolder)>().expect("holders are registered");
+    let ids: Vec<AccountId> = q.iter(&sim.world).map(|(t, _)| t.account).collect();
+    ids.into_iter().filter_map(move |a| ex.ledger().account(a).copied())
+}
+
+#[test]
+fn holders_close_top_up_and_re_enter_on_their_own_schedule() {
+    let mut cfg = seed_config(1_000, 3_600, 0.0);
+    cfg.holders = HolderConfig {
+        close_per_day: 24.0 * 0.3, // ~30% of positions close within the hour
+        add_margin_per_day: 24.0 * 0.3,
+        add_margin_fraction: 0.5,
+        reenter_per_day: 24.0 * 2.0,
+        reserve_fraction: 1.0,
+    };
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    let start: Vec<_> = map_accounts(&sim).collect();
+    sim.run(|_| {}).unwrap();
+    let end: Vec<_> = map_accounts(&sim).collect();
+    let changed_qty = start.iter().zip(&end).filter(|(a, b)| a.position.qty != b.position.qty).count();
+    let topped_up = start
+        .iter()
+        .zip(&end)
+        .filter(|(a, b)| a.position.qty == b.position.qty && b.position.margin > a.position.margin)
+        .count();
+    let reentered = start
+        .iter()
+        .zip(&end)
+        .filter(|(a, b)| {
+            a.position.qty.0.signum() == b.position.qty.0.signum()
+                && a.position.qty != b.position.qty
+                && !b.position.qty.is_zero()
+        })
+        .count();
+    assert!(changed_qty > 100, "closes and re-entries: {changed_qty}");
+    assert!(topped_up > 100, "top-ups: {topped_up}");
+    assert!(reentered > 10, "re-entries: {reentered}");
+    let (long, short) = sim.exchange().ledger().open_interest();
+    assert_eq!(long, short);
+    assert_eq!(sim.exchange().ledger().total_money(), sim.exchange().ledger().deposits());
 }
