@@ -77,10 +77,9 @@ pub(super) fn remember(entities: &mut AccountEntities, account: AccountId, entit
 /// position) or top up margin from the free balance. Flat: re-enter at market with what the
 /// free balance affords at the account's leverage.
 pub(super) fn wake_position_holders(
-    clock: Res<Clock>,
+    (clock, rates): (Res<Clock>, Res<HolderRates>),
     market: Res<Market>,
     mut wake: ResMut<WakeQueue>,
-    rates: Res<HolderRates>,
     mut rng: ResMut<SimRng>,
     holders: Query<(&Trader, &PositionHolder, &PositionState)>,
     mut orders: MessageWriter<OrderIntent>,
