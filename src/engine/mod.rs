@@ -11,3 +11,6 @@ pub use exchange::{
 };
 pub use liq_index::{LiqEntry, LiquidationIndex};
 pub use recorder::{LogSink, RecordError, Recorder};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! Engine tests: liquidations through the book, ADL when the book cannot take them, partial
+//! liquidation, and the insurance fund's floor — each checked against the ledger's invariants.
+
+use super::*;
+use crate::book::{AccountId, OrderKind};
+use crate::events::{Envelope, Event, EventKind, LogHeader, LogReader, LogWriter};
+use crate::ledger::Ledger;
+use crate::units::{Money, Price, Qty, Side};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// A `Write` the test can read back after the exchange has finished with it.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const P70K: Price = Price(700_000);
+
+struct Fixture {
+    ex: Exchange,
+    buf: SharedBuf,
+    long: AccountId,
+    short: AccountId,
+    lp: AccountId,
+}
+
+/// A long of `btc` at 70,000 with `margin_usd`, against a 1x short; an LP account with cash.
+fn fixture(cfg: ExchangeConfig, btc: i64, margin_usd: i64, insurance_usd: i64) -> Fixture {
+    let buf = SharedBuf::default();
+    let header = LogHeader::new([0; 32], 1, cfg.instrument);
+    let sink: Box<dyn Write + Send + Sync> = Box::new(buf.clone());
+    let log = LogWriter::new(sink, &header).unwrap();
+    let mut ex = Exchange::new(cfg, P70K, Some(log));
+    ex.fund_insurance(Money::usd(insurance_usd)).unwrap();
+    let qty = Qty(btc * 1_000);
+    let notional = ex.instrument().notional(P70K, qty).unwrap();
+    let long = ex.open_account(Money::usd(margin_usd), 100).unwrap();
+    let short = ex.open_account(notional, 1).unwrap();
+    ex.record(
+        Event::PositionSeeded {
+            long,
+            short,
+            qty,
+            price: P70K,
+            long_margin: Money::usd(margin_usd),
+            short_margin: notional,
+        },
+        None,
+    )
+    .unwrap();
+    let lp = ex.open_account(Money::usd(10_000_000_000), 10).unwrap();
+    ex.refresh_liquidation_index().unwrap();
+    Fixture { ex, buf, long, short, lp }
+}
+
+impl Fixture {
+    fn bid(&mut self, usd: f64, btc: f64) {
+        let inst = *self.ex.instrument();
+        let req = OrderRequest {
+            account: self.lp,
+            side: Side::Buy,
+            kind: OrderKind::Gtc,
+            price: inst.price(usd).unwrap(),
+            qty: inst.qty(btc).unwrap(),
+            reduce_only: false,
+        };
+        assert!(matches!(self.ex.submit(req, None).unwrap(), Submitted::Accepted { .. }));
+    }
+
+    /// Moves the market to `usd`: a small trade prints there (so last moves) and an ask rests
+    /// just above (so mid is defined); then the index sits at `usd` for `ticks` ticks, which
+    /// brings the mark there over the premium window. Conservation is checked every tick.
+    fn drive(&mut self, usd: f64, ticks: u64) {
+        let inst = *self.ex.instrument();
+        let index = inst.price(usd).unwrap();
+        let seller = self.ex.open_account(Money::usd(1_000_000), 10).unwrap();
+        let buyer = self.ex.open_account(Money::usd(1_000_000), 10).unwrap();
+        for (account, side, kind, price) in [
+            (seller, Side::Sell, OrderKind::Gtc, index),
+            (buyer, Side::Buy, OrderKind::Ioc, index),
+            (seller, Side::Sell, OrderKind::Gtc, Price(index.0 + 100)),
+        ] {
+            let req = OrderRequest { account, side, kind, price, qty: Qty(1), reduce_only: false };
+            assert!(matches!(self.ex.submit(req, None).unwrap(), Submitted::Accepted { .. }));
+        }
+        assert_eq!(self.ex.last(), index);
+        for t in 0..ticks {
+            self.ex.begin_tick(t);
+            let seq = self.ex.update_prices(index).unwrap();
+            self.ex.run_liquidations(seq).unwrap();
+            self.ex.close_tick(t).unwrap();
+            let l = self.ex.ledger();
+            assert_eq!(l.total_money(), l.deposits());
+            let (long, short) = l.open_interest();
+            assert_eq!(long, short);
+            assert!(!l.insurance_fund().is_negative());
+        }
+    }
+
+    fn events(mut self) -> (Exchange, Vec<Envelope>) {
+        self.ex.finish().unwrap();
+        let bytes = self.buf.0.lock().unwrap().clone();
+        let events = LogReader::new(&bytes[..]).unwrap().map(|e| e.unwrap()).collect();
+        (self.ex, events)
+    }
+}
+
+/// Replaying the log rebuilds the exchange's ledger exactly.
+fn assert_replays(ex: &Exchange, events: &[Envelope]) {
+    let mut l = Ledger::new(*ex.instrument());
+    for e in events {
+        l.apply(&e.event).unwrap();
+    }
+    assert_eq!(l.state_hash(), ex.ledger().state_hash());
+}
+
+#[test]
+fn a_breached_long_is_sold_into_the_book_and_its_surplus_feeds_the_insurance_fund() {
+    // 1 BTC long at 70,000 with 3,500 margin (20x): liquidation near 66,800.
+    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 1_000);
+    let liq = f.ex.liquidation_index().get(f.long).unwrap().price;
+    // The book bids well above bankruptcy (66,500): the fill leaves a surplus.
+    f.bid(66_700.0, 5.0);
+    f.drive(66_700.0, 40);
+    assert!(f.ex.mark() <= liq, "mark {:?} never reached {liq:?}", f.ex.mark());
+    let long = f.long;
+    let insurance_before = Money::usd(1_000);
+    let (ex, events) = f.events();
+    let acct = ex.ledger().account(long).unwrap();
+    assert!(acct.position.qty.is_zero());
+    assert!(ex.ledger().insurance_fund() > insurance_before, "a fill above bankruptcy pays the fund");
+    assert_eq!((ex.stats().accounts_long, ex.stats().adl_events), (1, 0));
+    // The causal chain: trigger → liquidation order → its trade; the closing event names the trigger.
+    let trigger = events.iter().find(|e| e.event.kind() == EventKind::LiquidationTriggered).unwrap();
+    let Event::LiquidationTriggered { mark, liquidation_price, .. } = trigger.event else { unreachable!() };
+    assert!(mark <= liquidation_price);
+    let order = events
+        .iter()
+        .find(|e| matches!(e.event, Event::OrderPlaced { order } if order.flags.liquidation))
+        .unwrap();
+    assert_eq!(order.cause, Some(trigger.seq));
+    let trade = events.iter().find(|e| matches!(e.event, Event::Traded { liquidation: true, .. })).unwrap();
+    assert_eq!(trade.cause, Some(order.seq));
+    let closed = events.iter().find(|e| e.event.kind() == EventKind::Liquidated).unwrap();
+    assert_eq!(closed.cause, Some(trigger.seq));
+    assert_replays(&ex, &events);
+}
+
+#[test]
+fn what_the_book_cannot_take_is_deleveraged_at_the_bankruptcy_price() {
+    let mut f = fixture(ExchangeConfig::btcusdt(), 2, 7_000, 10);
+    // Only a sliver of bids, far below bankruptcy: the fund (10 USD) allows almost no slippage.
+    f.bid(66_800.0, 0.001);
+    f.bid(60_000.0, 50.0);
+    f.drive(66_800.0, 40);
+    let (long, short) = (f.long, f.short);
+    let (ex, events) = f.events();
+    assert!(ex.stats().adl_events >= 1, "{:?}", ex.stats());
+    let adl = events.iter().find(|e| e.event.kind() == EventKind::AutoDeleveraged).unwrap();
+    let Event::AutoDeleveraged { counterparty, price, .. } = adl.event else { unreachable!() };
+    assert_eq!(counterparty, short, "the only opposite position is the 1x short");
+    let Event::LiquidationTriggered { bankruptcy_price, .. } =
+        events.iter().find(|e| e.event.kind() == EventKind::LiquidationTriggered).unwrap().event
+    else {
+        unreachable!()
+    };
+    assert_eq!(price, bankruptcy_price);
+    assert!(ex.ledger().account(long).unwrap().position.qty.is_zero());
+    // No fill happened at 60,000: the limit kept the fund's worst case covered.
+    assert!(!events.iter().any(|e| matches!(e.event, Event::Traded { price, .. } if price < Price(660_000))));
+    assert!(!ex.ledger().insurance_fund().is_negative());
+    assert_replays(&ex, &events);
+}
+
+#[test]
+fn a_large_position_is_first_cut_to_a_lower_tier() {
+    let mut cfg = ExchangeConfig::btcusdt();
+    // Above tier index 3 (12M cap, MMR 1%) the position is cut to that cap first.
+    cfg.partial_liquidation_tier = Some(3);
+    // 300 BTC at 70,000 = 21M notional (tier 4: MMR 2%), 5% margin.
+    let mut f = fixture(cfg, 300, 1_050_000, 1_000_000);
+    let liq = f.ex.liquidation_index().get(f.long).unwrap().price;
+    let liq_usd = f.ex.instrument().price_f64(liq);
+    // Deep bids a little under the liquidation price absorb the cut without reaching bankruptcy.
+    f.bid(liq_usd - 20.0, 400.0);
+    f.drive(liq_usd - 20.0, 40);
+    let long = f.long;
+    let (ex, events) = f.events();
+    assert_eq!(ex.stats().partial_liquidations, 1, "{:?}", ex.stats());
+    let left = ex.ledger().account(long).unwrap().position.qty;
+    assert!(left.is_positive(), "the cut leaves a position");
+    let left_value = ex.instrument().notional(ex.mark(), left).unwrap();
+    assert!(left_value <= ex.config().tiers.tiers()[3].notional_cap);
+    let closing = events.iter().find(|e| e.event.kind() == EventKind::Liquidated).unwrap();
+    let Event::Liquidated { closed, fee, insurance_delta, .. } = closing.event else { unreachable!() };
+    assert_eq!(closed, Qty(300_000).checked_sub(left).unwrap());
+    assert_eq!(fee, insurance_delta);
+    assert_replays(&ex, &events);
+}
+
+#[test]
+fn an_unbreached_account_is_left_alone() {
+    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 1_000);
+    f.bid(69_000.0, 5.0);
+    f.drive(69_000.0, 40);
+    let long = f.long;
+    let (ex, _) = f.events();
+    assert_eq!(ex.stats().accounts_long, 0);
+    assert_eq!(ex.ledger().account(long).unwrap().position.qty, Qty(1_000));
+}
