@@ -136,3 +136,123 @@ fn holders_close_top_up_and_re_enter_on_their_own_schedule() {
     assert_eq!(long, short);
     assert_eq!(sim.exchange().ledger().total_money(), sim.exchange().ledger().deposits());
 }
+
+/// The mirror of the seed's map: a heavy long side stacked below price (denser lower), a thin
+/// short side above.
+fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
+    use crate::population::{Band, LeverageWeight, Shape};
+    let mut cfg = seed_config(accounts, ticks, drift_total);
+    let lev = |mix: &[(u32, f64)]| {
+        mix.iter().map(|&(leverage, weight)| LeverageWeight { leverage, weight }).collect()
+    };
+    let longs = accounts * 7 / 10;
+    cfg.map.bands = vec![
+        Band {
+            side: PositionSide::Long,
+            liq_low_usd: 52_000.0,
+            liq_high_usd: 60_500.0,
+            notional_usd: 14e9,
+            shape: Shape::Falling,
+            leverage: lev(&[(3, 2.0), (5, 3.0), (10, 3.0)]),
+            accounts: longs,
+        },
+        Band {
+            side: PositionSide::Short,
+            liq_low_usd: 73_000.0,
+            liq_high_usd: 80_000.0,
+            notional_usd: 0.9e9,
+            shape: Shape::Falling,
+            leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0)]),
+            accounts: accounts - longs,
+        },
+    ];
+    cfg
+}
+
+#[test]
+fn a_downward_push_into_a_long_heavy_map_cascades_through_the_longs() {
+    // The index trends down over two hours (log drift −0.32, part of it eaten by the pull
+    // toward the perp) into the 52K–60.5K long clusters.
+    let cfg = long_heavy_config(2_000, 7_200, -0.32);
+    let (treated, metrics) = run(&cfg);
+    let (control, _) = run(&without(cfg.clone(), PositionSide::Long));
+    assert!(treated.liquidated_accounts_long >= 50, "{treated:?}");
+    assert!(treated.liquidated_notional_long > 5e8, "{treated:?}");
+    assert_eq!(treated.liquidated_accounts_short, 0);
+    assert_eq!(metrics.liquidations.len() as u64, treated.liquidated_accounts_long);
+    for &(_, side, mark, liq) in &metrics.liquidations {
+        assert_eq!(side, Side::Buy);
+        assert!(mark <= liq, "long liquidated at mark {mark:?} above {liq:?}");
+    }
+    assert!(
+        treated.min_mark < control.min_mark,
+        "cascade {} vs push alone {}",
+        treated.min_mark,
+        control.min_mark
+    );
+    assert!(
+        treated.min_price < control.min_price,
+        "cascade {} vs push alone {}",
+        treated.min_price,
+        control.min_price
+    );
+}
+
+/// A shared in-memory log sink.
+#[derive(Clone, Default)]
+struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn run_logged(cfg: &SimConfig) -> (RunSummary, Vec<u8>) {
+    let buf = SharedBuf::default();
+    let header = crate::events::LogHeader::new([3; 32], cfg.seed, cfg.exchange.instrument);
+    let sink: Box<dyn std::io::Write + Send + Sync> = Box::new(buf.clone());
+    let log = crate::events::LogWriter::new(sink, &header).unwrap();
+    let mut sim = Simulation::new(cfg, Some(log)).unwrap();
+    let summary = sim.run(|_| {}).unwrap();
+    let bytes = buf.0.lock().unwrap().clone();
+    (summary, bytes)
+}
+
+#[test]
+fn a_run_log_is_byte_identical_per_seed_and_replays_to_the_final_state() {
+    let mut cfg = seed_config(1_000, 3_600, 0.21);
+    cfg.holders.close_per_day = 5.0;
+    cfg.holders.reserve_fraction = 0.5;
+    cfg.holders.add_margin_per_day = 5.0;
+    cfg.holders.add_margin_fraction = 0.3;
+    let (a, log_a) = run_logged(&cfg);
+    let (_, log_b) = run_logged(&cfg);
+    assert_eq!(log_a, log_b, "same seed, same bytes");
+    assert!(a.liquidated_accounts_short > 0, "the run should include liquidations: {a:?}");
+    let reader = crate::events::LogReader::new(&log_a[..]).unwrap();
+    let mut ledger = crate::ledger::Ledger::new(reader.header().instrument);
+    let mut n = 0;
+    for env in reader {
+        ledger.apply(&env.unwrap().event).unwrap();
+        n += 1;
+    }
+    assert_eq!(n, a.events);
+    assert_eq!(ledger.state_hash(), a.final_state_hash);
+}
+
+/// The same scenario and seed give the same event stream in every process, on every machine of
+/// this kind: a golden hash. If a change alters behaviour on purpose, update it and say why.
+#[test]
+fn golden_event_stream_hash() {
+    let mut cfg = seed_config(500, 600, 0.05);
+    cfg.holders.close_per_day = 20.0;
+    let (summary, _) = run(&cfg);
+    assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
+}
+
+const GOLDEN_STREAM_HASH: &str = "37490361070ef9b88fd244482c3a10a460868fb918be572950035c78062b76e4";
