@@ -5,7 +5,7 @@
 //! so the timed loop does nothing but book operations. Each timed iteration starts from a clone
 //! of the same pre-filled book.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-book cargo bench --bench book`
+//! Run: `cargo bench --bench book`
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use liqsim::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};

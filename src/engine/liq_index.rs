@@ -26,6 +26,10 @@ pub struct LiquidationIndex {
     bucket_ticks: i64,
     /// (side, bucket start) → Σ notional.
     map: BTreeMap<(Side, Price), i128>,
+    /// The highest long and lowest short liquidation price, cached so that a tick in which the
+    /// mark breaches nobody costs O(1) and not two descents of million-entry trees.
+    long_top: Option<Price>,
+    short_bottom: Option<Price>,
 }
 
 impl LiquidationIndex {
@@ -37,6 +41,8 @@ impl LiquidationIndex {
             entries: Vec::new(),
             bucket_ticks: bucket_ticks.max(1),
             map: BTreeMap::new(),
+            long_top: None,
+            short_bottom: None,
         }
     }
 
@@ -67,10 +73,25 @@ impl LiquidationIndex {
         if let Some(old) = self.entries[slot].take() {
             self.side_mut(old.side).remove(&(old.price, account));
             self.add_to_map(old, -1);
+            match old.side {
+                Side::Buy if self.long_top == Some(old.price) => {
+                    self.long_top = self.longs.last().map(|&(p, _)| p)
+                }
+                Side::Sell if self.short_bottom == Some(old.price) => {
+                    self.short_bottom = self.shorts.first().map(|&(p, _)| p)
+                }
+                _ => {}
+            }
         }
         if let Some(new) = entry {
             self.side_mut(new.side).insert((new.price, account));
             self.add_to_map(new, 1);
+            match new.side {
+                Side::Buy => self.long_top = self.long_top.max(Some(new.price)),
+                Side::Sell => {
+                    self.short_bottom = Some(self.short_bottom.map_or(new.price, |p| p.min(new.price)))
+                }
+            }
         }
         self.entries[slot] = entry;
     }
@@ -98,6 +119,17 @@ impl LiquidationIndex {
     /// Accounts whose liquidation price the mark has reached: longs with price ≥ mark, most
     /// breached first, then shorts with price ≤ mark, most breached first.
     pub fn breached(&self, mark: Price, out: &mut Vec<AccountId>) {
+        if self.long_top.is_some_and(|p| p >= mark) {
+            out.extend(self.longs.range((mark, AccountId(0))..).rev().map(|&(_, a)| a));
+        }
+        if self.short_bottom.is_some_and(|p| p <= mark) {
+            out.extend(self.shorts.range(..=(mark, AccountId(u32::MAX))).map(|&(_, a)| a));
+        }
+    }
+
+    /// [`LiquidationIndex::breached`] without the cached frontier, for tests.
+    #[cfg(test)]
+    fn breached_by_search(&self, mark: Price, out: &mut Vec<AccountId>) {
         out.extend(self.longs.range((mark, AccountId(0))..).rev().map(|&(_, a)| a));
         out.extend(self.shorts.range(..=(mark, AccountId(u32::MAX))).map(|&(_, a)| a));
     }
@@ -132,6 +164,33 @@ impl LiquidationIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The cached frontier never hides a breach: the fast path agrees with a plain search
+        /// after any sequence of moves and removals.
+        #[test]
+        fn frontier_agrees_with_search(
+            ops in prop::collection::vec((0u32..20, prop::option::of((any::<bool>(), 900i64..1_100))), 1..200),
+            marks in prop::collection::vec(850i64..1_150, 1..20),
+        ) {
+            let mut ix = LiquidationIndex::new(10);
+            for (account, entry) in ops {
+                let entry = entry.map(|(long, price)| LiqEntry {
+                    side: if long { Side::Buy } else { Side::Sell },
+                    price: Price(price),
+                    notional: Money(1),
+                });
+                ix.set(AccountId(account), entry);
+                for &m in &marks {
+                    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                    ix.breached(Price(m), &mut fast);
+                    ix.breached_by_search(Price(m), &mut slow);
+                    prop_assert_eq!(fast, slow);
+                }
+            }
+        }
+    }
 
     fn e(side: Side, price: i64, notional: i64) -> Option<LiqEntry> {
         Some(LiqEntry { side, price: Price(price), notional: Money(notional) })
@@ -156,6 +215,10 @@ mod tests {
         ix.breached(Price(800), &mut out);
         assert_eq!(out, [AccountId(1), AccountId(0)]);
         assert_eq!(ix.nearest(Price(1_000)), (Some(Price(950)), Some(Price(1_050))));
+        ix.set(AccountId(1), None);
+        out.clear();
+        ix.breached(Price(900), &mut out);
+        assert_eq!(out, [AccountId(0)], "the frontier falls back to the next long");
     }
 
     #[test]

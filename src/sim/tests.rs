@@ -1,41 +1,10 @@
 //! Whole-world tests: cascades emerge, money is conserved, runs are deterministic and replay.
 
 use super::*;
-use crate::population::{PositionSide, seed_map_btc_14_to_1};
+use crate::population::PositionSide;
 
-/// The seed's map at `accounts` accounts, with an index trending by `drift_total` (log) over
-/// `ticks`, a Binance-calibrated book and no voluntary closes.
 pub(crate) fn seed_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
-    SimConfig {
-        seed: 11,
-        exchange: ExchangeConfig::btcusdt(),
-        start_price_usd: 71_450.0,
-        ticks,
-        insurance_fund_usd: 50_000_000.0,
-        map: seed_map_btc_14_to_1(accounts),
-        index: IndexConfig {
-            volatility_per_tick: 2e-4,
-            drift_per_tick: drift_total / ticks as f64,
-            pull_to_mid: 0.02,
-        },
-        liquidity: LiquidityConfig {
-            deposit_usd: 200_000_000_000.0,
-            leverage: 5,
-            levels_per_side: 300,
-            spacing_usd: 10.0,
-            depth_within_1pct_usd: 190_000_000.0,
-            refill_per_tick: 0.05,
-            anchor_follow: 0.1,
-        },
-        holders: HolderConfig {
-            close_per_day: 0.0,
-            add_margin_per_day: 0.0,
-            add_margin_fraction: 0.0,
-            reenter_per_day: 0.0,
-            reserve_fraction: 0.0,
-        },
-        shocks: Vec::new(),
-    }
+    SimConfig::btc_14_to_1(accounts, ticks, drift_total)
 }
 
 fn without(mut cfg: SimConfig, side: PositionSide) -> SimConfig {

@@ -1,0 +1,63 @@
+//! The whole world at scale: the seed's map at 100k and 1M leveraged accounts, one simulated
+//! hour at one-second ticks (holders waking at realistic rates, the liquidity provider
+//! refilling). Per-tick cost must not grow with the number of passive accounts: compare the
+//! two per-tick times. Building the world and the end-of-run summary are not timed.
+//!
+//! Run: `cargo bench --bench world`. At the end it prints the process's peak resident memory.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use liqsim::sim::{SimConfig, Simulation};
+use std::hint::black_box;
+
+const TICKS: u64 = 3_600;
+
+/// `active`: holders wake at realistic daily rates (so the number of wake-ups per tick grows
+/// with the population, as it would on a venue); otherwise they are purely passive and the
+/// per-tick cost must be flat in the number of accounts.
+fn config(accounts: u32, active: bool) -> SimConfig {
+    let mut cfg = SimConfig::btc_14_to_1(accounts, TICKS, 0.0);
+    if !active {
+        return cfg;
+    }
+    cfg.holders.close_per_day = 0.5;
+    cfg.holders.add_margin_per_day = 0.5;
+    cfg.holders.add_margin_fraction = 0.2;
+    cfg.holders.reenter_per_day = 1.0;
+    cfg.holders.reserve_fraction = 0.2;
+    cfg
+}
+
+fn world_hour(c: &mut Criterion) {
+    let mut group = c.benchmark_group("world_hour");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(TICKS));
+    for (accounts, active) in [(100_000u32, false), (1_000_000, false), (100_000, true), (1_000_000, true)] {
+        let cfg = config(accounts, active);
+        let name = format!("{accounts}_accounts_{}", if active { "active" } else { "passive" });
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || Simulation::new(&cfg, None).expect("world builds"),
+                // Only the ticks: the end-of-run summary hashes every account once, which is
+                // per-run work, not per-tick.
+                |mut sim| {
+                    while sim.step().expect("tick runs") {}
+                    black_box(sim.exchange().last());
+                    sim
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
+            println!(
+                "peak resident memory of the bench process: {}",
+                line.trim_start_matches("VmHWM:").trim()
+            );
+        }
+    }
+}
+
+criterion_group!(benches, world_hour);
+criterion_main!(benches);
