@@ -217,3 +217,48 @@ fn an_unbreached_account_is_left_alone() {
     assert_eq!(ex.stats().accounts_long, 0);
     assert_eq!(ex.ledger().account(long).unwrap().position.qty, Qty(1_000));
 }
+
+#[test]
+fn funding_moves_money_from_longs_to_shorts_when_the_perp_trades_rich() {
+    let mut cfg = ExchangeConfig::btcusdt();
+    cfg.tick_secs = 60;
+    cfg.funding_interval_secs = 3_600;
+    let mut f = fixture(cfg, 1, 3_500, 1_000);
+    // The book sits 100–150 USD above the 70,000 index: a positive premium.
+    f.bid(70_100.0, 5.0);
+    let inst = *f.ex.instrument();
+    let ask = OrderRequest {
+        account: f.lp,
+        side: Side::Sell,
+        kind: OrderKind::Gtc,
+        price: inst.price(70_150.0).unwrap(),
+        qty: inst.qty(5.0).unwrap(),
+        reduce_only: false,
+    };
+    f.ex.submit(ask, None).unwrap();
+    let (long, short) = (f.long, f.short);
+    let before = |ex: &Exchange, a: AccountId| ex.ledger().account(a).unwrap().position.margin;
+    let (long_before, short_before) = (before(&f.ex, long), before(&f.ex, short));
+    let mut rate = None;
+    for t in 1..=60 {
+        f.ex.begin_tick(t);
+        let seq = f.ex.update_prices(P70K).unwrap();
+        f.ex.run_liquidations(seq).unwrap();
+        if let Some(r) = f.ex.settle_funding_if_due().unwrap() {
+            assert_eq!(t, 60, "funding falls due once an hour");
+            rate = Some(r);
+        }
+        f.ex.close_tick(t).unwrap();
+    }
+    // Premium (70,100 − 70,000)/70,000 = 0.142857%; F = [P + clamp(0.01% − P, ±0.05%)] / 8
+    // = (0.142857% − 0.05%) / 8 = 0.01160712% (truncated to 1e-8).
+    assert_eq!(rate, Some(crate::units::Rate(11_607)));
+    let paid = long_before.checked_sub(before(&f.ex, long)).unwrap();
+    let received = before(&f.ex, short).checked_sub(short_before).unwrap();
+    // 1 BTC × 70,000 × 0.00011607 = 8.1249 USD; the payer rounds up, the receiver down.
+    assert_eq!(paid, Money(8_124_900));
+    assert_eq!(received, Money(8_124_900));
+    let l = f.ex.ledger();
+    assert!(l.funding_pool().is_zero());
+    assert_eq!(l.total_money(), l.deposits());
+}

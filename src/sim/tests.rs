@@ -81,7 +81,14 @@ fn holders_close_top_up_and_re_enter_on_their_own_schedule() {
     };
     let mut sim = Simulation::new(&cfg, None).unwrap();
     let start: Vec<_> = map_accounts(&sim).collect();
-    sim.run(|_| {}).unwrap();
+    // Conservation and balanced open interest after every tick (release builds too, not only
+    // through the Record set's debug assertion).
+    while sim.step().unwrap() {
+        let l = sim.exchange().ledger();
+        assert_eq!(l.total_money(), l.deposits());
+        let (long, short) = l.open_interest();
+        assert_eq!(long, short);
+    }
     let end: Vec<_> = map_accounts(&sim).collect();
     let changed_qty = start.iter().zip(&end).filter(|(a, b)| a.position.qty != b.position.qty).count();
     let topped_up = start
@@ -225,3 +232,22 @@ fn golden_event_stream_hash() {
 }
 
 const GOLDEN_STREAM_HASH: &str = "37490361070ef9b88fd244482c3a10a460868fb918be572950035c78062b76e4";
+
+#[test]
+fn the_liquidity_provider_rebuilds_binance_like_depth() {
+    let mut cfg = seed_config(1_000, 60, 0.0);
+    cfg.index.volatility_per_tick = 0.0;
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    for _ in 0..40 {
+        assert!(sim.step().unwrap());
+    }
+    let ex = sim.exchange();
+    let tlv = ex.instrument().tick_lot_value() as i128;
+    for side in [Side::Buy, Side::Sell] {
+        let best = ex.book().best(side).unwrap();
+        let within = ex.book().depth_notional_within(side, Price(best.0 / 100)) * tlv;
+        let usd = within as f64 / 1e6;
+        // $190M a side within 1% (one level of spacing either way at the edge).
+        assert!((usd - 190e6).abs() < 0.05 * 190e6, "{side:?}: {usd:.0} USD within 1%");
+    }
+}
