@@ -262,3 +262,25 @@ fn funding_moves_money_from_longs_to_shorts_when_the_perp_trades_rich() {
     assert!(l.funding_pool().is_zero());
     assert_eq!(l.total_money(), l.deposits());
 }
+
+#[test]
+fn a_fill_worse_than_bankruptcy_is_paid_by_the_insurance_fund() {
+    // 2 BTC long at 70,000 with 7,000 margin: bankruptcy at 66,500.
+    let mut f = fixture(ExchangeConfig::btcusdt(), 2, 7_000, 1_000);
+    // The only bids are 50 USD under bankruptcy; the fund (1,000 USD over 2 BTC) covers that.
+    f.bid(66_450.0, 5.0);
+    f.drive(66_450.0, 40);
+    let long = f.long;
+    let (ex, events) = f.events();
+    assert_eq!((ex.stats().accounts_long, ex.stats().adl_events), (1, 0));
+    assert!(ex.ledger().account(long).unwrap().position.qty.is_zero());
+    let Event::Liquidated { insurance_delta, fee, .. } =
+        events.iter().find(|e| e.event.kind() == EventKind::Liquidated).unwrap().event
+    else {
+        unreachable!()
+    };
+    // 2 BTC × 50 USD below bankruptcy: the fund pays 100 USD and no fee is left to take.
+    assert_eq!((insurance_delta, fee), (Money::usd(-100), Money::ZERO));
+    assert_eq!(ex.ledger().insurance_fund(), Money::usd(900));
+    assert_replays(&ex, &events);
+}
