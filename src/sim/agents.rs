@@ -218,18 +218,16 @@ pub(super) fn quote_liquidity(
         let centre = (lp.anchor / lp.spacing as f64).round() as i64 * lp.spacing;
         let lo = centre - lp.levels * lp.spacing;
         let hi = centre + lp.levels * lp.spacing;
-        // Forget orders that are gone (filled or cancelled) or out of the band.
-        let mut stale = Vec::new();
+        // Forget orders that are gone (filled or cancelled); cancel those out of the band.
+        amends.clear();
         lp.orders.retain(|&price, &mut (side, id)| {
             let live = book.order(id).is_some();
             let inside = price.0 >= lo && price.0 <= hi && (side == Side::Buy) == (price.0 < centre);
             if live && !inside {
-                stale.push(id);
+                amends.push(LpAction::Cancel(id));
             }
             live && inside
         });
-        amends.clear();
-        amends.extend(stale.into_iter().map(LpAction::Cancel));
         for i in 1..=lp.levels {
             for side in [Side::Buy, Side::Sell] {
                 let price = Price(centre - side.sign() * i * lp.spacing);

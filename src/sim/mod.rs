@@ -457,9 +457,9 @@ fn mirror_accounts(
         };
         if let Ok(mut state) = states.get_mut(*entity) {
             let liq = ex.liquidation_index().get(a).map(|e| e.price);
-            let was_liquidated = state.liquidations;
+            let (count, last) = (state.liquidations, state.liquidated_tick);
             *state = PositionState::of(acct, liq);
-            state.liquidations = was_liquidated;
+            (state.liquidations, state.liquidated_tick) = (count, last);
         }
     }
     for l in ex.tick_liquidations() {
