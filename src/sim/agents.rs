@@ -1,5 +1,6 @@
 //! Agents as components, and the Decide systems that turn their state into order intents.
 
+use super::orders::{AgentAction, AgentOrders};
 use super::{
     AccountEntities, Clock, Halt, HolderRates, MarginIntent, Market, OrderIntent, SimRng, WakeQueue,
 };
@@ -11,7 +12,6 @@ use bevy_ecs::prelude::*;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
 
 /// A trader: the account its orders and positions belong to.
 #[derive(Component, Debug, Clone, Copy)]
@@ -157,7 +157,8 @@ pub struct LiquidityConfig {
 }
 
 /// A liquidity provider: a depth profile around an anchor that follows the index slowly, and
-/// refills eaten levels at a set rate, so forced orders meet real, finite depth.
+/// refills eaten levels at a set rate, so forced orders meet real, finite depth. Its orders live
+/// in its [`AgentOrders`].
 #[derive(Component, Debug, Clone)]
 pub struct LiquidityProvider {
     levels: i64,
@@ -166,9 +167,6 @@ pub struct LiquidityProvider {
     refill: Qty,
     follow: f64,
     anchor: f64,
-    orders: BTreeMap<Price, (Side, OrderId)>,
-    /// Decided in Decide, carried out in Match.
-    pending: Vec<LpAction>,
 }
 
 impl LiquidityProvider {
@@ -190,8 +188,6 @@ impl LiquidityProvider {
             refill,
             follow: cfg.anchor_follow.clamp(0.0, 1.0),
             anchor: start.0 as f64,
-            orders: BTreeMap::new(),
-            pending: Vec::new(),
         })
     }
 
@@ -201,105 +197,55 @@ impl LiquidityProvider {
     }
 }
 
-/// Moves the liquidity provider's anchor toward the index and tops up its levels.
+/// Moves the liquidity provider's anchor toward the index, cancels levels that fell out of its
+/// band, and tops up or re-places the levels inside it.
 pub(super) fn quote_liquidity(
     market: Res<Market>,
     index: Res<super::IndexState>,
     halt: Res<Halt>,
-    mut lps: Query<&mut LiquidityProvider>,
-    mut amends: Local<Vec<LpAction>>,
+    mut lps: Query<(&mut LiquidityProvider, &mut AgentOrders)>,
+    mut slots: Local<Vec<Option<OrderId>>>,
 ) {
     if halt.0.is_some() {
         return;
     }
     let book = market.0.book();
-    for mut lp in lps.iter_mut() {
+    for (mut lp, mut orders) in lps.iter_mut() {
         lp.anchor += lp.follow * (index.value - lp.anchor);
-        let centre = (lp.anchor / lp.spacing as f64).round() as i64 * lp.spacing;
-        let lo = centre - lp.levels * lp.spacing;
-        let hi = centre + lp.levels * lp.spacing;
-        // Forget orders that are gone (filled or cancelled); cancel those out of the band.
-        amends.clear();
-        lp.orders.retain(|&price, &mut (side, id)| {
-            let live = book.order(id).is_some();
-            let inside = price.0 >= lo && price.0 <= hi && (side == Side::Buy) == (price.0 < centre);
-            if live && !inside {
-                amends.push(LpAction::Cancel(id));
+        let (levels, spacing) = (lp.levels, lp.spacing);
+        let centre = (lp.anchor / spacing as f64).round() as i64 * spacing;
+        let lo = centre - levels * spacing;
+        let hi = centre + levels * spacing;
+        // Index the live levels by grid slot; cancel those out of the band (lowest price first).
+        slots.clear();
+        slots.resize((2 * levels + 1) as usize, None);
+        let orders = &mut *orders;
+        orders.live.sort_by_key(|o| o.price);
+        for o in &orders.live {
+            let inside = o.price.0 >= lo && o.price.0 <= hi && (o.side == Side::Buy) == (o.price.0 < centre);
+            if inside {
+                slots[((o.price.0 - lo) / spacing) as usize] = Some(o.id);
+            } else {
+                orders.pending.push(AgentAction::Cancel(o.id));
             }
-            live && inside
-        });
-        for i in 1..=lp.levels {
+        }
+        for i in 1..=levels {
             for side in [Side::Buy, Side::Sell] {
-                let price = Price(centre - side.sign() * i * lp.spacing);
+                let price = Price(centre - side.sign() * i * spacing);
                 if price.0 <= 0 {
                     continue;
                 }
-                match lp.orders.get(&price) {
-                    Some(&(_, id)) => {
+                match slots[((price.0 - lo) / spacing) as usize] {
+                    Some(id) => {
                         let have = book.order(id).map(|o| o.qty).unwrap_or(Qty::ZERO);
                         if have < lp.level_qty {
                             let qty = Qty((have.0 + lp.refill.0).min(lp.level_qty.0));
-                            amends.push(LpAction::Resize(id, price, qty));
+                            orders.pending.push(AgentAction::Amend { id, price, qty });
                         }
                     }
-                    None => amends.push(LpAction::Place(side, price, lp.refill.min(lp.level_qty))),
+                    None => orders.place(side, OrderKind::PostOnly, price, lp.refill.min(lp.level_qty), 0),
                 }
             }
         }
-        // The exchange is mutated in Match; quoting is an intent like any other order.
-        std::mem::swap(&mut lp.pending, &mut *amends);
     }
-}
-
-/// Carries out the liquidity provider's decisions: cancels, top-ups, new post-only levels.
-pub(super) fn execute_liquidity(
-    mut market: ResMut<Market>,
-    mut halt: ResMut<Halt>,
-    mut lps: Query<(&Trader, &mut LiquidityProvider)>,
-) {
-    if halt.0.is_some() {
-        return;
-    }
-    for (trader, mut lp) in lps.iter_mut() {
-        let actions = std::mem::take(&mut lp.pending);
-        for action in &actions {
-            let result = match *action {
-                LpAction::Cancel(id) => market.0.cancel(trader.account, id, None).map(|_| ()),
-                LpAction::Resize(id, price, qty) => {
-                    market.0.amend(trader.account, id, price, qty, None).map(|_| ())
-                }
-                LpAction::Place(side, price, qty) => {
-                    let req = OrderRequest {
-                        account: trader.account,
-                        side,
-                        kind: OrderKind::PostOnly,
-                        price,
-                        qty,
-                        reduce_only: false,
-                    };
-                    market.0.submit(req, None).map(|s| {
-                        if let crate::engine::Submitted::Accepted { id, rested, .. } = s
-                            && rested.is_positive()
-                        {
-                            lp.orders.insert(price, (side, id));
-                        }
-                    })
-                }
-            };
-            if let Err(e) = result {
-                halt.0 = Some(e);
-                return;
-            }
-        }
-        lp.pending = actions;
-        lp.pending.clear();
-    }
-}
-
-/// What the liquidity provider wants done this tick.
-#[derive(Clone, Copy, Debug)]
-pub enum LpAction {
-    Cancel(OrderId),
-    Resize(OrderId, Price, Qty),
-    Place(Side, Price, Qty),
 }

@@ -5,9 +5,11 @@
 
 mod agents;
 mod metrics;
+mod orders;
 
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
 pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
+pub use orders::{AgentAction, AgentOrders, LiveOrder};
 
 use crate::book::{AccountId, OrderKind};
 use crate::engine::{EngineError, Exchange, ExchangeConfig, LogSink, OrderRequest};
@@ -242,7 +244,8 @@ impl Simulation {
         let lp_account = ex.open_account(lp_deposit, cfg.liquidity.leverage)?;
         let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start)?;
         let lp_state = PositionState::of(&ex.ledger().accounts()[lp_account.0 as usize], None);
-        let lp_entity = world.spawn((Trader { account: lp_account }, lp_state, lp)).id();
+        let lp_entity =
+            world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
         agents::remember(&mut entities, lp_account, lp_entity);
         let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
         // Components were just built from the ledger: nothing is stale for the first tick's
@@ -358,8 +361,10 @@ fn build_schedule() -> Schedule {
     schedule.add_systems((
         (message_update_system, advance_clock).chain().in_set(SimSystems::Clock),
         (move_index, send_shocks).chain().in_set(SimSystems::Exogenous),
-        (agents::wake_position_holders, agents::quote_liquidity).chain().in_set(SimSystems::Decide),
-        (match_orders, agents::execute_liquidity).chain().in_set(SimSystems::Match),
+        (orders::prune_agent_orders, agents::wake_position_holders, agents::quote_liquidity)
+            .chain()
+            .in_set(SimSystems::Decide),
+        (match_orders, orders::execute_agent_orders).chain().in_set(SimSystems::Match),
         mirror_accounts.in_set(SimSystems::Settle),
         update_mark.in_set(SimSystems::Mark),
         (liquidate_breached, mirror_accounts).chain().in_set(SimSystems::Liquidate),

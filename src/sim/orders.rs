@@ -1,0 +1,128 @@
+//! Resting-order management shared by every quoting agent (liquidity provider, background
+//! traders, market makers, hunters).
+//!
+//! An agent decides in the Decide set by pushing [`AgentAction`]s onto its [`AgentOrders`]
+//! component, reading the market through `Res<Market>`; [`execute_agent_orders`] carries them out
+//! in the Match set, in entity order, and keeps `live` in step with the book, so agents know
+//! their order ids without ever touching the exchange themselves.
+
+use super::{Halt, Market, Trader};
+use crate::book::{OrderId, OrderKind};
+use crate::engine::{OrderRequest, Submitted};
+use crate::units::{Price, Qty, Side};
+use bevy_ecs::prelude::*;
+
+/// One resting order of an agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveOrder {
+    pub id: OrderId,
+    pub side: Side,
+    pub price: Price,
+    /// Whatever the agent wants to remember with it (a ladder level, an expiry tick, ...).
+    pub tag: u64,
+}
+
+/// What an agent wants done with its orders this tick.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AgentAction {
+    /// Send an order; if any of it rests it joins `live` with `tag`.
+    Place {
+        side: Side,
+        kind: OrderKind,
+        price: Price,
+        qty: Qty,
+        reduce_only: bool,
+        tag: u64,
+    },
+    Cancel(OrderId),
+    /// Move or resize a resting order (the book's amend: may trade if it crosses).
+    Amend {
+        id: OrderId,
+        price: Price,
+        qty: Qty,
+    },
+    /// Cancel every live order of the agent.
+    CancelAll,
+}
+
+/// An agent's order book presence: its resting orders and this tick's decisions.
+#[derive(Component, Debug, Default, Clone)]
+pub struct AgentOrders {
+    /// Resting orders as of the start of this tick's Decide (filled ones are pruned).
+    pub live: Vec<LiveOrder>,
+    pub pending: Vec<AgentAction>,
+}
+
+impl AgentOrders {
+    pub fn push(&mut self, action: AgentAction) {
+        self.pending.push(action);
+    }
+
+    /// Quotes a limit order (`kind` decides GTC or post-only).
+    pub fn place(&mut self, side: Side, kind: OrderKind, price: Price, qty: Qty, tag: u64) {
+        self.pending.push(AgentAction::Place { side, kind, price, qty, reduce_only: false, tag });
+    }
+
+    pub fn live_on(&self, side: Side) -> impl Iterator<Item = &LiveOrder> {
+        self.live.iter().filter(move |o| o.side == side)
+    }
+}
+
+/// Drops from `live` the orders that have left the book since the agent last looked (filled,
+/// expired by self-trade prevention, cancelled by a liquidation). First in Decide.
+pub(super) fn prune_agent_orders(market: Res<Market>, mut agents: Query<&mut AgentOrders>) {
+    let book = market.0.book();
+    for mut orders in agents.iter_mut() {
+        orders.live.retain(|o| book.order(o.id).is_some());
+    }
+}
+
+/// Carries out every agent's pending actions against the exchange, in entity order.
+pub(super) fn execute_agent_orders(
+    mut market: ResMut<Market>,
+    mut halt: ResMut<Halt>,
+    mut agents: Query<(&Trader, &mut AgentOrders)>,
+) {
+    if halt.0.is_some() {
+        return;
+    }
+    for (trader, mut orders) in agents.iter_mut() {
+        let orders = &mut *orders;
+        for action in orders.pending.drain(..) {
+            let result = match action {
+                AgentAction::Cancel(id) => market.0.cancel(trader.account, id, None).map(|_| ()),
+                AgentAction::CancelAll => {
+                    let mut r = Ok(());
+                    for o in orders.live.drain(..) {
+                        r = market.0.cancel(trader.account, o.id, None).map(|_| ());
+                        if r.is_err() {
+                            break;
+                        }
+                    }
+                    r
+                }
+                AgentAction::Amend { id, price, qty } => {
+                    market.0.amend(trader.account, id, price, qty, None).map(|moved| {
+                        if moved && let Some(o) = orders.live.iter_mut().find(|o| o.id == id) {
+                            o.price = price;
+                        }
+                    })
+                }
+                AgentAction::Place { side, kind, price, qty, reduce_only, tag } => {
+                    let req = OrderRequest { account: trader.account, side, kind, price, qty, reduce_only };
+                    market.0.submit(req, None).map(|s| {
+                        if let Submitted::Accepted { id, rested, .. } = s
+                            && rested.is_positive()
+                        {
+                            orders.live.push(LiveOrder { id, side, price, tag });
+                        }
+                    })
+                }
+            };
+            if let Err(e) = result {
+                halt.0 = Some(e);
+                return;
+            }
+        }
+    }
+}
