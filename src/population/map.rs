@@ -185,7 +185,7 @@ pub struct SeededAccount {
 }
 
 /// The events that seed a map, and what they produce.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeededMap {
     /// All `AccountOpened` (map accounts, then counterparties), then all `PositionSeeded`.
     pub events: Vec<Event>,

@@ -209,7 +209,12 @@ impl Simulation {
         let mut ex = Exchange::new(cfg.exchange.clone(), start, log);
         let mut rng = stream(cfg.seed, 0);
         ex.fund_insurance(money_from_usd(cfg.insurance_fund_usd)?)?;
-        let map = population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0))?;
+        // A market without leverage (e.g. background traders alone) has no map to seed.
+        let map = if cfg.map.bands.is_empty() {
+            population::SeededMap::default()
+        } else {
+            population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0))?
+        };
         for event in map.events {
             ex.record(event, None)?;
         }

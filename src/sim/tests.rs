@@ -251,3 +251,12 @@ fn the_liquidity_provider_rebuilds_binance_like_depth() {
         assert!((usd - 190e6).abs() < 0.05 * 190e6, "{side:?}: {usd:.0} USD within 1%");
     }
 }
+
+#[test]
+fn a_market_without_leverage_runs_with_no_map() {
+    let mut cfg = seed_config(1_000, 120, 0.0);
+    cfg.map.bands.clear();
+    let (summary, _) = run(&cfg);
+    assert_eq!(summary.ticks, 120);
+    assert_eq!(summary.liquidated_accounts_long + summary.liquidated_accounts_short, 0);
+}
