@@ -16,5 +16,6 @@ pub mod events;
 pub mod ledger;
 pub mod margin;
 pub mod population;
+pub mod report;
 pub mod sim;
 pub mod units;

@@ -1,0 +1,145 @@
+//! Run outputs: files written atomically (a temporary name, then a rename, so a killed run never
+//! leaves a file that looks complete), tables as CSV, and pictures.
+
+pub mod plots;
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Why an output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("cannot draw {path}: {msg}")]
+    Plot { path: PathBuf, msg: String },
+}
+
+/// The temporary sibling a file is written to before it is renamed into place. It keeps the
+/// extension (plotters picks the image format from it) and starts with a dot.
+pub fn atomic_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".tmp-{}-{name}", std::process::id()))
+}
+
+/// Renames a finished temporary file into place.
+pub fn finish_atomic(tmp: &Path, path: &Path) -> Result<(), ReportError> {
+    fs::rename(tmp, path).map_err(|source| {
+        let _ = fs::remove_file(tmp);
+        ReportError::Io { path: path.to_path_buf(), source }
+    })
+}
+
+/// Writes `path` atomically through `fill`; on any error the temporary file is removed.
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+) -> Result<(), ReportError> {
+    let tmp = atomic_path(path);
+    let io_err = |source| ReportError::Io { path: path.to_path_buf(), source };
+    let result = (|| {
+        let mut w = BufWriter::new(fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    finish_atomic(&tmp, path)
+}
+
+/// Writes a CSV table: a header and rows of already formatted cells (no quoting needed: cells
+/// are numbers and fixed words).
+pub fn write_csv<'a, R, C>(path: &Path, header: &[&str], rows: R) -> Result<(), ReportError>
+where
+    R: IntoIterator<Item = C>,
+    C: IntoIterator<Item = &'a str>,
+{
+    write_atomic(path, |w| {
+        writeln!(w, "{}", header.join(","))?;
+        for row in rows {
+            let mut first = true;
+            for cell in row {
+                if !first {
+                    w.write_all(b",")?;
+                }
+                first = false;
+                w.write_all(cell.as_bytes())?;
+            }
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("liqsim-report-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = temp_dir("atomic");
+        let path = dir.join("out.csv");
+        let r = write_atomic(&path, |w| {
+            w.write_all(b"half a file")?;
+            Err(io::Error::other("killed"))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "no file, complete or temporary");
+        write_csv(&path, &["a", "b"], [["1", "2"], ["3", "4"]]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "a,b\n1,2\n3,4\n");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn pictures_render_to_png_and_svg() {
+        let dir = temp_dir("plots");
+        let hm = plots::Heatmap {
+            minutes: vec![0.0, 1.0, 2.0],
+            price_lo: 70_000.0,
+            bucket_usd: 1_000.0,
+            cells: vec![vec![0.0, 5e6, 9e8], vec![1e6, 0.0, 8e8], vec![0.0, 0.0, 1e8]],
+            path: vec![71_000.0, 71_500.0, 72_400.0],
+            liquidations: vec![(2.0, 72_400.0, false)],
+        };
+        plots::heatmap(&hm, Some(&dir.join("h.png")), Some(&dir.join("h.svg"))).unwrap();
+        let series = plots::PriceSeries {
+            minutes: vec![0.0, 1.0, 2.0],
+            last: vec![1.0, 2.0, 3.0],
+            mark: vec![1.0, 2.0, 2.5],
+            index: vec![1.0, 1.5, 2.0],
+            liquidated_long_usd: vec![0.0, 0.0, 1e6],
+            liquidated_short_usd: vec![2e6, 0.0, 0.0],
+        };
+        plots::price_chart(&series, Some(&dir.join("p.png")), None).unwrap();
+        let bars = [
+            plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true },
+            plots::MapBar { price: 90_000.0, notional_usd: 3e9, long: false },
+        ];
+        plots::liquidation_map(&bars, 1_000.0, 71_450.0, Some(&dir.join("m.png")), Some(&dir.join("m.svg")))
+            .unwrap();
+        for f in ["h.png", "h.svg", "p.png", "m.png", "m.svg"] {
+            let bytes = fs::read(dir.join(f)).unwrap();
+            assert!(bytes.len() > 1_000, "{f} is too small to hold a picture");
+        }
+        assert!(fs::read(dir.join("h.png")).unwrap().starts_with(b"\x89PNG"));
+        assert!(fs::read_to_string(dir.join("m.svg")).unwrap().contains("<svg"));
+        assert!(
+            !fs::read_dir(&dir).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".tmp"))
+        );
+    }
+}

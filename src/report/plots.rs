@@ -1,0 +1,316 @@
+//! Pictures: the liquidation heatmap (price buckets × time, the way vendors draw it, with the
+//! price path over it), the price chart with liquidation bars, and the starting liquidation map.
+//! Drawn with plotters' pure-Rust backends and an embedded font, so no system library is needed.
+
+use super::{ReportError, atomic_path, finish_atomic};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::full_palette::{BLUE_600, GREEN_600, GREEN_800, GREY_600, RED_600, RED_800};
+use plotters::style::{FontStyle, register_font};
+use std::path::Path;
+use std::sync::Once;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+fn ensure_font() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // The font is compiled in and known good; a failure would only cost text, not the plot.
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// A liquidation heatmap: `cells[t][b]` is the liquidatable notional (USD) with liquidation
+/// prices in bucket `b` (starting at `price_lo + b·bucket_usd`) at column `t`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Heatmap {
+    /// Minutes since the start, one per column.
+    pub minutes: Vec<f64>,
+    pub price_lo: f64,
+    pub bucket_usd: f64,
+    pub cells: Vec<Vec<f64>>,
+    /// Last price at each column.
+    pub path: Vec<f64>,
+    /// Liquidations: (minute, price, long?).
+    pub liquidations: Vec<(f64, f64, bool)>,
+}
+
+/// One bar of the starting liquidation map.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MapBar {
+    pub price: f64,
+    pub notional_usd: f64,
+    pub long: bool,
+}
+
+/// The price chart's series.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PriceSeries {
+    pub minutes: Vec<f64>,
+    pub last: Vec<f64>,
+    pub mark: Vec<f64>,
+    pub index: Vec<f64>,
+    pub liquidated_long_usd: Vec<f64>,
+    pub liquidated_short_usd: Vec<f64>,
+}
+
+type DrawResult = Result<(), String>;
+
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}
+
+/// Renders with `draw` to both PNG and SVG (either path may be None), each written atomically.
+fn render(
+    png: Option<&Path>,
+    svg: Option<&Path>,
+    size: (u32, u32),
+    draw: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> DrawResult + Copy,
+    draw_svg: impl Fn(&DrawingArea<SVGBackend, Shift>) -> DrawResult,
+) -> Result<(), ReportError> {
+    ensure_font();
+    if let Some(path) = png {
+        let tmp = atomic_path(path);
+        {
+            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+            draw(&root)
+                .and_then(|_| root.present().map_err(err))
+                .map_err(|msg| ReportError::Plot { path: path.to_path_buf(), msg })?;
+        }
+        finish_atomic(&tmp, path)?;
+    }
+    if let Some(path) = svg {
+        let tmp = atomic_path(path);
+        {
+            let root = SVGBackend::new(&tmp, size).into_drawing_area();
+            draw_svg(&root)
+                .and_then(|_| root.present().map_err(err))
+                .map_err(|msg| ReportError::Plot { path: path.to_path_buf(), msg })?;
+        }
+        finish_atomic(&tmp, path)?;
+    }
+    Ok(())
+}
+
+/// Writes the liquidation heatmap.
+pub fn heatmap(hm: &Heatmap, png: Option<&Path>, svg: Option<&Path>) -> Result<(), ReportError> {
+    render(png, svg, (1400, 800), |a| draw_heatmap(a, hm), |a| draw_heatmap(a, hm))
+}
+
+fn draw_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, hm: &Heatmap) -> DrawResult {
+    root.fill(&RGBColor(12, 8, 30)).map_err(err)?;
+    let buckets = hm.cells.first().map_or(0, Vec::len);
+    let t_end = hm.minutes.last().copied().unwrap_or(1.0).max(1.0);
+    let dt = if hm.minutes.len() > 1 { hm.minutes[1] - hm.minutes[0] } else { 1.0 };
+    let p_lo = hm.price_lo;
+    let p_hi = hm.price_lo + hm.bucket_usd * buckets.max(1) as f64;
+    let mut chart = ChartBuilder::on(root)
+        .caption("Liquidation heatmap", ("sans-serif", 24).into_font().color(&WHITE))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..t_end + dt, p_lo..p_hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("minutes")
+        .y_desc("price (USD)")
+        .axis_style(WHITE.mix(0.6))
+        .label_style(("sans-serif", 14).into_font().color(&WHITE))
+        .draw()
+        .map_err(err)?;
+    let max = hm.cells.iter().flatten().copied().fold(0.0_f64, f64::max).max(1.0);
+    let scale = |v: f64| ((1.0 + v).ln() / (1.0 + max).ln()).clamp(0.0, 1.0);
+    for (t, column) in hm.cells.iter().enumerate() {
+        let x0 = hm.minutes.get(t).copied().unwrap_or(0.0);
+        for (b, &v) in column.iter().enumerate() {
+            if v <= 0.0 {
+                continue;
+            }
+            let y0 = p_lo + b as f64 * hm.bucket_usd;
+            let color = ViridisRGB::get_color(scale(v));
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, y0), (x0 + dt, y0 + hm.bucket_usd)],
+                    color.filled(),
+                )))
+                .map_err(err)?;
+        }
+    }
+    chart
+        .draw_series(LineSeries::new(
+            hm.minutes.iter().zip(&hm.path).map(|(&t, &p)| (t, p)),
+            WHITE.stroke_width(2),
+        ))
+        .map_err(err)?;
+    chart
+        .draw_series(hm.liquidations.iter().map(|&(t, p, long)| {
+            let c = if long { RGBColor(255, 80, 80) } else { RGBColor(80, 220, 120) };
+            Circle::new((t, p), 3, c.filled())
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Writes the price chart: last, mark and index, with liquidated notional bars by side below.
+pub fn price_chart(s: &PriceSeries, png: Option<&Path>, svg: Option<&Path>) -> Result<(), ReportError> {
+    render(png, svg, (1400, 900), |a| draw_price(a, s), |a| draw_price(a, s))
+}
+
+fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    let (top, bottom) = root.split_vertically(620);
+    let t_end = s.minutes.last().copied().unwrap_or(1.0).max(1.0);
+    let all = s.last.iter().chain(&s.mark).chain(&s.index).copied();
+    let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.05).max(1.0);
+    let mut chart = ChartBuilder::on(&top)
+        .caption("Price: last, mark, index", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..t_end, (lo - pad)..(hi + pad))
+        .map_err(err)?;
+    chart.configure_mesh().y_desc("USD").draw().map_err(err)?;
+    for (series, color, name) in
+        [(&s.index, GREY_600, "index"), (&s.mark, BLUE_600, "mark"), (&s.last, BLACK, "last")]
+    {
+        chart
+            .draw_series(LineSeries::new(
+                s.minutes.iter().zip(series).map(|(&t, &p)| (t, p)),
+                color.stroke_width(1),
+            ))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    let max_liq =
+        s.liquidated_long_usd.iter().chain(&s.liquidated_short_usd).copied().fold(0.0_f64, f64::max).max(1.0)
+            / 1e6;
+    let mut bars = ChartBuilder::on(&bottom)
+        .caption("Liquidated notional (USD M): shorts up, longs down", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..t_end, -max_liq..max_liq)
+        .map_err(err)?;
+    bars.configure_mesh().x_desc("minutes").draw().map_err(err)?;
+    let w = if s.minutes.len() > 1 { s.minutes[1] - s.minutes[0] } else { 1.0 };
+    bars.draw_series(
+        s.minutes
+            .iter()
+            .zip(&s.liquidated_short_usd)
+            .filter(|p| *p.1 > 0.0)
+            .map(|(&t, &v)| Rectangle::new([(t, 0.0), (t + w, v / 1e6)], GREEN_600.filled())),
+    )
+    .map_err(err)?;
+    bars.draw_series(
+        s.minutes
+            .iter()
+            .zip(&s.liquidated_long_usd)
+            .filter(|p| *p.1 > 0.0)
+            .map(|(&t, &v)| Rectangle::new([(t, -v / 1e6), (t + w, 0.0)], RED_600.filled())),
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
+/// Writes the starting liquidation map: notional per price bucket (shorts above the price,
+/// longs below), the current price, and cumulative curves away from it.
+pub fn liquidation_map(
+    bars: &[MapBar],
+    bucket_usd: f64,
+    price: f64,
+    png: Option<&Path>,
+    svg: Option<&Path>,
+) -> Result<(), ReportError> {
+    render(
+        png,
+        svg,
+        (1400, 800),
+        |a| draw_map(a, bars, bucket_usd, price),
+        |a| draw_map(a, bars, bucket_usd, price),
+    )
+}
+
+fn draw_map<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    bars: &[MapBar],
+    bucket: f64,
+    price: f64,
+) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    let lo = bars.iter().map(|b| b.price).fold(price, f64::min) - bucket;
+    let hi = bars.iter().map(|b| b.price + bucket).fold(price, f64::max) + bucket;
+    let max = bars.iter().map(|b| b.notional_usd).fold(1.0_f64, f64::max) / 1e6;
+    // Cumulative notional from the price outward, per side.
+    let mut longs: Vec<_> = bars.iter().filter(|b| b.long).collect();
+    longs.sort_by(|a, b| b.price.total_cmp(&a.price));
+    let mut shorts: Vec<_> = bars.iter().filter(|b| !b.long).collect();
+    shorts.sort_by(|a, b| a.price.total_cmp(&b.price));
+    let cumulate = |v: &[&MapBar], top: bool| {
+        let mut acc = 0.0;
+        let mut out = vec![(price, 0.0)];
+        // A staircase: flat across the gap to each bucket, then the step at its far edge.
+        for b in v {
+            let far = if top { b.price + bucket } else { b.price };
+            out.push((far, acc));
+            acc += b.notional_usd / 1e9;
+            out.push((far, acc));
+        }
+        out
+    };
+    let (cum_long, cum_short) = (cumulate(&longs, false), cumulate(&shorts, true));
+    let cum_max = cum_long.iter().chain(&cum_short).map(|p| p.1).fold(0.001_f64, f64::max);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Liquidation map: notional by liquidation price", ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .right_y_label_area_size(80)
+        .build_cartesian_2d(lo..hi, 0.0..max * 1.1)
+        .map_err(err)?
+        .set_secondary_coord(lo..hi, 0.0..cum_max * 1.1);
+    chart
+        .configure_mesh()
+        .x_desc("liquidation price (USD)")
+        .y_desc("USD M per bucket")
+        .draw()
+        .map_err(err)?;
+    chart.configure_secondary_axes().y_desc("cumulative USD B").draw().map_err(err)?;
+    chart
+        .draw_series(bars.iter().map(|b| {
+            let c = if b.long { RGBColor(220, 70, 70) } else { RGBColor(40, 160, 90) };
+            Rectangle::new([(b.price, 0.0), (b.price + bucket * 0.9, b.notional_usd / 1e6)], c.filled())
+        }))
+        .map_err(err)?;
+    for (cum, color, name) in
+        [(cum_long, RED_800, "cumulative longs"), (cum_short, GREEN_800, "cumulative shorts")]
+    {
+        chart
+            .draw_secondary_series(LineSeries::new(cum, color.stroke_width(2)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+    }
+    chart
+        .draw_series(LineSeries::new([(price, 0.0), (price, max * 1.1)], BLACK.stroke_width(2)))
+        .map_err(err)?
+        .label(format!("price {price:.0}"))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
