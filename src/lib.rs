@@ -17,5 +17,6 @@ pub mod ledger;
 pub mod margin;
 pub mod population;
 pub mod report;
+pub mod scenario;
 pub mod sim;
 pub mod units;

@@ -1,0 +1,125 @@
+//! Scenario loading: good files convert exactly, bad ones say where and what, all at once.
+
+use super::*;
+
+fn problems(text: &str) -> Vec<String> {
+    match parse("s.ron", text.as_bytes()) {
+        Ok(_) => vec![],
+        Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn assert_problem(text: &str, needle: &str) {
+    let p = problems(text);
+    assert!(p.iter().any(|l| l.contains(needle)), "expected {needle:?} among {p:#?}");
+}
+
+const SMALL_MAP: &str = r#"map: (bands: [(side: Short, liq_low_usd: 84000.0, liq_high_usd: 90000.0, notional_usd: 1e9,
+        shape: Rising, leverage: [(leverage: 3, weight: 1.0)], accounts: 50)], counterparty_leverage: 1)"#;
+
+#[test]
+fn an_empty_file_is_the_seed_setup() {
+    let v = parse("s.ron", b"()").unwrap();
+    assert_eq!(v.sim.ticks, 6 * 3_600);
+    assert_eq!(v.sim.exchange.taker_fee, Rate(50_000));
+    assert_eq!(v.sim.exchange.instrument, Instrument::btcusdt());
+    assert_eq!(v.sim.map.bands.len(), 4);
+    assert!((v.sim.index.volatility_per_tick - 2e-4).abs() < 1e-12);
+    assert_eq!(v.hash.len(), 64);
+}
+
+#[test]
+fn human_units_convert_exactly() {
+    let v = parse(
+        "s.ron",
+        format!(
+            r#"(name: "x", horizon: "2h", tick: "2s", market: (taker_fee_pct: 0.04, funding_interval: "4h"),
+            shocks: [(at: "01:00", side: Sell, notional_usd: 5e8)], watch_levels: [85000.0, 60000.0], {SMALL_MAP})"#
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(v.sim.ticks, 3_600);
+    assert_eq!(v.sim.exchange.tick_secs, 2);
+    assert_eq!(v.sim.exchange.taker_fee, Rate(40_000));
+    assert_eq!(v.sim.exchange.funding_interval_secs, 4 * 3_600);
+    assert_eq!(v.sim.shocks[0].tick, 1_800);
+    // 5% a second refills 1 − 0.95² = 9.75% a two-second tick.
+    assert!((v.sim.liquidity.refill_per_tick - 0.0975).abs() < 1e-12);
+}
+
+#[test]
+fn syntax_errors_name_line_and_column() {
+    assert_problem("(\n  seed: 1\n  horizon: \"6h\",\n)", "s.ron:3:");
+    assert_problem("(seed: \"one\")", "s.ron:1:");
+    assert_problem("(sed: 1)", "Unexpected field named `sed`");
+    assert_problem("(market: (tick: 0.1))", "Unexpected field named `tick`");
+    assert_problem("(horizon: \"6q\")", "unknown unit");
+    assert_problem("(horizon: 6)", "s.ron:1:");
+    assert_problem("", "s.ron:");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_at_once_with_its_path() {
+    let p = problems(
+        r#"(name: "bad name!", horizon: "0s", tick: "0s", start_price_usd: -1.0, insurance_fund_usd: -5.0,
+           market: (taker_fee_pct: 120.0, funding_interval: "90m", max_liquidation_rounds: 0,
+                    tiers: Some([(cap_usd: 1e6, max_leverage: 50, maintenance_pct: 2.5)])),
+           liquidity: (refill_per_second: 1.5, levels_per_side: 1000000),
+           holders: (close_per_day: -1.0),
+           watch_levels: [0.0],
+           monte_carlo: (runs: 0))"#,
+    );
+    for needle in [
+        "s.ron: name:",
+        "s.ron: horizon: must be longer than 0s",
+        "s.ron: tick: must be at least 1s",
+        "start_price_usd: must be a positive number",
+        "insurance_fund_usd: must not be negative",
+        "market.taker_fee_pct: must be a percentage",
+        "market.funding_interval: must be a whole number of hours",
+        "market.max_liquidation_rounds",
+        "market.tiers[0].maintenance_pct: maintenance 2.5% is not below the initial margin",
+        "liquidity.refill_per_second",
+        "liquidity.levels_per_side",
+        "holders.close_per_day",
+        "watch_levels[0]",
+        "monte_carlo.runs",
+    ] {
+        assert!(p.iter().any(|l| l.contains(needle)), "expected {needle:?} among {p:#?}");
+    }
+}
+
+#[test]
+fn map_problems_name_the_band_and_field() {
+    assert_problem(
+        r#"(map: (bands: [(side: Short, liq_low_usd: 90000.0, liq_high_usd: 84000.0, notional_usd: 1e9,
+            shape: Flat, leverage: [(leverage: 3, weight: 1.0)], accounts: 10)]))"#,
+        "map.bands[0]",
+    );
+    assert_problem(
+        r#"(map: (bands: [(side: Long, liq_low_usd: 80000.0, liq_high_usd: 84000.0, notional_usd: 1e9,
+            shape: Flat, leverage: [(leverage: 3, weight: 1.0)], accounts: 10)]))"#,
+        "map.bands[0]",
+    );
+    assert_problem(
+        r#"(map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e9,
+            shape: Flat, leverage: [(leverage: 500, weight: 1.0)], accounts: 10)]))"#,
+        "s.ron: map.bands[0].leverage[0].leverage: 500x exceeds the tier maximum",
+    );
+    assert_problem(
+        r#"(map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e9,
+            shape: Flat, leverage: [(leverage: 3, weight: 1.0)], accounts: 9000000)]))"#,
+        "map.bands: 9090000 accounts in all is more than",
+    );
+    assert_problem(r#"(watch_levels: [71450.0])"#, "is the start price");
+    assert_problem(r#"(shocks: [(at: "7h", side: Buy, notional_usd: 1e6)])"#, "is after the horizon");
+    assert_problem(r#"(shocks: [(at: "1h", side: Buy, notional_usd: -1e6)])"#, "shocks[0].notional_usd");
+}
+
+#[test]
+fn files_and_directories() {
+    let dir = std::env::temp_dir();
+    assert!(matches!(load(&dir), Err(ScenarioError::Read { .. })));
+    assert!(matches!(load(&dir.join("no-such-scenario.ron")), Err(ScenarioError::Read { .. })));
+}
