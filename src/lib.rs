@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod margin;
 pub mod population;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod units;

@@ -1,9 +1,12 @@
-//! The liqsim command line: a thin shell over the library.
+//! The liqsim command line: a thin shell over the library. Exit codes: 0 ok, 1 runtime failure,
+//! 2 bad input (a scenario, a log or an argument that cannot be used).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader};
 use liqsim::ledger::Ledger;
+use liqsim::runner::{RunOptions, run_scenario};
+use liqsim::scenario::{self, ScenarioError};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -22,20 +25,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the exact core's demo: a seeded short squeeze, its event log, and a replay check.
-    #[command(after_help = "Example:\n  liqsim demo --seed 7 --out out/demo")]
-    Demo {
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Directory for events.log.
-        #[arg(long, default_value = "out/demo")]
-        out: PathBuf,
+    /// Check a scenario file and report every problem with where it is.
+    #[command(after_help = "Example:\n  liqsim validate scenarios/btc_14_to_1.ron")]
+    Validate { file: PathBuf },
+    /// Run a scenario once and write its outputs (summary, tick series, heatmap, pictures, log).
+    #[command(after_help = "Examples:\n  liqsim run scenarios/btc_14_to_1.ron\n  \
+                            liqsim run scenarios/jan_2025_down_hunt.ron --seed 7 --out out/jan7 --quiet")]
+    Run {
+        file: PathBuf,
+        /// Overrides the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default out/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar and no table on stdout.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Rebuild the ledger from an event log and print its state hash.
-    #[command(after_help = "Example:\n  liqsim replay out/demo/events.log --expect 3f2a...")]
+    #[command(after_help = "Examples:\n  liqsim replay out/btc_14_to_1/events.log --verify\n  \
+                            liqsim replay events.log --expect 3f2a...")]
     Replay {
         log: PathBuf,
-        /// Fail (exit 1) unless the rebuilt state hash equals this one.
+        /// Compare with the final state hash in the summary.json beside the log; exit 1 if they differ.
+        #[arg(long)]
+        verify: bool,
+        /// Compare with this state hash; exit 1 if they differ.
         #[arg(long)]
         expect: Option<String>,
     },
@@ -44,14 +60,39 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Margin calculator: initial and maintenance margin, tier, liquidation and bankruptcy price.
+    #[command(after_help = "Example:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5")]
+    Margin {
+        #[arg(long, value_enum)]
+        side: MarginSide,
+        /// Entry price, USD.
+        #[arg(long)]
+        entry: String,
+        /// Position size, BTC.
+        #[arg(long)]
+        size: String,
+        #[arg(long)]
+        leverage: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the exact core's built-in demo: a seeded short squeeze, its event log, and a replay check.
+    #[command(after_help = "Example:\n  liqsim demo --seed 7 --out out/demo")]
+    Demo {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
 enum EventsCommand {
     /// Export an event log as CSV or JSON Lines (to stdout), in USD and BTC.
     #[command(
-        after_help = "Examples:\n  liqsim events export out/demo/events.log --format csv > events.csv\n  \
-                            liqsim events export out/demo/events.log --format jsonl --kind liquidation"
+        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv > events.csv\n  \
+                            liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation"
     )]
     Export {
         log: PathBuf,
@@ -70,31 +111,250 @@ enum Format {
     Jsonl,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum MarginSide {
+    Long,
+    Short,
+}
+
+/// An error the user caused: exit 2.
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn bad(msg: impl Into<String>) -> anyhow::Error {
+    BadInput(msg.into()).into()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            if let Some(b) = e.downcast_ref::<BadInput>() {
+                eprintln!("{b}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
         }
     }
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Demo { seed, out } => demo(seed, &out),
-        Command::Replay { log, expect } => replay(&log, expect.as_deref()),
+        Command::Validate { file } => {
+            let v = load(&file)?;
+            println!(
+                "{}: ok ({} ticks of {}s, {} map accounts, scenario hash {})",
+                file.display(),
+                v.sim.ticks,
+                v.sim.exchange.tick_secs,
+                v.sim.map.map_accounts(),
+                &v.hash[..16]
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { file, seed, out, quiet } => {
+            let v = load(&file)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
+            let report = run_scenario(&v, &RunOptions { seed, out: out.clone(), progress: !quiet })?;
+            if !quiet {
+                print_summary(&report, &out);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay { log, verify, expect } => replay(&log, verify, expect.as_deref()),
         Command::Events { command: EventsCommand::Export { log, format, kind } } => {
             export(&log, format, kind.as_deref())
         }
+        Command::Margin { side, entry, size, leverage, json } => margin(side, &entry, &size, leverage, json),
+        Command::Demo { seed, out } => demo(seed, &out),
     }
+}
+
+fn load(file: &Path) -> Result<scenario::Validated> {
+    scenario::load(file).map_err(|e| match e {
+        ScenarioError::Read { path, source } => bad(format!("{}: {source}", path.display())),
+        invalid => bad(invalid.to_string()),
+    })
+}
+
+fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
+    let s = &r.summary;
+    let usd = |v: f64| format!("{v:>18.0}");
+    println!("liqsim run: {} (seed {})", r.scenario, r.seed);
+    println!("  ticks                       {:>18}", s.ticks);
+    println!("  start price                 {}", usd(s.start_price));
+    println!("  final / max / min price     {:.1} / {:.1} / {:.1}", s.final_price, s.max_price, s.min_price);
+    println!("  max / min mark              {:.1} / {:.1}", s.max_mark, s.min_mark);
+    println!(
+        "  liquidated longs            {:>18} accounts {} USD",
+        s.liquidated_accounts_long,
+        usd(s.liquidated_notional_long).trim()
+    );
+    println!(
+        "  liquidated shorts           {:>18} accounts {} USD",
+        s.liquidated_accounts_short,
+        usd(s.liquidated_notional_short).trim()
+    );
+    println!("  cascades                    {:>18}", s.cascades.len());
+    if let Some(c) = s.cascades.iter().max_by(|a, b| a.notional_usd.total_cmp(&b.notional_usd)) {
+        println!(
+            "  largest cascade             {:.0} USD, {} accounts, ticks {}–{}, {:.1} → {:.1}",
+            c.notional_usd, c.accounts, c.start_tick, c.end_tick, c.price_before, c.price_after
+        );
+    }
+    println!("  insurance fund min / final  {:.2} / {:.2} USD", s.insurance_fund_min, s.insurance_fund_final);
+    println!("  ADL events                  {:>18}", s.adl_count);
+    println!("  events                      {:>18}", s.events);
+    println!("  final state hash            {}", s.final_state_hash);
+    println!("  outputs                     {}", out.display());
+}
+
+fn open_log(path: &Path) -> Result<LogReader<BufReader<File>>> {
+    if path.is_dir() {
+        return Err(bad(format!("{}: is a directory, not an event log", path.display())));
+    }
+    let file = File::open(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    LogReader::new(BufReader::new(file)).map_err(|e| bad(format!("{}: {e}", path.display())))
+}
+
+fn replay_ledger(path: &Path) -> Result<Ledger> {
+    let reader = open_log(path)?;
+    let mut ledger = Ledger::new(reader.header().instrument);
+    for env in reader {
+        let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        ledger
+            .apply(&env.event)
+            .map_err(|e| bad(format!("{}: event {} does not apply: {e}", path.display(), env.seq)))?;
+    }
+    Ok(ledger)
+}
+
+fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCode> {
+    let hash = replay_ledger(path)?.state_hash();
+    println!("{hash}");
+    let expected = match (expect, verify) {
+        (Some(e), _) => Some(e.to_string()),
+        (None, true) => {
+            let summary = path.with_file_name("summary.json");
+            let text = std::fs::read_to_string(&summary)
+                .map_err(|e| bad(format!("--verify needs the run's summary: {}: {e}", summary.display())))?;
+            let json: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", summary.display())))?;
+            let h = json.get("final_state_hash").and_then(|h| h.as_str());
+            Some(h.ok_or_else(|| bad(format!("{}: no final_state_hash", summary.display())))?.to_string())
+        }
+        (None, false) => None,
+    };
+    match expected {
+        Some(e) if e != hash => {
+            eprintln!("state hash mismatch: the log rebuilds {hash}, the run recorded {e}");
+            Ok(ExitCode::from(1))
+        }
+        Some(_) => {
+            eprintln!("verified: the log rebuilds the run's final state");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCode> {
+    let kinds = match kind {
+        Some(k) => Some(EventKind::parse_filter(k).ok_or_else(|| bad(format!("unknown event kind {k:?}")))?),
+        None => None,
+    };
+    let reader = open_log(path)?;
+    let format = match format {
+        Format::Csv => ExportFormat::Csv,
+        Format::Jsonl => ExportFormat::JsonLines,
+    };
+    let stdout = std::io::stdout().lock();
+    let mut ex = Exporter::new(BufWriter::new(stdout), format, reader.header().instrument, kinds);
+    for env in reader {
+        let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        ex.write(&env)?;
+    }
+    ex.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bool) -> Result<ExitCode> {
+    use liqsim::margin::{self as m, TierTable};
+    use liqsim::units::{Instrument, Money, Qty};
+    let inst = Instrument::btcusdt();
+    let tiers = TierTable::binance_btcusdt();
+    let entry = inst.parse_price(entry).map_err(|e| bad(format!("--entry: {e}")))?;
+    let size = inst.parse_qty(size).map_err(|e| bad(format!("--size: {e}")))?;
+    if !size.is_positive() {
+        return Err(bad("--size: must be positive"));
+    }
+    let qty = match side {
+        MarginSide::Long => size,
+        MarginSide::Short => Qty(-size.0),
+    };
+    let cost = inst.notional(entry, qty).map_err(|e| bad(format!("position too large: {e}")))?;
+    let tier_index = tiers.tier_index_for(cost.abs());
+    let tier = &tiers.tiers()[tier_index];
+    if leverage == 0 || leverage > tier.max_leverage {
+        return Err(bad(format!(
+            "--leverage: {leverage}x is outside 1..={}x allowed at {} USD notional (tier {})",
+            tier.max_leverage,
+            cost.abs().to_usd_string(),
+            tier_index + 1
+        )));
+    }
+    let im = m::initial_margin(&inst, qty, entry, leverage)?;
+    let mm = m::maintenance_margin_tiered(&inst, &tiers, qty, entry)?;
+    let lp = m::liquidation_price_tiered(&inst, &tiers, qty, cost, im)?;
+    let bp = m::bankruptcy_price(&inst, qty, cost, im)?;
+    let usd = |p: liqsim::units::Price| inst.price_string(p);
+    let money = |v: Money| v.to_usd_string();
+    if json {
+        let out = serde_json::json!({
+            "side": if qty.is_positive() { "long" } else { "short" },
+            "entry": inst.price_f64(entry),
+            "size_btc": inst.qty_f64(size),
+            "leverage": leverage,
+            "notional": cost.abs().to_usd_f64(),
+            "tier": tier_index + 1,
+            "maintenance_margin_rate": tier.mmr.to_f64(),
+            "initial_margin": im.to_usd_f64(),
+            "maintenance_margin": mm.to_usd_f64(),
+            "liquidation_price": lp.map(|p| inst.price_f64(p)),
+            "bankruptcy_price": inst.price_f64(bp),
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "notional            {} USD (tier {}, max {}x, MMR {}%)",
+            money(cost.abs()),
+            tier_index + 1,
+            tier.max_leverage,
+            tier.mmr.to_f64() * 100.0
+        );
+        println!("initial margin      {} USD", money(im));
+        println!("maintenance margin  {} USD at entry", money(mm));
+        println!("liquidation price   {}", lp.map(usd).unwrap_or_else(|| "none".into()));
+        println!("bankruptcy price    {}", usd(bp));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn demo(seed: u64, out: &Path) -> Result<ExitCode> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let final_path = out.join("events.log");
-    let tmp_path = out.join(".events.log.tmp");
+    let tmp_path = liqsim::report::atomic_path(&final_path);
     let file = File::create(&tmp_path).with_context(|| format!("cannot write {}", tmp_path.display()))?;
     let sink: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
     let log = liqsim::events::LogWriter::new(sink, &liqsim::demo::demo_header(seed))?;
@@ -122,51 +382,4 @@ fn demo(seed: u64, out: &Path) -> Result<ExitCode> {
     println!("  event log                {}", final_path.display());
     println!("  replay                   {}", if verified { "same state hash" } else { "MISMATCH" });
     Ok(if verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-fn open_log(path: &Path) -> Result<LogReader<BufReader<File>>> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    LogReader::new(BufReader::new(file)).with_context(|| format!("{}", path.display()))
-}
-
-fn replay_ledger(path: &Path) -> Result<Ledger> {
-    let reader = open_log(path)?;
-    let mut ledger = Ledger::new(reader.header().instrument);
-    for env in reader {
-        let env = env.with_context(|| format!("{}", path.display()))?;
-        ledger
-            .apply(&env.event)
-            .with_context(|| format!("{}: event {} does not apply", path.display(), env.seq))?;
-    }
-    Ok(ledger)
-}
-
-fn replay(path: &Path, expect: Option<&str>) -> Result<ExitCode> {
-    let ledger = replay_ledger(path)?;
-    let hash = ledger.state_hash();
-    println!("{hash}");
-    match expect {
-        Some(e) if e != hash => bail!("state hash mismatch: the log rebuilds {hash}, expected {e}"),
-        _ => Ok(ExitCode::SUCCESS),
-    }
-}
-
-fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCode> {
-    let kinds = match kind {
-        Some(k) => Some(EventKind::parse_filter(k).with_context(|| format!("unknown event kind {k:?}"))?),
-        None => None,
-    };
-    let reader = open_log(path)?;
-    let format = match format {
-        Format::Csv => ExportFormat::Csv,
-        Format::Jsonl => ExportFormat::JsonLines,
-    };
-    let stdout = std::io::stdout().lock();
-    let mut ex = Exporter::new(BufWriter::new(stdout), format, reader.header().instrument, kinds);
-    for env in reader {
-        let env = env.with_context(|| format!("{}", path.display()))?;
-        ex.write(&env)?;
-    }
-    ex.finish()?;
-    Ok(ExitCode::SUCCESS)
 }

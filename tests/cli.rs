@@ -1,4 +1,5 @@
-//! Runs the built `liqsim` binary the way a user would.
+//! Runs the built `liqsim` binary the way a user would: every bundled scenario, replay and
+//! verification, exports, the margin calculator, and a catalogue of bad input.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -8,7 +9,7 @@ fn liqsim(args: &[&str]) -> Output {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("liqsim-test-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("liqsim-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -18,95 +19,465 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn demo(out: &Path, seed: &str) -> Output {
-    let o = liqsim(&["demo", "--seed", seed, "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "demo failed: {}", String::from_utf8_lossy(&o.stderr));
-    o
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn state_hash(o: &Output) -> String {
-    stdout(o).lines().find_map(|l| l.trim().strip_prefix("final state hash")).unwrap().trim().to_string()
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
 }
 
-#[test]
-fn demo_liquidates_shorts_and_its_log_replays_to_the_same_state() {
-    let dir = temp_dir("demo");
-    let o = demo(&dir, "42");
-    let text = stdout(&o);
-    assert!(text.contains("replay                   same state hash"), "{text}");
-    let liquidated: u64 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("shorts liquidated"))
+/// A bundled scenario cut to a short horizon, written into `dir`.
+fn short_copy(name: &str, dir: &Path, horizon: &str) -> PathBuf {
+    let text = std::fs::read_to_string(Path::new("scenarios").join(name)).unwrap();
+    let cut = regex_replace_horizon(&text, horizon);
+    let path = dir.join(name);
+    std::fs::write(&path, cut).unwrap();
+    path
+}
+
+fn regex_replace_horizon(text: &str, horizon: &str) -> String {
+    let start = text.find("horizon: \"").expect("scenario names a horizon") + "horizon: \"".len();
+    let end = start + text[start..].find('"').unwrap();
+    format!("{}{horizon}{}", &text[..start], &text[end..])
+}
+
+fn bundled() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("scenarios")
         .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(liquidated > 0, "the push should liquidate shorts:\n{text}");
-    let hash = state_hash(&o);
-    let log = dir.join("events.log");
-    let r = liqsim(&["replay", log.to_str().unwrap(), "--expect", &hash]);
-    assert!(r.status.success());
-    assert_eq!(stdout(&r).trim(), hash);
-    let wrong = liqsim(&["replay", log.to_str().unwrap(), "--expect", "00"]);
-    assert_eq!(wrong.status.code(), Some(1));
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".ron"))
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
-fn same_seed_gives_identical_log_bytes_and_another_seed_does_not() {
-    let (a, b, c) = (temp_dir("det-a"), temp_dir("det-b"), temp_dir("det-c"));
-    demo(&a, "7");
-    demo(&b, "7");
-    demo(&c, "8");
-    let read = |d: &Path| std::fs::read(d.join("events.log")).unwrap();
-    assert_eq!(read(&a), read(&b));
-    assert_ne!(read(&a), read(&c));
+fn every_bundled_scenario_validates_and_runs() {
+    let names = bundled();
+    assert!(names.iter().any(|n| n == "btc_14_to_1.ron"));
+    for name in &names {
+        let v = liqsim(&["validate", &format!("scenarios/{name}")]);
+        assert!(v.status.success(), "{name}: {}", stderr(&v));
+        let dir = temp_dir(&format!("bundled-{name}"));
+        let file = short_copy(name, &dir, "10m");
+        let out = dir.join("out");
+        let r = liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]);
+        assert!(r.status.success(), "{name}: {}", stderr(&r));
+        assert!(stdout(&r).is_empty(), "--quiet prints nothing");
+        for f in ["summary.json", "ticks.csv", "heatmap.csv", "events.log"] {
+            assert!(out.join(f).is_file(), "{name}: {f} missing");
+        }
+    }
 }
 
 #[test]
-fn truncated_or_corrupt_logs_are_clear_errors() {
-    let dir = temp_dir("corrupt");
-    demo(&dir, "42");
-    let log = dir.join("events.log");
-    let bytes = std::fs::read(&log).unwrap();
-    let cut = dir.join("cut.log");
-    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let o = liqsim(&["replay", cut.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("truncated at byte offset"), "{err}");
-    let mut flipped = bytes.clone();
-    let mid = flipped.len() / 3;
-    flipped[mid] ^= 0xff;
-    let bad = dir.join("bad.log");
-    std::fs::write(&bad, &flipped).unwrap();
-    let o = liqsim(&["replay", bad.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("offset"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+fn a_run_writes_every_output_and_its_log_verifies() {
+    let dir = temp_dir("run");
+    let file = short_copy("btc_14_to_1.ron", &dir, "20m");
+    let out = dir.join("out");
+    let r = liqsim(&["run", s(&file), "--out", s(&out)]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let table = stdout(&r);
+    assert!(table.contains("final state hash"), "{table}");
+    for f in [
+        "summary.json",
+        "ticks.csv",
+        "events.log",
+        "heatmap.csv",
+        "heatmap.png",
+        "heatmap.svg",
+        "price.png",
+        "map.png",
+        "map.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "seed",
+        "scenario_hash",
+        "final_state_hash",
+        "start_price",
+        "final_price",
+        "max_price",
+        "min_price",
+        "liquidated_notional_long",
+        "liquidated_notional_short",
+        "liquidated_accounts_long",
+        "liquidated_accounts_short",
+        "cascades",
+        "insurance_fund_min",
+        "adl_count",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["start_price"].as_f64(), Some(71_450.0));
+    let ticks = std::fs::read_to_string(out.join("ticks.csv")).unwrap();
+    assert_eq!(ticks.lines().count(), 1 + 20 * 60, "a header and one row per tick");
+    assert!(
+        !std::fs::read_dir(&out).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".tmp"))
+    );
+
+    let log = out.join("events.log");
+    let v = liqsim(&["replay", s(&log), "--verify"]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    assert_eq!(stdout(&v).trim(), summary["final_state_hash"].as_str().unwrap());
+
+    // A tampered log: one record's bytes changed (the checksum catches it), or a record dropped
+    // and the footer rewritten would not verify either. Flip a byte in the middle.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    let bad = dir.join("tampered");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("events.log"), &bytes).unwrap();
+    std::fs::copy(out.join("summary.json"), bad.join("summary.json")).unwrap();
+    let t = liqsim(&["replay", s(&bad.join("events.log")), "--verify"]);
+    assert_ne!(t.status.code(), Some(0));
+    assert!(stderr(&t).contains("offset"), "{}", stderr(&t));
+    // A log from another run does not verify against this run's summary.
+    let other = dir.join("other");
+    let r2 = liqsim(&["run", s(&file), "--out", s(&other), "--seed", "99", "--quiet"]);
+    assert!(r2.status.success());
+    std::fs::copy(out.join("summary.json"), other.join("summary.json")).unwrap();
+    let m = liqsim(&["replay", s(&other.join("events.log")), "--verify"]);
+    assert_eq!(m.status.code(), Some(1), "{}", stderr(&m));
+    assert!(stderr(&m).contains("mismatch"));
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_summary_and_log() {
+    let dir = temp_dir("det");
+    let file = short_copy("btc_14_to_1.ron", &dir, "10m");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for out in [&a, &b] {
+        let r = liqsim(&["run", s(&file), "--out", s(out), "--quiet"]);
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    for f in ["summary.json", "events.log", "ticks.csv", "heatmap.csv"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    }
 }
 
 #[test]
 fn export_writes_csv_and_filtered_jsonl() {
     let dir = temp_dir("export");
-    demo(&dir, "42");
-    let log = dir.join("events.log");
-    let csv = liqsim(&["events", "export", log.to_str().unwrap(), "--format", "csv"]);
+    let file = short_copy("btc_14_to_1.ron", &dir, "10m");
+    let out = dir.join("out");
+    assert!(liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]).status.success());
+    let log = out.join("events.log");
+    let csv = liqsim(&["events", "export", s(&log), "--format", "csv", "--kind", "trade"]);
     assert!(csv.status.success());
     let text = stdout(&csv);
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("seq,tick,cause,type,account"), "{header}");
     let width = header.split(',').count();
-    assert!(lines.all(|l| l.split(',').count() == width));
-    let jsonl =
-        liqsim(&["events", "export", log.to_str().unwrap(), "--format", "jsonl", "--kind", "liquidation"]);
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|l| l.split(',').count() == width && l.contains(",Traded,")));
+    let jsonl = liqsim(&["events", "export", s(&log), "--format", "jsonl", "--kind", "price"]);
     assert!(jsonl.status.success());
-    let text = stdout(&jsonl);
-    assert!(text.lines().count() > 0);
-    assert!(
-        text.lines().all(|l| l.contains("\"type\":\"Liquidat") || l.contains("\"type\":\"AutoDeleveraged\""))
-    );
-    let bad = liqsim(&["events", "export", log.to_str().unwrap(), "--kind", "nonsense"]);
-    assert_eq!(bad.status.code(), Some(1));
+    for line in stdout(&jsonl).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["type"], "MarkUpdated");
+    }
+}
+
+#[test]
+fn the_margin_calculator_uses_the_same_core() {
+    let o = liqsim(&[
+        "margin",
+        "--side",
+        "long",
+        "--entry",
+        "70000",
+        "--size",
+        "1",
+        "--leverage",
+        "10",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    // 70,000 notional is tier 2 (MMR 0.5%, cum 50): liquidation at 63,266.33 exactly, rounded up.
+    assert_eq!(v["initial_margin"].as_f64(), Some(7_000.0));
+    assert_eq!(v["tier"].as_u64(), Some(2));
+    assert_eq!(v["liquidation_price"].as_f64(), Some(63_266.4));
+    assert_eq!(v["bankruptcy_price"].as_f64(), Some(63_000.0));
+    let t = liqsim(&["margin", "--side", "short", "--entry", "71450", "--size", "1.5", "--leverage", "5"]);
+    assert!(t.status.success());
+    assert!(stdout(&t).contains("liquidation price"));
+}
+
+#[test]
+fn the_core_demo_still_liquidates_and_replays() {
+    let dir = temp_dir("demo");
+    let o = liqsim(&["demo", "--out", s(&dir)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("replay                   same state hash"));
+}
+
+/// One bad input: what to run, the exit code, and a piece of the message it must print.
+struct Bad {
+    name: &'static str,
+    scenario: Option<&'static str>,
+    args: Vec<String>,
+    code: i32,
+    needle: &'static str,
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_where_and_what() {
+    let dir = temp_dir("bad");
+    let good_run = dir.join("good");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    assert!(liqsim(&["run", s(&file), "--out", s(&good_run), "--quiet"]).status.success());
+    let log = good_run.join("events.log");
+    let bytes = std::fs::read(&log).unwrap();
+    let truncated = dir.join("truncated.log");
+    std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let not_utf8 = dir.join("latin1.ron");
+    std::fs::write(&not_utf8, b"(name: \"caf\xe9\")").unwrap();
+    let a_file = dir.join("a-file");
+    std::fs::write(&a_file, "not a folder").unwrap();
+
+    let band = |body: &str| format!(r#"(map: (bands: [({body})]))"#);
+    let ok_band = "side: Short, liq_low_usd: 84000.0, liq_high_usd: 90000.0, notional_usd: 1e9, shape: Flat, leverage: [(leverage: 3, weight: 1.0)], accounts: 10";
+    let cases: Vec<Bad> = vec![
+        Bad {
+            name: "malformed",
+            scenario: Some("(\n  seed: 1\n  horizon: \"1h\",\n)"),
+            args: vec![],
+            code: 2,
+            needle: ":3:3: Expected comma",
+        },
+        Bad {
+            name: "unknown-field",
+            scenario: Some("(\n  leverrage: 5,\n)"),
+            args: vec![],
+            code: 2,
+            needle: ":2:3: Unexpected field named `leverrage`",
+        },
+        Bad {
+            name: "wrong-type",
+            scenario: Some("(seed: \"seven\")"),
+            args: vec![],
+            code: 2,
+            needle: ":1:7: Expected integer",
+        },
+        Bad { name: "empty", scenario: Some(""), args: vec![], code: 2, needle: ":1:1:" },
+        Bad {
+            name: "bad-duration",
+            scenario: Some("(horizon: \"6 hours\")"),
+            args: vec![],
+            code: 2,
+            needle: "unknown unit",
+        },
+        Bad {
+            name: "maintenance-above-initial",
+            scenario: Some(
+                "(market: (tiers: Some([(cap_usd: 1e9, max_leverage: 50, maintenance_pct: 3.0)])))",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "market.tiers[0].maintenance_pct: maintenance 3% is not below the initial margin",
+        },
+        Bad {
+            name: "inverted-band",
+            scenario: Some(Box::leak(band(&ok_band.replace("84000.0", "95000.0")).into_boxed_str())),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0]",
+        },
+        Bad {
+            name: "empty-band",
+            scenario: Some(Box::leak(band(&ok_band.replace("accounts: 10", "accounts: 0")).into_boxed_str())),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0].accounts",
+        },
+        Bad {
+            name: "leverage-above-tier",
+            scenario: Some(Box::leak(
+                band(&ok_band.replace("leverage: 3,", "leverage: 300,")).into_boxed_str(),
+            )),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0].leverage[0].leverage",
+        },
+        Bad {
+            name: "negative-notional",
+            scenario: Some(Box::leak(band(&ok_band.replace("1e9", "-1e9")).into_boxed_str())),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0].notional_usd",
+        },
+        Bad {
+            name: "long-band-above-price",
+            scenario: Some(Box::leak(band(&ok_band.replace("Short", "Long")).into_boxed_str())),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0]",
+        },
+        Bad {
+            name: "watch-level-at-price",
+            scenario: Some("(watch_levels: [71450.0])"),
+            args: vec![],
+            code: 2,
+            needle: "watch_levels[0]: is the start price",
+        },
+        Bad {
+            name: "horizon-zero",
+            scenario: Some("(horizon: \"0s\")"),
+            args: vec![],
+            code: 2,
+            needle: "horizon: must be longer than 0s",
+        },
+        Bad {
+            name: "absurd-accounts",
+            scenario: Some(Box::leak(
+                band(&ok_band.replace("accounts: 10", "accounts: 4000000000")).into_boxed_str(),
+            )),
+            args: vec![],
+            code: 2,
+            needle: "is more than the 5000000 a run may hold",
+        },
+        Bad {
+            name: "absurd-horizon",
+            scenario: Some("(horizon: \"10000d\")"),
+            args: vec![],
+            code: 2,
+            needle: "ticks is more than",
+        },
+        Bad {
+            name: "negative-fee",
+            scenario: Some("(market: (taker_fee_pct: -0.05))"),
+            args: vec![],
+            code: 2,
+            needle: "market.taker_fee_pct",
+        },
+        Bad {
+            name: "shock-after-horizon",
+            scenario: Some("(horizon: \"1h\", shocks: [(at: \"02:00\", side: Sell, notional_usd: 5e8)])"),
+            args: vec![],
+            code: 2,
+            needle: "shocks[0].at: 2h is after the horizon 1h",
+        },
+        Bad {
+            name: "missing-file",
+            scenario: None,
+            args: vec!["run".into(), s(&dir.join("nope.ron")).into()],
+            code: 2,
+            needle: "nope.ron: No such file",
+        },
+        Bad {
+            name: "directory",
+            scenario: None,
+            args: vec!["validate".into(), s(&dir).into()],
+            code: 2,
+            needle: "is a directory",
+        },
+        Bad {
+            name: "not-utf8",
+            scenario: None,
+            args: vec!["validate".into(), s(&not_utf8).into()],
+            code: 2,
+            needle: "not UTF-8",
+        },
+        Bad {
+            name: "unwritable-out",
+            scenario: None,
+            args: vec![
+                "run".into(),
+                s(&file).into(),
+                "--out".into(),
+                s(&a_file.join("sub")).into(),
+                "--quiet".into(),
+            ],
+            code: 1,
+            needle: "cannot create output folder",
+        },
+        Bad {
+            name: "truncated-log",
+            scenario: None,
+            args: vec!["replay".into(), s(&truncated).into()],
+            code: 2,
+            needle: "truncated at byte offset",
+        },
+        Bad {
+            name: "replay-a-directory",
+            scenario: None,
+            args: vec!["replay".into(), s(&dir).into()],
+            code: 2,
+            needle: "is a directory",
+        },
+        Bad {
+            name: "unknown-kind",
+            scenario: None,
+            args: vec!["events".into(), "export".into(), s(&log).into(), "--kind".into(), "gossip".into()],
+            code: 2,
+            needle: "unknown event kind",
+        },
+        Bad {
+            name: "margin-off-grid",
+            scenario: None,
+            args: ["margin", "--side", "long", "--entry", "70000.05", "--size", "1", "--leverage", "10"]
+                .map(String::from)
+                .to_vec(),
+            code: 2,
+            needle: "--entry: price 70000.05 is not a multiple of 0.1",
+        },
+        Bad {
+            name: "margin-leverage",
+            scenario: None,
+            args: ["margin", "--side", "long", "--entry", "70000", "--size", "1000", "--leverage", "100"]
+                .map(String::from)
+                .to_vec(),
+            code: 2,
+            needle: "--leverage: 100x is outside",
+        },
+        Bad {
+            name: "margin-size",
+            scenario: None,
+            args: ["margin", "--side", "long", "--entry", "70000", "--size", "-1", "--leverage", "10"]
+                .map(String::from)
+                .to_vec(),
+            code: 2,
+            needle: "--size",
+        },
+    ];
+    assert!(cases.len() >= 20);
+    for case in cases {
+        let args: Vec<String> = match case.scenario {
+            Some(text) => {
+                let path = dir.join(format!("{}.ron", case.name));
+                std::fs::write(&path, text).unwrap();
+                let out = dir.join(format!("out-{}", case.name));
+                vec!["run".into(), s(&path).into(), "--out".into(), s(&out).into(), "--quiet".into()]
+            }
+            None => case.args.clone(),
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = liqsim(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(case.code), "{}: {err}", case.name);
+        assert!(err.contains(case.needle), "{}: expected {:?} in:\n{err}", case.name, case.needle);
+        assert!(!err.contains("panicked"), "{}: {err}", case.name);
+        if case.scenario.is_some() {
+            assert!(
+                !dir.join(format!("out-{}", case.name)).exists(),
+                "{}: an invalid scenario wrote outputs",
+                case.name
+            );
+        }
+    }
+    // The failed run into an unwritable place left nothing that looks complete anywhere.
+    assert!(!a_file.with_file_name("summary.json").exists());
 }

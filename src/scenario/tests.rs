@@ -123,3 +123,113 @@ fn files_and_directories() {
     assert!(matches!(load(&dir), Err(ScenarioError::Read { .. })));
     assert!(matches!(load(&dir.join("no-such-scenario.ron")), Err(ScenarioError::Read { .. })));
 }
+
+mod fuzz {
+    //! The loader never panics: arbitrary bytes, and valid scenarios mutated byte by byte, come
+    //! back as a scenario or as problems. `PROPTEST_CASES=200000 cargo test --release fuzz` runs
+    //! it for longer.
+    use super::*;
+    use proptest::prelude::*;
+
+    const SEED_SCENARIO: &str = include_str!("../../scenarios/btc_14_to_1.ron");
+
+    #[derive(Clone, Debug)]
+    enum Edit {
+        Flip(usize, u8),
+        Delete(usize, usize),
+        Insert(usize, Vec<u8>),
+        Duplicate(usize, usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let tokens = prop::sample::select(vec![
+            b"(".to_vec(),
+            b")".to_vec(),
+            b"[".to_vec(),
+            b"]".to_vec(),
+            b",".to_vec(),
+            b":".to_vec(),
+            b"\"".to_vec(),
+            b"-".to_vec(),
+            b"1e400".to_vec(),
+            b"NaN".to_vec(),
+            b"inf".to_vec(),
+            b"-0.0".to_vec(),
+            b"18446744073709551616".to_vec(),
+            b"Some(".to_vec(),
+            b"None".to_vec(),
+            b"\"0s\"".to_vec(),
+            b"\"99999999999d\"".to_vec(),
+            b"accounts: 0".to_vec(),
+            b"Long".to_vec(),
+        ]);
+        prop_oneof![
+            (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
+            (any::<usize>(), 1usize..40).prop_map(|(i, n)| Edit::Delete(i, n)),
+            (any::<usize>(), tokens).prop_map(|(i, t)| Edit::Insert(i, t)),
+            (any::<usize>(), 1usize..60).prop_map(|(i, n)| Edit::Duplicate(i, n)),
+        ]
+    }
+
+    fn apply(text: &[u8], edits: &[Edit]) -> Vec<u8> {
+        let mut b = text.to_vec();
+        for e in edits {
+            let len = b.len().max(1);
+            match e {
+                Edit::Flip(i, v) => {
+                    if !b.is_empty() {
+                        let i = i % len;
+                        b[i] = *v;
+                    }
+                }
+                Edit::Delete(i, n) => {
+                    let i = i % len;
+                    let end = (i + n).min(b.len());
+                    if i < end {
+                        b.drain(i..end);
+                    }
+                }
+                Edit::Insert(i, t) => {
+                    let i = i % (b.len() + 1);
+                    b.splice(i..i, t.iter().copied());
+                }
+                Edit::Duplicate(i, n) => {
+                    let i = i % len;
+                    let end = (i + n).min(b.len());
+                    let piece: Vec<u8> = b.get(i..end).map(|p| p.to_vec()).unwrap_or_default();
+                    b.splice(i..i, piece);
+                }
+            }
+        }
+        b
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse("fuzz.ron", &bytes);
+        }
+
+        #[test]
+        fn mutated_scenarios_never_panic(edits in prop::collection::vec(edit(), 1..6)) {
+            let bytes = apply(SEED_SCENARIO.as_bytes(), &edits);
+            match parse("fuzz.ron", &bytes) {
+                Ok(v) => prop_assert!(v.sim.ticks > 0),
+                Err(e) => {
+                    prop_assert!(!e.problems().is_empty());
+                    for p in e.problems() {
+                        prop_assert!(p.location.starts_with("fuzz.ron"));
+                        prop_assert!(!p.message.is_empty());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_unmutated_seed_scenario_is_valid() {
+        assert!(parse("seed.ron", SEED_SCENARIO.as_bytes()).is_ok());
+    }
+}

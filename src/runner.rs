@@ -1,0 +1,283 @@
+//! One run of a scenario, end to end: build the world, tick it with a progress bar, sample the
+//! liquidation heatmap, and write every output atomically into the run's folder, the summary
+//! last (a folder with a `summary.json` holds a finished run).
+
+use crate::events::{LogHeader, LogWriter};
+use crate::report::{self, ReportError, plots};
+use crate::scenario::Validated;
+use crate::sim::{Metrics, RunSummary, SimConfig, SimError, Simulation};
+use crate::units::{Price, Side};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    pub out: PathBuf,
+    /// Show a progress bar (only drawn on a terminal).
+    pub progress: bool,
+}
+
+/// What `summary.json` holds: the scenario and seed, then the run's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub scenario_hash: String,
+    pub seed: u64,
+    #[serde(flatten)]
+    pub summary: RunSummary,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot create output folder {path}: {source}")]
+    OutputDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("event log: {0}")]
+    Log(#[from] crate::events::LogError),
+}
+
+/// The liquidation heatmap, sampled as the run goes: per column, notional by bucket.
+struct HeatmapSampler {
+    every: u64,
+    columns: Vec<(u64, BTreeMap<i64, f64>)>,
+    path: Vec<f64>,
+}
+
+impl HeatmapSampler {
+    fn sample(&mut self, sim: &Simulation, tick: u64) {
+        // Columns at ticks 1, 1 + every, 1 + 2·every, ...: evenly spaced, the first one at the start.
+        if !(tick - 1).is_multiple_of(self.every) {
+            return;
+        }
+        let ex = sim.exchange();
+        let inst = ex.instrument();
+        let mut column = BTreeMap::new();
+        for (_, bucket, notional) in ex.liquidation_index().map() {
+            *column.entry(bucket.0).or_insert(0.0) += notional as f64 / 1e6;
+        }
+        self.columns.push((tick, column));
+        self.path.push(inst.price_f64(ex.last()));
+    }
+
+    fn into_heatmap(self, sim: &Simulation, metrics: &Metrics, tick_secs: u64) -> plots::Heatmap {
+        let ex = sim.exchange();
+        let inst = ex.instrument();
+        let bucket_ticks = ex.liquidation_index().bucket_ticks();
+        let lo = self.columns.iter().filter_map(|(_, c)| c.keys().next().copied()).min().unwrap_or(0);
+        let hi = self.columns.iter().filter_map(|(_, c)| c.keys().next_back().copied()).max().unwrap_or(0);
+        let buckets = ((hi - lo) / bucket_ticks.max(1) + 1).max(1) as usize;
+        let minutes = |tick: u64| (tick * tick_secs) as f64 / 60.0;
+        let cells = self
+            .columns
+            .iter()
+            .map(|(_, c)| {
+                let mut row = vec![0.0; buckets];
+                for (&b, &v) in c {
+                    row[((b - lo) / bucket_ticks.max(1)) as usize] += v;
+                }
+                row
+            })
+            .collect();
+        plots::Heatmap {
+            minutes: self.columns.iter().map(|(t, _)| minutes(*t)).collect(),
+            price_lo: inst.price_f64(Price(lo)),
+            bucket_usd: inst.price_f64(Price(bucket_ticks)),
+            cells,
+            path: self.path,
+            liquidations: metrics
+                .liquidations
+                .iter()
+                .map(|&(t, side, mark, _)| (minutes(t), inst.price_f64(mark), side == Side::Buy))
+                .collect(),
+        }
+    }
+}
+
+/// Runs a validated scenario and writes its outputs into `opts.out`.
+pub fn run_scenario(v: &Validated, opts: &RunOptions) -> Result<RunReport, RunError> {
+    let mut cfg: SimConfig = v.sim.clone();
+    if let Some(seed) = opts.seed {
+        cfg.seed = seed;
+    }
+    let out = &opts.out;
+    fs::create_dir_all(out).map_err(|source| RunError::OutputDir { path: out.clone(), source })?;
+    // A stale summary would describe another run: it goes first, and comes back last.
+    let _ = fs::remove_file(out.join("summary.json"));
+    let log_path = out.join("events.log");
+    let log_tmp = report::atomic_path(&log_path);
+    let result = run_into(v, &cfg, opts, &log_path, &log_tmp);
+    if result.is_err() {
+        let _ = fs::remove_file(&log_tmp);
+    }
+    result
+}
+
+fn run_into(
+    v: &Validated,
+    cfg: &SimConfig,
+    opts: &RunOptions,
+    log_path: &Path,
+    log_tmp: &Path,
+) -> Result<RunReport, RunError> {
+    let out = &opts.out;
+    let mut hash = [0u8; 32];
+    if let Ok(bytes) = blake3::Hash::from_hex(&v.hash) {
+        hash = *bytes.as_bytes();
+    }
+    let log = if v.scenario.outputs.event_log {
+        let file = fs::File::create(log_tmp)
+            .map_err(|source| ReportError::Io { path: log_path.to_path_buf(), source })?;
+        let sink: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
+        Some(LogWriter::new(sink, &LogHeader::new(hash, cfg.seed, cfg.exchange.instrument))?)
+    } else {
+        None
+    };
+    let mut sim = Simulation::new(cfg, log)?;
+    let bar = progress_bar(opts.progress, cfg.ticks);
+    let tick_secs = cfg.exchange.tick_secs.max(1);
+    let every = (v.scenario.outputs.heatmap_interval.secs() / tick_secs).max(1);
+    let mut heat = HeatmapSampler { every, columns: Vec::new(), path: Vec::new() };
+    let mut tick = 0;
+    while sim.step()? {
+        tick += 1;
+        heat.sample(&sim, tick);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let summary = sim.finish()?;
+    if v.scenario.outputs.event_log {
+        report::finish_atomic(log_tmp, log_path)?;
+    }
+    let metrics = sim.metrics().clone();
+    write_ticks(&out.join("ticks.csv"), &metrics)?;
+    let heatmap = heat.into_heatmap(&sim, &metrics, tick_secs);
+    write_heatmap_csv(&out.join("heatmap.csv"), &heatmap)?;
+    if v.scenario.outputs.pictures {
+        write_pictures(out, &metrics, &heatmap, tick_secs, v.sim.start_price_usd)?;
+    }
+    let report = RunReport {
+        scenario: v.scenario.name.clone(),
+        scenario_hash: v.hash.clone(),
+        seed: cfg.seed,
+        summary,
+    };
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    report::write_atomic(&out.join("summary.json"), |w| writeln!(w, "{json}"))?;
+    Ok(report)
+}
+
+fn progress_bar(show: bool, ticks: u64) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !show || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(ticks);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} ticks (eta {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn write_ticks(path: &Path, m: &Metrics) -> Result<(), ReportError> {
+    let header = [
+        "tick",
+        "last",
+        "mark",
+        "index",
+        "volume_btc",
+        "open_interest_btc",
+        "liquidated_long_usd",
+        "liquidated_short_usd",
+        "insurance_fund_usd",
+        "funding_rate",
+    ];
+    let rows = m.rows.iter().map(|r| {
+        [
+            r.tick.to_string(),
+            r.last.to_string(),
+            r.mark.to_string(),
+            r.index.to_string(),
+            r.volume_btc.to_string(),
+            r.open_interest_btc.to_string(),
+            r.liquidated_long_usd.to_string(),
+            r.liquidated_short_usd.to_string(),
+            r.insurance_fund_usd.to_string(),
+            r.funding_rate.to_string(),
+        ]
+    });
+    let rows: Vec<[String; 10]> = rows.collect();
+    report::write_csv(path, &header, rows.iter().map(|r| r.iter().map(String::as_str)))
+}
+
+fn write_heatmap_csv(path: &Path, hm: &plots::Heatmap) -> Result<(), ReportError> {
+    let mut rows = Vec::new();
+    for (t, column) in hm.cells.iter().enumerate() {
+        for (b, &v) in column.iter().enumerate() {
+            if v > 0.0 {
+                let minute = hm.minutes.get(t).copied().unwrap_or(0.0);
+                let price = hm.price_lo + b as f64 * hm.bucket_usd;
+                rows.push([minute.to_string(), price.to_string(), v.to_string()]);
+            }
+        }
+    }
+    report::write_csv(
+        path,
+        &["minute", "bucket_price_usd", "liquidation_notional_usd"],
+        rows.iter().map(|r| r.iter().map(String::as_str)),
+    )
+}
+
+fn write_pictures(
+    out: &Path,
+    m: &Metrics,
+    heatmap: &plots::Heatmap,
+    tick_secs: u64,
+    start_price: f64,
+) -> Result<(), ReportError> {
+    plots::heatmap(heatmap, Some(&out.join("heatmap.png")), Some(&out.join("heatmap.svg")))?;
+    let minutes: Vec<f64> = m.rows.iter().map(|r| (r.tick * tick_secs) as f64 / 60.0).collect();
+    let series = plots::PriceSeries {
+        minutes,
+        last: m.rows.iter().map(|r| r.last).collect(),
+        mark: m.rows.iter().map(|r| r.mark).collect(),
+        index: m.rows.iter().map(|r| r.index).collect(),
+        liquidated_long_usd: m.rows.iter().map(|r| r.liquidated_long_usd).collect(),
+        liquidated_short_usd: m.rows.iter().map(|r| r.liquidated_short_usd).collect(),
+    };
+    plots::price_chart(&series, Some(&out.join("price.png")), None)?;
+    // The starting map: the heatmap's first column, by side of the price.
+    let bars: Vec<plots::MapBar> = heatmap
+        .cells
+        .first()
+        .map(|c| {
+            c.iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(b, &v)| {
+                    let price = heatmap.price_lo + b as f64 * heatmap.bucket_usd;
+                    plots::MapBar { price, notional_usd: v, long: price < start_price }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    plots::liquidation_map(
+        &bars,
+        heatmap.bucket_usd,
+        start_price,
+        Some(&out.join("map.png")),
+        Some(&out.join("map.svg")),
+    )
+}
