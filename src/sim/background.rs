@@ -37,13 +37,29 @@ use serde::{Deserialize, Serialize};
 pub const BACKGROUND_STREAM: u64 = 0xFC0;
 
 /// Background order flow. `Default` is none: no agents, no systems doing anything.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BackgroundConfig {
     pub fcn: Option<FcnConfig>,
     pub noise: Option<NoiseConfig>,
     /// The fundamental price the FCN agents revert to.
     pub fundamental: FundamentalConfig,
+    /// Price band, a fraction of the last price (a venue's limit-price protection): an order
+    /// priced beyond it on the aggressive side is priced at its edge, on the passive side it is
+    /// dropped. It also keeps an FCN agent whose expected price explodes from sending absurd
+    /// prices. Values outside (0, 1] are taken as 1.
+    pub max_price_deviation: f64,
+}
+
+impl Default for BackgroundConfig {
+    fn default() -> Self {
+        BackgroundConfig {
+            fcn: None,
+            noise: None,
+            fundamental: FundamentalConfig::default(),
+            max_price_deviation: 0.2,
+        }
+    }
 }
 
 /// A population of FCN agents.
@@ -56,6 +72,10 @@ pub struct FcnConfig {
     /// Each agent's deposit.
     pub deposit_usd: f64,
     pub leverage: u32,
+    /// An opening session (PAMS: orders placed, none executed): for this many ticks the agents'
+    /// orders are post-only, so the book fills without trading and the price stays put.
+    #[serde(default)]
+    pub warmup_ticks: u64,
 }
 
 /// A population of Poisson noise traders: each arrival is sent by one of them, drawn at random.
@@ -106,8 +126,10 @@ pub struct BackgroundRoster {
     pub fcn: Vec<Entity>,
     pub fcn_params: Option<FcnParams>,
     pub decisions_per_tick: u32,
+    pub warmup_ticks: u64,
     pub noise: Vec<Entity>,
     pub noise_params: Option<NoiseParams>,
+    pub max_price_deviation: f64,
 }
 
 /// Entities with an order expiring at a tick: bucket `tick % len`. Every TTL is below `len`.
@@ -155,6 +177,7 @@ pub(super) fn spawn(
         depth = fcn.params.max_time_window();
         roster.fcn_params = Some(fcn.params.clone());
         roster.decisions_per_tick = fcn.decisions_per_tick;
+        roster.warmup_ticks = fcn.warmup_ticks;
     }
     if let Some(noise) = &bg.noise {
         let deposit = money_from_usd(noise.deposit_usd)?;
@@ -166,6 +189,8 @@ pub(super) fn spawn(
         max_ttl = max_ttl.max(noise.params.limit_ttl);
         roster.noise_params = Some(noise.params.clone());
     }
+    let band = bg.max_price_deviation;
+    roster.max_price_deviation = if band > 0.0 && band <= 1.0 { band } else { 1.0 };
     let start = ex.instrument().price_f64(ex.last());
     world.insert_resource(Fundamental {
         value: bg.fundamental.price_usd.unwrap_or(start),
@@ -242,7 +267,23 @@ pub(super) fn expire_orders(
 }
 
 /// Converts a float order to the grid: buys round down, sells up; `None` if nothing is left.
-fn on_grid(inst: &Instrument, side: Side, price: f64, qty: f64) -> Option<(Price, Qty)> {
+/// Prices are kept within `band` (a fraction) of `reference`: an aggressive price beyond it is
+/// pulled back to its edge (it still takes what the book offers up to there), a passive price
+/// beyond it is dropped (it would rest out of reach).
+fn on_grid(
+    inst: &Instrument,
+    side: Side,
+    price: f64,
+    qty: f64,
+    reference: f64,
+    band: f64,
+) -> Option<(Price, Qty)> {
+    let (lo, hi) = (reference * (1.0 - band), reference * (1.0 + band));
+    let price = match side {
+        Side::Buy if price >= lo => price.min(hi),
+        Side::Sell if price <= hi => price.max(lo),
+        _ => return None,
+    };
     let price = match side {
         Side::Buy => inst.price_floor(price),
         Side::Sell => inst.price_ceil(price),
@@ -254,7 +295,7 @@ fn on_grid(inst: &Instrument, side: Side, price: f64, qty: f64) -> Option<(Price
 }
 
 /// `decisions_per_tick` FCN decisions, each by an agent drawn at random: a GTC limit order
-/// tagged with its expiry tick.
+/// (post-only during the opening session) tagged with its expiry tick.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn decide_fcn(
     (clock, market, halt): (Res<Clock>, Res<Market>, Res<Halt>),
@@ -269,6 +310,7 @@ pub(super) fn decide_fcn(
     }
     let inst = *market.0.instrument();
     let last = tape.0.latest();
+    let kind = if clock.tick <= roster.warmup_ticks { OrderKind::PostOnly } else { OrderKind::Gtc };
     for _ in 0..roster.decisions_per_tick {
         let entity = roster.fcn[rng.0.random_range(0..roster.fcn.len())];
         let Ok((agent, mut orders)) = agents.get_mut(entity) else { continue };
@@ -277,9 +319,11 @@ pub(super) fn decide_fcn(
         else {
             continue;
         };
-        let Some((price, qty)) = on_grid(&inst, side, price, qty) else { continue };
+        let Some((price, qty)) = on_grid(&inst, side, price, qty, last, roster.max_price_deviation) else {
+            continue;
+        };
         let tag = expiry.schedule(clock.tick, agent.0.order_ttl(params), entity);
-        orders.push(AgentAction::Place { side, kind: OrderKind::Gtc, price, qty, reduce_only: false, tag });
+        orders.push(AgentAction::Place { side, kind, price, qty, reduce_only: false, tag });
     }
 }
 
@@ -316,7 +360,12 @@ pub(super) fn decide_noise(
                 }
             }
             NoiseOrder::Limit { side, price, qty } => {
-                let Some((price, qty)) = on_grid(&inst, side, price, qty) else { continue };
+                let reference = tape.0.latest();
+                let Some((price, qty)) =
+                    on_grid(&inst, side, price, qty, reference, roster.max_price_deviation)
+                else {
+                    continue;
+                };
                 let tag = expiry.schedule(clock.tick, params.limit_ttl, entity);
                 AgentAction::Place { side, kind: OrderKind::Gtc, price, qty, reduce_only: false, tag }
             }
@@ -354,13 +403,21 @@ impl SimConfig {
         cfg.liquidity.levels_per_side = 0;
         cfg.index = IndexConfig { volatility_per_tick: 0.0, drift_per_tick: 0.0, pull_to_mid: 1.0 };
         cfg.background = BackgroundConfig {
-            fcn: Some(FcnConfig { agents, params, decisions_per_tick, deposit_usd: 25_000.0, leverage: 1 }),
+            fcn: Some(FcnConfig {
+                agents,
+                params,
+                decisions_per_tick,
+                deposit_usd: 25_000.0,
+                leverage: 1,
+                warmup_ticks: 0,
+            }),
             noise: None,
             fundamental: FundamentalConfig {
                 price_usd: Some(300.0),
                 volatility_per_tick: 0.0,
                 drift_per_tick: 0.0,
             },
+            ..BackgroundConfig::default()
         };
         cfg
     }
@@ -369,9 +426,9 @@ impl SimConfig {
     /// `agents` FCN agents (PAMS: 100) and `steps` decisions, [`PAMS_DECISIONS_PER_TICK`] per
     /// tick. PAMS's times in steps become ticks by dividing by that, and its per-step noise
     /// scale is multiplied by it, so every term of the expected price is unchanged. Differences
-    /// from PAMS: agents start flat (a perp, not an inventory of shares), there is no opening
-    /// session of order placement without execution, and the decisions of one tick all see the
-    /// price at its start.
+    /// from PAMS: agents start flat (a perp, not an inventory of shares), the opening session
+    /// (100 steps of placement without execution) is post-only orders, and the decisions of one
+    /// tick all see the price at its start.
     pub fn pams_ci2002(agents: u32, steps: u64) -> SimConfig {
         let d = PAMS_DECISIONS_PER_TICK;
         let mut params = FcnParams::pams_ci2002();
@@ -379,7 +436,12 @@ impl SimConfig {
         params.mean_reversion_time = params.mean_reversion_time.map(per_tick);
         params.time_window = per_tick(params.time_window);
         params.noise_scale *= d as f64;
-        SimConfig::fcn_only(agents, steps.div_ceil(d as u64), params, d)
+        let mut cfg = SimConfig::fcn_only(agents, steps.div_ceil(d as u64), params, d);
+        // PAMS's opening session: 100 steps of placement without execution.
+        if let Some(fcn) = cfg.background.fcn.as_mut() {
+            fcn.warmup_ticks = 100 / d as u64;
+        }
+        cfg
     }
 }
 
