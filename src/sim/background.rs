@@ -44,7 +44,8 @@ pub struct BackgroundConfig {
     pub noise: Option<NoiseConfig>,
     /// The fundamental price the FCN agents revert to.
     pub fundamental: FundamentalConfig,
-    /// Price band, a fraction of the last price (a venue's limit-price protection): an order
+    /// Price band: within the factor `1 + max_price_deviation` of the last price, either way
+    /// (a venue's limit-price protection, symmetric in log so it adds no drift): an order
     /// priced beyond it on the aggressive side is priced at its edge, on the passive side it is
     /// dropped. It also keeps an FCN agent whose expected price explodes from sending absurd
     /// prices. Values outside (0, 1] are taken as 1.
@@ -267,7 +268,7 @@ pub(super) fn expire_orders(
 }
 
 /// Converts a float order to the grid: buys round down, sells up; `None` if nothing is left.
-/// Prices are kept within `band` (a fraction) of `reference`: an aggressive price beyond it is
+/// Prices are kept within the factor `1 + band` of `reference`: an aggressive price beyond it is
 /// pulled back to its edge (it still takes what the book offers up to there), a passive price
 /// beyond it is dropped (it would rest out of reach).
 fn on_grid(
@@ -278,7 +279,8 @@ fn on_grid(
     reference: f64,
     band: f64,
 ) -> Option<(Price, Qty)> {
-    let (lo, hi) = (reference * (1.0 - band), reference * (1.0 + band));
+    // Symmetric in log: a buy may go up by the factor 1 + band, a sell down by the same factor.
+    let (lo, hi) = (reference / (1.0 + band), reference * (1.0 + band));
     let price = match side {
         Side::Buy if price >= lo => price.min(hi),
         Side::Sell if price <= hi => price.max(lo),
