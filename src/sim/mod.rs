@@ -4,10 +4,15 @@
 //! applies it to the ledger as an event, exactly as replay does.
 
 mod agents;
+mod background;
 mod metrics;
 mod orders;
 
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
+pub use background::{
+    BACKGROUND_STREAM, BackgroundConfig, BackgroundRng, BackgroundRoster, FcnConfig, FcnTrader, Fundamental,
+    FundamentalConfig, NoiseConfig, NoiseTrader, PAMS_DECISIONS_PER_TICK, PriceTape,
+};
 pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 
@@ -73,6 +78,9 @@ pub struct SimConfig {
     pub liquidity: LiquidityConfig,
     pub holders: HolderConfig,
     pub shocks: Vec<Shock>,
+    /// Background order flow (FCN and noise traders); none by default.
+    #[serde(default)]
+    pub background: BackgroundConfig,
 }
 
 impl SimConfig {
@@ -109,6 +117,7 @@ impl SimConfig {
                 reserve_fraction: 0.0,
             },
             shocks: Vec::new(),
+            background: BackgroundConfig::default(),
         }
     }
 }
@@ -245,14 +254,18 @@ impl Simulation {
             let id = e.id();
             agents::remember(&mut entities, acct.account, id);
         }
-        let lp_deposit = money_from_usd(cfg.liquidity.deposit_usd)?;
-        let lp_account = ex.open_account(lp_deposit, cfg.liquidity.leverage)?;
-        let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start)?;
-        let lp_state = PositionState::of(&ex.ledger().accounts()[lp_account.0 as usize], None);
-        let lp_entity =
-            world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
-        agents::remember(&mut entities, lp_account, lp_entity);
+        // `levels_per_side == 0`: no liquidity provider (e.g. background traders make the book).
+        if cfg.liquidity.levels_per_side > 0 {
+            let lp_deposit = money_from_usd(cfg.liquidity.deposit_usd)?;
+            let lp_account = ex.open_account(lp_deposit, cfg.liquidity.leverage)?;
+            let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start)?;
+            let lp_state = PositionState::of(&ex.ledger().accounts()[lp_account.0 as usize], None);
+            let lp_entity =
+                world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
+            agents::remember(&mut entities, lp_account, lp_entity);
+        }
         let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
+        background::spawn(cfg, &mut ex, &mut world, &mut entities)?;
         // Components were just built from the ledger: nothing is stale for the first tick's
         // mirror to redo (it would otherwise walk every seeded account once).
         ex.refresh_liquidation_index()?;
@@ -366,7 +379,18 @@ fn build_schedule() -> Schedule {
     schedule.add_systems((
         (message_update_system, advance_clock).chain().in_set(SimSystems::Clock),
         (move_index, send_shocks).chain().in_set(SimSystems::Exogenous),
-        (orders::prune_agent_orders, agents::wake_position_holders, agents::quote_liquidity)
+        (
+            orders::prune_agent_orders,
+            agents::wake_position_holders,
+            agents::quote_liquidity,
+            (
+                background::observe_market,
+                background::expire_orders,
+                background::decide_fcn,
+                background::decide_noise,
+            )
+                .chain(),
+        )
             .chain()
             .in_set(SimSystems::Decide),
         (match_orders, orders::execute_agent_orders).chain().in_set(SimSystems::Match),
