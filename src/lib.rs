@@ -9,6 +9,7 @@
 //! - [`events`]: the past-tense events every state change is recorded as, and their binary log;
 //! - [`ledger`]: accounts, positions, insurance fund and fees, changed only by applying events.
 
+pub mod agents;
 pub mod book;
 pub mod demo;
 pub mod engine;
