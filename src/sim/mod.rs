@@ -4,10 +4,16 @@
 //! applies it to the ledger as an event, exactly as replay does.
 
 mod agents;
+mod hunters;
+mod levels;
+mod makers;
 mod metrics;
 mod orders;
 
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
+pub use hunters::{Hunter, HunterConfig, HunterReport, exact_map, hunter_pnl, push_cost};
+pub use levels::{LevelReport, LevelRules, Verdict};
+pub use makers::{MakerConfig, MarketMaker};
 pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 
@@ -73,6 +79,15 @@ pub struct SimConfig {
     pub liquidity: LiquidityConfig,
     pub holders: HolderConfig,
     pub shocks: Vec<Shock>,
+    /// Market makers quoting ladders (none by default).
+    #[serde(default)]
+    pub makers: Vec<MakerConfig>,
+    /// Liquidation hunters (none by default).
+    #[serde(default)]
+    pub hunters: Vec<HunterConfig>,
+    /// Price levels (USD) whose fate the summary reports (none by default).
+    #[serde(default)]
+    pub watch_levels: Vec<f64>,
 }
 
 impl SimConfig {
@@ -109,6 +124,12 @@ impl SimConfig {
                 reserve_fraction: 0.0,
             },
             shocks: Vec::new(),
+            makers: Vec::new(),
+            hunters: Vec::new(),
+            // The seed's levels above, and their mirrors around 71,450 below.
+            watch_levels: vec![
+                85_000.0, 90_000.0, 95_000.0, 100_000.0, 57_900.0, 52_900.0, 47_900.0, 42_900.0,
+            ],
         }
     }
 }
@@ -179,6 +200,13 @@ pub struct AccountEntities(pub Vec<Option<Entity>>);
 /// The mark event of this tick, the cause of its liquidations.
 #[derive(Resource, Default)]
 pub struct MarkSeq(pub Option<Seq>);
+
+/// The watch levels of the run and its start price (USD), for the summary.
+#[derive(Resource, Debug, Clone)]
+pub struct WatchLevels {
+    pub levels: Vec<f64>,
+    pub start: f64,
+}
 
 /// The first engine error; once set, the run stops.
 #[derive(Resource, Default)]
@@ -253,6 +281,29 @@ impl Simulation {
             world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
         agents::remember(&mut entities, lp_account, lp_entity);
         let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
+        // Makers and hunters after every other account, so worlds without them are unchanged.
+        for m in &cfg.makers {
+            let deposit = money_from_usd(m.deposit_usd)?;
+            let account = ex.open_account(deposit, m.leverage.max(1))?;
+            let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
+            let maker = MarketMaker { params: m.quoting.clone(), state: Default::default() };
+            let id = world.spawn((Trader { account }, state, maker, AgentOrders::default())).id();
+            agents::remember(&mut entities, account, id);
+        }
+        for h in &cfg.hunters {
+            let deposit = money_from_usd(h.deposit_usd)?;
+            let account = ex.open_account(deposit, h.leverage.max(1))?;
+            let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
+            let hunter = Hunter {
+                params: h.hunting.clone(),
+                state: Default::default(),
+                team: h.team,
+                deposit,
+                reference_usd: cfg.start_price_usd,
+            };
+            let id = world.spawn((Trader { account }, state, hunter, AgentOrders::default())).id();
+            agents::remember(&mut entities, account, id);
+        }
         // Components were just built from the ledger: nothing is stale for the first tick's
         // mirror to redo (it would otherwise walk every seeded account once).
         ex.refresh_liquidation_index()?;
@@ -274,6 +325,7 @@ impl Simulation {
         world.insert_resource(Halt::default());
         world.insert_resource(rates);
         world.insert_resource(Metrics::new(start));
+        world.insert_resource(WatchLevels { levels: cfg.watch_levels.clone(), start: cfg.start_price_usd });
         Ok(Simulation { world, schedule: build_schedule() })
     }
 
@@ -300,10 +352,18 @@ impl Simulation {
 
     /// Finishes the log and summarises the run.
     pub fn finish(&mut self) -> Result<RunSummary, SimError> {
-        let summary = {
+        let mut summary = {
             let market = &self.world.resource::<Market>().0;
             self.world.resource::<Metrics>().summary(market)
         };
+        if let Some(w) = self.world.get_resource::<WatchLevels>() {
+            let tick_secs = self.world.resource::<Market>().0.config().tick_secs;
+            let rules = LevelRules::default();
+            summary.levels =
+                levels::evaluate(&w.levels, w.start, self.world.resource::<Metrics>(), &rules, tick_secs);
+        }
+        summary.hunters = hunters::reports(&self.world);
+        summary.hunter_pnl = summary.hunters.iter().map(|h| h.pnl_usd).sum();
         self.world.resource_mut::<Market>().0.finish()?;
         Ok(summary)
     }
@@ -366,7 +426,13 @@ fn build_schedule() -> Schedule {
     schedule.add_systems((
         (message_update_system, advance_clock).chain().in_set(SimSystems::Clock),
         (move_index, send_shocks).chain().in_set(SimSystems::Exogenous),
-        (orders::prune_agent_orders, agents::wake_position_holders, agents::quote_liquidity)
+        (
+            orders::prune_agent_orders,
+            agents::wake_position_holders,
+            agents::quote_liquidity,
+            makers::quote_makers,
+            hunters::hunt,
+        )
             .chain()
             .in_set(SimSystems::Decide),
         (match_orders, orders::execute_agent_orders).chain().in_set(SimSystems::Match),
@@ -537,4 +603,4 @@ impl From<crate::engine::RecordError> for SimError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
