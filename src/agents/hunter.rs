@@ -264,8 +264,8 @@ pub struct HunterParams {
     /// gap behind the touch.
     pub support_usd: f64,
     pub support_gap_bps: f64,
-    /// Feed once this much hunted notional has been liquidated since the campaign started (or
-    /// the mark reached the target).
+    /// Feed once this much hunted notional has been liquidated since the campaign started (it
+    /// pushes on past the target until then, or until budget or room run out).
     pub feed_after_usd: f64,
     /// Inventory offered into the forced flow per tick, over `feed_levels` quotes from
     /// `feed_offset_bps` beyond the touch outward, `feed_spacing_bps` apart: the forced orders
@@ -522,8 +522,7 @@ impl HunterState {
                 if filled * dir.sign() > 0.0 {
                     c.spent_usd += filled.abs() * v.last_usd.max(0.0);
                 }
-                let reached = c.assessment.target_usd.is_some_and(|t| (v.mark_usd - t) * dir.sign() >= 0.0);
-                if c.hunted_liquidated_usd >= p.feed_after_usd.max(f64::MIN_POSITIVE) || reached {
+                if c.hunted_liquidated_usd >= p.feed_after_usd.max(f64::MIN_POSITIVE) {
                     c.feed_tick = Some(v.tick);
                     next = Phase::Feed;
                 } else if against >= p.stop_loss {

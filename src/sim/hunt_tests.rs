@@ -5,6 +5,7 @@ use crate::agents::hunter::{Direction, HuntMode};
 use crate::population::{Band, LeverageWeight, MapConfig, PositionSide, Shape};
 use crate::sim::tests::seed_config;
 use crate::sim::{RunSummary, SimConfig, Simulation};
+use crate::units::Side;
 
 fn hunter(mode: HuntMode) -> HunterConfig {
     HunterConfig { hunting: HunterParams { mode, ..HunterParams::default() }, ..HunterConfig::default() }
@@ -156,4 +157,134 @@ fn the_estimated_map_drives_a_campaign_too() {
     let c = &s.hunters[0].campaigns[0];
     // The vendor picture is symmetric around the reference: clusters at ±(1/L − mmr).
     assert!(c.assessment.target_usd.is_some() && c.assessment.fuel_usd > 0.0, "{c:?}");
+}
+
+/// Figures of one hunt: liquidated notional on the hunted side, the largest move of the mark
+/// from the start (fraction, in the hunt's direction), and the ticks from the campaign start
+/// to 90% of that move.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HuntFigures {
+    pub liquidated_usd: f64,
+    pub max_move: f64,
+    pub ticks_to_move: u64,
+    /// The largest move of the mark over any 60 ticks (fraction, in the hunt's direction).
+    pub peak_minute_move: f64,
+    pub pnl_usd: f64,
+    pub spent_usd: f64,
+}
+
+pub(crate) fn figures(cfg: &SimConfig) -> HuntFigures {
+    let (s, sim) = run(cfg);
+    let Some(c) = s.hunters.first().and_then(|h| h.campaigns.first()) else { return HuntFigures::default() };
+    let sign = c.direction.sign();
+    let start = s.start_price;
+    let rows = &sim.metrics().rows;
+    let moves: Vec<f64> = rows.iter().map(|r| (r.mark - start) * sign / start).collect();
+    let max_move = moves.iter().cloned().fold(0.0, f64::max);
+    let at = moves.iter().position(|&m| m >= 0.9 * max_move).map(|i| rows[i].tick).unwrap_or(0);
+    let liquidated_usd =
+        if c.direction == Direction::Up { s.liquidated_notional_short } else { s.liquidated_notional_long };
+    let peak_minute_move = moves.windows(61).map(|w| w[60] - w[0]).fold(0.0, f64::max);
+    HuntFigures {
+        liquidated_usd,
+        peak_minute_move,
+        max_move,
+        ticks_to_move: at.saturating_sub(c.start_tick),
+        pnl_usd: s.hunter_pnl,
+        spent_usd: c.spent_usd,
+    }
+}
+
+/// The seed's world where the liquidity provider stops replenishing a side that one-sided flow
+/// keeps taking ($2M a tick averaged over ~10 ticks), until it has been calm for a minute.
+pub(crate) fn withdrawing(mode: HuntMode, seed: u64, ticks: u64) -> SimConfig {
+    let mut cfg = hunted(mode, seed, ticks);
+    cfg.liquidity.withdraw_flow_usd = 2e6;
+    cfg.liquidity.withdraw_ticks = 60;
+    cfg
+}
+
+/// Up- vs down-hunting at equal budget over `seeds`: per seed (up, down).
+fn asymmetry(seeds: std::ops::RangeInclusive<u64>) -> Vec<(u64, HuntFigures, HuntFigures)> {
+    seeds
+        .map(|seed| {
+            (
+                seed,
+                figures(&withdrawing(HuntMode::Up, seed, 1_800)),
+                figures(&withdrawing(HuntMode::Down, seed, 1_800)),
+            )
+        })
+        .collect()
+}
+
+fn report(rows: &[(u64, HuntFigures, HuntFigures)]) {
+    let n = rows.len() as f64;
+    let mean = |f: &dyn Fn(&HuntFigures) -> f64, up: bool| {
+        rows.iter().map(|(_, u, d)| f(if up { u } else { d })).sum::<f64>() / n
+    };
+    for (seed, u, d) in rows {
+        println!("seed {seed:>2} up: {u:?}\n        down: {d:?}");
+    }
+    for (name, f) in [
+        ("liquidated $B", &(|f: &HuntFigures| f.liquidated_usd / 1e9) as &dyn Fn(&HuntFigures) -> f64),
+        ("max move %", &|f: &HuntFigures| f.max_move * 100.0),
+        ("ticks to 90% of it", &|f: &HuntFigures| f.ticks_to_move as f64),
+        ("peak 1-min move %", &|f: &HuntFigures| f.peak_minute_move * 100.0),
+        ("spent $B", &|f: &HuntFigures| f.spent_usd / 1e9),
+        ("hunter PnL $M", &|f: &HuntFigures| f.pnl_usd / 1e6),
+    ] {
+        println!("mean {name:<20} up {:>10.3}  down {:>10.3}", mean(f, true), mean(f, false));
+    }
+}
+
+fn check_asymmetry(rows: &[(u64, HuntFigures, HuntFigures)]) {
+    for (seed, up, down) in rows {
+        assert!(up.liquidated_usd > 5.0 * down.liquidated_usd, "seed {seed}: {up:?} vs {down:?}");
+        assert!(up.max_move > 1.5 * down.max_move, "seed {seed}: {up:?} vs {down:?}");
+        assert!(up.peak_minute_move > down.peak_minute_move, "seed {seed}: {up:?} vs {down:?}");
+    }
+}
+
+#[test]
+fn up_hunting_the_14_to_1_map_beats_down_hunting_the_thin_side() {
+    let rows = asymmetry(1..=4);
+    report(&rows);
+    check_asymmetry(&rows);
+}
+
+/// `cargo test --lib asymmetry_over_16_seeds -- --ignored --nocapture` prints the figures.
+#[test]
+#[ignore]
+fn asymmetry_over_16_seeds() {
+    let rows = asymmetry(1..=16);
+    report(&rows);
+    check_asymmetry(&rows);
+}
+
+#[test]
+fn a_withdrawing_liquidity_provider_stops_refilling_the_side_being_taken() {
+    // An up-hunter lifts the asks $10M a tick from tick 60; look at the book at tick 150.
+    let book_at_150 = |withdraw: f64| {
+        let mut cfg = hunted(HuntMode::Up, 11, 150);
+        cfg.index.volatility_per_tick = 0.0;
+        cfg.liquidity.withdraw_flow_usd = withdraw;
+        cfg.liquidity.withdraw_ticks = 60;
+        let mut sim = Simulation::new(&cfg, None).unwrap();
+        while sim.step().unwrap() {}
+        let ex = sim.exchange();
+        let mut q = sim.world.try_query::<&crate::sim::LiquidityProvider>().unwrap();
+        let pulled = q.iter(&sim.world).next().and_then(|lp| lp.pulled_side());
+        let tlv = ex.instrument().tick_lot_value() as i128;
+        let within = |side| {
+            let best = ex.book().best(side).unwrap_or(ex.last());
+            (ex.book().depth_notional_within(side, crate::units::Price(best.0 / 100)) * tlv) as f64 / 1e6
+        };
+        (within(Side::Sell), within(Side::Buy), pulled)
+    };
+    let (asks_on, bids_on, none) = book_at_150(0.0);
+    let (asks_off, bids_off, pulled) = book_at_150(2e6);
+    assert_eq!(none, None);
+    assert_eq!(pulled, Some(Side::Sell), "its asks are being lifted");
+    assert!(asks_off < 0.5 * asks_on, "pulled asks {asks_off:.0} vs refilled {asks_on:.0}");
+    assert!(bids_off > 0.5 * bids_on, "bids keep quoting: {bids_off:.0} vs {bids_on:.0}");
 }

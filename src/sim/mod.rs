@@ -115,6 +115,8 @@ impl SimConfig {
                 depth_within_1pct_usd: 190_000_000.0,
                 refill_per_tick: 0.05,
                 anchor_follow: 0.1,
+                withdraw_flow_usd: 0.0,
+                withdraw_ticks: 0,
             },
             holders: HolderConfig {
                 close_per_day: 0.0,
