@@ -288,3 +288,37 @@ fn a_withdrawing_liquidity_provider_stops_refilling_the_side_being_taken() {
     assert!(asks_off < 0.5 * asks_on, "pulled asks {asks_off:.0} vs refilled {asks_on:.0}");
     assert!(bids_off > 0.5 * bids_on, "bids keep quoting: {bids_off:.0} vs {bids_on:.0}");
 }
+
+#[test]
+fn makers_quote_then_pull_when_a_hunt_turns_the_flow_toxic_and_levels_get_verdicts() {
+    let mut cfg = withdrawing(HuntMode::Up, 2, 1_200);
+    cfg.makers.push(crate::sim::MakerConfig::default());
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    let mut quoted_before_hunt = false;
+    while sim.step().unwrap() {
+        let l = sim.exchange().ledger();
+        assert_eq!(l.total_money(), l.deposits());
+        let (long, short) = l.open_interest();
+        assert_eq!(long, short);
+        if sim.world.resource::<crate::sim::Clock>().tick == 50 {
+            let mut q =
+                sim.world.try_query::<(&crate::sim::MarketMaker, &crate::sim::AgentOrders)>().unwrap();
+            quoted_before_hunt = q.iter(&sim.world).any(|(_, o)| o.live.len() == 10);
+        }
+    }
+    assert!(quoted_before_hunt, "a full ladder of 5 a side in calm markets");
+    let mut q = sim.world.try_query::<&crate::sim::MarketMaker>().unwrap();
+    let mm = q.iter(&sim.world).next().unwrap().state.clone();
+    assert!(mm.withdrawals >= 1 && mm.pulled_ticks > 0, "{mm:?}");
+    let s = sim.finish().unwrap();
+    assert_eq!(s.levels.len(), 8);
+    let at = |l: f64| s.levels.iter().find(|r| r.level == l).unwrap();
+    for l in [85_000.0, 90_000.0, 95_000.0] {
+        assert!(at(l).touched, "{:?}", at(l));
+        assert!(at(l).liquidated_near_usd > 0.0, "{:?}", at(l));
+    }
+    assert!(!at(52_900.0).touched);
+    assert_eq!(at(52_900.0).verdict, crate::sim::Verdict::Untouched);
+    assert_eq!(at(52_900.0).liquidated_near_usd, 0.0);
+    assert!(at(52_900.0).liquidated_near_usd.is_sign_positive());
+}

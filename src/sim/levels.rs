@@ -114,7 +114,7 @@ fn one(level: f64, start: f64, m: &Metrics, r: &LevelRules, tick_secs: u64) -> L
     }
     let near = |p: f64| (p - level).abs() <= r.band * level;
     let liquidated_near_usd: f64 =
-        m.liquidation_usd.iter().filter(|(_, liq)| near(*liq)).map(|(usd, _)| *usd).sum();
+        m.liquidation_usd.iter().filter(|(_, liq)| near(*liq)).fold(0.0, |acc, (usd, _)| acc + usd);
     let verdict = match first {
         Some(_) if after > 0.0 && after > r.accel_factor * before.max(0.0) && liquidated_near_usd > 0.0 => {
             Verdict::Accelerated
