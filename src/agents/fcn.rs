@@ -34,6 +34,7 @@ pub enum MarginType {
 
 /// The population's parameters, in PAMS's terms (times in steps of the price history).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FcnParams {
     /// Means of the exponential distributions the three weights are drawn from.
     pub fundamental_weight_mean: f64,

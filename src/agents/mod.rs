@@ -1,12 +1,16 @@
-//! Background traders as pure decision rules: no ECS, no exchange, only floats in and an order
-//! (side, price, quantity) out. The simulator's ECS glue (`sim::background`) turns these into
-//! integer orders and owns their accounts.
+//! Agents' decision logic as plain functions of (parameters, state, market view), free of the
+//! ECS: no exchange, only floats in and orders out. The systems in `sim/` feed them, turn their
+//! decisions into integer orders and own their accounts.
 //!
 //! - [`fcn`]: the fundamentalist–chartist–noise trader of Chiarella & Iori (2002), with the
 //!   semantics of PAMS's `FCNAgent`, and the price tape its chart term reads;
-//! - [`noise`]: plain Poisson noise traders (market and limit orders of random size and offset).
+//! - [`noise`]: plain Poisson noise traders (market and limit orders of random size and offset);
+//! - [`maker`]: market makers quoting ladders with inventory skew, withdrawing under stress;
+//! - [`hunter`]: hunters of liquidation clusters and their campaigns.
 
 pub mod fcn;
+pub mod hunter;
+pub mod maker;
 pub mod noise;
 
 pub use fcn::{FcnAgent, FcnParams, MarginType, PriceHistory, fcn_decide};

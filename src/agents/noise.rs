@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Arrival rates and order shapes of the noise flow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NoiseParams {
     /// Expected market orders per tick (Poisson).
     pub market_orders_per_tick: f64,

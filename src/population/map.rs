@@ -161,6 +161,7 @@ pub enum Role {
 
 /// One seeded account and where it ends up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeededAccount {
     pub account: AccountId,
     pub side: PositionSide,

@@ -11,7 +11,9 @@ pub use duration::Duration;
 use crate::engine::ExchangeConfig;
 use crate::margin::TierTable;
 use crate::population::{self, Band, MapConfig};
-use crate::sim::{HolderConfig, IndexConfig, LiquidityConfig, Shock, SimConfig};
+use crate::sim::{
+    BackgroundConfig, HolderConfig, HunterConfig, IndexConfig, LiquidityConfig, MakerConfig, Shock, SimConfig,
+};
 use crate::units::{Instrument, Money, Rate, Side, money_from_usd};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -38,6 +40,12 @@ pub struct Scenario {
     pub map: MapSpec,
     pub liquidity: LiquiditySpec,
     pub holders: HolderSpec,
+    /// Background order flow: FCN (fundamentalist/chartist/noise) and Poisson noise traders.
+    pub background: BackgroundConfig,
+    /// Market makers quoting ladders, withdrawing under stress.
+    pub makers: Vec<MakerConfig>,
+    /// Hunters of liquidation clusters.
+    pub hunters: Vec<HunterConfig>,
     pub shocks: Vec<ShockSpec>,
     /// Price levels to judge (touched? when? accelerated, absorbed or rejected?).
     pub watch_levels: Vec<f64>,
@@ -116,6 +124,10 @@ pub struct LiquiditySpec {
     pub refill_per_second: f64,
     /// Fraction of the gap to the index its quoting anchor moves per second.
     pub anchor_follow_per_second: f64,
+    /// Stops refilling a side while one-sided flow takes more than this many USD a tick from it
+    /// (0: never), until the flow has been calm for `withdraw_for`.
+    pub withdraw_flow_usd: f64,
+    pub withdraw_for: Duration,
 }
 
 /// Passive position holders.
@@ -193,6 +205,9 @@ impl Default for Scenario {
             },
             liquidity: LiquiditySpec::default(),
             holders: HolderSpec::default(),
+            background: BackgroundConfig::default(),
+            makers: Vec::new(),
+            hunters: Vec::new(),
             shocks: Vec::new(),
             watch_levels: Vec::new(),
             outputs: OutputSpec::default(),
@@ -247,6 +262,8 @@ impl Default for LiquiditySpec {
             depth_within_1pct_usd: 190_000_000.0,
             refill_per_second: 0.05,
             anchor_follow_per_second: 0.1,
+            withdraw_flow_usd: 0.0,
+            withdraw_for: Duration(60),
         }
     }
 }
@@ -555,6 +572,63 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     c.finite_at_least("liquidity.depth_within_1pct_usd", l.depth_within_1pct_usd, 0.0);
     c.fraction("liquidity.refill_per_second", l.refill_per_second);
     c.fraction("liquidity.anchor_follow_per_second", l.anchor_follow_per_second);
+    c.finite_at_least("liquidity.withdraw_flow_usd", l.withdraw_flow_usd, 0.0);
+
+    // Agents.
+    let leverage_ok = |lev: u32| (1..=crate::ledger::MAX_LEVERAGE).contains(&lev);
+    if let Some(f) = &s.background.fcn {
+        c.money("background.fcn.deposit_usd", f.deposit_usd);
+        if !leverage_ok(f.leverage) {
+            c.fail(
+                "background.fcn.leverage",
+                format!("must be 1..={}, got {}", crate::ledger::MAX_LEVERAGE, f.leverage),
+            );
+        }
+        if f.agents > 1_000_000 {
+            c.fail("background.fcn.agents", format!("{} agents is absurd (at most 1000000)", f.agents));
+        }
+    }
+    if let Some(n) = &s.background.noise {
+        c.money("background.noise.deposit_usd", n.deposit_usd);
+        if !leverage_ok(n.leverage) {
+            c.fail(
+                "background.noise.leverage",
+                format!("must be 1..={}, got {}", crate::ledger::MAX_LEVERAGE, n.leverage),
+            );
+        }
+        if n.agents > 1_000_000 {
+            c.fail("background.noise.agents", format!("{} agents is absurd (at most 1000000)", n.agents));
+        }
+    }
+    for (i, mk) in s.makers.iter().enumerate() {
+        c.money(&format!("makers[{i}].deposit_usd"), mk.deposit_usd);
+        if !leverage_ok(mk.leverage) {
+            c.fail(
+                format!("makers[{i}].leverage"),
+                format!("must be 1..={}, got {}", crate::ledger::MAX_LEVERAGE, mk.leverage),
+            );
+        }
+    }
+    for (i, h) in s.hunters.iter().enumerate() {
+        c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
+        if !leverage_ok(h.leverage) {
+            c.fail(
+                format!("hunters[{i}].leverage"),
+                format!("must be 1..={}, got {}", crate::ledger::MAX_LEVERAGE, h.leverage),
+            );
+        }
+        let p = &h.hunting;
+        for (name, v) in [
+            ("budget_usd", p.budget_usd),
+            ("pace_usd_per_tick", p.pace_usd_per_tick),
+            ("max_inventory_usd", p.max_inventory_usd),
+            ("cluster_usd", p.cluster_usd),
+        ] {
+            c.finite_at_least(&format!("hunters[{i}].hunting.{name}"), v, 0.0);
+        }
+        c.fraction(&format!("hunters[{i}].hunting.max_distance"), p.max_distance);
+        c.fraction(&format!("hunters[{i}].hunting.stop_loss"), p.stop_loss);
+    }
 
     // Holders.
     let h = &s.holders;
@@ -677,6 +751,8 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
             depth_within_1pct_usd: l.depth_within_1pct_usd,
             refill_per_tick: per_tick(l.refill_per_second),
             anchor_follow: per_tick(l.anchor_follow_per_second),
+            withdraw_flow_usd: l.withdraw_flow_usd,
+            withdraw_ticks: l.withdraw_for.secs() / tick,
         },
         holders: HolderConfig {
             close_per_day: h.close_per_day,
@@ -690,6 +766,10 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
             .iter()
             .map(|sh| Shock { tick: sh.at.secs() / tick, side: sh.side, notional_usd: sh.notional_usd })
             .collect(),
+        background: s.background.clone(),
+        makers: s.makers.clone(),
+        hunters: s.hunters.clone(),
+        watch_levels: s.watch_levels.clone(),
     })
 }
 

@@ -141,6 +141,7 @@ pub(super) fn wake_position_holders(
 
 /// The replenishing liquidity provider's calibration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LiquidityConfig {
     pub deposit_usd: f64,
     pub leverage: u32,
@@ -154,6 +155,15 @@ pub struct LiquidityConfig {
     pub refill_per_tick: f64,
     /// Fraction of the gap to the index the quoting anchor moves each tick.
     pub anchor_follow: f64,
+    /// Withdrawal under one-sided flow (0 = never, the default): when the provider's own fills,
+    /// averaged over ~10 ticks, take more than this many USD a tick from one side, it stops
+    /// replenishing that side (no refills, no new levels; what rests stays) until the flow has
+    /// stayed below it for `withdraw_ticks`. Market makers facing toxic flow do this; it is
+    /// what let Oct 10 2025 run.
+    #[serde(default)]
+    pub withdraw_flow_usd: f64,
+    #[serde(default)]
+    pub withdraw_ticks: u64,
 }
 
 /// A liquidity provider: a depth profile around an anchor that follows the index slowly, and
@@ -167,6 +177,13 @@ pub struct LiquidityProvider {
     refill: Qty,
     follow: f64,
     anchor: f64,
+    /// Withdrawal threshold in lots a tick (0 = off), and its memory: the averaged signed fills
+    /// (lots; > 0 when its bids are hit), its position last tick, and the side pulled until when.
+    withdraw_lots: f64,
+    withdraw_ticks: u64,
+    flow: f64,
+    last_qty: Qty,
+    pulled: Option<(Side, u64)>,
 }
 
 impl LiquidityProvider {
@@ -188,6 +205,12 @@ impl LiquidityProvider {
             refill,
             follow: cfg.anchor_follow.clamp(0.0, 1.0),
             anchor: start.0 as f64,
+            withdraw_lots: (cfg.withdraw_flow_usd.max(0.0) / start_usd / (inst.lot_sats() as f64 / 1e8))
+                .max(0.0),
+            withdraw_ticks: cfg.withdraw_ticks,
+            flow: 0.0,
+            last_qty: Qty::ZERO,
+            pulled: None,
         })
     }
 
@@ -195,22 +218,48 @@ impl LiquidityProvider {
     pub fn level_qty(&self) -> Qty {
         self.level_qty
     }
+
+    /// The side it has stopped replenishing, if any.
+    pub fn pulled_side(&self) -> Option<Side> {
+        self.pulled.map(|(s, _)| s)
+    }
+
+    /// Takes in its position after last tick's fills and decides which side, if any, to stop
+    /// replenishing this tick.
+    fn watch_flow(&mut self, qty: Qty, tick: u64) {
+        if self.withdraw_lots <= 0.0 {
+            return;
+        }
+        let filled = (qty.0 - self.last_qty.0) as f64;
+        self.last_qty = qty;
+        self.flow += 0.1 * (filled - self.flow);
+        if self.flow.abs() >= self.withdraw_lots {
+            // Bought (bids hit) → pull bids; sold (asks lifted) → pull asks.
+            let side = if self.flow > 0.0 { Side::Buy } else { Side::Sell };
+            self.pulled = Some((side, tick.saturating_add(self.withdraw_ticks)));
+        } else if self.pulled.is_some_and(|(_, until)| tick >= until) {
+            self.pulled = None;
+        }
+    }
 }
 
 /// Moves the liquidity provider's anchor toward the index, cancels levels that fell out of its
 /// band, and tops up or re-places the levels inside it.
 pub(super) fn quote_liquidity(
-    market: Res<Market>,
+    (market, clock): (Res<Market>, Res<Clock>),
     index: Res<super::IndexState>,
     halt: Res<Halt>,
-    mut lps: Query<(&mut LiquidityProvider, &mut AgentOrders)>,
+    mut lps: Query<(&Trader, &mut LiquidityProvider, &mut AgentOrders)>,
     mut slots: Local<Vec<Option<OrderId>>>,
 ) {
     if halt.0.is_some() {
         return;
     }
     let book = market.0.book();
-    for (mut lp, mut orders) in lps.iter_mut() {
+    for (trader, mut lp, mut orders) in lps.iter_mut() {
+        let qty = market.0.ledger().account(trader.account).map(|a| a.position.qty).unwrap_or(Qty::ZERO);
+        lp.watch_flow(qty, clock.tick);
+        let pulled = lp.pulled_side();
         lp.anchor += lp.follow * (index.value - lp.anchor);
         let (levels, spacing) = (lp.levels, lp.spacing);
         let centre = (lp.anchor / spacing as f64).round() as i64 * spacing;
@@ -231,6 +280,9 @@ pub(super) fn quote_liquidity(
         }
         for i in 1..=levels {
             for side in [Side::Buy, Side::Sell] {
+                if pulled == Some(side) {
+                    continue;
+                }
                 let price = Price(centre - side.sign() * i * spacing);
                 if price.0 <= 0 {
                     continue;

@@ -38,6 +38,7 @@ pub const BACKGROUND_STREAM: u64 = 0xFC0;
 
 /// Background order flow. `Default` is none: no agents, no systems doing anything.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct BackgroundConfig {
     pub fcn: Option<FcnConfig>,
@@ -65,6 +66,7 @@ impl Default for BackgroundConfig {
 
 /// A population of FCN agents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FcnConfig {
     pub agents: u32,
     pub params: FcnParams,
@@ -81,6 +83,7 @@ pub struct FcnConfig {
 
 /// A population of Poisson noise traders: each arrival is sent by one of them, drawn at random.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NoiseConfig {
     pub agents: u32,
     pub params: NoiseParams,
@@ -90,6 +93,7 @@ pub struct NoiseConfig {
 
 /// The fundamental price: constant (volatility 0) or a geometric Brownian motion per tick.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct FundamentalConfig {
     /// Starting value; `None`: the start price.

@@ -1,6 +1,8 @@
 //! Cascade metrics: one row per tick, cascades as runs of ticks with liquidations, and a run
 //! summary.
 
+use super::hunters::HunterReport;
+use super::levels::LevelReport;
 use super::{Clock, Halt, Market};
 use crate::engine::Exchange;
 use crate::units::{Price, Side};
@@ -58,6 +60,14 @@ pub struct RunSummary {
     pub events: u64,
     pub final_state_hash: String,
     pub event_stream_hash: String,
+    /// Watch levels: touched, when, and what happened there.
+    #[serde(default)]
+    pub levels: Vec<LevelReport>,
+    /// Σ hunters' PnL (realised + unrealised at the final mark), USD, and each hunter's story.
+    #[serde(default)]
+    pub hunter_pnl: f64,
+    #[serde(default)]
+    pub hunters: Vec<HunterReport>,
 }
 
 /// The tick series and cascades so far.
@@ -74,6 +84,8 @@ pub struct Metrics {
     previous_last: Price,
     /// Every liquidation: (tick, side, mark, liquidation price) — for tests and heatmaps.
     pub liquidations: Vec<(u64, Side, Price, Price)>,
+    /// Alongside `liquidations`: (notional at the trigger mark, liquidation price), USD.
+    pub liquidation_usd: Vec<(f64, f64)>,
 }
 
 impl Metrics {
@@ -89,6 +101,7 @@ impl Metrics {
             open: None,
             previous_last: start,
             liquidations: Vec::new(),
+            liquidation_usd: Vec::new(),
         }
     }
 
@@ -116,6 +129,9 @@ impl Metrics {
             events: ex.recorder().events(),
             final_state_hash: ex.ledger().state_hash(),
             event_stream_hash: ex.recorder().stream_hash(),
+            levels: Vec::new(),
+            hunter_pnl: 0.0,
+            hunters: Vec::new(),
         }
     }
 }
@@ -160,6 +176,11 @@ pub(super) fn record_tick(
     let m = &mut *metrics;
     m.liquidations
         .extend(ex.tick_liquidations().iter().map(|l| (clock.tick, l.side, l.mark, l.liquidation_price)));
+    m.liquidation_usd.extend(
+        ex.tick_liquidations()
+            .iter()
+            .map(|l| (l.notional.0 as f64 / 1e6, inst.price_f64(l.liquidation_price))),
+    );
     m.max = m.max.max(last);
     m.min = m.min.min(last);
     m.max_mark = m.max_mark.max(ex.mark());

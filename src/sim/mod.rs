@@ -5,6 +5,9 @@
 
 mod agents;
 mod background;
+mod hunters;
+mod levels;
+mod makers;
 mod metrics;
 mod orders;
 
@@ -13,6 +16,9 @@ pub use background::{
     BACKGROUND_STREAM, BackgroundConfig, BackgroundRng, BackgroundRoster, FcnConfig, FcnTrader, Fundamental,
     FundamentalConfig, NoiseConfig, NoiseTrader, PAMS_DECISIONS_PER_TICK, PriceTape,
 };
+pub use hunters::{Hunter, HunterConfig, HunterReport, exact_map, hunter_pnl, push_cost};
+pub use levels::{LevelReport, LevelRules, Verdict};
+pub use makers::{MakerConfig, MarketMaker};
 pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 
@@ -81,6 +87,15 @@ pub struct SimConfig {
     /// Background order flow (FCN and noise traders); none by default.
     #[serde(default)]
     pub background: BackgroundConfig,
+    /// Market makers quoting ladders (none by default).
+    #[serde(default)]
+    pub makers: Vec<MakerConfig>,
+    /// Liquidation hunters (none by default).
+    #[serde(default)]
+    pub hunters: Vec<HunterConfig>,
+    /// Price levels (USD) whose fate the summary reports (none by default).
+    #[serde(default)]
+    pub watch_levels: Vec<f64>,
 }
 
 impl SimConfig {
@@ -108,6 +123,8 @@ impl SimConfig {
                 depth_within_1pct_usd: 190_000_000.0,
                 refill_per_tick: 0.05,
                 anchor_follow: 0.1,
+                withdraw_flow_usd: 0.0,
+                withdraw_ticks: 0,
             },
             holders: HolderConfig {
                 close_per_day: 0.0,
@@ -118,6 +135,12 @@ impl SimConfig {
             },
             shocks: Vec::new(),
             background: BackgroundConfig::default(),
+            makers: Vec::new(),
+            hunters: Vec::new(),
+            // The seed's levels above, and their mirrors around 71,450 below.
+            watch_levels: vec![
+                85_000.0, 90_000.0, 95_000.0, 100_000.0, 57_900.0, 52_900.0, 47_900.0, 42_900.0,
+            ],
         }
     }
 }
@@ -188,6 +211,13 @@ pub struct AccountEntities(pub Vec<Option<Entity>>);
 /// The mark event of this tick, the cause of its liquidations.
 #[derive(Resource, Default)]
 pub struct MarkSeq(pub Option<Seq>);
+
+/// The watch levels of the run and its start price (USD), for the summary.
+#[derive(Resource, Debug, Clone)]
+pub struct WatchLevels {
+    pub levels: Vec<f64>,
+    pub start: f64,
+}
 
 /// The first engine error; once set, the run stops.
 #[derive(Resource, Default)]
@@ -266,6 +296,29 @@ impl Simulation {
         }
         let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
         background::spawn(cfg, &mut ex, &mut world, &mut entities)?;
+        // Makers and hunters after every other account, so worlds without them are unchanged.
+        for m in &cfg.makers {
+            let deposit = money_from_usd(m.deposit_usd)?;
+            let account = ex.open_account(deposit, m.leverage.max(1))?;
+            let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
+            let maker = MarketMaker { params: m.quoting.clone(), state: Default::default() };
+            let id = world.spawn((Trader { account }, state, maker, AgentOrders::default())).id();
+            agents::remember(&mut entities, account, id);
+        }
+        for h in &cfg.hunters {
+            let deposit = money_from_usd(h.deposit_usd)?;
+            let account = ex.open_account(deposit, h.leverage.max(1))?;
+            let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
+            let hunter = Hunter {
+                params: h.hunting.clone(),
+                state: Default::default(),
+                team: h.team,
+                deposit,
+                reference_usd: cfg.start_price_usd,
+            };
+            let id = world.spawn((Trader { account }, state, hunter, AgentOrders::default())).id();
+            agents::remember(&mut entities, account, id);
+        }
         // Components were just built from the ledger: nothing is stale for the first tick's
         // mirror to redo (it would otherwise walk every seeded account once).
         ex.refresh_liquidation_index()?;
@@ -287,6 +340,7 @@ impl Simulation {
         world.insert_resource(Halt::default());
         world.insert_resource(rates);
         world.insert_resource(Metrics::new(start));
+        world.insert_resource(WatchLevels { levels: cfg.watch_levels.clone(), start: cfg.start_price_usd });
         Ok(Simulation { world, schedule: build_schedule() })
     }
 
@@ -313,10 +367,18 @@ impl Simulation {
 
     /// Finishes the log and summarises the run.
     pub fn finish(&mut self) -> Result<RunSummary, SimError> {
-        let summary = {
+        let mut summary = {
             let market = &self.world.resource::<Market>().0;
             self.world.resource::<Metrics>().summary(market)
         };
+        if let Some(w) = self.world.get_resource::<WatchLevels>() {
+            let tick_secs = self.world.resource::<Market>().0.config().tick_secs;
+            let rules = LevelRules::default();
+            summary.levels =
+                levels::evaluate(&w.levels, w.start, self.world.resource::<Metrics>(), &rules, tick_secs);
+        }
+        summary.hunters = hunters::reports(&self.world);
+        summary.hunter_pnl = summary.hunters.iter().map(|h| h.pnl_usd).sum();
         self.world.resource_mut::<Market>().0.finish()?;
         Ok(summary)
     }
@@ -390,6 +452,8 @@ fn build_schedule() -> Schedule {
                 background::decide_noise,
             )
                 .chain(),
+            makers::quote_makers,
+            hunters::hunt,
         )
             .chain()
             .in_set(SimSystems::Decide),
@@ -561,4 +625,4 @@ impl From<crate::engine::RecordError> for SimError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

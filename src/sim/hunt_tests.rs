@@ -1,0 +1,324 @@
+//! World tests of hunters on the seed's map and on "magnet" maps.
+
+use super::*;
+use crate::agents::hunter::{Direction, HuntMode};
+use crate::population::{Band, LeverageWeight, MapConfig, PositionSide, Shape};
+use crate::sim::tests::seed_config;
+use crate::sim::{RunSummary, SimConfig, Simulation};
+use crate::units::Side;
+
+fn hunter(mode: HuntMode) -> HunterConfig {
+    HunterConfig { hunting: HunterParams { mode, ..HunterParams::default() }, ..HunterConfig::default() }
+}
+
+/// The seed's world (2,000 accounts, no index drift) with one hunter.
+pub(crate) fn hunted(mode: HuntMode, seed: u64, ticks: u64) -> SimConfig {
+    let mut cfg = seed_config(2_000, ticks, 0.0);
+    cfg.seed = seed;
+    // One LP account stands for the whole market-making community; at 5x a billion-dollar
+    // inventory puts it in the 25–50% maintenance tiers and gets it liquidated. At 1x it
+    // absorbs the hunters' flow without becoming fuel itself.
+    cfg.liquidity.leverage = 1;
+    cfg.hunters.push(hunter(mode));
+    cfg
+}
+
+fn run(cfg: &SimConfig) -> (RunSummary, Simulation) {
+    let mut sim = Simulation::new(cfg, None).expect("world builds");
+    let summary = sim.run(|_| {}).expect("run completes");
+    (summary, sim)
+}
+
+fn direction(s: &RunSummary) -> Direction {
+    s.hunters[0].campaigns[0].direction
+}
+
+#[test]
+fn up_hunters_squeeze_shorts_and_down_hunters_flush_longs_reproducibly() {
+    let (up, _) = run(&hunted(HuntMode::Up, 11, 1_200));
+    assert_eq!(direction(&up), Direction::Up);
+    assert!(up.liquidated_notional_short > 2e8, "{up:?}");
+    assert_eq!(up.liquidated_accounts_long, 0, "nothing but shorts goes on the way up");
+    assert!(up.max_mark > 84_000.0, "the push reaches the short clusters: {}", up.max_mark);
+    let (again, _) = run(&hunted(HuntMode::Up, 11, 1_200));
+    assert_eq!(again.event_stream_hash, up.event_stream_hash);
+    assert_eq!(again.hunter_pnl, up.hunter_pnl);
+
+    let (down, _) = run(&hunted(HuntMode::Down, 11, 1_200));
+    assert_eq!(direction(&down), Direction::Down);
+    assert!(down.liquidated_notional_long > 1e8, "{down:?}");
+    assert_eq!(down.liquidated_accounts_short, 0);
+    assert!(down.min_mark < 70_000.0, "{}", down.min_mark);
+    let (again, _) = run(&hunted(HuntMode::Down, 11, 1_200));
+    assert_eq!(again.event_stream_hash, down.event_stream_hash);
+    // Each hunter ends flat with its PnL reported.
+    for s in [&up, &down] {
+        assert_eq!(s.hunters.len(), 1);
+        assert_eq!(s.hunters[0].final_position_btc, 0.0, "{:?}", s.hunters[0]);
+        assert_eq!(s.hunter_pnl, s.hunters[0].pnl_usd);
+        assert!(s.hunter_pnl.is_finite());
+    }
+}
+
+#[test]
+fn money_is_conserved_and_open_interest_balanced_through_a_hunt() {
+    let mut cfg = hunted(HuntMode::Up, 5, 900);
+    // A second hunter on the same team follows the first one's direction.
+    let mut mate = hunter(HuntMode::Down);
+    mate.team = Some(1);
+    mate.hunting.budget_usd = 1e9;
+    cfg.hunters[0].team = Some(1);
+    cfg.hunters.push(mate);
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    while sim.step().unwrap() {
+        let l = sim.exchange().ledger();
+        assert_eq!(l.total_money(), l.deposits());
+        let (long, short) = l.open_interest();
+        assert_eq!(long, short);
+    }
+    let s = sim.finish().unwrap();
+    assert!(s.liquidated_notional_short > 0.0);
+    assert_eq!(s.hunters.len(), 2);
+    for h in &s.hunters {
+        assert_eq!(h.campaigns[0].direction, Direction::Up, "team-mates push together: {h:?}");
+    }
+    assert!((s.hunter_pnl - s.hunters.iter().map(|h| h.pnl_usd).sum::<f64>()).abs() < 1e-6);
+}
+
+fn lev(mix: &[(u32, f64)]) -> Vec<LeverageWeight> {
+    mix.iter().map(|&(leverage, weight)| LeverageWeight { leverage, weight }).collect()
+}
+
+/// Two clusters around 71,450: longs liquidating in `longs` (low, high, notional), shorts in
+/// `shorts`.
+fn magnet_map(
+    longs: (f64, f64, f64),
+    shorts: (f64, f64, f64),
+    lev_long: &[(u32, f64)],
+    lev_short: &[(u32, f64)],
+) -> MapConfig {
+    let band = |side, (lo, hi, n): (f64, f64, f64), l: &[(u32, f64)], accounts| Band {
+        side,
+        liq_low_usd: lo,
+        liq_high_usd: hi,
+        notional_usd: n,
+        shape: Shape::Flat,
+        leverage: lev(l),
+        accounts,
+    };
+    let bands = vec![
+        band(PositionSide::Long, longs, lev_long, 1_000),
+        band(PositionSide::Short, shorts, lev_short, 1_000),
+    ];
+    MapConfig { counterparty_leverage: 1, ..MapConfig::new(71_450.0, bands) }
+}
+
+fn adaptive(map: MapConfig, seed: u64) -> RunSummary {
+    let mut cfg = hunted(HuntMode::Adaptive, seed, 900);
+    cfg.map = map;
+    run(&cfg).0
+}
+
+#[test]
+fn adaptive_hunters_go_for_the_magnet_not_the_biggest_cluster() {
+    // January 2025: a small long cluster just below ($1.5B at 66–69K) and a large short one far
+    // above ($6B at 88–95K). The near one pays better per dollar pushed: down.
+    let jan = magnet_map(
+        (66_000.0, 69_000.0, 1.5e9),
+        (88_000.0, 95_000.0, 6e9),
+        &[(10, 3.0), (20, 3.0), (25, 2.0)],
+        &[(2, 2.0), (3, 3.0), (5, 3.0)],
+    );
+    let s = adaptive(jan, 3);
+    let c = &s.hunters[0].campaigns[0];
+    assert_eq!(c.direction, Direction::Down, "{c:?}");
+    assert!(c.assessment.ratio > 0.5, "{c:?}");
+    assert!(s.liquidated_notional_long > 1e8, "{s:?}");
+    assert_eq!(s.liquidated_accounts_short, 0);
+    // The mirror: a small short cluster just above, a large long one far below: up.
+    let mirror = magnet_map(
+        (47_000.0, 54_000.0, 6e9),
+        (74_000.0, 77_000.0, 1.5e9),
+        &[(2, 2.0), (3, 3.0), (5, 3.0)],
+        &[(10, 3.0), (20, 3.0), (25, 2.0)],
+    );
+    let s = adaptive(mirror, 3);
+    let c = &s.hunters[0].campaigns[0];
+    assert_eq!(c.direction, Direction::Up, "{c:?}");
+    assert!(s.liquidated_notional_short > 1e8, "{s:?}");
+    assert_eq!(s.liquidated_accounts_long, 0);
+}
+
+#[test]
+fn the_estimated_map_drives_a_campaign_too() {
+    let mut cfg = hunted(HuntMode::Adaptive, 7, 300);
+    cfg.hunters[0].hunting.map = crate::agents::hunter::MapView::Estimated(Default::default());
+    let (s, _) = run(&cfg);
+    let c = &s.hunters[0].campaigns[0];
+    // The vendor picture is symmetric around the reference: clusters at ±(1/L − mmr).
+    assert!(c.assessment.target_usd.is_some() && c.assessment.fuel_usd > 0.0, "{c:?}");
+}
+
+/// Figures of one hunt: liquidated notional on the hunted side, the largest move of the mark
+/// from the start (fraction, in the hunt's direction), and the ticks from the campaign start
+/// to 90% of that move.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HuntFigures {
+    pub liquidated_usd: f64,
+    pub max_move: f64,
+    pub ticks_to_move: u64,
+    /// The largest move of the mark over any 60 ticks (fraction, in the hunt's direction).
+    pub peak_minute_move: f64,
+    pub pnl_usd: f64,
+    pub spent_usd: f64,
+}
+
+pub(crate) fn figures(cfg: &SimConfig) -> HuntFigures {
+    let (s, sim) = run(cfg);
+    let Some(c) = s.hunters.first().and_then(|h| h.campaigns.first()) else { return HuntFigures::default() };
+    let sign = c.direction.sign();
+    let start = s.start_price;
+    let rows = &sim.metrics().rows;
+    let moves: Vec<f64> = rows.iter().map(|r| (r.mark - start) * sign / start).collect();
+    let max_move = moves.iter().cloned().fold(0.0, f64::max);
+    let at = moves.iter().position(|&m| m >= 0.9 * max_move).map(|i| rows[i].tick).unwrap_or(0);
+    let liquidated_usd =
+        if c.direction == Direction::Up { s.liquidated_notional_short } else { s.liquidated_notional_long };
+    let peak_minute_move = moves.windows(61).map(|w| w[60] - w[0]).fold(0.0, f64::max);
+    HuntFigures {
+        liquidated_usd,
+        peak_minute_move,
+        max_move,
+        ticks_to_move: at.saturating_sub(c.start_tick),
+        pnl_usd: s.hunter_pnl,
+        spent_usd: c.spent_usd,
+    }
+}
+
+/// The seed's world where the liquidity provider stops replenishing a side that one-sided flow
+/// keeps taking ($2M a tick averaged over ~10 ticks), until it has been calm for a minute.
+pub(crate) fn withdrawing(mode: HuntMode, seed: u64, ticks: u64) -> SimConfig {
+    let mut cfg = hunted(mode, seed, ticks);
+    cfg.liquidity.withdraw_flow_usd = 2e6;
+    cfg.liquidity.withdraw_ticks = 60;
+    cfg
+}
+
+/// Up- vs down-hunting at equal budget over `seeds`: per seed (up, down).
+fn asymmetry(seeds: std::ops::RangeInclusive<u64>) -> Vec<(u64, HuntFigures, HuntFigures)> {
+    seeds
+        .map(|seed| {
+            (
+                seed,
+                figures(&withdrawing(HuntMode::Up, seed, 1_800)),
+                figures(&withdrawing(HuntMode::Down, seed, 1_800)),
+            )
+        })
+        .collect()
+}
+
+fn report(rows: &[(u64, HuntFigures, HuntFigures)]) {
+    let n = rows.len() as f64;
+    let mean = |f: &dyn Fn(&HuntFigures) -> f64, up: bool| {
+        rows.iter().map(|(_, u, d)| f(if up { u } else { d })).sum::<f64>() / n
+    };
+    for (seed, u, d) in rows {
+        println!("seed {seed:>2} up: {u:?}\n        down: {d:?}");
+    }
+    for (name, f) in [
+        ("liquidated $B", &(|f: &HuntFigures| f.liquidated_usd / 1e9) as &dyn Fn(&HuntFigures) -> f64),
+        ("max move %", &|f: &HuntFigures| f.max_move * 100.0),
+        ("ticks to 90% of it", &|f: &HuntFigures| f.ticks_to_move as f64),
+        ("peak 1-min move %", &|f: &HuntFigures| f.peak_minute_move * 100.0),
+        ("spent $B", &|f: &HuntFigures| f.spent_usd / 1e9),
+        ("hunter PnL $M", &|f: &HuntFigures| f.pnl_usd / 1e6),
+    ] {
+        println!("mean {name:<20} up {:>10.3}  down {:>10.3}", mean(f, true), mean(f, false));
+    }
+}
+
+fn check_asymmetry(rows: &[(u64, HuntFigures, HuntFigures)]) {
+    for (seed, up, down) in rows {
+        assert!(up.liquidated_usd > 5.0 * down.liquidated_usd, "seed {seed}: {up:?} vs {down:?}");
+        assert!(up.max_move > 1.5 * down.max_move, "seed {seed}: {up:?} vs {down:?}");
+        assert!(up.peak_minute_move > down.peak_minute_move, "seed {seed}: {up:?} vs {down:?}");
+    }
+}
+
+#[test]
+fn up_hunting_the_14_to_1_map_beats_down_hunting_the_thin_side() {
+    let rows = asymmetry(1..=4);
+    report(&rows);
+    check_asymmetry(&rows);
+}
+
+/// `cargo test --lib asymmetry_over_16_seeds -- --ignored --nocapture` prints the figures.
+#[test]
+#[ignore]
+fn asymmetry_over_16_seeds() {
+    let rows = asymmetry(1..=16);
+    report(&rows);
+    check_asymmetry(&rows);
+}
+
+#[test]
+fn a_withdrawing_liquidity_provider_stops_refilling_the_side_being_taken() {
+    // An up-hunter lifts the asks $10M a tick from tick 60; look at the book at tick 150.
+    let book_at_150 = |withdraw: f64| {
+        let mut cfg = hunted(HuntMode::Up, 11, 150);
+        cfg.index.volatility_per_tick = 0.0;
+        cfg.liquidity.withdraw_flow_usd = withdraw;
+        cfg.liquidity.withdraw_ticks = 60;
+        let mut sim = Simulation::new(&cfg, None).unwrap();
+        while sim.step().unwrap() {}
+        let ex = sim.exchange();
+        let mut q = sim.world.try_query::<&crate::sim::LiquidityProvider>().unwrap();
+        let pulled = q.iter(&sim.world).next().and_then(|lp| lp.pulled_side());
+        let tlv = ex.instrument().tick_lot_value() as i128;
+        let within = |side| {
+            let best = ex.book().best(side).unwrap_or(ex.last());
+            (ex.book().depth_notional_within(side, crate::units::Price(best.0 / 100)) * tlv) as f64 / 1e6
+        };
+        (within(Side::Sell), within(Side::Buy), pulled)
+    };
+    let (asks_on, bids_on, none) = book_at_150(0.0);
+    let (asks_off, bids_off, pulled) = book_at_150(2e6);
+    assert_eq!(none, None);
+    assert_eq!(pulled, Some(Side::Sell), "its asks are being lifted");
+    assert!(asks_off < 0.5 * asks_on, "pulled asks {asks_off:.0} vs refilled {asks_on:.0}");
+    assert!(bids_off > 0.5 * bids_on, "bids keep quoting: {bids_off:.0} vs {bids_on:.0}");
+}
+
+#[test]
+fn makers_quote_then_pull_when_a_hunt_turns_the_flow_toxic_and_levels_get_verdicts() {
+    let mut cfg = withdrawing(HuntMode::Up, 2, 1_200);
+    cfg.makers.push(crate::sim::MakerConfig::default());
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    let mut quoted_before_hunt = false;
+    while sim.step().unwrap() {
+        let l = sim.exchange().ledger();
+        assert_eq!(l.total_money(), l.deposits());
+        let (long, short) = l.open_interest();
+        assert_eq!(long, short);
+        if sim.world.resource::<crate::sim::Clock>().tick == 50 {
+            let mut q =
+                sim.world.try_query::<(&crate::sim::MarketMaker, &crate::sim::AgentOrders)>().unwrap();
+            quoted_before_hunt = q.iter(&sim.world).any(|(_, o)| o.live.len() == 10);
+        }
+    }
+    assert!(quoted_before_hunt, "a full ladder of 5 a side in calm markets");
+    let mut q = sim.world.try_query::<&crate::sim::MarketMaker>().unwrap();
+    let mm = q.iter(&sim.world).next().unwrap().state.clone();
+    assert!(mm.withdrawals >= 1 && mm.pulled_ticks > 0, "{mm:?}");
+    let s = sim.finish().unwrap();
+    assert_eq!(s.levels.len(), 8);
+    let at = |l: f64| s.levels.iter().find(|r| r.level == l).unwrap();
+    for l in [85_000.0, 90_000.0, 95_000.0] {
+        assert!(at(l).touched, "{:?}", at(l));
+        assert!(at(l).liquidated_near_usd > 0.0, "{:?}", at(l));
+    }
+    assert!(!at(52_900.0).touched);
+    assert_eq!(at(52_900.0).verdict, crate::sim::Verdict::Untouched);
+    assert_eq!(at(52_900.0).liquidated_near_usd, 0.0);
+    assert!(at(52_900.0).liquidated_near_usd.is_sign_positive());
+}

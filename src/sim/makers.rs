@@ -1,0 +1,98 @@
+//! Market makers in the world: a [`MarketMaker`] component on a trader entity, and the Decide
+//! system that turns [`maker::desired_ladder`] into agent actions (keeping the orders that are
+//! already where they should be).
+
+use super::orders::{AgentAction, AgentOrders};
+use super::{Halt, Market, Trader};
+use crate::agents::maker::{self, MakerParams, MakerState, Quote};
+use crate::book::OrderKind;
+use crate::units::{Instrument, Price, Qty, Side};
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A market maker in a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
+pub struct MakerConfig {
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    pub quoting: MakerParams,
+}
+
+impl Default for MakerConfig {
+    /// $50M at 10x: ample for the default 20 BTC inventory cap.
+    fn default() -> MakerConfig {
+        MakerConfig { deposit_usd: 50e6, leverage: 10, quoting: MakerParams::default() }
+    }
+}
+
+/// A market maker's parameters and memory.
+#[derive(Component, Debug, Clone)]
+pub struct MarketMaker {
+    pub params: MakerParams,
+    pub state: MakerState,
+}
+
+/// Converts a desired quote onto the grid: bids round down, asks up; sizes floor to lots.
+pub(super) fn on_grid(inst: &Instrument, q: &Quote) -> Option<(Side, Price, Qty)> {
+    let price = match q.side {
+        Side::Buy => inst.price_floor(q.price_usd).ok()?,
+        Side::Sell => inst.price_ceil(q.price_usd).ok()?,
+    };
+    let qty = inst.qty_floor(q.size_btc).ok()?;
+    (price.is_positive() && qty.is_positive()).then_some((q.side, price, qty))
+}
+
+/// Brings `orders` to the ladder `want`: orders already at a wanted (side, price) are resized if
+/// needed and kept; the rest are cancelled; missing levels are placed post-only.
+pub(super) fn reconcile(market: &Market, orders: &mut AgentOrders, want: &[(Side, Price, Qty)]) {
+    let book = market.0.book();
+    let mut matched = vec![false; want.len()];
+    let live = std::mem::take(&mut orders.live);
+    for o in &live {
+        let slot = want.iter().enumerate().position(|(i, w)| !matched[i] && w.0 == o.side && w.1 == o.price);
+        match slot {
+            Some(i) => {
+                matched[i] = true;
+                let have = book.order(o.id).map(|r| r.qty).unwrap_or(Qty::ZERO);
+                if have != want[i].2 {
+                    orders.push(AgentAction::Amend { id: o.id, price: o.price, qty: want[i].2 });
+                }
+            }
+            None => orders.push(AgentAction::Cancel(o.id)),
+        }
+    }
+    orders.live = live;
+    for (i, &(side, price, qty)) in want.iter().enumerate() {
+        if !matched[i] {
+            orders.place(side, OrderKind::PostOnly, price, qty, 0);
+        }
+    }
+}
+
+/// Each maker updates its windows from the mid and its position, then re-quotes its ladder.
+pub(super) fn quote_makers(
+    market: Res<Market>,
+    halt: Res<Halt>,
+    mut makers: Query<(&Trader, &mut MarketMaker, &mut AgentOrders)>,
+    mut want: Local<Vec<(Side, Price, Qty)>>,
+) {
+    if halt.0.is_some() {
+        return;
+    }
+    let ex = &market.0;
+    let inst = *ex.instrument();
+    let mid = inst.price_f64(ex.book().mid().unwrap_or(ex.last()));
+    for (trader, mut mm, mut orders) in makers.iter_mut() {
+        let position =
+            ex.ledger().account(trader.account).map(|a| inst.qty_f64(a.position.qty)).unwrap_or(0.0);
+        let mm = &mut *mm;
+        mm.state.observe(&mm.params, mid, position);
+        want.clear();
+        want.extend(
+            maker::desired_ladder(&mm.params, &mm.state, mid).iter().filter_map(|q| on_grid(&inst, q)),
+        );
+        reconcile(&market, &mut orders, &want);
+    }
+}
