@@ -123,7 +123,19 @@ pub struct LiquidationStats {
     pub notional_short: i128,
     pub adl_events: u64,
     pub partial_liquidations: u64,
+    /// Accounts put on the bankruptcy path by a fill beyond their bankruptcy price.
+    pub bankrupt_fills: u64,
     pub insurance_min: Money,
+}
+
+/// An account the engine has taken over: the trigger event, the mark then, the position then,
+/// and its bankruptcy price.
+#[derive(Clone, Copy, Debug)]
+struct TakeOver {
+    seq: Seq,
+    mark: Price,
+    position: crate::ledger::Position,
+    bankruptcy: Price,
 }
 
 /// One liquidation, for metrics and tests.
@@ -184,6 +196,8 @@ pub struct Exchange {
     last: Price,
     elapsed_secs: u64,
     stats: LiquidationStats,
+    /// Accounts taken over mid-order because a fill would overdraw them, to close out next.
+    bankrupt: Vec<(AccountId, TakeOver)>,
     /// Liquidations of the current tick (cleared by [`Exchange::close_tick`]).
     tick_liquidations: Vec<LiquidationRecord>,
     tick_volume: Qty,
@@ -214,6 +228,7 @@ impl Exchange {
             last: price,
             elapsed_secs: 0,
             stats: LiquidationStats::default(),
+            bankrupt: Vec::new(),
             tick_liquidations: Vec::new(),
             tick_volume: Qty::ZERO,
         }
@@ -410,6 +425,7 @@ impl Exchange {
             };
             self.rec.record(&mut self.ledger, ev, Some(placed))?;
         }
+        self.close_out_bankrupt()?;
         Ok((outcome.filled, outcome.rested))
     }
 
@@ -420,6 +436,19 @@ impl Exchange {
             // A liquidation pays the clearance fee at the end instead of a taker fee.
             let taker_fee =
                 if liquidation { Money::ZERO } else { margin::fee(notional, self.cfg.taker_fee)? };
+            // A fill that would take an account below zero (its resting order filled beyond its
+            // bankruptcy price while the mark lagged) puts that account on the bankruptcy path
+            // first: taken over, then closed out against the fund once this order is done.
+            for (account, side, fee) in
+                [(f.maker, f.taker_side.opposite(), maker_fee), (f.taker, f.taker_side, taker_fee)]
+            {
+                let held = self.ledger.account(account).map(|a| (a.position.qty, a.liquidating.is_some()));
+                let Some((qty, false)) = held else { continue };
+                let reduces_only = qty.0.signum() == -side.sign() && f.qty <= qty.abs();
+                if reduces_only && self.ledger.preview_fill(account, side, f.qty, f.price, fee).is_err() {
+                    self.take_over_bankrupt(account, cause)?;
+                }
+            }
             let ev = Event::Traded {
                 maker_order: f.maker_order,
                 maker: f.maker,
@@ -546,10 +575,44 @@ impl Exchange {
     }
 
     fn liquidate(&mut self, a: AccountId, cause: Seq) -> Result<()> {
-        let Some(acct) = self.ledger.account(a).copied() else { return Ok(()) };
+        let Some(t) = self.take_over(a, cause)? else { return Ok(()) };
+        let inst = self.cfg.instrument;
+        let p = t.position;
+        let close_side = if p.qty.is_positive() { Side::Sell } else { Side::Buy };
+        // Partial: cut a large position to the cap of a lower tier first; stop there if that
+        // restores maintenance at the mark.
+        if let Some(tier) = self.cfg.partial_liquidation_tier.and_then(|t| self.cfg.tiers.tiers().get(t)) {
+            let value_per_lot = inst.notional(t.mark, Qty(1))?.0.max(1);
+            let keep = Qty(tier.notional_cap.0 / value_per_lot);
+            if keep.is_positive() && keep < p.qty.abs() {
+                let cut = Qty(p.qty.abs().0 - keep.0);
+                self.liquidation_order(a, close_side, cut, t.bankruptcy, p.qty.abs(), t.seq)?;
+                let now = self.ledger.account(a).copied().map(|x| x.position).unwrap_or_default();
+                let mm = margin::maintenance_margin_tiered(&inst, &self.cfg.tiers, now.qty, t.mark)?;
+                let eq = now.margin.checked_add(margin::unrealized_pnl(&inst, now.qty, now.cost, t.mark)?)?;
+                let closed = p.qty.checked_sub(now.qty)?;
+                if !now.qty.is_zero() && eq > mm && closed.is_positive() == p.qty.is_positive() {
+                    let closed_value = inst.notional(t.mark, closed.abs())?;
+                    let fee =
+                        margin::fee(closed_value, self.cfg.liquidation_fee)?.min(now.margin.max(Money::ZERO));
+                    let ev = Event::Liquidated { account: a, closed, fee, insurance_delta: fee };
+                    self.rec.record(&mut self.ledger, ev, Some(t.seq))?;
+                    self.stats.partial_liquidations += 1;
+                    self.note_insurance();
+                    return Ok(());
+                }
+            }
+        }
+        self.close_out(a, t)
+    }
+
+    /// The engine takes an account over: records the trigger, counts it, cancels its orders.
+    /// `None` if it is flat or already taken over.
+    fn take_over(&mut self, a: AccountId, cause: Seq) -> Result<Option<TakeOver>> {
+        let Some(acct) = self.ledger.account(a).copied() else { return Ok(None) };
         let p = acct.position;
         if p.qty.is_zero() || acct.liquidating.is_some() {
-            return Ok(());
+            return Ok(None);
         }
         let inst = self.cfg.instrument;
         let mark = self.mark;
@@ -557,8 +620,8 @@ impl Exchange {
         let maintenance = margin::maintenance_margin_tiered(&inst, &self.cfg.tiers, p.qty, mark)?;
         let equity = p.margin.checked_add(margin::unrealized_pnl(&inst, p.qty, p.cost, mark)?)?;
         let liquidation_price = self.liq.get(a).map(|e| e.price).unwrap_or(mark);
-        let bankruptcy_price = margin::bankruptcy_price(&inst, p.qty, p.cost, p.margin)?;
-        let trigger = self.rec.record(
+        let bankruptcy = margin::bankruptcy_price(&inst, p.qty, p.cost, p.margin.max(Money::ZERO))?;
+        let seq = self.rec.record(
             &mut self.ledger,
             Event::LiquidationTriggered {
                 account: a,
@@ -567,7 +630,7 @@ impl Exchange {
                 maintenance,
                 equity,
                 liquidation_price,
-                bankruptcy_price,
+                bankruptcy_price: bankruptcy,
             },
             Some(cause),
         )?;
@@ -600,46 +663,45 @@ impl Exchange {
                 remaining: c.remaining,
                 reason: CancelReason::Liquidation,
             };
-            self.rec.record(&mut self.ledger, ev, Some(trigger))?;
+            self.rec.record(&mut self.ledger, ev, Some(seq))?;
         }
         self.cancels = cancels;
+        Ok(Some(TakeOver { seq, mark, position: p, bankruptcy }))
+    }
 
-        let close_side = side.opposite();
-        // Partial: cut a large position to the cap of a lower tier first; stop there if that
-        // restores maintenance at the mark.
-        if let Some(tier) = self.cfg.partial_liquidation_tier.and_then(|t| self.cfg.tiers.tiers().get(t)) {
-            let value_per_lot = inst.notional(mark, Qty(1))?.0.max(1);
-            let keep = Qty(tier.notional_cap.0 / value_per_lot);
-            if keep.is_positive() && keep < p.qty.abs() {
-                let cut = Qty(p.qty.abs().0 - keep.0);
-                self.liquidation_order(a, close_side, cut, bankruptcy_price, p.qty.abs(), trigger)?;
-                let now = self.ledger.account(a).copied().map(|x| x.position).unwrap_or_default();
-                let mm = margin::maintenance_margin_tiered(&inst, &self.cfg.tiers, now.qty, mark)?;
-                let eq = now.margin.checked_add(margin::unrealized_pnl(&inst, now.qty, now.cost, mark)?)?;
-                let closed = p.qty.checked_sub(now.qty)?;
-                if !now.qty.is_zero() && eq > mm && closed.is_positive() == p.qty.is_positive() {
-                    let closed_value = inst.notional(mark, closed.abs())?;
-                    let fee =
-                        margin::fee(closed_value, self.cfg.liquidation_fee)?.min(now.margin.max(Money::ZERO));
-                    let ev = Event::Liquidated { account: a, closed, fee, insurance_delta: fee };
-                    self.rec.record(&mut self.ledger, ev, Some(trigger))?;
-                    self.stats.partial_liquidations += 1;
-                    self.note_insurance();
-                    return Ok(());
-                }
-            }
-        }
+    /// Closes what is left of a taken-over position (an IOC within the fund's reach, then ADL)
+    /// and settles its margin with the insurance fund.
+    fn close_out(&mut self, a: AccountId, t: TakeOver) -> Result<()> {
+        let inst = self.cfg.instrument;
+        let close_side = if t.position.qty.is_positive() { Side::Sell } else { Side::Buy };
         let left = self.ledger.account(a).map(|x| x.position.qty.abs()).unwrap_or_default();
         if left.is_positive() {
-            self.liquidation_order(a, close_side, left, bankruptcy_price, left, trigger)?;
+            self.liquidation_order(a, close_side, left, t.bankruptcy, left, t.seq)?;
         }
-        self.auto_deleverage(a, bankruptcy_price, trigger)?;
+        self.auto_deleverage(a, t.bankruptcy, t.seq)?;
         let now = self.ledger.account(a).copied().map(|x| x.position).unwrap_or_default();
-        let fee = margin::fee(inst.notional(mark, p.qty.abs())?, self.cfg.liquidation_fee)?
+        let fee = margin::fee(inst.notional(t.mark, t.position.qty.abs())?, self.cfg.liquidation_fee)?
             .min(now.margin.max(Money::ZERO));
-        let ev = Event::Liquidated { account: a, closed: p.qty, fee, insurance_delta: now.margin };
-        self.rec.record(&mut self.ledger, ev, Some(trigger))?;
+        let ev = Event::Liquidated { account: a, closed: t.position.qty, fee, insurance_delta: now.margin };
+        self.rec.record(&mut self.ledger, ev, Some(t.seq))?;
         self.note_insurance();
+        Ok(())
+    }
+
+    /// Puts an account whose fill would overdraw it on the bankruptcy path (see
+    /// [`Exchange::settle_fills`]); it is closed out when the current order is done.
+    fn take_over_bankrupt(&mut self, a: AccountId, cause: Seq) -> Result<()> {
+        if let Some(t) = self.take_over(a, cause)? {
+            self.stats.bankrupt_fills += 1;
+            self.bankrupt.push((a, t));
+        }
+        Ok(())
+    }
+
+    fn close_out_bankrupt(&mut self) -> Result<()> {
+        while let Some((a, t)) = self.bankrupt.pop() {
+            self.close_out(a, t)?;
+        }
         Ok(())
     }
 
@@ -683,15 +745,23 @@ impl Exchange {
             return Ok(());
         }
         let inst = self.cfg.instrument;
+        let side = if left.is_positive() { Side::Buy } else { Side::Sell };
         let mut candidates = Vec::new();
         for (i, c) in self.ledger.accounts().iter().enumerate() {
             let q = c.position.qty;
             if i == a.0 as usize || c.liquidating.is_some() || q.0.signum() != -left.0.signum() {
                 continue;
             }
+            // A counterparty that would itself go below zero closing at this price is beyond
+            // its own bankruptcy: it is not deleveraged (its own liquidation deals with it).
+            let take = q.abs().min(left.abs());
+            let id = AccountId(i as u32);
+            if self.ledger.preview_fill(id, side, take, price, Money::ZERO).is_err() {
+                continue;
+            }
             let score =
                 margin::adl_score(&inst, q, c.position.cost, c.position.margin.max(Money::ZERO), self.mark)?;
-            candidates.push((AccountId(i as u32), q.abs(), score));
+            candidates.push((id, q.abs(), score));
         }
         for (counterparty, qty) in margin::adl_allocate(&candidates, left.abs()) {
             let ev = Event::AutoDeleveraged { account: a, counterparty, qty, price };

@@ -284,3 +284,41 @@ fn a_fill_worse_than_bankruptcy_is_paid_by_the_insurance_fund() {
     assert_eq!(ex.ledger().insurance_fund(), Money::usd(900));
     assert_replays(&ex, &events);
 }
+
+#[test]
+fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of_halting() {
+    // 1 BTC long at 70,000 with 3,500 margin rests a sell at 60,000 (10,000 below entry): when a
+    // buyer lifts it, the loss is 6,500 beyond the margin — the fill cannot be refused (the book
+    // matched it), so the account is taken over first and the fund pays the shortfall.
+    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 10_000);
+    let inst = *f.ex.instrument();
+    let long = f.long;
+    let sell = OrderRequest {
+        account: long,
+        side: Side::Sell,
+        kind: OrderKind::Gtc,
+        price: inst.price(60_000.0).unwrap(),
+        qty: Qty(1_000),
+        reduce_only: true,
+    };
+    assert!(matches!(f.ex.submit(sell, None).unwrap(), Submitted::Accepted { rested: Qty(1_000), .. }));
+    let buyer = f.ex.open_account(Money::usd(100_000), 10).unwrap();
+    let buy = OrderRequest {
+        account: buyer,
+        side: Side::Buy,
+        kind: OrderKind::Market,
+        price: Price::ZERO,
+        qty: Qty(1_000),
+        reduce_only: false,
+    };
+    f.ex.submit(buy, None).unwrap();
+    let l = f.ex.ledger();
+    assert_eq!(l.total_money(), l.deposits());
+    assert_eq!(f.ex.stats().bankrupt_fills, 1);
+    assert_eq!(f.ex.stats().accounts_long, 1);
+    assert!(l.account(long).unwrap().position.qty.is_zero());
+    // 10,000 loss − 3,500 margin + 12 maker fee (0.02% of 60,000): the fund pays 6,512.
+    assert_eq!(l.insurance_fund(), Money::usd(10_000 - 6_512));
+    let (ex, events) = f.events();
+    assert_replays(&ex, &events);
+}

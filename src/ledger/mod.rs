@@ -446,6 +446,20 @@ impl Ledger {
         Ok(())
     }
 
+    /// Would one side of a fill (`side` for `account`, at `price`, paying `fee`) apply? The same
+    /// rules as [`Ledger::apply`], on a copy of the one account; nothing changes.
+    pub fn preview_fill(
+        &self,
+        account: AccountId,
+        side: Side,
+        qty: Qty,
+        price: Price,
+        fee: Money,
+    ) -> Result<()> {
+        let mut a = *self.get(account)?;
+        Fill { qty, price, fee, margin_posted: None }.apply(&self.instrument, account, &mut a, side)
+    }
+
     /// A stable blake3 hash of the whole state, as 64 hex digits.
     pub fn state_hash(&self) -> String {
         let mut h = blake3::Hasher::new();
