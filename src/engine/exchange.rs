@@ -128,6 +128,14 @@ pub struct LiquidationStats {
     pub insurance_min: Money,
 }
 
+/// One tick's ADL ranking of one side, consumed from `cursor` on.
+#[derive(Clone, Debug, Default)]
+struct AdlQueue {
+    tick: u64,
+    ranked: Vec<AccountId>,
+    cursor: usize,
+}
+
 /// An account the engine has taken over: the trigger event, the mark then, the position then,
 /// and its bankruptcy price.
 #[derive(Clone, Copy, Debug)]
@@ -196,6 +204,8 @@ pub struct Exchange {
     last: Price,
     elapsed_secs: u64,
     stats: LiquidationStats,
+    /// ADL rankings of this tick: [counterparties that buy, that sell].
+    adl_queue: [Option<AdlQueue>; 2],
     /// Accounts taken over mid-order because a fill would overdraw them, to close out next.
     bankrupt: Vec<(AccountId, TakeOver)>,
     /// Liquidations of the current tick (cleared by [`Exchange::close_tick`]).
@@ -229,6 +239,7 @@ impl Exchange {
             elapsed_secs: 0,
             stats: LiquidationStats::default(),
             bankrupt: Vec::new(),
+            adl_queue: [None, None],
             tick_liquidations: Vec::new(),
             tick_volume: Qty::ZERO,
         }
@@ -738,38 +749,71 @@ impl Exchange {
     }
 
     /// Closes what is left of a liquidated position against the best-ranked opposite positions
-    /// (BitMEX ranking) at the bankruptcy price. Rare, so it may scan all accounts.
+    /// (BitMEX ranking) at the bankruptcy price. The ranking is built once per tick and side (a
+    /// scan of all accounts), then consumed in order, so a tick with thousands of ADLs costs one
+    /// scan, not thousands.
     fn auto_deleverage(&mut self, a: AccountId, price: Price, cause: Seq) -> Result<()> {
-        let left = self.ledger.account(a).map(|x| x.position.qty).unwrap_or_default();
+        let mut left = self.ledger.account(a).map(|x| x.position.qty).unwrap_or_default();
         if left.is_zero() {
             return Ok(());
         }
-        let inst = self.cfg.instrument;
+        // Counterparties hold the other side; they close by trading the liquidated side.
         let side = if left.is_positive() { Side::Buy } else { Side::Sell };
+        let slot = usize::from(side == Side::Sell);
+        let tick = self.rec.tick();
+        if self.adl_queue[slot].as_ref().is_none_or(|q| q.tick != tick) {
+            let queue = self.rank_adl_candidates(side)?;
+            self.adl_queue[slot] = Some(AdlQueue { tick, ranked: queue, cursor: 0 });
+        }
+        let mut queue = self.adl_queue[slot].take().unwrap_or_default();
+        let mut i = queue.cursor;
+        while i < queue.ranked.len() && !left.is_zero() {
+            let c = queue.ranked[i];
+            i += 1;
+            let Some(acct) = self.ledger.account(c).copied() else { continue };
+            let q = acct.position.qty;
+            let usable = c != a && acct.liquidating.is_none() && q.0.signum() == -side.sign();
+            if !usable {
+                // Flat, flipped or taken over since the ranking: gone for this tick.
+                if i - 1 == queue.cursor {
+                    queue.cursor = i;
+                }
+                continue;
+            }
+            let take = q.abs().min(left.abs());
+            // A counterparty that would itself go below zero closing at this price is beyond its
+            // own bankruptcy: it is not deleveraged (its own liquidation deals with it).
+            if self.ledger.preview_fill(c, side, take, price, Money::ZERO).is_err() {
+                continue;
+            }
+            let ev = Event::AutoDeleveraged { account: a, counterparty: c, qty: take, price };
+            self.rec.record(&mut self.ledger, ev, Some(cause))?;
+            self.touch(c);
+            self.stats.adl_events += 1;
+            left = Qty(left.0 - left.0.signum() * take.0);
+            if take == q.abs() && i - 1 == queue.cursor {
+                queue.cursor = i;
+            }
+        }
+        self.adl_queue[slot] = Some(queue);
+        Ok(())
+    }
+
+    /// Opposite positions (those that close by trading `side`), by ADL rank at the mark.
+    fn rank_adl_candidates(&self, side: Side) -> Result<Vec<AccountId>> {
+        let inst = self.cfg.instrument;
         let mut candidates = Vec::new();
         for (i, c) in self.ledger.accounts().iter().enumerate() {
             let q = c.position.qty;
-            if i == a.0 as usize || c.liquidating.is_some() || q.0.signum() != -left.0.signum() {
-                continue;
-            }
-            // A counterparty that would itself go below zero closing at this price is beyond
-            // its own bankruptcy: it is not deleveraged (its own liquidation deals with it).
-            let take = q.abs().min(left.abs());
-            let id = AccountId(i as u32);
-            if self.ledger.preview_fill(id, side, take, price, Money::ZERO).is_err() {
+            if c.liquidating.is_some() || q.0.signum() != -side.sign() {
                 continue;
             }
             let score =
                 margin::adl_score(&inst, q, c.position.cost, c.position.margin.max(Money::ZERO), self.mark)?;
-            candidates.push((id, q.abs(), score));
+            candidates.push((AccountId(i as u32), q.abs(), score));
         }
-        for (counterparty, qty) in margin::adl_allocate(&candidates, left.abs()) {
-            let ev = Event::AutoDeleveraged { account: a, counterparty, qty, price };
-            self.rec.record(&mut self.ledger, ev, Some(cause))?;
-            self.touch(counterparty);
-            self.stats.adl_events += 1;
-        }
-        Ok(())
+        margin::adl_rank(&mut candidates);
+        Ok(candidates.into_iter().map(|(id, _, _)| id).collect())
     }
 
     fn note_insurance(&mut self) {

@@ -71,16 +71,22 @@ pub fn adl_score(
     }
 }
 
+/// The ADL queue order: score descending, ties by account id ascending (deterministic).
+pub fn adl_rank(candidates: &mut [(AccountId, Qty, AdlScore)]) {
+    candidates.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+}
+
 /// Choose the counterparties of an ADL of `qty` lots: rank candidates `(account, |size|, score)`
 /// by score descending, ties by account id ascending (deterministic), and take their sizes in
 /// order until `qty` is covered (the last one partially). Candidates with size ≤ 0 are skipped;
 /// `qty ≤ 0` gives nothing. The total allocated is exactly `min(qty, Σ sizes)`.
 pub fn adl_allocate(candidates: &[(AccountId, Qty, AdlScore)], qty: Qty) -> Vec<(AccountId, Qty)> {
-    let mut order: Vec<&(AccountId, Qty, AdlScore)> = candidates.iter().filter(|c| c.1.0 > 0).collect();
-    order.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let mut order: Vec<(AccountId, Qty, AdlScore)> =
+        candidates.iter().filter(|c| c.1.0 > 0).copied().collect();
+    adl_rank(&mut order);
     let mut left = qty.0.max(0);
     let mut out = Vec::new();
-    for &(id, size, _) in order {
+    for &(id, size, _) in &order {
         if left == 0 {
             break;
         }

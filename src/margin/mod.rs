@@ -15,7 +15,7 @@ mod funding;
 mod ratio;
 mod tiers;
 
-pub use adl::{AdlScore, adl_allocate, adl_score};
+pub use adl::{AdlScore, adl_allocate, adl_rank, adl_score};
 pub use error::{MarginError, MarginResult};
 pub use formulas::{
     bankruptcy_price, bankruptcy_price_exact, bybit_liquidation_price, fee, initial_margin,
