@@ -294,7 +294,8 @@ impl Simulation {
                 world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
             agents::remember(&mut entities, lp_account, lp_entity);
         }
-        let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 100)?;
+        // Fully funded (1x): a shock is an outside order, not a leveraged bet to be liquidated.
+        let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 1)?;
         background::spawn(cfg, &mut ex, &mut world, &mut entities)?;
         // Makers and hunters after every other account, so worlds without them are unchanged.
         for m in &cfg.makers {

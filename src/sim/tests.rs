@@ -231,7 +231,7 @@ fn golden_event_stream_hash() {
     assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
 }
 
-const GOLDEN_STREAM_HASH: &str = "37490361070ef9b88fd244482c3a10a460868fb918be572950035c78062b76e4";
+const GOLDEN_STREAM_HASH: &str = "5b81287e016bc60972ef5b1f9777c47bfe60c5844f2cbe441953fa13bd11486b";
 
 #[test]
 fn the_liquidity_provider_rebuilds_binance_like_depth() {
