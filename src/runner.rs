@@ -74,8 +74,19 @@ impl HeatmapSampler {
         let ex = sim.exchange();
         let inst = ex.instrument();
         let bucket_ticks = ex.liquidation_index().bucket_ticks();
-        let lo = self.columns.iter().filter_map(|(_, c)| c.keys().next().copied()).min().unwrap_or(0);
-        let hi = self.columns.iter().filter_map(|(_, c)| c.keys().next_back().copied()).max().unwrap_or(0);
+        // The picture spans half to one and a half times the start price, as vendors' do; the
+        // far tails (1x counterparties, the liquidity provider) would only squash it.
+        let start = self.path.first().copied().unwrap_or(1.0);
+        let (lo_usd, hi_usd) = (start * 0.5, start * 1.5);
+        let inside = |b: &i64| (lo_usd..=hi_usd).contains(&inst.price_f64(Price(*b)));
+        let lo =
+            self.columns.iter().filter_map(|(_, c)| c.keys().find(|b| inside(b)).copied()).min().unwrap_or(0);
+        let hi = self
+            .columns
+            .iter()
+            .filter_map(|(_, c)| c.keys().rev().find(|b| inside(b)).copied())
+            .max()
+            .unwrap_or(0);
         let buckets = ((hi - lo) / bucket_ticks.max(1) + 1).max(1) as usize;
         let minutes = |tick: u64| (tick * tick_secs) as f64 / 60.0;
         let cells = self
@@ -83,7 +94,7 @@ impl HeatmapSampler {
             .iter()
             .map(|(_, c)| {
                 let mut row = vec![0.0; buckets];
-                for (&b, &v) in c {
+                for (&b, &v) in c.range(lo..=hi) {
                     row[((b - lo) / bucket_ticks.max(1)) as usize] += v;
                 }
                 row
@@ -161,6 +172,7 @@ fn run_into(
     }
     let metrics = sim.metrics().clone();
     write_ticks(&out.join("ticks.csv"), &metrics)?;
+    write_levels(&out.join("levels.csv"), &summary.levels)?;
     let heatmap = heat.into_heatmap(&sim, &metrics, tick_secs);
     write_heatmap_csv(&out.join("heatmap.csv"), &heatmap)?;
     if v.scenario.outputs.pictures {
@@ -219,6 +231,38 @@ fn write_ticks(path: &Path, m: &Metrics) -> Result<(), ReportError> {
         ]
     });
     let rows: Vec<[String; 10]> = rows.collect();
+    report::write_csv(path, &header, rows.iter().map(|r| r.iter().map(String::as_str)))
+}
+
+fn write_levels(path: &Path, levels: &[crate::sim::LevelReport]) -> Result<(), ReportError> {
+    let header = [
+        "price",
+        "touched",
+        "first_tick",
+        "verdict",
+        "velocity_before_pct_min",
+        "velocity_after_pct_min",
+        "liquidated_near_usd",
+        "closest_gap",
+        "closest_tick",
+    ];
+    let rows: Vec<[String; 9]> = levels
+        .iter()
+        .map(|l| {
+            let verdict = serde_json::to_value(l.verdict).ok().and_then(|v| v.as_str().map(str::to_string));
+            [
+                l.level.to_string(),
+                l.touched.to_string(),
+                l.first_tick.map(|t| t.to_string()).unwrap_or_default(),
+                verdict.unwrap_or_default(),
+                l.velocity_before_pct_min.to_string(),
+                l.velocity_after_pct_min.to_string(),
+                l.liquidated_near_usd.to_string(),
+                l.closest_gap.to_string(),
+                l.closest_tick.to_string(),
+            ]
+        })
+        .collect();
     report::write_csv(path, &header, rows.iter().map(|r| r.iter().map(String::as_str)))
 }
 

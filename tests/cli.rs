@@ -83,6 +83,7 @@ fn a_run_writes_every_output_and_its_log_verifies() {
     for f in [
         "summary.json",
         "ticks.csv",
+        "levels.csv",
         "events.log",
         "heatmap.csv",
         "heatmap.png",
@@ -110,10 +111,17 @@ fn a_run_writes_every_output_and_its_log_verifies() {
         "cascades",
         "insurance_fund_min",
         "adl_count",
+        "levels",
+        "hunter_pnl",
     ] {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
     assert_eq!(summary["start_price"].as_f64(), Some(71_450.0));
+    let level = &summary["levels"][0];
+    for key in ["price", "touched", "first_tick", "verdict"] {
+        assert!(level.get(key).is_some(), "a level lacks {key}: {level}");
+    }
+    assert_eq!(level["price"].as_f64(), Some(85_000.0));
     let ticks = std::fs::read_to_string(out.join("ticks.csv")).unwrap();
     assert_eq!(ticks.lines().count(), 1 + 20 * 60, "a header and one row per tick");
     assert!(

@@ -35,6 +35,7 @@ impl Default for LevelRules {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Accelerated,
     Absorbed,
@@ -45,6 +46,8 @@ pub enum Verdict {
 /// One watch level's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LevelReport {
+    /// The level, USD (`price` in summaries, as scripts expect).
+    #[serde(rename = "price")]
     pub level: f64,
     pub touched: bool,
     pub first_tick: Option<u64>,
