@@ -3,7 +3,10 @@
 //! refilling). Per-tick cost must not grow with the number of passive accounts: compare the
 //! two per-tick times. Building the world and the end-of-run summary are not timed.
 //!
-//! Run: `cargo bench --bench world`. At the end it prints the process's peak resident memory.
+//! Also the full agent mix at 1M accounts for a simulated day (`full_mix_day`).
+//!
+//! Run: `cargo bench --bench world` (or `-- full_mix_day`). Each group prints the process's peak
+//! resident memory.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use liqsim::sim::{SimConfig, Simulation};
@@ -59,5 +62,36 @@ fn world_hour(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, world_hour);
+/// The full agent mix on the seed's map at 1M accounts for a simulated day (86,400 one-second
+/// ticks): 1,000 FCN agents, 200 noise traders, two market makers, an adaptive hunter, holders
+/// waking at daily rates. Target: ≤ 10 s on one core, ≤ 1 GiB.
+fn full_mix_day(c: &mut Criterion) {
+    let mut group = c.benchmark_group("full_mix_day");
+    group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(90));
+    group.throughput(Throughput::Elements(86_400));
+    let cfg = SimConfig::full_mix(1_000_000, 86_400);
+    group.bench_function("1000000_accounts", |b| {
+        b.iter_batched(
+            || Simulation::new(&cfg, None).expect("world builds"),
+            |mut sim| {
+                while sim.step().expect("tick runs") {}
+                black_box(sim.exchange().last());
+                sim
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
+            println!(
+                "peak resident memory of the bench process: {}",
+                line.trim_start_matches("VmHWM:").trim()
+            );
+        }
+    }
+}
+
+criterion_group!(benches, world_hour, full_mix_day);
 criterion_main!(benches);

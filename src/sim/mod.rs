@@ -145,6 +145,53 @@ impl SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The full agent mix on the seed's map, as the speed target is stated: `accounts`
+    /// leveraged accounts, 1,000 FCN agents (10 decisions a second), 200 noise traders, two
+    /// market makers and one adaptive hunter, a 1x liquidity provider, passive holders waking at
+    /// daily rates, over `ticks` one-second ticks.
+    pub fn full_mix(accounts: u32, ticks: u64) -> SimConfig {
+        let mut cfg = SimConfig::btc_14_to_1(accounts, ticks, 0.0);
+        cfg.liquidity.leverage = 1;
+        cfg.holders = HolderConfig {
+            close_per_day: 0.5,
+            add_margin_per_day: 0.5,
+            add_margin_fraction: 0.2,
+            reenter_per_day: 1.0,
+            reserve_fraction: 0.2,
+        };
+        let mut fcn = crate::agents::FcnParams::pams_ci2002();
+        fcn.order_qty = 0.01;
+        cfg.background = BackgroundConfig {
+            fcn: Some(FcnConfig {
+                agents: 1_000,
+                params: fcn,
+                decisions_per_tick: 10,
+                deposit_usd: 1_000_000.0,
+                leverage: 5,
+                warmup_ticks: 10,
+            }),
+            noise: Some(NoiseConfig {
+                agents: 200,
+                params: crate::agents::NoiseParams {
+                    market_orders_per_tick: 0.5,
+                    limit_orders_per_tick: 2.0,
+                    buy_probability: 0.5,
+                    size_mean: 0.5,
+                    limit_offset_mean: 0.001,
+                    limit_ttl: 120,
+                },
+                deposit_usd: 2_000_000.0,
+                leverage: 5,
+            }),
+            ..BackgroundConfig::default()
+        };
+        cfg.makers = vec![MakerConfig::default(), MakerConfig::default()];
+        cfg.hunters = vec![HunterConfig::default()];
+        cfg
+    }
+}
+
 /// The system sets of one tick, in order.
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SimSystems {
