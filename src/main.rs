@@ -77,6 +77,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Stylized facts of a run's prices: tail index, excess kurtosis, autocorrelations.
+    #[command(after_help = "Example:\n  liqsim facts out/pams_ci2002/ticks.csv --every 60 --column last")]
+    Facts {
+        /// A run's ticks.csv.
+        ticks: PathBuf,
+        /// Ticks per return (60 with one-second ticks gives 1-minute returns).
+        #[arg(long, default_value_t = 60)]
+        every: usize,
+        /// Price column: last, mark or index.
+        #[arg(long, default_value = "last")]
+        column: String,
+        /// Lags of the autocorrelations.
+        #[arg(long, default_value_t = 10)]
+        lags: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the exact core's built-in demo: a seeded short squeeze, its event log, and a replay check.
     #[command(after_help = "Example:\n  liqsim demo --seed 7 --out out/demo")]
     Demo {
@@ -178,6 +195,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Margin { side, entry, size, leverage, json } => margin(side, &entry, &size, leverage, json),
         Command::Demo { seed, out } => demo(seed, &out),
+        Command::Facts { ticks, every, column, lags, json } => facts(&ticks, every, &column, lags, json),
     }
 }
 
@@ -347,6 +365,51 @@ fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bool) 
         println!("maintenance margin  {} USD at entry", money(mm));
         println!("liquidation price   {}", lp.map(usd).unwrap_or_else(|| "none".into()));
         println!("bankruptcy price    {}", usd(bp));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn facts(path: &Path, every: usize, column: &str, lags: usize, json: bool) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let mut lines = text.lines();
+    let header = lines.next().ok_or_else(|| bad(format!("{}: empty file", path.display())))?;
+    let col = header.split(',').position(|h| h == column).ok_or_else(|| {
+        bad(format!("{}: no column {column:?} (a run's ticks.csv has last, mark, index)", path.display()))
+    })?;
+    let mut prices = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let cell = line.split(',').nth(col).unwrap_or("");
+        let p: f64 = cell
+            .parse()
+            .map_err(|_| bad(format!("{}:{}: {column} is not a number: {cell:?}", path.display(), i + 2)))?;
+        prices.push(p);
+    }
+    if every == 0 || prices.len() < 3 * every {
+        return Err(bad(format!("{} prices are too few for returns every {every} ticks", prices.len())));
+    }
+    let f = liqsim::analysis::StylizedFacts::of_prices(&prices, every, 0.05, lags);
+    if json {
+        let v = serde_json::json!({
+            "returns": f.returns,
+            "tail_index": f.tail_index,
+            "excess_kurtosis": f.excess_kurtosis,
+            "acf_returns": f.acf_returns,
+            "acf_abs_returns": f.acf_abs_returns,
+        });
+        println!("{v}");
+    } else {
+        let fmt = |v: &[f64]| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ");
+        println!("returns           {} (every {every} ticks of {column})", f.returns);
+        println!(
+            "tail index (Hill) {}",
+            f.tail_index.map(|x| format!("{x:.2}")).unwrap_or_else(|| "n/a".into())
+        );
+        println!(
+            "excess kurtosis   {}",
+            f.excess_kurtosis.map(|x| format!("{x:.2}")).unwrap_or_else(|| "n/a".into())
+        );
+        println!("acf r   (lag 1..) {}", fmt(&f.acf_returns));
+        println!("acf |r| (lag 1..) {}", fmt(&f.acf_abs_returns));
     }
     Ok(ExitCode::SUCCESS)
 }

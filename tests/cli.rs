@@ -489,3 +489,19 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
     // The failed run into an unwritable place left nothing that looks complete anywhere.
     assert!(!a_file.with_file_name("summary.json").exists());
 }
+
+#[test]
+fn facts_reads_a_runs_tick_series() {
+    let dir = temp_dir("facts");
+    let out = dir.join("out");
+    let r = liqsim(&["run", "scenarios/pams_ci2002.ron", "--out", s(&out), "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let f = liqsim(&["facts", s(&out.join("ticks.csv")), "--every", "10", "--json"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    let v: serde_json::Value = serde_json::from_str(stdout(&f).trim()).unwrap();
+    assert_eq!(v["returns"].as_u64(), Some(99));
+    assert_eq!(v["acf_returns"].as_array().unwrap().len(), 10);
+    assert!(v["excess_kurtosis"].as_f64().is_some());
+    let bad = liqsim(&["facts", s(&out.join("ticks.csv")), "--column", "volume"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
