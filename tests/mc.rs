@@ -173,6 +173,16 @@ fn shards_merge_into_the_single_process_outputs() {
     let scen = liqsim(&["merge", "--out", s(&m2), s(&shards[0]), s(&os), s(&shards[2])]);
     assert_eq!(scen.status.code(), Some(2));
     assert!(stderr(&scen).contains("not a shard of the same Monte Carlo"), "{}", stderr(&scen));
+    // An unfinished shard: its last run is missing.
+    let short = dir.join("short");
+    ok(mc(&file, &short, &["--shard", "1/3"]));
+    let journal = String::from_utf8(read(&short.join("runs.jsonl"))).unwrap();
+    let kept: String = journal.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(short.join("runs.jsonl"), kept).unwrap();
+    let unfinished = liqsim(&["merge", "--out", s(&m2), s(&shards[0]), s(&short), s(&shards[2])]);
+    assert_eq!(unfinished.status.code(), Some(2));
+    assert!(stderr(&unfinished).contains("missing: [10]"), "{}", stderr(&unfinished));
+    assert!(stderr(&unfinished).contains("--resume"), "{}", stderr(&unfinished));
     assert!(!m2.join("summary.json").exists(), "a refused merge writes nothing");
     let nothing = liqsim(&["merge", "--out", s(&m2), s(&dir.join("nope"))]);
     assert_eq!(nothing.status.code(), Some(2));

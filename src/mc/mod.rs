@@ -494,8 +494,8 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
     let journal =
         OpenOptions::new().create(true).append(true).open(&journal_path).map_err(io_err(&journal_path))?;
     let journal = Mutex::new(journal);
-    let bar = progress_bar(opts.progress, wanted.len() as u64);
-    bar.set_position(done.len() as u64);
+    // Over the runs still to compute, so the ETA is not skewed by the ones already done.
+    let bar = progress_bar(opts.progress, missing.len() as u64);
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = opts.threads {
         builder = builder.num_threads(t.max(1));
@@ -586,8 +586,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<McResult, McError> {
             )));
         }
         shards.push((shard, dir));
-        let runs = exactly(read_journal(dir)?, &m.wanted(), &dir.join(JOURNAL).display().to_string())?;
-        all.extend(runs);
+        let what = format!(
+            "{} (an unfinished shard: finish it with `liqsim mc ... --shard {}/{} --resume`)",
+            dir.join(JOURNAL).display(),
+            shard.index,
+            shard.count
+        );
+        all.extend(exactly(read_journal(dir)?, &m.wanted(), &what)?);
     }
     let count = shards[0].0.count;
     let mut have: Vec<u32> = shards.iter().map(|(s, _)| s.index).collect();
