@@ -184,6 +184,14 @@ fn shards_merge_into_the_single_process_outputs() {
     assert!(stderr(&unfinished).contains("missing: [10]"), "{}", stderr(&unfinished));
     assert!(stderr(&unfinished).contains("--resume"), "{}", stderr(&unfinished));
     assert!(!m2.join("summary.json").exists(), "a refused merge writes nothing");
+    // A tampered manifest is bad input, not a crash.
+    let tampered = dir.join("tampered");
+    ok(mc(&file, &tampered, &["--shard", "1/3"]));
+    let text = String::from_utf8(read(&tampered.join("mc.json"))).unwrap();
+    std::fs::write(tampered.join("mc.json"), text.replace("\"count\": 3", "\"count\": 0")).unwrap();
+    let bad = liqsim(&["merge", "--out", s(&m2), s(&tampered)]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("impossible"), "{}", stderr(&bad));
     let nothing = liqsim(&["merge", "--out", s(&m2), s(&dir.join("nope"))]);
     assert_eq!(nothing.status.code(), Some(2));
 }

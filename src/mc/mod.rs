@@ -347,6 +347,19 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, McError> {
         .map_err(|e| McError::Input(format!("{}: not a Monte Carlo folder ({e})", path.display())))?;
     let m: Manifest =
         serde_json::from_str(&text).map_err(|e| McError::Input(format!("{}: {e}", path.display())))?;
+    if let Some(s) = m.shard
+        && (s.count == 0 || s.index >= s.count)
+    {
+        return Err(McError::Input(format!(
+            "{}: shard {}/{} is impossible",
+            path.display(),
+            s.index,
+            s.count
+        )));
+    }
+    if m.runs == 0 || m.runs > 1_000_000 {
+        return Err(McError::Input(format!("{}: runs must be 1..=1000000, got {}", path.display(), m.runs)));
+    }
     if m.format != FORMAT {
         return Err(McError::Input(format!(
             "{}: format {} is not the {FORMAT} this liqsim reads",
