@@ -17,6 +17,7 @@ pub mod engine;
 pub mod events;
 pub mod ledger;
 pub mod margin;
+pub mod mc;
 pub mod population;
 pub mod report;
 pub mod runner;

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader};
 use liqsim::ledger::Ledger;
+use liqsim::mc::{self, McError, McOptions, Shard, sweep::SweepOptions};
 use liqsim::runner::{RunOptions, run_scenario};
 use liqsim::scenario::{self, ScenarioError};
 use std::fs::File;
@@ -40,6 +41,80 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar and no table on stdout.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Monte Carlo: N independent worlds in parallel, their outcomes and statistics.
+    #[command(after_help = "Runs are journalled to runs.jsonl as they finish; --resume computes only the \
+                            missing ones. Outputs: outcomes.csv, summary.json, fan.png/.svg, hist_*.png.\n\n\
+                            Examples:\n  liqsim mc scenarios/btc_14_to_1.ron --runs 1000 --threads 2\n  \
+                            liqsim mc scenarios/btc_14_to_1.ron --shard 0/3 --out shards/0 --quiet\n  \
+                            liqsim mc scenarios/btc_14_to_1.ron --resume")]
+    Mc {
+        file: PathBuf,
+        /// Number of runs (default: the scenario's monte_carlo.runs).
+        #[arg(long)]
+        runs: Option<u32>,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Master seed (default: monte_carlo.seed, else the scenario's seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default out/<scenario>/mc/, or out/<scenario>/mc/shard-K-of-N/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep every run's event log (logs/run-NNNNNN.events.log).
+        #[arg(long)]
+        keep_logs: bool,
+        /// Keep the finished runs in the output folder and compute only the missing ones.
+        #[arg(long)]
+        resume: bool,
+        /// Compute only the runs i with i mod N == K (merge the shards with `liqsim merge`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// No progress bar and no table on stdout.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Combine Monte Carlo shard folders into the outputs of one Monte Carlo.
+    #[command(after_help = "Example:\n  liqsim merge shards/0 shards/1 shards/2 --out out/btc_14_to_1/mc")]
+    Merge {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder (default out/<scenario>/mc/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No table on stdout.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// A Monte Carlo per cell of the scenario's sweep grid; sweep.csv, a table and heatmaps.
+    #[command(after_help = "Example:\n  liqsim sweep scenarios/imbalance_sweep.ron --metric p_squeeze_up")]
+    Sweep {
+        file: PathBuf,
+        /// Runs per cell (default: the scenario's monte_carlo.runs, unless it is an axis).
+        #[arg(long)]
+        runs: Option<u32>,
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default out/<scenario>/sweep/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep finished cells and runs; compute only what is missing.
+        #[arg(long)]
+        resume: bool,
+        /// The sweep.csv column the heatmap shows.
+        #[arg(long, default_value = "p_squeeze_up")]
+        metric: String,
+        /// The axis (parameter) across the heatmap (default the first).
+        #[arg(long)]
+        x: Option<String>,
+        /// The axis up the heatmap (default the second).
+        #[arg(long)]
+        y: Option<String>,
         #[arg(long)]
         quiet: bool,
     },
@@ -189,6 +264,86 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Mc { file, runs, threads, seed, out, keep_logs, resume, shard, quiet } => {
+            let v = load(&file)?;
+            let shard = shard.map(|s| Shard::parse(&s)).transpose().map_err(bad)?;
+            if threads == Some(0) {
+                return Err(bad("--threads: must be at least 1"));
+            }
+            let out = out.unwrap_or_else(|| {
+                let base = PathBuf::from("out").join(&v.scenario.name).join("mc");
+                match shard {
+                    Some(s) => base.join(format!("shard-{}-of-{}", s.index, s.count)),
+                    None => base,
+                }
+            });
+            let opts = McOptions {
+                runs,
+                seed,
+                threads,
+                out: out.clone(),
+                keep_logs,
+                resume,
+                shard,
+                progress: !quiet,
+            };
+            let r = mc::run_mc(&v, &opts).map_err(mc_error)?;
+            if !quiet {
+                match &r.summary {
+                    Some(s) => print!("{}", mc::table(s)),
+                    None => println!(
+                        "liqsim mc: shard {}/{} of {}: {} runs ({} computed now); merge the shards with `liqsim merge`",
+                        r.manifest.shard.map_or(0, |s| s.index),
+                        r.manifest.shard.map_or(1, |s| s.count),
+                        r.manifest.scenario,
+                        r.outcomes.len(),
+                        r.computed
+                    ),
+                }
+                println!("outputs: {}", out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge { dirs, out, quiet } => {
+            let out = match out {
+                Some(o) => o,
+                None => {
+                    let first = dirs.first().ok_or_else(|| bad("merge: name at least one folder"))?;
+                    let m = mc::read_manifest(first).map_err(mc_error)?;
+                    PathBuf::from("out").join(m.scenario).join("mc")
+                }
+            };
+            let r = mc::merge(&dirs, &out).map_err(mc_error)?;
+            if !quiet && let Some(s) = &r.summary {
+                print!("{}", mc::table(s));
+                println!("outputs: {}", out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sweep { file, runs, threads, seed, out, resume, metric, x, y, quiet } => {
+            let v = load(&file)?;
+            if threads == Some(0) {
+                return Err(bad("--threads: must be at least 1"));
+            }
+            let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sweep"));
+            let opts = SweepOptions {
+                runs,
+                seed,
+                threads,
+                out: out.clone(),
+                resume,
+                progress: !quiet,
+                metric,
+                x,
+                y,
+            };
+            let results = mc::sweep::run_sweep(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
+            if !quiet {
+                print!("{}", mc::sweep::table(&results));
+                println!("outputs: {}", out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Replay { log, verify, expect } => replay(&log, verify, expect.as_deref()),
         Command::Events { command: EventsCommand::Export { log, format, kind } } => {
             export(&log, format, kind.as_deref())
@@ -196,6 +351,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Margin { side, entry, size, leverage, json } => margin(side, &entry, &size, leverage, json),
         Command::Demo { seed, out } => demo(seed, &out),
         Command::Facts { ticks, every, column, lags, json } => facts(&ticks, every, &column, lags, json),
+    }
+}
+
+/// A Monte Carlo's bad input exits 2; anything else 1.
+fn mc_error(e: McError) -> anyhow::Error {
+    match e {
+        McError::Input(msg) => bad(msg),
+        other => other.into(),
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Once;
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
-fn ensure_font() {
+pub(crate) fn ensure_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         // The font is compiled in and known good; a failure would only cost text, not the plot.
@@ -54,14 +54,14 @@ pub struct PriceSeries {
     pub liquidated_short_usd: Vec<f64>,
 }
 
-type DrawResult = Result<(), String>;
+pub(crate) type DrawResult = Result<(), String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
 /// Renders with `draw` to both PNG and SVG (either path may be None), each written atomically.
-fn render(
+pub(crate) fn render(
     png: Option<&Path>,
     svg: Option<&Path>,
     size: (u32, u32),

@@ -5,8 +5,10 @@
 //! simulator's [`SimConfig`]. See `docs/scenario.md` for every field.
 
 mod duration;
+pub mod sweep;
 
 pub use duration::Duration;
+pub use sweep::SweepValue;
 
 use crate::engine::ExchangeConfig;
 use crate::margin::TierTable;
@@ -176,12 +178,13 @@ pub struct SweepSpec {
     pub axes: Vec<SweepAxis>,
 }
 
-/// One axis of a sweep: a parameter and its values.
+/// One axis of a sweep: a parameter and its values (numbers, or names for `hunters.mode`; see
+/// [`sweep`] for the parameters).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepAxis {
     pub parameter: String,
-    pub values: Vec<f64>,
+    pub values: Vec<SweepValue>,
 }
 
 impl Default for Scenario {
@@ -363,6 +366,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
     })?;
     let sim = validate(file, &scenario)?;
     Ok(Validated { scenario, sim, hash: blake3::hash(bytes).to_hex().to_string() })
+}
+
+/// Validates a scenario built in code (e.g. a sweep cell: the file's scenario with some values
+/// changed); `file` names it in messages and `hash` identifies it in outputs.
+pub fn validate_scenario(file: &str, scenario: Scenario, hash: String) -> Result<Validated, ScenarioError> {
+    let sim = validate(file, &scenario)?;
+    Ok(Validated { scenario, sim, hash })
 }
 
 /// Collects problems with field paths.
@@ -666,6 +676,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     if s.monte_carlo.runs == 0 || s.monte_carlo.runs > 1_000_000 {
         c.fail("monte_carlo.runs", format!("must be 1..=1000000, got {}", s.monte_carlo.runs));
     }
+    sweep::check(file, s, &mut c.problems);
 
     // The map: its own validation names the band and field.
     let map = MapConfig {

@@ -233,3 +233,52 @@ mod fuzz {
         assert!(parse("seed.ron", SEED_SCENARIO.as_bytes()).is_ok());
     }
 }
+
+#[test]
+fn sweep_axes_take_numbers_and_names_and_apply_to_the_scenario() {
+    let v = parse(
+        "s.ron",
+        br#"(sweep: Some((axes: [
+            (parameter: "map.imbalance", values: [1, 14.0]),
+            (parameter: "hunters.mode", values: ["none", "Up"]),
+            (parameter: "map.max_leverage", values: [3]),
+        ])))"#,
+    )
+    .unwrap();
+    let axes = &v.scenario.sweep.as_ref().unwrap().axes;
+    assert_eq!(axes[0].values, vec![SweepValue::Number(1.0), SweepValue::Number(14.0)]);
+    assert_eq!(axes[1].values[1], SweepValue::Name("Up".into()));
+
+    let mut s = v.scenario.clone();
+    sweep::apply(&mut s, "map.imbalance", &SweepValue::Number(2.0)).unwrap();
+    let side = |s: &Scenario, side| {
+        s.map.bands.iter().filter(|b| b.side == side).map(|b| b.notional_usd).sum::<f64>()
+    };
+    let ratio =
+        side(&s, crate::population::PositionSide::Short) / side(&s, crate::population::PositionSide::Long);
+    assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+    sweep::apply(&mut s, "map.max_leverage", &SweepValue::Number(5.0)).unwrap();
+    assert!(s.map.bands.iter().all(|b| b.leverage.iter().all(|l| l.leverage <= 5)));
+    let weight: f64 = s.map.bands[3].leverage.iter().map(|l| l.weight).sum();
+    assert_eq!(weight, 10.0, "weights are kept, moved to the cap");
+    sweep::apply(&mut s, "hunters.mode", &SweepValue::Name("up".into())).unwrap();
+    assert_eq!(s.hunters.len(), 1, "a default hunter is added");
+    assert_eq!(s.hunters[0].hunting.mode, crate::agents::hunter::HuntMode::Up);
+    sweep::apply(&mut s, "hunters.mode", &SweepValue::Name("none".into())).unwrap();
+    assert!(s.hunters.is_empty());
+    assert!(sweep::apply(&mut s, "hunters.mode", &SweepValue::Number(1.0)).is_err());
+    assert!(sweep::apply(&mut s, "map.imbalance", &SweepValue::Name("x".into())).is_err());
+
+    assert_problem(
+        r#"(sweep: Some((axes: [(parameter: "map.leverage", values: [1])])))"#,
+        "s.ron: sweep.axes[0].parameter",
+    );
+    assert_problem(
+        r#"(sweep: Some((axes: [(parameter: "monte_carlo.runs", values: [10, 0])])))"#,
+        "s.ron: sweep.axes[0].values[1]",
+    );
+    assert_problem(
+        r#"(sweep: Some((axes: [(parameter: "index.drift_pct", values: [1]), (parameter: "index.drift_pct", values: [2])])))"#,
+        "sweep.axes[1].parameter",
+    );
+}
