@@ -128,10 +128,16 @@ pub struct LiquidationStats {
     pub insurance_min: Money,
 }
 
-/// One tick's ADL ranking of one side, consumed from `cursor` on.
+/// An ADL ranking is rebuilt once it is this many ticks old ...
+pub const ADL_RANKING_TICKS: u64 = 30;
+/// ... or the mark has moved by more than this fraction since it was built.
+pub const ADL_RANKING_MOVE: f64 = 0.01;
+
+/// An ADL ranking of one side (built at `tick` and `mark`), consumed from `cursor` on.
 #[derive(Clone, Debug, Default)]
 struct AdlQueue {
     tick: u64,
+    mark: Price,
     ranked: Vec<AccountId>,
     cursor: usize,
 }
@@ -749,9 +755,10 @@ impl Exchange {
     }
 
     /// Closes what is left of a liquidated position against the best-ranked opposite positions
-    /// (BitMEX ranking) at the bankruptcy price. The ranking is built once per tick and side (a
-    /// scan of all accounts), then consumed in order, so a tick with thousands of ADLs costs one
-    /// scan, not thousands.
+    /// (BitMEX ranking) at the bankruptcy price. The ranking of a side is a scan of all accounts,
+    /// so it is kept and consumed in order, and rebuilt only when it is [`ADL_RANKING_TICKS`] old
+    /// or the mark has moved more than [`ADL_RANKING_MOVE`] since (venues refresh their ADL
+    /// queues periodically too): a crash with thousands of ADLs costs a few scans, not thousands.
     fn auto_deleverage(&mut self, a: AccountId, price: Price, cause: Seq) -> Result<()> {
         let mut left = self.ledger.account(a).map(|x| x.position.qty).unwrap_or_default();
         if left.is_zero() {
@@ -761,9 +768,14 @@ impl Exchange {
         let side = if left.is_positive() { Side::Buy } else { Side::Sell };
         let slot = usize::from(side == Side::Sell);
         let tick = self.rec.tick();
-        if self.adl_queue[slot].as_ref().is_none_or(|q| q.tick != tick) {
+        let mark = self.mark;
+        let stale = |q: &AdlQueue| {
+            tick.saturating_sub(q.tick) >= ADL_RANKING_TICKS
+                || (mark.0 - q.mark.0).unsigned_abs() as f64 > ADL_RANKING_MOVE * q.mark.0 as f64
+        };
+        if self.adl_queue[slot].as_ref().is_none_or(stale) {
             let queue = self.rank_adl_candidates(side)?;
-            self.adl_queue[slot] = Some(AdlQueue { tick, ranked: queue, cursor: 0 });
+            self.adl_queue[slot] = Some(AdlQueue { tick, mark, ranked: queue, cursor: 0 });
         }
         let mut queue = self.adl_queue[slot].take().unwrap_or_default();
         let mut i = queue.cursor;
