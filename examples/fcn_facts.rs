@@ -3,13 +3,15 @@
 //!
 //! `cargo run --release --example fcn_facts -- [key=value ...]`, keys: agents, hours, d
 //! (decisions per tick), f, c, n (weight means), noise, tw_lo, tw_hi, mr_lo, mr_hi, k_hi
-//! (order margin), fvol (fundamental volatility per tick), band, seed, last (1: use the last
+//! (order margin), ttl (order time-to-live in ticks, 0: the window), fvol (fundamental volatility per tick), act_vol and act_ticks (sd and correlation
+//! time of the log activity; act_vol=0: constant), sent_vol and sent_ticks (the same for the
+//! chartist sentiment), band, seed, last (1: use the last
 //! trade price instead of the mid), interval (ticks per return), warmup (ticks),
-//! burn (hours left out of the statistics), trace (ticks to print).
+//! deposit (each agent's, USD), burn (hours left out of the statistics), trace (ticks to print).
 
 use liqsim::agents::FcnParams;
 use liqsim::analysis::StylizedFacts;
-use liqsim::sim::{SimConfig, Simulation};
+use liqsim::sim::{LogOuConfig, SimConfig, Simulation};
 use std::collections::HashMap;
 
 fn main() -> anyhow::Result<()> {
@@ -30,10 +32,18 @@ fn main() -> anyhow::Result<()> {
     // mr_hi=0: the mean-reversion time is the agent's time window (PAMS's default).
     params.mean_reversion_time = Some((arg("mr_lo", 50.0), arg("mr_hi", 100.0))).filter(|r| r.1 > 0.0);
     params.order_margin = (0.0, arg("k_hi", 0.1));
+    // ttl=0: an order lives for the agent's time window (PAMS's default).
+    params.order_ttl = Some(arg("ttl", 0.0) as u32).filter(|t| *t > 0);
     let mut cfg = SimConfig::fcn_only(agents, ticks, params, arg("d", 1.0) as u32);
     cfg.seed = arg("seed", 11.0) as u64;
     if let Some(fcn) = cfg.background.fcn.as_mut() {
         fcn.warmup_ticks = arg("warmup", 0.0) as u64;
+        fcn.deposit_usd = arg("deposit", fcn.deposit_usd);
+        let ou = |vol: f64, ticks: f64| {
+            Some(LogOuConfig { volatility: vol, correlation_ticks: ticks }).filter(|_| vol > 0.0)
+        };
+        fcn.activity = ou(arg("act_vol", 0.0), arg("act_ticks", 600.0));
+        fcn.chart_sentiment = ou(arg("sent_vol", 0.0), arg("sent_ticks", 600.0));
     }
     cfg.background.fundamental.volatility_per_tick = arg("fvol", 0.0);
     cfg.background.max_price_deviation = arg("band", 0.2);

@@ -10,7 +10,7 @@
 //! r̂ = (F·ln(p*/p)/T + C·ln(p/p_{t−τ'})/τ' + N·σ·ε) / (F + C + N),   ε ~ N(0, 1)
 //! ```
 //!
-//! its expected price is `p̂ = p·exp(r̂·τ)`, and it sends one limit order of `order_qty` with a
+//! its expected price is `p̂ = p·exp(r̂·τ')`, and it sends one limit order of `order_qty` with a
 //! time-to-live of `τ` steps: a buy at `p̂(1 − k)` if `p̂ > p`, a sell at `p̂(1 + k)` if `p̂ < p`
 //! (margin type "fixed"), or at `p̂ + k·ε'` (margin type "normal"). No order if `p̂ = p`.
 //!
@@ -199,7 +199,9 @@ pub fn fcn_decide(
         + agent.chart_weight * chart * direction
         + agent.noise_weight * noise)
         / weights;
-    let expected = last_price * (expected_return * agent.time_window as f64).exp();
+    // Projected over the same (possibly shrunk) window, as PAMS does: projecting a short early
+    // window's trend over the full τ amplifies it by τ/τ' and runs the price away at the open.
+    let expected = last_price * (expected_return * window as f64).exp();
     if !expected.is_finite() {
         return None;
     }
@@ -244,6 +246,24 @@ mod tests {
         }
     }
 
+    /// A history 200 steps long at one price (so every window is whole).
+    fn flat(price: f64) -> PriceHistory {
+        let mut h = PriceHistory::new(200, price);
+        for _ in 0..200 {
+            h.push(price);
+        }
+        h
+    }
+
+    #[test]
+    fn at_the_first_step_the_window_is_empty_and_there_is_no_view() {
+        // PAMS: τ' = min(τ, t) = 0 projects nothing, so the expected price is the market's.
+        let params = FcnParams::pams_ci2002();
+        let h = PriceHistory::new(200, 290.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        assert_eq!(fcn_decide(&params, &agent(1.0, 1.0, 1.0), 290.0, 300.0, &h, &mut rng), None);
+    }
+
     #[test]
     fn the_history_looks_back_exactly_and_forgets_beyond_its_depth() {
         let mut h = PriceHistory::new(3, 10.0);
@@ -262,7 +282,7 @@ mod tests {
     fn a_pure_fundamentalist_buys_below_value_and_sells_above_it_at_its_margin() {
         let params = FcnParams::pams_ci2002();
         let a = agent(1.0, 0.0, 0.0);
-        let h = PriceHistory::new(200, 290.0);
+        let h = flat(290.0);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let (side, price, qty) = fcn_decide(&params, &a, 290.0, 300.0, &h, &mut rng).unwrap();
         let expected = 290.0 * ((300.0f64 / 290.0).ln() / 50.0 * 100.0).exp();
@@ -300,7 +320,8 @@ mod tests {
         }
         params.chart_following = true;
         let (side, price, _) = fcn_decide(&params, &a, 110.0, 110.0, &short, &mut rng).unwrap();
-        let expected = 110.0 * ((110.0f64 / 100.0).ln() / 10.0 * 100.0).exp();
+        // ... and the trend is projected over those 10 steps, not the full window (PAMS).
+        let expected = 110.0 * ((110.0f64 / 100.0).ln() / 10.0 * 10.0).exp();
         assert_eq!(side, Side::Buy);
         assert!((price - expected * 0.95).abs() < 1e-9);
     }
@@ -309,7 +330,7 @@ mod tests {
     fn noise_traders_split_evenly_and_bad_inputs_give_no_order() {
         let params = FcnParams::pams_ci2002();
         let a = agent(0.0, 0.0, 1.0);
-        let h = PriceHistory::new(200, 300.0);
+        let h = flat(300.0);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let buys = (0..10_000)
             .filter(|_| fcn_decide(&params, &a, 300.0, 300.0, &h, &mut rng).unwrap().0 == Side::Buy)

@@ -13,6 +13,8 @@
 //! "market price"). A tick holds `decisions_per_tick` decisions, each by an agent drawn at
 //! random (with replacement): one PAMS step is one decision. All decisions of a tick see the
 //! same price; their orders reach the book in Match, in entity order.
+//! Optionally ([`FcnConfig::activity`], [`FcnConfig::chart_sentiment`]) the number of decisions
+//! and the chart weights are scaled each tick by slowly varying factors ([`FcnRegime`]).
 //!
 //! Randomness: the agents' draws, the decisions and the fundamental's path come from their own
 //! stream ([`BackgroundRng`], stream [`BACKGROUND_STREAM`] of the seed), so adding background
@@ -79,6 +81,72 @@ pub struct FcnConfig {
     /// orders are post-only, so the book fills without trading and the price stays put.
     #[serde(default)]
     pub warmup_ticks: u64,
+    /// Slowly varying activity: a tick holds `decisions_per_tick · a_t` decisions on average
+    /// (rounded at random). Activity that comes in spells (news, sessions, attention) mixes the
+    /// market's volatility over time (Clark's subordination). `None`: a constant rate.
+    #[serde(default)]
+    pub activity: Option<LogOuConfig>,
+    /// Slowly varying chartist sentiment: every decision's chart weight is multiplied by
+    /// `s_t`, the population leaning towards or away from trend following together, a reduced
+    /// form of the chartist–fundamentalist switching of Lux & Marchesi (1999) that makes
+    /// volatility come in spells. `None`: the drawn weights as they are (PAMS).
+    #[serde(default)]
+    pub chart_sentiment: Option<LogOuConfig>,
+}
+
+/// A positive factor `x_t = exp(y_t − σ²/2)` with `y_t` a stationary Ornstein–Uhlenbeck
+/// (AR(1)) process of standard deviation `volatility` and correlation time `correlation_ticks`,
+/// stepped once a tick; `E[x_t] = 1`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogOuConfig {
+    pub volatility: f64,
+    pub correlation_ticks: f64,
+}
+
+/// One log-OU factor's configuration and state (`y_t`, starting at 0).
+#[derive(Debug, Default, Clone)]
+pub struct LogOu {
+    pub config: Option<LogOuConfig>,
+    pub log_level: f64,
+}
+
+impl LogOu {
+    /// Steps the process and returns the factor; 1 without a usable config (drawing nothing).
+    fn step(&mut self, rng: &mut ChaCha8Rng) -> f64 {
+        let Some(c) = self
+            .config
+            .as_ref()
+            .filter(|c| c.volatility > 0.0 && c.volatility.is_finite() && c.correlation_ticks > 0.0)
+        else {
+            return 1.0;
+        };
+        let phi = (-1.0 / c.correlation_ticks).exp();
+        let z: f64 = StandardNormal.sample(rng);
+        self.log_level = phi * self.log_level + c.volatility * (1.0 - phi * phi).sqrt() * z;
+        (self.log_level - 0.5 * c.volatility * c.volatility).exp()
+    }
+}
+
+/// The FCN population's slowly varying activity and chartist sentiment.
+#[derive(Resource, Debug, Default)]
+pub struct FcnRegime {
+    pub activity: LogOu,
+    pub chart_sentiment: LogOu,
+}
+
+impl FcnRegime {
+    /// This tick's number of decisions (around `base · a_t`, rounded at random) and chart-weight
+    /// factor.
+    fn step(&mut self, base: u32, rng: &mut ChaCha8Rng) -> (u32, f64) {
+        let sentiment = self.chart_sentiment.step(rng);
+        if self.activity.config.is_none() {
+            return (base, sentiment);
+        }
+        let mean = (base as f64 * self.activity.step(rng)).clamp(0.0, u32::MAX as f64 - 1.0);
+        let whole = mean.floor();
+        (whole as u32 + u32::from(rng.random::<f64>() < mean - whole), sentiment)
+    }
 }
 
 /// A population of Poisson noise traders: each arrival is sent by one of them, drawn at random.
@@ -170,6 +238,7 @@ pub(super) fn spawn(
     let mut roster = BackgroundRoster::default();
     let mut max_ttl = 1u32;
     let mut depth = 1usize;
+    let mut regime = FcnRegime::default();
     if let Some(fcn) = &bg.fcn {
         let deposit = money_from_usd(fcn.deposit_usd)?;
         for _ in 0..fcn.agents {
@@ -183,6 +252,8 @@ pub(super) fn spawn(
         roster.fcn_params = Some(fcn.params.clone());
         roster.decisions_per_tick = fcn.decisions_per_tick;
         roster.warmup_ticks = fcn.warmup_ticks;
+        regime.activity.config = fcn.activity.clone();
+        regime.chart_sentiment.config = fcn.chart_sentiment.clone();
     }
     if let Some(noise) = &bg.noise {
         let deposit = money_from_usd(noise.deposit_usd)?;
@@ -204,6 +275,7 @@ pub(super) fn spawn(
     world.insert_resource(PriceTape(PriceHistory::new(depth, start)));
     world.insert_resource(OrderExpiry::new(max_ttl));
     world.insert_resource(roster);
+    world.insert_resource(regime);
     world.insert_resource(BackgroundRng(rng));
     Ok(())
 }
@@ -307,7 +379,7 @@ pub(super) fn decide_fcn(
     (clock, market, halt): (Res<Clock>, Res<Market>, Res<Halt>),
     (tape, fundamental, roster): (Res<PriceTape>, Res<Fundamental>, Res<BackgroundRoster>),
     mut rng: ResMut<BackgroundRng>,
-    mut expiry: ResMut<OrderExpiry>,
+    (mut expiry, mut regime): (ResMut<OrderExpiry>, ResMut<FcnRegime>),
     mut agents: Query<(&FcnTrader, &mut AgentOrders)>,
 ) {
     let Some(params) = &roster.fcn_params else { return };
@@ -317,11 +389,14 @@ pub(super) fn decide_fcn(
     let inst = *market.0.instrument();
     let last = tape.0.latest();
     let kind = if clock.tick <= roster.warmup_ticks { OrderKind::PostOnly } else { OrderKind::Gtc };
-    for _ in 0..roster.decisions_per_tick {
+    let (decisions, sentiment) = regime.step(roster.decisions_per_tick, &mut rng.0);
+    for _ in 0..decisions {
         let entity = roster.fcn[rng.0.random_range(0..roster.fcn.len())];
         let Ok((agent, mut orders)) = agents.get_mut(entity) else { continue };
+        let mut view = agent.0;
+        view.chart_weight *= sentiment;
         let Some((side, price, qty)) =
-            fcn_decide(params, &agent.0, last, fundamental.value, &tape.0, &mut rng.0)
+            fcn_decide(params, &view, last, fundamental.value, &tape.0, &mut rng.0)
         else {
             continue;
         };
@@ -416,6 +491,8 @@ impl SimConfig {
                 deposit_usd: 25_000.0,
                 leverage: 1,
                 warmup_ticks: 0,
+                activity: None,
+                chart_sentiment: None,
             }),
             noise: None,
             fundamental: FundamentalConfig {

@@ -50,6 +50,37 @@ fn background_runs_are_deterministic_and_leave_other_streams_alone() {
     assert_ne!(a, run(&other).finish_hashes());
 }
 
+#[test]
+fn the_regime_factors_are_one_without_config_and_average_one_with_it() {
+    use rand::SeedableRng;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut untouched = ChaCha8Rng::seed_from_u64(5);
+    let mut still = FcnRegime::default();
+    assert_eq!(still.step(100, &mut rng), (100, 1.0));
+    assert_eq!(rng.random::<u64>(), untouched.random::<u64>(), "no randomness drawn without a config");
+    let ou = LogOuConfig { volatility: 0.5, correlation_ticks: 50.0 };
+    let mut regime = FcnRegime {
+        activity: LogOu { config: Some(ou.clone()), log_level: 0.0 },
+        chart_sentiment: LogOu { config: Some(ou), log_level: 0.0 },
+    };
+    let n = 200_000;
+    let (mut decisions, mut sentiment, mut lag, mut prev) = (0u64, 0.0, 0.0, 0.0);
+    for _ in 0..n {
+        let (d, s) = regime.step(100, &mut rng);
+        decisions += d as u64;
+        sentiment += s;
+        lag += regime.chart_sentiment.log_level * prev;
+        prev = regime.chart_sentiment.log_level;
+    }
+    let mean_d = decisions as f64 / n as f64;
+    let mean_s = sentiment / n as f64;
+    assert!((mean_d - 100.0).abs() < 3.0, "{mean_d}");
+    assert!((mean_s - 1.0).abs() < 0.03, "{mean_s}");
+    // Lag-1 autocovariance of the log level: σ²·exp(−1/50).
+    let want = 0.25 * (-1.0f64 / 50.0).exp();
+    assert!((lag / n as f64 - want).abs() < 0.03, "{} vs {want}", lag / n as f64);
+}
+
 impl Simulation {
     fn finish_hashes(mut self) -> (String, String) {
         let s = self.finish().expect("finishes");
@@ -65,6 +96,14 @@ impl Simulation {
 /// volatility per second). Thinner books (smaller k, lower σ) are needed for any volatility
 /// clustering at all; deeper ones are calm and Gaussian; with C ~ Exp(2) or slow mean reversion
 /// the price runs away.
+///
+/// Closest found so far (not robust, hence not used here): `cargo run --release --example
+/// fcn_facts -- hours=24 burn=0.5 warmup=60 d=300 f=1 c=0.45 mr_hi=0 tw_lo=60 tw_hi=600
+/// noise=1e-5 k_hi=1.5e-3 fvol=1e-4 sent_vol=0.25 sent_ticks=3600 seed=S` meets every
+/// criterion for seeds 14, 15 and 16 (Hill 2.6, 2.2, 2.6), misses by one lag for 11 and 12
+/// (ACF of |r| −0.001 at lag 8, −0.008 at lag 9) and crashes to zero for 13: chartist
+/// sentiment strong enough to cluster volatility over 10 minutes sometimes tips the market
+/// over. With sent_vol=0.3 it passes for 11 and 16 only; 14 and 15 get too fat-tailed.
 fn stylized_config(hours: f64, seed: u64) -> SimConfig {
     let mut params = crate::agents::FcnParams::pams_ci2002();
     params.chart_weight_mean = 1.0;
@@ -102,9 +141,9 @@ fn fcn_flow_alone_gives_fat_tailed_minute_returns() {
 }
 
 #[test]
-#[ignore = "criteria not met yet by FCN flow alone (see the report): over 12 h, tail index \
-            1.5, lag-1 ACF of r −0.28 (the mid is noise around a slow fundamental), ACF of |r| \
-            0.50, 0.29, 0.12 … negative by lag 8; other seeds blow the price up"]
+#[ignore = "criteria not met by FCN flow alone (see the report): over 12 h, seed 11: tail \
+            index 1.2, lag-1 ACF of r -0.35, ACF of |r| 0.56, 0.37, 0.24 ... 0.01 at lag 10; \
+            seed 12 runs to 2,800, seed 13 squeezes the shorts until the insurance fund fails"]
 fn fcn_flow_alone_shows_the_stylized_facts_of_returns() {
     let sim = run(&stylized_config(12.0, 11));
     let f = minute_facts(&sim);

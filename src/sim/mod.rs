@@ -14,7 +14,7 @@ mod orders;
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
 pub use background::{
     BACKGROUND_STREAM, BackgroundConfig, BackgroundRng, BackgroundRoster, FcnConfig, FcnTrader, Fundamental,
-    FundamentalConfig, NoiseConfig, NoiseTrader, PAMS_DECISIONS_PER_TICK, PriceTape,
+    FundamentalConfig, LogOuConfig, NoiseConfig, NoiseTrader, PAMS_DECISIONS_PER_TICK, PriceTape,
 };
 pub use hunters::{Hunter, HunterConfig, HunterReport, exact_map, hunter_pnl, push_cost};
 pub use levels::{LevelReport, LevelRules, Verdict};
