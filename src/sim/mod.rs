@@ -170,6 +170,8 @@ impl SimConfig {
                 deposit_usd: 1_000_000.0,
                 leverage: 5,
                 warmup_ticks: 10,
+                activity: None,
+                chart_sentiment: None,
             }),
             noise: Some(NoiseConfig {
                 agents: 200,
