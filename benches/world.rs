@@ -37,29 +37,10 @@ fn world_hour(c: &mut Criterion) {
     for (accounts, active) in [(100_000u32, false), (1_000_000, false), (100_000, true), (1_000_000, true)] {
         let cfg = config(accounts, active);
         let name = format!("{accounts}_accounts_{}", if active { "active" } else { "passive" });
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                || Simulation::new(&cfg, None).expect("world builds"),
-                // Only the ticks: the end-of-run summary hashes every account once, which is
-                // per-run work, not per-tick.
-                |mut sim| {
-                    while sim.step().expect("tick runs") {}
-                    black_box(sim.exchange().last());
-                    sim
-                },
-                BatchSize::PerIteration,
-            )
-        });
+        group.bench_function(name, |b| time_ticks(b, &cfg));
     }
     group.finish();
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-        for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
-            println!(
-                "peak resident memory of the bench process: {}",
-                line.trim_start_matches("VmHWM:").trim()
-            );
-        }
-    }
+    print_peak_memory();
 }
 
 /// The full agent mix on the seed's map at 1M accounts for a simulated day (86,400 one-second
@@ -71,18 +52,26 @@ fn full_mix_day(c: &mut Criterion) {
     group.measurement_time(std::time::Duration::from_secs(90));
     group.throughput(Throughput::Elements(86_400));
     let cfg = SimConfig::full_mix(1_000_000, 86_400);
-    group.bench_function("1000000_accounts", |b| {
-        b.iter_batched(
-            || Simulation::new(&cfg, None).expect("world builds"),
-            |mut sim| {
-                while sim.step().expect("tick runs") {}
-                black_box(sim.exchange().last());
-                sim
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    group.bench_function("1000000_accounts", |b| time_ticks(b, &cfg));
     group.finish();
+    print_peak_memory();
+}
+
+/// Times the ticks of a fresh world per iteration. Building it and the end-of-run summary (which
+/// hashes every account once: per-run work, not per-tick) are not timed.
+fn time_ticks(b: &mut criterion::Bencher, cfg: &SimConfig) {
+    b.iter_batched(
+        || Simulation::new(cfg, None).expect("world builds"),
+        |mut sim| {
+            while sim.step().expect("tick runs") {}
+            black_box(sim.exchange().last());
+            sim
+        },
+        BatchSize::PerIteration,
+    )
+}
+
+fn print_peak_memory() {
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
             println!(
