@@ -73,7 +73,7 @@ pub fn adl_score(
 
 /// The ADL queue order: score descending, ties by account id ascending (deterministic).
 pub fn adl_rank(candidates: &mut [(AccountId, Qty, AdlScore)]) {
-    candidates.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    candidates.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
 }
 
 /// Choose the counterparties of an ADL of `qty` lots: rank candidates `(account, |size|, score)`

@@ -171,25 +171,57 @@ pub(crate) fn mul_div_floor_u128(a: u128, b: u128, d: u128) -> Option<u128> {
     if hi >= d {
         return None;
     }
-    // Restoring long division of (hi, lo) by d, one bit at a time; the running remainder stays
-    // < d, and `carry` holds the 129th bit after each shift, so the wrapping subtraction below is
-    // exact (the true value 2^128 + r is ≥ d and the difference is < d).
-    let mut r = hi;
-    let mut q: u128 = 0;
-    for i in (0..128).rev() {
-        let carry = r >> 127;
-        r = (r << 1) | ((lo >> i) & 1);
-        if carry == 1 || r >= d {
-            r = r.wrapping_sub(d);
-            q |= 1 << i;
-        }
+    Some(div_wide(hi, lo, d))
+}
+
+const LIMB: u128 = u64::MAX as u128;
+
+/// `⌊(hi · 2^128 + lo) / d⌋` for `hi < d` (so the quotient fits `u128`): schoolbook division
+/// in 64-bit limbs (Knuth's algorithm D with a two-limb divisor), two quotient limbs.
+fn div_wide(hi: u128, lo: u128, d: u128) -> u128 {
+    debug_assert!(hi < d);
+    if hi == 0 {
+        return lo / d;
     }
-    Some(q)
+    if d >> 64 == 0 {
+        // A one-limb divisor: each partial dividend `r · 2^64 + limb` with r < d fits u128.
+        let n1 = (hi << 64) | (lo >> 64);
+        let (q1, r1) = (n1 / d, n1 % d);
+        let q0 = ((r1 << 64) | (lo & LIMB)) / d;
+        return (q1 << 64) | q0;
+    }
+    // Normalise so the divisor's top bit is set; the shifted `hi` stays below the shifted `d`.
+    let s = d.leading_zeros();
+    let d = d << s;
+    let (hi, lo) = if s == 0 { (hi, lo) } else { ((hi << s) | (lo >> (128 - s)), lo << s) };
+    let (q1, r) = div_3by2(hi, (lo >> 64) as u64, d);
+    let (q0, _) = div_3by2(r, lo as u64, d);
+    (q1 << 64) | q0
+}
+
+/// Divides the 192-bit `u · 2^64 + low` by the normalised two-limb `d` (top bit set), given
+/// `u < d`; returns the one-limb quotient and the remainder.
+fn div_3by2(u: u128, low: u64, d: u128) -> (u128, u128) {
+    let (d1, d0) = (d >> 64, d & LIMB);
+    // u < d gives u's top limb ≤ d1, so the estimate is at most LIMB.
+    let mut q = if u >> 64 >= d1 { LIMB } else { u / d1 };
+    let mut r = u - q * d1;
+    // With a two-limb divisor this test is exactly `q · d > u · 2^64 + low`, so the loop leaves
+    // the true quotient limb (it runs at most twice for a normalised divisor). Once r ≥ 2^64 the
+    // test is false: q · d0 < 2^128 ≤ r · 2^64.
+    while r >> 64 == 0 && q * d0 > ((r << 64) | low as u128) {
+        q -= 1;
+        r += d1;
+    }
+    // The true remainder is < d < 2^128, so arithmetic modulo 2^128 gives it exactly.
+    let rem = ((u << 64) | low as u128).wrapping_sub(q.wrapping_mul(d));
+    (q, rem)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn rounding_directions() {
@@ -229,6 +261,50 @@ mod tests {
         let mut v = vec![r(5, 3), r(-2, 7), r(0, 1), r(10, 6), r(1, big)];
         v.sort();
         assert_eq!(v, vec![r(-2, 7), r(0, 1), r(1, big), r(5, 3), r(5, 3)]);
+    }
+
+    /// Restoring long division one bit at a time: slow, obviously right, the oracle for
+    /// [`div_wide`].
+    fn div_wide_bitwise(hi: u128, lo: u128, d: u128) -> u128 {
+        let (mut r, mut q) = (hi, 0u128);
+        for i in (0..128).rev() {
+            let carry = r >> 127;
+            r = (r << 1) | ((lo >> i) & 1);
+            if carry == 1 || r >= d {
+                r = r.wrapping_sub(d);
+                q |= 1 << i;
+            }
+        }
+        q
+    }
+
+    /// Values with long runs of ones and zeros, where division corrections happen.
+    fn edgy() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            any::<u128>(),
+            (0u32..128).prop_map(|k| 1u128 << k),
+            (0u32..128).prop_map(|k| (1u128 << k) - 1),
+            (0u32..128, any::<u64>()).prop_map(|(k, x)| u128::MAX >> k ^ x as u128),
+            any::<u64>().prop_map(u128::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn div_wide_matches_bitwise_division(a in edgy(), b in edgy(), d in edgy()) {
+            prop_assume!(d != 0);
+            let (hi, lo) = mul_wide(a, b);
+            let got = mul_div_floor_u128(a, b, d);
+            if hi >= d {
+                prop_assert_eq!(got, None);
+            } else {
+                prop_assert_eq!(got, Some(div_wide_bitwise(hi, lo, d)));
+            }
+            // And a dividend built to sit just below the limit, where quotients are largest.
+            let hi = d - 1;
+            prop_assert_eq!(div_wide(hi, a, d), div_wide_bitwise(hi, a, d));
+        }
     }
 
     #[test]
