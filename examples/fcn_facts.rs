@@ -5,9 +5,10 @@
 //! (decisions per tick), f, c, n (weight means), noise, tw_lo, tw_hi, mr_lo, mr_hi, k_hi
 //! (order margin), ttl (order time-to-live in ticks, 0: the window), fvol (fundamental volatility per tick), act_vol and act_ticks (sd and correlation
 //! time of the log activity; act_vol=0: constant), sent_vol and sent_ticks (the same for the
-//! chartist sentiment), band, seed, last (1: use the last
+//! chartist sentiment; sent_max caps the sentiment factor), band, seed, last (1: use the last
 //! trade price instead of the mid), interval (ticks per return), warmup (ticks),
-//! deposit (each agent's, USD), burn (hours left out of the statistics), trace (ticks to print).
+//! deposit (each agent's, USD), burn (hours left out of the statistics), trace (ticks to print),
+//! top (print the N largest returns). It also prints the returns' size over each third of the run.
 
 use liqsim::agents::FcnParams;
 use liqsim::analysis::StylizedFacts;
@@ -39,11 +40,16 @@ fn main() -> anyhow::Result<()> {
     if let Some(fcn) = cfg.background.fcn.as_mut() {
         fcn.warmup_ticks = arg("warmup", 0.0) as u64;
         fcn.deposit_usd = arg("deposit", fcn.deposit_usd);
-        let ou = |vol: f64, ticks: f64| {
-            Some(LogOuConfig { volatility: vol, correlation_ticks: ticks }).filter(|_| vol > 0.0)
+        let ou = |vol: f64, ticks: f64, max: f64| {
+            Some(LogOuConfig {
+                volatility: vol,
+                correlation_ticks: ticks,
+                max_factor: Some(max).filter(|m| *m > 0.0),
+            })
+            .filter(|_| vol > 0.0)
         };
-        fcn.activity = ou(arg("act_vol", 0.0), arg("act_ticks", 600.0));
-        fcn.chart_sentiment = ou(arg("sent_vol", 0.0), arg("sent_ticks", 600.0));
+        fcn.activity = ou(arg("act_vol", 0.0), arg("act_ticks", 600.0), 0.0);
+        fcn.chart_sentiment = ou(arg("sent_vol", 0.0), arg("sent_ticks", 600.0), arg("sent_max", 0.0));
     }
     cfg.background.fundamental.volatility_per_tick = arg("fvol", 0.0);
     cfg.background.max_price_deviation = arg("band", 0.2);
@@ -67,6 +73,28 @@ fn main() -> anyhow::Result<()> {
     println!(
         "{ticks} ticks in {secs:.2} s; volume {volume}; range {lo:.3}..{hi:.3}; book {}",
         sim.exchange().book().order_count()
+    );
+    let r: Vec<f64> = prices
+        .chunks(arg("interval", 60.0) as usize)
+        .map(|c| c[0])
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| (w[1] / w[0]).ln())
+        .collect();
+    let third = r.len() / 3;
+    let sd = |x: &[f64]| (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt();
+    if arg("top", 0.0) > 0.0 {
+        let mut idx: Vec<usize> = (0..r.len()).collect();
+        idx.sort_by(|a, b| r[*b].abs().total_cmp(&r[*a].abs()));
+        for i in idx.iter().take(arg("top", 0.0) as usize) {
+            println!("minute {} return {:.4}", i + burn / 60, r[*i]);
+        }
+    }
+    println!(
+        "sd by thirds {:.2e} {:.2e} {:.2e}",
+        sd(&r[..third]),
+        sd(&r[third..2 * third]),
+        sd(&r[2 * third..])
     );
     println!("returns {} tail {:.3?} kurtosis {:.3?}", f.returns, f.tail_index, f.excess_kurtosis);
     println!("acf r   {:?}", round(&f.acf_returns));

@@ -102,6 +102,11 @@ pub struct FcnConfig {
 pub struct LogOuConfig {
     pub volatility: f64,
     pub correlation_ticks: f64,
+    /// Upper bound on the factor (`x_t = min(exp(y_t − σ²/2), max_factor)`, so its mean is
+    /// then below 1): keeps a slowly varying level out of a region the market cannot take,
+    /// such as chartist sentiment strong enough to run the price away. `None`: unbounded.
+    #[serde(default)]
+    pub max_factor: Option<f64>,
 }
 
 /// One log-OU factor's configuration and state (`y_t`, starting at 0).
@@ -124,7 +129,11 @@ impl LogOu {
         let phi = (-1.0 / c.correlation_ticks).exp();
         let z: f64 = StandardNormal.sample(rng);
         self.log_level = phi * self.log_level + c.volatility * (1.0 - phi * phi).sqrt() * z;
-        (self.log_level - 0.5 * c.volatility * c.volatility).exp()
+        let x = (self.log_level - 0.5 * c.volatility * c.volatility).exp();
+        match c.max_factor {
+            Some(max) if max > 0.0 => x.min(max),
+            _ => x,
+        }
     }
 }
 
