@@ -302,6 +302,20 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             needle: "market.tiers[0].maintenance_pct: maintenance 3% is not below the initial margin",
         },
         Bad {
+            name: "sentiment-cap",
+            scenario: Some(
+                "(background: (fcn: Some((agents: 10, params: (fundamental_weight_mean: 1.0, \
+                 chart_weight_mean: 0.5, noise_weight_mean: 1.0, noise_scale: 0.001, time_window: (10.0, \
+                 20.0), mean_reversion_time: None, order_margin: (0.0, 0.01), margin_type: Fixed, \
+                 order_ttl: None, order_qty: 1.0, chart_following: true), decisions_per_tick: 1, \
+                 deposit_usd: 1000.0, leverage: 1, chart_sentiment: Some((volatility: 0.5, \
+                 correlation_ticks: 60.0, max_factor: Some(-1.3)))))))",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "background.fcn.chart_sentiment.max_factor: must be a positive number, got -1.3",
+        },
+        Bad {
             name: "inverted-band",
             scenario: Some(Box::leak(band(&ok_band.replace("84000.0", "95000.0")).into_boxed_str())),
             args: vec![],

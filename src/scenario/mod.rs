@@ -597,6 +597,15 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         if f.agents > 1_000_000 {
             c.fail("background.fcn.agents", format!("{} agents is absurd (at most 1000000)", f.agents));
         }
+        for (name, factor) in [("activity", &f.activity), ("chart_sentiment", &f.chart_sentiment)] {
+            let Some(ou) = factor else { continue };
+            let path = format!("background.fcn.{name}");
+            c.finite_at_least(&format!("{path}.volatility"), ou.volatility, 0.0);
+            c.finite_positive(&format!("{path}.correlation_ticks"), ou.correlation_ticks);
+            if let Some(max) = ou.max_factor {
+                c.finite_positive(&format!("{path}.max_factor"), max);
+            }
+        }
     }
     if let Some(n) = &s.background.noise {
         c.money("background.noise.deposit_usd", n.deposit_usd);

@@ -245,16 +245,8 @@ fn check_asymmetry(rows: &[(u64, HuntFigures, HuntFigures)]) {
     }
 }
 
+/// `cargo test --lib asymmetry_over_16_seeds -- --nocapture` prints the figures.
 #[test]
-fn up_hunting_the_14_to_1_map_beats_down_hunting_the_thin_side() {
-    let rows = asymmetry(1..=4);
-    report(&rows);
-    check_asymmetry(&rows);
-}
-
-/// `cargo test --lib asymmetry_over_16_seeds -- --ignored --nocapture` prints the figures.
-#[test]
-#[ignore]
 fn asymmetry_over_16_seeds() {
     let rows = asymmetry(1..=16);
     report(&rows);
