@@ -395,6 +395,9 @@ fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
         );
     }
     println!("  insurance fund min / final  {:.2} / {:.2} USD", s.insurance_fund_min, s.insurance_fund_final);
+    if s.insurance_shortfall > 0.0 {
+        println!("  beyond the fund (venue)     {:.2} USD", s.insurance_shortfall);
+    }
     println!("  ADL events                  {:>18}", s.adl_count);
     println!("  events                      {:>18}", s.events);
     println!("  final state hash            {}", s.final_state_hash);

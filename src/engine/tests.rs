@@ -319,6 +319,45 @@ fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of
     assert!(l.account(long).unwrap().position.qty.is_zero());
     // 10,000 loss − 3,500 margin + 12 maker fee (0.02% of 60,000): the fund pays 6,512.
     assert_eq!(l.insurance_fund(), Money::usd(10_000 - 6_512));
+    assert!(l.insurance_shortfall().is_zero());
+    let (ex, events) = f.events();
+    assert_replays(&ex, &events);
+}
+
+#[test]
+fn a_deficit_beyond_the_insurance_fund_is_absorbed_by_the_venue_not_a_halt() {
+    // The same 6,512 deficit against a fund of 1,000: the fund pays all it has, the venue the
+    // other 5,512, and money is still conserved to the unit.
+    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 1_000);
+    let inst = *f.ex.instrument();
+    let long = f.long;
+    let sell = OrderRequest {
+        account: long,
+        side: Side::Sell,
+        kind: OrderKind::Gtc,
+        price: inst.price(60_000.0).unwrap(),
+        qty: Qty(1_000),
+        reduce_only: true,
+    };
+    f.ex.submit(sell, None).unwrap();
+    let buyer = f.ex.open_account(Money::usd(100_000), 10).unwrap();
+    let buy = OrderRequest {
+        account: buyer,
+        side: Side::Buy,
+        kind: OrderKind::Market,
+        price: Price::ZERO,
+        qty: Qty(1_000),
+        reduce_only: false,
+    };
+    f.ex.submit(buy, None).unwrap();
+    let l = f.ex.ledger();
+    assert!(l.account(long).unwrap().position.qty.is_zero());
+    assert_eq!((l.insurance_fund(), l.insurance_shortfall()), (Money::ZERO, Money::usd(5_512)));
+    assert_eq!(l.total_money(), l.deposits());
+    // The engine goes on trading with an empty fund.
+    f.drive(69_000.0, 5);
+    let l = f.ex.ledger();
+    assert_eq!(l.total_money(), l.deposits());
     let (ex, events) = f.events();
     assert_replays(&ex, &events);
 }

@@ -77,8 +77,6 @@ pub enum LedgerError {
         "liquidation of {account:?} must move its whole remaining margin {margin} to the insurance fund, not {delta}"
     )]
     LiquidationAmount { account: AccountId, margin: Money, delta: Money },
-    #[error("insurance fund {fund} cannot pay {needed}")]
-    InsuranceOverdraft { fund: Money, needed: Money },
     #[error("funding pool {pool} cannot pay {needed}")]
     FundingPoolOverdraft { pool: Money, needed: Money },
     #[error("funding pool holds {0} at the end of a tick; it must be settled to zero")]
@@ -99,6 +97,10 @@ pub struct Ledger {
     instrument: Instrument,
     accounts: Vec<Account>,
     insurance: Money,
+    /// Losses the insurance fund could not pay, absorbed by the venue (≥ 0): the part of a
+    /// bankrupt account's deficit beyond what the fund held. Money the venue put in, so it
+    /// counts against the total in [`Ledger::total_money`].
+    shortfall: Money,
     fees: Money,
     funding_pool: Money,
     deposits: i128,
@@ -117,6 +119,7 @@ impl Ledger {
             instrument,
             accounts: Vec::new(),
             insurance: Money::ZERO,
+            shortfall: Money::ZERO,
             fees: Money::ZERO,
             funding_pool: Money::ZERO,
             deposits: 0,
@@ -141,6 +144,10 @@ impl Ledger {
     }
     pub fn insurance_fund(&self) -> Money {
         self.insurance
+    }
+    /// What the venue absorbed beyond the insurance fund (see the field).
+    pub fn insurance_shortfall(&self) -> Money {
+        self.shortfall
     }
     pub fn fees_collected(&self) -> Money {
         self.fees
@@ -181,6 +188,7 @@ impl Ledger {
             .map(|a| a.balance.0 as i128 + a.position.margin.0 as i128 - a.position.cost.0 as i128)
             .sum();
         accounts + self.insurance.0 as i128 + self.fees.0 as i128 + self.funding_pool.0 as i128
+            - self.shortfall.0 as i128
     }
 
     /// Applies one event, or refuses it and changes nothing.
@@ -402,17 +410,15 @@ impl Ledger {
                         delta: insurance_delta,
                     });
                 }
+                // The fund pays what it can; the venue absorbs the rest.
                 let fund = self.insurance.checked_add(insurance_delta)?;
-                if fund.is_negative() {
-                    return Err(LedgerError::InsuranceOverdraft {
-                        fund: self.insurance,
-                        needed: -insurance_delta,
-                    });
-                }
+                let shortfall =
+                    if fund.is_negative() { self.shortfall.checked_sub(fund)? } else { self.shortfall };
                 a.position.margin = margin_left;
                 a.liquidating = None;
                 self.accounts[account.0 as usize] = a;
-                self.insurance = fund;
+                self.insurance = fund.max(Money::ZERO);
+                self.shortfall = shortfall;
             }
             Event::TickClosed { tick } => {
                 if tick < self.tick {
@@ -478,7 +484,14 @@ impl Ledger {
                 Some(q) => h.update(&[1]).update(&q.0.to_le_bytes()),
             };
         }
-        for v in [self.insurance.0, self.fees.0, self.funding_pool.0, self.long_oi.0, self.short_oi.0] {
+        for v in [
+            self.insurance.0,
+            self.shortfall.0,
+            self.fees.0,
+            self.funding_pool.0,
+            self.long_oi.0,
+            self.short_oi.0,
+        ] {
             h.update(&v.to_le_bytes());
         }
         h.update(&self.deposits.to_le_bytes());

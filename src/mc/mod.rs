@@ -146,6 +146,9 @@ pub struct RunOutcome {
     pub largest_cascade_usd: f64,
     pub insurance_fund_min: f64,
     pub insurance_fund_final: f64,
+    /// Losses beyond the insurance fund, absorbed by the venue (USD).
+    #[serde(default)]
+    pub insurance_shortfall: f64,
     pub adl_count: u64,
     pub hunter_pnl: f64,
     /// Largest fall of last price from a running peak, and largest rise from a running trough,
@@ -163,7 +166,7 @@ pub struct RunOutcome {
 pub type Column = (&'static str, fn(&RunOutcome) -> f64);
 
 /// The numeric outcomes summarised with quantiles, in order.
-pub const NUMERIC: [Column; 18] = [
+pub const NUMERIC: [Column; 19] = [
     ("final_price", |o| o.final_price),
     ("max_price", |o| o.max_price),
     ("min_price", |o| o.min_price),
@@ -177,6 +180,7 @@ pub const NUMERIC: [Column; 18] = [
     ("largest_cascade_usd", |o| o.largest_cascade_usd),
     ("insurance_fund_min", |o| o.insurance_fund_min),
     ("insurance_fund_final", |o| o.insurance_fund_final),
+    ("insurance_shortfall", |o| o.insurance_shortfall),
     ("adl_count", |o| o.adl_count as f64),
     ("hunter_pnl", |o| o.hunter_pnl),
     ("max_drawdown_pct", |o| o.max_drawdown_pct),
@@ -317,6 +321,7 @@ pub fn simulate(
         largest_cascade_usd: summary.cascades.iter().map(|c| c.notional_usd).fold(0.0, f64::max),
         insurance_fund_min: summary.insurance_fund_min,
         insurance_fund_final: summary.insurance_fund_final,
+        insurance_shortfall: summary.insurance_shortfall,
         adl_count: summary.adl_count,
         // An empty sum is −0: report 0.
         hunter_pnl: summary.hunter_pnl + 0.0,

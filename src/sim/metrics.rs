@@ -56,6 +56,9 @@ pub struct RunSummary {
     pub cascades: Vec<Cascade>,
     pub insurance_fund_min: f64,
     pub insurance_fund_final: f64,
+    /// Losses beyond what the insurance fund held, absorbed by the venue (USD; 0 unless the
+    /// fund ran dry).
+    pub insurance_shortfall: f64,
     pub adl_count: u64,
     pub events: u64,
     pub final_state_hash: String,
@@ -125,6 +128,7 @@ impl Metrics {
             cascades,
             insurance_fund_min: stats.insurance_min.to_usd_f64(),
             insurance_fund_final: ex.ledger().insurance_fund().to_usd_f64(),
+            insurance_shortfall: ex.ledger().insurance_shortfall().to_usd_f64(),
             adl_count: stats.adl_events,
             events: ex.recorder().events(),
             final_state_hash: ex.ledger().state_hash(),
