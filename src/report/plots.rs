@@ -192,17 +192,32 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
         .border_style(BLACK)
         .draw()
         .map_err(err)?;
-    let max_liq =
-        s.liquidated_long_usd.iter().chain(&s.liquidated_short_usd).copied().fold(0.0_f64, f64::max).max(1.0)
-            / 1e6;
+    let max_usd =
+        s.liquidated_long_usd.iter().chain(&s.liquidated_short_usd).copied().fold(0.0_f64, f64::max);
+    let max_liq = max_usd.max(1.0) / 1e6;
+    let caption = if max_usd > 0.0 {
+        "Liquidated notional (USD M): shorts up, longs down"
+    } else {
+        "Liquidated notional: none in this run"
+    };
     let mut bars = ChartBuilder::on(&bottom)
-        .caption("Liquidated notional (USD M): shorts up, longs down", ("sans-serif", 18))
+        .caption(caption, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(30)
         .y_label_area_size(80)
         .build_cartesian_2d(0.0..t_end, -max_liq..max_liq)
         .map_err(err)?;
-    bars.configure_mesh().x_desc("minutes").draw().map_err(err)?;
+    // Magnitudes both ways (longs are drawn down), with as many decimals as the scale needs,
+    // and no scale at all when nothing was liquidated.
+    let decimals = if max_liq >= 10.0 { 0 } else { (1.0 - max_liq.log10()).ceil().clamp(1.0, 8.0) as usize };
+    let magnitude = |v: &f64| format!("{:.*}", decimals, v.abs());
+    let y_labels = if max_usd > 0.0 { 10 } else { 0 };
+    bars.configure_mesh()
+        .x_desc("minutes")
+        .y_labels(y_labels)
+        .y_label_formatter(&magnitude)
+        .draw()
+        .map_err(err)?;
     let w = if s.minutes.len() > 1 { s.minutes[1] - s.minutes[0] } else { 1.0 };
     bars.draw_series(
         s.minutes
