@@ -60,21 +60,15 @@ macro_rules! checked_ops {
             pub const ZERO: $t = $t(0);
             /// Checked addition; overflow is an error, never a wrap.
             pub fn checked_add(self, rhs: $t) -> Result<$t, UnitError> {
-                self.0
-                    .checked_add(rhs.0)
-                    .map($t)
-                    .ok_or_else(|| UnitError::Overflow(concat!($name, " addition")))
+                self.0.checked_add(rhs.0).map($t).ok_or(UnitError::Overflow(concat!($name, " addition")))
             }
             /// Checked subtraction; overflow is an error, never a wrap.
             pub fn checked_sub(self, rhs: $t) -> Result<$t, UnitError> {
-                self.0
-                    .checked_sub(rhs.0)
-                    .map($t)
-                    .ok_or_else(|| UnitError::Overflow(concat!($name, " subtraction")))
+                self.0.checked_sub(rhs.0).map($t).ok_or(UnitError::Overflow(concat!($name, " subtraction")))
             }
             /// Checked negation.
             pub fn checked_neg(self) -> Result<$t, UnitError> {
-                self.0.checked_neg().map($t).ok_or_else(|| UnitError::Overflow(concat!($name, " negation")))
+                self.0.checked_neg().map($t).ok_or(UnitError::Overflow(concat!($name, " negation")))
             }
             pub fn abs(self) -> $t {
                 $t(self.0.saturating_abs())
