@@ -69,8 +69,11 @@ fn every_bundled_scenario_validates_and_runs() {
             assert!(out.join(f).is_file(), "{name}: {f} missing");
         }
         // The event log is written exactly when the scenario asks for it.
-        let text = std::fs::read_to_string(format!("scenarios/{name}")).unwrap();
-        let wants_log = !text.contains("event_log: false");
+        let wants_log = liqsim::scenario::load(Path::new(&format!("scenarios/{name}")))
+            .unwrap()
+            .scenario
+            .outputs
+            .event_log;
         assert_eq!(out.join("events.log").is_file(), wants_log, "{name}: events.log");
     }
 }

@@ -723,8 +723,9 @@ impl Exchange {
     }
 
     /// An IOC liquidation order whose limit keeps the worst possible loss beyond the bankruptcy
-    /// price within what the insurance fund holds, so the fund can never go negative; what the
-    /// book cannot take at that limit is left for auto-deleveraging.
+    /// price within what the insurance fund holds, so the fund can pay it; what the book cannot
+    /// take at that limit is left for auto-deleveraging. (Only a fill the account itself made
+    /// beyond its bankruptcy can leave more than the fund holds: see the ledger's shortfall.)
     fn liquidation_order(
         &mut self,
         a: AccountId,

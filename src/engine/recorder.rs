@@ -50,9 +50,9 @@ impl Recorder {
         match postcard::to_slice(&env, &mut small) {
             Ok(bytes) => self.pending.extend_from_slice(bytes),
             Err(_) => {
-                let buf = std::mem::take(&mut self.pending);
-                self.pending =
-                    postcard::to_extend(&env, buf).map_err(|e| RecordError::Encode(e.to_string()))?;
+                let big =
+                    postcard::to_extend(&env, Vec::new()).map_err(|e| RecordError::Encode(e.to_string()))?;
+                self.pending.extend_from_slice(&big);
             }
         }
         if self.pending.len() >= HASH_BLOCK {

@@ -93,6 +93,7 @@ impl Fixture {
             assert!(matches!(self.ex.submit(req, None).unwrap(), Submitted::Accepted { .. }));
         }
         assert_eq!(self.ex.last(), index);
+        let shortfall = self.ex.ledger().insurance_shortfall();
         for t in 0..ticks {
             self.ex.begin_tick(t);
             let seq = self.ex.update_prices(index).unwrap();
@@ -103,6 +104,8 @@ impl Fixture {
             let (long, short) = l.open_interest();
             assert_eq!(long, short);
             assert!(!l.insurance_fund().is_negative());
+            // Liquidations keep their losses within the fund: no new shortfall.
+            assert_eq!(l.insurance_shortfall(), shortfall);
         }
     }
 

@@ -133,7 +133,8 @@ pub enum Event {
     /// book and the insurance fund could not absorb it.
     AutoDeleveraged { account: AccountId, counterparty: AccountId, qty: Qty, price: Price },
     /// A liquidation finished. In full: the position is flat and the whole remaining margin went
-    /// to the insurance fund (`insurance_delta`: a gain, or a loss the fund paid), `fee` of it as
+    /// to the insurance fund (`insurance_delta`: a gain, or a loss the fund paid as far as its
+    /// balance went, the venue the rest as the ledger's shortfall), `fee` of it as
     /// the clearance fee. In part (a large position cut to a lower tier): `closed` lots were
     /// sold, the account keeps the rest and its margin, and only `fee` went to the fund.
     Liquidated { account: AccountId, closed: Qty, fee: Money, insurance_delta: Money },

@@ -9,10 +9,12 @@
 //! PnL of all positions sums to `−Σ cost` (open interest is balanced), and
 //!
 //! ```text
-//! Σ balances + Σ margins + insurance fund + fees + funding pool + Σ unrealised PnL == Σ deposits
+//! Σ balances + Σ margins + insurance fund + fees + funding pool + Σ unrealised PnL
+//!     == Σ deposits + shortfall
 //! ```
 //!
-//! holds to the micro-USD after every event ([`Ledger::total_money`]).
+//! holds to the micro-USD after every event ([`Ledger::total_money`] subtracts the shortfall:
+//! what the venue put in when a bankrupt account's deficit exceeded the insurance fund).
 
 use crate::book::AccountId;
 use crate::events::{Event, InsuranceReason};
@@ -180,7 +182,8 @@ impl Ledger {
     }
 
     /// Σ balances + Σ margins + insurance + fees + funding pool + Σ unrealised PnL (taken at any
-    /// common mark, which with balanced open interest is `−Σ cost`). Equals [`Ledger::deposits`].
+    /// common mark, which with balanced open interest is `−Σ cost`), less the shortfall the
+    /// venue absorbed. Equals [`Ledger::deposits`].
     pub fn total_money(&self) -> i128 {
         let accounts: i128 = self
             .accounts
@@ -484,14 +487,7 @@ impl Ledger {
                 Some(q) => h.update(&[1]).update(&q.0.to_le_bytes()),
             };
         }
-        for v in [
-            self.insurance.0,
-            self.shortfall.0,
-            self.fees.0,
-            self.funding_pool.0,
-            self.long_oi.0,
-            self.short_oi.0,
-        ] {
+        for v in [self.insurance.0, self.fees.0, self.funding_pool.0, self.long_oi.0, self.short_oi.0] {
             h.update(&v.to_le_bytes());
         }
         h.update(&self.deposits.to_le_bytes());
@@ -499,6 +495,11 @@ impl Ledger {
             h.update(&v.to_le_bytes());
         }
         h.update(&self.tick.to_le_bytes());
+        // Appended only when there is one, so the hash of every state without a shortfall
+        // (all states before it existed) is unchanged.
+        if !self.shortfall.is_zero() {
+            h.update(b"shortfall").update(&self.shortfall.0.to_le_bytes());
+        }
         h.finalize().to_hex().to_string()
     }
 }

@@ -202,6 +202,7 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> u128 {
 /// Divides the 192-bit `u · 2^64 + low` by the normalised two-limb `d` (top bit set), given
 /// `u < d`; returns the one-limb quotient and the remainder.
 fn div_3by2(u: u128, low: u64, d: u128) -> (u128, u128) {
+    debug_assert!(d >> 127 == 1 && u < d);
     let (d1, d0) = (d >> 64, d & LIMB);
     // u < d gives u's top limb ≤ d1, so the estimate is at most LIMB.
     let mut q = if u >> 64 >= d1 { LIMB } else { u / d1 };
@@ -284,7 +285,7 @@ mod tests {
             any::<u128>(),
             (0u32..128).prop_map(|k| 1u128 << k),
             (0u32..128).prop_map(|k| (1u128 << k) - 1),
-            (0u32..128, any::<u64>()).prop_map(|(k, x)| u128::MAX >> k ^ x as u128),
+            (0u32..128, any::<u64>()).prop_map(|(k, x)| (u128::MAX >> k) ^ x as u128),
             any::<u64>().prop_map(u128::from),
         ]
     }

@@ -180,12 +180,12 @@ pub const NUMERIC: [Column; 19] = [
     ("largest_cascade_usd", |o| o.largest_cascade_usd),
     ("insurance_fund_min", |o| o.insurance_fund_min),
     ("insurance_fund_final", |o| o.insurance_fund_final),
-    ("insurance_shortfall", |o| o.insurance_shortfall),
     ("adl_count", |o| o.adl_count as f64),
     ("hunter_pnl", |o| o.hunter_pnl),
     ("max_drawdown_pct", |o| o.max_drawdown_pct),
     ("max_runup_pct", |o| o.max_runup_pct),
     ("events", |o| o.events as f64),
+    ("insurance_shortfall", |o| o.insurance_shortfall),
 ];
 
 /// Why a Monte Carlo could not be done.

@@ -96,7 +96,7 @@ pub struct FcnConfig {
 
 /// A positive factor `x_t = exp(y_t − σ²/2)` with `y_t` a stationary Ornstein–Uhlenbeck
 /// (AR(1)) process of standard deviation `volatility` and correlation time `correlation_ticks`,
-/// stepped once a tick; `E[x_t] = 1`.
+/// stepped once a tick; `E[x_t] = 1` when uncapped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogOuConfig {

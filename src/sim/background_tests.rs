@@ -95,8 +95,9 @@ fn a_capped_factor_never_exceeds_its_cap_and_follows_the_process_below_it() {
         assert_eq!(x, y.min(cap));
         at_cap += usize::from(x == cap);
     }
-    // P(exp(y − σ²/2) > 1.3) = P(z > (ln 1.3 + 0.18)/0.6) ≈ 0.19: the cap binds, often.
-    assert!((15_000..23_000).contains(&at_cap), "{at_cap}");
+    // P(exp(y − σ²/2) > 1.3) = P(z > (ln 1.3 + 0.18)/0.6 = 0.737) ≈ 0.23: the cap binds, often.
+    // (Correlated draws: the count's spread over seeds is a few thousand.)
+    assert!((18_000..28_000).contains(&at_cap), "{at_cap}");
 }
 
 impl Simulation {

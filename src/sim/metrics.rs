@@ -58,6 +58,7 @@ pub struct RunSummary {
     pub insurance_fund_final: f64,
     /// Losses beyond what the insurance fund held, absorbed by the venue (USD; 0 unless the
     /// fund ran dry).
+    #[serde(default)]
     pub insurance_shortfall: f64,
     pub adl_count: u64,
     pub events: u64,
