@@ -288,12 +288,11 @@ fn a_fill_worse_than_bankruptcy_is_paid_by_the_insurance_fund() {
     assert_replays(&ex, &events);
 }
 
-#[test]
-fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of_halting() {
-    // 1 BTC long at 70,000 with 3,500 margin rests a sell at 60,000 (10,000 below entry): when a
-    // buyer lifts it, the loss is 6,500 beyond the margin — the fill cannot be refused (the book
-    // matched it), so the account is taken over first and the fund pays the shortfall.
-    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 10_000);
+/// 1 BTC long at 70,000 with 3,500 margin and a fund of `insurance_usd`; the long rests a sell
+/// at 60,000 (10,000 below entry) and a buyer lifts it: a loss of 6,500 beyond the margin plus
+/// a 12 USD maker fee (0.02% of 60,000). Returns the fixture and the long.
+fn fill_a_sell_beyond_bankruptcy(insurance_usd: i64) -> (Fixture, AccountId) {
+    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, insurance_usd);
     let inst = *f.ex.instrument();
     let long = f.long;
     let sell = OrderRequest {
@@ -315,12 +314,20 @@ fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of
         reduce_only: false,
     };
     f.ex.submit(buy, None).unwrap();
+    (f, long)
+}
+
+#[test]
+fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of_halting() {
+    // The fill cannot be refused (the book matched it), so the account is taken over first and
+    // the fund pays the deficit.
+    let (f, long) = fill_a_sell_beyond_bankruptcy(10_000);
     let l = f.ex.ledger();
     assert_eq!(l.total_money(), l.deposits());
     assert_eq!(f.ex.stats().bankrupt_fills, 1);
     assert_eq!(f.ex.stats().accounts_long, 1);
     assert!(l.account(long).unwrap().position.qty.is_zero());
-    // 10,000 loss − 3,500 margin + 12 maker fee (0.02% of 60,000): the fund pays 6,512.
+    // 10,000 loss − 3,500 margin + 12 maker fee: the fund pays 6,512.
     assert_eq!(l.insurance_fund(), Money::usd(10_000 - 6_512));
     assert!(l.insurance_shortfall().is_zero());
     let (ex, events) = f.events();
@@ -331,28 +338,7 @@ fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of
 fn a_deficit_beyond_the_insurance_fund_is_absorbed_by_the_venue_not_a_halt() {
     // The same 6,512 deficit against a fund of 1,000: the fund pays all it has, the venue the
     // other 5,512, and money is still conserved to the unit.
-    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 1_000);
-    let inst = *f.ex.instrument();
-    let long = f.long;
-    let sell = OrderRequest {
-        account: long,
-        side: Side::Sell,
-        kind: OrderKind::Gtc,
-        price: inst.price(60_000.0).unwrap(),
-        qty: Qty(1_000),
-        reduce_only: true,
-    };
-    f.ex.submit(sell, None).unwrap();
-    let buyer = f.ex.open_account(Money::usd(100_000), 10).unwrap();
-    let buy = OrderRequest {
-        account: buyer,
-        side: Side::Buy,
-        kind: OrderKind::Market,
-        price: Price::ZERO,
-        qty: Qty(1_000),
-        reduce_only: false,
-    };
-    f.ex.submit(buy, None).unwrap();
+    let (mut f, long) = fill_a_sell_beyond_bankruptcy(1_000);
     let l = f.ex.ledger();
     assert!(l.account(long).unwrap().position.qty.is_zero());
     assert_eq!((l.insurance_fund(), l.insurance_shortfall()), (Money::ZERO, Money::usd(5_512)));
