@@ -123,15 +123,15 @@ fn minute_facts(sim: &Simulation) -> StylizedFacts {
     StylizedFacts::of_prices(&mids, 60, 0.05, 10)
 }
 
-/// The stylized facts of returns, as criteria: fat tails (Hill tail index in [2, 5]); the
+/// The stylized facts of returns, as criteria: fat tails (Hill tail index in [2, 5)); the
 /// autocorrelation of |r| positive at every lag from 1 to 10 minutes and lower at 10 than at 1
 /// (slow decay); the autocorrelation of r near zero (below 0.1 in size at lag 1, below 0.15 at
 /// every lag). Returns what failed.
 fn stylized_failures(f: &StylizedFacts) -> Vec<String> {
     let mut failed = Vec::new();
     match f.tail_index {
-        Some(t) if (2.0..=5.0).contains(&t) => {}
-        t => failed.push(format!("tail index {t:?} outside [2, 5]")),
+        Some(t) if (2.0..5.0).contains(&t) => {}
+        t => failed.push(format!("tail index {t:?} outside [2, 5)")),
     }
     let abs = &f.acf_abs_returns;
     if abs.len() != 10 || !abs.iter().all(|a| *a > 0.0) {
