@@ -11,7 +11,7 @@
 //! top (print the N largest returns). It also prints the returns' size over each third of the run.
 
 use liqsim::agents::FcnParams;
-use liqsim::analysis::StylizedFacts;
+use liqsim::analysis::{StylizedFacts, log_returns};
 use liqsim::sim::{LogOuConfig, SimConfig, Simulation};
 use std::collections::HashMap;
 
@@ -74,13 +74,7 @@ fn main() -> anyhow::Result<()> {
         "{ticks} ticks in {secs:.2} s; volume {volume}; range {lo:.3}..{hi:.3}; book {}",
         sim.exchange().book().order_count()
     );
-    let r: Vec<f64> = prices
-        .chunks(arg("interval", 60.0) as usize)
-        .map(|c| c[0])
-        .collect::<Vec<_>>()
-        .windows(2)
-        .map(|w| (w[1] / w[0]).ln())
-        .collect();
+    let r = log_returns(&prices, arg("interval", 60.0) as usize);
     let third = r.len() / 3;
     let sd = |x: &[f64]| (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt();
     if arg("top", 0.0) > 0.0 {
