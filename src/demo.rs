@@ -6,11 +6,11 @@
 //! log is replayed into a fresh ledger to show that it rebuilds the same state.
 
 use crate::book::{AccountId, OrderKind};
-use crate::engine::{EngineError, Exchange, ExchangeConfig, LogSink, OrderRequest};
-use crate::events::LogHeader;
+use crate::engine::{EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest};
 use crate::population::{self, Band, LeverageWeight, MapConfig, PositionSide, Shape};
 use crate::units::{Money, Price, Qty, Side};
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
+use std::io::Write;
 
 /// What the demo did.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,12 +29,18 @@ pub struct DemoReport {
     pub event_stream_hash: String,
 }
 
+/// The scenario hash the demo's log carries (the demo has no scenario file).
+pub fn demo_scenario_hash() -> [u8; 32] {
+    *blake3::hash(b"liqsim core demo v1").as_bytes()
+}
+
 /// Runs the demo; `log` receives the binary event log.
-pub fn run_demo(seed: u64, log: Option<LogSink>) -> Result<DemoReport, DemoError> {
+pub fn run_demo(seed: u64, log: Option<Box<dyn Write + Send + Sync>>) -> Result<DemoReport, DemoError> {
     let cfg = ExchangeConfig::btcusdt();
     let inst = cfg.instrument;
     let start = inst.price(71_450.0)?;
-    let mut ex = Exchange::new(cfg, start, log);
+    let log = log.map(|out| LogTarget { out, scenario_hash: demo_scenario_hash(), seed });
+    let mut ex = Exchange::new(cfg, start, log)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     ex.fund_insurance(Money::usd(2_000_000))?;
 
@@ -113,7 +119,7 @@ pub fn run_demo(seed: u64, log: Option<LogSink>) -> Result<DemoReport, DemoError
         adl_events: stats.adl_events,
         insurance_fund_usd: ex.ledger().insurance_fund().to_usd_f64(),
         events: ex.recorder().events(),
-        final_state_hash: ex.ledger().state_hash(),
+        final_state_hash: ex.state_hash(),
         event_stream_hash: ex.recorder().stream_hash(),
     })
 }
@@ -127,13 +133,4 @@ pub enum DemoError {
     Map(#[from] population::MapError),
     #[error(transparent)]
     Unit(#[from] crate::units::UnitError),
-}
-
-/// The header the demo's log carries.
-pub fn demo_header(seed: u64) -> LogHeader {
-    LogHeader::new(
-        *blake3::hash(b"liqsim core demo v1").as_bytes(),
-        seed,
-        ExchangeConfig::btcusdt().instrument,
-    )
 }

@@ -24,3 +24,4 @@ pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod units;
+pub mod venue;

@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader};
-use liqsim::ledger::Ledger;
 use liqsim::mc::{self, McError, McOptions, Shard, sweep::SweepOptions};
 use liqsim::runner::{RunOptions, run_scenario};
 use liqsim::scenario::{self, ScenarioError};
@@ -412,45 +411,67 @@ fn open_log(path: &Path) -> Result<LogReader<BufReader<File>>> {
     LogReader::new(BufReader::new(file)).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
-fn replay_ledger(path: &Path) -> Result<Ledger> {
+/// Folds a log into the exchange state it describes (bad input: a log that cannot be read or
+/// whose events do not apply).
+fn replay_log(path: &Path) -> Result<liqsim::engine::Replayed> {
     let reader = open_log(path)?;
-    let mut ledger = Ledger::new(reader.header().instrument);
-    for env in reader {
-        let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        ledger
-            .apply(&env.event)
-            .map_err(|e| bad(format!("{}: event {} does not apply: {e}", path.display(), env.seq)))?;
-    }
-    Ok(ledger)
+    liqsim::engine::replay(reader).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
 fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCode> {
-    let hash = replay_ledger(path)?.state_hash();
+    let replayed = replay_log(path)?;
+    let hash = replayed.state_hash();
     println!("{hash}");
-    let expected = match (expect, verify) {
-        (Some(e), _) => Some(e.to_string()),
-        (None, true) => {
-            let summary = path.with_file_name("summary.json");
-            let text = std::fs::read_to_string(&summary)
-                .map_err(|e| bad(format!("--verify needs the run's summary: {}: {e}", summary.display())))?;
-            let json: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", summary.display())))?;
-            let h = json.get("final_state_hash").and_then(|h| h.as_str());
-            Some(h.ok_or_else(|| bad(format!("{}: no final_state_hash", summary.display())))?.to_string())
+    if let Some(e) = expect {
+        if !e.eq_ignore_ascii_case(&hash) {
+            eprintln!("state hash mismatch: the log rebuilds {hash}, expected {e}");
+            return Ok(ExitCode::from(1));
         }
-        (None, false) => None,
-    };
-    match expected {
-        Some(e) if e != hash => {
-            eprintln!("state hash mismatch: the log rebuilds {hash}, the run recorded {e}");
-            Ok(ExitCode::from(1))
-        }
-        Some(_) => {
-            eprintln!("verified: the log rebuilds the run's final state");
-            Ok(ExitCode::SUCCESS)
-        }
-        None => Ok(ExitCode::SUCCESS),
+        eprintln!("verified: the log rebuilds the expected state");
     }
+    if !verify {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary = path.with_file_name("summary.json");
+    let text = std::fs::read_to_string(&summary)
+        .map_err(|e| bad(format!("--verify needs the run's summary: {}: {e}", summary.display())))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", summary.display())))?;
+    let field = |key: &str| json.get(key).ok_or_else(|| bad(format!("{}: no {key}", summary.display())));
+    let text_of = |key: &str| -> Result<String> {
+        let v = field(key)?;
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| bad(format!("{}: {key} is not a string", summary.display())))
+    };
+    let number_of = |key: &str| -> Result<u64> {
+        let v = field(key)?;
+        v.as_u64().ok_or_else(|| bad(format!("{}: {key} is not a whole number", summary.display())))
+    };
+    let run = liqsim::engine::RunRecord {
+        final_state_hash: text_of("final_state_hash")?,
+        event_stream_hash: text_of("event_stream_hash")?,
+        events: number_of("events")?,
+        seed: number_of("seed")?,
+        scenario_hash: text_of("scenario_hash")?,
+    };
+    let mismatches = replayed.mismatches(&run);
+    for m in &mismatches {
+        eprintln!(
+            "{} mismatch: the log gives {}, {} records {}",
+            m.key,
+            m.from_log,
+            summary.display(),
+            m.recorded
+        );
+    }
+    if !mismatches.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    eprintln!(
+        "verified: the log rebuilds the run's final state (ledger and book), stream, seed and scenario"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCode> {
@@ -464,7 +485,8 @@ fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCode> {
         Format::Jsonl => ExportFormat::JsonLines,
     };
     let stdout = std::io::stdout().lock();
-    let mut ex = Exporter::new(BufWriter::new(stdout), format, reader.header().instrument, kinds);
+    let header = reader.header().clone();
+    let mut ex = Exporter::new(BufWriter::new(stdout), format, &header, kinds);
     for env in reader {
         let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
         ex.write(&env)?;
@@ -586,8 +608,7 @@ fn demo(seed: u64, out: &Path) -> Result<ExitCode> {
     let tmp_path = liqsim::report::atomic_path(&final_path);
     let file = File::create(&tmp_path).with_context(|| format!("cannot write {}", tmp_path.display()))?;
     let sink: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
-    let log = liqsim::events::LogWriter::new(sink, &liqsim::demo::demo_header(seed))?;
-    let report = match liqsim::demo::run_demo(seed, Some(log)) {
+    let report = match liqsim::demo::run_demo(seed, Some(sink)) {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp_path);
@@ -595,7 +616,7 @@ fn demo(seed: u64, out: &Path) -> Result<ExitCode> {
         }
     };
     std::fs::rename(&tmp_path, &final_path)?;
-    let replayed = replay_ledger(&final_path)?;
+    let replayed = replay_log(&final_path)?;
     let verified = replayed.state_hash() == report.final_state_hash;
     println!("liqsim core demo (seed {})", report.seed);
     println!("  ticks                    {:>14}", report.ticks);

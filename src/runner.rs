@@ -2,14 +2,13 @@
 //! liquidation heatmap, and write every output atomically into the run's folder, the summary
 //! last (a folder with a `summary.json` holds a finished run).
 
-use crate::events::{LogHeader, LogWriter};
+use crate::engine::LogTarget;
 use crate::report::{self, ReportError, plots};
 use crate::scenario::Validated;
-use crate::sim::{Metrics, RunSummary, SimConfig, SimError, Simulation};
+use crate::sim::{HeatmapSamples, Metrics, RunSummary, SimConfig, SimError, Simulation};
 use crate::units::{Price, Side};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -47,71 +46,43 @@ pub enum RunError {
     Log(#[from] crate::events::LogError),
 }
 
-/// The liquidation heatmap, sampled as the run goes: per column, notional by bucket.
-struct HeatmapSampler {
-    every: u64,
-    columns: Vec<(u64, BTreeMap<i64, f64>)>,
-    path: Vec<f64>,
-}
-
-impl HeatmapSampler {
-    fn sample(&mut self, sim: &Simulation, tick: u64) {
-        // Columns at ticks 1, 1 + every, 1 + 2·every, ...: evenly spaced, the first one at the start.
-        if !(tick - 1).is_multiple_of(self.every) {
-            return;
-        }
-        let ex = sim.exchange();
-        let inst = ex.instrument();
-        let mut column = BTreeMap::new();
-        for (_, bucket, notional) in ex.liquidation_index().map() {
-            *column.entry(bucket.0).or_insert(0.0) += notional as f64 / 1e6;
-        }
-        self.columns.push((tick, column));
-        self.path.push(inst.price_f64(ex.last()));
-    }
-
-    fn into_heatmap(self, sim: &Simulation, metrics: &Metrics, tick_secs: u64) -> plots::Heatmap {
-        let ex = sim.exchange();
-        let inst = ex.instrument();
-        let bucket_ticks = ex.liquidation_index().bucket_ticks();
-        // The picture spans half to one and a half times the start price, as vendors' do; the
-        // far tails (1x counterparties, the liquidity provider) would only squash it.
-        let start = self.path.first().copied().unwrap_or(1.0);
-        let (lo_usd, hi_usd) = (start * 0.5, start * 1.5);
-        let inside = |b: &i64| (lo_usd..=hi_usd).contains(&inst.price_f64(Price(*b)));
-        let lo =
-            self.columns.iter().filter_map(|(_, c)| c.keys().find(|b| inside(b)).copied()).min().unwrap_or(0);
-        let hi = self
-            .columns
+/// The sampled liquidation map as the heatmap picture's data: buckets spanning half to one and
+/// a half times the start price, as vendors' pictures do (the far tails — 1x counterparties,
+/// the liquidity provider — would only squash it).
+fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_secs: u64) -> plots::Heatmap {
+    let ex = sim.exchange();
+    let inst = ex.instrument();
+    let bucket_ticks = ex.liquidation_index().bucket_ticks().max(1);
+    let start = samples.columns.first().map(|c| inst.price_f64(c.last)).unwrap_or(1.0);
+    let (lo_usd, hi_usd) = (start * 0.5, start * 1.5);
+    let inside = |b: &Price| (lo_usd..=hi_usd).contains(&inst.price_f64(*b));
+    let buckets_inside = || samples.columns.iter().flat_map(|c| c.buckets.iter().map(|b| b.1).filter(inside));
+    let lo = buckets_inside().min().unwrap_or(Price(0)).0;
+    let hi = buckets_inside().max().unwrap_or(Price(0)).0;
+    let buckets = ((hi - lo) / bucket_ticks + 1).max(1) as usize;
+    let minutes = |tick: u64| (tick * tick_secs) as f64 / 60.0;
+    let cells = samples
+        .columns
+        .iter()
+        .map(|c| {
+            let mut row = vec![0.0; buckets];
+            for &(_, b, v) in c.buckets.iter().filter(|b| (lo..=hi).contains(&b.1.0)) {
+                row[((b.0 - lo) / bucket_ticks) as usize] += v as f64 / 1e6;
+            }
+            row
+        })
+        .collect();
+    plots::Heatmap {
+        minutes: samples.columns.iter().map(|c| minutes(c.tick)).collect(),
+        price_lo: inst.price_f64(Price(lo)),
+        bucket_usd: inst.price_f64(Price(bucket_ticks)),
+        cells,
+        path: samples.columns.iter().map(|c| inst.price_f64(c.last)).collect(),
+        liquidations: metrics
+            .liquidations
             .iter()
-            .filter_map(|(_, c)| c.keys().rev().find(|b| inside(b)).copied())
-            .max()
-            .unwrap_or(0);
-        let buckets = ((hi - lo) / bucket_ticks.max(1) + 1).max(1) as usize;
-        let minutes = |tick: u64| (tick * tick_secs) as f64 / 60.0;
-        let cells = self
-            .columns
-            .iter()
-            .map(|(_, c)| {
-                let mut row = vec![0.0; buckets];
-                for (&b, &v) in c.range(lo..=hi) {
-                    row[((b - lo) / bucket_ticks.max(1)) as usize] += v;
-                }
-                row
-            })
-            .collect();
-        plots::Heatmap {
-            minutes: self.columns.iter().map(|(t, _)| minutes(*t)).collect(),
-            price_lo: inst.price_f64(Price(lo)),
-            bucket_usd: inst.price_f64(Price(bucket_ticks)),
-            cells,
-            path: self.path,
-            liquidations: metrics
-                .liquidations
-                .iter()
-                .map(|&(t, side, mark, _)| (minutes(t), inst.price_f64(mark), side == Side::Buy))
-                .collect(),
-        }
+            .map(|&(t, side, mark, _)| (minutes(t), inst.price_f64(mark), side == Side::Buy))
+            .collect(),
     }
 }
 
@@ -149,20 +120,16 @@ fn run_into(
     let log = if v.scenario.outputs.event_log {
         let file = fs::File::create(log_tmp)
             .map_err(|source| ReportError::Io { path: log_path.to_path_buf(), source })?;
-        let sink: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
-        Some(LogWriter::new(sink, &LogHeader::new(hash, cfg.seed, cfg.exchange.instrument))?)
+        let out: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
+        Some(LogTarget { out, scenario_hash: hash, seed: cfg.seed })
     } else {
         None
     };
     let mut sim = Simulation::new(cfg, log)?;
     let bar = progress_bar(opts.progress, cfg.ticks);
     let tick_secs = cfg.exchange.tick_secs.max(1);
-    let every = (v.scenario.outputs.heatmap_interval.secs() / tick_secs).max(1);
-    let mut heat = HeatmapSampler { every, columns: Vec::new(), path: Vec::new() };
-    let mut tick = 0;
+    sim.sample_heatmap_every((v.scenario.outputs.heatmap_interval.secs() / tick_secs).max(1));
     while sim.step()? {
-        tick += 1;
-        heat.sample(&sim, tick);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -173,7 +140,8 @@ fn run_into(
     let metrics = sim.metrics().clone();
     write_ticks(&out.join("ticks.csv"), &metrics)?;
     write_levels(&out.join("levels.csv"), &summary.levels)?;
-    let heatmap = heat.into_heatmap(&sim, &metrics, tick_secs);
+    let samples = sim.world.remove_resource::<HeatmapSamples>().unwrap_or_default();
+    let heatmap = heatmap(&samples, &sim, &metrics, tick_secs);
     write_heatmap_csv(&out.join("heatmap.csv"), &heatmap)?;
     if v.scenario.outputs.pictures {
         write_pictures(out, &metrics, &heatmap, tick_secs, v.sim.start_price_usd)?;

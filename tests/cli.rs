@@ -192,7 +192,7 @@ fn export_writes_csv_and_filtered_jsonl() {
     let text = stdout(&csv);
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("seq,tick,cause,type,account"), "{header}");
+    assert!(header.starts_with("seq,tick,time_s,cause,type,account"), "{header}");
     let width = header.split(',').count();
     let rows: Vec<&str> = lines.collect();
     assert!(!rows.is_empty());
@@ -202,6 +202,83 @@ fn export_writes_csv_and_filtered_jsonl() {
     for line in stdout(&jsonl).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["type"], "MarkUpdated");
+        assert!(v["round"].is_u64() && v["time_s"].is_u64(), "{line}");
+    }
+    // Liquidations carry the position's side, the price and the USD notional.
+    let liq = liqsim(&["events", "export", s(&log), "--format", "jsonl", "--kind", "Liquidated"]);
+    assert!(liq.status.success());
+    let rows: Vec<serde_json::Value> =
+        stdout(&liq).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!rows.is_empty(), "the bundled hunter liquidates longs within ten minutes");
+    for v in &rows {
+        assert!(["long", "short"].contains(&v["position_side"].as_str().unwrap()), "{v}");
+        assert!(v["price"].as_f64().unwrap() > 0.0 && v["notional"].as_f64().unwrap() > 0.0, "{v}");
+    }
+}
+
+/// Rewrites `log` into `dir/events.log` with one event edited by `edit` (checksums and footer
+/// recomputed, as a forger would), beside the run's summary. Returns whether an edit was made.
+fn forge(
+    log: &Path,
+    summary: &Path,
+    dir: &Path,
+    mut edit: impl FnMut(&mut liqsim::events::Envelope) -> bool,
+) -> bool {
+    use liqsim::events::{LogReader, LogWriter};
+    std::fs::create_dir_all(dir).unwrap();
+    let reader = LogReader::new(std::fs::File::open(log).unwrap()).unwrap();
+    let header = reader.header().clone();
+    let mut w = LogWriter::new(Vec::new(), &header).unwrap();
+    let mut edited = false;
+    for env in reader {
+        let mut env = env.unwrap();
+        if !edited && env.tick > 100 {
+            edited = edit(&mut env);
+        }
+        w.append(&env).unwrap();
+    }
+    std::fs::write(dir.join("events.log"), w.finish().unwrap()).unwrap();
+    std::fs::copy(summary, dir.join("summary.json")).unwrap();
+    edited
+}
+
+#[test]
+fn a_log_edited_with_its_checksums_repaired_does_not_verify() {
+    use liqsim::events::Event;
+    let dir = temp_dir("forge");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let out = dir.join("out");
+    assert!(liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]).status.success());
+    let (log, summary) = (out.join("events.log"), out.join("summary.json"));
+    let clean = liqsim(&["replay", s(&log), "--verify"]);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    let edits: [(&str, fn(&mut liqsim::events::Envelope) -> bool); 4] = [
+        ("order id", |e| {
+            let Event::OrderPlaced { order } = &mut e.event else { return false };
+            order.id.0 += 1;
+            true
+        }),
+        ("price", |e| {
+            let Event::Traded { price, .. } = &mut e.event else { return false };
+            price.0 += 1;
+            true
+        }),
+        ("size", |e| {
+            let Event::OrderCancelled { remaining, .. } = &mut e.event else { return false };
+            remaining.0 += 1;
+            true
+        }),
+        ("tick", |e| {
+            e.tick += 1;
+            true
+        }),
+    ];
+    for (what, edit) in edits {
+        let forged = dir.join(what.replace(' ', "_"));
+        assert!(forge(&log, &summary, &forged, edit), "no event to edit the {what} of");
+        let v = liqsim(&["replay", s(&forged.join("events.log")), "--verify"]);
+        assert_ne!(v.status.code(), Some(0), "an edited {what} verified");
+        assert!(stderr(&v).contains("does not apply") || stderr(&v).contains("mismatch"), "{}", stderr(&v));
     }
 }
 

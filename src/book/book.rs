@@ -146,6 +146,8 @@ pub struct OrderBook {
     asks: Ladder,
     stats: BookStats,
     stp: Vec<Cancelled>,
+    /// Alongside `stp`: how many of the operation's fills came before each self-trade cancel.
+    stp_before: Vec<usize>,
 }
 
 impl Default for OrderBook {
@@ -226,6 +228,7 @@ impl OrderBook {
             asks: Ladder::new(Side::Sell, initial, max),
             stats: BookStats::default(),
             stp: Vec::new(),
+            stp_before: Vec::new(),
         }
     }
 
@@ -249,11 +252,12 @@ impl OrderBook {
     /// Same-owner makers met on the way are cancelled (expire-maker) and recorded in `self.stp`.
     #[inline]
     fn match_taker(&mut self, t: Taker, qty: Qty, out: &mut Vec<Fill>) -> Qty {
-        let OrderBook { slab, ids, owners, bids, asks, stats, stp } = self;
+        let OrderBook { slab, ids, owners, bids, asks, stats, stp, stp_before } = self;
         let opp = match t.side {
             Side::Buy => asks,
             Side::Sell => bids,
         };
+        let first_fill = out.len();
         let mut rem = qty.0;
         while rem > 0 {
             let Some(p) = opp.best() else { break };
@@ -267,6 +271,7 @@ impl OrderBook {
             let (mid, mqty) = (m.id, m.qty.0);
             if m.owner == t.owner {
                 stp.push(Cancelled { id: mid, owner: m.owner, side: m.side, price: p, remaining: m.qty });
+                stp_before.push(out.len() - first_fill);
                 stats.cancelled += mqty as i128;
                 stats.resting -= mqty as i128;
                 opp.remove(slab, head, p);
@@ -342,7 +347,7 @@ impl OrderBook {
                 return Err(BookError::CapacityExceeded);
             }
         }
-        self.stp.clear();
+        self.clear_self_trade_cancels();
         self.stats.placed += o.qty.0 as i128;
         if o.kind == OrderKind::PostOnly && self.would_cross(o.side, limit) {
             self.stats.cancelled += o.qty.0 as i128;
@@ -452,7 +457,7 @@ impl OrderBook {
         let s = *self.slab.get(i).ok_or(BookError::UnknownOrder(id))?;
         if new_price == s.price && new_qty <= s.qty {
             let d = s.qty.0 - new_qty.0;
-            self.stp.clear();
+            self.clear_self_trade_cancels();
             if d > 0 {
                 if let Some(m) = self.slab.get_mut(i) {
                     m.qty = new_qty;
@@ -472,7 +477,7 @@ impl OrderBook {
         if self.side_overflows(s.side, new_qty, s.qty) {
             return Err(BookError::SizeOverflow);
         }
-        self.stp.clear();
+        self.clear_self_trade_cancels();
         {
             let OrderBook { slab, bids, asks, .. } = self;
             match s.side {
@@ -547,6 +552,17 @@ impl OrderBook {
         &self.stp
     }
 
+    /// Alongside [`OrderBook::last_self_trade_cancels`]: how many of that operation's fills
+    /// came before each cancel, so a log can record them where they happened.
+    pub fn last_self_trade_positions(&self) -> &[usize] {
+        &self.stp_before
+    }
+
+    fn clear_self_trade_cancels(&mut self) {
+        self.stp.clear();
+        self.stp_before.clear();
+    }
+
     pub fn best_bid(&self) -> Option<Price> {
         self.bids.best()
     }
@@ -585,6 +601,23 @@ impl OrderBook {
             price,
             qty: l.total,
             orders: l.count,
+        })
+    }
+
+    /// Every resting order of `side` in matching priority: best price first, and within a
+    /// price in time priority.
+    pub fn resting_orders(&self, side: Side) -> impl Iterator<Item = RestingOrder> + '_ {
+        self.ladder(side).iter().flat_map(|(_, l)| l.iter(&self.slab)).map(|(_, s)| view(s))
+    }
+
+    /// The resting orders of `owner`, newest first (the order [`OrderBook::cancel_all`]
+    /// removes them in).
+    pub fn orders_of(&self, owner: AccountId) -> impl Iterator<Item = RestingOrder> + '_ {
+        let mut i = self.owners.get(owner.0 as u64).unwrap_or(NIL);
+        std::iter::from_fn(move || {
+            let s = self.slab.get(i)?;
+            i = s.onext;
+            Some(view(s))
         })
     }
 
@@ -1012,6 +1045,8 @@ mod tests {
             .map(|c| (c.id.0, c.owner.0, c.price.0, c.remaining.0))
             .collect();
         assert_eq!(stp, vec![(6, 9, 100, 1), (5, 9, 101, 2)]);
+        // Where they happened: 6 before any fill, 5 after the fill against 3.
+        assert_eq!(b.last_self_trade_positions(), &[0, 1]);
         assert_eq!(r.self_trade_cancelled, Qty(3));
         assert_eq!(r.status, PlaceStatus::PartiallyFilledResting);
         assert_eq!((r.filled, r.rested), (Qty(4), Qty(1)));
@@ -1039,6 +1074,7 @@ mod tests {
         put(&mut b, gtc(5, 1, S, 105, 2), &mut out);
         put(&mut b, gtc(6, 1, B, 97, 3), &mut out);
         put(&mut b, gtc(7, 2, B, 97, 1), &mut out);
+        let listed: Vec<_> = b.orders_of(AccountId(1)).map(|o| o.id.0).collect();
         let c = b.cancel(OrderId(2)).unwrap();
         assert_eq!(
             c,
@@ -1048,6 +1084,8 @@ mod tests {
         assert_eq!(b.cancel(OrderId(2)), Err(BookError::UnknownOrder(OrderId(2))));
         let mut gone = Vec::new();
         b.cancel_all(AccountId(1), &mut gone);
+        // `orders_of` lists what `cancel_all` removes, in the same order.
+        assert_eq!(listed, gone.iter().map(|c| c.id.0).collect::<Vec<_>>());
         let mut got: Vec<_> = gone.iter().map(|c| (c.id.0, c.price.0, c.remaining.0)).collect();
         got.sort();
         assert_eq!(got, vec![(1, 98, 5), (5, 105, 2), (6, 97, 3)]);
@@ -1062,6 +1100,24 @@ mod tests {
         let st = b.stats();
         assert_eq!(st.cancelled, 3 + 5 + 2 + 3);
         assert!(st.is_conserved());
+    }
+
+    #[test]
+    fn resting_orders_come_in_matching_priority() {
+        let mut b = sample();
+        let mut out = Vec::new();
+        put(&mut b, gtc(5, 1, S, 101, 2), &mut out);
+        put(&mut b, gtc(6, 2, B, 99, 1), &mut out);
+        let asks: Vec<_> = b.resting_orders(S).map(|o| (o.price.0, o.id.0)).collect();
+        let bids: Vec<_> = b.resting_orders(B).map(|o| (o.price.0, o.id.0)).collect();
+        let mut want_asks: Vec<_> = asks.clone();
+        want_asks.sort_by_key(|&(p, _)| p);
+        assert_eq!(asks, want_asks, "asks lowest first");
+        assert!(bids.windows(2).all(|w| w[0].0 >= w[1].0), "bids highest first: {bids:?}");
+        // Within a price, time priority: the newer order comes after the older ones.
+        let at_101: Vec<_> = asks.iter().filter(|&&(p, _)| p == 101).map(|&(_, id)| id).collect();
+        assert_eq!(at_101.last(), Some(&5));
+        assert_eq!(asks.len() + bids.len(), b.order_count());
     }
 
     /// Asks 101×4, 102×6, 104×5, 110×1; bids 99×3, 98×5, 95×2.

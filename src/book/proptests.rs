@@ -22,6 +22,7 @@ struct RefBook {
     orders: Vec<RefOrder>,
     seq: u64,
     stp: Vec<Cancelled>,
+    stp_before: Vec<usize>,
 }
 
 fn better(side: Side, a: Price, b: Price) -> bool {
@@ -74,6 +75,7 @@ impl RefBook {
         qty: i64,
         out: &mut Vec<Fill>,
     ) -> i64 {
+        let first_fill = out.len();
         let mut rem = qty;
         while rem > 0 {
             let Some(i) = self.best_maker(side) else {
@@ -91,6 +93,7 @@ impl RefBook {
                     price: m.price,
                     remaining: m.qty,
                 });
+                self.stp_before.push(out.len() - first_fill);
                 self.orders.remove(i);
                 continue;
             }
@@ -136,6 +139,7 @@ impl RefBook {
             return Err(BookError::SizeOverflow);
         }
         self.stp.clear();
+        self.stp_before.clear();
         if o.kind == OrderKind::PostOnly
             && self.best_maker(o.side).is_some_and(|i| Self::crosses(o.side, limit, self.orders[i].price))
         {
@@ -200,6 +204,7 @@ impl RefBook {
         let o = self.orders[i];
         if price == o.price && qty <= o.qty {
             self.stp.clear();
+            self.stp_before.clear();
             self.orders[i].qty = qty;
             return Ok(PlaceOutcome {
                 filled: Qty(0),
@@ -213,6 +218,7 @@ impl RefBook {
             return Err(BookError::SizeOverflow);
         }
         self.stp.clear();
+        self.stp_before.clear();
         self.orders.remove(i);
         let rem = self.match_taker(id, o.owner, o.side, price, qty.0, out);
         let filled = Qty(qty.0 - rem);
@@ -382,6 +388,7 @@ fn run(book: &mut OrderBook, ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(&a, &b, "step {} place {:?}", step, o);
                 if a.is_ok() {
                     prop_assert_eq!(book.last_self_trade_cancels(), &model.stp[..]);
+                    prop_assert_eq!(book.last_self_trade_positions(), &model.stp_before[..]);
                 }
             }
             Op::Cancel(k) => {
@@ -399,6 +406,7 @@ fn run(book: &mut OrderBook, ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(&a, &b, "step {} amend {:?} to {:?}×{}", step, id, p, qty);
                 if a.is_ok() {
                     prop_assert_eq!(book.last_self_trade_cancels(), &model.stp[..]);
+                    prop_assert_eq!(book.last_self_trade_positions(), &model.stp_before[..]);
                 }
             }
             Op::CancelAll(owner) => {

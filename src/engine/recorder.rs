@@ -1,13 +1,23 @@
 //! The recorder: the one door through which state changes. It numbers each event, applies it to
-//! the ledger (the same `apply` replay uses), appends it to the log if there is one, and folds it
-//! into a running hash of the event stream, so two runs can be compared without a log file.
+//! the exchange state (the same `apply` replay uses), appends it to the log if there is one, and
+//! folds it into a running hash of the event stream, so two runs can be compared without a log
+//! file.
 
+use super::state::{ExchangeState, StateError};
 use crate::events::{Envelope, Event, LogError, LogWriter, Seq};
-use crate::ledger::{Ledger, LedgerError};
 use std::io::Write;
 
 /// A log sink that can live in an ECS resource.
 pub type LogSink = LogWriter<Box<dyn Write + Send + Sync>>;
+
+/// Where a run's event log goes, and what its header says about where the run came from. The
+/// exchange writes the header itself, so the venue settings in it are the ones it runs.
+pub struct LogTarget {
+    pub out: Box<dyn Write + Send + Sync>,
+    /// blake3 of the scenario the run came from.
+    pub scenario_hash: [u8; 32],
+    pub seed: u64,
+}
 
 /// Numbers, applies, logs and hashes events.
 pub struct Recorder {
@@ -20,8 +30,7 @@ pub struct Recorder {
     pending: Vec<u8>,
 }
 
-/// How many encoded bytes the recorder gathers before hashing them.
-const HASH_BLOCK: usize = 64 * 1024;
+use crate::events::HASH_BLOCK;
 
 impl Recorder {
     pub fn new(log: Option<LogSink>) -> Recorder {
@@ -34,17 +43,17 @@ impl Recorder {
         }
     }
 
-    /// Applies `event` to `ledger` and records it; a refused event is not recorded.
+    /// Applies `event` to `state` and records it; a refused event is not recorded.
     pub fn record(
         &mut self,
-        ledger: &mut Ledger,
+        state: &mut ExchangeState,
         event: Event,
         cause: Option<Seq>,
     ) -> Result<Seq, RecordError> {
-        ledger
-            .apply(&event)
-            .map_err(|error| RecordError::Refused { error, event: Box::new(event.clone()) })?;
         let env = Envelope { seq: self.next_seq, tick: self.tick, cause, event };
+        if let Err(error) = state.apply(&env) {
+            return Err(RecordError::Refused { error, event: Box::new(env.event) });
+        }
         // Events are a few dozen bytes: encode on the stack, then append in one copy.
         let mut small = [0u8; 256];
         match postcard::to_slice(&env, &mut small) {
@@ -95,8 +104,8 @@ impl Recorder {
 /// forbids: a bug, reported with the event.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("ledger refused {event:?}: {error}")]
-    Refused { error: LedgerError, event: Box<Event> },
+    #[error("the exchange refused {event:?}: {error}")]
+    Refused { error: StateError, event: Box<Event> },
     #[error("cannot encode event: {0}")]
     Encode(String),
     #[error(transparent)]

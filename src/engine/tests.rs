@@ -3,8 +3,7 @@
 
 use super::*;
 use crate::book::{AccountId, OrderKind};
-use crate::events::{Envelope, Event, EventKind, LogHeader, LogReader, LogWriter};
-use crate::ledger::Ledger;
+use crate::events::{Envelope, Event, EventKind, LogReader};
 use crate::units::{Money, Price, Qty, Side};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -28,6 +27,8 @@ const P70K: Price = Price(700_000);
 struct Fixture {
     ex: Exchange,
     buf: SharedBuf,
+    /// The last tick driven.
+    tick: u64,
     long: AccountId,
     short: AccountId,
     lp: AccountId,
@@ -36,10 +37,9 @@ struct Fixture {
 /// A long of `btc` at 70,000 with `margin_usd`, against a 1x short; an LP account with cash.
 fn fixture(cfg: ExchangeConfig, btc: i64, margin_usd: i64, insurance_usd: i64) -> Fixture {
     let buf = SharedBuf::default();
-    let header = LogHeader::new([0; 32], 1, cfg.instrument);
-    let sink: Box<dyn Write + Send + Sync> = Box::new(buf.clone());
-    let log = LogWriter::new(sink, &header).unwrap();
-    let mut ex = Exchange::new(cfg, P70K, Some(log));
+    let out: Box<dyn Write + Send + Sync> = Box::new(buf.clone());
+    let log = LogTarget { out, scenario_hash: [0; 32], seed: 1 };
+    let mut ex = Exchange::new(cfg, P70K, Some(log)).unwrap();
     ex.fund_insurance(Money::usd(insurance_usd)).unwrap();
     let qty = Qty(btc * 1_000);
     let notional = ex.instrument().notional(P70K, qty).unwrap();
@@ -59,7 +59,7 @@ fn fixture(cfg: ExchangeConfig, btc: i64, margin_usd: i64, insurance_usd: i64) -
     .unwrap();
     let lp = ex.open_account(Money::usd(10_000_000_000), 10).unwrap();
     ex.refresh_liquidation_index().unwrap();
-    Fixture { ex, buf, long, short, lp }
+    Fixture { ex, buf, tick: 0, long, short, lp }
 }
 
 impl Fixture {
@@ -94,7 +94,9 @@ impl Fixture {
         }
         assert_eq!(self.ex.last(), index);
         let shortfall = self.ex.ledger().insurance_shortfall();
-        for t in 0..ticks {
+        for _ in 0..ticks {
+            self.tick += 1;
+            let t = self.tick;
             self.ex.begin_tick(t);
             let seq = self.ex.update_prices(index).unwrap();
             self.ex.run_liquidations(seq).unwrap();
@@ -117,13 +119,19 @@ impl Fixture {
     }
 }
 
-/// Replaying the log rebuilds the exchange's ledger exactly.
+/// Replaying the log rebuilds the exchange exactly: ledger, book and queue order.
 fn assert_replays(ex: &Exchange, events: &[Envelope]) {
-    let mut l = Ledger::new(*ex.instrument());
+    let mut state = ExchangeState::new(ex.config());
     for e in events {
-        l.apply(&e.event).unwrap();
+        state.apply(e).unwrap_or_else(|err| panic!("event {}: {err}", e.seq));
     }
-    assert_eq!(l.state_hash(), ex.ledger().state_hash());
+    assert_eq!(state.ledger().state_hash(), ex.ledger().state_hash());
+    for side in [Side::Buy, Side::Sell] {
+        let live: Vec<_> = ex.book().resting_orders(side).collect();
+        let rebuilt: Vec<_> = state.book().resting_orders(side).collect();
+        assert_eq!(rebuilt, live, "{side:?} book");
+    }
+    assert_eq!(state.state_hash(), ex.state_hash());
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! means the same thing in both. CSV rows have every column in [`column_names`] (empty where an
 //! event has no such field); JSON objects carry only the fields the event has.
 
-use super::{Envelope, Event, EventKind};
+use super::{Envelope, Event, EventKind, LogHeader};
+use crate::margin::AdlScore;
 use crate::units::{Instrument, Money, Price, Qty, RATE_SCALE, Rate, format_scaled};
 use std::io::{self, Write};
 
@@ -18,7 +19,7 @@ pub enum Cell {
     Bool(bool),
 }
 
-/// Every column an event can fill, in CSV order after `seq,tick,cause,type`.
+/// Every column an event can fill, in CSV order after `seq,tick,time_s,cause,type`.
 pub fn column_names() -> &'static [&'static str] {
     &[
         "account",
@@ -36,6 +37,8 @@ pub fn column_names() -> &'static [&'static str] {
         "taker",
         "maker_fee",
         "taker_fee",
+        "maker_margin",
+        "taker_margin",
         "liquidation",
         "reduce_only",
         "deposit",
@@ -48,6 +51,7 @@ pub fn column_names() -> &'static [&'static str] {
         "index",
         "mark",
         "last",
+        "round",
         "rate",
         "delta",
         "position",
@@ -56,6 +60,10 @@ pub fn column_names() -> &'static [&'static str] {
         "liquidation_price",
         "bankruptcy_price",
         "closed",
+        "position_side",
+        "notional",
+        "partial",
+        "score",
         "fee",
         "insurance_delta",
     ]
@@ -68,6 +76,11 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
     let money = |m: Money| Cell::Decimal(m.to_usd_string());
     let rate = |r: Rate| Cell::Decimal(format_scaled(r.0 as i128, RATE_SCALE as i128));
     let id = |v: u64| Cell::Int(v as i128);
+    let position_side = |q: Qty| Cell::Text(if q.is_positive() { "long" } else { "short" });
+    let notional = |p: Price, q: Qty| match inst.notional(p, q.abs()) {
+        Ok(m) => money(m),
+        Err(_) => Cell::Text("overflow"),
+    };
     match event {
         Event::AccountOpened { account, deposit, leverage } => vec![
             ("account", id(account.0.into())),
@@ -84,6 +97,15 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("price", price(*p)),
             ("long_margin", money(*long_margin)),
             ("short_margin", money(*short_margin)),
+        ],
+        Event::OrderRejected { account, side, kind, price: p, qty: q, reduce_only, reason } => vec![
+            ("account", id(account.0.into())),
+            ("side", Cell::Text(side.as_str())),
+            ("order_kind", Cell::Text(kind.as_str())),
+            ("price", price(*p)),
+            ("qty", qty(*q)),
+            ("reduce_only", Cell::Bool(*reduce_only)),
+            ("reason", Cell::Text(reason.as_str())),
         ],
         Event::OrderPlaced { order } => vec![
             ("order", id(order.id.0)),
@@ -117,6 +139,8 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             qty: q,
             maker_fee,
             taker_fee,
+            maker_margin,
+            taker_margin,
             liquidation,
         } => vec![
             ("maker_order", id(maker_order.0)),
@@ -128,11 +152,16 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("qty", qty(*q)),
             ("maker_fee", money(*maker_fee)),
             ("taker_fee", money(*taker_fee)),
+            ("maker_margin", money(*maker_margin)),
+            ("taker_margin", money(*taker_margin)),
             ("liquidation", Cell::Bool(*liquidation)),
         ],
-        Event::MarkUpdated { index, mark, last } => {
-            vec![("index", price(*index)), ("mark", price(*mark)), ("last", price(*last))]
-        }
+        Event::MarkUpdated { index, mark, last, round } => vec![
+            ("index", price(*index)),
+            ("mark", price(*mark)),
+            ("last", price(*last)),
+            ("round", id((*round).into())),
+        ],
         Event::FundingRateSet { rate: r, mark } => vec![("rate", rate(*r)), ("mark", price(*mark))],
         Event::FundingPaid { account, amount } => {
             vec![("account", id(account.0.into())), ("amount", money(*amount))]
@@ -142,6 +171,7 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
         }
         Event::LiquidationTriggered {
             account,
+            reason,
             mark,
             position,
             maintenance,
@@ -150,22 +180,31 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             bankruptcy_price,
         } => vec![
             ("account", id(account.0.into())),
+            ("reason", Cell::Text(reason.as_str())),
             ("mark", price(*mark)),
             ("position", qty(*position)),
+            ("position_side", position_side(*position)),
+            ("notional", notional(*mark, *position)),
             ("maintenance", money(*maintenance)),
             ("equity", money(*equity)),
             ("liquidation_price", price(*liquidation_price)),
             ("bankruptcy_price", price(*bankruptcy_price)),
         ],
-        Event::AutoDeleveraged { account, counterparty, qty: q, price: p } => vec![
+        Event::AutoDeleveraged { account, counterparty, qty: q, price: p, score } => vec![
             ("account", id(account.0.into())),
             ("counterparty", id(counterparty.0.into())),
             ("qty", qty(*q)),
             ("price", price(*p)),
+            ("notional", notional(*p, *q)),
+            ("score", Cell::Decimal(format_scaled(score.raw(), AdlScore::SCALE))),
         ],
-        Event::Liquidated { account, closed, fee, insurance_delta } => vec![
+        Event::Liquidated { account, closed, mark, fee, insurance_delta, partial } => vec![
             ("account", id(account.0.into())),
             ("closed", qty(*closed)),
+            ("position_side", position_side(*closed)),
+            ("price", price(*mark)),
+            ("notional", notional(*mark, *closed)),
+            ("partial", Cell::Bool(*partial)),
             ("fee", money(*fee)),
             ("insurance_delta", money(*insurance_delta)),
         ],
@@ -186,20 +225,32 @@ pub struct Exporter<W: Write> {
     out: W,
     format: ExportFormat,
     instrument: Instrument,
+    /// Seconds per tick, for the `time_s` column.
+    tick_secs: u64,
     kinds: Option<Vec<EventKind>>,
     wrote_header: bool,
     line: String,
 }
 
 impl<W: Write> Exporter<W> {
-    pub fn new(out: W, format: ExportFormat, instrument: Instrument, kinds: Option<Vec<EventKind>>) -> Self {
-        Exporter { out, format, instrument, kinds, wrote_header: false, line: String::new() }
+    /// An exporter for the events of the log `header` describes (its contract gives the units,
+    /// its tick length the time column).
+    pub fn new(out: W, format: ExportFormat, header: &LogHeader, kinds: Option<Vec<EventKind>>) -> Self {
+        Exporter {
+            out,
+            format,
+            instrument: *header.instrument(),
+            tick_secs: header.venue.tick_secs,
+            kinds,
+            wrote_header: false,
+            line: String::new(),
+        }
     }
 
     pub fn write(&mut self, env: &Envelope) -> io::Result<()> {
         if self.format == ExportFormat::Csv && !self.wrote_header {
             self.wrote_header = true;
-            let mut header = String::from("seq,tick,cause,type");
+            let mut header = String::from("seq,tick,time_s,cause,type");
             for c in column_names() {
                 header.push(',');
                 header.push_str(c);
@@ -216,10 +267,11 @@ impl<W: Write> Exporter<W> {
         let cells = event_cells(&env.event, &self.instrument);
         self.line.clear();
         let cause = env.cause.map(|c| c.to_string()).unwrap_or_default();
+        let time_s = env.tick.saturating_mul(self.tick_secs);
         match self.format {
             ExportFormat::Csv => {
                 use std::fmt::Write as _;
-                let _ = write!(self.line, "{},{},{},{}", env.seq, env.tick, cause, kind.name());
+                let _ = write!(self.line, "{},{},{},{},{}", env.seq, env.tick, time_s, cause, kind.name());
                 for name in column_names() {
                     self.line.push(',');
                     if let Some((_, cell)) = cells.iter().find(|(n, _)| n == name) {
@@ -232,9 +284,10 @@ impl<W: Write> Exporter<W> {
                 let cause = env.cause.map(|c| c.to_string()).unwrap_or_else(|| "null".into());
                 let _ = write!(
                     self.line,
-                    "{{\"seq\":{},\"tick\":{},\"cause\":{},\"type\":\"{}\"",
+                    "{{\"seq\":{},\"tick\":{},\"time_s\":{},\"cause\":{},\"type\":\"{}\"",
                     env.seq,
                     env.tick,
+                    time_s,
                     cause,
                     kind.name()
                 );
@@ -275,8 +328,18 @@ fn push_cell(line: &mut String, cell: &Cell) {
 mod tests {
     use super::*;
     use crate::book::{AccountId, NewOrder, OrderFlags, OrderId, OrderKind};
-    use crate::events::{CancelReason, InsuranceReason};
+    use crate::events::{CancelReason, InsuranceReason, RejectReason, TriggerReason};
     use crate::units::Side;
+    use crate::venue::ExchangeConfig;
+
+    fn log_header() -> LogHeader {
+        LogHeader::new(
+            [0; 32],
+            1,
+            Price(714_500),
+            ExchangeConfig { tick_secs: 2, ..ExchangeConfig::btcusdt() },
+        )
+    }
 
     /// One event of every kind (kept in step with [`EventKind::ALL`] by the test below).
     pub(crate) fn one_of_each() -> Vec<Event> {
@@ -293,6 +356,15 @@ mod tests {
                 price: Price(714_500),
                 long_margin: Money::usd(7_145),
                 short_margin: Money::usd(7_145),
+            },
+            Event::OrderRejected {
+                account: a,
+                side: Side::Sell,
+                kind: OrderKind::Market,
+                price: Price(0),
+                qty: Qty(7),
+                reduce_only: false,
+                reason: RejectReason::InsufficientMargin,
             },
             Event::OrderPlaced {
                 order: NewOrder {
@@ -322,14 +394,22 @@ mod tests {
                 qty: Qty(5),
                 maker_fee: Money(7_144),
                 taker_fee: Money(17_860),
+                maker_margin: Money(-3_000),
+                taker_margin: Money(0),
                 liquidation: true,
             },
-            Event::MarkUpdated { index: Price(714_000), mark: Price(714_100), last: Price(714_400) },
+            Event::MarkUpdated {
+                index: Price(714_000),
+                mark: Price(714_100),
+                last: Price(714_400),
+                round: 2,
+            },
             Event::FundingRateSet { rate: Rate(10_000), mark: Price(714_100) },
             Event::FundingPaid { account: a, amount: Money(-1) },
             Event::InsuranceFundChanged { delta: Money(1), reason: InsuranceReason::FundingRemainder },
             Event::LiquidationTriggered {
                 account: a,
+                reason: TriggerReason::Maintenance,
                 mark: Price(640_000),
                 position: Qty(1_000),
                 maintenance: Money::usd(256),
@@ -337,12 +417,20 @@ mod tests {
                 liquidation_price: Price(640_010),
                 bankruptcy_price: Price(637_500),
             },
-            Event::AutoDeleveraged { account: a, counterparty: b, qty: Qty(10), price: Price(637_500) },
+            Event::AutoDeleveraged {
+                account: a,
+                counterparty: b,
+                qty: Qty(10),
+                price: Price(637_500),
+                score: AdlScore(AdlScore::SCALE / 4),
+            },
             Event::Liquidated {
                 account: a,
                 closed: Qty(1_000),
+                mark: Price(640_000),
                 fee: Money::usd(19),
                 insurance_delta: Money::usd(-3),
+                partial: false,
             },
             Event::TickClosed { tick: 4 },
         ]
@@ -354,6 +442,9 @@ mod tests {
         let events = one_of_each();
         let kinds: Vec<_> = events.iter().map(Event::kind).collect();
         assert_eq!(kinds, EventKind::ALL.to_vec(), "one_of_each must cover every kind, in order");
+        let names: Vec<_> = EventKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names[0], "AccountOpened");
+        assert!(names.contains(&"OrderRejected") && names.contains(&"TickClosed"));
         for e in &events {
             for (name, _) in event_cells(e, &inst) {
                 assert!(column_names().contains(&name), "{name} missing from column_names");
@@ -367,9 +458,8 @@ mod tests {
 
     #[test]
     fn csv_and_jsonl_say_the_same_in_human_units() {
-        let inst = Instrument::btcusdt();
         let env = Envelope { seq: 6, tick: 2, cause: Some(5), event: traded() };
-        let mut csv = Exporter::new(Vec::new(), ExportFormat::Csv, inst, None);
+        let mut csv = Exporter::new(Vec::new(), ExportFormat::Csv, &log_header(), None);
         csv.write(&env).unwrap();
         let csv = String::from_utf8(csv.finish().unwrap()).unwrap();
         let mut lines = csv.lines();
@@ -381,22 +471,26 @@ mod tests {
         assert_eq!(get("price"), "71440");
         assert_eq!(get("qty"), "0.005");
         assert_eq!(get("taker_fee"), "0.01786");
+        assert_eq!(get("maker_margin"), "-0.003");
         assert_eq!(get("cause"), "5");
+        assert_eq!(get("time_s"), "4", "tick 2 of 2-second ticks");
         assert_eq!(get("account"), "");
 
-        let mut json = Exporter::new(Vec::new(), ExportFormat::JsonLines, inst, None);
+        let mut json = Exporter::new(Vec::new(), ExportFormat::JsonLines, &log_header(), None);
         json.write(&env).unwrap();
         let json = String::from_utf8(json.finish().unwrap()).unwrap();
-        assert!(json.starts_with("{\"seq\":6,\"tick\":2,\"cause\":5,\"type\":\"Traded\""), "{json}");
+        assert!(
+            json.starts_with("{\"seq\":6,\"tick\":2,\"time_s\":4,\"cause\":5,\"type\":\"Traded\""),
+            "{json}"
+        );
         assert!(json.contains("\"price\":71440,") && json.contains("\"side\":\"sell\""), "{json}");
         assert!(json.contains("\"liquidation\":true}"), "{json}");
     }
 
     #[test]
     fn kind_filter_keeps_only_matching_events() {
-        let inst = Instrument::btcusdt();
         let kinds = EventKind::parse_filter("liquidation").unwrap();
-        let mut ex = Exporter::new(Vec::new(), ExportFormat::JsonLines, inst, Some(kinds));
+        let mut ex = Exporter::new(Vec::new(), ExportFormat::JsonLines, &log_header(), Some(kinds));
         for (i, e) in one_of_each().into_iter().enumerate() {
             ex.write(&Envelope { seq: i as u64, tick: 0, cause: None, event: e }).unwrap();
         }
@@ -404,6 +498,13 @@ mod tests {
         let types: Vec<_> =
             out.lines().map(|l| l.split("\"type\":\"").nth(1).unwrap().split('"').next().unwrap()).collect();
         assert_eq!(types, ["LiquidationTriggered", "AutoDeleveraged", "Liquidated"]);
+        // Liquidations say the side, the price and the USD notional.
+        let liquidated = out.lines().last().unwrap();
+        assert!(liquidated.contains("\"position_side\":\"long\""), "{liquidated}");
+        assert!(
+            liquidated.contains("\"price\":64000,") && liquidated.contains("\"notional\":64000,"),
+            "{liquidated}"
+        );
         assert!(EventKind::parse_filter("nonsense").is_none());
         assert_eq!(EventKind::parse_filter("Traded").unwrap(), vec![EventKind::Traded]);
     }

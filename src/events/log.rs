@@ -1,86 +1,152 @@
-//! The binary event log: a versioned header, length-prefixed checksummed records, and a footer
-//! that marks the log complete.
+//! The binary event log: a versioned header that carries the venue's rules, length-prefixed
+//! checksummed records, and a footer that marks the log complete.
 //!
 //! ```text
-//! header  "LIQSIMLG" | version u16 | scenario hash [32] | seed u64 | tick µUSD i64 | lot sat i64 | crc32 u32
+//! header  "LIQSIMLG" | version u16 | body length u32 | body | crc32(all header bytes before it) u32
+//!         body = postcard(scenario hash [32], seed u64, start price, venue settings)
 //! record  payload length u32 | crc32(payload) u32 | payload (postcard-encoded Envelope)
 //! footer  0xFFFF_FFFF u32 | record count u64 | crc32(count) u32
 //! ```
 //! All integers are little-endian. A log without its footer was cut short (a killed run) and is an
 //! error to read, even when it ends on a record boundary: a half-written log never passes as whole.
+//! The venue settings in the header (contract, tiers, fees, funding, tick length, liquidation
+//! rounds) are everything an auditor needs, with the events, to recompute margins, fees and
+//! funding without the scenario file.
 
 use super::Envelope;
-use crate::units::Instrument;
+use crate::units::{Instrument, Price};
+use crate::venue::ExchangeConfig;
+use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
 const MAGIC: &[u8; 8] = b"LIQSIMLG";
-/// Version of the log layout and of the event encoding inside it.
-pub const LOG_FORMAT_VERSION: u16 = 1;
-const HEADER_LEN: usize = 8 + 2 + 32 + 8 + 8 + 8 + 4;
+/// Version of the log layout and of the event encoding inside it. Version 2 carries the venue
+/// settings in the header and logs the book's whole life (rejections, self-trade cancels where
+/// they happen, the margin each fill moved).
+pub const LOG_FORMAT_VERSION: u16 = 2;
+/// Magic, version and body length.
+const PREFIX_LEN: usize = 8 + 2 + 4;
+/// Larger header bodies are taken as corruption rather than allocated.
+const MAX_HEADER_BODY: u32 = 1 << 20;
 const FOOTER_MARK: u32 = u32::MAX;
 /// Larger records are taken as corruption rather than allocated.
 const MAX_RECORD_LEN: u32 = 16 << 20;
 
 /// What a log says about the run that wrote it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogHeader {
     pub version: u16,
     /// blake3 of the scenario the run came from.
     pub scenario_hash: [u8; 32],
     pub seed: u64,
-    pub instrument: Instrument,
+    /// Index, mark and last price before the first event.
+    pub start_price: Price,
+    /// The venue's rules for the whole run.
+    pub venue: ExchangeConfig,
+}
+
+/// The header's checksummed body, as encoded.
+#[derive(Serialize, Deserialize)]
+struct HeaderBody {
+    scenario_hash: [u8; 32],
+    seed: u64,
+    start_price: Price,
+    venue: ExchangeConfig,
 }
 
 impl LogHeader {
-    pub fn new(scenario_hash: [u8; 32], seed: u64, instrument: Instrument) -> LogHeader {
-        LogHeader { version: LOG_FORMAT_VERSION, scenario_hash, seed, instrument }
+    pub fn new(scenario_hash: [u8; 32], seed: u64, start_price: Price, venue: ExchangeConfig) -> LogHeader {
+        LogHeader { version: LOG_FORMAT_VERSION, scenario_hash, seed, start_price, venue }
     }
 
-    fn encode(&self) -> [u8; HEADER_LEN] {
-        let mut b = [0u8; HEADER_LEN];
-        b[0..8].copy_from_slice(MAGIC);
-        b[8..10].copy_from_slice(&self.version.to_le_bytes());
-        b[10..42].copy_from_slice(&self.scenario_hash);
-        b[42..50].copy_from_slice(&self.seed.to_le_bytes());
-        b[50..58].copy_from_slice(&self.instrument.tick_micros().to_le_bytes());
-        b[58..66].copy_from_slice(&self.instrument.lot_sats().to_le_bytes());
-        let crc = crc32fast::hash(&b[..HEADER_LEN - 4]);
-        b[HEADER_LEN - 4..].copy_from_slice(&crc.to_le_bytes());
-        b
+    /// The contract the log's prices and sizes are in.
+    pub fn instrument(&self) -> &Instrument {
+        &self.venue.instrument
     }
 
-    fn decode(b: &[u8; HEADER_LEN]) -> Result<LogHeader, LogError> {
-        if &b[0..8] != MAGIC {
+    fn encode(&self) -> Result<Vec<u8>, LogError> {
+        let body = HeaderBody {
+            scenario_hash: self.scenario_hash,
+            seed: self.seed,
+            start_price: self.start_price,
+            venue: self.venue.clone(),
+        };
+        let body = postcard::to_stdvec(&body)
+            .map_err(|e| LogError::Encode { seq: 0, what: format!("header: {e}") })?;
+        let mut b = Vec::with_capacity(PREFIX_LEN + body.len() + 4);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&self.version.to_le_bytes());
+        b.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        b.extend_from_slice(&body);
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        Ok(b)
+    }
+
+    /// Reads the header from the start of `input`; returns it and its length in bytes.
+    fn read<R: Read>(input: &mut R) -> Result<(LogHeader, u64), LogError> {
+        let mut prefix = [0u8; PREFIX_LEN];
+        let got = read_full(input, &mut prefix)?;
+        if got == 0 {
+            return Err(LogError::Truncated { offset: 0, what: "empty file" });
+        }
+        let magic_len = got.min(MAGIC.len());
+        if prefix[..magic_len] != MAGIC[..magic_len] {
             return Err(LogError::NotALog);
         }
-        let version = u16::from_le_bytes([b[8], b[9]]);
-        if version != LOG_FORMAT_VERSION {
-            return Err(LogError::UnsupportedVersion { found: version, supported: LOG_FORMAT_VERSION });
+        if got >= 10 {
+            let version = u16::from_le_bytes([prefix[8], prefix[9]]);
+            if version != LOG_FORMAT_VERSION {
+                return Err(LogError::UnsupportedVersion { found: version, supported: LOG_FORMAT_VERSION });
+            }
         }
-        let stored = u32::from_le_bytes(le4(&b[HEADER_LEN - 4..]));
-        if stored != crc32fast::hash(&b[..HEADER_LEN - 4]) {
+        if got < PREFIX_LEN {
+            return Err(LogError::Truncated { offset: got as u64, what: "inside the header" });
+        }
+        let len = u32::from_le_bytes(le4(&prefix[10..14]));
+        if len > MAX_HEADER_BODY {
+            return Err(LogError::Corrupt {
+                offset: 10,
+                what: format!("header length {len} is implausible"),
+            });
+        }
+        let mut rest = vec![0u8; len as usize + 4];
+        let got = read_full(input, &mut rest)?;
+        if got < rest.len() {
+            return Err(LogError::Truncated { offset: (PREFIX_LEN + got) as u64, what: "inside the header" });
+        }
+        let (body, crc) = rest.split_at(len as usize);
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&prefix);
+        hasher.update(body);
+        if hasher.finalize() != u32::from_le_bytes(le4(crc)) {
             return Err(LogError::Checksum { offset: 0, what: "header" });
         }
-        let mut scenario_hash = [0u8; 32];
-        scenario_hash.copy_from_slice(&b[10..42]);
-        let seed = u64::from_le_bytes(le8(&b[42..50]));
-        let tick = i64::from_le_bytes(le8(&b[50..58]));
-        let lot = i64::from_le_bytes(le8(&b[58..66]));
-        let instrument = Instrument::from_units(tick, lot)
-            .map_err(|e| LogError::Corrupt { offset: 50, what: format!("instrument in header: {e}") })?;
-        Ok(LogHeader { version, scenario_hash, seed, instrument })
+        let corrupt = |what: String| LogError::Corrupt { offset: PREFIX_LEN as u64, what };
+        let (body, trailing): (HeaderBody, _) =
+            postcard::take_from_bytes(body).map_err(|e| corrupt(format!("undecodable header: {e}")))?;
+        if !trailing.is_empty() {
+            return Err(corrupt("trailing bytes in the header".into()));
+        }
+        // The contract's derived value must be the one its units give.
+        let inst = body.venue.instrument;
+        if Instrument::from_units(inst.tick_micros(), inst.lot_sats()).ok() != Some(inst) {
+            return Err(corrupt("inconsistent instrument in the header".into()));
+        }
+        let header = LogHeader {
+            version: LOG_FORMAT_VERSION,
+            scenario_hash: body.scenario_hash,
+            seed: body.seed,
+            start_price: body.start_price,
+            venue: body.venue,
+        };
+        Ok((header, (PREFIX_LEN + rest.len()) as u64))
     }
 }
 
 fn le4(s: &[u8]) -> [u8; 4] {
     let mut a = [0u8; 4];
     a.copy_from_slice(&s[..4]);
-    a
-}
-
-fn le8(s: &[u8]) -> [u8; 8] {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&s[..8]);
     a
 }
 
@@ -91,7 +157,10 @@ pub enum LogError {
     Io(#[from] io::Error),
     #[error("not a liqsim event log (bad magic bytes at offset 0)")]
     NotALog,
-    #[error("log format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "log format version {found} is not supported: this build reads version {supported} only (a log from \
+         another liqsim version; re-run its scenario to write a readable log)"
+    )]
     UnsupportedVersion { found: u16, supported: u16 },
     #[error("log truncated at byte offset {offset}: {what}")]
     Truncated { offset: u64, what: &'static str },
@@ -115,7 +184,7 @@ pub struct LogWriter<W: Write> {
 
 impl<W: Write> LogWriter<W> {
     pub fn new(mut out: W, header: &LogHeader) -> Result<LogWriter<W>, LogError> {
-        out.write_all(&header.encode())?;
+        out.write_all(&header.encode()?)?;
         Ok(LogWriter { out, scratch: Vec::with_capacity(256), records: 0 })
     }
 
@@ -167,28 +236,47 @@ pub struct LogReader<R: Read> {
     next_seq: u64,
     buf: Vec<u8>,
     done: bool,
+    /// blake3 of the records' payloads read so far (the event stream hash a run reports),
+    /// fed in large blocks as the recorder feeds it.
+    stream: blake3::Hasher,
+    pending: Vec<u8>,
 }
+
+/// How many payload bytes are gathered before hashing them (the recorder's block size; the
+/// digest does not depend on it).
+pub(crate) const HASH_BLOCK: usize = 64 * 1024;
+const MAX_SMALL_RECORD: usize = 256;
 
 impl<R: Read> LogReader<R> {
     pub fn new(mut input: R) -> Result<LogReader<R>, LogError> {
-        let mut h = [0u8; HEADER_LEN];
-        let got = read_full(&mut input, &mut h)?;
-        if got == 0 {
-            return Err(LogError::Truncated { offset: 0, what: "empty file" });
-        }
-        let magic_len = got.min(MAGIC.len());
-        if h[..magic_len] != MAGIC[..magic_len] {
-            return Err(LogError::NotALog);
-        }
-        if got < HEADER_LEN {
-            return Err(LogError::Truncated { offset: got as u64, what: "inside the header" });
-        }
-        let header = LogHeader::decode(&h)?;
-        Ok(LogReader { input, header, offset: HEADER_LEN as u64, next_seq: 0, buf: Vec::new(), done: false })
+        let (header, offset) = LogHeader::read(&mut input)?;
+        Ok(LogReader {
+            input,
+            header,
+            offset,
+            next_seq: 0,
+            buf: Vec::new(),
+            done: false,
+            stream: blake3::Hasher::new(),
+            pending: Vec::with_capacity(HASH_BLOCK + MAX_SMALL_RECORD),
+        })
     }
 
     pub fn header(&self) -> &LogHeader {
         &self.header
+    }
+
+    /// blake3 of the event stream read so far, as hex: after the last record, the
+    /// `event_stream_hash` of the run that wrote the log. Any edit of any event changes it.
+    pub fn stream_hash(&self) -> String {
+        let mut stream = self.stream.clone();
+        stream.update(&self.pending);
+        stream.finalize().to_hex().to_string()
+    }
+
+    /// Byte offset of the next record (for errors that name where a log went wrong).
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     fn next_record(&mut self) -> Result<Option<Envelope>, LogError> {
@@ -237,6 +325,11 @@ impl<R: Read> LogReader<R> {
         }
         self.offset = start + 8 + len as u64;
         self.next_seq += 1;
+        self.pending.extend_from_slice(&self.buf);
+        if self.pending.len() >= HASH_BLOCK {
+            self.stream.update(&self.pending);
+            self.pending.clear();
+        }
         Ok(Some(envelope))
     }
 
@@ -310,6 +403,7 @@ mod tests {
     use crate::book::AccountId;
     use crate::events::Event;
     use crate::units::{Money, Price};
+    use crate::venue::ExchangeConfig;
 
     fn sample() -> Vec<Envelope> {
         let mut v = Vec::new();
@@ -325,6 +419,7 @@ mod tests {
                     index: Price(700_000 + i as i64),
                     mark: Price(700_001),
                     last: Price(699_999),
+                    round: 0,
                 }
             };
             v.push(Envelope { seq: i, tick: i / 10, cause: i.checked_sub(1), event });
@@ -333,7 +428,7 @@ mod tests {
     }
 
     fn write(envs: &[Envelope]) -> Vec<u8> {
-        let header = LogHeader::new([7u8; 32], 42, Instrument::btcusdt());
+        let header = LogHeader::new([7u8; 32], 42, Price(714_500), ExchangeConfig::btcusdt());
         let mut w = LogWriter::new(Vec::new(), &header).unwrap();
         for e in envs {
             w.append(e).unwrap();
@@ -346,13 +441,30 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_hashes_the_stream_as_the_recorder_does() {
+        let envs = sample();
+        let bytes = write(&envs);
+        let mut r = LogReader::new(&bytes[..]).unwrap();
+        for e in r.by_ref() {
+            e.unwrap();
+        }
+        let mut h = blake3::Hasher::new();
+        for e in &envs {
+            h.update(&postcard::to_stdvec(e).unwrap());
+        }
+        assert_eq!(r.stream_hash(), h.finalize().to_hex().to_string());
+    }
+
+    #[test]
     fn round_trips() {
         let envs = sample();
         let bytes = write(&envs);
         let r = LogReader::new(&bytes[..]).unwrap();
         assert_eq!(r.header().seed, 42);
         assert_eq!(r.header().scenario_hash, [7u8; 32]);
-        assert_eq!(r.header().instrument, Instrument::btcusdt());
+        assert_eq!(*r.header().instrument(), Instrument::btcusdt());
+        assert_eq!(r.header().venue, ExchangeConfig::btcusdt());
+        assert_eq!(r.header().start_price, Price(714_500));
         assert_eq!(read_all(&bytes).unwrap(), envs);
     }
 
@@ -379,7 +491,7 @@ mod tests {
 
     #[test]
     fn writer_refuses_gaps() {
-        let header = LogHeader::new([0; 32], 1, Instrument::btcusdt());
+        let header = LogHeader::new([0; 32], 1, Price(714_500), ExchangeConfig::btcusdt());
         let mut w = LogWriter::new(Vec::new(), &header).unwrap();
         let e = Envelope { seq: 3, tick: 0, cause: None, event: Event::TickClosed { tick: 0 } };
         assert!(matches!(w.append(&e), Err(LogError::Encode { .. })));
@@ -393,6 +505,14 @@ mod tests {
         let mut bytes = write(&sample());
         bytes[8] = 99;
         assert!(matches!(read_all(&bytes), Err(LogError::UnsupportedVersion { found: 99, .. })));
+        // A version 1 log (the layout before the venue settings were in the header) is refused
+        // by its version, with advice, not misread.
+        let mut v1 = b"LIQSIMLG".to_vec();
+        v1.extend_from_slice(&1u16.to_le_bytes());
+        v1.extend_from_slice(&[0u8; 60]);
+        let err = read_all(&v1).unwrap_err();
+        assert!(matches!(err, LogError::UnsupportedVersion { found: 1, supported: 2 }), "{err}");
+        assert!(err.to_string().contains("re-run"), "{err}");
         assert!(matches!(
             read_all(b"hello world, this is not a log at all......................................"),
             Err(LogError::NotALog)

@@ -1,16 +1,19 @@
 //! Every state change of a run, as past-tense events in envelopes, and their binary log.
 //!
 //! An [`Envelope`] carries a gapless sequence number, the tick it happened in, and the sequence
-//! number of the event that caused it (a liquidation → its order → its trades). The ledger changes
-//! only by applying these events ([`crate::ledger::Ledger::apply`]), live and in replay alike.
+//! number of the event that caused it (a liquidation → its order → its trades). The exchange's
+//! state — ledger and book — changes only by applying these events
+//! ([`crate::engine::ExchangeState::apply`]), live and in replay alike.
 
 mod export;
 mod log;
 
 pub use export::{Cell, ExportFormat, Exporter, column_names, event_cells};
+pub(crate) use log::HASH_BLOCK;
 pub use log::{LOG_FORMAT_VERSION, LogError, LogHeader, LogReader, LogWriter};
 
-use crate::book::{AccountId, NewOrder, OrderId};
+use crate::book::{AccountId, NewOrder, OrderId, OrderKind};
+use crate::margin::AdlScore;
 use crate::units::{Money, Price, Qty, Rate, Side};
 use serde::{Deserialize, Serialize};
 
@@ -72,9 +75,91 @@ impl InsuranceReason {
     }
 }
 
-/// Every state change the simulator makes, in the past tense.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Event {
+/// Why an order was turned away before reaching the book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RejectReason {
+    UnknownAccount,
+    BadQuantity,
+    BadPrice,
+    /// The account is being liquidated.
+    Liquidating,
+    /// A reduce-only order with nothing to reduce.
+    NothingToReduce,
+    /// Not enough free balance for the margin and fee of the new exposure.
+    InsufficientMargin,
+}
+
+impl RejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::UnknownAccount => "unknown_account",
+            RejectReason::BadQuantity => "bad_quantity",
+            RejectReason::BadPrice => "bad_price",
+            RejectReason::Liquidating => "liquidating",
+            RejectReason::NothingToReduce => "nothing_to_reduce",
+            RejectReason::InsufficientMargin => "insufficient_margin",
+        }
+    }
+}
+
+/// Why the engine took an account over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TriggerReason {
+    /// Equity at the mark fell to the maintenance margin.
+    Maintenance,
+    /// A fill of the account's own resting order would have taken it below zero (the mark
+    /// lagged the trade price): the bankruptcy path.
+    BankruptFill,
+}
+
+impl TriggerReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerReason::Maintenance => "maintenance",
+            TriggerReason::BankruptFill => "bankrupt_fill",
+        }
+    }
+}
+
+/// Defines [`Event`] and, from the same list, [`EventKind`] with one kind per variant, so the
+/// two can never drift apart.
+macro_rules! define_events {
+    ($( $(#[$doc:meta])* $name:ident { $($fields:tt)* } ),+ $(,)?) => {
+        /// Every state change the simulator makes, in the past tense.
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Event {
+            $( $(#[$doc])* $name { $($fields)* } ),+
+        }
+
+        /// The kinds of event, one per variant of [`Event`], for filtering exports.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventKind {
+            $( $name ),+
+        }
+
+        impl EventKind {
+            /// Every kind, in the order of [`Event`]'s variants.
+            pub const ALL: &'static [EventKind] = &[ $( EventKind::$name ),+ ];
+
+            /// The event's type name as written in exports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( EventKind::$name => stringify!($name) ),+
+                }
+            }
+        }
+
+        impl Event {
+            pub fn kind(&self) -> EventKind {
+                match self {
+                    $( Event::$name { .. } => EventKind::$name ),+
+                }
+            }
+        }
+    };
+}
+
+define_events! {
     /// An account was opened with a deposit from outside and a leverage setting.
     AccountOpened { account: AccountId, deposit: Money, leverage: u32 },
     /// More money came into an account's free balance from outside.
@@ -91,13 +176,27 @@ pub enum Event {
         long_margin: Money,
         short_margin: Money,
     },
-    /// An order reached the book.
+    /// An order was turned away before reaching the book.
+    OrderRejected {
+        account: AccountId,
+        side: Side,
+        kind: OrderKind,
+        price: Price,
+        qty: Qty,
+        reduce_only: bool,
+        reason: RejectReason,
+    },
+    /// An order reached the book: it matches against the opposite side in price-time priority
+    /// (the `Traded` and self-trade `OrderCancelled` events that follow say how), and what is
+    /// left of a GTC or post-only order rests.
     OrderPlaced { order: NewOrder },
     /// An order left the book with `remaining` lots unfilled.
     OrderCancelled { order: OrderId, account: AccountId, remaining: Qty, reason: CancelReason },
-    /// A resting order was moved to a new price and/or size.
+    /// A resting order was moved to a new price and/or size (and matches if it now crosses).
     OrderAmended { order: OrderId, account: AccountId, price: Price, qty: Qty },
     /// A resting (maker) order and an incoming (taker) order matched at the maker's price.
+    /// `maker_margin` and `taker_margin` are what the fill moved from each side's free balance
+    /// into its isolated margin (negative: released back to the balance).
     Traded {
         maker_order: OrderId,
         maker: AccountId,
@@ -108,20 +207,26 @@ pub enum Event {
         qty: Qty,
         maker_fee: Money,
         taker_fee: Money,
+        maker_margin: Money,
+        taker_margin: Money,
         /// The taker was a liquidation order.
         liquidation: bool,
     },
-    /// New index, mark and last prices.
-    MarkUpdated { index: Price, mark: Price, last: Price },
+    /// New index, mark and last prices. `round` 0 is the tick's price update; round `n > 0`
+    /// is the refresh after the tick's `n`-th liquidation round.
+    MarkUpdated { index: Price, mark: Price, last: Price, round: u32 },
     /// A funding rate was fixed for the interval that just ended.
     FundingRateSet { rate: Rate, mark: Price },
     /// One account's funding moved between its margin and the funding pool (positive: received).
     FundingPaid { account: AccountId, amount: Money },
     /// The insurance fund changed outside a liquidation.
     InsuranceFundChanged { delta: Money, reason: InsuranceReason },
-    /// An account breached maintenance at `mark` and the engine took it over.
+    /// The engine took an account over: its equity at `mark` fell to its maintenance margin
+    /// (`reason` maintenance), or a fill of its own would have taken it below zero (`reason`
+    /// bankrupt fill).
     LiquidationTriggered {
         account: AccountId,
+        reason: TriggerReason,
         mark: Price,
         position: Qty,
         maintenance: Money,
@@ -130,81 +235,29 @@ pub enum Event {
         bankruptcy_price: Price,
     },
     /// A position was closed against an opposite position at the bankruptcy price, because the
-    /// book and the insurance fund could not absorb it.
-    AutoDeleveraged { account: AccountId, counterparty: AccountId, qty: Qty, price: Price },
+    /// book and the insurance fund could not absorb it. `score` is the counterparty's ADL
+    /// ranking score (BitMEX: PnL% × effective leverage, fixed point, see
+    /// [`crate::margin::AdlScore`]) in the ranking it was chosen from.
+    AutoDeleveraged { account: AccountId, counterparty: AccountId, qty: Qty, price: Price, score: AdlScore },
     /// A liquidation finished. In full: the position is flat and the whole remaining margin went
     /// to the insurance fund (`insurance_delta`: a gain, or a loss the fund paid as far as its
     /// balance went, the venue the rest as the ledger's shortfall), `fee` of it as
-    /// the clearance fee. In part (a large position cut to a lower tier): `closed` lots were
-    /// sold, the account keeps the rest and its margin, and only `fee` went to the fund.
-    Liquidated { account: AccountId, closed: Qty, fee: Money, insurance_delta: Money },
+    /// the clearance fee. In part (`partial`, a large position cut to a lower tier): `closed`
+    /// lots were sold, the account keeps the rest and its margin, and only `fee` went to the
+    /// fund. `mark` is the mark price of the trigger.
+    Liquidated {
+        account: AccountId,
+        closed: Qty,
+        mark: Price,
+        fee: Money,
+        insurance_delta: Money,
+        partial: bool,
+    },
     /// A tick ended.
     TickClosed { tick: u64 },
 }
 
-/// The kinds of event, for filtering exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EventKind {
-    AccountOpened,
-    Deposited,
-    MarginAdded,
-    PositionSeeded,
-    OrderPlaced,
-    OrderCancelled,
-    OrderAmended,
-    Traded,
-    MarkUpdated,
-    FundingRateSet,
-    FundingPaid,
-    InsuranceFundChanged,
-    LiquidationTriggered,
-    AutoDeleveraged,
-    Liquidated,
-    TickClosed,
-}
-
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
-        EventKind::AccountOpened,
-        EventKind::Deposited,
-        EventKind::MarginAdded,
-        EventKind::PositionSeeded,
-        EventKind::OrderPlaced,
-        EventKind::OrderCancelled,
-        EventKind::OrderAmended,
-        EventKind::Traded,
-        EventKind::MarkUpdated,
-        EventKind::FundingRateSet,
-        EventKind::FundingPaid,
-        EventKind::InsuranceFundChanged,
-        EventKind::LiquidationTriggered,
-        EventKind::AutoDeleveraged,
-        EventKind::Liquidated,
-        EventKind::TickClosed,
-    ];
-
-    /// The event's type name as written in exports.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventKind::AccountOpened => "AccountOpened",
-            EventKind::Deposited => "Deposited",
-            EventKind::MarginAdded => "MarginAdded",
-            EventKind::PositionSeeded => "PositionSeeded",
-            EventKind::OrderPlaced => "OrderPlaced",
-            EventKind::OrderCancelled => "OrderCancelled",
-            EventKind::OrderAmended => "OrderAmended",
-            EventKind::Traded => "Traded",
-            EventKind::MarkUpdated => "MarkUpdated",
-            EventKind::FundingRateSet => "FundingRateSet",
-            EventKind::FundingPaid => "FundingPaid",
-            EventKind::InsuranceFundChanged => "InsuranceFundChanged",
-            EventKind::LiquidationTriggered => "LiquidationTriggered",
-            EventKind::AutoDeleveraged => "AutoDeleveraged",
-            EventKind::Liquidated => "Liquidated",
-            EventKind::TickClosed => "TickClosed",
-        }
-    }
-
     /// Coarse groups a user filters by (`--kind trade`): `account`, `order`, `trade`, `price`,
     /// `funding`, `insurance`, `liquidation` (triggers, ADL and closings), `tick`.
     pub fn group(self) -> &'static str {
@@ -213,7 +266,10 @@ impl EventKind {
             | EventKind::Deposited
             | EventKind::MarginAdded
             | EventKind::PositionSeeded => "account",
-            EventKind::OrderPlaced | EventKind::OrderCancelled | EventKind::OrderAmended => "order",
+            EventKind::OrderRejected
+            | EventKind::OrderPlaced
+            | EventKind::OrderCancelled
+            | EventKind::OrderAmended => "order",
             EventKind::Traded => "trade",
             EventKind::MarkUpdated => "price",
             EventKind::FundingRateSet | EventKind::FundingPaid => "funding",
@@ -227,34 +283,38 @@ impl EventKind {
 
     /// Parse a filter: a group name (`trade`) or an exact type name (`Traded`).
     pub fn parse_filter(text: &str) -> Option<Vec<EventKind>> {
-        let exact: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.name() == text).collect();
+        let exact: Vec<_> = EventKind::ALL.iter().copied().filter(|k| k.name() == text).collect();
         if !exact.is_empty() {
             return Some(exact);
         }
-        let group: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.group() == text).collect();
+        let group: Vec<_> = EventKind::ALL.iter().copied().filter(|k| k.group() == text).collect();
         (!group.is_empty()).then_some(group)
     }
 }
 
 impl Event {
-    pub fn kind(&self) -> EventKind {
-        match self {
-            Event::AccountOpened { .. } => EventKind::AccountOpened,
-            Event::Deposited { .. } => EventKind::Deposited,
-            Event::MarginAdded { .. } => EventKind::MarginAdded,
-            Event::PositionSeeded { .. } => EventKind::PositionSeeded,
-            Event::OrderPlaced { .. } => EventKind::OrderPlaced,
-            Event::OrderCancelled { .. } => EventKind::OrderCancelled,
-            Event::OrderAmended { .. } => EventKind::OrderAmended,
-            Event::Traded { .. } => EventKind::Traded,
-            Event::MarkUpdated { .. } => EventKind::MarkUpdated,
-            Event::FundingRateSet { .. } => EventKind::FundingRateSet,
-            Event::FundingPaid { .. } => EventKind::FundingPaid,
-            Event::InsuranceFundChanged { .. } => EventKind::InsuranceFundChanged,
-            Event::LiquidationTriggered { .. } => EventKind::LiquidationTriggered,
-            Event::AutoDeleveraged { .. } => EventKind::AutoDeleveraged,
-            Event::Liquidated { .. } => EventKind::Liquidated,
-            Event::TickClosed { .. } => EventKind::TickClosed,
+    /// The accounts whose ledger state (balance, margin, position, liquidation) this event
+    /// changes. Derived from the event alone, so nothing that records events has to remember
+    /// which accounts it touched.
+    pub fn ledger_accounts(&self) -> [Option<AccountId>; 2] {
+        match *self {
+            Event::AccountOpened { account, .. }
+            | Event::Deposited { account, .. }
+            | Event::MarginAdded { account, .. }
+            | Event::FundingPaid { account, .. }
+            | Event::LiquidationTriggered { account, .. }
+            | Event::Liquidated { account, .. } => [Some(account), None],
+            Event::PositionSeeded { long, short, .. } => [Some(long), Some(short)],
+            Event::Traded { maker, taker, .. } => [Some(maker), Some(taker)],
+            Event::AutoDeleveraged { account, counterparty, .. } => [Some(account), Some(counterparty)],
+            Event::OrderRejected { .. }
+            | Event::OrderPlaced { .. }
+            | Event::OrderCancelled { .. }
+            | Event::OrderAmended { .. }
+            | Event::MarkUpdated { .. }
+            | Event::FundingRateSet { .. }
+            | Event::InsuranceFundChanged { .. }
+            | Event::TickClosed { .. } => [None, None],
         }
     }
 }

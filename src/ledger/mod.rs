@@ -18,7 +18,7 @@
 
 use crate::book::AccountId;
 use crate::events::{Event, InsuranceReason};
-use crate::margin::{self, MarginError};
+use crate::margin::{self, MarginError, TierTable};
 use crate::units::{Instrument, Money, Price, Qty, Rate, Side, UnitError};
 
 /// The highest leverage an account may set.
@@ -83,6 +83,10 @@ pub enum LedgerError {
     FundingPoolOverdraft { pool: Money, needed: Money },
     #[error("funding pool holds {0} at the end of a tick; it must be settled to zero")]
     FundingPoolNotSettled(Money),
+    #[error("a fill states {stated} of margin moved for {account:?}, the rules give {computed}")]
+    MarginMismatch { account: AccountId, stated: Money, computed: Money },
+    #[error("liquidation of {account:?} says partial = {stated}, but it {held}")]
+    PartialMismatch { account: AccountId, stated: bool, held: &'static str },
     #[error("tick {got} closes after tick {current}")]
     TickBackwards { current: u64, got: u64 },
     #[error(transparent)]
@@ -97,6 +101,8 @@ type Result<T> = std::result::Result<T, LedgerError>;
 #[derive(Clone, Debug)]
 pub struct Ledger {
     instrument: Instrument,
+    /// Caps the leverage new exposure may be margined at, by the position's notional.
+    tiers: TierTable,
     accounts: Vec<Account>,
     insurance: Money,
     /// Losses the insurance fund could not pay, absorbed by the venue (≥ 0): the part of a
@@ -116,9 +122,10 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(instrument: Instrument) -> Ledger {
+    pub fn new(instrument: Instrument, tiers: TierTable) -> Ledger {
         Ledger {
             instrument,
+            tiers,
             accounts: Vec::new(),
             insurance: Money::ZERO,
             shortfall: Money::ZERO,
@@ -137,6 +144,9 @@ impl Ledger {
 
     pub fn instrument(&self) -> &Instrument {
         &self.instrument
+    }
+    pub fn tiers(&self) -> &TierTable {
+        &self.tiers
     }
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(id.0 as usize)
@@ -250,19 +260,31 @@ impl Ledger {
                     not_liquidating(id, a)?;
                     take_balance(id, a, margin)?;
                     a.position.margin = a.position.margin.checked_add(margin)?;
-                    let mut t = Fill { qty, price, fee: Money::ZERO, margin_posted: Some(Money::ZERO) };
-                    t.apply(&self.instrument, id, a, side)?;
+                    let t = Fill { qty, price, fee: Money::ZERO, margin_posted: Some(Money::ZERO) };
+                    t.apply(&self.rules(), id, a, side)?;
                 }
                 self.commit_pair(long, l, short, s)?;
             }
             Event::OrderPlaced { order } => {
                 self.get(order.owner)?;
             }
+            // A rejection changes nothing (its account may not even exist: that can be why).
+            Event::OrderRejected { .. } => {}
             Event::OrderCancelled { account, .. } | Event::OrderAmended { account, .. } => {
                 self.get(account)?;
             }
             Event::Traded {
-                maker, taker, taker_side, price, qty, maker_fee, taker_fee, liquidation, ..
+                maker,
+                taker,
+                taker_side,
+                price,
+                qty,
+                maker_fee,
+                taker_fee,
+                maker_margin,
+                taker_margin,
+                liquidation,
+                ..
             } => {
                 if maker == taker {
                     return Err(LedgerError::SelfTrade(maker));
@@ -276,24 +298,23 @@ impl Ledger {
                 if liquidation && t.liquidating.is_none() {
                     return Err(LedgerError::NotInLiquidation(taker));
                 }
-                Fill { qty, price, fee: maker_fee, margin_posted: None }.apply(
-                    &self.instrument,
-                    maker,
-                    &mut m,
-                    taker_side.opposite(),
-                )?;
-                Fill { qty, price, fee: taker_fee, margin_posted: None }.apply(
-                    &self.instrument,
-                    taker,
-                    &mut t,
-                    taker_side,
-                )?;
+                let rules = self.rules();
+                for (id, acct, side, fee, stated) in [
+                    (maker, &mut m, taker_side.opposite(), maker_fee, maker_margin),
+                    (taker, &mut t, taker_side, taker_fee, taker_margin),
+                ] {
+                    let computed =
+                        Fill { qty, price, fee, margin_posted: None }.apply(&rules, id, acct, side)?;
+                    if computed != stated {
+                        return Err(LedgerError::MarginMismatch { account: id, stated, computed });
+                    }
+                }
                 let fees = self.fees.checked_add(maker_fee)?.checked_add(taker_fee)?;
                 self.commit_pair(maker, m, taker, t)?;
                 self.fees = fees;
                 self.last = price;
             }
-            Event::MarkUpdated { index, mark, last } => {
+            Event::MarkUpdated { index, mark, last, .. } => {
                 positive_price(index)?;
                 positive_price(mark)?;
                 positive_price(last)?;
@@ -359,7 +380,7 @@ impl Ledger {
                 a.liquidating = Some(position);
                 self.accounts[account.0 as usize] = a;
             }
-            Event::AutoDeleveraged { account, counterparty, qty, price } => {
+            Event::AutoDeleveraged { account, counterparty, qty, price, .. } => {
                 if account == counterparty {
                     return Err(LedgerError::SelfTrade(account));
                 }
@@ -372,26 +393,27 @@ impl Ledger {
                 }
                 not_liquidating(counterparty, &c)?;
                 let side = if a.position.qty.is_positive() { Side::Sell } else { Side::Buy };
+                let rules = self.rules();
                 for (id, acct, s) in [(account, &mut a, side), (counterparty, &mut c, side.opposite())] {
                     if acct.position.qty.0.signum() != -s.sign() || acct.position.qty.abs() < qty {
                         return Err(LedgerError::NotReducing(id));
                     }
-                    Fill { qty, price, fee: Money::ZERO, margin_posted: None }.apply(
-                        &self.instrument,
-                        id,
-                        acct,
-                        s,
-                    )?;
+                    Fill { qty, price, fee: Money::ZERO, margin_posted: None }.apply(&rules, id, acct, s)?;
                 }
                 self.commit_pair(account, a, counterparty, c)?;
             }
-            Event::Liquidated { account, closed, fee, insurance_delta } => {
+            Event::Liquidated { account, closed, mark, fee, insurance_delta, partial: stated } => {
+                positive_price(mark)?;
                 let mut a = *self.get(account)?;
                 let Some(started) = a.liquidating else {
                     return Err(LedgerError::NotInLiquidation(account));
                 };
                 let held = a.position.qty;
                 let partial = !held.is_zero();
+                if partial != stated {
+                    let held = if partial { "still holds a position" } else { "is flat" };
+                    return Err(LedgerError::PartialMismatch { account, stated, held });
+                }
                 if partial && (held.0.signum() != started.0.signum() || held.abs() >= started.abs()) {
                     return Err(LedgerError::PositionMismatch { account, expected: Qty::ZERO, held });
                 }
@@ -457,6 +479,8 @@ impl Ledger {
 
     /// Would one side of a fill (`side` for `account`, at `price`, paying `fee`) apply? The same
     /// rules as [`Ledger::apply`], on a copy of the one account; nothing changes.
+    /// Returns the margin the fill would move from the free balance into the position (negative:
+    /// released), as a `Traded` event must state it.
     pub fn preview_fill(
         &self,
         account: AccountId,
@@ -464,15 +488,32 @@ impl Ledger {
         qty: Qty,
         price: Price,
         fee: Money,
-    ) -> Result<()> {
+    ) -> Result<Money> {
         let mut a = *self.get(account)?;
-        Fill { qty, price, fee, margin_posted: None }.apply(&self.instrument, account, &mut a, side)
+        Fill { qty, price, fee, margin_posted: None }.apply(&self.rules(), account, &mut a, side)
+    }
+
+    /// The leverage new exposure is margined at: the account's own, capped by the maximum the
+    /// tier of the position's resulting notional allows.
+    pub fn opening_leverage(&self, account: &Account, resulting_notional: Money) -> u32 {
+        capped_leverage(&self.tiers, account.leverage, resulting_notional)
+    }
+
+    fn rules(&self) -> Rules<'_> {
+        Rules { inst: &self.instrument, tiers: &self.tiers }
     }
 
     /// A stable blake3 hash of the whole state, as 64 hex digits.
     pub fn state_hash(&self) -> String {
         let mut h = blake3::Hasher::new();
         h.update(b"liqsim-ledger-v1");
+        self.hash_into(&mut h);
+        h.finalize().to_hex().to_string()
+    }
+
+    /// Feeds every account, pool, price and counter into `h`, in a fixed order (the ledger's
+    /// part of the exchange's state hash).
+    pub fn hash_into(&self, h: &mut blake3::Hasher) {
         h.update(&self.instrument.tick_micros().to_le_bytes());
         h.update(&self.instrument.lot_sats().to_le_bytes());
         h.update(&(self.accounts.len() as u64).to_le_bytes());
@@ -500,8 +541,19 @@ impl Ledger {
         if !self.shortfall.is_zero() {
             h.update(b"shortfall").update(&self.shortfall.0.to_le_bytes());
         }
-        h.finalize().to_hex().to_string()
     }
+}
+
+/// What sizes margin: the contract and the tier table.
+struct Rules<'a> {
+    inst: &'a Instrument,
+    tiers: &'a TierTable,
+}
+
+/// `leverage`, capped by the tier of `notional` (a position may never be margined above its
+/// tier's maximum leverage).
+fn capped_leverage(tiers: &TierTable, leverage: u32, notional: Money) -> u32 {
+    leverage.min(tiers.max_leverage_for(notional.abs()))
 }
 
 /// One side of a fill applied to one account's copy.
@@ -509,18 +561,22 @@ struct Fill {
     qty: Qty,
     price: Price,
     fee: Money,
-    /// Margin for new exposure: `None` sizes it from the account's leverage; `Some` means the
-    /// caller posted it already (seeding).
+    /// Margin for new exposure: `None` sizes it from the account's leverage (capped by the
+    /// tier); `Some` means the caller posted it already (seeding).
     margin_posted: Option<Money>,
 }
 
 impl Fill {
-    fn apply(&mut self, inst: &Instrument, id: AccountId, a: &mut Account, side: Side) -> Result<()> {
+    /// Applies the fill; returns the margin moved from the free balance into the position
+    /// (negative: released to the balance).
+    fn apply(&self, rules: &Rules<'_>, id: AccountId, a: &mut Account, side: Side) -> Result<Money> {
+        let inst = rules.inst;
         let held = a.position.qty;
         let mut left = self.qty.0;
+        let mut moved = Money::ZERO;
         if held.0 != 0 && held.0.signum() != side.sign() {
             let closing = left.min(held.0.abs());
-            close(inst, id, a, Qty(closing), self.price)?;
+            moved = close(inst, id, a, Qty(closing), self.price)?;
             left -= closing;
         }
         if left > 0 {
@@ -528,25 +584,30 @@ impl Fill {
                 return Err(LedgerError::NotReducing(id));
             }
             let notional = inst.notional(self.price, Qty(side.sign() * left))?;
+            let qty_after = a.position.qty.checked_add(Qty(side.sign() * left))?;
             if self.margin_posted.is_none() {
                 // The engine checks margin when an order is submitted; a fill itself is never
                 // refused for margin (the book has already matched it). If the free balance has
                 // shrunk since, the position is simply more levered and liquidation deals with it.
-                let needed = margin::initial_margin(inst, Qty(left), self.price, a.leverage)?;
+                let resulting = inst.notional(self.price, qty_after.abs())?;
+                let leverage = capped_leverage(rules.tiers, a.leverage, resulting);
+                let needed = margin::initial_margin(inst, Qty(left), self.price, leverage)?;
                 let posted = needed.min(a.balance.max(Money::ZERO));
                 take_balance(id, a, posted)?;
                 a.position.margin = a.position.margin.checked_add(posted)?;
+                moved = moved.checked_add(posted)?;
             }
             a.position.cost = a.position.cost.checked_add(notional)?;
-            a.position.qty = a.position.qty.checked_add(Qty(side.sign() * left))?;
+            a.position.qty = qty_after;
         }
-        pay_fee(id, a, self.fee)
+        pay_fee(id, a, self.fee)?;
+        Ok(moved)
     }
 }
 
 /// Closes `qty` lots of the position at `price`: realised PnL goes into the margin, and outside a
 /// liquidation the margin freed by the smaller position returns to the free balance.
-fn close(inst: &Instrument, id: AccountId, a: &mut Account, qty: Qty, price: Price) -> Result<()> {
+fn close(inst: &Instrument, id: AccountId, a: &mut Account, qty: Qty, price: Price) -> Result<Money> {
     let held = a.position.qty;
     let sign = held.0.signum();
     // Truncation toward zero; the same integer leaves the cost and enters the PnL, so it is exact.
@@ -559,7 +620,7 @@ fn close(inst: &Instrument, id: AccountId, a: &mut Account, qty: Qty, price: Pri
     if a.liquidating.is_some() {
         // The liquidation settles the whole margin with the insurance fund at the end.
         a.position.margin = margin;
-        return Ok(());
+        return Ok(Money::ZERO);
     }
     let released = if a.position.qty.is_zero() {
         margin
@@ -570,16 +631,18 @@ fn close(inst: &Instrument, id: AccountId, a: &mut Account, qty: Qty, price: Pri
     };
     a.position.margin = margin.checked_sub(released)?;
     a.balance = a.balance.checked_add(released)?;
+    let mut moved = Money::ZERO.checked_sub(released)?;
     if a.position.margin.is_negative() {
         // A voluntary close beyond bankruptcy: the free balance covers it, or it is refused.
         let short = -a.position.margin;
         take_balance(id, a, short).map_err(|_| LedgerError::Overdraft(id))?;
         a.position.margin = Money::ZERO;
+        moved = moved.checked_add(short)?;
     }
     if a.balance.is_negative() {
         return Err(LedgerError::Overdraft(id));
     }
-    Ok(())
+    Ok(moved)
 }
 
 /// Fees come from the free balance, then from the margin; outside a liquidation neither may go

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::book::{NewOrder, OrderFlags, OrderId, OrderKind};
-use crate::events::{CancelReason, Envelope, LogHeader, LogReader, LogWriter};
+use crate::events::{CancelReason, Envelope, LogHeader, LogReader, LogWriter, TriggerReason};
+use crate::margin::AdlScore;
 use proptest::prelude::*;
 
 const P: Price = Price(700_000); // 70,000 USD at tick 0.1
@@ -12,11 +13,50 @@ fn inst() -> Instrument {
 }
 
 fn given(events: &[Event]) -> Ledger {
-    let mut l = Ledger::new(inst());
+    let mut l = Ledger::new(inst(), TierTable::binance_btcusdt());
     for e in events {
-        l.apply(e).unwrap_or_else(|err| panic!("given {e:?}: {err}"));
+        l.apply_stated(e).unwrap_or_else(|err| panic!("given {e:?}: {err}"));
     }
     l
+}
+
+/// A trade with the margin it moves stated as the engine states it (from a preview of each
+/// side), so tests can write trades without working the margin out by hand. A side whose
+/// preview fails keeps what it said, and the apply reports the failure.
+fn stated(l: &Ledger, e: &Event) -> Event {
+    let mut e = e.clone();
+    if let Event::Traded {
+        maker,
+        taker,
+        taker_side,
+        price,
+        qty,
+        maker_fee,
+        taker_fee,
+        maker_margin,
+        taker_margin,
+        ..
+    } = &mut e
+    {
+        if let Ok(m) = l.preview_fill(*maker, taker_side.opposite(), *qty, *price, *maker_fee) {
+            *maker_margin = m;
+        }
+        if let Ok(m) = l.preview_fill(*taker, *taker_side, *qty, *price, *taker_fee) {
+            *taker_margin = m;
+        }
+    }
+    e
+}
+
+trait ApplyStated {
+    fn apply_stated(&mut self, e: &Event) -> Result<()>;
+}
+
+impl ApplyStated for Ledger {
+    fn apply_stated(&mut self, e: &Event) -> Result<()> {
+        let e = stated(self, e);
+        self.apply(&e)
+    }
 }
 
 fn open(id: u32, usd: i64, leverage: u32) -> Event {
@@ -34,6 +74,8 @@ fn trade(maker: u32, taker: u32, taker_side: Side, price: Price, qty: i64) -> Ev
         qty: Qty(qty),
         maker_fee: Money::ZERO,
         taker_fee: Money::ZERO,
+        maker_margin: Money::ZERO,
+        taker_margin: Money::ZERO,
         liquidation: false,
     }
 }
@@ -62,12 +104,12 @@ fn opening_a_position_posts_initial_margin_from_the_balance() {
     let mut l = given(&[open(0, 10_000, 10), open(1, 10_000, 5)]);
     // 1 BTC at 70,000: 7,000 margin at 10x, 14,000 at 5x (more than account 1 has).
     // Account 1 cannot afford 5x on 1 BTC: it posts all it has and is more levered for it.
-    l.apply(&trade(0, 1, Side::Sell, P, 1_000)).unwrap();
+    l.apply_stated(&trade(0, 1, Side::Sell, P, 1_000)).unwrap();
     let short = l.account(AccountId(1)).unwrap();
     assert_eq!((short.balance, short.position.margin), (Money::ZERO, Money::usd(10_000)));
     assert_invariants(&l);
     let mut l = given(&[open(0, 10_000, 10), open(1, 20_000, 5)]);
-    l.apply(&trade(0, 1, Side::Sell, P, 1_000)).unwrap();
+    l.apply_stated(&trade(0, 1, Side::Sell, P, 1_000)).unwrap();
     let maker = l.account(AccountId(0)).unwrap();
     assert_eq!(
         maker.position,
@@ -91,13 +133,13 @@ fn closing_realises_exact_pnl_and_frees_margin() {
         trade(0, 1, Side::Sell, P, 1_000),
     ]);
     // Account 0 sells its long to account 2 at 71,000: +1,000 USD.
-    l.apply(&trade(2, 0, Side::Sell, Price(710_000), 1_000)).unwrap();
+    l.apply_stated(&trade(2, 0, Side::Sell, Price(710_000), 1_000)).unwrap();
     let a = l.account(AccountId(0)).unwrap();
     assert_eq!(a.position, Position::default());
     assert_eq!(a.balance, Money::usd(11_000));
     assert_invariants(&l);
     // A third of a position: cost and margin leave pro rata, truncated, exactly.
-    l.apply(&trade(1, 2, Side::Sell, Price(710_000), 333)).unwrap();
+    l.apply_stated(&trade(1, 2, Side::Sell, Price(710_000), 333)).unwrap();
     assert_invariants(&l);
 }
 
@@ -109,7 +151,7 @@ fn fees_move_to_the_fee_pool() {
         *maker_fee = Money(1_400_000);
         *taker_fee = Money(3_500_000);
     }
-    l.apply(&t).unwrap();
+    l.apply_stated(&t).unwrap();
     assert_eq!(l.fees_collected(), Money(4_900_000));
     assert_invariants(&l);
 }
@@ -158,6 +200,7 @@ fn nonsense_is_refused_and_changes_nothing() {
         (
             Event::LiquidationTriggered {
                 account: AccountId(0),
+                reason: TriggerReason::Maintenance,
                 mark: P,
                 position: Qty(1),
                 maintenance: Money::ZERO,
@@ -171,8 +214,10 @@ fn nonsense_is_refused_and_changes_nothing() {
             Event::Liquidated {
                 account: AccountId(0),
                 closed: Qty(0),
+                mark: P,
                 fee: Money::ZERO,
                 insurance_delta: Money::ZERO,
+                partial: false,
             },
             |e| matches!(e, LedgerError::NotInLiquidation(_)),
         ),
@@ -182,6 +227,7 @@ fn nonsense_is_refused_and_changes_nothing() {
                 counterparty: AccountId(1),
                 qty: Qty(1),
                 price: P,
+                score: AdlScore::default(),
             },
             |e| matches!(e, LedgerError::NotInLiquidation(_)),
         ),
@@ -214,13 +260,13 @@ fn nonsense_is_refused_and_changes_nothing() {
             },
             |e| matches!(e, LedgerError::UnknownAccount(_)),
         ),
-        (Event::MarkUpdated { index: Price(-1), mark: P, last: P }, |e| {
+        (Event::MarkUpdated { index: Price(-1), mark: P, last: P, round: 0 }, |e| {
             matches!(e, LedgerError::NotPositive { .. })
         }),
     ];
     for (event, expected) in cases {
         let mut l = base.clone();
-        let err = l.apply(&event).expect_err(&format!("{event:?} should be refused"));
+        let err = l.apply_stated(&event).expect_err(&format!("{event:?} should be refused"));
         assert!(expected(&err), "{event:?} gave {err:?}");
         assert_eq!(l.state_hash(), base.state_hash(), "{event:?} changed state though refused");
     }
@@ -236,8 +282,9 @@ fn long_0_in_liquidation(insurance_usd: i64) -> Ledger {
         Event::InsuranceFundChanged { delta: Money::usd(insurance_usd), reason: InsuranceReason::Deposit },
         trade(1, 0, Side::Buy, P, 1_000),
     ]);
-    l.apply(&Event::LiquidationTriggered {
+    l.apply_stated(&Event::LiquidationTriggered {
         account: AccountId(0),
+        reason: TriggerReason::Maintenance,
         mark: Price(635_000),
         position: Qty(1_000),
         maintenance: Money::usd(254),
@@ -262,34 +309,39 @@ fn liquidation_sale(price: Price, qty: i64) -> Event {
 fn liquidation_settles_margin_with_the_insurance_fund() {
     let mut l = long_0_in_liquidation(1_000);
     // While liquidated, the account may only reduce.
-    assert_eq!(l.apply(&trade(2, 0, Side::Buy, P, 1)), Err(LedgerError::NotReducing(AccountId(0))));
+    assert_eq!(l.apply_stated(&trade(2, 0, Side::Buy, P, 1)), Err(LedgerError::NotReducing(AccountId(0))));
     // The book takes half at 62,900 (below bankruptcy 63,000): margin goes negative.
-    l.apply(&liquidation_sale(Price(629_000), 500)).unwrap();
+    l.apply_stated(&liquidation_sale(Price(629_000), 500)).unwrap();
     assert_eq!(l.account(AccountId(0)).unwrap().position.margin, Money::usd(7_000 - 3_550));
     // The rest is deleveraged against account 1's short at the bankruptcy price.
-    l.apply(&Event::AutoDeleveraged {
+    l.apply_stated(&Event::AutoDeleveraged {
         account: AccountId(0),
         counterparty: AccountId(1),
         qty: Qty(500),
         price: Price(630_000),
+        score: AdlScore::default(),
     })
     .unwrap();
     let margin = l.account(AccountId(0)).unwrap().position.margin;
     assert_eq!(margin, Money::usd(-50));
     assert!(matches!(
-        l.apply(&Event::Liquidated {
+        l.apply_stated(&Event::Liquidated {
             account: AccountId(0),
             closed: Qty(1_000),
+            mark: P,
             fee: Money::ZERO,
-            insurance_delta: Money::usd(-49)
+            insurance_delta: Money::usd(-49),
+            partial: false,
         }),
         Err(LedgerError::LiquidationAmount { .. })
     ));
-    l.apply(&Event::Liquidated {
+    l.apply_stated(&Event::Liquidated {
         account: AccountId(0),
         closed: Qty(1_000),
+        mark: P,
         fee: Money::ZERO,
         insurance_delta: margin,
+        partial: false,
     })
     .unwrap();
     assert_eq!(l.insurance_fund(), Money::usd(950));
@@ -302,20 +354,22 @@ fn a_deficit_beyond_the_fund_is_the_venues_shortfall() {
     // Account 0's long sold in liquidation at 62,900, 100 USD below its bankruptcy price: a
     // 100 USD deficit against a fund of 30.
     let mut l = long_0_in_liquidation(30);
-    l.apply(&liquidation_sale(Price(629_000), 1_000)).unwrap();
+    l.apply_stated(&liquidation_sale(Price(629_000), 1_000)).unwrap();
     let margin = l.account(AccountId(0)).unwrap().position.margin;
     assert_eq!(margin, Money::usd(-100));
     let liquidated = Event::Liquidated {
         account: AccountId(0),
         closed: Qty(1_000),
+        mark: P,
         fee: Money::ZERO,
         insurance_delta: margin,
+        partial: false,
     };
-    l.apply(&liquidated).unwrap();
+    l.apply_stated(&liquidated).unwrap();
     assert_eq!((l.insurance_fund(), l.insurance_shortfall()), (Money::ZERO, Money::usd(70)));
     assert_invariants(&l);
     // Later money into the fund does not repay the venue: the shortfall is a record.
-    l.apply(&Event::InsuranceFundChanged { delta: Money::usd(500), reason: InsuranceReason::Deposit })
+    l.apply_stated(&Event::InsuranceFundChanged { delta: Money::usd(500), reason: InsuranceReason::Deposit })
         .unwrap();
     assert_eq!((l.insurance_fund(), l.insurance_shortfall()), (Money::usd(500), Money::usd(70)));
     assert_invariants(&l);
@@ -324,19 +378,22 @@ fn a_deficit_beyond_the_fund_is_the_venues_shortfall() {
 #[test]
 fn funding_flows_through_the_pool_and_must_settle_by_tick_end() {
     let mut l = given(&[open(0, 10_000, 10), open(1, 10_000, 10), trade(0, 1, Side::Sell, P, 1_000)]);
-    l.apply(&Event::FundingPaid { account: AccountId(0), amount: Money(-7_000_001) }).unwrap();
+    l.apply_stated(&Event::FundingPaid { account: AccountId(0), amount: Money(-7_000_001) }).unwrap();
     assert_eq!(
-        l.apply(&Event::TickClosed { tick: 1 }),
+        l.apply_stated(&Event::TickClosed { tick: 1 }),
         Err(LedgerError::FundingPoolNotSettled(Money(7_000_001)))
     );
     assert!(matches!(
-        l.apply(&Event::FundingPaid { account: AccountId(1), amount: Money(7_000_002) }),
+        l.apply_stated(&Event::FundingPaid { account: AccountId(1), amount: Money(7_000_002) }),
         Err(LedgerError::FundingPoolOverdraft { .. })
     ));
-    l.apply(&Event::FundingPaid { account: AccountId(1), amount: Money(7_000_000) }).unwrap();
-    l.apply(&Event::InsuranceFundChanged { delta: Money(1), reason: InsuranceReason::FundingRemainder })
-        .unwrap();
-    l.apply(&Event::TickClosed { tick: 1 }).unwrap();
+    l.apply_stated(&Event::FundingPaid { account: AccountId(1), amount: Money(7_000_000) }).unwrap();
+    l.apply_stated(&Event::InsuranceFundChanged {
+        delta: Money(1),
+        reason: InsuranceReason::FundingRemainder,
+    })
+    .unwrap();
+    l.apply_stated(&Event::TickClosed { tick: 1 }).unwrap();
     assert_eq!(l.insurance_fund(), Money(1));
     assert_invariants(&l);
 }
@@ -390,12 +447,17 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let mut h = Harness { ledger: Ledger::new(inst()), log: Vec::new(), rejected: 0 };
+        let mut h = Harness {
+            ledger: Ledger::new(inst(), TierTable::binance_btcusdt()),
+            log: Vec::new(),
+            rejected: 0,
+        };
         h.apply(Event::InsuranceFundChanged { delta: Money::usd(100_000), reason: InsuranceReason::Deposit });
         h
     }
 
     fn apply(&mut self, event: Event) -> bool {
+        let event = stated(&self.ledger, &event);
         let before = self.ledger.state_hash();
         match self.ledger.apply(&event) {
             Ok(()) => {
@@ -443,6 +505,8 @@ impl Harness {
                     qty: Qty(lots.into()),
                     maker_fee: fee,
                     taker_fee: fee,
+                    maker_margin: Money::ZERO,
+                    taker_margin: Money::ZERO,
                     liquidation: false,
                 });
             }
@@ -512,6 +576,7 @@ impl Harness {
         }
         let trigger = Event::LiquidationTriggered {
             account: a,
+            reason: TriggerReason::Maintenance,
             mark: price,
             position,
             maintenance: Money::ZERO,
@@ -541,6 +606,8 @@ impl Harness {
                     qty: Qty(to_book),
                     maker_fee: Money::ZERO,
                     taker_fee: Money::ZERO,
+                    maker_margin: Money::ZERO,
+                    taker_margin: Money::ZERO,
                     liquidation: true,
                 });
             }
@@ -556,19 +623,32 @@ impl Harness {
                 continue;
             }
             let qty = Qty(left.0.abs().min(cp.position.qty.0.abs()));
-            self.apply(Event::AutoDeleveraged { account: a, counterparty: c, qty, price });
+            self.apply(Event::AutoDeleveraged {
+                account: a,
+                counterparty: c,
+                qty,
+                price,
+                score: AdlScore::default(),
+            });
         }
         let acct = *self.ledger.account(a).unwrap();
         if acct.position.qty.is_zero() {
             let margin = acct.position.margin;
             let fee = Money(margin.0.max(0) / 200);
-            self.apply(Event::Liquidated { account: a, closed: position, fee, insurance_delta: margin });
+            self.apply(Event::Liquidated {
+                account: a,
+                closed: position,
+                mark: P,
+                fee,
+                insurance_delta: margin,
+                partial: false,
+            });
         }
     }
 }
 
 fn write_log(events: &[Event]) -> Vec<u8> {
-    let header = LogHeader::new([1; 32], 7, inst());
+    let header = LogHeader::new([1; 32], 7, P, crate::venue::ExchangeConfig::btcusdt());
     let mut w = LogWriter::new(Vec::new(), &header).unwrap();
     for (seq, event) in events.iter().enumerate() {
         w.append(&Envelope { seq: seq as u64, tick: 0, cause: None, event: event.clone() }).unwrap();
@@ -591,7 +671,7 @@ proptest! {
             h.run(op);
         }
         let bytes = write_log(&h.log);
-        let mut replayed = Ledger::new(inst());
+        let mut replayed = Ledger::new(inst(), TierTable::binance_btcusdt());
         for env in LogReader::new(&bytes[..]).unwrap() {
             replayed.apply(&env.unwrap().event).unwrap();
         }
@@ -641,6 +721,7 @@ fn partial_liquidation_keeps_the_rest_and_pays_only_the_fee() {
         trade(1, 0, Side::Buy, P, 1_000),
         Event::LiquidationTriggered {
             account: AccountId(0),
+            reason: TriggerReason::Maintenance,
             mark: Price(635_000),
             position: Qty(1_000),
             maintenance: Money::usd(254),
@@ -658,6 +739,8 @@ fn partial_liquidation_keeps_the_rest_and_pays_only_the_fee() {
             qty: Qty(400),
             maker_fee: Money::ZERO,
             taker_fee: Money::ZERO,
+            maker_margin: Money::ZERO,
+            taker_margin: Money::ZERO,
             liquidation: true,
         },
     ]);
@@ -666,26 +749,81 @@ fn partial_liquidation_keeps_the_rest_and_pays_only_the_fee() {
     let wrong = Event::Liquidated {
         account: AccountId(0),
         closed: Qty(400),
+        mark: P,
         fee: Money::usd(10),
         insurance_delta: Money::usd(4_400),
+        partial: true,
     };
-    assert!(matches!(l.apply(&wrong), Err(LedgerError::LiquidationAmount { .. })));
+    assert!(matches!(l.apply_stated(&wrong), Err(LedgerError::LiquidationAmount { .. })));
     let wrong_qty = Event::Liquidated {
         account: AccountId(0),
         closed: Qty(1_000),
+        mark: P,
         fee: Money::usd(10),
         insurance_delta: Money::usd(10),
+        partial: true,
     };
-    assert!(matches!(l.apply(&wrong_qty), Err(LedgerError::PositionMismatch { .. })));
-    l.apply(&Event::Liquidated {
+    assert!(matches!(l.apply_stated(&wrong_qty), Err(LedgerError::PositionMismatch { .. })));
+    let not_partial = Event::Liquidated {
         account: AccountId(0),
         closed: Qty(400),
+        mark: P,
         fee: Money::usd(10),
         insurance_delta: Money::usd(10),
+        partial: false,
+    };
+    assert!(matches!(l.apply(&not_partial), Err(LedgerError::PartialMismatch { .. })));
+    l.apply_stated(&Event::Liquidated {
+        account: AccountId(0),
+        closed: Qty(400),
+        mark: P,
+        fee: Money::usd(10),
+        insurance_delta: Money::usd(10),
+        partial: true,
     })
     .unwrap();
     let a = l.account(AccountId(0)).unwrap();
     assert_eq!((a.position.qty, a.position.margin, a.liquidating), (Qty(600), Money::usd(4_390), None));
     assert_eq!(l.insurance_fund(), Money::usd(10));
     assert_invariants(&l);
+}
+
+#[test]
+fn a_trade_must_state_the_margin_it_moves() {
+    let l = given(&[open(0, 10_000, 10), open(1, 10_000, 10)]);
+    let right = stated(&l, &trade(0, 1, Side::Sell, P, 1_000));
+    let Event::Traded { maker_margin, taker_margin, .. } = right else { unreachable!() };
+    // 1 BTC at 70,000 and 10x: 7,000 USD each side, from the free balance into the margin.
+    assert_eq!((maker_margin, taker_margin), (Money::usd(7_000), Money::usd(7_000)));
+    let mut wrong = right.clone();
+    if let Event::Traded { taker_margin, .. } = &mut wrong {
+        *taker_margin = Money::usd(6_999);
+    }
+    let mut l2 = l.clone();
+    assert_eq!(
+        l2.apply(&wrong),
+        Err(LedgerError::MarginMismatch {
+            account: AccountId(1),
+            stated: Money::usd(6_999),
+            computed: Money::usd(7_000)
+        })
+    );
+    assert_eq!(l2.state_hash(), l.state_hash(), "a refused trade changes nothing");
+}
+
+#[test]
+fn margin_is_posted_at_the_tiers_leverage_cap() {
+    // 100x asked, but 1,000 BTC at 70,000 (70M notional) sits in the 25x tier: 4% margin.
+    let l = given(&[open(0, 10_000_000, 100), open(1, 100_000_000, 1)]);
+    let Event::Traded { taker_margin, maker_margin, .. } = stated(&l, &trade(1, 0, Side::Buy, P, 1_000_000))
+    else {
+        unreachable!()
+    };
+    assert_eq!(taker_margin, Money::usd(2_800_000), "70M at 25x");
+    assert_eq!(maker_margin, Money::usd(70_000_000), "70M at 1x");
+    // 0.5 BTC (35,000 notional) is in the first tier (125x): the account's own 100x applies.
+    let Event::Traded { taker_margin, .. } = stated(&l, &trade(1, 0, Side::Buy, P, 500)) else {
+        unreachable!()
+    };
+    assert_eq!(taker_margin, Money::usd(350));
 }

@@ -28,7 +28,7 @@ pub mod plots;
 pub mod stats;
 pub mod sweep;
 
-use crate::events::{LogHeader, LogWriter};
+use crate::engine::LogTarget;
 use crate::report::{self, ReportError};
 use crate::scenario::Validated;
 use crate::sim::{SimConfig, SimError, Simulation, Verdict};
@@ -277,8 +277,8 @@ pub fn simulate(
                 hash = *h.as_bytes();
             }
             let file = fs::File::create(path).map_err(io_err(path))?;
-            let w: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
-            Some(LogWriter::new(w, &LogHeader::new(hash, seed, cfg.exchange.instrument))?)
+            let out: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
+            Some(LogTarget { out, scenario_hash: hash, seed })
         }
         None => None,
     };

@@ -19,7 +19,7 @@ fn gen_seeded(cfg: &MapConfig, seed: u64) -> Result<SeededMap, MapError> {
 fn apply_and_check(cfg: &MapConfig, map: &SeededMap) -> Ledger {
     let inst = inst();
     let tiers = TierTable::binance_btcusdt();
-    let mut ledger = Ledger::new(inst);
+    let mut ledger = Ledger::new(inst, crate::margin::TierTable::binance_btcusdt());
     for e in &map.events {
         ledger.apply(e).unwrap_or_else(|err| panic!("{e:?}: {err}"));
         let (long, short) = ledger.open_interest();
@@ -152,7 +152,7 @@ fn hundred_thousand_accounts_quickly() {
     assert_eq!(map.accounts.iter().filter(|a| a.role == Role::Map).count(), 100_000);
     assert!((usd(map.liq_notional_short) - 14.0e9).abs() / 14.0e9 < 0.01);
     assert!(took.as_secs_f64() < 5.0, "took {took:?}");
-    let mut ledger = Ledger::new(inst());
+    let mut ledger = Ledger::new(inst(), crate::margin::TierTable::binance_btcusdt());
     for e in &map.events {
         ledger.apply(e).unwrap();
     }

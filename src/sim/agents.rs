@@ -1,9 +1,7 @@
 //! Agents as components, and the Decide systems that turn their state into order intents.
 
 use super::orders::{AgentAction, AgentOrders};
-use super::{
-    AccountEntities, Clock, Halt, HolderRates, MarginIntent, Market, OrderIntent, SimRng, WakeQueue,
-};
+use super::{AccountEntities, Clock, HolderRates, MarginIntent, Market, OrderIntent, SimRng, WakeQueue};
 use crate::book::{AccountId, OrderId, OrderKind};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
@@ -19,8 +17,9 @@ pub struct Trader {
     pub account: AccountId,
 }
 
-/// A mirror of the account's leverage, margin and liquidation state, refreshed from the ledger
-/// whenever the account changes.
+/// An agent's leverage, margin and liquidation state, kept current from the exchange's messages
+/// (see `update_positions`): refreshed whenever its account changes, counted whenever it is
+/// liquidated.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct PositionState {
     pub qty: Qty,
@@ -35,15 +34,27 @@ pub struct PositionState {
 
 impl PositionState {
     pub fn of(a: &Account, liquidation_price: Option<Price>) -> PositionState {
-        PositionState {
-            qty: a.position.qty,
-            margin: a.position.margin,
-            leverage: a.leverage,
-            liquidation_price,
-            liquidating: a.liquidating.is_some(),
+        let mut state = PositionState {
+            qty: Qty::ZERO,
+            margin: Money::ZERO,
+            leverage: 0,
+            liquidation_price: None,
+            liquidating: false,
             liquidations: 0,
             liquidated_tick: None,
-        }
+        };
+        state.refresh(a, liquidation_price);
+        state
+    }
+
+    /// Takes in the account's current leverage, margin and liquidation state (the count of
+    /// liquidations is kept).
+    pub fn refresh(&mut self, a: &Account, liquidation_price: Option<Price>) {
+        self.qty = a.position.qty;
+        self.margin = a.position.margin;
+        self.leverage = a.leverage;
+        self.liquidation_price = liquidation_price;
+        self.liquidating = a.liquidating.is_some();
     }
 }
 
@@ -248,13 +259,9 @@ impl LiquidityProvider {
 pub(super) fn quote_liquidity(
     (market, clock): (Res<Market>, Res<Clock>),
     index: Res<super::IndexState>,
-    halt: Res<Halt>,
     mut lps: Query<(&Trader, &mut LiquidityProvider, &mut AgentOrders)>,
     mut slots: Local<Vec<Option<OrderId>>>,
 ) {
-    if halt.0.is_some() {
-        return;
-    }
     let book = market.0.book();
     for (trader, mut lp, mut orders) in lps.iter_mut() {
         let qty = market.0.ledger().account(trader.account).map(|a| a.position.qty).unwrap_or(Qty::ZERO);

@@ -22,7 +22,7 @@
 
 use super::agents::remember;
 use super::{
-    AccountEntities, AgentAction, AgentOrders, Clock, Halt, IndexConfig, Market, PositionState, SimConfig,
+    AccountEntities, AgentAction, AgentOrders, Clock, IndexConfig, Market, PositionState, SimConfig,
     SimError, Trader, stream,
 };
 use crate::agents::{FcnAgent, FcnParams, NoiseOrder, NoiseParams, PriceHistory, fcn_decide, noise_orders};
@@ -385,14 +385,14 @@ fn on_grid(
 /// (post-only during the opening session) tagged with its expiry tick.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn decide_fcn(
-    (clock, market, halt): (Res<Clock>, Res<Market>, Res<Halt>),
+    (clock, market): (Res<Clock>, Res<Market>),
     (tape, fundamental, roster): (Res<PriceTape>, Res<Fundamental>, Res<BackgroundRoster>),
     mut rng: ResMut<BackgroundRng>,
     (mut expiry, mut regime): (ResMut<OrderExpiry>, ResMut<FcnRegime>),
     mut agents: Query<(&FcnTrader, &mut AgentOrders)>,
 ) {
     let Some(params) = &roster.fcn_params else { return };
-    if halt.0.is_some() || roster.fcn.is_empty() {
+    if roster.fcn.is_empty() {
         return;
     }
     let inst = *market.0.instrument();
@@ -420,7 +420,7 @@ pub(super) fn decide_fcn(
 /// This tick's Poisson noise orders, each sent by a noise trader drawn at random: market
 /// orders, and GTC limit orders tagged with their expiry tick.
 pub(super) fn decide_noise(
-    (clock, market, halt): (Res<Clock>, Res<Market>, Res<Halt>),
+    (clock, market): (Res<Clock>, Res<Market>),
     (tape, roster): (Res<PriceTape>, Res<BackgroundRoster>),
     mut rng: ResMut<BackgroundRng>,
     mut expiry: ResMut<OrderExpiry>,
@@ -428,7 +428,7 @@ pub(super) fn decide_noise(
     mut scratch: Local<Vec<NoiseOrder>>,
 ) {
     let Some(params) = &roster.noise_params else { return };
-    if halt.0.is_some() || roster.noise.is_empty() {
+    if roster.noise.is_empty() {
         return;
     }
     let inst = *market.0.instrument();

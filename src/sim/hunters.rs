@@ -4,7 +4,7 @@
 //! per-hunter report.
 
 use super::orders::{AgentAction, AgentOrders};
-use super::{Clock, Halt, Market, SimRng, Trader};
+use super::{Clock, Market, SimRng, Trader};
 use crate::agents::hunter::{
     self, Assessment, Campaign, Direction, HuntMode, HuntOrder, HunterParams, HunterState, HunterView,
     MapBucket, MapView,
@@ -122,13 +122,10 @@ fn view_of(ex: &Exchange, tick: u64, account: crate::book::AccountId) -> HunterV
 /// team's, when a team-mate is already campaigning); then advances its campaign and turns its
 /// orders into agent actions.
 pub(super) fn hunt(
-    (market, clock, halt): (Res<Market>, Res<Clock>, Res<Halt>),
+    (market, clock): (Res<Market>, Res<Clock>),
     mut rng: ResMut<SimRng>,
     mut hunters: Query<(&Trader, &mut Hunter, &mut AgentOrders)>,
 ) {
-    if halt.0.is_some() {
-        return;
-    }
     let ex = &market.0;
     let inst = *ex.instrument();
     let mut teams: BTreeMap<u32, Direction> = BTreeMap::new();

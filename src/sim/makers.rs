@@ -3,7 +3,7 @@
 //! already where they should be).
 
 use super::orders::{AgentAction, AgentOrders};
-use super::{Halt, Market, Trader};
+use super::{Market, Trader};
 use crate::agents::maker::{self, MakerParams, MakerState, Quote};
 use crate::book::OrderKind;
 use crate::units::{Instrument, Price, Qty, Side};
@@ -74,13 +74,9 @@ pub(super) fn reconcile(market: &Market, orders: &mut AgentOrders, want: &[(Side
 /// Each maker updates its windows from the mid and its position, then re-quotes its ladder.
 pub(super) fn quote_makers(
     market: Res<Market>,
-    halt: Res<Halt>,
     mut makers: Query<(&Trader, &mut MarketMaker, &mut AgentOrders)>,
     mut want: Local<Vec<(Side, Price, Qty)>>,
 ) {
-    if halt.0.is_some() {
-        return;
-    }
     let ex = &market.0;
     let inst = *ex.instrument();
     let mid = inst.price_f64(ex.book().mid().unwrap_or(ex.last()));

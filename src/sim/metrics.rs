@@ -3,9 +3,10 @@
 
 use super::hunters::HunterReport;
 use super::levels::LevelReport;
+use super::messages::{PositionLiquidated, Publisher, TradeExecuted};
 use super::{Clock, Halt, Market};
 use crate::engine::Exchange;
-use crate::units::{Price, Side};
+use crate::units::{Price, Qty, Side};
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -127,12 +128,12 @@ impl Metrics {
             liquidated_notional_long: stats.notional_long as f64 / 1e6,
             liquidated_notional_short: stats.notional_short as f64 / 1e6,
             cascades,
-            insurance_fund_min: stats.insurance_min.to_usd_f64(),
+            insurance_fund_min: stats.insurance_min.min(ex.ledger().insurance_fund()).to_usd_f64(),
             insurance_fund_final: ex.ledger().insurance_fund().to_usd_f64(),
             insurance_shortfall: ex.ledger().insurance_shortfall().to_usd_f64(),
             adl_count: stats.adl_events,
             events: ex.recorder().events(),
-            final_state_hash: ex.ledger().state_hash(),
+            final_state_hash: ex.state_hash(),
             event_stream_hash: ex.recorder().stream_hash(),
             levels: Vec::new(),
             hunter_pnl: 0.0,
@@ -141,26 +142,62 @@ impl Metrics {
     }
 }
 
-/// Records the tick's row, extends or closes the current cascade, and closes the tick. In debug
-/// builds it asserts that money is conserved and open interest balanced.
-pub(super) fn record_tick(
-    clock: Res<Clock>,
-    mut market: ResMut<Market>,
-    mut metrics: ResMut<Metrics>,
-    mut halt: ResMut<Halt>,
-) {
-    if halt.0.is_some() {
+/// The liquidation map sampled as the run goes (for the heatmap): per column, the tick, the last
+/// price, and the liquidatable notional by side and bucket start.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct HeatmapSamples {
+    pub every: u64,
+    pub columns: Vec<HeatmapColumn>,
+}
+
+/// One column of [`HeatmapSamples`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatmapColumn {
+    pub tick: u64,
+    pub last: Price,
+    /// (side of the positions, bucket start, Σ notional in micro-USD).
+    pub buckets: Vec<(Side, Price, i128)>,
+}
+
+impl HeatmapSamples {
+    pub fn every(ticks: u64) -> HeatmapSamples {
+        HeatmapSamples { every: ticks.max(1), columns: Vec::new() }
+    }
+}
+
+/// Samples the liquidation map at ticks 1, 1 + every, 1 + 2·every, ...: evenly spaced, the
+/// first one at the start.
+pub(super) fn sample_heatmap(clock: Res<Clock>, market: Res<Market>, mut samples: ResMut<HeatmapSamples>) {
+    if !(clock.tick - 1).is_multiple_of(samples.every) {
         return;
     }
     let ex = &market.0;
+    let buckets = ex.liquidation_index().map().collect();
+    samples.columns.push(HeatmapColumn { tick: clock.tick, last: ex.last(), buckets });
+}
+
+/// Records the tick's row from the tick's messages and extends or closes the current cascade.
+/// In debug builds it asserts that money is conserved and open interest balanced.
+pub(super) fn record_tick(
+    clock: Res<Clock>,
+    market: Res<Market>,
+    mut metrics: ResMut<Metrics>,
+    mut trades: MessageReader<TradeExecuted>,
+    mut liquidated: MessageReader<PositionLiquidated>,
+) {
+    let ex = &market.0;
     let inst = *ex.instrument();
+    let volume: i64 = trades.read().map(|t| t.qty.0).sum();
     let (mut long_usd, mut short_usd, mut n) = (0i128, 0i128, 0u64);
-    for l in ex.tick_liquidations() {
+    let m = &mut *metrics;
+    for l in liquidated.read() {
         n += 1;
         match l.side {
             Side::Buy => long_usd += l.notional.0 as i128,
             Side::Sell => short_usd += l.notional.0 as i128,
         }
+        m.liquidations.push((clock.tick, l.side, l.mark, l.liquidation_price));
+        m.liquidation_usd.push((l.notional.0 as f64 / 1e6, inst.price_f64(l.liquidation_price)));
     }
     let (long_oi, short_oi) = ex.ledger().open_interest();
     debug_assert_eq!(ex.ledger().total_money(), ex.ledger().deposits(), "money not conserved");
@@ -170,7 +207,7 @@ pub(super) fn record_tick(
         last: inst.price_f64(ex.last()),
         mark: inst.price_f64(ex.mark()),
         index: inst.price_f64(ex.index()),
-        volume_btc: inst.qty_f64(ex.tick_volume()),
+        volume_btc: inst.qty_f64(Qty(volume)),
         open_interest_btc: inst.qty_f64(long_oi),
         liquidated_long_usd: long_usd as f64 / 1e6,
         liquidated_short_usd: short_usd as f64 / 1e6,
@@ -178,14 +215,6 @@ pub(super) fn record_tick(
         funding_rate: crate::engine::rate_f64(ex.ledger().funding_rate()),
     };
     let last = ex.last();
-    let m = &mut *metrics;
-    m.liquidations
-        .extend(ex.tick_liquidations().iter().map(|l| (clock.tick, l.side, l.mark, l.liquidation_price)));
-    m.liquidation_usd.extend(
-        ex.tick_liquidations()
-            .iter()
-            .map(|l| (l.notional.0 as f64 / 1e6, inst.price_f64(l.liquidation_price))),
-    );
     m.max = m.max.max(last);
     m.min = m.min.min(last);
     m.max_mark = m.max_mark.max(ex.mark());
@@ -210,7 +239,18 @@ pub(super) fn record_tick(
     }
     m.previous_last = last;
     m.rows.push(row);
+}
+
+/// Closes the tick: the last event of every tick.
+pub(super) fn close_tick(
+    clock: Res<Clock>,
+    mut market: ResMut<Market>,
+    mut halt: ResMut<Halt>,
+    mut publisher: Publisher,
+) {
     if let Err(e) = market.0.close_tick(clock.tick) {
         halt.0 = Some(e);
+        return;
     }
+    publisher.publish_or_halt(&mut market, &mut halt);
 }

@@ -1,13 +1,17 @@
 //! The ECS world: trader agents as entities, the exchange as a resource, and one tick as a chain
-//! of system sets (Clock → Exogenous → Decide → Match → Settle → Mark → Liquidate → Funding →
+//! of system sets (Clock → Exogenous → Decide → Match → Mark → Liquidate → Funding → Settle →
 //! Record). Systems are thin: every state change goes through [`Exchange`], whose recorder
-//! applies it to the ledger as an event, exactly as replay does.
+//! applies it to the exchange state as an event, exactly as replay does; what was recorded
+//! reaches the other systems as messages ([`TradeExecuted`], [`MarkChanged`],
+//! [`PositionLiquidated`], [`AccountChanged`]). A run that hits an engine error halts through
+//! the sets' run condition.
 
 mod agents;
 mod background;
 mod hunters;
 mod levels;
 mod makers;
+mod messages;
 mod metrics;
 mod orders;
 
@@ -19,16 +23,18 @@ pub use background::{
 pub use hunters::{Hunter, HunterConfig, HunterReport, exact_map, hunter_pnl, push_cost};
 pub use levels::{LevelReport, LevelRules, Verdict};
 pub use makers::{MakerConfig, MarketMaker};
-pub use metrics::{Cascade, Metrics, RunSummary, TickRow};
+pub use messages::{AccountChanged, MarkChanged, PositionLiquidated, Publisher, TradeExecuted};
+pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 
 use crate::book::{AccountId, OrderKind};
-use crate::engine::{EngineError, Exchange, ExchangeConfig, LogSink, OrderRequest};
-use crate::events::{Event, Seq};
+use crate::engine::{EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest};
+use crate::events::Event;
 use crate::population::{self, MapConfig, Role};
 use crate::units::{Money, Price, Qty, Side, money_from_usd};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
 use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::common_conditions::resource_exists;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use rand::{SeedableRng, rngs::ChaCha8Rng};
 use rand_distr::{Distribution, StandardNormal};
@@ -194,17 +200,19 @@ impl SimConfig {
     }
 }
 
-/// The system sets of one tick, in order.
+/// The system sets of one tick, in order. Settle comes after everything that changes accounts
+/// (fills, liquidations, funding): it brings the agents' components up to date with the tick
+/// before they decide again.
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SimSystems {
     Clock,
     Exogenous,
     Decide,
     Match,
-    Settle,
     Mark,
     Liquidate,
     Funding,
+    Settle,
     Record,
 }
 
@@ -257,10 +265,6 @@ pub struct WakeQueue(pub BinaryHeap<Reverse<(u64, Entity)>>);
 #[derive(Resource, Default)]
 pub struct AccountEntities(pub Vec<Option<Entity>>);
 
-/// The mark event of this tick, the cause of its liquidations.
-#[derive(Resource, Default)]
-pub struct MarkSeq(pub Option<Seq>);
-
 /// The watch levels of the run and its start price (USD), for the summary.
 #[derive(Resource, Debug, Clone)]
 pub struct WatchLevels {
@@ -268,9 +272,14 @@ pub struct WatchLevels {
     pub start: f64,
 }
 
-/// The first engine error; once set, the run stops.
+/// The first engine error; once set, no further system set runs and the run stops.
 #[derive(Resource, Default)]
 pub struct Halt(pub Option<EngineError>);
+
+/// The run condition of every set after the clock: nothing runs once the run has halted.
+fn running(halt: Res<Halt>) -> bool {
+    halt.0.is_none()
+}
 
 /// An order an agent decided to send this tick.
 #[derive(Message, Debug, Clone, Copy)]
@@ -290,11 +299,12 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Builds the world: the exchange, the seeded liquidation map, the liquidity provider.
-    pub fn new(cfg: &SimConfig, log: Option<LogSink>) -> Result<Simulation, SimError> {
+    /// Builds the world: the exchange, the seeded liquidation map, the liquidity provider. The
+    /// event log, if any, goes to `log`.
+    pub fn new(cfg: &SimConfig, log: Option<LogTarget>) -> Result<Simulation, SimError> {
         let inst = cfg.exchange.instrument;
         let start = inst.price(cfg.start_price_usd)?;
-        let mut ex = Exchange::new(cfg.exchange.clone(), start, log);
+        let mut ex = Exchange::new(cfg.exchange.clone(), start, log)?;
         let mut rng = stream(cfg.seed, 0);
         ex.fund_insurance(money_from_usd(cfg.insurance_fund_usd)?)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
@@ -369,13 +379,14 @@ impl Simulation {
             let id = world.spawn((Trader { account }, state, hunter, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
         }
-        // Components were just built from the ledger: nothing is stale for the first tick's
-        // mirror to redo (it would otherwise walk every seeded account once).
+        // Components were just built from the ledger: what happens from here on reaches them as
+        // messages.
         ex.refresh_liquidation_index()?;
-        ex.take_changed(&mut Vec::new());
+        ex.set_publishing(true);
 
         MessageRegistry::register_message::<OrderIntent>(&mut world);
         MessageRegistry::register_message::<MarginIntent>(&mut world);
+        messages::register(&mut world);
         world.insert_resource(Market(ex));
         world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
         world.insert_resource(SimRng(rng));
@@ -386,12 +397,16 @@ impl Simulation {
         world.insert_resource(ShockQueue { account: shock_account, pending });
         world.insert_resource(wake);
         world.insert_resource(entities);
-        world.insert_resource(MarkSeq::default());
         world.insert_resource(Halt::default());
         world.insert_resource(rates);
         world.insert_resource(Metrics::new(start));
         world.insert_resource(WatchLevels { levels: cfg.watch_levels.clone(), start: cfg.start_price_usd });
         Ok(Simulation { world, schedule: build_schedule() })
+    }
+
+    /// Samples the liquidation map into [`HeatmapSamples`] every `ticks` ticks (from the first).
+    pub fn sample_heatmap_every(&mut self, ticks: u64) {
+        self.world.insert_resource(HeatmapSamples::every(ticks));
     }
 
     /// Runs one tick. Returns false when the horizon is reached or the run halted.
@@ -480,13 +495,26 @@ fn build_schedule() -> Schedule {
             SimSystems::Exogenous,
             SimSystems::Decide,
             SimSystems::Match,
-            SimSystems::Settle,
             SimSystems::Mark,
             SimSystems::Liquidate,
             SimSystems::Funding,
+            SimSystems::Settle,
             SimSystems::Record,
         )
             .chain(),
+    );
+    schedule.configure_sets(
+        (
+            SimSystems::Exogenous,
+            SimSystems::Decide,
+            SimSystems::Match,
+            SimSystems::Mark,
+            SimSystems::Liquidate,
+            SimSystems::Funding,
+            SimSystems::Settle,
+            SimSystems::Record,
+        )
+            .run_if(running),
     );
     schedule.add_systems((
         (message_update_system, advance_clock).chain().in_set(SimSystems::Clock),
@@ -508,17 +536,19 @@ fn build_schedule() -> Schedule {
             .chain()
             .in_set(SimSystems::Decide),
         (match_orders, orders::execute_agent_orders).chain().in_set(SimSystems::Match),
-        mirror_accounts.in_set(SimSystems::Settle),
         update_mark.in_set(SimSystems::Mark),
-        (liquidate_breached, mirror_accounts).chain().in_set(SimSystems::Liquidate),
+        liquidate_breached.in_set(SimSystems::Liquidate),
         settle_funding.in_set(SimSystems::Funding),
-        metrics::record_tick.in_set(SimSystems::Record),
+        update_positions.in_set(SimSystems::Settle),
+        (
+            metrics::record_tick,
+            metrics::sample_heatmap.run_if(resource_exists::<HeatmapSamples>),
+            metrics::close_tick,
+        )
+            .chain()
+            .in_set(SimSystems::Record),
     ));
     schedule
-}
-
-fn halted(halt: &Halt) -> bool {
-    halt.0.is_some()
 }
 
 fn advance_clock(mut clock: ResMut<Clock>, mut market: ResMut<Market>) {
@@ -566,57 +596,50 @@ fn match_orders(
     mut margins: MessageReader<MarginIntent>,
     mut market: ResMut<Market>,
     mut halt: ResMut<Halt>,
+    mut publisher: Publisher,
 ) {
-    if halted(&halt) {
-        return;
-    }
-    for m in margins.read() {
-        if let Err(e) = market.0.add_margin(m.account, m.amount) {
-            halt.0 = Some(e);
-            return;
+    let mut submit_all = || -> Result<(), EngineError> {
+        for m in margins.read() {
+            market.0.add_margin(m.account, m.amount)?;
         }
-    }
-    for OrderIntent(req) in intents.read() {
-        if let Err(e) = market.0.submit(*req, None) {
-            halt.0 = Some(e);
-            return;
+        for OrderIntent(req) in intents.read() {
+            market.0.submit(*req, None)?;
         }
-    }
-}
-
-/// Mirrors changed accounts from the ledger onto their components (O(changed), not O(all)).
-fn mirror_accounts(
-    mut market: ResMut<Market>,
-    entities: Res<AccountEntities>,
-    mut states: Query<&mut PositionState>,
-    mut halt: ResMut<Halt>,
-    mut changed: Local<Vec<AccountId>>,
-) {
-    if let Err(e) = market.0.refresh_liquidation_index() {
+        Ok(())
+    };
+    if let Err(e) = submit_all() {
         halt.0 = Some(e);
         return;
     }
-    changed.clear();
-    market.0.take_changed(&mut changed);
+    publisher.publish_or_halt(&mut market, &mut halt);
+}
+
+/// Brings the components of every account the tick changed up to date: leverage, margin,
+/// position and liquidation price from the ledger and the liquidation index, and the count of
+/// times liquidated from [`PositionLiquidated`].
+fn update_positions(
+    market: Res<Market>,
+    entities: Res<AccountEntities>,
+    mut changed: MessageReader<AccountChanged>,
+    mut liquidated: MessageReader<PositionLiquidated>,
+    mut states: Query<&mut PositionState>,
+) {
     let ex = &market.0;
-    for &a in changed.iter() {
-        let (Some(Some(entity)), Some(acct)) = (entities.0.get(a.0 as usize), ex.ledger().account(a)) else {
-            continue;
-        };
-        if let Ok(mut state) = states.get_mut(*entity) {
-            let liq = ex.liquidation_index().get(a).map(|e| e.price);
-            let (count, last) = (state.liquidations, state.liquidated_tick);
-            *state = PositionState::of(acct, liq);
-            (state.liquidations, state.liquidated_tick) = (count, last);
+    let entity = |a: AccountId| entities.0.get(a.0 as usize).copied().flatten();
+    for &AccountChanged { account } in changed.read() {
+        let (Some(e), Some(acct)) = (entity(account), ex.ledger().account(account)) else { continue };
+        if let Ok(mut state) = states.get_mut(e) {
+            let liq = ex.liquidation_index().get(account).map(|e| e.price);
+            state.refresh(acct, liq);
         }
     }
-    for l in ex.tick_liquidations() {
-        if let Some(Some(entity)) = entities.0.get(l.account.0 as usize)
-            && let Ok(mut state) = states.get_mut(*entity)
-            && state.liquidated_tick != Some(ex.recorder().tick())
+    for l in liquidated.read() {
+        if let Some(e) = entity(l.account)
+            && let Ok(mut state) = states.get_mut(e)
+            && state.liquidated_tick != Some(l.tick)
         {
             state.liquidations += 1;
-            state.liquidated_tick = Some(ex.recorder().tick());
+            state.liquidated_tick = Some(l.tick);
         }
     }
 }
@@ -624,37 +647,39 @@ fn mirror_accounts(
 fn update_mark(
     mut market: ResMut<Market>,
     index: Res<IndexState>,
-    mut mark: ResMut<MarkSeq>,
     mut halt: ResMut<Halt>,
+    mut publisher: Publisher,
 ) {
-    if halted(&halt) {
-        return;
-    }
     let price = Price(index.value.round() as i64);
-    match market.0.update_prices(price) {
-        Ok(seq) => mark.0 = Some(seq),
-        Err(e) => halt.0 = Some(e),
-    }
-}
-
-fn liquidate_breached(mut market: ResMut<Market>, mark: Res<MarkSeq>, mut halt: ResMut<Halt>) {
-    if halted(&halt) {
-        return;
-    }
-    if let Some(seq) = mark.0
-        && let Err(e) = market.0.run_liquidations(seq)
-    {
+    if let Err(e) = market.0.update_prices(price) {
         halt.0 = Some(e);
-    }
-}
-
-fn settle_funding(mut market: ResMut<Market>, mut halt: ResMut<Halt>) {
-    if halted(&halt) {
         return;
     }
+    publisher.publish_or_halt(&mut market, &mut halt);
+}
+
+/// Liquidates what the tick's mark breaches; the mark's event is the cause of them all. (It
+/// reads mark messages and publishes new ones, hence the `ParamSet`.)
+fn liquidate_breached(
+    mut market: ResMut<Market>,
+    mut halt: ResMut<Halt>,
+    mut messages: ParamSet<(MessageReader<MarkChanged>, Publisher)>,
+) {
+    let tick_mark = messages.p0().read().filter(|m| m.round == 0).last().map(|m| m.seq);
+    let Some(cause) = tick_mark else { return };
+    if let Err(e) = market.0.run_liquidations(cause) {
+        halt.0 = Some(e);
+        return;
+    }
+    messages.p1().publish_or_halt(&mut market, &mut halt);
+}
+
+fn settle_funding(mut market: ResMut<Market>, mut halt: ResMut<Halt>, mut publisher: Publisher) {
     if let Err(e) = market.0.settle_funding_if_due() {
         halt.0 = Some(e);
+        return;
     }
+    publisher.publish_or_halt(&mut market, &mut halt);
 }
 
 /// Why a simulation could not be built or run.

@@ -6,6 +6,7 @@
 //! in the Match set, in entity order, and keeps `live` in step with the book, so agents know
 //! their order ids without ever touching the exchange themselves.
 
+use super::messages::Publisher;
 use super::{Halt, Market, Trader};
 use crate::book::{OrderId, OrderKind};
 use crate::engine::{OrderRequest, Submitted};
@@ -82,10 +83,8 @@ pub(super) fn execute_agent_orders(
     mut market: ResMut<Market>,
     mut halt: ResMut<Halt>,
     mut agents: Query<(&Trader, &mut AgentOrders)>,
+    mut publisher: Publisher,
 ) {
-    if halt.0.is_some() {
-        return;
-    }
     for (trader, mut orders) in agents.iter_mut() {
         let orders = &mut *orders;
         for action in orders.pending.drain(..) {
@@ -125,4 +124,5 @@ pub(super) fn execute_agent_orders(
             }
         }
     }
+    publisher.publish_or_halt(&mut market, &mut halt);
 }

@@ -1,0 +1,376 @@
+//! The exchange's whole state — ledger and order book — and the one fold that changes it.
+//!
+//! [`ExchangeState::apply`] is the only way either changes, live and in replay alike. The book's
+//! part of an event is its command: `OrderPlaced` places the order and the book matches it;
+//! `OrderAmended` moves it; `OrderCancelled` (requested or by a liquidation) removes it. What the
+//! matching produced must then appear in the log, in the order it happened: each fill as a
+//! `Traded`, each resting order expired by self-trade prevention as an `OrderCancelled` between
+//! the fills it came between, and the unfilled rest of an IOC, market or post-only order as a
+//! final `OrderCancelled`. Any other order of events, or an event that says something the book
+//! did not do, is refused. So a log whose order ids, prices, sizes or ticks were edited cannot
+//! be replayed into a state that passes for the run's.
+
+use crate::book::{
+    AccountId, BookError, Cancelled, Fill, NewOrder, OrderBook, OrderId, OrderKind, PlaceStatus,
+};
+use crate::events::{CancelReason, Envelope, Event, EventKind, Seq};
+use crate::ledger::{Ledger, LedgerError};
+use crate::units::{Price, Qty, Side};
+use crate::venue::ExchangeConfig;
+
+/// Why an event does not apply. The state is unchanged when this is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("book: {0}")]
+    Book(#[from] BookError),
+    #[error("event seq {found} out of sequence (expected {expected})")]
+    Sequence { expected: Seq, found: Seq },
+    #[error("event at tick {found} after tick {current}")]
+    TickOrder { current: u64, found: u64 },
+    #[error("cause {cause} is not an earlier event")]
+    Cause { cause: Seq },
+    #[error("order id {found:?} out of sequence (expected {expected:?})")]
+    OrderId { expected: OrderId, found: OrderId },
+    #[error("{kind:?} while the matching of order {order:?} is not fully recorded")]
+    MatchingOpen { kind: EventKind, order: OrderId },
+    #[error("{what}, but the book {did}")]
+    Mismatch { what: String, did: String },
+}
+
+type Result<T> = std::result::Result<T, StateError>;
+
+/// The incoming order of a matching.
+#[derive(Clone, Copy, Debug)]
+struct Taker {
+    id: OrderId,
+    owner: AccountId,
+    liquidation: bool,
+}
+
+/// What the book did with the order being matched, and how much of it the log has stated.
+#[derive(Clone, Debug, Default)]
+struct Matching {
+    /// The incoming order, while its outcome is being recorded.
+    taker: Option<Taker>,
+    fills: Vec<Fill>,
+    self_trades: Vec<Cancelled>,
+    /// How many fills came before each self-trade cancel.
+    self_trades_at: Vec<usize>,
+    /// The unfilled rest that does not rest, and why.
+    remainder: Option<(Qty, CancelReason)>,
+    next_fill: usize,
+    next_self_trade: usize,
+}
+
+impl Matching {
+    /// Ends the matching once everything it produced has been stated.
+    fn close_if_done(&mut self) {
+        if self.next_fill == self.fills.len()
+            && self.next_self_trade == self.self_trades.len()
+            && self.remainder.is_none()
+        {
+            self.taker = None;
+        }
+    }
+
+    /// The self-trade cancel due before the next fill, if any.
+    fn self_trade_due(&self) -> Option<&Cancelled> {
+        let at = *self.self_trades_at.get(self.next_self_trade)?;
+        (at == self.next_fill).then(|| &self.self_trades[self.next_self_trade])
+    }
+}
+
+/// Ledger, book and the bookkeeping of event order.
+#[derive(Clone, Debug)]
+pub struct ExchangeState {
+    ledger: Ledger,
+    book: OrderBook,
+    next_order: u64,
+    /// Events applied (the next event's seq).
+    applied: u64,
+    /// Tick of the last event, and the last tick closed.
+    tick: u64,
+    closed: Option<u64>,
+    matching: Matching,
+}
+
+impl ExchangeState {
+    /// The empty exchange of a venue.
+    pub fn new(venue: &ExchangeConfig) -> ExchangeState {
+        ExchangeState {
+            ledger: Ledger::new(venue.instrument, venue.tiers.clone()),
+            book: OrderBook::new(),
+            next_order: 0,
+            applied: 0,
+            tick: 0,
+            closed: None,
+            matching: Matching::default(),
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn book(&self) -> &OrderBook {
+        &self.book
+    }
+    /// The id the next placed order must carry.
+    pub fn next_order_id(&self) -> OrderId {
+        OrderId(self.next_order)
+    }
+    /// Events applied so far.
+    pub fn events(&self) -> u64 {
+        self.applied
+    }
+
+    /// The fills of the order being matched (all of them, recorded or not).
+    pub fn pending_fills(&self) -> &[Fill] {
+        &self.matching.fills
+    }
+    /// The resting orders self-trade prevention expired during the current matching, and how
+    /// many fills came before each.
+    pub fn pending_self_trades(&self) -> (&[Cancelled], &[usize]) {
+        (&self.matching.self_trades, &self.matching.self_trades_at)
+    }
+    /// The order being matched and its owner, until everything its matching produced is
+    /// recorded.
+    pub fn pending_order(&self) -> Option<(OrderId, AccountId)> {
+        self.matching.taker.map(|t| (t.id, t.owner))
+    }
+    /// The unfilled rest of the current order that does not rest, and why.
+    pub fn pending_remainder(&self) -> Option<(Qty, CancelReason)> {
+        self.matching.remainder
+    }
+
+    /// Applies one event, or refuses it and changes nothing.
+    pub fn apply(&mut self, env: &Envelope) -> Result<()> {
+        self.check_envelope(env)?;
+        let event = &env.event;
+        if let Some(taker) = self.matching.taker
+            && !allowed_while_matching(event)
+        {
+            return Err(StateError::MatchingOpen { kind: event.kind(), order: taker.id });
+        }
+        match *event {
+            Event::OrderPlaced { order } => self.place(event, order)?,
+            Event::OrderAmended { order, account, price, qty } => {
+                self.amend(event, order, account, price, qty)?
+            }
+            Event::OrderCancelled { order, account, remaining, reason } => {
+                self.cancelled(event, order, account, remaining, reason)?
+            }
+            Event::Traded { .. } => self.traded(event)?,
+            _ => self.ledger.apply(event)?,
+        }
+        if let Event::TickClosed { tick } = *event {
+            self.closed = Some(tick);
+        }
+        self.tick = env.tick;
+        self.applied += 1;
+        Ok(())
+    }
+
+    fn check_envelope(&self, env: &Envelope) -> Result<()> {
+        if env.seq != self.applied {
+            return Err(StateError::Sequence { expected: self.applied, found: env.seq });
+        }
+        // Ticks never go back; the events after a tick's close belong to a later tick; a
+        // close names its own tick.
+        let earliest = match self.closed {
+            Some(t) => t.saturating_add(1).max(self.tick),
+            None => self.tick,
+        };
+        let closes_other_tick = matches!(env.event, Event::TickClosed { tick } if tick != env.tick);
+        if env.tick < earliest || closes_other_tick {
+            return Err(StateError::TickOrder { current: self.tick, found: env.tick });
+        }
+        if let Some(cause) = env.cause
+            && cause >= env.seq
+        {
+            return Err(StateError::Cause { cause });
+        }
+        Ok(())
+    }
+
+    fn place(&mut self, event: &Event, order: NewOrder) -> Result<()> {
+        if order.id.0 != self.next_order {
+            return Err(StateError::OrderId { expected: OrderId(self.next_order), found: order.id });
+        }
+        self.ledger.apply(event)?;
+        let m = &mut self.matching;
+        m.fills.clear();
+        let outcome = self.book.place(order, &mut m.fills)?;
+        self.next_order += 1;
+        let reason = match outcome.status {
+            PlaceStatus::Rejected => CancelReason::PostOnlyWouldCross,
+            _ => CancelReason::Unfilled,
+        };
+        let remainder = outcome.cancelled.is_positive().then_some((outcome.cancelled, reason));
+        let taker = Taker { id: order.id, owner: order.owner, liquidation: order.flags.liquidation };
+        self.begin_matching(taker, remainder);
+        Ok(())
+    }
+
+    fn amend(
+        &mut self,
+        event: &Event,
+        id: OrderId,
+        account: AccountId,
+        price: Price,
+        qty: Qty,
+    ) -> Result<()> {
+        let resting = self.book.order(id).ok_or(BookError::UnknownOrder(id))?;
+        if resting.owner != account {
+            return Err(mismatch(
+                format!("{id:?} amended by {account:?}"),
+                format!("has it owned by {:?}", resting.owner),
+            ));
+        }
+        self.ledger.apply(event)?;
+        let m = &mut self.matching;
+        m.fills.clear();
+        self.book.amend(id, price, qty, &mut m.fills)?;
+        // A size cut is not a cancel of its own; nothing of an amended order is left unstated.
+        let taker = Taker { id, owner: account, liquidation: resting.flags.liquidation };
+        self.begin_matching(taker, None);
+        Ok(())
+    }
+
+    fn begin_matching(&mut self, taker: Taker, remainder: Option<(Qty, CancelReason)>) {
+        let m = &mut self.matching;
+        m.self_trades.clear();
+        m.self_trades.extend_from_slice(self.book.last_self_trade_cancels());
+        m.self_trades_at.clear();
+        m.self_trades_at.extend_from_slice(self.book.last_self_trade_positions());
+        m.remainder = remainder;
+        m.next_fill = 0;
+        m.next_self_trade = 0;
+        m.taker = Some(taker);
+        m.close_if_done();
+    }
+
+    fn traded(&mut self, event: &Event) -> Result<()> {
+        let Event::Traded {
+            maker_order, maker, taker_order, taker, taker_side, price, qty, liquidation, ..
+        } = *event
+        else {
+            unreachable!("traded() is called with Traded events only")
+        };
+        let stated = Fill { maker_order, maker, taker_order, taker, taker_side, price, qty };
+        let m = &self.matching;
+        let what = || format!("a trade of {qty:?} at {price:?} between {maker_order:?} and {taker_order:?}");
+        let Some(t) = m.taker else {
+            return Err(mismatch(what(), "was matching no order".into()));
+        };
+        if let Some(c) = m.self_trade_due() {
+            return Err(mismatch(what(), format!("expired {:?} by self-trade prevention first", c.id)));
+        }
+        match m.fills.get(m.next_fill) {
+            Some(f) if *f == stated && liquidation == t.liquidation => {}
+            Some(f) => return Err(mismatch(what(), format!("matched {f:?}"))),
+            None => return Err(mismatch(what(), format!("had no more fills for {:?}", t.id))),
+        }
+        self.ledger.apply(event)?;
+        self.matching.next_fill += 1;
+        self.matching.close_if_done();
+        Ok(())
+    }
+
+    fn cancelled(
+        &mut self,
+        event: &Event,
+        id: OrderId,
+        account: AccountId,
+        remaining: Qty,
+        reason: CancelReason,
+    ) -> Result<()> {
+        let what =
+            || format!("{id:?} of {account:?} cancelled with {remaining:?} left ({})", reason.as_str());
+        match reason {
+            CancelReason::SelfTrade => {
+                let due = self.matching.self_trade_due().copied();
+                match due {
+                    Some(c) if c.id == id && c.owner == account && c.remaining == remaining => {}
+                    Some(c) => return Err(mismatch(what(), format!("expired {c:?} there"))),
+                    None => return Err(mismatch(what(), "expired no order there".into())),
+                }
+                self.ledger.apply(event)?;
+                self.matching.next_self_trade += 1;
+                self.matching.close_if_done();
+            }
+            CancelReason::Unfilled | CancelReason::PostOnlyWouldCross => {
+                let m = &self.matching;
+                let all_stated = m.next_fill == m.fills.len() && m.next_self_trade == m.self_trades.len();
+                let ok = all_stated
+                    && m.taker.is_some_and(|t| t.id == id && t.owner == account)
+                    && m.remainder == Some((remaining, reason));
+                if !ok {
+                    let did = format!("left {:?} of {:?} unfilled", m.remainder, m.taker.map(|t| t.id));
+                    return Err(mismatch(what(), did));
+                }
+                self.ledger.apply(event)?;
+                self.matching.remainder = None;
+                self.matching.close_if_done();
+            }
+            CancelReason::Requested | CancelReason::Liquidation => {
+                let resting = self.book.order(id).ok_or(BookError::UnknownOrder(id))?;
+                if resting.owner != account || resting.qty != remaining {
+                    return Err(mismatch(
+                        what(),
+                        format!("holds {:?} of {:?} there", resting.qty, resting.owner),
+                    ));
+                }
+                let liquidating = self.ledger.account(account).is_some_and(|a| a.liquidating.is_some());
+                if (reason == CancelReason::Liquidation) != liquidating {
+                    let state = if liquidating { "is being liquidated" } else { "is not being liquidated" };
+                    return Err(mismatch(what(), format!("says {account:?} {state}")));
+                }
+                self.ledger.apply(event)?;
+                self.book.cancel(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A stable blake3 hash of the whole state — every account, the venue's pools and prices,
+    /// and every resting order in matching priority — as 64 hex digits.
+    pub fn state_hash(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(b"liqsim-state-v2");
+        self.ledger.hash_into(&mut h);
+        h.update(&self.next_order.to_le_bytes());
+        for side in [Side::Buy, Side::Sell] {
+            h.update(&(self.book.side_order_count(side) as u64).to_le_bytes());
+            for o in self.book.resting_orders(side) {
+                let kind: u8 = match o.kind {
+                    OrderKind::Gtc => 0,
+                    OrderKind::PostOnly => 1,
+                    OrderKind::Ioc => 2,
+                    OrderKind::Market => 3,
+                };
+                h.update(&o.id.0.to_le_bytes());
+                h.update(&o.owner.0.to_le_bytes());
+                h.update(&[kind, u8::from(o.flags.reduce_only), u8::from(o.flags.liquidation)]);
+                h.update(&o.price.0.to_le_bytes());
+                h.update(&o.qty.0.to_le_bytes());
+            }
+        }
+        h.finalize().to_hex().to_string()
+    }
+}
+
+/// Between an order's fills the engine may take over an account whose fill would overdraw it:
+/// its trigger and the cancels of its other orders come where that happened.
+fn allowed_while_matching(event: &Event) -> bool {
+    match event {
+        Event::Traded { .. } | Event::LiquidationTriggered { .. } => true,
+        Event::OrderCancelled { reason, .. } => *reason != CancelReason::Requested,
+        _ => false,
+    }
+}
+
+fn mismatch(what: String, did: String) -> StateError {
+    StateError::Mismatch { what, did }
+}

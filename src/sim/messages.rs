@@ -1,0 +1,135 @@
+//! The exchange's events as bevy messages: what systems read to keep metrics, heatmaps and
+//! agents' components current. Every system that changes the market ends by publishing what it
+//! recorded ([`Publisher::publish`]), so there is no buffer inside the exchange that another
+//! stage has to read and clear.
+
+use super::{Halt, Market};
+use crate::book::AccountId;
+use crate::engine::{EngineError, Exchange};
+use crate::events::{Envelope, Event, Seq, TriggerReason};
+use crate::units::{Money, Price, Qty, Side};
+use bevy_ecs::message::MessageRegistry;
+use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemParam;
+
+/// A fill: a resting order met an incoming one.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TradeExecuted {
+    pub seq: Seq,
+    pub maker: AccountId,
+    pub taker: AccountId,
+    pub taker_side: Side,
+    pub price: Price,
+    pub qty: Qty,
+    /// The taker was a liquidation order.
+    pub liquidation: bool,
+}
+
+/// New index, mark and last prices; `round` 0 is the tick's update, `n > 0` the refresh after
+/// the `n`-th liquidation round.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkChanged {
+    pub seq: Seq,
+    pub index: Price,
+    pub mark: Price,
+    pub last: Price,
+    pub round: u32,
+}
+
+/// The engine took a position over: the start of its liquidation.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionLiquidated {
+    pub seq: Seq,
+    pub tick: u64,
+    pub account: AccountId,
+    /// The position's side (`Buy` = long).
+    pub side: Side,
+    pub reason: TriggerReason,
+    pub mark: Price,
+    pub liquidation_price: Price,
+    pub position: Qty,
+    /// The position's notional at the mark, micro-USD.
+    pub notional: Money,
+}
+
+/// An account's balance, margin, position or liquidation state changed (its liquidation price
+/// has been refreshed by the time this is read).
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountChanged {
+    pub account: AccountId,
+}
+
+/// Registers the messages in a standalone world.
+pub(super) fn register(world: &mut World) {
+    MessageRegistry::register_message::<TradeExecuted>(world);
+    MessageRegistry::register_message::<MarkChanged>(world);
+    MessageRegistry::register_message::<PositionLiquidated>(world);
+    MessageRegistry::register_message::<AccountChanged>(world);
+}
+
+/// What a system that changed the market needs to publish it.
+#[derive(SystemParam)]
+pub struct Publisher<'w, 's> {
+    trades: MessageWriter<'w, TradeExecuted>,
+    marks: MessageWriter<'w, MarkChanged>,
+    liquidations: MessageWriter<'w, PositionLiquidated>,
+    accounts: MessageWriter<'w, AccountChanged>,
+    events: Local<'s, Vec<Envelope>>,
+    changed: Local<'s, Vec<AccountId>>,
+}
+
+impl Publisher<'_, '_> {
+    /// Sends what `ex` recorded since the last publish as messages.
+    pub fn publish(&mut self, ex: &mut Exchange) -> Result<(), EngineError> {
+        self.events.clear();
+        self.changed.clear();
+        ex.drain(&mut self.events, &mut self.changed)?;
+        let inst = *ex.instrument();
+        for env in self.events.iter() {
+            let seq = env.seq;
+            match env.event {
+                Event::Traded { maker, taker, taker_side, price, qty, liquidation, .. } => {
+                    self.trades.write(TradeExecuted {
+                        seq,
+                        maker,
+                        taker,
+                        taker_side,
+                        price,
+                        qty,
+                        liquidation,
+                    });
+                }
+                Event::MarkUpdated { index, mark, last, round } => {
+                    self.marks.write(MarkChanged { seq, index, mark, last, round });
+                }
+                Event::LiquidationTriggered {
+                    account, reason, mark, position, liquidation_price, ..
+                } => {
+                    let notional = inst.notional(mark, position.abs())?;
+                    let side = if position.is_positive() { Side::Buy } else { Side::Sell };
+                    self.liquidations.write(PositionLiquidated {
+                        seq,
+                        tick: env.tick,
+                        account,
+                        side,
+                        reason,
+                        mark,
+                        liquidation_price,
+                        position,
+                        notional,
+                    });
+                }
+                _ => {}
+            }
+        }
+        self.accounts.write_batch(self.changed.iter().map(|&account| AccountChanged { account }));
+        Ok(())
+    }
+
+    /// Publishes, or halts the run on failure.
+    pub fn publish_or_halt(&mut self, market: &mut Market, halt: &mut Halt) {
+        if let Err(e) = self.publish(&mut market.0) {
+            halt.0.get_or_insert(e);
+        }
+    }
+}
