@@ -252,7 +252,8 @@ fn a_log_edited_with_its_checksums_repaired_does_not_verify() {
     let (log, summary) = (out.join("events.log"), out.join("summary.json"));
     let clean = liqsim(&["replay", s(&log), "--verify"]);
     assert!(clean.status.success(), "{}", stderr(&clean));
-    let edits: [(&str, fn(&mut liqsim::events::Envelope) -> bool); 4] = [
+    type Edit = fn(&mut liqsim::events::Envelope) -> bool;
+    let edits: [(&str, Edit); 4] = [
         ("order id", |e| {
             let Event::OrderPlaced { order } = &mut e.event else { return false };
             order.id.0 += 1;
