@@ -94,7 +94,9 @@ impl Exchange {
                 },
                 _ => req.price,
             };
-            let resulting = inst.notional(price, opening)?;
+            // The tier is that of the whole position the order leaves (as the ledger sizes it).
+            let after = held.checked_add(Qty(req.side.sign() * qty.0))?;
+            let resulting = inst.notional(price, after.abs())?;
             let leverage = self.ledger().opening_leverage(&acct, resulting);
             let needed = margin::initial_margin(inst, opening, price, leverage)?
                 .checked_add(margin::fee(inst.notional(price, qty)?, self.cfg.taker_fee)?)?;

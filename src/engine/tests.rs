@@ -358,3 +358,63 @@ fn a_deficit_beyond_the_insurance_fund_is_absorbed_by_the_venue_not_a_halt() {
     let (ex, events) = f.events();
     assert_replays(&ex, &events);
 }
+
+/// At every tier boundary, new exposure is margined at the maximum leverage of the tier the
+/// position lands in, whatever leverage the account asks for (125x here): exactly at a cap the
+/// tier's own leverage applies, one lot over it the next tier's. The check and the margin the
+/// fill posts agree to the micro-USD.
+#[test]
+fn new_exposure_is_margined_at_the_tier_cap_at_every_boundary() {
+    let cfg = ExchangeConfig::btcusdt();
+    let tiers = cfg.tiers.clone();
+    let inst = cfg.instrument;
+    let price = Price(1_000_000); // 100,000 USD: one lot is worth 100 USD
+    let lot_value = inst.notional(price, Qty(1)).unwrap().0;
+    let rows = tiers.tiers();
+    for (i, tier) in rows.iter().enumerate() {
+        let at_cap = Qty(tier.notional_cap.0 / lot_value);
+        let mut cases = vec![(at_cap, tier.max_leverage)];
+        if let Some(next) = rows.get(i + 1) {
+            cases.push((Qty(at_cap.0 + 1), next.max_leverage));
+        }
+        for (lots, leverage) in cases {
+            let notional = inst.notional(price, lots).unwrap();
+            let margin = Money((notional.0 + leverage as i64 - 1) / leverage as i64);
+            let needed = margin.checked_add(crate::margin::fee(notional, cfg.taker_fee).unwrap()).unwrap();
+            for (balance, accepted) in [(Money(needed.0 - 1), false), (needed, true)] {
+                let mut ex = Exchange::new(cfg.clone(), price, None).unwrap();
+                let lp = ex.open_account(Money::usd(10_000_000_000), 1).unwrap();
+                let ask = OrderRequest {
+                    account: lp,
+                    side: Side::Sell,
+                    kind: OrderKind::Gtc,
+                    price,
+                    qty: lots,
+                    reduce_only: false,
+                };
+                assert!(matches!(ex.submit(ask, None).unwrap(), Submitted::Accepted { .. }));
+                let taker = ex.open_account(balance, 125).unwrap();
+                let buy = OrderRequest {
+                    account: taker,
+                    side: Side::Buy,
+                    kind: OrderKind::Ioc,
+                    price,
+                    qty: lots,
+                    reduce_only: false,
+                };
+                let what = format!("tier {i}, {lots:?} ({notional:?}) at {leverage}x with {balance:?}");
+                match ex.submit(buy, None).unwrap() {
+                    Submitted::Accepted { filled, .. } => {
+                        assert!(accepted, "{what}: accepted one micro-USD short");
+                        assert_eq!(filled, lots, "{what}");
+                        assert_eq!(ex.ledger().account(taker).unwrap().position.margin, margin, "{what}");
+                    }
+                    Submitted::Rejected(reason) => {
+                        assert!(!accepted, "{what}: rejected ({reason:?}) with exactly enough");
+                        assert_eq!(reason, RejectReason::InsufficientMargin, "{what}");
+                    }
+                }
+            }
+        }
+    }
+}
