@@ -199,7 +199,10 @@ fn export_writes_csv_and_filtered_jsonl() {
     assert!(rows.iter().all(|l| l.split(',').count() == width && l.contains(",Traded,")));
     let jsonl = liqsim(&["events", "export", s(&log), "--format", "jsonl", "--kind", "price"]);
     assert!(jsonl.status.success());
-    for line in stdout(&jsonl).lines() {
+    let text = stdout(&jsonl);
+    let (first, rest) = text.split_once('\n').unwrap();
+    assert!(first.starts_with("{\"type\":\"LogHeader\""), "{first}");
+    for line in rest.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["type"], "MarkUpdated");
         assert!(v["round"].is_u64() && v["time_s"].is_u64(), "{line}");
@@ -208,7 +211,7 @@ fn export_writes_csv_and_filtered_jsonl() {
     let liq = liqsim(&["events", "export", s(&log), "--format", "jsonl", "--kind", "Liquidated"]);
     assert!(liq.status.success());
     let rows: Vec<serde_json::Value> =
-        stdout(&liq).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        stdout(&liq).lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(!rows.is_empty(), "the bundled hunter liquidates longs within ten minutes");
     for v in &rows {
         assert!(["long", "short"].contains(&v["position_side"].as_str().unwrap()), "{v}");
@@ -603,4 +606,67 @@ fn facts_reads_a_runs_tick_series() {
     assert!(v["excess_kurtosis"].as_f64().is_some());
     let bad = liqsim(&["facts", s(&out.join("ticks.csv")), "--column", "volume"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
+
+/// The seed's scenario for 70 minutes with hourly funding and a twentieth of the accounts:
+/// liquidations, ADL and one funding settlement in a log small enough to audit quickly.
+fn audit_scenario(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string("scenarios/btc_14_to_1.ron").unwrap();
+    let text =
+        regex_replace_horizon(&text, "70m").replace("funding_interval: \"8h\"", "funding_interval: \"1h\"");
+    let scaled: Vec<String> = text
+        .lines()
+        .map(|line| match line.split_once("accounts: ") {
+            Some((head, tail)) => {
+                let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+                let n: u64 = digits.parse().unwrap();
+                format!("{head}accounts: {}{}", n / 20, &tail[digits.len()..])
+            }
+            None => line.to_string(),
+        })
+        .collect();
+    let path = dir.join("audit.ron");
+    std::fs::write(&path, scaled.join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export() {
+    let dir = temp_dir("audit");
+    let out = dir.join("out");
+    let r = liqsim(&["run", s(&audit_scenario(&dir)), "--out", s(&out), "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let export = liqsim(&["events", "export", s(&out.join("events.log")), "--format", "jsonl"]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let jsonl = dir.join("events.jsonl");
+    std::fs::write(&jsonl, &export.stdout).unwrap();
+    let audit = |events: &Path| {
+        Command::new("python3")
+            .args(["tools/audit.py", s(events), s(&out.join("summary.json"))])
+            .output()
+            .expect("python3 runs (CPython 3 is part of the CI machine)")
+    };
+    let a = audit(&jsonl);
+    assert!(a.status.success(), "{}{}", stdout(&a), stderr(&a));
+    let report = stdout(&a);
+    for what in ["clearance fee", "funding payments", "liquidation price", "maker fee", "margin a fill moved"]
+    {
+        assert!(report.lines().any(|l| l.ends_with(what)), "the audit never checked {what}: {report}");
+    }
+    // The auditor is not a rubber stamp: one maker fee off by a micro-USD is caught.
+    let text = String::from_utf8(export.stdout).unwrap();
+    let line = text.lines().find(|l| l.contains("\"type\":\"Traded\"")).unwrap();
+    let fee = line.split("\"maker_fee\":").nth(1).unwrap().split(',').next().unwrap();
+    let forged_fee: f64 = fee.parse::<f64>().unwrap() + 0.000001;
+    let forged = text.replacen(
+        line,
+        &line.replace(&format!("\"maker_fee\":{fee},"), &format!("\"maker_fee\":{forged_fee},")),
+        1,
+    );
+    assert_ne!(forged, text);
+    let bad = dir.join("forged.jsonl");
+    std::fs::write(&bad, forged).unwrap();
+    let f = audit(&bad);
+    assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
+    assert!(stderr(&f).contains("maker fee"), "{}", stderr(&f));
 }

@@ -34,7 +34,7 @@ impl Exchange {
             hours,
             self.cfg.funding_cap,
         )?;
-        let set = self.emit(Event::FundingRateSet { rate, mark: self.mark }, None)?;
+        let set = self.emit(Event::FundingRateSet { rate, premium, mark: self.mark }, None)?;
         if rate.is_zero() {
             return Ok(Some(rate));
         }

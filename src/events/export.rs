@@ -53,6 +53,7 @@ pub fn column_names() -> &'static [&'static str] {
         "last",
         "round",
         "rate",
+        "premium",
         "delta",
         "position",
         "maintenance",
@@ -162,7 +163,9 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("last", price(*last)),
             ("round", id((*round).into())),
         ],
-        Event::FundingRateSet { rate: r, mark } => vec![("rate", rate(*r)), ("mark", price(*mark))],
+        Event::FundingRateSet { rate: r, premium, mark } => {
+            vec![("rate", rate(*r)), ("premium", rate(*premium)), ("mark", price(*mark))]
+        }
         Event::FundingPaid { account, amount } => {
             vec![("account", id(account.0.into())), ("amount", money(*amount))]
         }
@@ -224,6 +227,8 @@ pub enum ExportFormat {
 pub struct Exporter<W: Write> {
     out: W,
     format: ExportFormat,
+    /// The first line: the CSV column names, or the log header as a JSON object.
+    first_line: String,
     instrument: Instrument,
     /// Seconds per tick, for the `time_s` column.
     tick_secs: u64,
@@ -236,9 +241,21 @@ impl<W: Write> Exporter<W> {
     /// An exporter for the events of the log `header` describes (its contract gives the units,
     /// its tick length the time column).
     pub fn new(out: W, format: ExportFormat, header: &LogHeader, kinds: Option<Vec<EventKind>>) -> Self {
+        let first_line = match format {
+            ExportFormat::Csv => {
+                let mut names = String::from("seq,tick,time_s,cause,type");
+                for c in column_names() {
+                    names.push(',');
+                    names.push_str(c);
+                }
+                names
+            }
+            ExportFormat::JsonLines => header_json(header),
+        };
         Exporter {
             out,
             format,
+            first_line,
             instrument: *header.instrument(),
             tick_secs: header.venue.tick_secs,
             kinds,
@@ -247,17 +264,17 @@ impl<W: Write> Exporter<W> {
         }
     }
 
-    pub fn write(&mut self, env: &Envelope) -> io::Result<()> {
-        if self.format == ExportFormat::Csv && !self.wrote_header {
+    fn write_first_line(&mut self) -> io::Result<()> {
+        if !self.wrote_header {
             self.wrote_header = true;
-            let mut header = String::from("seq,tick,time_s,cause,type");
-            for c in column_names() {
-                header.push(',');
-                header.push_str(c);
-            }
-            header.push('\n');
-            self.out.write_all(header.as_bytes())?;
+            self.out.write_all(self.first_line.as_bytes())?;
+            self.out.write_all(b"\n")?;
         }
+        Ok(())
+    }
+
+    pub fn write(&mut self, env: &Envelope) -> io::Result<()> {
+        self.write_first_line()?;
         let kind = env.event.kind();
         if let Some(kinds) = &self.kinds
             && !kinds.contains(&kind)
@@ -308,9 +325,61 @@ impl<W: Write> Exporter<W> {
     }
 
     pub fn finish(mut self) -> io::Result<W> {
+        self.write_first_line()?;
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The log header as the first line of a JSON Lines export, in human units: everything an
+/// independent program needs, with the events, to recompute margins, fees, liquidation triggers
+/// and funding (`"type":"LogHeader"`).
+fn header_json(h: &LogHeader) -> String {
+    use std::fmt::Write as _;
+    let v = &h.venue;
+    let inst = &v.instrument;
+    let rate = |r: Rate| format_scaled(r.0 as i128, RATE_SCALE as i128);
+    let hash: String = h.scenario_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "{{\"type\":\"LogHeader\",\"version\":{},\"seed\":{},\"scenario_hash\":\"{hash}\",\"start_price\":{},\
+         \"tick_secs\":{},\"tick_size\":{},\"lot_size\":{},\"maker_fee\":{},\"taker_fee\":{},\
+         \"liquidation_fee\":{},\"partial_liquidation_tier\":{},\"funding_interval_secs\":{},\
+         \"funding_interest_8h\":{},\"funding_clamp\":{},\"funding_cap\":{},\"impact_notional\":{},\
+         \"premium_window_secs\":{},\"max_liquidation_rounds\":{},\"map_bucket\":{},\"tiers\":[",
+        h.version,
+        h.seed,
+        inst.price_string(h.start_price),
+        v.tick_secs,
+        Money(inst.tick_micros()).to_usd_string(),
+        format_scaled(inst.lot_sats() as i128, 100_000_000),
+        rate(v.maker_fee),
+        rate(v.taker_fee),
+        rate(v.liquidation_fee),
+        v.partial_liquidation_tier.map(|t| t.to_string()).unwrap_or_else(|| "null".into()),
+        v.funding_interval_secs,
+        rate(v.funding_interest_8h),
+        rate(v.funding_clamp),
+        v.funding_cap.map(rate).unwrap_or_else(|| "null".into()),
+        v.impact_notional.to_usd_string(),
+        v.premium_window_secs,
+        v.max_liquidation_rounds,
+        inst.price_string(Price(v.map_bucket_ticks)),
+    );
+    for (i, t) in v.tiers.tiers().iter().enumerate() {
+        let _ = write!(
+            s,
+            "{}{{\"notional_cap\":{},\"max_leverage\":{},\"mmr\":{},\"cum\":{}}}",
+            if i == 0 { "" } else { "," },
+            t.notional_cap.to_usd_string(),
+            t.max_leverage,
+            rate(t.mmr),
+            t.cum.to_usd_string()
+        );
+    }
+    s.push_str("]}");
+    s
 }
 
 /// Cells hold only digits, signs, dots and fixed snake_case words: nothing needs quoting.
@@ -404,7 +473,7 @@ mod tests {
                 last: Price(714_400),
                 round: 2,
             },
-            Event::FundingRateSet { rate: Rate(10_000), mark: Price(714_100) },
+            Event::FundingRateSet { rate: Rate(10_000), premium: Rate(2_500), mark: Price(714_100) },
             Event::FundingPaid { account: a, amount: Money(-1) },
             Event::InsuranceFundChanged { delta: Money(1), reason: InsuranceReason::FundingRemainder },
             Event::LiquidationTriggered {
@@ -479,6 +548,12 @@ mod tests {
         let mut json = Exporter::new(Vec::new(), ExportFormat::JsonLines, &log_header(), None);
         json.write(&env).unwrap();
         let json = String::from_utf8(json.finish().unwrap()).unwrap();
+        let (first, json) = json.split_once('\n').unwrap();
+        let header: serde_json::Value = serde_json::from_str(first).unwrap();
+        assert_eq!(header["type"], "LogHeader");
+        assert_eq!((header["tick_secs"].as_u64(), header["tick_size"].as_f64()), (Some(2), Some(0.1)));
+        assert_eq!(header["tiers"][1]["cum"].as_f64(), Some(50.0), "{first}");
+        assert_eq!(header["taker_fee"].as_f64(), Some(0.0005));
         assert!(
             json.starts_with("{\"seq\":6,\"tick\":2,\"time_s\":4,\"cause\":5,\"type\":\"Traded\""),
             "{json}"
@@ -495,8 +570,11 @@ mod tests {
             ex.write(&Envelope { seq: i as u64, tick: 0, cause: None, event: e }).unwrap();
         }
         let out = String::from_utf8(ex.finish().unwrap()).unwrap();
-        let types: Vec<_> =
-            out.lines().map(|l| l.split("\"type\":\"").nth(1).unwrap().split('"').next().unwrap()).collect();
+        let types: Vec<_> = out
+            .lines()
+            .skip(1)
+            .map(|l| l.split("\"type\":\"").nth(1).unwrap().split('"').next().unwrap())
+            .collect();
         assert_eq!(types, ["LiquidationTriggered", "AutoDeleveraged", "Liquidated"]);
         // Liquidations say the side, the price and the USD notional.
         let liquidated = out.lines().last().unwrap();

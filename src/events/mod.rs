@@ -215,8 +215,10 @@ define_events! {
     /// New index, mark and last prices. `round` 0 is the tick's price update; round `n > 0`
     /// is the refresh after the tick's `n`-th liquidation round.
     MarkUpdated { index: Price, mark: Price, last: Price, round: u32 },
-    /// A funding rate was fixed for the interval that just ended.
-    FundingRateSet { rate: Rate, mark: Price },
+    /// A funding rate was fixed for the interval that just ended, from `premium` (the premium
+    /// index it was computed from, per 8 hours) by the clamp formula; payments are on notional
+    /// at `mark`.
+    FundingRateSet { rate: Rate, premium: Rate, mark: Price },
     /// One account's funding moved between its margin and the funding pool (positive: received).
     FundingPaid { account: AccountId, amount: Money },
     /// The insurance fund changed outside a liquidation.

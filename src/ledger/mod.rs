@@ -322,7 +322,7 @@ impl Ledger {
                 self.mark = mark;
                 self.last = last;
             }
-            Event::FundingRateSet { rate, mark } => {
+            Event::FundingRateSet { rate, mark, .. } => {
                 positive_price(mark)?;
                 self.funding_rate = rate;
             }
