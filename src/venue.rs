@@ -33,6 +33,74 @@ pub struct ExchangeConfig {
     pub max_liquidation_rounds: u32,
     /// Width of a liquidation-map bucket, in ticks.
     pub map_bucket_ticks: i64,
+    /// How liquidations end: which venue's chain of resort, and the insurance fund's limits.
+    pub liquidation: LiquidationRules,
+}
+
+/// Whose liquidation rules the engine follows. See `docs/venues.md` for the rules and sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VenuePreset {
+    /// An IOC limited at the bankruptcy price; what it cannot close, the insurance fund takes
+    /// over at the bankruptcy price (up to its position cap) and offloads gradually; ADL only
+    /// beyond the cap or when the fund is empty.
+    Binance,
+    /// After any risk-limit cut, the liquidation engine takes the position over at the
+    /// bankruptcy price at once (no order of the account's own), the fund works it off; ADL when
+    /// the fund is empty or has drawn down by more than `fund_drawdown_adl` within 8 hours.
+    Bybit,
+    /// A market order into the book; if the account's equity is then below
+    /// `backstop_below_maintenance` of its maintenance margin, the backstop vault (the fund)
+    /// takes the rest over, else the account keeps it; ADL when the vault cannot.
+    Hyperliquid,
+}
+
+impl VenuePreset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VenuePreset::Binance => "binance",
+            VenuePreset::Bybit => "bybit",
+            VenuePreset::Hyperliquid => "hyperliquid",
+        }
+    }
+}
+
+/// The liquidation chain's settings, exact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiquidationRules {
+    pub preset: VenuePreset,
+    /// The fund's net position (notional at the mark) may reach this share of its balance;
+    /// what a takeover would put beyond it goes to ADL. 100% by default (Binance).
+    pub fund_position_cap: Rate,
+    /// Offloading: the fund takes at most this share of the last minute's traded volume ...
+    pub offload_participation: Rate,
+    /// ... but offers at least this share of its position a minute, so a quiet market does not
+    /// leave it holding forever ...
+    pub offload_per_minute: Rate,
+    /// ... and never trades further than this from the mark.
+    pub offload_slippage: Rate,
+    /// Hyperliquid: the backstop takes over when equity is below this share of maintenance.
+    pub backstop_below_maintenance: Rate,
+    /// Bybit: ADL instead of takeover while the fund is more than this share below its
+    /// highest balance of the last 8 hours.
+    pub fund_drawdown_adl: Option<Rate>,
+}
+
+impl LiquidationRules {
+    /// The rules of `preset` with the documented defaults: fund cap 100% of its balance,
+    /// offload 10% of the last minute's volume (at least 5% of the position a minute) within
+    /// 1% of the mark, Hyperliquid's backstop below 2/3 of maintenance, Bybit's ADL at a 30%
+    /// drawdown of the fund.
+    pub fn of(preset: VenuePreset) -> LiquidationRules {
+        LiquidationRules {
+            preset,
+            fund_position_cap: Rate(100_000_000),
+            offload_participation: Rate(10_000_000),
+            offload_per_minute: Rate(5_000_000),
+            offload_slippage: Rate(1_000_000),
+            backstop_below_maintenance: Rate(66_666_667),
+            fund_drawdown_adl: (preset == VenuePreset::Bybit).then_some(Rate(30_000_000)),
+        }
+    }
 }
 
 impl ExchangeConfig {
@@ -55,6 +123,7 @@ impl ExchangeConfig {
             tick_secs: 1,
             max_liquidation_rounds: 8,
             map_bucket_ticks: 1_000,
+            liquidation: LiquidationRules::of(VenuePreset::Binance),
         }
     }
 }

@@ -12,6 +12,8 @@ accounts, then checks, exactly, in integers:
 - every fee: maker and taker fees of each trade, the clearance fee of each liquidation;
 - the margin each fill states it moved (initial margin at the tier-capped leverage, release on
   close);
+- every insurance-fund takeover and the fund's own trades (it posts no margin; its PnL and fees
+  go to its cash);
 - every liquidation trigger: the position, maintenance margin and equity at the trigger's mark,
   the liquidation price (the tick where equity meets maintenance) and the bankruptcy price, and
   that the mark had reached the liquidation price;
@@ -29,6 +31,7 @@ from decimal import Decimal
 
 RATE = 10**8  # rates are exact to 1e-8
 MICRO = 10**6  # money in micro-USD
+FUND = 2**32 - 1  # the insurance fund's account id when it trades
 
 
 def ceil_div(a, b):
@@ -60,11 +63,12 @@ class Audit:
         ]
         self.accounts = []  # [balance, leverage, qty, cost, margin, liquidating]
         self.insurance = 0
+        self.fund = [0, 0]  # the position the fund took over: qty, cost
         self.shortfall = 0
         self.checks = {}
         self.errors = []
         self.expected_funding = None
-        self.liquidated = {"long": [0, 0], "short": [0, 0]}  # accounts, notional µUSD
+        self.liquidated = {"long": [0, 0, set()], "short": [0, 0, set()]}  # triggers, notional µUSD, accounts
         self.adl = 0
         self.events = 0
 
@@ -179,6 +183,12 @@ class Audit:
             self.insurance += money(e["delta"])
         elif k == "LiquidationTriggered":
             self.triggered(e)
+        elif k == "InsuranceTakeover":
+            a = acct()
+            q, p = self.lots(e["qty"]), self.ticks(e["price"])
+            side = -1 if a[2] > 0 else 1
+            self.fill(a, side, q, p, 0)
+            self.fund_fill(-side, q, p, 0)
         elif k == "AutoDeleveraged":
             self.adl += 1
             a, c = acct(), acct("counterparty")
@@ -188,6 +198,27 @@ class Audit:
             self.fill(c, -side, q, p, 0)
         elif k == "Liquidated":
             self.liquidated_(e)
+
+    def fund_fill(self, side, qty, price, fee):
+        """The fund's side of a fill: no margin; realised PnL and fees straight to its cash."""
+        held, cost = self.fund
+        left = qty
+        if held != 0 and (held > 0) != (side > 0):
+            closing = min(left, abs(held))
+            sign = 1 if held > 0 else -1
+            cost_removed = trunc_div(cost * closing, abs(held))
+            self.insurance += self.notional(price, sign * closing) - cost_removed
+            cost -= cost_removed
+            held -= sign * closing
+            left -= closing
+        if left > 0:
+            cost += self.notional(price, side * left)
+            held += side * left
+        self.fund = [held, cost]
+        self.insurance -= fee
+        if self.insurance < 0:
+            self.shortfall -= self.insurance
+            self.insurance = 0
 
     def traded(self, e):
         p, q = self.ticks(e["price"]), self.lots(e["qty"])
@@ -201,7 +232,11 @@ class Audit:
             ("maker", -side, maker_fee, e["maker_margin"]),
             ("taker", side, taker_fee, e["taker_margin"]),
         ):
-            moved = self.fill(self.accounts[e[who]], s, q, p, fee)
+            if e[who] == FUND:
+                self.fund_fill(s, q, p, fee)
+                moved = 0
+            else:
+                moved = self.fill(self.accounts[e[who]], s, q, p, fee)
             self.ok("margin a fill moved", moved == money(stated), (who, moved, stated))
 
     def triggered(self, e):
@@ -229,6 +264,7 @@ class Audit:
         side = "long" if long else "short"
         self.liquidated[side][0] += 1
         self.liquidated[side][1] += abs(self.notional(mark, q))
+        self.liquidated[side][2].add(e["account"])
         a[5] = True
 
     def liquidated_(self, e):
@@ -301,8 +337,10 @@ class Audit:
         self.ok("insurance fund", close(summary["insurance_fund_final"], usd(self.insurance)), self.insurance)
         self.ok("shortfall", close(summary.get("insurance_shortfall", 0), usd(self.shortfall)), self.shortfall)
         for side in ("long", "short"):
-            n, notional = self.liquidated[side]
-            self.ok(f"{side} liquidations", summary[f"liquidated_accounts_{side}"] == n, n)
+            n, notional, accounts = self.liquidated[side]
+            self.ok(f"{side} accounts liquidated", summary[f"liquidated_accounts_{side}"] == len(accounts), accounts)
+            if f"liquidations_{side}" in summary:
+                self.ok(f"{side} liquidations", summary[f"liquidations_{side}"] == n, n)
             self.ok(f"{side} notional", close(summary[f"liquidated_notional_{side}"], usd(notional)), notional)
         self.ok("ADL count", summary["adl_count"] == self.adl, self.adl)
         self.ok("event count", summary["events"] == self.events, self.events)

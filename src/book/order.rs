@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct AccountId(pub u32);
 
+impl AccountId {
+    /// The insurance fund, when it trades: it holds the positions it takes over from
+    /// liquidations and offloads them onto the book under this id. No trader has it.
+    pub const INSURANCE_FUND: AccountId = AccountId(u32::MAX);
+}
+
 /// An order, unique for the life of a run (assigned by whoever submits, checked by the book).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -12,6 +12,7 @@ use super::liquidation::TakeOver;
 use super::mark::PremiumAverage;
 use super::recorder::{LogTarget, RecordError, Recorder};
 use super::state::ExchangeState;
+use super::windows::{PeakWindow, RollingSum};
 use crate::book::{AccountId, BookError, Fill, OrderBook};
 use crate::events::{Envelope, Event, InsuranceReason, LogHeader, LogWriter, Seq, TriggerReason};
 use crate::ledger::{Account, Ledger};
@@ -41,12 +42,24 @@ pub(super) type Result<T> = std::result::Result<T, EngineError>;
 /// Per-run liquidation and insurance counters, tallied from the events as they are recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiquidationStats {
+    /// Distinct accounts liquidated at least once, by the side of their position.
     pub accounts_long: u64,
     pub accounts_short: u64,
+    /// Liquidation triggers (an account can be liquidated more than once).
+    pub liquidations_long: u64,
+    pub liquidations_short: u64,
     /// Liquidated notional at the mark of the trigger, micro-USD.
     pub notional_long: i128,
     pub notional_short: i128,
+    /// Takeovers by the insurance fund, and their notional at the bankruptcy price, micro-USD.
+    pub insurance_takeovers: u64,
+    pub takeover_notional: i128,
     pub adl_events: u64,
+    /// Auto-deleveraged notional at the bankruptcy price, micro-USD.
+    pub adl_notional: i128,
+    /// The fund's trading cash flow on the positions it took over (paid at takeover, received
+    /// when offloading, less fees), micro-USD: its PnL is this plus its position at the mark.
+    pub fund_cash_flow: i128,
     pub partial_liquidations: u64,
     /// Accounts put on the bankruptcy path by a fill beyond their bankruptcy price.
     pub bankrupt_fills: u64,
@@ -60,9 +73,15 @@ impl Default for LiquidationStats {
         LiquidationStats {
             accounts_long: 0,
             accounts_short: 0,
+            liquidations_long: 0,
+            liquidations_short: 0,
             notional_long: 0,
             notional_short: 0,
+            insurance_takeovers: 0,
+            takeover_notional: 0,
             adl_events: 0,
+            adl_notional: 0,
+            fund_cash_flow: 0,
             partial_liquidations: 0,
             bankrupt_fills: 0,
             insurance_min: Money(i64::MAX),
@@ -79,6 +98,10 @@ pub(super) struct Dirty {
 
 impl Dirty {
     fn mark(&mut self, a: AccountId) {
+        // The insurance fund has no liquidation price and no component to refresh.
+        if a == AccountId::INSURANCE_FUND {
+            return;
+        }
         let i = a.0 as usize;
         if i >= self.flag.len() {
             self.flag.resize(i + 1, false);
@@ -113,10 +136,18 @@ pub struct Exchange {
     /// Liquidation round within the tick (0 before the first), stamped on mark refreshes.
     pub(super) round: u32,
     stats: LiquidationStats,
+    /// Per account: bit 0 once liquidated long, bit 1 once short (for distinct counts).
+    liquidated_once: Vec<u8>,
     pub(super) adl: super::adl::AdlQueues,
     /// Accounts taken over mid-order because a fill would overdraw them, to close out next.
     pub(super) bankrupt: Vec<(AccountId, TakeOver)>,
+    /// Traded lots of the last minute, and the fund's highest balance of the last 8 hours.
+    pub(super) volume: RollingSum,
+    pub(super) fund_peak: PeakWindow,
 }
+
+/// Bybit's fund drawdown is measured over this many seconds.
+const FUND_DRAWDOWN_WINDOW_SECS: u64 = 8 * 3600;
 
 impl Exchange {
     /// A new market at `price` (index, mark and last all start there), writing its event log to
@@ -129,7 +160,10 @@ impl Exchange {
             }
             None => None,
         };
-        let premium = PremiumAverage::new((cfg.premium_window_secs / cfg.tick_secs.max(1)).max(1) as usize);
+        let tick_secs = cfg.tick_secs.max(1);
+        let premium = PremiumAverage::new((cfg.premium_window_secs / tick_secs).max(1) as usize);
+        let volume = RollingSum::new((60 / tick_secs).max(1) as usize);
+        let fund_peak = PeakWindow::new(FUND_DRAWDOWN_WINDOW_SECS / tick_secs);
         Ok(Exchange {
             state: ExchangeState::new(&cfg),
             liq: LiquidationIndex::new(cfg.map_bucket_ticks),
@@ -147,8 +181,11 @@ impl Exchange {
             elapsed_secs: 0,
             round: 0,
             stats: LiquidationStats::default(),
+            liquidated_once: Vec::new(),
             adl: Default::default(),
             bankrupt: Vec::new(),
+            volume,
+            fund_peak,
         })
     }
 
@@ -197,6 +234,9 @@ impl Exchange {
             self.dirty.mark(a);
         }
         self.count(&event)?;
+        if let Event::Traded { qty, .. } = event {
+            self.volume.add(qty.0);
+        }
         let moves_fund = matches!(event, Event::Liquidated { .. } | Event::InsuranceFundChanged { .. });
         let published = self.outbox.is_some().then(|| event.clone());
         let seq = self.rec.record(&mut self.state, event, cause)?;
@@ -210,28 +250,67 @@ impl Exchange {
         Ok(seq)
     }
 
-    /// Counts liquidations, their notional, ADLs and partial liquidations.
+    /// Counts liquidations (distinct accounts and triggers), their notional, takeovers, ADLs,
+    /// partial liquidations and the fund's trading cash flow.
     fn count(&mut self, event: &Event) -> Result<()> {
+        let inst = self.cfg.instrument;
         let s = &mut self.stats;
         match *event {
-            Event::LiquidationTriggered { position, mark, reason, .. } => {
-                let notional = self.cfg.instrument.notional_wide(mark, position.abs())?;
+            Event::LiquidationTriggered { account, position, mark, reason, .. } => {
+                let notional = inst.notional_wide(mark, position.abs())?;
+                let i = account.0 as usize;
+                if i >= self.liquidated_once.len() {
+                    self.liquidated_once.resize(i + 1, 0);
+                }
+                let bit = if position.is_positive() { 1 } else { 2 };
+                let first = self.liquidated_once[i] & bit == 0;
+                self.liquidated_once[i] |= bit;
                 if position.is_positive() {
-                    s.accounts_long += 1;
+                    s.accounts_long += u64::from(first);
+                    s.liquidations_long += 1;
                     s.notional_long += notional;
                 } else {
-                    s.accounts_short += 1;
+                    s.accounts_short += u64::from(first);
+                    s.liquidations_short += 1;
                     s.notional_short += notional;
                 }
                 if reason == TriggerReason::BankruptFill {
                     s.bankrupt_fills += 1;
                 }
             }
-            Event::AutoDeleveraged { .. } => s.adl_events += 1,
+            Event::InsuranceTakeover { account, qty, price } => {
+                let notional = inst.notional_wide(price, qty)?;
+                s.insurance_takeovers += 1;
+                s.takeover_notional += notional;
+                // The fund buys what a long gave up and sells what a short did.
+                let long = self.state.ledger().account(account).is_some_and(|a| a.position.qty.is_positive());
+                s.fund_cash_flow += if long { -notional } else { notional };
+            }
+            Event::Traded { maker, taker, taker_side, price, qty, maker_fee, taker_fee, .. } => {
+                let notional = inst.notional_wide(price, qty)?;
+                for (who, side, fee) in
+                    [(maker, taker_side.opposite(), maker_fee), (taker, taker_side, taker_fee)]
+                {
+                    if who == AccountId::INSURANCE_FUND {
+                        s.fund_cash_flow += -(side.sign() as i128) * notional - fee.0 as i128;
+                    }
+                }
+            }
+            Event::AutoDeleveraged { qty, price, .. } => {
+                s.adl_events += 1;
+                s.adl_notional += inst.notional_wide(price, qty)?;
+            }
             Event::Liquidated { partial: true, .. } => s.partial_liquidations += 1,
             _ => {}
         }
         Ok(())
+    }
+
+    /// The insurance fund's PnL on the positions it took over: its trading cash flow plus what
+    /// it still holds, at the mark (micro-USD).
+    pub fn fund_pnl(&self) -> Result<i128> {
+        let held = self.state.ledger().insurance_position().qty;
+        Ok(self.stats.fund_cash_flow + self.cfg.instrument.notional_wide(self.mark, held)?)
     }
 
     /// Records an event that is not tied to an order flow (seeding, deposits).
@@ -317,6 +396,8 @@ impl Exchange {
     pub fn begin_tick(&mut self, tick: u64) {
         self.rec.set_tick(tick);
         self.round = 0;
+        self.volume.roll();
+        self.fund_peak.sample(tick, self.state.ledger().insurance_fund());
     }
 
     /// Finishes the event log.

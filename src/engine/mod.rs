@@ -18,6 +18,7 @@ mod orders;
 mod recorder;
 mod replay;
 mod state;
+mod windows;
 
 pub use crate::venue::ExchangeConfig;
 pub use adl::{ADL_RANKING_MOVE, ADL_RANKING_TICKS};

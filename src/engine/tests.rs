@@ -5,6 +5,7 @@ use super::*;
 use crate::book::{AccountId, OrderKind};
 use crate::events::{Envelope, Event, EventKind, LogReader};
 use crate::units::{Money, Price, Qty, Side};
+use crate::venue::{LiquidationRules, VenuePreset};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -27,8 +28,9 @@ const P70K: Price = Price(700_000);
 struct Fixture {
     ex: Exchange,
     buf: SharedBuf,
-    /// The last tick driven.
+    /// The current tick, and whether it has been closed (the next event opens another).
     tick: u64,
+    closed: bool,
     long: AccountId,
     short: AccountId,
     lp: AccountId,
@@ -59,11 +61,21 @@ fn fixture(cfg: ExchangeConfig, btc: i64, margin_usd: i64, insurance_usd: i64) -
     .unwrap();
     let lp = ex.open_account(Money::usd(10_000_000_000), 10).unwrap();
     ex.refresh_liquidation_index().unwrap();
-    Fixture { ex, buf, tick: 0, long, short, lp }
+    Fixture { ex, buf, tick: 0, closed: true, long, short, lp }
 }
 
 impl Fixture {
+    /// Begins the next tick if the current one is closed: every event belongs to an open tick.
+    fn open_tick(&mut self) {
+        if self.closed {
+            self.tick += 1;
+            self.ex.begin_tick(self.tick);
+            self.closed = false;
+        }
+    }
+
     fn bid(&mut self, usd: f64, btc: f64) {
+        self.open_tick();
         let inst = *self.ex.instrument();
         let req = OrderRequest {
             account: self.lp,
@@ -80,6 +92,7 @@ impl Fixture {
     /// just above (so mid is defined); then the index sits at `usd` for `ticks` ticks, which
     /// brings the mark there over the premium window. Conservation is checked every tick.
     fn drive(&mut self, usd: f64, ticks: u64) {
+        self.open_tick();
         let inst = *self.ex.instrument();
         let index = inst.price(usd).unwrap();
         let seller = self.ex.open_account(Money::usd(1_000_000), 10).unwrap();
@@ -95,12 +108,12 @@ impl Fixture {
         assert_eq!(self.ex.last(), index);
         let shortfall = self.ex.ledger().insurance_shortfall();
         for _ in 0..ticks {
-            self.tick += 1;
-            let t = self.tick;
-            self.ex.begin_tick(t);
+            self.open_tick();
             let seq = self.ex.update_prices(index).unwrap();
             self.ex.run_liquidations(seq).unwrap();
-            self.ex.close_tick(t).unwrap();
+            self.ex.offload_insurance().unwrap();
+            self.ex.close_tick(self.tick).unwrap();
+            self.closed = true;
             let l = self.ex.ledger();
             assert_eq!(l.total_money(), l.deposits());
             let (long, short) = l.open_interest();
@@ -109,6 +122,28 @@ impl Fixture {
             // Liquidations keep their losses within the fund: no new shortfall.
             assert_eq!(l.insurance_shortfall(), shortfall);
         }
+    }
+
+    /// Seeds another long of `btc` at 70,000 with `margin_usd` against a short at `short_leverage`
+    /// (posting its full notional at 1x); returns both.
+    fn seed_pair(&mut self, btc: i64, margin_usd: i64, short_leverage: i64) -> (AccountId, AccountId) {
+        self.open_tick();
+        let qty = Qty(btc * 1_000);
+        let notional = self.ex.instrument().notional(P70K, qty).unwrap();
+        let short_margin = Money(notional.0 / short_leverage);
+        let long = self.ex.open_account(Money::usd(margin_usd), 100).unwrap();
+        let short = self.ex.open_account(short_margin, short_leverage as u32).unwrap();
+        let ev = Event::PositionSeeded {
+            long,
+            short,
+            qty,
+            price: P70K,
+            long_margin: Money::usd(margin_usd),
+            short_margin,
+        };
+        self.ex.record(ev, None).unwrap();
+        self.ex.refresh_liquidation_index().unwrap();
+        (long, short)
     }
 
     fn events(mut self) -> (Exchange, Vec<Envelope>) {
@@ -274,33 +309,179 @@ fn funding_moves_money_from_longs_to_shorts_when_the_perp_trades_rich() {
     assert_eq!(l.total_money(), l.deposits());
 }
 
+fn venue(preset: VenuePreset) -> ExchangeConfig {
+    ExchangeConfig { liquidation: LiquidationRules::of(preset), ..ExchangeConfig::btcusdt() }
+}
+
+fn kinds(events: &[Envelope], kind: EventKind) -> Vec<&Event> {
+    events.iter().filter(|e| e.event.kind() == kind).map(|e| &e.event).collect()
+}
+
+fn liquidation_fills(events: &[Envelope]) -> usize {
+    events.iter().filter(|e| matches!(e.event, Event::Traded { liquidation: true, .. })).count()
+}
+
+/// Binance: the liquidation order is limited at the bankruptcy price, so bids below it are left
+/// alone; the insurance fund takes the whole position over at the bankruptcy price (it can
+/// afford it) and works it off into the book afterwards. No ADL.
 #[test]
-fn a_fill_worse_than_bankruptcy_is_paid_by_the_insurance_fund() {
+fn binance_never_fills_worse_than_bankruptcy_and_the_fund_takes_over_and_offloads() {
     // 2 BTC long at 70,000 with 7,000 margin: bankruptcy at 66,500.
-    let mut f = fixture(ExchangeConfig::btcusdt(), 2, 7_000, 1_000);
-    // The only bids are 50 USD under bankruptcy; the fund (1,000 USD over 2 BTC) covers that.
+    let mut f = fixture(venue(VenuePreset::Binance), 2, 7_000, 1_000_000);
     f.bid(66_450.0, 5.0);
-    f.drive(66_450.0, 40);
+    f.drive(66_450.0, 120);
     let long = f.long;
     let (ex, events) = f.events();
-    assert_eq!((ex.stats().accounts_long, ex.stats().adl_events), (1, 0));
+    assert_eq!(liquidation_fills(&events), 0, "no fill below the bankruptcy price");
+    let takeovers = kinds(&events, EventKind::InsuranceTakeover);
+    assert_eq!(
+        takeovers,
+        [&Event::InsuranceTakeover { account: long, qty: Qty(2_000), price: Price(665_000) }]
+    );
+    assert!(kinds(&events, EventKind::AutoDeleveraged).is_empty(), "the fund could absorb it: no ADL");
     assert!(ex.ledger().account(long).unwrap().position.qty.is_zero());
-    let Event::Liquidated { insurance_delta, fee, .. } =
-        events.iter().find(|e| e.event.kind() == EventKind::Liquidated).unwrap().event
-    else {
+    // The fund offloads into the 66,450 bids (within 1% of the mark), a few lots a tick.
+    let held = ex.ledger().insurance_position().qty;
+    assert!(held.is_positive() && held < Qty(2_000), "fund still holds {held:?}");
+    let offloaded: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::Traded { taker, price, qty, .. } if taker == AccountId::INSURANCE_FUND => {
+                Some((price, qty))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(offloaded.len() > 50, "one offload a tick: {}", offloaded.len());
+    assert!(offloaded.iter().all(|&(p, _)| p == Price(664_500)));
+    // Bought at 66,500, sold at 66,450 plus taker fees: the fund is losing on it.
+    assert!(ex.fund_pnl().unwrap() < 0);
+    assert_eq!(ex.stats().insurance_takeovers, 1);
+    assert_replays(&ex, &events);
+}
+
+/// Binance: the fund's net position is capped at its balance; only what would exceed the cap
+/// is auto-deleveraged, and an empty fund takes nothing.
+#[test]
+fn adl_takes_only_what_the_funds_cap_or_an_empty_fund_leaves() {
+    for (fund_usd, takeover_lots) in [(1_000, 15), (0, 0)] {
+        let mut f = fixture(venue(VenuePreset::Binance), 2, 7_000, fund_usd);
+        f.drive(66_450.0, 40);
+        let (long, short) = (f.long, f.short);
+        let (ex, events) = f.events();
+        let taken: i64 = kinds(&events, EventKind::InsuranceTakeover)
+            .iter()
+            .map(|e| match e {
+                Event::InsuranceTakeover { qty, .. } => qty.0,
+                _ => 0,
+            })
+            .sum();
+        // 1,000 USD of fund at a mark near 66,450 (66.45 USD a lot): 15 lots.
+        assert_eq!(taken, takeover_lots, "fund {fund_usd}");
+        let adl: i64 = kinds(&events, EventKind::AutoDeleveraged)
+            .iter()
+            .map(|e| match e {
+                Event::AutoDeleveraged { counterparty, qty, .. } => {
+                    assert_eq!(*counterparty, short);
+                    qty.0
+                }
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(adl, 2_000 - takeover_lots, "fund {fund_usd}: ADL exactly what the fund could not take");
+        assert!(ex.ledger().account(long).unwrap().position.qty.is_zero());
+        assert_replays(&ex, &events);
+    }
+}
+
+/// Bybit: the liquidation engine takes the position over at the bankruptcy price at once; the
+/// account sends no order of its own even with bids above its bankruptcy price, and the fund
+/// earns the difference when it works the position off into them.
+#[test]
+fn bybit_takes_over_at_bankruptcy_at_once_and_the_fund_earns_the_book_s_better_price() {
+    let mut f = fixture(venue(VenuePreset::Bybit), 2, 7_000, 1_000_000);
+    f.bid(66_700.0, 5.0);
+    f.drive(66_700.0, 60);
+    let long = f.long;
+    let (ex, events) = f.events();
+    assert!(
+        !events.iter().any(|e| matches!(e.event, Event::OrderPlaced { order } if order.flags.liquidation))
+    );
+    assert_eq!(
+        kinds(&events, EventKind::InsuranceTakeover),
+        [&Event::InsuranceTakeover { account: long, qty: Qty(2_000), price: Price(665_000) }]
+    );
+    assert!(ex.fund_pnl().unwrap() > 0, "bought at 66,500, sold at 66,700");
+    assert_replays(&ex, &events);
+}
+
+/// Bybit: while the fund is more than 30% below its highest balance of the last 8 hours, what
+/// the market does not close is deleveraged, not taken over.
+#[test]
+fn bybit_deleverages_instead_while_the_fund_is_in_a_deep_drawdown() {
+    // A tick with the fund at 10,000; then it pays 6,512 for a fill beyond bankruptcy: a 65%
+    // drawdown from its highest balance of the last 8 hours.
+    let mut f = fixture(venue(VenuePreset::Bybit), 1, 3_500, 10_000);
+    f.drive(69_990.0, 1);
+    sell_beyond_bankruptcy(&mut f);
+    assert_eq!(f.ex.ledger().insurance_fund(), Money::usd(10_000 - 6_512));
+    let (long2, short2) = f.seed_pair(1, 3_500, 100);
+    f.drive(66_500.0, 40);
+    let (ex, events) = f.events();
+    assert!(kinds(&events, EventKind::InsuranceTakeover).is_empty(), "the fund is in drawdown");
+    let adl = kinds(&events, EventKind::AutoDeleveraged);
+    assert!(!adl.is_empty());
+    assert!(ex.ledger().account(long2).unwrap().position.qty.is_zero());
+    let _ = short2;
+    assert_replays(&ex, &events);
+}
+
+/// Hyperliquid: the liquidation is a market order, so it fills below the bankruptcy price (the
+/// fund pays the difference); with an empty book, the backstop takes over only once equity is
+/// below two-thirds of maintenance, and until then the account keeps its position.
+#[test]
+fn hyperliquid_sells_at_market_and_the_backstop_waits_for_two_thirds_of_maintenance() {
+    let mut f = fixture(venue(VenuePreset::Hyperliquid), 2, 7_000, 1_000);
+    f.bid(66_450.0, 5.0);
+    f.drive(66_450.0, 40);
+    let (ex, events) = f.events();
+    assert_eq!(liquidation_fills(&events), 1, "the market order sells into the bids below bankruptcy");
+    let Event::Liquidated { insurance_delta, .. } = kinds(&events, EventKind::Liquidated)[0] else {
         unreachable!()
     };
-    // 2 BTC × 50 USD below bankruptcy: the fund pays 100 USD and no fee is left to take.
-    assert_eq!((insurance_delta, fee), (Money::usd(-100), Money::ZERO));
-    assert_eq!(ex.ledger().insurance_fund(), Money::usd(900));
+    assert_eq!(*insurance_delta, Money::usd(-100), "2 BTC × 50 USD below bankruptcy, paid by the fund");
+    assert_replays(&ex, &events);
+
+    // 2 BTC at 70,000 with 7,000: maintenance ~618 near 66,800; two-thirds of it ~410, reached
+    // near 66,700. With no bids at all, at 66,780 the account is liquidated but keeps its
+    // position; at 66,600 the backstop takes it over.
+    let mut f = fixture(venue(VenuePreset::Hyperliquid), 2, 7_000, 1_000_000);
+    let long = f.long;
+    f.drive(66_780.0, 40);
+    assert_eq!(f.ex.ledger().account(long).unwrap().position.qty, Qty(2_000), "kept above 2/3 MM");
+    assert!(f.ex.stats().liquidations_long >= 1);
+    assert!(f.ex.ledger().insurance_position().qty.is_zero());
+    f.drive(66_600.0, 40);
+    assert!(f.ex.ledger().account(long).unwrap().position.qty.is_zero(), "taken over below 2/3 MM");
+    let (ex, events) = f.events();
+    assert_eq!(kinds(&events, EventKind::InsuranceTakeover).len(), 1);
+    assert_eq!(ex.stats().accounts_long, 1, "one account, however many times it was triggered");
     assert_replays(&ex, &events);
 }
 
 /// 1 BTC long at 70,000 with 3,500 margin and a fund of `insurance_usd`; the long rests a sell
 /// at 60,000 (10,000 below entry) and a buyer lifts it: a loss of 6,500 beyond the margin plus
 /// a 12 USD maker fee (0.02% of 60,000). Returns the fixture and the long.
-fn fill_a_sell_beyond_bankruptcy(insurance_usd: i64) -> (Fixture, AccountId) {
-    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, insurance_usd);
+fn fill_a_sell_beyond_bankruptcy(cfg: ExchangeConfig, insurance_usd: i64) -> (Fixture, AccountId) {
+    let mut f = fixture(cfg, 1, 3_500, insurance_usd);
+    let long = f.long;
+    sell_beyond_bankruptcy(&mut f);
+    (f, long)
+}
+
+/// The fixture's long rests a sell at 60,000 and a buyer lifts it.
+fn sell_beyond_bankruptcy(f: &mut Fixture) {
+    f.open_tick();
     let inst = *f.ex.instrument();
     let long = f.long;
     let sell = OrderRequest {
@@ -322,14 +503,13 @@ fn fill_a_sell_beyond_bankruptcy(insurance_usd: i64) -> (Fixture, AccountId) {
         reduce_only: false,
     };
     f.ex.submit(buy, None).unwrap();
-    (f, long)
 }
 
 #[test]
 fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of_halting() {
     // The fill cannot be refused (the book matched it), so the account is taken over first and
     // the fund pays the deficit.
-    let (f, long) = fill_a_sell_beyond_bankruptcy(10_000);
+    let (f, long) = fill_a_sell_beyond_bankruptcy(ExchangeConfig::btcusdt(), 10_000);
     let l = f.ex.ledger();
     assert_eq!(l.total_money(), l.deposits());
     assert_eq!(f.ex.stats().bankrupt_fills, 1);
@@ -346,7 +526,7 @@ fn a_resting_order_filled_beyond_bankruptcy_takes_the_bankruptcy_path_instead_of
 fn a_deficit_beyond_the_insurance_fund_is_absorbed_by_the_venue_not_a_halt() {
     // The same 6,512 deficit against a fund of 1,000: the fund pays all it has, the venue the
     // other 5,512, and money is still conserved to the unit.
-    let (mut f, long) = fill_a_sell_beyond_bankruptcy(1_000);
+    let (mut f, long) = fill_a_sell_beyond_bankruptcy(ExchangeConfig::btcusdt(), 1_000);
     let l = f.ex.ledger();
     assert!(l.account(long).unwrap().position.qty.is_zero());
     assert_eq!((l.insurance_fund(), l.insurance_shortfall()), (Money::ZERO, Money::usd(5_512)));

@@ -193,6 +193,12 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("liquidation_price", price(*liquidation_price)),
             ("bankruptcy_price", price(*bankruptcy_price)),
         ],
+        Event::InsuranceTakeover { account, qty: q, price: p } => vec![
+            ("account", id(account.0.into())),
+            ("qty", qty(*q)),
+            ("price", price(*p)),
+            ("notional", notional(*p, *q)),
+        ],
         Event::AutoDeleveraged { account, counterparty, qty: q, price: p, score } => vec![
             ("account", id(account.0.into())),
             ("counterparty", id(counterparty.0.into())),
@@ -486,6 +492,7 @@ mod tests {
                 liquidation_price: Price(640_010),
                 bankruptcy_price: Price(637_500),
             },
+            Event::InsuranceTakeover { account: a, qty: Qty(10), price: Price(637_500) },
             Event::AutoDeleveraged {
                 account: a,
                 counterparty: b,
@@ -575,7 +582,7 @@ mod tests {
             .skip(1)
             .map(|l| l.split("\"type\":\"").nth(1).unwrap().split('"').next().unwrap())
             .collect();
-        assert_eq!(types, ["LiquidationTriggered", "AutoDeleveraged", "Liquidated"]);
+        assert_eq!(types, ["LiquidationTriggered", "InsuranceTakeover", "AutoDeleveraged", "Liquidated"]);
         // Liquidations say the side, the price and the USD notional.
         let liquidated = out.lines().last().unwrap();
         assert!(liquidated.contains("\"position_side\":\"long\""), "{liquidated}");

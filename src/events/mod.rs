@@ -236,6 +236,10 @@ define_events! {
         liquidation_price: Price,
         bankruptcy_price: Price,
     },
+    /// The insurance fund took `qty` of a liquidated account's position over at `price` (its
+    /// bankruptcy price): the account closes that much, the fund now holds it, and offloads it
+    /// onto the book later under [`AccountId::INSURANCE_FUND`].
+    InsuranceTakeover { account: AccountId, qty: Qty, price: Price },
     /// A position was closed against an opposite position at the bankruptcy price, because the
     /// book and the insurance fund could not absorb it. `score` is the counterparty's ADL
     /// ranking score (BitMEX: PnL% × effective leverage, fixed point, see
@@ -276,9 +280,10 @@ impl EventKind {
             EventKind::MarkUpdated => "price",
             EventKind::FundingRateSet | EventKind::FundingPaid => "funding",
             EventKind::InsuranceFundChanged => "insurance",
-            EventKind::LiquidationTriggered | EventKind::AutoDeleveraged | EventKind::Liquidated => {
-                "liquidation"
-            }
+            EventKind::LiquidationTriggered
+            | EventKind::InsuranceTakeover
+            | EventKind::AutoDeleveraged
+            | EventKind::Liquidated => "liquidation",
             EventKind::TickClosed => "tick",
         }
     }
@@ -309,6 +314,7 @@ impl Event {
             Event::PositionSeeded { long, short, .. } => [Some(long), Some(short)],
             Event::Traded { maker, taker, .. } => [Some(maker), Some(taker)],
             Event::AutoDeleveraged { account, counterparty, .. } => [Some(account), Some(counterparty)],
+            Event::InsuranceTakeover { account, .. } => [Some(account), Some(AccountId::INSURANCE_FUND)],
             Event::OrderRejected { .. }
             | Event::OrderPlaced { .. }
             | Event::OrderCancelled { .. }

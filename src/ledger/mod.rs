@@ -13,6 +13,12 @@
 //!     == Σ deposits + shortfall
 //! ```
 //!
+//! The insurance fund is a position holder too: it takes over what liquidations leave (at the
+//! bankruptcy price) and offloads it onto the book under [`AccountId::INSURANCE_FUND`]. Its cash
+//! is the fund's balance; its position needs no margin (the fund's cash stands behind it) and
+//! its realised PnL and fees go straight to that cash. A fund driven below zero is refilled by
+//! the venue, as the shortfall.
+//!
 //! holds to the micro-USD after every event ([`Ledger::total_money`] subtracts the shortfall:
 //! what the venue put in when a bankrupt account's deficit exceeded the insurance fund).
 
@@ -83,6 +89,8 @@ pub enum LedgerError {
     FundingPoolOverdraft { pool: Money, needed: Money },
     #[error("funding pool holds {0} at the end of a tick; it must be settled to zero")]
     FundingPoolNotSettled(Money),
+    #[error("the insurance fund takes over positions only from accounts in liquidation, not {0:?}")]
+    NotATakeover(AccountId),
     #[error("a fill states {stated} of margin moved for {account:?}, the rules give {computed}")]
     MarginMismatch { account: AccountId, stated: Money, computed: Money },
     #[error("liquidation of {account:?} says partial = {stated}, but it {held}")]
@@ -105,6 +113,8 @@ pub struct Ledger {
     tiers: TierTable,
     accounts: Vec<Account>,
     insurance: Money,
+    /// The positions the fund has taken over and not yet offloaded (margin always zero).
+    fund_position: Position,
     /// Losses the insurance fund could not pay, absorbed by the venue (≥ 0): the part of a
     /// bankrupt account's deficit beyond what the fund held. Money the venue put in, so it
     /// counts against the total in [`Ledger::total_money`].
@@ -128,6 +138,7 @@ impl Ledger {
             tiers,
             accounts: Vec::new(),
             insurance: Money::ZERO,
+            fund_position: Position::default(),
             shortfall: Money::ZERO,
             fees: Money::ZERO,
             funding_pool: Money::ZERO,
@@ -156,6 +167,10 @@ impl Ledger {
     }
     pub fn insurance_fund(&self) -> Money {
         self.insurance
+    }
+    /// The position the insurance fund holds (taken over from liquidations, not yet offloaded).
+    pub fn insurance_position(&self) -> Position {
+        self.fund_position
     }
     /// What the venue absorbed beyond the insurance fund (see the field).
     pub fn insurance_shortfall(&self) -> Money {
@@ -200,7 +215,9 @@ impl Ledger {
             .iter()
             .map(|a| a.balance.0 as i128 + a.position.margin.0 as i128 - a.position.cost.0 as i128)
             .sum();
-        accounts + self.insurance.0 as i128 + self.fees.0 as i128 + self.funding_pool.0 as i128
+        accounts + self.insurance.0 as i128 - self.fund_position.cost.0 as i128
+            + self.fees.0 as i128
+            + self.funding_pool.0 as i128
             - self.shortfall.0 as i128
     }
 
@@ -266,12 +283,12 @@ impl Ledger {
                 self.commit_pair(long, l, short, s)?;
             }
             Event::OrderPlaced { order } => {
-                self.get(order.owner)?;
+                self.party(order.owner)?;
             }
             // A rejection changes nothing (its account may not even exist: that can be why).
             Event::OrderRejected { .. } => {}
             Event::OrderCancelled { account, .. } | Event::OrderAmended { account, .. } => {
-                self.get(account)?;
+                self.party(account)?;
             }
             Event::Traded {
                 maker,
@@ -293,8 +310,8 @@ impl Ledger {
                 positive_price(price)?;
                 non_negative("maker fee", maker_fee)?;
                 non_negative("taker fee", taker_fee)?;
-                let mut m = *self.get(maker)?;
-                let mut t = *self.get(taker)?;
+                let mut m = self.party(maker)?;
+                let mut t = self.party(taker)?;
                 if liquidation && t.liquidating.is_none() {
                     return Err(LedgerError::NotInLiquidation(taker));
                 }
@@ -381,26 +398,13 @@ impl Ledger {
                 self.accounts[account.0 as usize] = a;
             }
             Event::AutoDeleveraged { account, counterparty, qty, price, .. } => {
-                if account == counterparty {
-                    return Err(LedgerError::SelfTrade(account));
+                if counterparty == AccountId::INSURANCE_FUND {
+                    return Err(LedgerError::NotReducing(counterparty));
                 }
-                positive_qty(qty)?;
-                positive_price(price)?;
-                let mut a = *self.get(account)?;
-                let mut c = *self.get(counterparty)?;
-                if a.liquidating.is_none() {
-                    return Err(LedgerError::NotInLiquidation(account));
-                }
-                not_liquidating(counterparty, &c)?;
-                let side = if a.position.qty.is_positive() { Side::Sell } else { Side::Buy };
-                let rules = self.rules();
-                for (id, acct, s) in [(account, &mut a, side), (counterparty, &mut c, side.opposite())] {
-                    if acct.position.qty.0.signum() != -s.sign() || acct.position.qty.abs() < qty {
-                        return Err(LedgerError::NotReducing(id));
-                    }
-                    Fill { qty, price, fee: Money::ZERO, margin_posted: None }.apply(&rules, id, acct, s)?;
-                }
-                self.commit_pair(account, a, counterparty, c)?;
+                self.transfer(account, counterparty, qty, price)?;
+            }
+            Event::InsuranceTakeover { account, qty, price } => {
+                self.transfer(account, AccountId::INSURANCE_FUND, qty, price)?;
             }
             Event::Liquidated { account, closed, mark, fee, insurance_delta, partial: stated } => {
                 positive_price(mark)?;
@@ -414,7 +418,9 @@ impl Ledger {
                     let held = if partial { "still holds a position" } else { "is flat" };
                     return Err(LedgerError::PartialMismatch { account, stated, held });
                 }
-                if partial && (held.0.signum() != started.0.signum() || held.abs() >= started.abs()) {
+                // A partial end may close nothing (Hyperliquid: the book was empty and equity not
+                // low enough for the backstop), never more than the position.
+                if partial && (held.0.signum() != started.0.signum() || held.abs() > started.abs()) {
                     return Err(LedgerError::PositionMismatch { account, expected: Qty::ZERO, held });
                 }
                 if closed != started.checked_sub(held)? {
@@ -462,16 +468,79 @@ impl Ledger {
         self.accounts.get(id.0 as usize).ok_or(LedgerError::UnknownAccount(id))
     }
 
-    /// Writes back two changed accounts and updates open interest.
+    /// A party to a fill, as an account: a trader's account, or the insurance fund (its cash as
+    /// the balance, its taken-over position, no margin).
+    fn party(&self, id: AccountId) -> Result<Account> {
+        if id == AccountId::INSURANCE_FUND {
+            return Ok(Account {
+                balance: self.insurance,
+                leverage: 1,
+                position: self.fund_position,
+                liquidating: None,
+            });
+        }
+        self.get(id).copied()
+    }
+
+    /// Writes a party back. A fund whose cash went below zero is refilled by the venue (the
+    /// shortfall).
+    fn put(&mut self, id: AccountId, a: Account) -> Result<()> {
+        if id == AccountId::INSURANCE_FUND {
+            if a.balance.is_negative() {
+                self.shortfall = self.shortfall.checked_sub(a.balance)?;
+            }
+            self.insurance = a.balance.max(Money::ZERO);
+            self.fund_position = a.position;
+        } else {
+            self.accounts[id.0 as usize] = a;
+        }
+        Ok(())
+    }
+
+    /// Closes `qty` of a liquidated account's position at `price` against `to`: an opposite
+    /// position that reduces by as much (auto-deleveraging), or the insurance fund, which takes
+    /// it over.
+    fn transfer(&mut self, account: AccountId, to: AccountId, qty: Qty, price: Price) -> Result<()> {
+        if account == to {
+            return Err(LedgerError::SelfTrade(account));
+        }
+        positive_qty(qty)?;
+        positive_price(price)?;
+        let mut a = *self.get(account)?;
+        let mut c = self.party(to)?;
+        if a.liquidating.is_none() {
+            return Err(if to == AccountId::INSURANCE_FUND {
+                LedgerError::NotATakeover(account)
+            } else {
+                LedgerError::NotInLiquidation(account)
+            });
+        }
+        not_liquidating(to, &c)?;
+        let side = if a.position.qty.is_positive() { Side::Sell } else { Side::Buy };
+        if a.position.qty.abs() < qty {
+            return Err(LedgerError::NotReducing(account));
+        }
+        let reduces = c.position.qty.0.signum() == side.sign() && c.position.qty.abs() >= qty;
+        if to != AccountId::INSURANCE_FUND && !reduces {
+            return Err(LedgerError::NotReducing(to));
+        }
+        let rules = self.rules();
+        for (id, acct, s) in [(account, &mut a, side), (to, &mut c, side.opposite())] {
+            Fill { qty, price, fee: Money::ZERO, margin_posted: None }.apply(&rules, id, acct, s)?;
+        }
+        self.commit_pair(account, a, to, c)
+    }
+
+    /// Writes back two changed parties and updates open interest.
     fn commit_pair(&mut self, a_id: AccountId, a: Account, b_id: AccountId, b: Account) -> Result<()> {
-        let old = [self.accounts[a_id.0 as usize].position.qty, self.accounts[b_id.0 as usize].position.qty];
+        let old = [self.party(a_id)?.position.qty, self.party(b_id)?.position.qty];
         let (mut long, mut short) = (self.long_oi, self.short_oi);
         for (before, after) in old.into_iter().zip([a.position.qty, b.position.qty]) {
             long = long.checked_sub(Qty(before.0.max(0)))?.checked_add(Qty(after.0.max(0)))?;
             short = short.checked_sub(Qty((-before.0).max(0)))?.checked_add(Qty((-after.0).max(0)))?;
         }
-        self.accounts[a_id.0 as usize] = a;
-        self.accounts[b_id.0 as usize] = b;
+        self.put(a_id, a)?;
+        self.put(b_id, b)?;
         self.long_oi = long;
         self.short_oi = short;
         Ok(())
@@ -489,7 +558,7 @@ impl Ledger {
         price: Price,
         fee: Money,
     ) -> Result<Money> {
-        let mut a = *self.get(account)?;
+        let mut a = self.party(account)?;
         Fill { qty, price, fee, margin_posted: None }.apply(&self.rules(), account, &mut a, side)
     }
 
@@ -528,7 +597,15 @@ impl Ledger {
                 Some(q) => h.update(&[1]).update(&q.0.to_le_bytes()),
             };
         }
-        for v in [self.insurance.0, self.fees.0, self.funding_pool.0, self.long_oi.0, self.short_oi.0] {
+        for v in [
+            self.insurance.0,
+            self.fund_position.qty.0,
+            self.fund_position.cost.0,
+            self.fees.0,
+            self.funding_pool.0,
+            self.long_oi.0,
+            self.short_oi.0,
+        ] {
             h.update(&v.to_le_bytes());
         }
         h.update(&self.deposits.to_le_bytes());
@@ -571,12 +648,17 @@ impl Fill {
     /// (negative: released to the balance).
     fn apply(&self, rules: &Rules<'_>, id: AccountId, a: &mut Account, side: Side) -> Result<Money> {
         let inst = rules.inst;
+        let fund = id == AccountId::INSURANCE_FUND;
         let held = a.position.qty;
         let mut left = self.qty.0;
         let mut moved = Money::ZERO;
         if held.0 != 0 && held.0.signum() != side.sign() {
             let closing = left.min(held.0.abs());
-            moved = close(inst, id, a, Qty(closing), self.price)?;
+            moved = if fund {
+                close_fund(inst, a, Qty(closing), self.price)?
+            } else {
+                close(inst, id, a, Qty(closing), self.price)?
+            };
             left -= closing;
         }
         if left > 0 {
@@ -585,7 +667,7 @@ impl Fill {
             }
             let notional = inst.notional(self.price, Qty(side.sign() * left))?;
             let qty_after = a.position.qty.checked_add(Qty(side.sign() * left))?;
-            if self.margin_posted.is_none() {
+            if self.margin_posted.is_none() && !fund {
                 // The engine checks margin when an order is submitted; a fill itself is never
                 // refused for margin (the book has already matched it). If the free balance has
                 // shrunk since, the position is simply more levered and liquidation deals with it.
@@ -600,9 +682,27 @@ impl Fill {
             a.position.cost = a.position.cost.checked_add(notional)?;
             a.position.qty = qty_after;
         }
-        pay_fee(id, a, self.fee)?;
+        if fund {
+            // The fund pays from its cash, which may go below zero (the venue's shortfall).
+            a.balance = a.balance.checked_sub(self.fee)?;
+        } else {
+            pay_fee(id, a, self.fee)?;
+        }
         Ok(moved)
     }
+}
+
+/// The fund closes part of its position: the cost leaves pro rata and the realised PnL goes
+/// straight to its cash (it posts no margin). Moves no margin.
+fn close_fund(inst: &Instrument, a: &mut Account, qty: Qty, price: Price) -> Result<Money> {
+    let held = a.position.qty;
+    let sign = held.0.signum();
+    let cost_removed = (a.position.cost.0 as i128 * qty.0 as i128 / held.0.abs() as i128) as i64;
+    let value = inst.notional(price, Qty(sign * qty.0))?;
+    a.balance = a.balance.checked_add(value.checked_sub(Money(cost_removed))?)?;
+    a.position.cost = a.position.cost.checked_sub(Money(cost_removed))?;
+    a.position.qty = Qty(held.0 - sign * qty.0);
+    Ok(Money::ZERO)
 }
 
 /// Closes `qty` lots of the position at `price`: realised PnL goes into the margin, and outside a

@@ -750,6 +750,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         max_liquidation_rounds: m.max_liquidation_rounds,
         map_bucket_ticks: ((m.map_bucket_usd * 1e6) / instrument.tick_micros() as f64).round().max(1.0)
             as i64,
+        liquidation: crate::venue::LiquidationRules::of(crate::venue::VenuePreset::Binance),
     };
     Ok(SimConfig {
         seed: s.seed,

@@ -305,9 +305,15 @@ fn makers_quote_then_pull_when_a_hunt_turns_the_flow_toxic_and_levels_get_verdic
     let s = sim.finish().unwrap();
     assert_eq!(s.levels.len(), 8);
     let at = |l: f64| s.levels.iter().find(|r| r.level == l).unwrap();
-    for l in [85_000.0, 90_000.0, 95_000.0] {
-        assert!(at(l).touched, "{:?}", at(l));
-        assert!(at(l).liquidated_near_usd > 0.0, "{:?}", at(l));
+    // The squeeze reaches the first short cluster and liquidates there. (How far it runs past
+    // it depends on how much forced flow reaches the book: since liquidation orders stop at the
+    // bankruptcy price and the insurance fund takes over the rest, this seed stalls near 88.6K;
+    // the 16-seed asymmetry test measures the extent statistically.)
+    assert!(at(85_000.0).touched, "{:?}", at(85_000.0));
+    assert!(at(85_000.0).liquidated_near_usd > 0.0, "{:?}", at(85_000.0));
+    for r in &s.levels {
+        assert_eq!(r.touched, r.first_tick.is_some(), "{r:?}");
+        assert_eq!(r.touched, r.verdict != crate::sim::Verdict::Untouched, "{r:?}");
     }
     assert!(!at(52_900.0).touched);
     assert_eq!(at(52_900.0).verdict, crate::sim::Verdict::Untouched);

@@ -114,7 +114,7 @@ impl SimConfig {
             exchange: ExchangeConfig::btcusdt(),
             start_price_usd: 71_450.0,
             ticks,
-            insurance_fund_usd: 50_000_000.0,
+            insurance_fund_usd: 1_000_000_000.0,
             map: population::seed_map_btc_14_to_1(accounts),
             index: IndexConfig {
                 volatility_per_tick: 2e-4,
@@ -658,8 +658,9 @@ fn update_mark(
     publisher.publish_or_halt(&mut market, &mut halt);
 }
 
-/// Liquidates what the tick's mark breaches; the mark's event is the cause of them all. (It
-/// reads mark messages and publishes new ones, hence the `ParamSet`.)
+/// Liquidates what the tick's mark breaches (the mark's event is the cause of them all), then
+/// lets the insurance fund work off what it holds. (It reads mark messages and publishes new
+/// ones, hence the `ParamSet`.)
 fn liquidate_breached(
     mut market: ResMut<Market>,
     mut halt: ResMut<Halt>,
@@ -667,7 +668,8 @@ fn liquidate_breached(
 ) {
     let tick_mark = messages.p0().read().filter(|m| m.round == 0).last().map(|m| m.seq);
     let Some(cause) = tick_mark else { return };
-    if let Err(e) = market.0.run_liquidations(cause) {
+    let ex = &mut market.0;
+    if let Err(e) = ex.run_liquidations(cause).and_then(|_| ex.offload_insurance()) {
         halt.0 = Some(e);
         return;
     }

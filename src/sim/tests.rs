@@ -317,7 +317,7 @@ fn golden_event_stream_hash() {
     assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
 }
 
-const GOLDEN_STREAM_HASH: &str = "0fb837056b9d12d1739683bb57cca354b3dd2e66adce01e404fe97e2c9d585fa";
+const GOLDEN_STREAM_HASH: &str = "9213d74ebe6f7ae93ec3881b273e9c22e5c89f6f9f2c366d94a9cfc092ebda3b";
 
 #[test]
 fn the_liquidity_provider_rebuilds_binance_like_depth() {
