@@ -31,7 +31,7 @@ mod summary;
 pub mod sweep;
 
 pub use journal::{FORMAT, Manifest, Shard, read_journal, read_manifest};
-pub use outcomes::{Column, LevelOutcome, NUMERIC, RunOutcome, simulate};
+pub use outcomes::{Column, Headline, LevelOutcome, RunOutcome, numeric_columns, simulate};
 pub use seeds::{SEED_DERIVATION, run_seed};
 pub use summary::{
     LevelStats, MOVE_FRACTION, McSummary, NamedProbability, NamedSummary, QUANTILE_DEFINITION,

@@ -4,7 +4,7 @@
 //! printed as the stdout table.
 
 use super::stats::{self, Probability, Summary};
-use super::{Manifest, McError, NUMERIC, RunOutcome, SEED_DERIVATION, plots};
+use super::{Manifest, McError, RunOutcome, SEED_DERIVATION, numeric_columns, plots};
 use crate::report;
 use crate::sim::Verdict;
 use serde::Serialize;
@@ -85,8 +85,8 @@ pub fn level_label(level: f64) -> String {
 /// Computes the statistics of `runs` (in run order).
 pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
     let n = runs.len() as u64;
-    let outcomes = NUMERIC
-        .iter()
+    let outcomes = numeric_columns()
+        .into_iter()
         .map(|(name, get)| NamedSummary {
             name: name.to_string(),
             stats: stats::summarize(&runs.iter().map(get).collect::<Vec<_>>()),
@@ -94,13 +94,15 @@ pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
         .collect();
     let start = m.start_price;
     let count = |f: &dyn Fn(&RunOutcome) -> bool| runs.iter().filter(|r| f(r)).count() as u64;
-    let up = |r: &RunOutcome| r.max_price >= start * (1.0 + MOVE_FRACTION);
-    let down = |r: &RunOutcome| r.min_price <= start * (1.0 - MOVE_FRACTION);
+    let up = |r: &RunOutcome| r.headline.max_price >= start * (1.0 + MOVE_FRACTION);
+    let down = |r: &RunOutcome| r.headline.min_price <= start * (1.0 - MOVE_FRACTION);
     let squeeze_up = |r: &RunOutcome| {
-        r.max_price >= start * (1.0 + SQUEEZE_PRICE_FRACTION) && r.liquidated_notional_short >= SQUEEZE_USD
+        r.headline.max_price >= start * (1.0 + SQUEEZE_PRICE_FRACTION)
+            && r.headline.liquidated_notional_short >= SQUEEZE_USD
     };
     let squeeze_down = |r: &RunOutcome| {
-        r.min_price <= start * (1.0 - SQUEEZE_PRICE_FRACTION) && r.liquidated_notional_long >= SQUEEZE_USD
+        r.headline.min_price <= start * (1.0 - SQUEEZE_PRICE_FRACTION)
+            && r.headline.liquidated_notional_long >= SQUEEZE_USD
     };
     let pct = MOVE_FRACTION * 100.0;
     let sq = SQUEEZE_PRICE_FRACTION * 100.0;
@@ -179,8 +181,9 @@ fn opt(v: Option<f64>) -> String {
 
 /// Writes `outcomes.csv`, `summary.json` and the pictures; returns the statistics.
 pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<McSummary, McError> {
+    let columns = numeric_columns();
     let mut header: Vec<String> = vec!["run".into(), "seed".into()];
-    header.extend(NUMERIC.iter().map(|(n, _)| n.to_string()));
+    header.extend(columns.iter().map(|(n, _)| n.to_string()));
     header.push("final_state_hash".into());
     for &level in &m.watch_levels {
         header.push(format!("minutes_to_{}", level_label(level)));
@@ -190,7 +193,7 @@ pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<Mc
         .iter()
         .map(|r| {
             let mut row = vec![r.run.to_string(), r.seed.to_string()];
-            row.extend(NUMERIC.iter().map(|(_, get)| get(r).to_string()));
+            row.extend(columns.iter().map(|(_, get)| get(r).to_string()));
             row.push(r.final_state_hash.clone());
             for i in 0..m.watch_levels.len() {
                 let l = r.levels.get(i);
@@ -214,14 +217,14 @@ pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<Mc
         (
             "hist_final_price.png",
             "Final price (USD)",
-            (|r: &RunOutcome| r.final_price) as fn(&RunOutcome) -> f64,
+            (|r: &RunOutcome| r.headline.final_price) as fn(&RunOutcome) -> f64,
         ),
-        ("hist_max_price.png", "Max price (USD)", |r| r.max_price),
+        ("hist_max_price.png", "Max price (USD)", |r| r.headline.max_price),
         ("hist_liquidated_short.png", "Liquidated short notional (USD M)", |r| {
-            r.liquidated_notional_short / 1e6
+            r.headline.liquidated_notional_short / 1e6
         }),
         ("hist_liquidated_long.png", "Liquidated long notional (USD M)", |r| {
-            r.liquidated_notional_long / 1e6
+            r.headline.liquidated_notional_long / 1e6
         }),
     ] {
         let values: Vec<f64> = runs.iter().map(get).collect();
