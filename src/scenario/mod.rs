@@ -11,8 +11,8 @@ pub mod sweep;
 
 pub use duration::Duration;
 pub use spec::{
-    HolderSpec, IndexSpec, LiquiditySpec, MapSpec, MarketSpec, MonteCarloSpec, OutputSpec, Scenario,
-    ShockSpec, SweepAxis, SweepSpec, TierSpec,
+    IndexSpec, LiquiditySpec, MapSpec, MarketSpec, MonteCarloSpec, OutputSpec, Scenario, ShockSpec,
+    SweepAxis, SweepSpec, TierSpec,
 };
 pub use sweep::SweepValue;
 

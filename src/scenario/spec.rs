@@ -4,7 +4,7 @@
 use super::Duration;
 use super::sweep::SweepValue;
 use crate::population::{self, Band};
-use crate::sim::{BackgroundConfig, HunterConfig, MakerConfig};
+use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
 use crate::units::Side;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,7 @@ pub struct Scenario {
     pub index: IndexSpec,
     pub map: MapSpec,
     pub liquidity: LiquiditySpec,
-    pub holders: HolderSpec,
+    pub holders: HolderConfig,
     /// Background order flow: FCN (fundamentalist/chartist/noise) and Poisson noise traders.
     pub background: BackgroundConfig,
     /// Market makers quoting ladders, withdrawing under stress.
@@ -114,17 +114,6 @@ pub struct LiquiditySpec {
     pub withdraw_for: Duration,
 }
 
-/// Passive position holders.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HolderSpec {
-    pub close_per_day: f64,
-    pub add_margin_per_day: f64,
-    pub add_margin_fraction: f64,
-    pub reenter_per_day: f64,
-    pub reserve_fraction: f64,
-}
-
 /// A market order from outside at a given time (`at: "02:00"`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,7 +178,7 @@ impl Default for Scenario {
                 notional_jitter: seed_map.notional_jitter,
             },
             liquidity: LiquiditySpec::default(),
-            holders: HolderSpec::default(),
+            holders: HolderConfig::default(),
             background: BackgroundConfig::default(),
             makers: Vec::new(),
             hunters: Vec::new(),
@@ -249,18 +238,6 @@ impl Default for LiquiditySpec {
             anchor_follow_per_second: 0.1,
             withdraw_flow_usd: 0.0,
             withdraw_for: Duration(60),
-        }
-    }
-}
-
-impl Default for HolderSpec {
-    fn default() -> HolderSpec {
-        HolderSpec {
-            close_per_day: 0.5,
-            add_margin_per_day: 0.5,
-            add_margin_fraction: 0.2,
-            reenter_per_day: 1.0,
-            reserve_fraction: 0.2,
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::Checker;
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig};
-use crate::scenario::{HolderSpec, MAX_ACCOUNTS, Scenario};
+use crate::scenario::{MAX_ACCOUNTS, Scenario};
 use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
 use crate::units::Instrument;
 
@@ -43,7 +43,7 @@ pub(in crate::scenario) fn map(
     c.sound_since(mark).then_some(map)
 }
 
-pub(in crate::scenario) fn holders(c: &mut Checker, h: &HolderSpec) -> Option<HolderConfig> {
+pub(in crate::scenario) fn holders(c: &mut Checker, h: &HolderConfig) -> Option<HolderConfig> {
     let mark = c.mark();
     for (name, v) in [
         ("holders.close_per_day", h.close_per_day),
@@ -54,13 +54,7 @@ pub(in crate::scenario) fn holders(c: &mut Checker, h: &HolderSpec) -> Option<Ho
         c.finite_at_least(name, v, 0.0);
     }
     c.fraction("holders.add_margin_fraction", h.add_margin_fraction);
-    c.sound_since(mark).then_some(HolderConfig {
-        close_per_day: h.close_per_day,
-        add_margin_per_day: h.add_margin_per_day,
-        add_margin_fraction: h.add_margin_fraction,
-        reenter_per_day: h.reenter_per_day,
-        reserve_fraction: h.reserve_fraction,
-    })
+    c.sound_since(mark).then(|| h.clone())
 }
 
 /// FCN and noise traders.
