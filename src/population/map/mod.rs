@@ -2,15 +2,18 @@
 //!
 //! A [`MapConfig`] describes, in human units, where positions would be liquidated: per band a
 //! side, a range of liquidation prices, a total liquidation notional, a shape, a leverage mix and
-//! a number of accounts. [`generate`] turns it into the [`Event`](crate::events::Event)s that seed a fresh ledger:
+//! a number of accounts. [`generate()`] turns it into the [`Event`]s that seed a fresh ledger:
 //! one `AccountOpened` per account, then one `PositionSeeded` per map position, each against a
 //! low-leverage counterparty so open interest stays balanced after every event.
 //!
 //! Floating point is used only to *choose* targets, sizes and entry prices. Everything that is
 //! seeded is on the grid (entry in ticks, size in lots) and the margin is solved exactly in
-//! integers, so the ledger's own [`margin::liquidation_price_tiered`](crate::margin::liquidation_price_tiered) puts every map account's
+//! integers, so the ledger's own [`margin::liquidation_price_tiered`] puts every map account's
 //! liquidation price on its target tick (verified per account; a band that cannot be solved is
 //! an error naming it).
+//!
+//! [`Event`]: crate::events::Event
+//! [`margin::liquidation_price_tiered`]: crate::margin::liquidation_price_tiered
 //!
 //! - `config`: the map's description ([`MapConfig`], [`Band`], ...), the rules [`validate`]
 //!   checks before anything is drawn, and the seed's map;
