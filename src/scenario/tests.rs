@@ -1,6 +1,7 @@
 //! Scenario loading: good files convert exactly, bad ones say where and what, all at once.
 
 use super::*;
+use crate::units::{Instrument, Rate};
 
 fn problems(text: &str) -> Vec<String> {
     match parse("s.ron", text.as_bytes()) {

@@ -61,8 +61,12 @@ pub struct Shock {
     pub notional_usd: f64,
 }
 
-/// Passive position holders' behaviour: rare wake-ups drawn from hazard rates.
+/// Passive position holders' behaviour: rare wake-ups drawn from hazard rates. Scenario files
+/// write it as `holders` (every field optional, defaulting as below).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Scenario files have always called it `HolderSpec`: RON checks a struct name written in the
+// file, and parse errors name the struct, so both keep that name.
+#[serde(deny_unknown_fields, default, rename = "HolderSpec")]
 pub struct HolderConfig {
     /// Expected voluntary closes per open position per day.
     pub close_per_day: f64,
@@ -75,6 +79,19 @@ pub struct HolderConfig {
     /// Spare cash each holder deposits beside its margin, as a fraction of that margin: what
     /// top-ups and re-entries are paid from.
     pub reserve_fraction: f64,
+}
+
+impl Default for HolderConfig {
+    /// A scenario's holders when it says nothing of them.
+    fn default() -> HolderConfig {
+        HolderConfig {
+            close_per_day: 0.5,
+            add_margin_per_day: 0.5,
+            add_margin_fraction: 0.2,
+            reenter_per_day: 1.0,
+            reserve_fraction: 0.2,
+        }
+    }
 }
 
 /// Everything a run needs (the RON scenario loader builds this).

@@ -1,5 +1,8 @@
 use super::*;
+use crate::book::AccountId;
 use crate::ledger::Ledger;
+use crate::margin::{self, TierTable};
+use crate::units::{Instrument, Money};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;

@@ -1,0 +1,215 @@
+//! The command line's grammar: subcommands, their arguments and help texts, as clap derives
+//! them. What each subcommand does is in `commands`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "liqsim",
+    version,
+    about = "Simulate leveraged perpetual-futures markets and their liquidation cascades"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check a scenario file and report every problem with where it is.
+    #[command(after_help = "Example:\n  liqsim validate scenarios/btc_14_to_1.ron")]
+    Validate { file: PathBuf },
+    /// Run a scenario once and write its outputs (summary, tick series, heatmap, pictures, log).
+    #[command(after_help = "Examples:\n  liqsim run scenarios/btc_14_to_1.ron\n  \
+                            liqsim run scenarios/jan_2025_down_hunt.ron --seed 7 --out out/jan7 --quiet")]
+    Run(RunArgs),
+    /// Monte Carlo: N independent worlds in parallel, their outcomes and statistics.
+    #[command(after_help = "Runs are journalled to runs.jsonl as they finish; --resume computes only the \
+                            missing ones. Outputs: outcomes.csv, summary.json, fan.png/.svg, hist_*.png.\n\n\
+                            Examples:\n  liqsim mc scenarios/btc_14_to_1.ron --runs 1000 --threads 2\n  \
+                            liqsim mc scenarios/btc_14_to_1.ron --shard 0/3 --out shards/0 --quiet\n  \
+                            liqsim mc scenarios/btc_14_to_1.ron --resume")]
+    Mc(McArgs),
+    /// Combine Monte Carlo shard folders into the outputs of one Monte Carlo.
+    #[command(after_help = "Example:\n  liqsim merge shards/0 shards/1 shards/2 --out out/btc_14_to_1/mc")]
+    Merge(MergeArgs),
+    /// A Monte Carlo per cell of the scenario's sweep grid; sweep.csv, a table and heatmaps.
+    #[command(after_help = "Example:\n  liqsim sweep scenarios/imbalance_sweep.ron --metric p_squeeze_up")]
+    Sweep(SweepArgs),
+    /// Rebuild the ledger from an event log and print its state hash.
+    #[command(after_help = "Examples:\n  liqsim replay out/btc_14_to_1/events.log --verify\n  \
+                            liqsim replay events.log --expect 3f2a...")]
+    Replay {
+        log: PathBuf,
+        /// Compare with the final state hash in the summary.json beside the log; exit 1 if they differ.
+        #[arg(long)]
+        verify: bool,
+        /// Compare with this state hash; exit 1 if they differ.
+        #[arg(long)]
+        expect: Option<String>,
+    },
+    /// Work with event logs.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Margin calculator: initial and maintenance margin, tier, liquidation and bankruptcy price.
+    #[command(after_help = "Example:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5")]
+    Margin {
+        #[arg(long, value_enum)]
+        side: MarginSide,
+        /// Entry price, USD.
+        #[arg(long)]
+        entry: String,
+        /// Position size, BTC.
+        #[arg(long)]
+        size: String,
+        #[arg(long)]
+        leverage: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stylized facts of a run's prices: tail index, excess kurtosis, autocorrelations.
+    #[command(after_help = "Example:\n  liqsim facts out/pams_ci2002/ticks.csv --every 60 --column last")]
+    Facts {
+        /// A run's ticks.csv.
+        ticks: PathBuf,
+        /// Ticks per return (60 with one-second ticks gives 1-minute returns).
+        #[arg(long, default_value_t = 60)]
+        every: usize,
+        /// Price column: last, mark or index.
+        #[arg(long, default_value = "last")]
+        column: String,
+        /// Lags of the autocorrelations.
+        #[arg(long, default_value_t = 10)]
+        lags: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the exact core's built-in demo: a seeded short squeeze, its event log, and a replay check.
+    #[command(after_help = "Example:\n  liqsim demo --seed 7 --out out/demo")]
+    Demo {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Export an event log as CSV or JSON Lines (to stdout), in USD and BTC.
+    #[command(
+        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv > events.csv\n  \
+                            liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation"
+    )]
+    Export {
+        log: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// Keep only one kind: a group (account, order, trade, price, funding, insurance,
+        /// liquidation, tick) or an event name (Traded, Liquidated, ...).
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MarginSide {
+    Long,
+    Short,
+}
+
+// The arguments of the subcommands whose options are many; the help texts are the variants'.
+
+#[derive(Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    /// Overrides the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default out/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no table on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct McArgs {
+    pub file: PathBuf,
+    /// Number of runs (default: the scenario's monte_carlo.runs).
+    #[arg(long)]
+    pub runs: Option<u32>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Master seed (default: monte_carlo.seed, else the scenario's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default out/<scenario>/mc/, or out/<scenario>/mc/shard-K-of-N/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Keep every run's event log (logs/run-NNNNNN.events.log).
+    #[arg(long)]
+    pub keep_logs: bool,
+    /// Keep the finished runs in the output folder and compute only the missing ones.
+    #[arg(long)]
+    pub resume: bool,
+    /// Compute only the runs i with i mod N == K (merge the shards with `liqsim merge`).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// No progress bar and no table on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder (default out/<scenario>/mc/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No table on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct SweepArgs {
+    pub file: PathBuf,
+    /// Runs per cell (default: the scenario's monte_carlo.runs, unless it is an axis).
+    #[arg(long)]
+    pub runs: Option<u32>,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default out/<scenario>/sweep/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Keep finished cells and runs; compute only what is missing.
+    #[arg(long)]
+    pub resume: bool,
+    /// The sweep.csv column the heatmap shows.
+    #[arg(long, default_value = "p_squeeze_up")]
+    pub metric: String,
+    /// The axis (parameter) across the heatmap (default the first).
+    #[arg(long)]
+    pub x: Option<String>,
+    /// The axis up the heatmap (default the second).
+    #[arg(long)]
+    pub y: Option<String>,
+    #[arg(long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,68 @@
+//! `margin`: the margin calculator on Binance BTCUSDT's tiers.
+
+use super::bad;
+use crate::cli::MarginSide;
+use anyhow::Result;
+use std::process::ExitCode;
+
+pub fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bool) -> Result<ExitCode> {
+    use liqsim::margin::{self as m, TierTable};
+    use liqsim::units::{Instrument, Money, Qty};
+    let inst = Instrument::btcusdt();
+    let tiers = TierTable::binance_btcusdt();
+    let entry = inst.parse_price(entry).map_err(|e| bad(format!("--entry: {e}")))?;
+    let size = inst.parse_qty(size).map_err(|e| bad(format!("--size: {e}")))?;
+    if !size.is_positive() {
+        return Err(bad("--size: must be positive"));
+    }
+    let qty = match side {
+        MarginSide::Long => size,
+        MarginSide::Short => Qty(-size.0),
+    };
+    let cost = inst.notional(entry, qty).map_err(|e| bad(format!("position too large: {e}")))?;
+    let tier_index = tiers.tier_index_for(cost.abs());
+    let tier = &tiers.tiers()[tier_index];
+    if leverage == 0 || leverage > tier.max_leverage {
+        return Err(bad(format!(
+            "--leverage: {leverage}x is outside 1..={}x allowed at {} USD notional (tier {})",
+            tier.max_leverage,
+            cost.abs().to_usd_string(),
+            tier_index + 1
+        )));
+    }
+    let im = m::initial_margin(&inst, qty, entry, leverage)?;
+    let mm = m::maintenance_margin_tiered(&inst, &tiers, qty, entry)?;
+    let lp = m::liquidation_price_tiered(&inst, &tiers, qty, cost, im)?;
+    let bp = m::bankruptcy_price(&inst, qty, cost, im)?;
+    let usd = |p: liqsim::units::Price| inst.price_string(p);
+    let money = |v: Money| v.to_usd_string();
+    if json {
+        let out = serde_json::json!({
+            "side": if qty.is_positive() { "long" } else { "short" },
+            "entry": inst.price_f64(entry),
+            "size_btc": inst.qty_f64(size),
+            "leverage": leverage,
+            "notional": cost.abs().to_usd_f64(),
+            "tier": tier_index + 1,
+            "maintenance_margin_rate": tier.mmr.to_f64(),
+            "initial_margin": im.to_usd_f64(),
+            "maintenance_margin": mm.to_usd_f64(),
+            "liquidation_price": lp.map(|p| inst.price_f64(p)),
+            "bankruptcy_price": inst.price_f64(bp),
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "notional            {} USD (tier {}, max {}x, MMR {}%)",
+            money(cost.abs()),
+            tier_index + 1,
+            tier.max_leverage,
+            tier.mmr.to_f64() * 100.0
+        );
+        println!("initial margin      {} USD", money(im));
+        println!("maintenance margin  {} USD at entry", money(mm));
+        println!("liquidation price   {}", lp.map(usd).unwrap_or_else(|| "none".into()));
+        println!("bankruptcy price    {}", usd(bp));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,85 @@
+//! `mc`, `merge` and `sweep`: Monte Carlo runs of a scenario, their shards combined, and grids
+//! of them.
+
+use super::{bad, load};
+use crate::cli::{McArgs, MergeArgs, SweepArgs};
+use anyhow::Result;
+use liqsim::mc::{self, McError, McOptions, Shard, sweep::SweepOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub fn mc(args: McArgs) -> Result<ExitCode> {
+    let McArgs { file, runs, threads, seed, out, keep_logs, resume, shard, quiet } = args;
+    let v = load(&file)?;
+    let shard = shard.map(|s| Shard::parse(&s)).transpose().map_err(bad)?;
+    if threads == Some(0) {
+        return Err(bad("--threads: must be at least 1"));
+    }
+    let out = out.unwrap_or_else(|| {
+        let base = PathBuf::from("out").join(&v.scenario.name).join("mc");
+        match shard {
+            Some(s) => base.join(format!("shard-{}-of-{}", s.index, s.count)),
+            None => base,
+        }
+    });
+    let opts =
+        McOptions { runs, seed, threads, out: out.clone(), keep_logs, resume, shard, progress: !quiet };
+    let r = mc::run_mc(&v, &opts).map_err(mc_error)?;
+    if !quiet {
+        match &r.summary {
+            Some(s) => print!("{}", mc::table(s)),
+            None => println!(
+                "liqsim mc: shard {}/{} of {}: {} runs ({} computed now); merge the shards with `liqsim merge`",
+                r.manifest.shard.map_or(0, |s| s.index),
+                r.manifest.shard.map_or(1, |s| s.count),
+                r.manifest.scenario,
+                r.outcomes.len(),
+                r.computed
+            ),
+        }
+        println!("outputs: {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn merge(args: MergeArgs) -> Result<ExitCode> {
+    let MergeArgs { dirs, out, quiet } = args;
+    let out = match out {
+        Some(o) => o,
+        None => {
+            let first = dirs.first().ok_or_else(|| bad("merge: name at least one folder"))?;
+            let m = mc::read_manifest(first).map_err(mc_error)?;
+            PathBuf::from("out").join(m.scenario).join("mc")
+        }
+    };
+    let r = mc::merge(&dirs, &out).map_err(mc_error)?;
+    if !quiet && let Some(s) = &r.summary {
+        print!("{}", mc::table(s));
+        println!("outputs: {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
+    let SweepArgs { file, runs, threads, seed, out, resume, metric, x, y, quiet } = args;
+    let v = load(&file)?;
+    if threads == Some(0) {
+        return Err(bad("--threads: must be at least 1"));
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sweep"));
+    let opts = SweepOptions { runs, seed, threads, out: out.clone(), resume, progress: !quiet, metric, x, y };
+    let results = mc::sweep::run_sweep(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
+    if !quiet {
+        print!("{}", mc::sweep::table(&results));
+        println!("outputs: {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A Monte Carlo's bad input exits 2; anything else 1.
+fn mc_error(e: McError) -> anyhow::Error {
+    match e {
+        McError::Input(msg) => bad(msg),
+        other => other.into(),
+    }
+}

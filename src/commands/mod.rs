@@ -1,0 +1,45 @@
+//! What each subcommand does, one function per subcommand, and the errors they share: bad
+//! input (exit 2) is a [`BadInput`], anything else a runtime failure (exit 1).
+
+mod demo;
+mod facts;
+mod log;
+mod margin;
+mod mc;
+mod scenario;
+
+pub use demo::demo;
+pub use facts::facts;
+pub use log::{export, replay};
+pub use margin::margin;
+pub use mc::{mc, merge, sweep};
+pub use scenario::{run, validate};
+
+use anyhow::Result;
+use liqsim::scenario::{ScenarioError, Validated};
+use std::path::Path;
+
+/// An error the user caused: exit 2.
+#[derive(Debug)]
+pub struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Bad input with this message: exit 2.
+pub fn bad(msg: impl Into<String>) -> anyhow::Error {
+    BadInput(msg.into()).into()
+}
+
+/// Reads and validates a scenario file; anything wrong with it is bad input.
+fn load(file: &Path) -> Result<Validated> {
+    liqsim::scenario::load(file).map_err(|e| match e {
+        ScenarioError::Read { path, source } => bad(format!("{}: {source}", path.display())),
+        invalid => bad(invalid.to_string()),
+    })
+}

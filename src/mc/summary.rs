@@ -1,0 +1,284 @@
+//! The statistics of a whole Monte Carlo: type-7 quantiles of every numeric outcome, Wilson
+//! intervals of the event probabilities (touches, 10% moves, squeezes), per watch level the
+//! touches and verdicts; written as `summary.json` beside `outcomes.csv` and the pictures, and
+//! printed as the stdout table.
+
+use super::stats::{self, Probability, Summary};
+use super::{Manifest, McError, RunOutcome, SEED_DERIVATION, numeric_columns, plots};
+use crate::report;
+use crate::sim::Verdict;
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+/// How quantiles are defined, as recorded in `summary.json`.
+pub const QUANTILE_DEFINITION: &str =
+    "type 7 (linear interpolation between order statistics, numpy's default): h = (n-1)p";
+
+/// A move of at least this fraction of the start price (max above or min below) is "a 10% move".
+pub const MOVE_FRACTION: f64 = 0.10;
+/// An up squeeze: max price ≥ start × (1 + this) and at least [`SQUEEZE_USD`] of shorts
+/// liquidated; a down squeeze mirrors it with longs.
+pub const SQUEEZE_PRICE_FRACTION: f64 = 0.05;
+pub const SQUEEZE_USD: f64 = 100e6;
+
+/// A numeric outcome's statistics.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedSummary {
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: Summary,
+}
+
+/// A probability and its name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedProbability {
+    pub name: String,
+    pub definition: String,
+    #[serde(flatten)]
+    pub probability: Probability,
+}
+
+/// A watch level across runs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LevelStats {
+    pub level: f64,
+    pub touched: Probability,
+    /// Minutes to the first touch, over the runs that touched it.
+    pub minutes_to_touch: Summary,
+    pub accelerated: u64,
+    pub absorbed: u64,
+    pub rejected: u64,
+    pub untouched: u64,
+}
+
+/// `summary.json` of a Monte Carlo.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct McSummary {
+    pub scenario: String,
+    pub scenario_hash: String,
+    pub master_seed: u64,
+    pub runs: u32,
+    pub seed_derivation: String,
+    pub quantile_definition: String,
+    pub interval: String,
+    pub start_price: f64,
+    pub outcomes: Vec<NamedSummary>,
+    pub probabilities: Vec<NamedProbability>,
+    pub levels: Vec<LevelStats>,
+}
+
+impl McSummary {
+    pub fn outcome(&self, name: &str) -> Option<&Summary> {
+        self.outcomes.iter().find(|o| o.name == name).map(|o| &o.stats)
+    }
+    pub fn probability(&self, name: &str) -> Option<&Probability> {
+        self.probabilities.iter().find(|p| p.name == name).map(|p| &p.probability)
+    }
+}
+
+/// The label of a level in column names: `85000`, `57900.5`.
+pub fn level_label(level: f64) -> String {
+    format!("{level}")
+}
+
+/// Computes the statistics of `runs` (in run order).
+pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
+    let n = runs.len() as u64;
+    let outcomes = numeric_columns()
+        .into_iter()
+        .map(|(name, get)| NamedSummary {
+            name: name.to_string(),
+            stats: stats::summarize(&runs.iter().map(get).collect::<Vec<_>>()),
+        })
+        .collect();
+    let start = m.start_price;
+    let count = |f: &dyn Fn(&RunOutcome) -> bool| runs.iter().filter(|r| f(r)).count() as u64;
+    let up = |r: &RunOutcome| r.headline.max_price >= start * (1.0 + MOVE_FRACTION);
+    let down = |r: &RunOutcome| r.headline.min_price <= start * (1.0 - MOVE_FRACTION);
+    let squeeze_up = |r: &RunOutcome| {
+        r.headline.max_price >= start * (1.0 + SQUEEZE_PRICE_FRACTION)
+            && r.headline.liquidated_notional_short >= SQUEEZE_USD
+    };
+    let squeeze_down = |r: &RunOutcome| {
+        r.headline.min_price <= start * (1.0 - SQUEEZE_PRICE_FRACTION)
+            && r.headline.liquidated_notional_long >= SQUEEZE_USD
+    };
+    let pct = MOVE_FRACTION * 100.0;
+    let sq = SQUEEZE_PRICE_FRACTION * 100.0;
+    let usd_m = SQUEEZE_USD / 1e6;
+    let mut probabilities = Vec::new();
+    for (i, &level) in m.watch_levels.iter().enumerate() {
+        let touched = count(&|r| r.levels.get(i).is_some_and(|l| l.minutes.is_some()));
+        probabilities.push(NamedProbability {
+            name: format!("touch_{}", level_label(level)),
+            definition: format!("last or mark reached {level}"),
+            probability: stats::probability(touched, n),
+        });
+    }
+    for (name, definition, k) in [
+        (
+            "move_10pct",
+            format!("max price ≥ start +{pct}% or min price ≤ start −{pct}%"),
+            count(&|r| up(r) || down(r)),
+        ),
+        ("up_10pct", format!("max price ≥ start +{pct}%"), count(&up)),
+        ("down_10pct", format!("min price ≤ start −{pct}%"), count(&down)),
+        (
+            "squeeze_up",
+            format!("max price ≥ start +{sq}% and ≥ {usd_m} M USD of shorts liquidated"),
+            count(&squeeze_up),
+        ),
+        (
+            "squeeze_down",
+            format!("min price ≤ start −{sq}% and ≥ {usd_m} M USD of longs liquidated"),
+            count(&squeeze_down),
+        ),
+    ] {
+        probabilities.push(NamedProbability {
+            name: name.into(),
+            definition,
+            probability: stats::probability(k, n),
+        });
+    }
+    let levels = m
+        .watch_levels
+        .iter()
+        .enumerate()
+        .map(|(i, &level)| {
+            let at = |r: &RunOutcome| r.levels.get(i).cloned();
+            let verdicts = |v: Verdict| count(&|r| at(r).is_some_and(|l| l.verdict == v));
+            let minutes: Vec<f64> = runs.iter().filter_map(|r| at(r).and_then(|l| l.minutes)).collect();
+            LevelStats {
+                level,
+                touched: stats::probability(minutes.len() as u64, n),
+                minutes_to_touch: stats::summarize(&minutes),
+                accelerated: verdicts(Verdict::Accelerated),
+                absorbed: verdicts(Verdict::Absorbed),
+                rejected: verdicts(Verdict::Rejected),
+                untouched: verdicts(Verdict::Untouched),
+            }
+        })
+        .collect();
+    McSummary {
+        scenario: m.scenario.clone(),
+        scenario_hash: m.scenario_hash.clone(),
+        master_seed: m.master_seed,
+        runs: m.runs,
+        seed_derivation: SEED_DERIVATION.into(),
+        quantile_definition: QUANTILE_DEFINITION.into(),
+        interval: "95% Wilson score interval (z = 1.959963984540054)".into(),
+        start_price: m.start_price,
+        outcomes,
+        probabilities,
+        levels,
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Writes `outcomes.csv`, `summary.json` and the pictures; returns the statistics.
+pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<McSummary, McError> {
+    let columns = numeric_columns();
+    let mut header: Vec<String> = vec!["run".into(), "seed".into()];
+    header.extend(columns.iter().map(|(n, _)| n.to_string()));
+    header.push("final_state_hash".into());
+    for &level in &m.watch_levels {
+        header.push(format!("minutes_to_{}", level_label(level)));
+        header.push(format!("verdict_{}", level_label(level)));
+    }
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.run.to_string(), r.seed.to_string()];
+            row.extend(columns.iter().map(|(_, get)| get(r).to_string()));
+            row.push(r.final_state_hash.clone());
+            for i in 0..m.watch_levels.len() {
+                let l = r.levels.get(i);
+                row.push(opt(l.and_then(|l| l.minutes)));
+                row.push(l.map(|l| format!("{:?}", l.verdict)).unwrap_or_default());
+            }
+            row
+        })
+        .collect();
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    report::write_csv(
+        &dir.join("outcomes.csv"),
+        &header_refs,
+        rows.iter().map(|r| r.iter().map(String::as_str)),
+    )?;
+    let summary = summarize(m, runs);
+    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    report::write_atomic(&dir.join("summary.json"), |w| writeln!(w, "{json}"))?;
+    plots::fan_chart(m, runs, Some(&dir.join("fan.png")), Some(&dir.join("fan.svg")))?;
+    for (file, title, get) in [
+        (
+            "hist_final_price.png",
+            "Final price (USD)",
+            (|r: &RunOutcome| r.headline.final_price) as fn(&RunOutcome) -> f64,
+        ),
+        ("hist_max_price.png", "Max price (USD)", |r| r.headline.max_price),
+        ("hist_liquidated_short.png", "Liquidated short notional (USD M)", |r| {
+            r.headline.liquidated_notional_short / 1e6
+        }),
+        ("hist_liquidated_long.png", "Liquidated long notional (USD M)", |r| {
+            r.headline.liquidated_notional_long / 1e6
+        }),
+    ] {
+        let values: Vec<f64> = runs.iter().map(get).collect();
+        plots::histogram(title, &values, &dir.join(file))?;
+    }
+    Ok(summary)
+}
+
+/// The stdout table of a Monte Carlo's statistics.
+pub fn table(s: &McSummary) -> String {
+    let mut t = String::new();
+    let f = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}"));
+    t.push_str(&format!(
+        "liqsim mc: {} ({} runs, master seed {})\n\n{:<28}{:>14}{:>14}{:>14}{:>14}{:>14}{:>14}\n",
+        s.scenario, s.runs, s.master_seed, "outcome", "p5", "p25", "p50", "p75", "p95", "mean"
+    ));
+    for o in &s.outcomes {
+        let q = &o.stats;
+        t.push_str(&format!(
+            "{:<28}{:>14}{:>14}{:>14}{:>14}{:>14}{:>14}\n",
+            o.name,
+            f(q.p5),
+            f(q.p25),
+            f(q.p50),
+            f(q.p75),
+            f(q.p95),
+            f(q.mean)
+        ));
+    }
+    t.push_str(&format!("\n{:<28}{:>10}{:>22}  definition\n", "probability", "p", "95% Wilson interval"));
+    for p in &s.probabilities {
+        let q = &p.probability;
+        t.push_str(&format!(
+            "{:<28}{:>10.3}    [{:.3}, {:.3}] ({:>4}/{})  {}\n",
+            p.name, q.p, q.lo, q.hi, q.count, q.runs, p.definition
+        ));
+    }
+    if !s.levels.is_empty() {
+        t.push_str(&format!(
+            "\n{:<12}{:>10}{:>18}{:>13}{:>10}{:>10}{:>11}\n",
+            "level", "P(touch)", "min to touch p50", "accelerated", "absorbed", "rejected", "untouched"
+        ));
+        for l in &s.levels {
+            t.push_str(&format!(
+                "{:<12}{:>10.3}{:>18}{:>13}{:>10}{:>10}{:>11}\n",
+                l.level,
+                l.touched.p,
+                f(l.minutes_to_touch.p50),
+                l.accelerated,
+                l.absorbed,
+                l.rejected,
+                l.untouched
+            ));
+        }
+    }
+    t
+}

@@ -1,0 +1,339 @@
+//! What a liquidation map is made of, in human units: bands (side, liquidation-price range,
+//! notional, shape, leverage mix, accounts) around a price, and the counterparty settings; the
+//! rules [`validate`] checks before anything is drawn; and the seed's 14:1 map.
+
+use crate::book::AccountId;
+use crate::margin::{MarginError, TierTable};
+use crate::units::{Instrument, MICROS_PER_USD, Money, SATS_PER_BTC, UnitError};
+use serde::{Deserialize, Serialize};
+
+/// Which way a map position faces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PositionSide {
+    Long,
+    Short,
+}
+
+impl PositionSide {
+    /// +1 for long, −1 for short.
+    pub fn sign(self) -> i64 {
+        match self {
+            PositionSide::Long => 1,
+            PositionSide::Short => -1,
+        }
+    }
+    pub fn opposite(self) -> PositionSide {
+        match self {
+            PositionSide::Long => PositionSide::Short,
+            PositionSide::Short => PositionSide::Long,
+        }
+    }
+}
+
+/// How liquidation prices are spread across a band.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Shape {
+    /// Uniform between the band's ends.
+    Flat,
+    /// A staircase denser toward `liq_high_usd`: five equal-width steps weighted 1, 2, 3, 4, 5.
+    Rising,
+    /// The mirror of `Rising`: denser toward `liq_low_usd`.
+    Falling,
+}
+
+/// One entry of a leverage mix: accounts use `leverage` with probability `weight / Σ weights`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeverageWeight {
+    pub leverage: u32,
+    pub weight: f64,
+}
+
+/// A band of the map: `accounts` positions on `side` whose liquidation prices lie in
+/// `[liq_low_usd, liq_high_usd]`, together liquidating `notional_usd` (Σ |size| × liquidation
+/// price) at those prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    pub side: PositionSide,
+    pub liq_low_usd: f64,
+    pub liq_high_usd: f64,
+    pub notional_usd: f64,
+    pub shape: Shape,
+    pub leverage: Vec<LeverageWeight>,
+    pub accounts: u32,
+}
+
+fn default_counterparty_leverage() -> u32 {
+    2
+}
+fn default_notional_jitter() -> f64 {
+    0.5
+}
+
+/// A whole liquidation map around the current price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapConfig {
+    /// The current price; long bands lie below it, short bands above.
+    pub price_usd: f64,
+    pub bands: Vec<Band>,
+    /// Leverage of the counterparties (default 2).
+    #[serde(default = "default_counterparty_leverage")]
+    pub counterparty_leverage: u32,
+    /// How many counterparty accounts take the other side of the map. `0` (the default) means
+    /// automatic: `max(1, accounts / 100)`. At least one per side that needs one is always used.
+    #[serde(default)]
+    pub counterparties: u32,
+    /// Relative spread of account sizes: sizes are `exp(jitter · z)` with `z` roughly standard
+    /// normal, renormalised so each band's total is hit (default 0.5; 0 gives equal sizes).
+    #[serde(default = "default_notional_jitter")]
+    pub notional_jitter: f64,
+}
+
+impl MapConfig {
+    /// A map with the default counterparty settings and jitter.
+    pub fn new(price_usd: f64, bands: Vec<Band>) -> MapConfig {
+        MapConfig {
+            price_usd,
+            bands,
+            counterparty_leverage: default_counterparty_leverage(),
+            counterparties: 0,
+            notional_jitter: default_notional_jitter(),
+        }
+    }
+
+    /// Number of map accounts over all bands.
+    pub fn map_accounts(&self) -> u64 {
+        self.bands.iter().map(|b| b.accounts as u64).sum()
+    }
+
+    /// The number of counterparties asked for (resolving the automatic `0`), before the
+    /// at-least-one-per-side rule.
+    pub fn counterparty_count(&self) -> u64 {
+        if self.counterparties == 0 { (self.map_accounts() / 100).max(1) } else { self.counterparties as u64 }
+    }
+}
+
+/// Why a map could not be generated. Every variant names the field path it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// A field breaks a rule.
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+    /// A band is valid on its own but some account of it cannot be placed in it.
+    #[error("{path}: cannot be solved: {reason}")]
+    Unsolvable { path: String, reason: String },
+    /// A counterparty would be liquidated within the map's reach.
+    #[error(
+        "counterparty_leverage: counterparty {account:?} would be liquidated at {liq_usd} USD, within {limit_usd} USD of the price (the farthest band); lower counterparty_leverage (now {leverage}) or use more counterparties"
+    )]
+    CounterpartyTooClose { account: AccountId, liq_usd: String, limit_usd: String, leverage: u32 },
+    /// Exact arithmetic failed (overflow) while seeding.
+    #[error("{path}: {source}")]
+    Margin { path: String, source: MarginError },
+    /// A unit conversion failed.
+    #[error("{path}: {source}")]
+    Unit { path: String, source: UnitError },
+}
+
+impl MapError {
+    /// The field path the error concerns (`bands[2].liq_low_usd`).
+    pub fn path(&self) -> &str {
+        match self {
+            MapError::Invalid { path, .. }
+            | MapError::Unsolvable { path, .. }
+            | MapError::Margin { path, .. }
+            | MapError::Unit { path, .. } => path,
+            MapError::CounterpartyTooClose { .. } => "counterparty_leverage",
+        }
+    }
+}
+
+pub(super) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> MapError {
+    MapError::Invalid { path: path.into(), reason: reason.into() }
+}
+
+/// A band's ends on the tick grid: the lowest tick ≥ low and the highest tick ≤ high.
+pub(super) fn band_ticks(inst: &Instrument, b: &Band, path: &str) -> Result<(i64, i64), MapError> {
+    let unit = |source| MapError::Unit { path: path.to_string(), source };
+    let lo = inst.price_ceil(b.liq_low_usd).map_err(unit)?;
+    let hi = inst.price_floor(b.liq_high_usd).map_err(unit)?;
+    Ok((lo.0, hi.0))
+}
+
+pub(super) fn usd_to_micros(usd: f64) -> f64 {
+    usd * MICROS_PER_USD as f64
+}
+
+/// Checks every rule that can be checked without drawing: field ranges, band placement, leverage
+/// against the tier maximum at the band's mean account notional, and one lot per account.
+pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result<(), MapError> {
+    if !(cfg.price_usd.is_finite() && cfg.price_usd > 0.0) {
+        return Err(invalid("price_usd", format!("must be a positive number, got {}", cfg.price_usd)));
+    }
+    let price = inst
+        .price_floor(cfg.price_usd)
+        .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?;
+    if price.0 < 1 {
+        return Err(invalid("price_usd", "is below one tick"));
+    }
+    if cfg.bands.is_empty() {
+        return Err(invalid("bands", "at least one band is needed"));
+    }
+    if cfg.counterparty_leverage == 0 || cfg.counterparty_leverage > crate::ledger::MAX_LEVERAGE {
+        return Err(invalid(
+            "counterparty_leverage",
+            format!("must be in 1..={}, got {}", crate::ledger::MAX_LEVERAGE, cfg.counterparty_leverage),
+        ));
+    }
+    if !(cfg.notional_jitter.is_finite() && (0.0..=3.0).contains(&cfg.notional_jitter)) {
+        return Err(invalid("notional_jitter", format!("must be in 0..=3, got {}", cfg.notional_jitter)));
+    }
+    let total = cfg.map_accounts() + cfg.counterparty_count() + 2;
+    if total > u32::MAX as u64 / 2 {
+        return Err(invalid("bands", format!("{total} accounts do not fit account ids")));
+    }
+    let lot_btc = inst.lot_sats() as f64 / SATS_PER_BTC as f64;
+    for (i, b) in cfg.bands.iter().enumerate() {
+        let p = |field: &str| format!("bands[{i}].{field}");
+        for (field, v) in [("liq_low_usd", b.liq_low_usd), ("liq_high_usd", b.liq_high_usd)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(p(field), format!("must be a positive price, got {v}")));
+            }
+        }
+        if b.liq_low_usd >= b.liq_high_usd {
+            return Err(invalid(
+                p("liq_low_usd"),
+                format!("must be below liq_high_usd ({} >= {})", b.liq_low_usd, b.liq_high_usd),
+            ));
+        }
+        match b.side {
+            PositionSide::Long if b.liq_high_usd >= cfg.price_usd => {
+                return Err(invalid(
+                    p("liq_high_usd"),
+                    format!(
+                        "a long band must lie below the price {} (got {})",
+                        cfg.price_usd, b.liq_high_usd
+                    ),
+                ));
+            }
+            PositionSide::Short if b.liq_low_usd <= cfg.price_usd => {
+                return Err(invalid(
+                    p("liq_low_usd"),
+                    format!(
+                        "a short band must lie above the price {} (got {})",
+                        cfg.price_usd, b.liq_low_usd
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let (lo, hi) = band_ticks(inst, b, &p("liq_low_usd"))?;
+        if lo > hi || lo < 1 {
+            return Err(invalid(p("liq_high_usd"), "the band holds no price tick"));
+        }
+        if !(b.notional_usd.is_finite() && b.notional_usd > 0.0) {
+            return Err(invalid(p("notional_usd"), format!("must be positive, got {}", b.notional_usd)));
+        }
+        if usd_to_micros(b.notional_usd) >= i64::MAX as f64 / 4.0 {
+            return Err(invalid(p("notional_usd"), format!("{} is too large", b.notional_usd)));
+        }
+        if b.accounts == 0 {
+            return Err(invalid(p("accounts"), "at least one account is needed"));
+        }
+        let mean = b.notional_usd / b.accounts as f64;
+        if mean < lot_btc * b.liq_high_usd {
+            return Err(invalid(
+                p("accounts"),
+                format!(
+                    "an account's notional ({mean} USD) would be below one lot ({} USD at {})",
+                    lot_btc * b.liq_high_usd,
+                    b.liq_high_usd
+                ),
+            ));
+        }
+        if b.leverage.is_empty() {
+            return Err(invalid(p("leverage"), "the leverage mix is empty"));
+        }
+        let mean_notional = Money(usd_to_micros(mean) as i64);
+        let max = tiers.max_leverage_for(mean_notional);
+        for (j, lw) in b.leverage.iter().enumerate() {
+            let lp = format!("bands[{i}].leverage[{j}]");
+            if !(lw.weight.is_finite() && lw.weight > 0.0) {
+                return Err(invalid(format!("{lp}.weight"), format!("must be positive, got {}", lw.weight)));
+            }
+            if lw.leverage == 0 {
+                return Err(invalid(format!("{lp}.leverage"), "must be at least 1"));
+            }
+            if lw.leverage > max {
+                return Err(invalid(
+                    format!("{lp}.leverage"),
+                    format!(
+                        "{}x exceeds the tier maximum {max}x at the band's account notional {mean} USD",
+                        lw.leverage
+                    ),
+                ));
+            }
+            if lw.leverage == 1 && b.side == PositionSide::Long {
+                return Err(MapError::Unsolvable {
+                    path: format!("{lp}.leverage"),
+                    reason: "a 1x long is fully collateralised and has no liquidation price".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The seed's map (BTCUSDT at 71,450): about $14B of short liquidations between 84,000 and
+/// 100,000, denser toward 100K, in three Rising bands at 2x–10x; and $0.9B of long liquidations
+/// between 60,000 and 70,000, denser toward the price, at 10x–50x.
+///
+/// `accounts` is the total number of map accounts (the totals do not change with it): 30% are
+/// longs (smaller, more levered positions), 70% shorts split across the bands by notional. At
+/// least about 1,000 accounts are needed for the 50x longs to fit the tier table. Counterparties
+/// are 1x (see the body), `max(1, accounts / 100)` of them.
+pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
+    let longs = (accounts as u64 * 3 / 10).max(1) as u32;
+    let shorts = accounts.saturating_sub(longs).max(3);
+    let lev = |mix: &[(u32, f64)]| {
+        mix.iter().map(|&(leverage, weight)| LeverageWeight { leverage, weight }).collect()
+    };
+    let short_mix: Vec<LeverageWeight> = lev(&[(2, 2.0), (3, 3.0), (5, 3.0), (10, 2.0)]);
+    // (low, high, notional) of the short bands: 3 + 4.5 + 6.5 = 14 B.
+    let short_bands =
+        [(84_000.0, 90_000.0, 3.0e9), (90_000.0, 95_000.0, 4.5e9), (95_000.0, 100_000.0, 6.5e9)];
+    let mut bands = Vec::new();
+    let mut given = 0u32;
+    for (k, &(low, high, notional)) in short_bands.iter().enumerate() {
+        let n = if k + 1 == short_bands.len() {
+            shorts - given
+        } else {
+            ((shorts as f64 * notional / 14.0e9).round() as u32).max(1)
+        };
+        given += n;
+        bands.push(Band {
+            side: PositionSide::Short,
+            liq_low_usd: low,
+            liq_high_usd: high,
+            notional_usd: notional,
+            shape: Shape::Rising,
+            leverage: short_mix.clone(),
+            accounts: n,
+        });
+    }
+    bands.push(Band {
+        side: PositionSide::Long,
+        liq_low_usd: 60_000.0,
+        liq_high_usd: 70_000.0,
+        notional_usd: 0.9e9,
+        shape: Shape::Rising,
+        leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0), (50, 2.0)]),
+        accounts: longs,
+    });
+    // At 2x the shorts facing the map's longs (entered near 66–75K) would be liquidated near
+    // 96K, inside the short clusters; at 1x they sit beyond 130K and the longs facing the shorts
+    // have no liquidation price at all.
+    MapConfig { counterparty_leverage: 1, ..MapConfig::new(71_450.0, bands) }
+}

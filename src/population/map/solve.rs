@@ -1,0 +1,119 @@
+//! The solve of one map account: the entry and the margin that put its liquidation price exactly
+//! on its target tick.
+//!
+//! With target liquidation tick `L`, leverage `λ`, size `q` lots and the tier `(MMR, cum)` of the
+//! notional at `L`, an isolated position whose wallet is its initial margin `q·E/λ` liquidates at
+//! `L` (Binance formula) when
+//!
+//! ```text
+//! long:  E = (L·(1 − MMR) + cum/q) / (1 − 1/λ)      rounded UP to the tick
+//! short: E = (L·(1 + MMR) − cum/q) / (1 + 1/λ)      rounded DOWN to the tick
+//! ```
+//!
+//! Then the wallet is solved exactly for the rounded entry: the smallest (long) or the smallest
+//! sufficient (short) whole micro-USD whose exact liquidation price rounds to `L`:
+//!
+//! ```text
+//! long:  W = s·E − cum − ⌊L·q·(1 − MMR)⌋      (LP = (s·E − W − cum)/(q·(1 − MMR)), rounded up)
+//! short: W = ⌈L·q·(1 + MMR)⌉ − cum − q·E      (LP = (W + cum + q·E)/(q·(1 + MMR)), rounded down)
+//! ```
+//!
+//! (all in micro-USD, `L·q` meaning the notional of `q` lots at `L`). The entry rounding direction
+//! keeps `W ≥ q·E/λ`: no account is more levered than its setting.
+
+use super::PositionSide;
+use crate::margin::{self, TierTable};
+use crate::units::{Instrument, Money, Qty, RATE_SCALE};
+
+const SCALE: i128 = RATE_SCALE as i128;
+
+/// One solved map position.
+pub(super) struct Solved {
+    pub entry: i64,
+    pub cost: i64,
+    pub margin: i64,
+    pub leverage: u32,
+    pub liq: i64,
+}
+
+fn floor_div(a: i128, b: i128) -> i128 {
+    a.div_euclid(b)
+}
+fn ceil_div(a: i128, b: i128) -> i128 {
+    -((-a).div_euclid(b))
+}
+
+/// Solves entry and margin so that a `q`-lot position on `side` liquidates at tick `liq` (within
+/// `lo..=hi`), at leverage `lev` or the tier maximum at its entry notional if lower.
+pub(super) fn solve(
+    inst: &Instrument,
+    tiers: &TierTable,
+    side: PositionSide,
+    liq: i64,
+    q: i64,
+    lev: u32,
+    (lo, hi): (i64, i64),
+) -> Result<Solved, String> {
+    let v = inst.tick_lot_value() as i128;
+    let rows = tiers.tiers();
+    let liq_notional = liq as i128 * q as i128 * v;
+    let t0 = tiers.tier_index_for(Money(i64::try_from(liq_notional).map_err(|_| "notional overflows")?));
+    let mut lev = lev;
+    let mut entry = 0i64;
+    for _ in 0..=rows.len() {
+        let tier = &rows[t0];
+        let m = tier.mmr.0 as f64 / SCALE as f64;
+        let c = tier.cum.0 as f64 / (q as f64 * v as f64);
+        let l = lev as f64;
+        let e = match side {
+            PositionSide::Long => ((liq as f64 * (1.0 - m) + c) / (1.0 - 1.0 / l)).ceil(),
+            PositionSide::Short => ((liq as f64 * (1.0 + m) - c) / (1.0 + 1.0 / l)).floor(),
+        };
+        if !(e.is_finite() && e >= 1.0 && e < (i64::MAX / 4) as f64) {
+            return Err(format!("no positive entry price for a {lev}x position liquidating at tick {liq}"));
+        }
+        entry = e as i64;
+        let entry_notional = entry as i128 * q as i128 * v;
+        let max =
+            tiers.max_leverage_for(Money(i64::try_from(entry_notional).map_err(|_| "notional overflows")?));
+        if lev <= max {
+            break;
+        }
+        lev = max;
+    }
+    if side == PositionSide::Long && lev <= 1 {
+        return Err("a long at 1x has no liquidation price (the tier maximum forced 1x)".into());
+    }
+    let sign = side.sign();
+    let cost = sign as i128 * entry as i128 * q as i128 * v;
+    let qty = Qty(sign * q);
+    let cost_m = Money(i64::try_from(cost).map_err(|_| "cost overflows")?);
+    let lot_value = liq as i128 * q as i128 * v;
+    let mut candidates = vec![t0];
+    if t0 + 1 < rows.len() {
+        candidates.push(t0 + 1);
+    }
+    if t0 > 0 {
+        candidates.push(t0 - 1);
+    }
+    for t in candidates {
+        let (mmr, cum) = (rows[t].mmr.0 as i128, rows[t].cum.0 as i128);
+        let w = match side {
+            PositionSide::Long => cost - cum - floor_div(lot_value * (SCALE - mmr), SCALE),
+            PositionSide::Short => ceil_div(lot_value * (SCALE + mmr), SCALE) - cum + cost,
+        };
+        if w < 1 || w > i64::MAX as i128 {
+            continue;
+        }
+        let w = w as i64;
+        match margin::liquidation_price_tiered(inst, tiers, qty, cost_m, Money(w)) {
+            Ok(Some(p)) if (lo..=hi).contains(&p.0) => {
+                return Ok(Solved { entry, cost: cost as i64, margin: w, leverage: lev, liq: p.0 });
+            }
+            _ => continue,
+        }
+    }
+    Err(format!(
+        "no margin puts a {q}-lot {lev}x position entered at tick {entry} into ticks {lo}..={hi} (target {liq})"
+    ))
+}

@@ -1,0 +1,255 @@
+//! The scenario file's shape: [`Scenario`] and its sections as they are written (human units,
+//! defaults for everything optional, unknown fields refused), before any check.
+
+use super::Duration;
+use super::sweep::SweepValue;
+use crate::population::{self, Band};
+use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
+use crate::units::Side;
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// Names the output folder (`out/<name>/`).
+    pub name: String,
+    pub seed: u64,
+    pub market: MarketSpec,
+    pub start_price_usd: f64,
+    pub horizon: Duration,
+    pub tick: Duration,
+    pub insurance_fund_usd: f64,
+    pub index: IndexSpec,
+    pub map: MapSpec,
+    pub liquidity: LiquiditySpec,
+    pub holders: HolderConfig,
+    /// Background order flow: FCN (fundamentalist/chartist/noise) and Poisson noise traders.
+    pub background: BackgroundConfig,
+    /// Market makers quoting ladders, withdrawing under stress.
+    pub makers: Vec<MakerConfig>,
+    /// Hunters of liquidation clusters.
+    pub hunters: Vec<HunterConfig>,
+    pub shocks: Vec<ShockSpec>,
+    /// Price levels to judge (touched? when? accelerated, absorbed or rejected?).
+    pub watch_levels: Vec<f64>,
+    pub outputs: OutputSpec,
+    pub monte_carlo: MonteCarloSpec,
+    pub sweep: Option<SweepSpec>,
+}
+
+/// The contract and the venue's rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketSpec {
+    pub tick_usd: f64,
+    pub lot_btc: f64,
+    pub maker_fee_pct: f64,
+    pub taker_fee_pct: f64,
+    /// Clearance fee on liquidated notional (historically 0.3–0.5%).
+    pub liquidation_fee_pct: f64,
+    pub funding_interval: Duration,
+    pub funding_interest_pct: f64,
+    pub funding_clamp_pct: f64,
+    pub funding_cap_pct: Option<f64>,
+    pub impact_notional_usd: f64,
+    pub premium_window: Duration,
+    /// Positions above this tier (0-based) are first cut to its cap; `None`: always in full.
+    pub partial_liquidation_tier: Option<usize>,
+    /// Notional tiers; `None` is Binance BTCUSDT's table.
+    pub tiers: Option<Vec<TierSpec>>,
+    pub max_liquidation_rounds: u32,
+    /// Width of a liquidation-map bucket (heatmap rows), USD.
+    pub map_bucket_usd: f64,
+}
+
+/// One notional tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    pub cap_usd: f64,
+    pub max_leverage: u32,
+    pub maintenance_pct: f64,
+}
+
+/// The index (spot) price process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexSpec {
+    /// Volatility of the index, percent per square-root hour.
+    pub volatility_pct_per_hour: f64,
+    /// A trend over the whole horizon, percent (log): e.g. 22 takes 71,450 toward 89K.
+    pub drift_pct: f64,
+    /// Fraction of the gap to the perp's mid closed each second.
+    pub pull_to_mid_per_second: f64,
+}
+
+/// The liquidation map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MapSpec {
+    pub bands: Vec<Band>,
+    pub counterparty_leverage: u32,
+    /// How many low-leverage accounts take the other side (0: one per 100 map accounts).
+    pub counterparties: u32,
+    pub notional_jitter: f64,
+}
+
+/// The replenishing liquidity provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiquiditySpec {
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    pub levels_per_side: u32,
+    pub spacing_usd: f64,
+    pub depth_within_1pct_usd: f64,
+    /// Fraction of a level's full size restored per second after it was taken.
+    pub refill_per_second: f64,
+    /// Fraction of the gap to the index its quoting anchor moves per second.
+    pub anchor_follow_per_second: f64,
+    /// Stops refilling a side while one-sided flow takes more than this many USD a tick from it
+    /// (0: never), until the flow has been calm for `withdraw_for`.
+    pub withdraw_flow_usd: f64,
+    pub withdraw_for: Duration,
+}
+
+/// A market order from outside at a given time (`at: "02:00"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShockSpec {
+    pub at: Duration,
+    pub side: Side,
+    pub notional_usd: f64,
+}
+
+/// What a run writes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSpec {
+    /// Time between heatmap columns.
+    pub heatmap_interval: Duration,
+    pub pictures: bool,
+    pub event_log: bool,
+}
+
+/// Monte Carlo settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonteCarloSpec {
+    pub runs: u32,
+    /// Master seed of the runs; `None`: the scenario's seed.
+    pub seed: Option<u64>,
+}
+
+/// A parameter grid: one Monte Carlo per cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    pub axes: Vec<SweepAxis>,
+}
+
+/// One axis of a sweep: a parameter and its values (numbers, or names for `hunters.mode`; see
+/// [`sweep`](super::sweep) for the parameters).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepAxis {
+    pub parameter: String,
+    pub values: Vec<SweepValue>,
+}
+
+impl Default for Scenario {
+    /// The seed's setup at 100,000 accounts over six hours.
+    fn default() -> Scenario {
+        let seed_map = population::seed_map_btc_14_to_1(100_000);
+        Scenario {
+            name: "scenario".into(),
+            seed: 42,
+            market: MarketSpec::default(),
+            start_price_usd: 71_450.0,
+            horizon: Duration(6 * 3_600),
+            tick: Duration(1),
+            insurance_fund_usd: 50_000_000.0,
+            index: IndexSpec::default(),
+            map: MapSpec {
+                bands: seed_map.bands,
+                counterparty_leverage: seed_map.counterparty_leverage,
+                counterparties: seed_map.counterparties,
+                notional_jitter: seed_map.notional_jitter,
+            },
+            liquidity: LiquiditySpec::default(),
+            holders: HolderConfig::default(),
+            background: BackgroundConfig::default(),
+            makers: Vec::new(),
+            hunters: Vec::new(),
+            shocks: Vec::new(),
+            watch_levels: Vec::new(),
+            outputs: OutputSpec::default(),
+            monte_carlo: MonteCarloSpec::default(),
+            sweep: None,
+        }
+    }
+}
+
+impl Default for MarketSpec {
+    fn default() -> MarketSpec {
+        MarketSpec {
+            tick_usd: 0.1,
+            lot_btc: 0.001,
+            maker_fee_pct: 0.02,
+            taker_fee_pct: 0.05,
+            liquidation_fee_pct: 0.5,
+            funding_interval: Duration(8 * 3_600),
+            funding_interest_pct: 0.01,
+            funding_clamp_pct: 0.05,
+            funding_cap_pct: Some(0.75),
+            impact_notional_usd: 25_000.0,
+            premium_window: Duration(30),
+            partial_liquidation_tier: None,
+            tiers: None,
+            max_liquidation_rounds: 8,
+            map_bucket_usd: 100.0,
+        }
+    }
+}
+
+impl Default for IndexSpec {
+    fn default() -> IndexSpec {
+        // 2e-4 per second is 1.2% per square-root hour.
+        IndexSpec { volatility_pct_per_hour: 1.2, drift_pct: 0.0, pull_to_mid_per_second: 0.02 }
+    }
+}
+
+impl Default for MapSpec {
+    fn default() -> MapSpec {
+        MapSpec { bands: Vec::new(), counterparty_leverage: 2, counterparties: 0, notional_jitter: 0.5 }
+    }
+}
+
+impl Default for LiquiditySpec {
+    fn default() -> LiquiditySpec {
+        LiquiditySpec {
+            deposit_usd: 200_000_000_000.0,
+            leverage: 5,
+            levels_per_side: 300,
+            spacing_usd: 10.0,
+            depth_within_1pct_usd: 190_000_000.0,
+            refill_per_second: 0.05,
+            anchor_follow_per_second: 0.1,
+            withdraw_flow_usd: 0.0,
+            withdraw_for: Duration(60),
+        }
+    }
+}
+
+impl Default for OutputSpec {
+    fn default() -> OutputSpec {
+        OutputSpec { heatmap_interval: Duration(60), pictures: true, event_log: true }
+    }
+}
+
+impl Default for MonteCarloSpec {
+    fn default() -> MonteCarloSpec {
+        MonteCarloSpec { runs: 100, seed: None }
+    }
+}
