@@ -89,12 +89,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
             message: format!("not UTF-8 text: {e}"),
         }])
     })?;
-    let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
-        ScenarioError::Invalid(vec![Problem {
-            location: format!("{file}:{}:{}", e.span.start.line, e.span.start.col),
-            message: e.code.to_string(),
-        }])
-    })?;
+    let scenario: Scenario = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+        .map_err(|e| {
+            ScenarioError::Invalid(vec![Problem {
+                location: format!("{file}:{}:{}", e.span.start.line, e.span.start.col),
+                message: e.code.to_string(),
+            }])
+        })?;
     let sim = validate(file, &scenario)?;
     Ok(Validated { scenario, sim, hash: blake3::hash(bytes).to_hex().to_string() })
 }

@@ -6,6 +6,7 @@ use super::sweep::SweepValue;
 use crate::population::{self, Band};
 use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
 use crate::units::Side;
+use crate::venue::VenuePreset;
 use serde::{Deserialize, Serialize};
 
 /// A whole scenario file.
@@ -61,6 +62,31 @@ pub struct MarketSpec {
     pub max_liquidation_rounds: u32,
     /// Width of a liquidation-map bucket (heatmap rows), USD.
     pub map_bucket_usd: f64,
+    /// Whose liquidation chain the venue runs: `Binance` (default), `Bybit` or `Hyperliquid`
+    /// (docs/venues.md).
+    pub venue: VenuePreset,
+    /// The insurance fund's limits and how it works off what it takes over; each left out
+    /// takes the venue's default.
+    pub insurance: InsuranceSpec,
+}
+
+/// The insurance fund's settings, in percent; `None` is the venue's default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsuranceSpec {
+    /// The fund's net position may reach this share of its balance (default 100).
+    pub position_cap_pct: Option<f64>,
+    /// Offloading: at most this share of the last minute's traded volume (default 10) ...
+    pub offload_participation_pct: Option<f64>,
+    /// ... but at least this share of its position a minute (default 5) ...
+    pub offload_per_minute_pct: Option<f64>,
+    /// ... never further than this from the mark (default 1).
+    pub offload_slippage_pct: Option<f64>,
+    /// Hyperliquid: the backstop takes over below this share of maintenance (default 66.666667).
+    pub backstop_below_maintenance_pct: Option<f64>,
+    /// Bybit: ADL while the fund is more than this below its 8-hour peak (default 30; other
+    /// venues: never).
+    pub drawdown_adl_pct: Option<f64>,
 }
 
 /// One notional tier.
@@ -169,7 +195,7 @@ impl Default for Scenario {
             start_price_usd: 71_450.0,
             horizon: Duration(6 * 3_600),
             tick: Duration(1),
-            insurance_fund_usd: 50_000_000.0,
+            insurance_fund_usd: 1_000_000_000.0,
             index: IndexSpec::default(),
             map: MapSpec {
                 bands: seed_map.bands,
@@ -209,6 +235,8 @@ impl Default for MarketSpec {
             tiers: None,
             max_liquidation_rounds: 8,
             map_bucket_usd: 100.0,
+            venue: VenuePreset::Binance,
+            insurance: InsuranceSpec::default(),
         }
     }
 }

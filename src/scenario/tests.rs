@@ -283,3 +283,32 @@ fn sweep_axes_take_numbers_and_names_and_apply_to_the_scenario() {
         "sweep.axes[1].parameter",
     );
 }
+
+#[test]
+fn the_venue_preset_picks_the_liquidation_chain_and_its_defaults() {
+    use crate::venue::VenuePreset;
+    let v = parse("s.ron", b"()").unwrap();
+    assert_eq!(v.sim.exchange.liquidation.preset, VenuePreset::Binance);
+    assert_eq!(v.sim.exchange.liquidation.fund_drawdown_adl, None);
+    let v = parse("s.ron", b"(market: (venue: Bybit))").unwrap();
+    assert_eq!(v.sim.exchange.liquidation.preset, VenuePreset::Bybit);
+    assert_eq!(v.sim.exchange.liquidation.fund_drawdown_adl, Some(Rate(30_000_000)));
+    let v = parse(
+        "s.ron",
+        b"(market: (venue: Hyperliquid, insurance: (position_cap_pct: 50.0, offload_slippage_pct: 0.5)))",
+    )
+    .unwrap();
+    let rules = &v.sim.exchange.liquidation;
+    assert_eq!(rules.preset, VenuePreset::Hyperliquid);
+    assert_eq!((rules.fund_position_cap, rules.offload_slippage), (Rate(50_000_000), Rate(500_000)));
+    assert_eq!(rules.backstop_below_maintenance, Rate(66_666_667));
+    assert_problem(
+        "(market: (insurance: (position_cap_pct: 150.0)))",
+        "market.insurance.position_cap_pct: must be a percentage between 0 and 100",
+    );
+    assert_problem(
+        "(market: (insurance: (offload_participation_pct: 0.0, offload_per_minute_pct: 0.0)))",
+        "market.insurance: offload_participation_pct and offload_per_minute_pct are both 0",
+    );
+    assert_problem("(market: (venue: Kraken))", "Kraken");
+}

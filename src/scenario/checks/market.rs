@@ -6,7 +6,8 @@ use crate::engine::ExchangeConfig;
 use crate::margin::TierTable;
 use crate::scenario::{IndexSpec, LiquiditySpec, MarketSpec};
 use crate::sim::{IndexConfig, LiquidityConfig};
-use crate::units::Instrument;
+use crate::units::{Instrument, Rate};
+use crate::venue::LiquidationRules;
 
 /// The market section: the exchange's configuration when the section is sound; and the
 /// instrument and tier table on their own, which the map is checked against even when some other
@@ -52,6 +53,7 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
     }
     c.finite_positive("market.map_bucket_usd", m.map_bucket_usd);
     let tiers = tiers(c, m);
+    let liquidation = liquidation_rules(c, m);
     let exchange = match (instrument, &tiers, maker, taker, liq_fee, interest, clamp, impact) {
         (
             Some(instrument),
@@ -79,11 +81,45 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             max_liquidation_rounds: m.max_liquidation_rounds,
             map_bucket_ticks: ((m.map_bucket_usd * 1e6) / instrument.tick_micros() as f64).round().max(1.0)
                 as i64,
-            liquidation: crate::venue::LiquidationRules::of(crate::venue::VenuePreset::Binance),
+            liquidation: liquidation.clone(),
         }),
         _ => None,
     };
     Market { exchange, instrument, tiers }
+}
+
+/// The venue's liquidation chain with its defaults, and any insurance-fund setting overridden.
+fn liquidation_rules(c: &mut Checker, m: &MarketSpec) -> LiquidationRules {
+    let mut rules = LiquidationRules::of(m.venue);
+    let i = &m.insurance;
+    let mut set = |field: &str, value: Option<f64>, into: &mut Rate| {
+        if let Some(v) = value
+            && let Some(r) = c.percent(&format!("market.insurance.{field}"), v)
+        {
+            *into = r;
+        }
+    };
+    set("position_cap_pct", i.position_cap_pct, &mut rules.fund_position_cap);
+    set("offload_participation_pct", i.offload_participation_pct, &mut rules.offload_participation);
+    set("offload_per_minute_pct", i.offload_per_minute_pct, &mut rules.offload_per_minute);
+    set("offload_slippage_pct", i.offload_slippage_pct, &mut rules.offload_slippage);
+    set(
+        "backstop_below_maintenance_pct",
+        i.backstop_below_maintenance_pct,
+        &mut rules.backstop_below_maintenance,
+    );
+    if let Some(v) = i.drawdown_adl_pct {
+        let mut r = Rate::ZERO;
+        set("drawdown_adl_pct", Some(v), &mut r);
+        rules.fund_drawdown_adl = Some(r);
+    }
+    if rules.offload_participation.is_zero() && rules.offload_per_minute.is_zero() {
+        c.fail(
+            "market.insurance",
+            "offload_participation_pct and offload_per_minute_pct are both 0: the fund would never work off what it takes over",
+        );
+    }
+    rules
 }
 
 /// The notional tiers (Binance BTCUSDT's table when none are given) and the partial-liquidation
