@@ -124,6 +124,10 @@ headline! { |summary, swings|
     max_drawdown_pct: f64 = swings.max_drawdown_pct, Published;
     max_runup_pct: f64 = swings.max_runup_pct, Published;
     events: u64 = summary.events, Published;
+    /// The funding rate accrued at the end of the run (fraction per interval); 0 in older
+    /// journals.
+    #[serde(default)]
+    funding_rate_accrued: f64 = summary.funding_rate_accrued, Appended;
 }
 
 /// A numeric column's name and how to read it from a run's outcome.

@@ -22,6 +22,9 @@ pub struct TickRow {
     pub liquidated_long_usd: f64,
     pub liquidated_short_usd: f64,
     pub insurance_fund_usd: f64,
+    /// The funding rate accrued at the end of the tick (a fraction per interval): what the
+    /// interval's weighted premium average so far would give; on a settlement tick, and until the
+    /// next interval's first sample, the rate just fixed.
     pub funding_rate: f64,
 }
 
@@ -62,6 +65,10 @@ pub struct RunSummary {
     #[serde(default)]
     pub insurance_shortfall: f64,
     pub adl_count: u64,
+    /// The funding rate accrued at the end of the run (a fraction per interval; see
+    /// [`TickRow::funding_rate`]): for a run shorter than the interval, the rate it would pay.
+    #[serde(default)]
+    pub funding_rate_accrued: f64,
     pub events: u64,
     pub final_state_hash: String,
     pub event_stream_hash: String,
@@ -132,6 +139,11 @@ impl Metrics {
             insurance_fund_final: ex.ledger().insurance_fund().to_usd_f64(),
             insurance_shortfall: ex.ledger().insurance_shortfall().to_usd_f64(),
             adl_count: stats.adl_events,
+            funding_rate_accrued: match self.rows.last() {
+                Some(row) => row.funding_rate,
+                // No tick run: nothing sampled, nothing that can fail.
+                None => ex.funding_rate_accrued().map(crate::engine::rate_f64).unwrap_or(0.0),
+            },
             events: ex.recorder().events(),
             final_state_hash: ex.state_hash(),
             event_stream_hash: ex.recorder().stream_hash(),
@@ -182,10 +194,18 @@ pub(super) fn record_tick(
     clock: Res<Clock>,
     market: Res<Market>,
     mut metrics: ResMut<Metrics>,
+    mut halt: ResMut<Halt>,
     mut trades: MessageReader<TradeExecuted>,
     mut liquidated: MessageReader<PositionLiquidated>,
 ) {
     let ex = &market.0;
+    let funding_rate = match ex.funding_rate_accrued() {
+        Ok(rate) => crate::engine::rate_f64(rate),
+        Err(e) => {
+            halt.0 = Some(e);
+            return;
+        }
+    };
     let inst = *ex.instrument();
     let volume: i64 = trades.read().map(|t| t.qty.0).sum();
     let (mut long_usd, mut short_usd, mut n) = (0i128, 0i128, 0u64);
@@ -212,7 +232,7 @@ pub(super) fn record_tick(
         liquidated_long_usd: long_usd as f64 / 1e6,
         liquidated_short_usd: short_usd as f64 / 1e6,
         insurance_fund_usd: ex.ledger().insurance_fund().to_usd_f64(),
-        funding_rate: crate::engine::rate_f64(ex.ledger().funding_rate()),
+        funding_rate,
     };
     let last = ex.last();
     m.max = m.max.max(last);

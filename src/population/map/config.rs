@@ -62,6 +62,28 @@ pub struct Band {
     pub shape: Shape,
     pub leverage: Vec<LeverageWeight>,
     pub accounts: u32,
+    /// The share of the band's accounts margined in cross mode (0 to 1, default 0), spread evenly
+    /// through the band: their whole wallet, margin and reserve, backs the position, and their
+    /// entry and wallet are solved so that the liquidation price still lands in the band.
+    #[serde(default)]
+    pub cross_share: f64,
+}
+
+impl Band {
+    /// How many of the band's accounts are margined in cross mode: `round(cross_share × accounts)`.
+    pub fn cross_accounts(&self) -> u64 {
+        let n = self.accounts as u64;
+        ((self.cross_share.clamp(0.0, 1.0) * n as f64).round() as u64).min(n)
+    }
+
+    /// Whether the band's `k`-th account (0-based) is margined in cross mode: the
+    /// [`Band::cross_accounts`] of them spread evenly (the `k`-th is cross when the running count
+    /// `⌊(k + 1)·m / n⌋` steps up), with no random draw, so a band without cross accounts draws
+    /// exactly as before the option existed.
+    pub fn is_cross(&self, k: u32) -> bool {
+        let (n, m) = (self.accounts.max(1) as u64, self.cross_accounts());
+        (k as u64 + 1) * m / n > k as u64 * m / n
+    }
 }
 
 fn default_counterparty_leverage() -> u32 {
@@ -167,8 +189,15 @@ pub(super) fn usd_to_micros(usd: f64) -> f64 {
 }
 
 /// Checks every rule that can be checked without drawing: field ranges, band placement, leverage
-/// against the tier maximum at the band's mean account notional, and one lot per account.
-pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result<(), MapError> {
+/// against the tier maximum at the band's mean account notional, one lot per account, and that a
+/// cross long's wallet (its margin and the holders' `reserve_fraction` of it beside) leaves it a
+/// liquidation price.
+pub fn validate(
+    cfg: &MapConfig,
+    inst: &Instrument,
+    tiers: &TierTable,
+    reserve_fraction: f64,
+) -> Result<(), MapError> {
     if !(cfg.price_usd.is_finite() && cfg.price_usd > 0.0) {
         return Err(invalid("price_usd", format!("must be a positive number, got {}", cfg.price_usd)));
     }
@@ -256,6 +285,9 @@ pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result
         if b.leverage.is_empty() {
             return Err(invalid(p("leverage"), "the leverage mix is empty"));
         }
+        if !(b.cross_share.is_finite() && (0.0..=1.0).contains(&b.cross_share)) {
+            return Err(invalid(p("cross_share"), format!("must be in 0..=1, got {}", b.cross_share)));
+        }
         let mean_notional = Money(usd_to_micros(mean) as i64);
         let max = tiers.max_leverage_for(mean_notional);
         for (j, lw) in b.leverage.iter().enumerate() {
@@ -279,6 +311,21 @@ pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result
                 return Err(MapError::Unsolvable {
                     path: format!("{lp}.leverage"),
                     reason: "a 1x long is fully collateralised and has no liquidation price".into(),
+                });
+            }
+            // A cross long's wallet is (1 + reserve) times its margin, notional/leverage.
+            let wallet_per_margin = 1.0 + reserve_fraction.max(0.0);
+            if b.cross_accounts() > 0
+                && b.side == PositionSide::Long
+                && lw.leverage as f64 <= wallet_per_margin
+            {
+                return Err(MapError::Unsolvable {
+                    path: format!("{lp}.leverage"),
+                    reason: format!(
+                        "a cross long at {}x with a reserve of {reserve_fraction} of its margin holds a wallet \
+                         of at least its notional and has no liquidation price",
+                        lw.leverage
+                    ),
                 });
             }
         }
@@ -321,6 +368,7 @@ pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
             shape: Shape::Rising,
             leverage: short_mix.clone(),
             accounts: n,
+            cross_share: 0.0,
         });
     }
     bands.push(Band {
@@ -331,6 +379,7 @@ pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
         shape: Shape::Rising,
         leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0), (50, 2.0)]),
         accounts: longs,
+        cross_share: 0.0,
     });
     // At 2x the shorts facing the map's longs (entered near 66–75K) would be liquidated near
     // 96K, inside the short clusters; at 1x they sit beyond 130K and the longs facing the shorts
