@@ -61,6 +61,8 @@ fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
         println!("  beyond the fund (venue)     {:.2} USD", s.insurance_shortfall);
     }
     println!("  ADL events                  {:>18}", s.adl_count);
+    // A fraction per interval: for a run shorter than the interval, the rate it would have paid.
+    println!("  funding rate accrued        {:>17.6}% per interval", s.funding_rate_accrued * 100.0);
     println!("  events                      {:>18}", s.events);
     println!("  final state hash            {}", s.final_state_hash);
     println!("  outputs                     {}", out.display());

@@ -5,21 +5,19 @@
 //! the rounding dust goes to the insurance fund.
 
 use super::exchange::{Exchange, Result};
+#[cfg(doc)]
+use super::state::ExchangeState;
 use crate::book::AccountId;
 use crate::events::{Event, InsuranceReason};
 use crate::margin;
 use crate::units::{Money, Rate};
 
 impl Exchange {
-    /// The funding rate accrued so far: what the current interval's weighted premium average
-    /// would give if the interval ended now. Right after a settlement, before the next interval's
-    /// first sample, it is the rate just fixed; before any sample, the rate of a zero premium.
+    /// The funding rate accrued so far (see [`ExchangeState::funding_rate_accrued`]): what the
+    /// current interval's weighted premium average would give if the interval ended now; right
+    /// after a settlement, until the next interval's first sample, the rate just fixed.
     pub fn funding_rate_accrued(&self) -> Result<Rate> {
-        let premium = self.state.funding_premium();
-        if premium.samples() == 0 && self.elapsed_secs >= self.cfg.funding_interval_secs {
-            return Ok(self.ledger().funding_rate());
-        }
-        Ok(self.cfg.funding_rate(premium.average()?)?)
+        Ok(self.state.funding_rate_accrued()?)
     }
 
     /// Settles funding if an interval ends at this tick: fixes the rate from the interval's

@@ -139,6 +139,15 @@ impl ExchangeState {
     pub fn funding_premium(&self) -> &WeightedPremium {
         &self.premium
     }
+    /// The funding rate accrued so far: what the interval's weighted premium average would give
+    /// if the interval ended now. With no sample yet in the interval, the last rate fixed (0
+    /// before any). Derived from the state alone, so a replayed log gives what the run reported.
+    pub fn funding_rate_accrued(&self) -> margin::MarginResult<Rate> {
+        if self.premium.samples() == 0 {
+            return Ok(self.ledger.funding_rate());
+        }
+        self.venue.funding_rate(self.premium.average()?)
+    }
 
     /// The fills of the order being matched (all of them, recorded or not).
     pub fn pending_fills(&self) -> &[Fill] {

@@ -149,7 +149,7 @@ fn vector_binance_cross_with_other_positions() {
     let lp = liquidation_price_cross_exact(&inst, pct(2.5), Money::usd(16_300), q, c, wb, others).unwrap();
     check_lp(lp, true, 2_631_690, 26_316.89, &inst);
     let (q, c) = pos(&inst, 3_683.979, 1_456.84);
-    let others = CrossOthers { maintenance: usd(71_200.81144), upnl: usd(-56_354.57) };
+    let others = CrossOthers { maintenance: usd(71_200.811_44), upnl: usd(-56_354.57) };
     let lp = liquidation_price_cross_exact(&inst, pct(10.0), Money::usd(135_365), q, c, wb, others).unwrap();
     check_lp(lp, true, 115_326, 1_153.26, &inst);
     // The other positions' maintenance margins are amounts owed, never negative; the wallet

@@ -220,6 +220,7 @@ fn record_of(summary: &RunSummary, seed: u64) -> crate::engine::RunRecord {
         events: summary.events,
         seed,
         scenario_hash: "03".repeat(32),
+        funding_rate_accrued: summary.funding_rate_accrued,
     }
 }
 
@@ -241,6 +242,13 @@ fn a_run_log_replays_to_the_same_book_and_state_and_is_byte_identical_per_seed()
     }
     assert_eq!(replayed.state_hash(), live.state_hash());
     assert_eq!(replayed.mismatches(&record_of(&summary, cfg.seed)), vec![]);
+    // The funding rate accrued in these 20 minutes (no interval ends) is the rebuilt state's
+    // too: a summary that states another by 1e-8 is caught.
+    assert_ne!(summary.funding_rate_accrued, 0.0);
+    let mut wrong = record_of(&summary, cfg.seed);
+    wrong.funding_rate_accrued += 1e-8;
+    let keys: Vec<_> = replayed.mismatches(&wrong).into_iter().map(|m| m.key).collect();
+    assert_eq!(keys, ["funding_rate_accrued"]);
     // The run did exercise what the book must replay.
     let envs: Vec<_> = crate::events::LogReader::new(&log_a[..]).unwrap().map(|e| e.unwrap()).collect();
     let count = |f: &dyn Fn(&Event) -> bool| envs.iter().filter(|e| f(&e.event)).count();
