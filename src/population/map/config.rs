@@ -146,6 +146,13 @@ pub enum MapError {
     /// A band is valid on its own but some account of it cannot be placed in it.
     #[error("{path}: cannot be solved: {reason}")]
     Unsolvable { path: String, reason: String },
+    /// One long account drew so much of its band's notional that it would enter in a tier whose
+    /// maximum leverage leaves it no liquidation price (validation checks the band's mean
+    /// account; the sizes drawn around it can be larger).
+    #[error(
+        "{path}: account {account} would enter with {entry_usd} USD of notional, where the tiers allow only {max_leverage}x and a long has no liquidation price; spread the band's notional over more accounts"
+    )]
+    AccountTooLarge { path: String, account: usize, entry_usd: String, max_leverage: u32 },
     /// A counterparty would be liquidated within the map's reach.
     #[error(
         "counterparty_leverage: counterparty {account:?} would be liquidated at {liq_usd} USD, within {limit_usd} USD of the price (the farthest band); lower counterparty_leverage (now {leverage}) or use more counterparties"
@@ -165,6 +172,7 @@ impl MapError {
         match self {
             MapError::Invalid { path, .. }
             | MapError::Unsolvable { path, .. }
+            | MapError::AccountTooLarge { path, .. }
             | MapError::Margin { path, .. }
             | MapError::Unit { path, .. } => path,
             MapError::CounterpartyTooClose { .. } => "counterparty_leverage",
@@ -186,6 +194,30 @@ pub(super) fn band_ticks(inst: &Instrument, b: &Band, path: &str) -> Result<(i64
 
 pub(super) fn usd_to_micros(usd: f64) -> f64 {
     usd * MICROS_PER_USD as f64
+}
+
+/// The leverage a long of `liq_notional_usd` (at its liquidation price) ends at once the map's
+/// solve has lowered it to the tier maximum at its entry notional, as the solve does: entry
+/// notional `(N·(1 − mmr) + cum) / (1 − per_margin/λ)` with the tier of `N`, `per_margin` the
+/// wallet per unit of margin (1 isolated, 1 + reserve cross).
+fn long_leverage_at_entry(tiers: &TierTable, liq_notional_usd: f64, leverage: u32, per_margin: f64) -> u32 {
+    let tier = tiers.tier_for(Money(usd_to_micros(liq_notional_usd).min(i64::MAX as f64) as i64));
+    let mmr = tier.mmr.0 as f64 / crate::units::RATE_SCALE as f64;
+    let cum = tier.cum.0 as f64 / MICROS_PER_USD as f64;
+    let mut lev = leverage;
+    for _ in 0..=tiers.tiers().len() {
+        let l = lev as f64 / per_margin;
+        if l <= 1.0 {
+            break;
+        }
+        let entry = (liq_notional_usd * (1.0 - mmr) + cum) / (1.0 - 1.0 / l);
+        let max = tiers.max_leverage_for(Money(usd_to_micros(entry).min(i64::MAX as f64) as i64));
+        if lev <= max {
+            break;
+        }
+        lev = max;
+    }
+    lev
 }
 
 /// Checks every rule that can be checked without drawing: field ranges, band placement, leverage
@@ -315,6 +347,26 @@ pub fn validate(
             }
             // A cross long's wallet is (1 + reserve) times its margin, notional/leverage.
             let wallet_per_margin = 1.0 + reserve_fraction.max(0.0);
+            // A long enters above its liquidation price, at a larger notional whose tier may allow
+            // less leverage; the solve then lowers it, and a long lowered to what its wallet
+            // covers has no liquidation price.
+            if b.side == PositionSide::Long {
+                let backings: &[f64] =
+                    if b.cross_accounts() > 0 { &[1.0, wallet_per_margin] } else { &[1.0] };
+                for &per_margin in backings {
+                    let at_entry = long_leverage_at_entry(tiers, mean, lw.leverage, per_margin);
+                    if at_entry < lw.leverage && at_entry as f64 <= per_margin {
+                        return Err(MapError::Unsolvable {
+                            path: format!("{lp}.leverage"),
+                            reason: format!(
+                                "a long of the band's account notional ({mean} USD) at {}x enters at a notional \
+                                 whose tier allows only {at_entry}x, which leaves it no liquidation price",
+                                lw.leverage
+                            ),
+                        });
+                    }
+                }
+            }
             if b.cross_accounts() > 0
                 && b.side == PositionSide::Long
                 && lw.leverage as f64 <= wallet_per_margin

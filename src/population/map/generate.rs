@@ -4,7 +4,7 @@
 //! last, each map account's reserve is deposited beside its margin.
 
 use super::config::{band_ticks, invalid, usd_to_micros};
-use super::solve::{Backing, Wanted, solve};
+use super::solve::{Backing, Unsolved, Wanted, solve};
 use super::{LeverageWeight, MapConfig, MapError, PositionSide, Shape, validate};
 use crate::book::AccountId;
 use crate::events::Event;
@@ -176,9 +176,16 @@ pub fn generate(
             let cross = b.is_cross(k as u32);
             let backing = if cross { Backing::Wallet { reserve_fraction } } else { Backing::Margin };
             let wanted = Wanted { side: b.side, liq: d.liq, q, lev: d.lev, band: (lo, hi), backing };
-            let s = solve(inst, tiers, &wanted).map_err(|reason| MapError::Unsolvable {
-                path: path.clone(),
-                reason: format!("account {k}: {reason}"),
+            let s = solve(inst, tiers, &wanted).map_err(|e| match e {
+                Unsolved::TooLarge { entry_notional, max } => MapError::AccountTooLarge {
+                    path: path.clone(),
+                    account: k,
+                    entry_usd: entry_notional.to_usd_string(),
+                    max_leverage: max,
+                },
+                Unsolved::Other(reason) => {
+                    MapError::Unsolvable { path: path.clone(), reason: format!("account {k}: {reason}") }
+                }
             })?;
             achieved += s.liq as i128 * q as i128 * v;
             // The reserve of an isolated account is free cash out of its position's reach.

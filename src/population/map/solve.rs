@@ -53,6 +53,29 @@ pub(super) struct Wanted {
     pub backing: Backing,
 }
 
+/// Why a map position cannot be solved.
+pub(super) enum Unsolved {
+    /// A long so large that its entry notional falls in a tier whose maximum leverage leaves it
+    /// no liquidation price (1x, or what a cross wallet covers).
+    TooLarge {
+        entry_notional: Money,
+        max: u32,
+    },
+    Other(String),
+}
+
+impl From<String> for Unsolved {
+    fn from(reason: String) -> Self {
+        Unsolved::Other(reason)
+    }
+}
+
+impl From<&str> for Unsolved {
+    fn from(reason: &str) -> Self {
+        Unsolved::Other(reason.into())
+    }
+}
+
 /// One solved map position.
 pub(super) struct Solved {
     pub entry: i64,
@@ -74,7 +97,7 @@ fn ceil_div(a: i128, b: i128) -> i128 {
 
 /// Solves entry and margin (and a cross account's reserve) so that the position `w` describes
 /// liquidates on its tick.
-pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<Solved, String> {
+pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<Solved, Unsolved> {
     let Wanted { side, liq, q, lev, band: (lo, hi), backing } = *w;
     // Wallet per unit of posted margin.
     let wallet_per_margin = match backing {
@@ -97,7 +120,9 @@ pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<
             PositionSide::Short => ((liq as f64 * (1.0 + m) - c) / (1.0 + 1.0 / l)).floor(),
         };
         if !(e.is_finite() && e >= 1.0 && e < (i64::MAX / 4) as f64) {
-            return Err(format!("no positive entry price for a {lev}x position liquidating at tick {liq}"));
+            return Err(
+                format!("no positive entry price for a {lev}x position liquidating at tick {liq}").into()
+            );
         }
         entry = e as i64;
         let entry_notional = entry as i128 * q as i128 * v;
@@ -106,15 +131,19 @@ pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<
         if lev <= max {
             break;
         }
+        if side == PositionSide::Long && max as f64 <= wallet_per_margin {
+            // Its entry notional is in a tier whose leverage leaves a long no liquidation price.
+            return Err(Unsolved::TooLarge { entry_notional: Money(entry_notional as i64), max });
+        }
         lev = max;
     }
     if side == PositionSide::Long && lev as f64 <= wallet_per_margin {
-        return Err(match backing {
+        return Err(Unsolved::Other(match backing {
             Backing::Margin => "a long at 1x has no liquidation price (the tier maximum forced 1x)".into(),
             Backing::Wallet { .. } => format!(
                 "a cross long at {lev}x whose wallet is {wallet_per_margin} times its margin has no liquidation price"
             ),
-        });
+        }));
     }
     let sign = side.sign();
     let cost = sign as i128 * entry as i128 * q as i128 * v;
@@ -156,5 +185,6 @@ pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<
     }
     Err(format!(
         "no margin puts a {q}-lot {lev}x position entered at tick {entry} into ticks {lo}..={hi} (target {liq})"
-    ))
+    )
+    .into())
 }

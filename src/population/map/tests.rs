@@ -407,6 +407,9 @@ proptest! {
             // Far-apart bands can put even 1x counterparties within reach: a separate rule.
             // (About half of the random configs; the rule has its own test.)
             Err(MapError::CounterpartyTooClose { .. }) => return Err(TestCaseError::reject("counterparty")),
+            // One drawn account far above the band's mean size can enter in a 1x tier: a
+            // separate error, with its own test.
+            Err(MapError::AccountTooLarge { .. }) => return Err(TestCaseError::reject("account too large")),
             other => other.unwrap(),
         };
         apply_and_check(&cfg, &map);
@@ -431,4 +434,55 @@ fn million_accounts_timing() {
         map.liq_notional_long.to_usd_string(),
         map.events.len()
     );
+}
+
+/// Found by `every_account_lands_in_its_band`: a 2x long of one 974M USD account liquidating
+/// near 50K enters near 1.46B USD of notional, where the tiers allow only 1x, and a 1x long has
+/// no liquidation price. Validation says so, at the leverage, instead of the solve failing.
+#[test]
+fn a_long_whose_entry_tier_forces_1x_is_refused_by_validation() {
+    let band = |notional_usd: f64| Band {
+        side: PositionSide::Long,
+        liq_low_usd: 49_988.0,
+        liq_high_usd: 49_989.0,
+        notional_usd,
+        shape: Shape::Flat,
+        leverage: vec![LeverageWeight { leverage: 2, weight: 1.0 }],
+        accounts: 1,
+        cross_share: 0.0,
+    };
+    let tiers = TierTable::binance_btcusdt();
+    let cfg = MapConfig::new(50_000.0, vec![band(974_259_686.0)]);
+    let err = validate(&cfg, &inst(), &tiers, 0.0).unwrap_err();
+    assert!(matches!(err, MapError::Unsolvable { .. }), "{err}");
+    assert_eq!(err.path(), "bands[0].leverage[0].leverage", "{err}");
+    assert!(err.to_string().contains("allows only 1x"), "{err}");
+    // A tenth of it enters in a tier that allows 2x.
+    let cfg = MapConfig::new(50_000.0, vec![band(97_425_968.0)]);
+    assert!(validate(&cfg, &inst(), &tiers, 0.0).is_ok());
+}
+
+/// Validation vouches for the band's mean account; a drawn account much larger than the mean can
+/// still enter in a 1x tier, and the generator names it rather than failing obscurely.
+#[test]
+fn a_drawn_long_too_large_for_its_tier_is_named() {
+    let band = Band {
+        side: PositionSide::Long,
+        liq_low_usd: 49_988.0,
+        liq_high_usd: 49_989.0,
+        notional_usd: 974_259_686.0,
+        shape: Shape::Rising,
+        leverage: vec![LeverageWeight { leverage: 2, weight: 1.0 }],
+        accounts: 2,
+        cross_share: 0.0,
+    };
+    let mut cfg = MapConfig::new(50_000.0, vec![band]);
+    cfg.notional_jitter = 2.0;
+    let tiers = TierTable::binance_btcusdt();
+    assert!(validate(&cfg, &inst(), &tiers, 0.0).is_ok(), "the mean account (487M USD) solves at 2x");
+    let err =
+        (0..20).find_map(|seed| gen_seeded(&cfg, seed).err()).expect("a draw that puts most in one account");
+    assert!(matches!(err, MapError::AccountTooLarge { max_leverage: 1, .. }), "{err}");
+    assert_eq!(err.path(), "bands[0]");
+    assert!(err.to_string().contains("spread the band's notional over more accounts"), "{err}");
 }
