@@ -24,7 +24,7 @@ pub struct TickRow {
     pub insurance_fund_usd: f64,
     /// The funding rate accrued at the end of the tick (a fraction per interval): what the
     /// interval's weighted premium average so far would give; on a settlement tick, and until the
-    /// next interval's first sample, the rate just fixed.
+    /// next interval's first sample, the rate just fixed (0 before the run's first sample).
     pub funding_rate: f64,
 }
 
