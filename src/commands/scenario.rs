@@ -60,7 +60,13 @@ fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
     if s.insurance_shortfall > 0.0 {
         println!("  beyond the fund (venue)     {:.2} USD", s.insurance_shortfall);
     }
-    println!("  ADL events                  {:>18}", s.adl_count);
+    println!(
+        "  taken over by the fund      {:>18} positions {} USD, fund PnL {:.0} USD",
+        s.insurance_takeovers,
+        usd(s.insurance_takeover_notional).trim(),
+        s.insurance_fund_pnl
+    );
+    println!("  ADL events                  {:>18} ({} USD)", s.adl_count, usd(s.adl_notional).trim());
     // A fraction per interval: for a run shorter than the interval, the rate it would have paid.
     println!("  funding rate accrued        {:>17.6}% per interval", s.funding_rate_accrued * 100.0);
     println!("  events                      {:>18}", s.events);

@@ -124,6 +124,20 @@ headline! { |summary, swings|
     max_drawdown_pct: f64 = swings.max_drawdown_pct, Published;
     max_runup_pct: f64 = swings.max_runup_pct, Published;
     events: u64 = summary.events, Published;
+    /// Liquidation triggers, takeovers by the fund, ADL notional and the fund's PnL; absent
+    /// (0) in older journals.
+    #[serde(default)]
+    liquidations_long: u64 = summary.liquidations_long, Appended;
+    #[serde(default)]
+    liquidations_short: u64 = summary.liquidations_short, Appended;
+    #[serde(default)]
+    insurance_takeovers: u64 = summary.insurance_takeovers, Appended;
+    #[serde(default)]
+    insurance_takeover_notional: f64 = summary.insurance_takeover_notional, Appended;
+    #[serde(default)]
+    adl_notional: f64 = summary.adl_notional, Appended;
+    #[serde(default)]
+    insurance_fund_pnl: f64 = summary.insurance_fund_pnl, Appended;
     /// The funding rate accrued at the end of the run (fraction per interval); 0 in older
     /// journals.
     #[serde(default)]
@@ -191,7 +205,7 @@ pub fn simulate(
     };
     let mut sim = Simulation::new(&cfg, sink).map_err(sim_err)?;
     let every = path_every(&cfg);
-    let mut path = vec![cfg.start_price_usd];
+    let mut path = vec![cfg.start_price_usd()];
     let mut tick = 0u64;
     while sim.step().map_err(sim_err)? {
         tick += 1;
@@ -202,7 +216,7 @@ pub fn simulate(
         }
     }
     let summary = sim.finish().map_err(sim_err)?;
-    let swings = PriceSwings::of(cfg.start_price_usd, &sim.metrics().rows);
+    let swings = PriceSwings::of(cfg.start_price_usd(), &sim.metrics().rows);
     let tick_secs = cfg.exchange.tick_secs.max(1);
     Ok(RunOutcome {
         run,
