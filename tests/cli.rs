@@ -690,8 +690,16 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let a = audit(&jsonl);
     assert!(a.status.success(), "{}{}", stdout(&a), stderr(&a));
     let report = stdout(&a);
-    for what in ["clearance fee", "funding payments", "liquidation price", "maker fee", "margin a fill moved"]
-    {
+    for what in [
+        "clearance fee",
+        "funding payments",
+        "liquidation price",
+        "maker fee",
+        "margin a fill moved",
+        "premium index",
+        "weighted premium average",
+        "funding rate accrued",
+    ] {
         assert!(report.lines().any(|l| l.ends_with(what)), "the audit never checked {what}: {report}");
     }
     // Cross accounts were liquidated too, and the auditor followed their whole wallets.

@@ -24,8 +24,8 @@ accounts, then checks, exactly, in integers:
 - both margin modes: an isolated position is backed by its margin, a cross position by the
   account's whole wallet (free balance + margin) in its equity, its bankruptcy price, its
   funding, and its liquidation (which takes the free balance too);
-- at the end, the insurance fund, liquidation counts and notionals, ADL count and event count
-  against summary.json.
+- at the end, the insurance fund, liquidation counts and notionals, ADL count, event count and
+  the funding rate accrued (what the open interval's samples give) against summary.json.
 
 Exit status 0 when everything agrees; 1 with the first disagreements listed otherwise.
 """
@@ -77,6 +77,7 @@ class Audit:
         self.errors = []
         self.expected_funding = None
         self.premium = [0, 0]  # the interval's premium samples: count, sum of weight × premium
+        self.last_rate = 0  # the last funding rate fixed
         self.liquidated = {"long": [0, 0, set()], "short": [0, 0, set()]}  # triggers, notional µUSD, accounts
         self.adl = 0
         self.events = 0
@@ -325,6 +326,21 @@ class Audit:
         # weights n+1 .. n+c
         self.premium = [n + c, total + p * (c * n + c * (c + 1) // 2)]
 
+    def funding_rate(self, premium):
+        """The clamp formula for an N-hour interval, truncated to 1e-8, then capped."""
+        f8 = premium + max(-self.clamp, min(self.clamp, self.interest - premium))
+        want = trunc_div(f8 * self.interval_hours, 8)
+        if self.cap is not None:
+            want = max(-self.cap, min(self.cap, want))
+        return want
+
+    def funding_rate_accrued(self):
+        """What the interval's samples so far give; with none yet, the last rate fixed (0 before any)."""
+        n, total = self.premium
+        if n == 0:
+            return self.last_rate
+        return self.funding_rate(trunc_div(total, n * (n + 1) // 2))
+
     def funding_set(self, e):
         n, total = self.premium
         average = trunc_div(total, n * (n + 1) // 2) if n else 0
@@ -333,11 +349,9 @@ class Audit:
         self.ok("weighted premium average", rate(e["premium"]) == average, (e["premium"], average))
         self.premium = [0, 0]
         premium, r = rate(e["premium"]), rate(e["rate"])
-        f8 = premium + max(-self.clamp, min(self.clamp, self.interest - premium))
-        want = trunc_div(f8 * self.interval_hours, 8)
-        if self.cap is not None:
-            want = max(-self.cap, min(self.cap, want))
+        want = self.funding_rate(premium)
         self.ok("funding rate", r == want, (r, want))
+        self.last_rate = r
         mark = self.ticks(e["mark"])
         payers, receivers = {}, {}
         for i, a in enumerate(self.accounts):
@@ -393,6 +407,10 @@ class Audit:
                 self.ok(f"{side} liquidations", summary[f"liquidations_{side}"] == n, n)
             self.ok(f"{side} notional", close(summary[f"liquidated_notional_{side}"], usd(notional)), notional)
         self.ok("ADL count", summary["adl_count"] == self.adl, self.adl)
+        if "funding_rate_accrued" in summary:
+            accrued = self.funding_rate_accrued()
+            stated = dec(summary["funding_rate_accrued"]) * RATE
+            self.ok("funding rate accrued", abs(stated - accrued) < Decimal("0.000001"), (stated, accrued))
         self.ok("event count", summary["events"] == self.events, self.events)
         self.ok("seed", summary["seed"] == self.h["seed"], self.h["seed"])
         self.ok("scenario hash", summary["scenario_hash"] == self.h["scenario_hash"], self.h["scenario_hash"])
