@@ -310,13 +310,19 @@ fn funding_moves_money_from_longs_to_shorts_when_the_perp_trades_rich() {
     assert_eq!(l.total_money(), l.deposits());
 }
 
-/// One hour of funding at `tick_secs` with the book at 70,100 / 70,150 (the LP's 5 BTC each
-/// side): the index sits at 70,000 for the first half hour and at 70,050 for the second. Returns
-/// the funding events, the accrued rate just before the settlement, and the exchange.
+/// One hour of funding at `tick_secs` (see [`an_interval_of_funding`]).
 fn an_hour_of_funding(tick_secs: u64) -> (Vec<Envelope>, Rate, Exchange) {
+    an_interval_of_funding(tick_secs, 3_600)
+}
+
+/// One funding interval of `interval_secs` at `tick_secs` with the book at 70,100 / 70,150 (the
+/// LP's 5 BTC each side): the index sits at 70,000 for the first half of the interval and at
+/// 70,050 for the second. Returns the funding events, the accrued rate just before the
+/// settlement, and the exchange.
+fn an_interval_of_funding(tick_secs: u64, interval_secs: u64) -> (Vec<Envelope>, Rate, Exchange) {
     let mut cfg = ExchangeConfig::btcusdt();
     cfg.tick_secs = tick_secs;
-    cfg.funding_interval_secs = 3_600;
+    cfg.funding_interval_secs = interval_secs;
     let mut f = fixture(cfg, 1, 3_500, 1_000);
     f.bid(70_100.0, 5.0);
     let inst = *f.ex.instrument();
@@ -330,19 +336,19 @@ fn an_hour_of_funding(tick_secs: u64) -> (Vec<Envelope>, Rate, Exchange) {
     };
     f.ex.submit(ask, None).unwrap();
     f.ex.close_tick(f.tick).unwrap();
-    let ticks = 3_600 / tick_secs;
+    let ticks = interval_secs / tick_secs;
     let mut accrued = Rate::ZERO;
     for t in 1..=ticks {
         let tick = f.tick + t;
         f.ex.begin_tick(tick);
-        let index = if t * tick_secs <= 1_800 { P70K } else { Price(700_500) };
+        let index = if t * tick_secs <= interval_secs / 2 { P70K } else { Price(700_500) };
         let seq = f.ex.update_prices(index).unwrap();
         f.ex.run_liquidations(seq).unwrap();
         if t == ticks {
             accrued = f.ex.funding_rate_accrued().unwrap();
         }
         let settled = f.ex.settle_funding_if_due().unwrap();
-        assert_eq!(settled.is_some(), t == ticks, "funding falls due once, at the hour");
+        assert_eq!(settled.is_some(), t == ticks, "funding falls due once, at the interval's end");
         f.ex.close_tick(tick).unwrap();
     }
     f.closed = true;
@@ -359,7 +365,7 @@ fn an_hour_of_funding(tick_secs: u64) -> (Vec<Envelope>, Rate, Exchange) {
 /// USD impact notional) against index 70,000 give P = 100/70,000 = 0.142857% (142,857e-8)
 /// for samples 1–360, against 70,050 P = 50/70,050 = 0.071377% for samples 361–720. Weights:
 /// Σ 1..360 = 64,980, Σ 361..720 = 194,580, Σ 1..720 = 259,560, so
-/// P_avg = (142,857·64,980 + 71,377·194,580)/259,560 = 23,171,384,520/259,560 = 89,271.4… →
+/// P_avg = (142,857·64,980 + 71,377·194,580)/259,560 = 23,171,384,520/259,560 = 89,271.79… →
 /// 0.089271% (the plain mean would be 0.107117%: the later, cheaper half weighs more).
 /// F(8 h) = P + clamp(0.01% − P, ±0.05%) = 0.089271% − 0.05% = 0.039271%; for a 1-hour interval
 /// × 1/8 = 0.004908875% → 0.004908% (truncated).
@@ -392,6 +398,38 @@ fn the_premium_is_sampled_every_5_seconds_and_averaged_with_increasing_weights()
         rates.push(*rate);
     }
     assert!(rates.iter().all(|r| *r == rates[0]));
+}
+
+/// 4- and 8-hour intervals, the book and index as in the hourly test (the index steps up half
+/// way): 2,880 and 5,760 samples by 60-second ticks, one settlement at the interval's end, the
+/// rate scaled by N/8. By hand, with h = n/2 samples at 0.142857% and h at 0.071377%:
+///
+/// ```text
+/// n = 2,880: Σ1..1,440 = 1,037,520, Σ1..2,880 = 4,148,640;
+///   P_avg = (142,857·1,037,520 + 71,377·3,111,120)/4,148,640 = 370,279,406,880/4,148,640
+///         = 89,253.20… → 0.089253%;  F = (0.089253% − 0.05%)·4/8 = 0.0196265% → 0.019626%
+/// n = 5,760: Σ1..2,880 = 4,148,640, Σ1..5,760 = 16,591,680;
+///   P_avg = 1,480,809,130,560/16,591,680 = 89,250.10… → 0.089250%;  F = 0.089250% − 0.05% = 0.039250%
+/// ```
+#[test]
+fn four_and_eight_hour_intervals_pay_once_at_their_end_from_all_their_samples() {
+    for (hours, samples_want, premium_want, rate_want) in
+        [(4, 2_880, 89_253, 19_626), (8, 5_760, 89_250, 39_250)]
+    {
+        let (events, accrued, _) = an_interval_of_funding(60, hours * 3_600);
+        let set: Vec<_> = kinds(&events, EventKind::FundingRateSet);
+        let [Event::FundingRateSet { rate, premium, samples, .. }] = &set[..] else {
+            panic!("one funding rate in {hours} h, got {set:?}")
+        };
+        assert_eq!(
+            (*samples, *premium, *rate),
+            (samples_want, Rate(premium_want), Rate(rate_want)),
+            "{hours} h"
+        );
+        assert_eq!(accrued, *rate, "{hours} h");
+        // Paid on notional at the mark: the fixture's long pays, the shorts receive.
+        assert!(!kinds(&events, EventKind::FundingPaid).is_empty(), "{hours} h");
+    }
 }
 
 #[test]
