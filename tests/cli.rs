@@ -677,6 +677,9 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let out = dir.join("out");
     let r = liqsim(&["run", s(&audit_scenario(&dir)), "--out", s(&out), "--quiet"]);
     assert!(r.status.success(), "{}", stderr(&r));
+    // The log of a run with cross accounts and a funding settlement replays to its summary.
+    let verify = liqsim(&["replay", s(&out.join("events.log")), "--verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
     let export = liqsim(&["events", "export", s(&out.join("events.log")), "--format", "jsonl"]);
     assert!(export.status.success(), "{}", stderr(&export));
     let jsonl = dir.join("events.jsonl");
