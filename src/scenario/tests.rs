@@ -321,3 +321,26 @@ fn the_venue_preset_picks_the_liquidation_chain_and_its_defaults() {
     );
     assert_problem("(market: (venue: Kraken))", "Kraken");
 }
+
+#[test]
+fn a_band_may_margin_a_share_of_its_accounts_cross() {
+    let band = |extra: &str| {
+        format!(
+            r#"map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e8,
+            shape: Flat, leverage: [(leverage: 2, weight: 1.0)], accounts: 10{extra})], counterparty_leverage: 1)"#
+        )
+    };
+    let v = parse("s.ron", format!("({})", band("")).as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].cross_share, 0.0, "isolated unless the band says");
+    let v = parse("s.ron", format!("({})", band(", cross_share: 0.5")).as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].cross_share, 0.5);
+    assert_problem(
+        &format!("({})", band(", cross_share: 1.5")),
+        "map.bands[0].cross_share: must be in 0..=1",
+    );
+    // At 2x with a reserve of its whole margin beside it, a cross long's wallet is its notional.
+    assert_problem(
+        &format!("(holders: (reserve_fraction: 1.0), {})", band(", cross_share: 0.5")),
+        "map.bands[0].leverage[0].leverage: cannot be solved: a cross long at 2x",
+    );
+}

@@ -112,6 +112,7 @@ fn magnet_map(
         shape: Shape::Flat,
         leverage: lev(l),
         accounts,
+        cross_share: 0.0,
     };
     let bands = vec![
         band(PositionSide::Long, longs, lev_long, 1_000),

@@ -33,7 +33,6 @@ pub use spot::{Arbitrageur, IndexConfig, SpotMarket};
 
 use crate::book::{AccountId, OrderKind};
 use crate::engine::{EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest};
-use crate::events::Event;
 use crate::liquidity::DepthCurve;
 use crate::population::{self, MapConfig, Role};
 use crate::units::{Money, Price, Qty, Side};
@@ -96,7 +95,8 @@ pub struct HolderConfig {
     /// Expected re-entries per day of a holder who is flat (closed or liquidated).
     pub reenter_per_day: f64,
     /// Spare cash each holder deposits beside its margin, as a fraction of that margin: what
-    /// top-ups and re-entries are paid from.
+    /// top-ups and re-entries are paid from. In a cross account it also backs the position (the
+    /// map's solve counts it in, so the liquidation price still lands in the band).
     pub reserve_fraction: f64,
 }
 
@@ -396,7 +396,8 @@ impl Simulation {
         let map = if cfg.map.bands.is_empty() {
             population::SeededMap::default()
         } else {
-            population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0))?
+            let reserve = cfg.holders.reserve_fraction;
+            population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0), reserve)?
         };
         for event in map.events {
             ex.record(event, None)?;
@@ -408,12 +409,6 @@ impl Simulation {
         let mut wake = WakeQueue::default();
         let rates = HolderRates::new(&cfg.holders, cfg.exchange.tick_secs);
         for acct in &map.accounts {
-            if acct.role == Role::Map && cfg.holders.reserve_fraction > 0.0 {
-                let reserve = Money((acct.margin.0 as f64 * cfg.holders.reserve_fraction).floor() as i64);
-                if reserve.is_positive() {
-                    ex.record(Event::Deposited { account: acct.account, amount: reserve }, None)?;
-                }
-            }
             let Some(a) = ex.ledger().account(acct.account).copied() else { continue };
             let state = PositionState::of(&a, ex.liquidation_index().get(acct.account).map(|e| e.price));
             let mut e = world.spawn((Trader { account: acct.account }, state));

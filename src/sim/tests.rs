@@ -1,7 +1,7 @@
 //! Whole-world tests: cascades emerge, money is conserved, runs are deterministic and replay.
 
 use super::*;
-use crate::events::{CancelReason, Envelope};
+use crate::events::{CancelReason, Envelope, Event};
 use crate::population::PositionSide;
 
 pub(crate) fn seed_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
@@ -132,6 +132,7 @@ fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
             shape: Shape::Falling,
             leverage: lev(&[(3, 2.0), (5, 3.0), (10, 3.0)]),
             accounts: longs,
+            cross_share: 0.0,
         },
         Band {
             side: PositionSide::Short,
@@ -141,6 +142,7 @@ fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
             shape: Shape::Falling,
             leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0)]),
             accounts: accounts - longs,
+            cross_share: 0.0,
         },
     ];
     cfg
@@ -218,6 +220,7 @@ fn record_of(summary: &RunSummary, seed: u64) -> crate::engine::RunRecord {
         events: summary.events,
         seed,
         scenario_hash: "03".repeat(32),
+        funding_rate_accrued: summary.funding_rate_accrued,
     }
 }
 
@@ -239,6 +242,13 @@ fn a_run_log_replays_to_the_same_book_and_state_and_is_byte_identical_per_seed()
     }
     assert_eq!(replayed.state_hash(), live.state_hash());
     assert_eq!(replayed.mismatches(&record_of(&summary, cfg.seed)), vec![]);
+    // The funding rate accrued in these 20 minutes (no interval ends) is the rebuilt state's
+    // too: a summary that states another by 1e-8 is caught.
+    assert_ne!(summary.funding_rate_accrued, 0.0);
+    let mut wrong = record_of(&summary, cfg.seed);
+    wrong.funding_rate_accrued += 1e-8;
+    let keys: Vec<_> = replayed.mismatches(&wrong).into_iter().map(|m| m.key).collect();
+    assert_eq!(keys, ["funding_rate_accrued"]);
     // The run did exercise what the book must replay.
     let envs: Vec<_> = crate::events::LogReader::new(&log_a[..]).unwrap().map(|e| e.unwrap()).collect();
     let count = |f: &dyn Fn(&Event) -> bool| envs.iter().filter(|e| f(&e.event)).count();
@@ -317,7 +327,7 @@ fn golden_event_stream_hash() {
     assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
 }
 
-const GOLDEN_STREAM_HASH: &str = "e9c4e15167b433c17cb995f89c9b64b64ba452f82b25c74656561e19bc26f865";
+const GOLDEN_STREAM_HASH: &str = "05c26882a2b2744afbf56ac99b1e468a803a379da35786a5485c23ffd61c4d2b";
 
 #[test]
 fn the_liquidity_provider_rebuilds_binance_like_depth() {
