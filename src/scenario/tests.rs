@@ -312,3 +312,82 @@ fn the_venue_preset_picks_the_liquidation_chain_and_its_defaults() {
     );
     assert_problem("(market: (venue: Kraken))", "Kraken");
 }
+
+mod trusted {
+    //! A scenario that validates is a world that builds: the loader converts every amount, price
+    //! and size once, and building the world has no conversion left that could fail.
+    use super::*;
+    use crate::sim::{SimError, Simulation};
+
+    /// What building or running a world may still fail with: the engine refusing a step, or the
+    /// map's draws that cannot be solved. No unit error: were one added to [`SimError`], this
+    /// match would stop compiling.
+    fn not_a_conversion(e: &SimError) -> &'static str {
+        match e {
+            SimError::Engine(_) => "engine",
+            SimError::Map(crate::population::MapError::Unit { .. }) => {
+                panic!("a unit conversion failed after validation: {e}")
+            }
+            SimError::Map(_) => "map",
+        }
+    }
+
+    #[test]
+    fn every_bundled_scenario_builds_its_world_from_the_converted_config() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        assert!(files.len() >= 8, "{files:?}");
+        for file in files {
+            let v = load(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            // The config holds units: the start price is the one the file names, on the grid.
+            let inst = v.sim.exchange.instrument;
+            assert_eq!(inst.price(v.scenario.start_price_usd).unwrap(), v.sim.start_price);
+            assert_eq!(v.sim.map.price, v.sim.start_price);
+            let mut sim = Simulation::new(&v.sim, None)
+                .unwrap_or_else(|e| panic!("{}: {} error: {e}", file.display(), not_a_conversion(&e)));
+            assert!(sim.step().unwrap(), "{}", file.display());
+        }
+    }
+
+    #[test]
+    fn what_setup_used_to_convert_is_refused_by_validation_with_its_field_path() {
+        // Each of these validated before and then failed to build with a unit error (exit 1).
+        assert_problem(r#"(market: (tick_usd: 7.0), start_price_usd: 3200.0)"#, "s.ron: start_price_usd:");
+        assert_problem(r#"(start_price_usd: 71450.05)"#, "s.ron: start_price_usd:");
+        assert_problem(r#"(liquidity: (spacing_usd: 10.05))"#, "s.ron: liquidity.spacing_usd:");
+        assert_problem(r#"(watch_levels: [85000.01])"#, "s.ron: watch_levels[0]:");
+        assert_problem(
+            r#"(background: (fundamental: (price_usd: Some(71450.01))))"#,
+            "s.ron: background.fundamental.price_usd:",
+        );
+        assert_problem(
+            r#"(insurance_fund_usd: 1e6, makers: [(deposit_usd: 0.0000001)])"#,
+            "makers[0].deposit_usd",
+        );
+    }
+
+    #[test]
+    fn the_converted_config_carries_exact_units() {
+        let v = parse(
+            "s.ron",
+            br#"(start_price_usd: 70000.0, insurance_fund_usd: 2.5e6, watch_levels: [80000.0],
+                shocks: [(at: "1h", side: Sell, notional_usd: 1e6)],
+                liquidity: (spacing_usd: 5.0, deposit_usd: 1e9),
+                makers: [(deposit_usd: 3e6)], hunters: [(deposit_usd: 4e6)],
+                map: (bands: []))"#,
+        )
+        .unwrap();
+        use crate::units::{Money, Price};
+        assert_eq!(v.sim.start_price, Price(700_000));
+        assert_eq!(v.sim.insurance_fund, Money::usd(2_500_000));
+        assert_eq!(v.sim.watch_levels, vec![Price(800_000)]);
+        assert_eq!(v.sim.shocks[0].notional, Money::usd(1_000_000));
+        assert_eq!(v.sim.liquidity.spacing, 50);
+        assert_eq!(v.sim.liquidity.deposit, Money::usd(1_000_000_000));
+        assert_eq!(v.sim.makers[0].deposit, Money::usd(3_000_000));
+        assert_eq!(v.sim.hunters[0].deposit, Money::usd(4_000_000));
+        assert!(v.sim.map.bands.is_empty());
+        assert_eq!(v.sim.map.price, Price(700_000));
+    }
+}

@@ -494,7 +494,7 @@ impl SimConfig {
         cfg.start_price = Price(30_000_000);
         cfg.insurance_fund = Money::usd(1_000_000);
         cfg.map.bands.clear();
-        cfg.map.price_usd = 300.0;
+        cfg.map.price = cfg.start_price;
         cfg.liquidity.levels_per_side = 0;
         cfg.index = IndexConfig { volatility_per_tick: 0.0, drift_per_tick: 0.0, pull_to_mid: 1.0 };
         cfg.background = BackgroundConfig {

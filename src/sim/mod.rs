@@ -30,7 +30,7 @@ pub use orders::{AgentAction, AgentOrders, LiveOrder};
 use crate::book::{AccountId, OrderKind};
 use crate::engine::{EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest};
 use crate::events::Event;
-use crate::population::{self, MapConfig, Role};
+use crate::population::{self, MapPlan, Role};
 use crate::units::{Money, Price, Qty, Side};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
 use bevy_ecs::prelude::*;
@@ -107,7 +107,8 @@ pub struct SimConfig {
     pub start_price: Price,
     pub ticks: u64,
     pub insurance_fund: Money,
-    pub map: MapConfig,
+    /// The liquidation map, on the grid (empty: a market without leverage).
+    pub map: MapPlan,
     pub index: IndexConfig,
     pub liquidity: LiquidityConfig,
     pub holders: HolderConfig,
@@ -153,7 +154,8 @@ impl SimConfig {
             start_price,
             ticks,
             insurance_fund: Money::usd(1_000_000_000),
-            map: population::seed_map_btc_14_to_1(accounts),
+            // Constants on the grid: the conversion cannot fail.
+            map: population::seed_map_btc_14_to_1(accounts).plan(&inst).unwrap_or_default(),
             index: IndexConfig {
                 volatility_per_tick: 2e-4,
                 drift_per_tick: drift_total / ticks.max(1) as f64,

@@ -3,7 +3,7 @@
 
 use super::Checker;
 use crate::margin::TierTable;
-use crate::population::{self, MapConfig};
+use crate::population::{self, MapConfig, MapPlan};
 use crate::scenario::{BackgroundSpec, HunterSpec, MAX_ACCOUNTS, MakerSpec, Scenario};
 use crate::sim::{
     BackgroundConfig, FcnConfig, FundamentalConfig, HolderConfig, HunterConfig, MakerConfig, NoiseConfig,
@@ -11,13 +11,14 @@ use crate::sim::{
 use crate::units::Instrument;
 
 /// The liquidation map around the start price: its size, then (with a sound instrument and tier
-/// table) the generator's own validation, which names the band and field.
+/// table) the generator's own validation, which names the band and field, and the map on the
+/// grid.
 pub(in crate::scenario) fn map(
     c: &mut Checker,
     s: &Scenario,
     instrument: Option<&Instrument>,
     tiers: Option<&TierTable>,
-) -> Option<MapConfig> {
+) -> Option<MapPlan> {
     let mark = c.mark();
     let map = MapConfig {
         price_usd: s.start_price_usd,
@@ -32,17 +33,31 @@ pub(in crate::scenario) fn map(
             "map.bands",
             format!("{accounts} accounts in all is more than the {MAX_ACCOUNTS} a run may hold"),
         );
-    } else if let (Some(inst), Some(tiers)) = (instrument, tiers)
-        && !map.bands.is_empty()
-        && let Err(e) = population::validate(&map, inst, tiers)
-    {
-        // The generator's message starts with its own path; say it once, from the file's root.
-        let text = e.to_string();
-        let path = e.path().to_string();
-        let message = text.strip_prefix(&format!("{path}: ")).unwrap_or(&text).to_string();
-        c.fail(format!("map.{path}"), message);
+        return None;
     }
-    c.sound_since(mark).then_some(map)
+    let (inst, tiers) = instrument.zip(tiers)?;
+    if map.bands.is_empty() {
+        // No map to draw: the start price (checked on its own) is all it holds.
+        let price = inst.price(s.start_price_usd).ok()?;
+        return Some(MapPlan {
+            price,
+            bands: Vec::new(),
+            counterparty_leverage: map.counterparty_leverage,
+            counterparties: map.counterparties,
+            notional_jitter: map.notional_jitter,
+        });
+    }
+    match population::validate(&map, inst, tiers) {
+        Ok(plan) => c.sound_since(mark).then_some(plan),
+        Err(e) => {
+            // The generator's message starts with its own path; say it once, from the file's root.
+            let text = e.to_string();
+            let path = e.path().to_string();
+            let message = text.strip_prefix(&format!("{path}: ")).unwrap_or(&text).to_string();
+            c.fail(format!("map.{path}"), message);
+            None
+        }
+    }
 }
 
 pub(in crate::scenario) fn holders(c: &mut Checker, h: &HolderConfig) -> Option<HolderConfig> {
