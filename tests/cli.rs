@@ -481,6 +481,54 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             needle: "shocks[0].at: 2h is after the horizon 1h",
         },
         Bad {
+            name: "nan-buy-probability",
+            scenario: Some(
+                "(background: (noise: Some((agents: 5, params: (market_orders_per_tick: 0.5, \
+                 limit_orders_per_tick: 1.0, buy_probability: NaN, size_mean: 0.1, limit_offset_mean: 0.001, \
+                 limit_ttl: 60), deposit_usd: 1e5, leverage: 2))))",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "background.noise.params.buy_probability: must be a fraction between 0 and 1, got NaN",
+        },
+        Bad {
+            name: "negative-maker-spread",
+            scenario: Some("(makers: [(quoting: (half_spread_bps: -1.0))])"),
+            args: vec![],
+            code: 2,
+            needle: "makers[0].quoting.half_spread_bps: must be a number from 0 to 10000, got -1",
+        },
+        Bad {
+            name: "infinite-hunter-support",
+            scenario: Some("(hunters: [(hunting: (support_usd: inf))])"),
+            args: vec![],
+            code: 2,
+            needle: "hunters[0].hunting.support_usd: must be a number ≥ 0, got inf",
+        },
+        Bad {
+            name: "huge-start-price",
+            scenario: Some("(start_price_usd: 1e15, map: (bands: []), watch_levels: [])"),
+            args: vec![],
+            code: 2,
+            needle: "start_price_usd: one lot",
+        },
+        Bad {
+            name: "tiny-start-price",
+            scenario: Some("(start_price_usd: 0.1, map: (bands: []), watch_levels: [])"),
+            args: vec![],
+            code: 2,
+            needle: "a start price must be at least 1000 ticks",
+        },
+        Bad {
+            name: "off-grid-start-price",
+            scenario: Some(
+                "(market: (tick_usd: 7.0), start_price_usd: 3200.0, map: (bands: []), watch_levels: [])",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "start_price_usd:",
+        },
+        Bad {
             name: "missing-file",
             scenario: None,
             args: vec!["run".into(), s(&dir.join("nope.ron")).into()],

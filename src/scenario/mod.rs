@@ -126,8 +126,9 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let holders = checks::holders(&mut c, &s.holders);
     let shocks = checks::shocks(&mut c, s, clock);
     let watch_levels = checks::watch_levels(&mut c, s, inst);
-    checks::outputs(&mut c, &s.outputs);
+    checks::outputs(&mut c, &s.outputs, s.tick.secs().max(1));
     checks::monte_carlo(&mut c, &s.monte_carlo);
+    checks::world_money(&mut c, s);
     sweep::check(file, s, &mut c.problems);
     let map = checks::map(&mut c, s, market.instrument.as_ref(), market.tiers.as_ref());
 

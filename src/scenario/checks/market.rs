@@ -36,6 +36,12 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
     let clamp = c.percent("market.funding_clamp_pct", m.funding_clamp_pct);
     let cap = m.funding_cap_pct.map(|v| c.percent("market.funding_cap_pct", v));
     let impact = c.money("market.impact_notional_usd", m.impact_notional_usd);
+    if m.premium_window.secs() < tick.max(1) || m.premium_window.secs() > 86_400 {
+        c.fail(
+            "market.premium_window",
+            format!("must be from one tick ({tick}s) to 1d, got {}", m.premium_window),
+        );
+    }
     if m.funding_interval.secs() < 3_600
         || m.funding_interval.secs() > 86_400
         || !m.funding_interval.secs().is_multiple_of(3_600)
@@ -51,7 +57,19 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             format!("must be 1..=1000, got {}", m.max_liquidation_rounds),
         );
     }
-    c.finite_positive("market.map_bucket_usd", m.map_bucket_usd);
+    if c.finite_positive("market.map_bucket_usd", m.map_bucket_usd)
+        && let Some(inst) = instrument
+        && m.map_bucket_usd * 1e6 < inst.tick_micros() as f64
+    {
+        c.fail(
+            "market.map_bucket_usd",
+            format!(
+                "{} is less than one tick ({})",
+                m.map_bucket_usd,
+                inst.price_f64(crate::units::Price(1))
+            ),
+        );
+    }
     let tiers = tiers(c, m);
     let liquidation = liquidation_rules(c, m);
     let exchange = match (instrument, &tiers, maker, taker, liq_fee, interest, clamp, impact) {
@@ -217,12 +235,22 @@ pub(in crate::scenario) fn liquidity(
         );
     }
     let spacing = match grid {
-        Some((inst, _)) if c.finite_positive("liquidity.spacing_usd", l.spacing_usd) => {
-            c.price("liquidity.spacing_usd", l.spacing_usd, inst)
+        Some((inst, start)) if c.finite_positive("liquidity.spacing_usd", l.spacing_usd) => {
+            let spacing = c.price("liquidity.spacing_usd", l.spacing_usd, inst);
+            if spacing.is_some_and(|s| s > start) {
+                c.fail(
+                    "liquidity.spacing_usd",
+                    format!("{} is more than the start price: no level would fit below it", l.spacing_usd),
+                );
+            }
+            spacing
         }
-        _ => None,
+        _ => {
+            c.finite_positive("liquidity.spacing_usd", l.spacing_usd);
+            None
+        }
     };
-    c.finite_at_least("liquidity.depth_within_1pct_usd", l.depth_within_1pct_usd, 0.0);
+    c.within("liquidity.depth_within_1pct_usd", l.depth_within_1pct_usd, 0.0, super::MAX_MONEY_USD as f64);
     c.fraction("liquidity.refill_per_second", l.refill_per_second);
     c.fraction("liquidity.anchor_follow_per_second", l.anchor_follow_per_second);
     let withdraw_flow = c.money("liquidity.withdraw_flow_usd", l.withdraw_flow_usd);
