@@ -71,12 +71,13 @@ pub struct LiquidationRules {
     /// The fund's net position (notional at the mark) may reach this share of its balance;
     /// what a takeover would put beyond it goes to ADL. 100% by default (Binance).
     pub fund_position_cap: Rate,
-    /// Offloading: the fund takes at most this share of the last minute's traded volume ...
+    /// Offloading: the fund takes at most this share of the others' traded volume of the last
+    /// minute ...
     pub offload_participation: Rate,
-    /// ... but offers at least this share of its position a minute, so a quiet market does not
-    /// leave it holding forever ...
+    /// ... or, if more, this share of its position a minute (0 by default: a fund that works
+    /// off on a schedule whatever the market does can crash a thin market by itself) ...
     pub offload_per_minute: Rate,
-    /// ... and never trades further than this from the mark.
+    /// ... and never trades further than this from the index.
     pub offload_slippage: Rate,
     /// Hyperliquid: the backstop takes over when equity is below this share of maintenance.
     pub backstop_below_maintenance: Rate,
@@ -87,15 +88,14 @@ pub struct LiquidationRules {
 
 impl LiquidationRules {
     /// The rules of `preset` with the documented defaults: fund cap 100% of its balance,
-    /// offload 10% of the last minute's volume (at least 5% of the position a minute) within
-    /// 1% of the mark, Hyperliquid's backstop below 2/3 of maintenance, Bybit's ADL at a 30%
-    /// drawdown of the fund.
+    /// offload at 10% of the others' volume within 1% of the index, Hyperliquid's backstop below
+    /// 2/3 of maintenance, Bybit's ADL at a 30% drawdown of the fund.
     pub fn of(preset: VenuePreset) -> LiquidationRules {
         LiquidationRules {
             preset,
             fund_position_cap: Rate(100_000_000),
             offload_participation: Rate(10_000_000),
-            offload_per_minute: Rate(5_000_000),
+            offload_per_minute: Rate::ZERO,
             offload_slippage: Rate(1_000_000),
             backstop_below_maintenance: Rate(66_666_667),
             fund_drawdown_adl: (preset == VenuePreset::Bybit).then_some(Rate(30_000_000)),

@@ -263,7 +263,6 @@ class Audit:
         self.ok("bankruptcy price", self.ticks(e["bankruptcy_price"]) == want_bp, (e["bankruptcy_price"], want_bp))
         side = "long" if long else "short"
         self.liquidated[side][0] += 1
-        self.liquidated[side][1] += abs(self.notional(mark, q))
         self.liquidated[side][2].add(e["account"])
         a[5] = True
 
@@ -274,6 +273,8 @@ class Audit:
         want = min(ceil_div(abs(self.notional(mark, closed)) * self.liq_fee, RATE), max(a[4], 0))
         self.ok("clearance fee", fee == want, (fee, want))
         self.ok("partial flag", e["partial"] == (a[2] != 0), (e["partial"], a[2]))
+        side = "long" if closed > 0 else "short"
+        self.liquidated[side][1] += abs(self.notional(mark, closed))
         delta = money(e["insurance_delta"])
         if e["partial"]:
             self.ok("partial liquidation pays its fee", delta == fee, (delta, fee))

@@ -64,7 +64,13 @@ fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
     if s.insurance_shortfall > 0.0 {
         println!("  beyond the fund (venue)     {:.2} USD", s.insurance_shortfall);
     }
-    println!("  ADL events                  {:>18}", s.adl_count);
+    println!(
+        "  taken over by the fund      {:>18} positions {} USD, fund PnL {:.0} USD",
+        s.insurance_takeovers,
+        usd(s.insurance_takeover_notional).trim(),
+        s.insurance_fund_pnl
+    );
+    println!("  ADL events                  {:>18} ({} USD)", s.adl_count, usd(s.adl_notional).trim());
     println!("  events                      {:>18}", s.events);
     println!("  final state hash            {}", s.final_state_hash);
     println!("  outputs                     {}", out.display());

@@ -48,7 +48,8 @@ pub struct LiquidationStats {
     /// Liquidation triggers (an account can be liquidated more than once).
     pub liquidations_long: u64,
     pub liquidations_short: u64,
-    /// Liquidated notional at the mark of the trigger, micro-USD.
+    /// Liquidated notional: what liquidations closed (in full, or the part a partial one
+    /// closed), at the mark of the trigger, micro-USD.
     pub notional_long: i128,
     pub notional_short: i128,
     /// Takeovers by the insurance fund, and their notional at the bankruptcy price, micro-USD.
@@ -234,7 +235,11 @@ impl Exchange {
             self.dirty.mark(a);
         }
         self.count(&event)?;
-        if let Event::Traded { qty, .. } = event {
+        // The fund's offload participates in the others' volume: its own trades do not count.
+        if let Event::Traded { qty, maker, taker, .. } = event
+            && maker != AccountId::INSURANCE_FUND
+            && taker != AccountId::INSURANCE_FUND
+        {
             self.volume.add(qty.0);
         }
         let moves_fund = matches!(event, Event::Liquidated { .. } | Event::InsuranceFundChanged { .. });
@@ -256,8 +261,7 @@ impl Exchange {
         let inst = self.cfg.instrument;
         let s = &mut self.stats;
         match *event {
-            Event::LiquidationTriggered { account, position, mark, reason, .. } => {
-                let notional = inst.notional_wide(mark, position.abs())?;
+            Event::LiquidationTriggered { account, position, reason, .. } => {
                 let i = account.0 as usize;
                 if i >= self.liquidated_once.len() {
                     self.liquidated_once.resize(i + 1, 0);
@@ -268,11 +272,9 @@ impl Exchange {
                 if position.is_positive() {
                     s.accounts_long += u64::from(first);
                     s.liquidations_long += 1;
-                    s.notional_long += notional;
                 } else {
                     s.accounts_short += u64::from(first);
                     s.liquidations_short += 1;
-                    s.notional_short += notional;
                 }
                 if reason == TriggerReason::BankruptFill {
                     s.bankrupt_fills += 1;
@@ -300,7 +302,15 @@ impl Exchange {
                 s.adl_events += 1;
                 s.adl_notional += inst.notional_wide(price, qty)?;
             }
-            Event::Liquidated { partial: true, .. } => s.partial_liquidations += 1,
+            Event::Liquidated { closed, mark, partial, .. } => {
+                let notional = inst.notional_wide(mark, closed.abs())?;
+                if closed.is_positive() {
+                    s.notional_long += notional;
+                } else {
+                    s.notional_short += notional;
+                }
+                s.partial_liquidations += u64::from(partial);
+            }
             _ => {}
         }
         Ok(())

@@ -265,8 +265,9 @@ impl Exchange {
     }
 
     /// The insurance fund works off what it took over: an IOC for the larger of its
-    /// participation in the last minute's volume and its minimum share of the position a
-    /// minute (scaled to one tick), limited at its slippage bound from the mark. Once a tick.
+    /// participation in the others' volume of the last minute and its minimum share of the
+    /// position a minute (scaled to one tick), limited at its slippage bound from the index —
+    /// not from the mark or last price, which its own selling would drag along. Once a tick.
     pub fn offload_insurance(&mut self) -> Result<()> {
         let held = self.ledger().insurance_position().qty;
         if held.is_zero() {
@@ -280,10 +281,10 @@ impl Exchange {
         let per_tick = ((per_minute * self.cfg.tick_secs as i128 + 59) / 60).max(1);
         let qty = Qty(per_tick.min(held.abs().0 as i128) as i64);
         let side = if held.is_positive() { Side::Sell } else { Side::Buy };
-        let slip = self.mark.0 as i128 * rules.offload_slippage.0 as i128 / scale;
+        let slip = self.index.0 as i128 * rules.offload_slippage.0 as i128 / scale;
         let limit = match side {
-            Side::Sell => Price((self.mark.0 as i128 - slip).max(1) as i64),
-            Side::Buy => Price((self.mark.0 as i128 + slip) as i64),
+            Side::Sell => Price((self.index.0 as i128 - slip).max(1) as i64),
+            Side::Buy => Price((self.index.0 as i128 + slip) as i64),
         };
         let order = NewOrder {
             id: self.state.next_order_id(),

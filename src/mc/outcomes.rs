@@ -124,6 +124,20 @@ headline! { |summary, swings|
     max_drawdown_pct: f64 = swings.max_drawdown_pct, Published;
     max_runup_pct: f64 = swings.max_runup_pct, Published;
     events: u64 = summary.events, Published;
+    /// Liquidation triggers, takeovers by the fund, ADL notional and the fund's PnL; absent
+    /// (0) in older journals.
+    #[serde(default)]
+    liquidations_long: u64 = summary.liquidations_long, Appended;
+    #[serde(default)]
+    liquidations_short: u64 = summary.liquidations_short, Appended;
+    #[serde(default)]
+    insurance_takeovers: u64 = summary.insurance_takeovers, Appended;
+    #[serde(default)]
+    insurance_takeover_notional: f64 = summary.insurance_takeover_notional, Appended;
+    #[serde(default)]
+    adl_notional: f64 = summary.adl_notional, Appended;
+    #[serde(default)]
+    insurance_fund_pnl: f64 = summary.insurance_fund_pnl, Appended;
 }
 
 /// A numeric column's name and how to read it from a run's outcome.

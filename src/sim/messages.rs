@@ -52,6 +52,22 @@ pub struct PositionLiquidated {
     pub notional: Money,
 }
 
+/// A liquidation ended: `closed` lots of the position were liquidated (all of it, or the part a
+/// partial liquidation closed), worth `notional` at the trigger's mark.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiquidationSettled {
+    pub seq: Seq,
+    pub tick: u64,
+    pub account: AccountId,
+    /// The position's side (`Buy` = long).
+    pub side: Side,
+    pub closed: Qty,
+    /// The liquidation price of the trigger this ends.
+    pub liquidation_price: Price,
+    pub notional: Money,
+    pub partial: bool,
+}
+
 /// An account's balance, margin, position or liquidation state changed (its liquidation price
 /// has been refreshed by the time this is read).
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +80,7 @@ pub(super) fn register(world: &mut World) {
     MessageRegistry::register_message::<TradeExecuted>(world);
     MessageRegistry::register_message::<MarkChanged>(world);
     MessageRegistry::register_message::<PositionLiquidated>(world);
+    MessageRegistry::register_message::<LiquidationSettled>(world);
     MessageRegistry::register_message::<AccountChanged>(world);
 }
 
@@ -73,9 +90,13 @@ pub struct Publisher<'w, 's> {
     trades: MessageWriter<'w, TradeExecuted>,
     marks: MessageWriter<'w, MarkChanged>,
     liquidations: MessageWriter<'w, PositionLiquidated>,
+    settled: MessageWriter<'w, LiquidationSettled>,
     accounts: MessageWriter<'w, AccountChanged>,
     events: Local<'s, Vec<Envelope>>,
     changed: Local<'s, Vec<AccountId>>,
+    /// Each account's liquidation price at its trigger (a liquidation ends within the system
+    /// that triggered it, so within one publish).
+    triggered_at: Local<'s, std::collections::HashMap<AccountId, Price>>,
 }
 
 impl Publisher<'_, '_> {
@@ -107,6 +128,7 @@ impl Publisher<'_, '_> {
                 } => {
                     let notional = inst.notional(mark, position.abs())?;
                     let side = if position.is_positive() { Side::Buy } else { Side::Sell };
+                    self.triggered_at.insert(account, liquidation_price);
                     self.liquidations.write(PositionLiquidated {
                         seq,
                         tick: env.tick,
@@ -117,6 +139,19 @@ impl Publisher<'_, '_> {
                         liquidation_price,
                         position,
                         notional,
+                    });
+                }
+                Event::Liquidated { account, closed, mark, partial, .. } => {
+                    let side = if closed.is_positive() { Side::Buy } else { Side::Sell };
+                    self.settled.write(LiquidationSettled {
+                        seq,
+                        tick: env.tick,
+                        account,
+                        side,
+                        closed,
+                        liquidation_price: self.triggered_at.remove(&account).unwrap_or(mark),
+                        notional: inst.notional(mark, closed.abs())?,
+                        partial,
                     });
                 }
                 _ => {}

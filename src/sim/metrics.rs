@@ -3,7 +3,7 @@
 
 use super::hunters::HunterReport;
 use super::levels::LevelReport;
-use super::messages::{PositionLiquidated, Publisher, TradeExecuted};
+use super::messages::{LiquidationSettled, PositionLiquidated, Publisher, TradeExecuted};
 use super::{Clock, Halt, Market};
 use crate::engine::Exchange;
 use crate::units::{Price, Qty, Side};
@@ -50,8 +50,14 @@ pub struct RunSummary {
     /// Highest and lowest mark price (liquidation is judged on mark).
     pub max_mark: f64,
     pub min_mark: f64,
+    /// Distinct accounts liquidated at least once, by the side of their position.
     pub liquidated_accounts_long: u64,
     pub liquidated_accounts_short: u64,
+    /// Liquidation triggers (an account may be liquidated more than once).
+    #[serde(default)]
+    pub liquidations_long: u64,
+    #[serde(default)]
+    pub liquidations_short: u64,
     pub liquidated_notional_long: f64,
     pub liquidated_notional_short: f64,
     pub cascades: Vec<Cascade>,
@@ -62,6 +68,18 @@ pub struct RunSummary {
     #[serde(default)]
     pub insurance_shortfall: f64,
     pub adl_count: u64,
+    /// Auto-deleveraged notional at the bankruptcy prices, USD.
+    #[serde(default)]
+    pub adl_notional: f64,
+    /// Positions the insurance fund took over, and their notional at the bankruptcy prices (USD).
+    #[serde(default)]
+    pub insurance_takeovers: u64,
+    #[serde(default)]
+    pub insurance_takeover_notional: f64,
+    /// The fund's PnL on what it took over: realised while offloading, plus what it still holds
+    /// at the final mark (USD).
+    #[serde(default)]
+    pub insurance_fund_pnl: f64,
     pub events: u64,
     pub final_state_hash: String,
     pub event_stream_hash: String,
@@ -87,9 +105,10 @@ pub struct Metrics {
     min_mark: Price,
     open: Option<Cascade>,
     previous_last: Price,
-    /// Every liquidation: (tick, side, mark, liquidation price) — for tests and heatmaps.
+    /// Every liquidation trigger: (tick, side, mark, liquidation price) — for tests and heatmaps.
     pub liquidations: Vec<(u64, Side, Price, Price)>,
-    /// Alongside `liquidations`: (notional at the trigger mark, liquidation price), USD.
+    /// Every liquidation's end: (notional it closed at the trigger's mark, liquidation price),
+    /// USD.
     pub liquidation_usd: Vec<(f64, f64)>,
 }
 
@@ -125,6 +144,8 @@ impl Metrics {
             min_mark: inst.price_f64(self.min_mark),
             liquidated_accounts_long: stats.accounts_long,
             liquidated_accounts_short: stats.accounts_short,
+            liquidations_long: stats.liquidations_long,
+            liquidations_short: stats.liquidations_short,
             liquidated_notional_long: stats.notional_long as f64 / 1e6,
             liquidated_notional_short: stats.notional_short as f64 / 1e6,
             cascades,
@@ -132,6 +153,10 @@ impl Metrics {
             insurance_fund_final: ex.ledger().insurance_fund().to_usd_f64(),
             insurance_shortfall: ex.ledger().insurance_shortfall().to_usd_f64(),
             adl_count: stats.adl_events,
+            adl_notional: stats.adl_notional as f64 / 1e6,
+            insurance_takeovers: stats.insurance_takeovers,
+            insurance_takeover_notional: stats.takeover_notional as f64 / 1e6,
+            insurance_fund_pnl: ex.fund_pnl().unwrap_or(0) as f64 / 1e6,
             events: ex.recorder().events(),
             final_state_hash: ex.state_hash(),
             event_stream_hash: ex.recorder().stream_hash(),
@@ -184,6 +209,7 @@ pub(super) fn record_tick(
     mut metrics: ResMut<Metrics>,
     mut trades: MessageReader<TradeExecuted>,
     mut liquidated: MessageReader<PositionLiquidated>,
+    mut settled: MessageReader<LiquidationSettled>,
 ) {
     let ex = &market.0;
     let inst = *ex.instrument();
@@ -192,11 +218,14 @@ pub(super) fn record_tick(
     let m = &mut *metrics;
     for l in liquidated.read() {
         n += 1;
+        m.liquidations.push((clock.tick, l.side, l.mark, l.liquidation_price));
+    }
+    // What was liquidated is what the liquidations closed (a partial one may close little).
+    for l in settled.read() {
         match l.side {
             Side::Buy => long_usd += l.notional.0 as i128,
             Side::Sell => short_usd += l.notional.0 as i128,
         }
-        m.liquidations.push((clock.tick, l.side, l.mark, l.liquidation_price));
         m.liquidation_usd.push((l.notional.0 as f64 / 1e6, inst.price_f64(l.liquidation_price)));
     }
     let (long_oi, short_oi) = ex.ledger().open_interest();

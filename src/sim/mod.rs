@@ -23,7 +23,9 @@ pub use background::{
 pub use hunters::{Hunter, HunterConfig, HunterReport, exact_map, hunter_pnl, push_cost};
 pub use levels::{LevelReport, LevelRules, Verdict};
 pub use makers::{MakerConfig, MarketMaker};
-pub use messages::{AccountChanged, MarkChanged, PositionLiquidated, Publisher, TradeExecuted};
+pub use messages::{
+    AccountChanged, LiquidationSettled, MarkChanged, PositionLiquidated, Publisher, TradeExecuted,
+};
 pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 
