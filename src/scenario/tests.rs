@@ -25,7 +25,11 @@ fn an_empty_file_is_the_seed_setup() {
     assert_eq!(v.sim.exchange.taker_fee, Rate(50_000));
     assert_eq!(v.sim.exchange.instrument, Instrument::btcusdt());
     assert_eq!(v.sim.map.bands.len(), 4);
-    assert!((v.sim.index.volatility_per_tick - 2e-4).abs() < 1e-12);
+    // 0.5% per square-root hour is 2.45% per square-root day; three spot venues, four desks.
+    assert!((v.sim.index.volatility_per_sqrt_day - 0.005 * 24f64.sqrt()).abs() < 1e-12);
+    assert_eq!(v.sim.index.venues.len(), 3);
+    assert_eq!(v.sim.arbitrageurs.len(), 4);
+    assert!(v.sim.liquidity.depth.is_some());
     assert_eq!(v.hash.len(), 64);
 }
 
@@ -45,8 +49,9 @@ fn human_units_convert_exactly() {
     assert_eq!(v.sim.exchange.taker_fee, Rate(40_000));
     assert_eq!(v.sim.exchange.funding_interval_secs, 4 * 3_600);
     assert_eq!(v.sim.shocks[0].tick, 1_800);
-    // 5% a second refills 1 − 0.95² = 9.75% a two-second tick.
-    assert!((v.sim.liquidity.refill_per_tick - 0.0975).abs() < 1e-12);
+    // Durations stay durations, whatever the tick: nothing is converted per tick.
+    assert_eq!(v.sim.liquidity.refill_half_life_secs, 20.0);
+    assert_eq!(v.sim.arbitrageurs[0].params.reaction_secs, 2.0);
 }
 
 #[test]
@@ -66,7 +71,9 @@ fn every_semantic_problem_is_reported_at_once_with_its_path() {
         r#"(name: "bad name!", horizon: "0s", tick: "0s", start_price_usd: -1.0, insurance_fund_usd: -5.0,
            market: (taker_fee_pct: 120.0, funding_interval: "90m", max_liquidation_rounds: 0,
                     tiers: Some([(cap_usd: 1e6, max_leverage: 50, maintenance_pct: 2.5)])),
-           liquidity: (refill_per_second: 1.5, levels_per_side: 1000000),
+           liquidity: (refill_half_life: "2d", depth_pct_usd: [(1.0, 5e6), (0.5, 6e6)]),
+           index: (venues: [(weight: 0.0)]),
+           arbitrage: (max_position_usd: 1e12),
            holders: (close_per_day: -1.0),
            watch_levels: [0.0],
            monte_carlo: (runs: 0))"#,
@@ -81,8 +88,10 @@ fn every_semantic_problem_is_reported_at_once_with_its_path() {
         "market.funding_interval: must be a whole number of hours",
         "market.max_liquidation_rounds",
         "market.tiers[0].maintenance_pct: maintenance 2.5% is not below the initial margin",
-        "liquidity.refill_per_second",
-        "liquidity.levels_per_side",
+        "liquidity.refill_half_life: 2d is longer than a day",
+        "liquidity.depth_pct_usd[1]: point 1: distances must be positive",
+        "index.venues[0].weight: must be a positive number",
+        "arbitrage.max_position_usd",
         "holders.close_per_day",
         "watch_levels[0]",
         "monte_carlo.runs",
@@ -355,7 +364,16 @@ mod trusted {
         // Each of these validated before and then failed to build with a unit error (exit 1).
         assert_problem(r#"(market: (tick_usd: 7.0), start_price_usd: 3200.0)"#, "s.ron: start_price_usd:");
         assert_problem(r#"(start_price_usd: 71450.05)"#, "s.ron: start_price_usd:");
-        assert_problem(r#"(liquidity: (spacing_usd: 10.05))"#, "s.ron: liquidity.spacing_usd:");
+        // The provider's levels are sized from its depth curve at the start price: a curve too
+        // deep once scaled is refused before any level is computed.
+        assert_problem(
+            r#"(liquidity: (depth_pct_usd: [(1.0, 1e13)], reach_pct: 5.0, depth_scale: 1000.0))"#,
+            "s.ron: liquidity.depth_pct_usd[0]:",
+        );
+        assert_problem(
+            r#"(index: (spot_depth_scale: 1000.0, venues: [(depth_pct_usd: [(1.0, 1e12)], reach_pct: 5.0, depth_scale: 1000.0)]))"#,
+            "s.ron: index.venues[0].depth_pct_usd[0]:",
+        );
         assert_problem(r#"(watch_levels: [85000.01])"#, "s.ron: watch_levels[0]:");
         assert_problem(
             r#"(background: (fundamental: (price_usd: Some(71450.01))))"#,
@@ -373,7 +391,8 @@ mod trusted {
             "s.ron",
             br#"(start_price_usd: 70000.0, insurance_fund_usd: 2.5e6, watch_levels: [80000.0],
                 shocks: [(at: "1h", side: Sell, notional_usd: 1e6)],
-                liquidity: (spacing_usd: 5.0, deposit_usd: 1e9),
+                liquidity: (withdraw_flow_usd_per_second: 2.5e6, deposit_usd: 1e9),
+                arbitrage: (desks: 2, deposit_usd: 5e6, leverage: 2, max_position_usd: 1e7),
                 makers: [(deposit_usd: 3e6)], hunters: [(deposit_usd: 4e6)],
                 map: (bands: []))"#,
         )
@@ -383,7 +402,9 @@ mod trusted {
         assert_eq!(v.sim.insurance_fund, Money::usd(2_500_000));
         assert_eq!(v.sim.watch_levels, vec![Price(800_000)]);
         assert_eq!(v.sim.shocks[0].notional, Money::usd(1_000_000));
-        assert_eq!(v.sim.liquidity.spacing, 50);
+        assert_eq!(v.sim.liquidity.withdraw_flow_per_sec, Money::usd(2_500_000));
+        assert_eq!(v.sim.arbitrageurs.len(), 2);
+        assert_eq!(v.sim.arbitrageurs[0].deposit, Money::usd(5_000_000));
         assert_eq!(v.sim.liquidity.deposit, Money::usd(1_000_000_000));
         assert_eq!(v.sim.makers[0].deposit, Money::usd(3_000_000));
         assert_eq!(v.sim.hunters[0].deposit, Money::usd(4_000_000));
@@ -393,7 +414,8 @@ mod trusted {
 }
 
 mod agent_parameters {
-    //! Every number an agent (or the liquidity provider, the holders, the index) is given is
+    //! Every number an agent (or the liquidity provider, the holders, the index and its spot
+    //! venues, the arbitrage desks) is given is
     //! checked: NaN, infinity and (where a sign makes no sense) a negative value are refused with
     //! the field's path and the range it allows. The table of fields is generated from a
     //! scenario that sets every agent and every optional part, so a field added later is in it.
@@ -417,6 +439,9 @@ mod agent_parameters {
         ),
         makers: [()],
         hunters: [(hunting: (map: Estimated(())))],
+        index: (tail_dof: Some(4.0), venues: [(name: "a", weight: 0.6), (name: "b", weight: 0.4)]),
+        liquidity: (enabled: true),
+        arbitrage: (desks: 2),
     )"#;
 
     /// Fields whose allowed range includes negative numbers (a drift, a rebate, an edge).
@@ -427,8 +452,10 @@ mod agent_parameters {
         "makers[0].quoting.min_edge_bps",
     ];
 
-    /// The sections whose numbers are the agents' (and the provider's, holders', index's).
-    const SECTIONS: &[&str] = &["background", "makers", "hunters", "holders", "liquidity", "index"];
+    /// The sections whose numbers are the agents' (and the provider's, holders', index's and its
+    /// spot venues', the arbitrage desks').
+    const SECTIONS: &[&str] =
+        &["background", "makers", "hunters", "holders", "liquidity", "index", "arbitrage"];
 
     /// A number no default uses, to find where a field is written in RON.
     const MARK: f64 = 987_654.125;
@@ -479,14 +506,25 @@ mod agent_parameters {
             "hunters[0].hunting.map.",
             "hunters[0].hunting.support_usd",
             "holders.",
-            "liquidity.",
+            "liquidity.depth_pct_usd[0]",
+            "liquidity.reach_pct",
+            "liquidity.depth_scale",
+            "liquidity.withdraw_flow_usd_per_second",
+            "index.tail_dof",
+            "index.spot_depth_scale",
+            "index.venues[0].weight",
+            "index.venues[0].depth_pct_usd[0]",
+            "index.venues[1].reach_pct",
+            "index.venues[1].permanence",
+            "arbitrage.max_position_usd",
+            "arbitrage.entry_pct",
         ] {
             assert!(
                 fields.iter().any(|(_, p)| p.starts_with(prefix)),
                 "no field under {prefix}: {fields:#?}"
             );
         }
-        assert!(fields.len() >= 75, "{} fields", fields.len());
+        assert!(fields.len() >= 125, "{} fields", fields.len());
         let mut refused = 0;
         let mut failures = Vec::new();
         for (pointer, path) in &fields {
@@ -515,7 +553,7 @@ mod agent_parameters {
             }
         }
         assert!(failures.is_empty(), "{} of {refused}:\n{}", failures.len(), failures.join("\n"));
-        assert!(refused >= 250, "{refused} cases");
+        assert!(refused >= 500, "{refused} cases");
     }
 }
 
@@ -536,4 +574,27 @@ fn the_start_price_lies_on_the_grid_within_a_sane_range() {
     // On the grid and sane: fine, with or without a map around it.
     assert!(problems("(start_price_usd: 100.0, map: (bands: []), watch_levels: [])").is_empty());
     assert!(problems("(start_price_usd: 250000.0, map: (bands: []), watch_levels: [])").is_empty());
+}
+
+#[test]
+fn a_band_may_margin_a_share_of_its_accounts_cross() {
+    let band = |extra: &str| {
+        format!(
+            r#"map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e8,
+            shape: Flat, leverage: [(leverage: 2, weight: 1.0)], accounts: 10{extra})], counterparty_leverage: 1)"#
+        )
+    };
+    let v = parse("s.ron", format!("({})", band("")).as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].cross_share, 0.0, "isolated unless the band says");
+    let v = parse("s.ron", format!("({})", band(", cross_share: 0.5")).as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].cross_share, 0.5);
+    assert_problem(
+        &format!("({})", band(", cross_share: 1.5")),
+        "map.bands[0].cross_share: must be in 0..=1",
+    );
+    // At 2x with a reserve of its whole margin beside it, a cross long's wallet is its notional.
+    assert_problem(
+        &format!("(holders: (reserve_fraction: 1.0), {})", band(", cross_share: 0.5")),
+        "map.bands[0].leverage[0].leverage: cannot be solved: a cross long at 2x",
+    );
 }

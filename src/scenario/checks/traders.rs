@@ -50,7 +50,7 @@ pub(in crate::scenario) fn map(
             notional_jitter: map.notional_jitter,
         });
     }
-    match population::validate(&map, inst, tiers) {
+    match population::validate(&map, inst, tiers, s.holders.reserve_fraction) {
         Ok(plan) => c.sound_since(mark).then_some(plan),
         Err(e) => {
             // The generator's message starts with its own path; say it once, from the file's root.
@@ -309,9 +309,11 @@ pub(in crate::scenario) fn world_money(c: &mut Checker, s: &Scenario) {
     let b = &s.background;
     let map: f64 = s.map.bands.iter().map(|b| b.notional_usd.max(0.0)).sum::<f64>()
         * (2.0 + s.holders.reserve_fraction.max(0.0));
-    let lp = if s.liquidity.levels_per_side > 0 { s.liquidity.deposit_usd } else { 0.0 };
+    let lp = if s.liquidity.enabled { s.liquidity.deposit_usd } else { 0.0 };
+    let arbitrage = s.arbitrage.deposit_usd * s.arbitrage.desks as f64;
     let total = s.insurance_fund_usd
         + lp
+        + arbitrage
         + map
         + b.fcn.as_ref().map_or(0.0, |f| f.deposit_usd * f.agents as f64)
         + b.noise.as_ref().map_or(0.0, |n| n.deposit_usd * n.agents as f64)
