@@ -27,7 +27,8 @@ mod generate;
 mod solve;
 
 pub use config::{
-    Band, LeverageWeight, MapConfig, MapError, PositionSide, Shape, seed_map_btc_14_to_1, validate,
+    Band, LeverageWeight, MapConfig, MapError, MapPlan, PlannedBand, PositionSide, Shape,
+    seed_map_btc_14_to_1, validate,
 };
 pub use generate::{Role, SeededAccount, SeededMap, generate};
 

@@ -17,7 +17,9 @@ fn gen_seeded(cfg: &MapConfig, seed: u64) -> Result<SeededMap, MapError> {
 
 fn gen_with_reserve(cfg: &MapConfig, seed: u64, reserve_fraction: f64) -> Result<SeededMap, MapError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    generate(cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(0), reserve_fraction)
+    let tiers = TierTable::binance_btcusdt();
+    let plan = validate(cfg, &inst(), &tiers, reserve_fraction)?;
+    generate(&plan, &inst(), &tiers, &mut rng, AccountId(0), reserve_fraction)
 }
 
 /// Applies the events to a fresh ledger, checking the money and OI invariants after each, and
@@ -146,7 +148,8 @@ fn same_seed_same_events() {
 fn first_account_offsets_ids() {
     let cfg = seed_map_btc_14_to_1(1_000);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let map = generate(&cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(5), 0.0).unwrap();
+    let plan = validate(&cfg, &inst(), &TierTable::binance_btcusdt(), 0.0).unwrap();
+    let map = generate(&plan, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(5), 0.0).unwrap();
     for (k, a) in map.accounts.iter().enumerate() {
         assert_eq!(a.account, AccountId(5 + k as u32));
     }
