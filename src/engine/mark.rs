@@ -53,7 +53,8 @@ impl Exchange {
     }
 
     /// Recomputes the mark from the index, the premium average and the last price, and records
-    /// it stamped with the current liquidation round.
+    /// it stamped with the current liquidation round; then triggers the stops the prices have
+    /// reached (the liquidations of the round before have moved last, and now the mark).
     pub(super) fn refresh_mark(&mut self) -> Result<Seq> {
         let interval = self.cfg.funding_interval_secs.max(1);
         let to_funding = interval - self.elapsed_secs % interval;
@@ -62,6 +63,9 @@ impl Exchange {
         self.mark = margin::median3(p1, p2, self.last);
         let ev =
             Event::MarkUpdated { index: self.index, mark: self.mark, last: self.last, round: self.round };
-        self.emit(ev, None)
+        let seq = self.emit(ev, None)?;
+        self.mark_update = Some(seq);
+        self.trigger_stops()?;
+        Ok(seq)
     }
 }

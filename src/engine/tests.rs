@@ -156,7 +156,7 @@ impl Fixture {
 
 /// Replaying the log rebuilds the exchange exactly: ledger, book and queue order.
 fn assert_replays(ex: &Exchange, events: &[Envelope]) {
-    let mut state = ExchangeState::new(ex.config());
+    let mut state = ExchangeState::new(ex.config(), P70K);
     for e in events {
         state.apply(e).unwrap_or_else(|err| panic!("event {}: {err}", e.seq));
     }
@@ -598,3 +598,5 @@ fn new_exposure_is_margined_at_the_tier_cap_at_every_boundary() {
         }
     }
 }
+
+mod stops;

@@ -67,6 +67,10 @@ pub fn column_names() -> &'static [&'static str] {
         "score",
         "fee",
         "insurance_delta",
+        "stop",
+        "stop_kind",
+        "trigger_source",
+        "trigger",
     ]
 }
 
@@ -219,6 +223,37 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
         ],
         // The envelope's tick column already says which tick closed.
         Event::TickClosed { .. } => vec![],
+        Event::StopPlaced { stop } | Event::StopTriggered { stop, .. } => {
+            let mut cells = vec![
+                ("stop", id(stop.id.0)),
+                ("account", id(stop.owner.0.into())),
+                ("side", Cell::Text(stop.side.as_str())),
+                ("stop_kind", Cell::Text(stop.kind.as_str())),
+                ("trigger_source", Cell::Text(stop.source.as_str())),
+                ("trigger", price(stop.trigger)),
+                ("qty", qty(stop.qty)),
+                ("reduce_only", Cell::Bool(stop.reduce_only)),
+            ];
+            if let Event::StopTriggered { price: p, .. } = event {
+                cells.push(("price", price(*p)));
+            }
+            cells
+        }
+        Event::StopRejected { account, side, kind, source, trigger, qty: q, reduce_only, reason } => vec![
+            ("account", id(account.0.into())),
+            ("side", Cell::Text(side.as_str())),
+            ("stop_kind", Cell::Text(kind.as_str())),
+            ("trigger_source", Cell::Text(source.as_str())),
+            ("trigger", price(*trigger)),
+            ("qty", qty(*q)),
+            ("reduce_only", Cell::Bool(*reduce_only)),
+            ("reason", Cell::Text(reason.as_str())),
+        ],
+        Event::StopCancelled { stop, account, reason } => vec![
+            ("stop", id(stop.0)),
+            ("account", id(account.0.into())),
+            ("reason", Cell::Text(reason.as_str())),
+        ],
     }
 }
 
@@ -353,7 +388,8 @@ fn header_json(h: &LogHeader) -> String {
          \"tick_secs\":{},\"tick_size\":{},\"lot_size\":{},\"maker_fee\":{},\"taker_fee\":{},\
          \"liquidation_fee\":{},\"partial_liquidation_tier\":{},\"funding_interval_secs\":{},\
          \"funding_interest_8h\":{},\"funding_clamp\":{},\"funding_cap\":{},\"impact_notional\":{},\
-         \"premium_window_secs\":{},\"max_liquidation_rounds\":{},\"map_bucket\":{},\"tiers\":[",
+         \"premium_window_secs\":{},\"max_liquidation_rounds\":{},\"max_stop_rounds\":{},\"map_bucket\":{},\
+         \"tiers\":[",
         h.version,
         h.seed,
         inst.price_string(h.start_price),
@@ -371,6 +407,7 @@ fn header_json(h: &LogHeader) -> String {
         v.impact_notional.to_usd_string(),
         v.premium_window_secs,
         v.max_liquidation_rounds,
+        v.max_stop_rounds,
         inst.price_string(Price(v.map_bucket_ticks)),
     );
     for (i, t) in v.tiers.tiers().iter().enumerate() {

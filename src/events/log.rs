@@ -22,8 +22,9 @@ use std::io::{self, Read, Write};
 const MAGIC: &[u8; 8] = b"LIQSIMLG";
 /// Version of the log layout and of the event encoding inside it. Version 2 carries the venue
 /// settings in the header and logs the book's whole life (rejections, self-trade cancels where
-/// they happen, the margin each fill moved).
-pub const LOG_FORMAT_VERSION: u16 = 2;
+/// they happen, the margin each fill moved). Version 3 adds stop orders: their events and the
+/// venue's stop rounds in the header.
+pub const LOG_FORMAT_VERSION: u16 = 3;
 /// Magic, version and body length.
 const PREFIX_LEN: usize = 8 + 2 + 4;
 /// Larger header bodies are taken as corruption rather than allocated.
