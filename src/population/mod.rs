@@ -7,6 +7,6 @@
 pub mod map;
 
 pub use map::{
-    Band, LeverageWeight, MapConfig, MapError, PositionSide, Role, SeededAccount, SeededMap, Shape, generate,
-    seed_map_btc_14_to_1, validate,
+    Band, LeverageWeight, MapConfig, MapError, PositionSide, Role, SeededAccount, SeededMap, SeededStop,
+    Shape, StopDistance, StopLoss, draw_stops, generate, seed_map_btc_14_to_1, validate,
 };

@@ -105,6 +105,7 @@ fn magnet_map(
         shape: Shape::Flat,
         leverage: lev(l),
         accounts,
+        stop_loss: None,
     };
     let bands = vec![
         band(PositionSide::Long, longs, lev_long, 1_000),

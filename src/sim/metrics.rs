@@ -3,7 +3,7 @@
 
 use super::hunters::HunterReport;
 use super::levels::LevelReport;
-use super::messages::{LiquidationSettled, PositionLiquidated, Publisher, TradeExecuted};
+use super::messages::{LiquidationSettled, PositionLiquidated, Publisher, StopFired, TradeExecuted};
 use super::{Clock, Halt, Market};
 use crate::engine::Exchange;
 use crate::units::{Price, Qty, Side};
@@ -80,6 +80,9 @@ pub struct RunSummary {
     /// at the final mark (USD).
     #[serde(default)]
     pub insurance_fund_pnl: f64,
+    /// Stop orders triggered (each became a market order).
+    #[serde(default)]
+    pub stops_triggered: u64,
     pub events: u64,
     pub final_state_hash: String,
     pub event_stream_hash: String,
@@ -110,6 +113,8 @@ pub struct Metrics {
     /// Every liquidation's end: (notional it closed at the trigger's mark, liquidation price),
     /// USD.
     pub liquidation_usd: Vec<(f64, f64)>,
+    /// Every stop triggered: (tick, the stop's side, the price that reached its trigger).
+    pub stop_triggers: Vec<(u64, Side, Price)>,
 }
 
 impl Metrics {
@@ -126,6 +131,7 @@ impl Metrics {
             previous_last: start,
             liquidations: Vec::new(),
             liquidation_usd: Vec::new(),
+            stop_triggers: Vec::new(),
         }
     }
 
@@ -157,6 +163,7 @@ impl Metrics {
             insurance_takeovers: stats.insurance_takeovers,
             insurance_takeover_notional: stats.takeover_notional as f64 / 1e6,
             insurance_fund_pnl: ex.fund_pnl().unwrap_or(0) as f64 / 1e6,
+            stops_triggered: ex.stops_triggered(),
             events: ex.recorder().events(),
             final_state_hash: ex.state_hash(),
             event_stream_hash: ex.recorder().stream_hash(),
@@ -182,6 +189,9 @@ pub struct HeatmapColumn {
     pub last: Price,
     /// (side of the positions, bucket start, Σ notional in micro-USD).
     pub buckets: Vec<(Side, Price, i128)>,
+    /// The pending stop orders in the same buckets: (side of the stops, bucket start, Σ
+    /// notional at their triggers in micro-USD). Empty without stops.
+    pub stops: Vec<(Side, Price, i128)>,
 }
 
 impl HeatmapSamples {
@@ -198,7 +208,8 @@ pub(super) fn sample_heatmap(clock: Res<Clock>, market: Res<Market>, mut samples
     }
     let ex = &market.0;
     let buckets = ex.liquidation_index().map().collect();
-    samples.columns.push(HeatmapColumn { tick: clock.tick, last: ex.last(), buckets });
+    let stops = ex.stop_map().collect();
+    samples.columns.push(HeatmapColumn { tick: clock.tick, last: ex.last(), buckets, stops });
 }
 
 /// Records the tick's row from the tick's messages and extends or closes the current cascade.
@@ -210,6 +221,7 @@ pub(super) fn record_tick(
     mut trades: MessageReader<TradeExecuted>,
     mut liquidated: MessageReader<PositionLiquidated>,
     mut settled: MessageReader<LiquidationSettled>,
+    mut stops: MessageReader<StopFired>,
 ) {
     let ex = &market.0;
     let inst = *ex.instrument();
@@ -228,6 +240,7 @@ pub(super) fn record_tick(
         }
         m.liquidation_usd.push((l.notional.0 as f64 / 1e6, inst.price_f64(l.liquidation_price)));
     }
+    m.stop_triggers.extend(stops.read().map(|s| (clock.tick, s.side, s.price)));
     let (long_oi, short_oi) = ex.ledger().open_interest();
     debug_assert_eq!(ex.ledger().total_money(), ex.ledger().deposits(), "money not conserved");
     debug_assert_eq!(long_oi, short_oi, "open interest unbalanced");

@@ -2,11 +2,13 @@
 //! background traders, the market makers and the hunters.
 
 use super::Checker;
+use crate::book::TriggerSource;
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig};
 use crate::scenario::{MAX_ACCOUNTS, Scenario};
 use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
 use crate::units::Instrument;
+use crate::venue::VenuePreset;
 
 /// The liquidation map around the start price: its size, then (with a sound instrument and tier
 /// table) the generator's own validation, which names the band and field.
@@ -39,6 +41,17 @@ pub(in crate::scenario) fn map(
         let path = e.path().to_string();
         let message = text.strip_prefix(&format!("{path}: ")).unwrap_or(&text).to_string();
         c.fail(format!("map.{path}"), message);
+    }
+    // The venue decides which prices a stop may watch: Hyperliquid triggers on the mark only.
+    if s.market.venue == VenuePreset::Hyperliquid {
+        for (i, b) in map.bands.iter().enumerate() {
+            if b.stop_loss.as_ref().is_some_and(|l| l.trigger != TriggerSource::Mark) {
+                c.fail(
+                    format!("map.bands[{i}].stop_loss.trigger"),
+                    "Hyperliquid triggers stops on the mark only: write `trigger: Mark`",
+                );
+            }
+        }
     }
     c.sound_since(mark).then_some(map)
 }
