@@ -39,7 +39,8 @@ fn main() -> anyhow::Result<()> {
     cfg.seed = arg("seed", 11.0) as u64;
     if let Some(fcn) = cfg.background.fcn.as_mut() {
         fcn.warmup_ticks = arg("warmup", 0.0) as u64;
-        fcn.deposit_usd = arg("deposit", fcn.deposit_usd);
+        let deposit = arg("deposit", fcn.deposit.to_usd_f64());
+        fcn.deposit = liqsim::units::money_from_usd(deposit).unwrap_or(fcn.deposit);
         let ou = |vol: f64, ticks: f64, max: f64| {
             Some(LogOuConfig {
                 volatility: vol,

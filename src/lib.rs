@@ -7,7 +7,9 @@
 //! - [`margin`]: venue margin maths (tiers, maintenance, liquidation and bankruptcy prices, fees,
 //!   funding, ADL ranking);
 //! - [`events`]: the past-tense events every state change is recorded as, and their binary log;
-//! - [`ledger`]: accounts, positions, insurance fund and fees, changed only by applying events.
+//! - [`ledger`]: accounts, positions, insurance fund and fees, changed only by applying events;
+//! - [`liquidity`]: depth curves (cumulative depth by distance from mid) and their refilling;
+//! - [`spot`]: spot venues with their own books, whose weighted median is the index.
 
 pub mod agents;
 pub mod analysis;
@@ -16,6 +18,7 @@ pub mod demo;
 pub mod engine;
 pub mod events;
 pub mod ledger;
+pub mod liquidity;
 pub mod margin;
 pub mod mc;
 pub mod population;
@@ -23,5 +26,6 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod spot;
 pub mod units;
 pub mod venue;

@@ -157,7 +157,7 @@ fn run_into(
     let heatmap = heatmap(&samples, &sim, &metrics, tick_secs);
     write_heatmap_csv(&out.join("heatmap.csv"), &heatmap)?;
     if v.scenario.outputs.pictures {
-        write_pictures(out, &metrics, &heatmap, tick_secs, v.sim.start_price_usd)?;
+        write_pictures(out, &metrics, &heatmap, tick_secs, v.sim.start_price_usd())?;
     }
     let report = RunReport {
         scenario: v.scenario.name.clone(),

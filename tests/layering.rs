@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! 0 units        1 book, margin, agents, analysis, report
-//! 2 venue        3 events        4 ledger        5 engine, population
+//! (liquidity is layer 1, spot layer 2)
+//! 2 venue, spot  3 events        4 ledger        5 engine, population
 //! 6 sim, demo    7 scenario      8 runner        9 mc
 //! ```
 //! The command line (`src/main.rs` and its modules) sits on top of all of them.
@@ -17,6 +18,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("agents", 1),
     ("analysis", 1),
     ("report", 1),
+    ("liquidity", 1),
+    ("spot", 2),
     ("venue", 2),
     ("events", 3),
     ("ledger", 4),

@@ -2,17 +2,20 @@
 //! ECS: no exchange, only floats in and orders out. The systems in `sim/` feed them, turn their
 //! decisions into integer orders and own their accounts.
 //!
+//! - [`arbitrage`]: basis arbitrageurs trading the perp against spot when the basis pays;
 //! - [`fcn`]: the fundamentalist–chartist–noise trader of Chiarella & Iori (2002), with the
 //!   semantics of PAMS's `FCNAgent`, and the price tape its chart term reads;
 //! - [`noise`]: plain Poisson noise traders (market and limit orders of random size and offset);
 //! - [`maker`]: market makers quoting ladders with inventory skew, withdrawing under stress;
 //! - [`hunter`]: hunters of liquidation clusters and their campaigns.
 
+pub mod arbitrage;
 pub mod fcn;
 pub mod hunter;
 pub mod maker;
 pub mod noise;
 
+pub use arbitrage::{ArbOrder, ArbParams, arb_decide};
 pub use fcn::{FcnAgent, FcnParams, MarginType, PriceHistory, fcn_decide};
 pub use noise::{NoiseOrder, NoiseParams, noise_orders};
 

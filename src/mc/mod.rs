@@ -109,8 +109,8 @@ pub fn manifest(v: &Validated, opts: &McOptions) -> Manifest {
         scenario_hash: v.hash.clone(),
         master_seed: opts.seed.or(v.scenario.monte_carlo.seed).unwrap_or(v.scenario.seed),
         runs: opts.runs.unwrap_or(v.scenario.monte_carlo.runs),
-        start_price: v.sim.start_price_usd,
-        watch_levels: v.sim.watch_levels.clone(),
+        start_price: v.sim.start_price_usd(),
+        watch_levels: v.sim.watch_levels_usd(),
         path_minutes: (path_every(&v.sim) * tick_secs) as f64 / 60.0,
         shard: opts.shard,
     }

@@ -201,7 +201,7 @@ pub fn simulate(
     };
     let mut sim = Simulation::new(&cfg, sink).map_err(sim_err)?;
     let every = path_every(&cfg);
-    let mut path = vec![cfg.start_price_usd];
+    let mut path = vec![cfg.start_price_usd()];
     let mut tick = 0u64;
     while sim.step().map_err(sim_err)? {
         tick += 1;
@@ -212,7 +212,7 @@ pub fn simulate(
         }
     }
     let summary = sim.finish().map_err(sim_err)?;
-    let swings = PriceSwings::of(cfg.start_price_usd, &sim.metrics().rows);
+    let swings = PriceSwings::of(cfg.start_price_usd(), &sim.metrics().rows);
     let tick_secs = cfg.exchange.tick_secs.max(1);
     Ok(RunOutcome {
         run,

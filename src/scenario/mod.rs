@@ -11,8 +11,9 @@ pub mod sweep;
 
 pub use duration::Duration;
 pub use spec::{
-    IndexSpec, LiquiditySpec, MapSpec, MarketSpec, MonteCarloSpec, OutputSpec, Scenario, ShockSpec,
-    SweepAxis, SweepSpec, TierSpec,
+    BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec, LiquiditySpec, MakerSpec,
+    MapSpec, MarketSpec, MonteCarloSpec, NoiseSpec, OutputSpec, Scenario, ShockSpec, SweepAxis, SweepSpec,
+    TierSpec,
 };
 pub use sweep::SweepValue;
 
@@ -113,16 +114,18 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let mut c = Checker::new(file);
     checks::name(&mut c, &s.name);
     let market = checks::market(&mut c, &s.market, s.tick.secs());
+    let inst = market.instrument.as_ref();
     let clock = checks::time(&mut c, s);
-    checks::start(&mut c, s);
+    let start = checks::start(&mut c, s, inst);
     let index = checks::index(&mut c, &s.index, clock);
-    let liquidity = checks::liquidity(&mut c, &s.liquidity, clock);
-    let background = checks::background(&mut c, &s.background);
+    let grid = inst.zip(start.map(|(price, _)| price));
+    let liquidity = checks::liquidity(&mut c, &s.liquidity, clock, grid);
+    let background = checks::background(&mut c, &s.background, inst);
     let makers = checks::makers(&mut c, &s.makers);
     let hunters = checks::hunters(&mut c, &s.hunters);
     let holders = checks::holders(&mut c, &s.holders);
     let shocks = checks::shocks(&mut c, s, clock);
-    let watch_levels = checks::watch_levels(&mut c, s);
+    let watch_levels = checks::watch_levels(&mut c, s, inst);
     checks::outputs(&mut c, &s.outputs);
     checks::monte_carlo(&mut c, &s.monte_carlo);
     sweep::check(file, s, &mut c.problems);
@@ -134,6 +137,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     // With no problems every section is sound, so each gave its part.
     let (
         Some(exchange),
+        Some((start_price, insurance_fund)),
         Some(clock),
         Some(index),
         Some(liquidity),
@@ -146,6 +150,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         Some(map),
     ) = (
         market.exchange,
+        start,
         clock,
         index,
         liquidity,
@@ -166,9 +171,9 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     Ok(SimConfig {
         seed: s.seed,
         exchange,
-        start_price_usd: s.start_price_usd,
+        start_price,
         ticks: clock.ticks,
-        insurance_fund_usd: s.insurance_fund_usd,
+        insurance_fund,
         map,
         index,
         liquidity,

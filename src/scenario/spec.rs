@@ -3,8 +3,11 @@
 
 use super::Duration;
 use super::sweep::SweepValue;
+use crate::agents::hunter::HunterParams;
+use crate::agents::maker::MakerParams;
+use crate::agents::{FcnParams, NoiseParams};
 use crate::population::{self, Band};
-use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
+use crate::sim::{HolderConfig, LogOuConfig};
 use crate::units::Side;
 use crate::venue::VenuePreset;
 use serde::{Deserialize, Serialize};
@@ -26,11 +29,11 @@ pub struct Scenario {
     pub liquidity: LiquiditySpec,
     pub holders: HolderConfig,
     /// Background order flow: FCN (fundamentalist/chartist/noise) and Poisson noise traders.
-    pub background: BackgroundConfig,
+    pub background: BackgroundSpec,
     /// Market makers quoting ladders, withdrawing under stress.
-    pub makers: Vec<MakerConfig>,
+    pub makers: Vec<MakerSpec>,
     /// Hunters of liquidation clusters.
-    pub hunters: Vec<HunterConfig>,
+    pub hunters: Vec<HunterSpec>,
     pub shocks: Vec<ShockSpec>,
     /// Price levels to judge (touched? when? accelerated, absorbed or rejected?).
     pub watch_levels: Vec<f64>,
@@ -143,6 +146,75 @@ pub struct LiquiditySpec {
     pub withdraw_for: Duration,
 }
 
+/// Background order flow (`background: (fcn: Some((...)), noise: Some((...)))`); none by
+/// default. The struct names are the ones RON files have always been checked against.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "BackgroundConfig")]
+pub struct BackgroundSpec {
+    pub fcn: Option<FcnSpec>,
+    pub noise: Option<NoiseSpec>,
+    /// The fundamental price the FCN agents revert to.
+    pub fundamental: FundamentalSpec,
+    /// Background orders are kept within ×(1 ± this) of the last price.
+    pub max_price_deviation: f64,
+}
+
+/// A population of FCN agents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "FcnConfig")]
+pub struct FcnSpec {
+    pub agents: u32,
+    pub params: FcnParams,
+    pub decisions_per_tick: u32,
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    #[serde(default)]
+    pub warmup_ticks: u64,
+    #[serde(default)]
+    pub activity: Option<LogOuConfig>,
+    #[serde(default)]
+    pub chart_sentiment: Option<LogOuConfig>,
+}
+
+/// A population of Poisson noise traders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "NoiseConfig")]
+pub struct NoiseSpec {
+    pub agents: u32,
+    pub params: NoiseParams,
+    pub deposit_usd: f64,
+    pub leverage: u32,
+}
+
+/// The FCN agents' fundamental price: its start (`None`: the start price) and its random walk.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "FundamentalConfig")]
+pub struct FundamentalSpec {
+    pub price_usd: Option<f64>,
+    pub volatility_per_tick: f64,
+    pub drift_per_tick: f64,
+}
+
+/// A market maker (`(deposit_usd: 50e6, leverage: 10, quoting: (...))`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "MakerConfig")]
+pub struct MakerSpec {
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    pub quoting: MakerParams,
+}
+
+/// A hunter (`(deposit_usd: 8e9, leverage: 1, team: None, hunting: (...))`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "HunterConfig")]
+pub struct HunterSpec {
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    /// Hunters of one team push the same way.
+    pub team: Option<u32>,
+    pub hunting: HunterParams,
+}
+
 /// A market order from outside at a given time (`at: "02:00"`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -208,7 +280,7 @@ impl Default for Scenario {
             },
             liquidity: LiquiditySpec::default(),
             holders: HolderConfig::default(),
-            background: BackgroundConfig::default(),
+            background: BackgroundSpec::default(),
             makers: Vec::new(),
             hunters: Vec::new(),
             shocks: Vec::new(),
@@ -283,5 +355,30 @@ impl Default for OutputSpec {
 impl Default for MonteCarloSpec {
     fn default() -> MonteCarloSpec {
         MonteCarloSpec { runs: 100, seed: None }
+    }
+}
+
+impl Default for BackgroundSpec {
+    fn default() -> BackgroundSpec {
+        BackgroundSpec {
+            fcn: None,
+            noise: None,
+            fundamental: FundamentalSpec::default(),
+            max_price_deviation: 0.2,
+        }
+    }
+}
+
+impl Default for MakerSpec {
+    /// $50M at 10x: ample for the default 20 BTC inventory cap.
+    fn default() -> MakerSpec {
+        MakerSpec { deposit_usd: 50e6, leverage: 10, quoting: MakerParams::default() }
+    }
+}
+
+impl Default for HunterSpec {
+    /// $8B at 1x (see [`HunterConfig`](crate::sim::HunterConfig)).
+    fn default() -> HunterSpec {
+        HunterSpec { deposit_usd: 8e9, leverage: 1, team: None, hunting: HunterParams::default() }
     }
 }

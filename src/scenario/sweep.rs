@@ -12,10 +12,10 @@
 //!   set the field;
 //! - `monte_carlo.runs`: runs per cell (an integer ≥ 1).
 
+use super::HunterSpec;
 use super::{Problem, Scenario};
 use crate::agents::hunter::HuntMode;
 use crate::population::PositionSide;
-use crate::sim::HunterConfig;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -119,7 +119,7 @@ pub fn apply(s: &mut Scenario, parameter: &str, value: &SweepValue) -> Result<()
                 }
             };
             if s.hunters.is_empty() {
-                s.hunters.push(HunterConfig::default());
+                s.hunters.push(HunterSpec::default());
             }
             for h in &mut s.hunters {
                 h.hunting.mode = mode;

@@ -163,31 +163,48 @@ pub(super) fn wake_position_holders(
     }
 }
 
-/// The replenishing liquidity provider's calibration.
+/// The replenishing liquidity provider's calibration, in the instrument's units.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LiquidityConfig {
-    pub deposit_usd: f64,
+    pub deposit: Money,
     pub leverage: u32,
     /// Price levels quoted on each side.
     pub levels_per_side: u32,
-    /// Distance between levels, USD.
-    pub spacing_usd: f64,
-    /// Resting notional within 1% of mid on each side when full (Binance BTCUSDT ~ $190M).
-    pub depth_within_1pct_usd: f64,
+    /// Distance between levels, in ticks.
+    pub spacing: i64,
+    /// Size of a full level (see [`LiquidityConfig::level_qty`]).
+    pub level_qty: Qty,
     /// Fraction of a level's full size restored per tick after it was taken.
     pub refill_per_tick: f64,
     /// Fraction of the gap to the index the quoting anchor moves each tick.
     pub anchor_follow: f64,
-    /// Withdrawal under one-sided flow (0 = never, the default): when the provider's own fills,
-    /// averaged over ~10 ticks, take more than this many USD a tick from one side, it stops
-    /// replenishing that side (no refills, no new levels; what rests stays) until the flow has
-    /// stayed below it for `withdraw_ticks`. Market makers facing toxic flow do this; it is
-    /// what let Oct 10 2025 run.
+    /// Withdrawal under one-sided flow (zero = never, the default): when the provider's own
+    /// fills, averaged over ~10 ticks, take more than this much notional a tick (at the start
+    /// price) from one side, it stops replenishing that side (no refills, no new levels; what
+    /// rests stays) until the flow has stayed below it for `withdraw_ticks`. Market makers
+    /// facing toxic flow do this; it is what let Oct 10 2025 run.
     #[serde(default)]
-    pub withdraw_flow_usd: f64,
+    pub withdraw_flow: Money,
     #[serde(default)]
     pub withdraw_ticks: u64,
+}
+
+impl LiquidityConfig {
+    /// The size of a full level that puts `depth_within_1pct_usd` of notional within 1% of the
+    /// start price on each side, with levels `spacing_usd` apart (at least one lot). Fails only
+    /// when the size does not fit the lot grid's range.
+    pub fn level_qty(
+        inst: &Instrument,
+        start: Price,
+        spacing_usd: f64,
+        depth_within_1pct_usd: f64,
+    ) -> Result<Qty, UnitError> {
+        let start_usd = inst.price_f64(start);
+        let levels_in_1pct = ((start_usd * 0.01) / spacing_usd).floor().max(1.0);
+        let level_btc = depth_within_1pct_usd / levels_in_1pct / start_usd;
+        Ok(inst.qty_floor(level_btc)?.max(Qty(1)))
+    }
 }
 
 /// A liquidity provider: a depth profile around an anchor that follows the index slowly, and
@@ -211,31 +228,26 @@ pub struct LiquidityProvider {
 }
 
 impl LiquidityProvider {
-    pub fn new(
-        cfg: &LiquidityConfig,
-        inst: &Instrument,
-        start: Price,
-    ) -> Result<LiquidityProvider, UnitError> {
-        let spacing = (cfg.spacing_usd * 1e6 / inst.tick_micros() as f64).round().max(1.0) as i64;
+    pub fn new(cfg: &LiquidityConfig, inst: &Instrument, start: Price) -> LiquidityProvider {
         let start_usd = inst.price_f64(start);
-        let levels_in_1pct = ((start_usd * 0.01) / cfg.spacing_usd).floor().max(1.0);
-        let level_btc = cfg.depth_within_1pct_usd / levels_in_1pct / start_usd;
-        let level_qty = inst.qty_floor(level_btc)?.max(Qty(1));
+        let level_qty = cfg.level_qty.max(Qty(1));
         let refill = Qty(((level_qty.0 as f64) * cfg.refill_per_tick).ceil().max(1.0) as i64);
-        Ok(LiquidityProvider {
+        LiquidityProvider {
             levels: cfg.levels_per_side.max(1) as i64,
-            spacing,
+            spacing: cfg.spacing.max(1),
             level_qty,
             refill,
             follow: cfg.anchor_follow.clamp(0.0, 1.0),
             anchor: start.0 as f64,
-            withdraw_lots: (cfg.withdraw_flow_usd.max(0.0) / start_usd / (inst.lot_sats() as f64 / 1e8))
+            withdraw_lots: (cfg.withdraw_flow.to_usd_f64().max(0.0)
+                / start_usd
+                / (inst.lot_sats() as f64 / 1e8))
                 .max(0.0),
             withdraw_ticks: cfg.withdraw_ticks,
             flow: 0.0,
             last_qty: Qty::ZERO,
             pulled: None,
-        })
+        }
     }
 
     /// Size of a full level.

@@ -28,7 +28,7 @@ use super::{
 use crate::agents::{FcnAgent, FcnParams, NoiseOrder, NoiseParams, PriceHistory, fcn_decide, noise_orders};
 use crate::book::OrderKind;
 use crate::engine::{Exchange, ExchangeConfig};
-use crate::units::{Instrument, Money, Price, Qty, Rate, Side, money_from_usd};
+use crate::units::{Instrument, Money, Price, Qty, Rate, Side};
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
@@ -75,7 +75,7 @@ pub struct FcnConfig {
     /// Decisions per tick, each by an agent drawn at random (PAMS: one per step).
     pub decisions_per_tick: u32,
     /// Each agent's deposit.
-    pub deposit_usd: f64,
+    pub deposit: Money,
     pub leverage: u32,
     /// An opening session (PAMS: orders placed, none executed): for this many ticks the agents'
     /// orders are post-only, so the book fills without trading and the price stays put.
@@ -164,7 +164,7 @@ impl FcnRegime {
 pub struct NoiseConfig {
     pub agents: u32,
     pub params: NoiseParams,
-    pub deposit_usd: f64,
+    pub deposit: Money,
     pub leverage: u32,
 }
 
@@ -174,7 +174,7 @@ pub struct NoiseConfig {
 #[serde(default)]
 pub struct FundamentalConfig {
     /// Starting value; `None`: the start price.
-    pub price_usd: Option<f64>,
+    pub price: Option<Price>,
     pub volatility_per_tick: f64,
     pub drift_per_tick: f64,
 }
@@ -249,7 +249,7 @@ pub(super) fn spawn(
     let mut depth = 1usize;
     let mut regime = FcnRegime::default();
     if let Some(fcn) = &bg.fcn {
-        let deposit = money_from_usd(fcn.deposit_usd)?;
+        let deposit = fcn.deposit;
         for _ in 0..fcn.agents {
             let agent = FcnAgent::draw(&fcn.params, &mut rng);
             max_ttl = max_ttl.max(agent.order_ttl(&fcn.params));
@@ -265,7 +265,7 @@ pub(super) fn spawn(
         regime.chart_sentiment.config = fcn.chart_sentiment.clone();
     }
     if let Some(noise) = &bg.noise {
-        let deposit = money_from_usd(noise.deposit_usd)?;
+        let deposit = noise.deposit;
         for _ in 0..noise.agents {
             let e = spawn_trader(ex, world, entities, deposit, noise.leverage)?;
             world.entity_mut(e).insert(NoiseTrader);
@@ -276,9 +276,10 @@ pub(super) fn spawn(
     }
     let band = bg.max_price_deviation;
     roster.max_price_deviation = if band > 0.0 && band <= 1.0 { band } else { 1.0 };
-    let start = ex.instrument().price_f64(ex.last());
+    let inst = *ex.instrument();
+    let start = inst.price_f64(ex.last());
     world.insert_resource(Fundamental {
-        value: bg.fundamental.price_usd.unwrap_or(start),
+        value: bg.fundamental.price.map_or(start, |p| inst.price_f64(p)),
         config: bg.fundamental.clone(),
     });
     world.insert_resource(PriceTape(PriceHistory::new(depth, start)));
@@ -485,9 +486,13 @@ impl SimConfig {
         exchange.taker_fee = Rate(0);
         exchange.impact_notional = Money::usd(300);
         let mut cfg = SimConfig::btc_14_to_1(1, ticks, 0.0);
+        // The seed's watch levels (USD) on this instrument's grid.
+        let inst = exchange.instrument;
+        cfg.watch_levels = cfg.watch_levels_usd().into_iter().filter_map(|l| inst.price(l).ok()).collect();
         cfg.exchange = exchange;
-        cfg.start_price_usd = 300.0;
-        cfg.insurance_fund_usd = 1_000_000.0;
+        // 300 at tick 0.00001.
+        cfg.start_price = Price(30_000_000);
+        cfg.insurance_fund = Money::usd(1_000_000);
         cfg.map.bands.clear();
         cfg.map.price_usd = 300.0;
         cfg.liquidity.levels_per_side = 0;
@@ -497,7 +502,7 @@ impl SimConfig {
                 agents,
                 params,
                 decisions_per_tick,
-                deposit_usd: 25_000.0,
+                deposit: Money::usd(25_000),
                 leverage: 1,
                 warmup_ticks: 0,
                 activity: None,
@@ -505,7 +510,7 @@ impl SimConfig {
             }),
             noise: None,
             fundamental: FundamentalConfig {
-                price_usd: Some(300.0),
+                price: Some(Price(30_000_000)),
                 volatility_per_tick: 0.0,
                 drift_per_tick: 0.0,
             },

@@ -200,7 +200,7 @@ pub(crate) fn figures(cfg: &SimConfig) -> HuntFigures {
 /// keeps taking ($2M a tick averaged over ~10 ticks), until it has been calm for a minute.
 pub(crate) fn withdrawing(mode: HuntMode, seed: u64, ticks: u64) -> SimConfig {
     let mut cfg = hunted(mode, seed, ticks);
-    cfg.liquidity.withdraw_flow_usd = 2e6;
+    cfg.liquidity.withdraw_flow = Money::usd(2_000_000);
     cfg.liquidity.withdraw_ticks = 60;
     cfg
 }
@@ -273,10 +273,10 @@ fn asymmetry_over_16_seeds() {
 #[test]
 fn a_withdrawing_liquidity_provider_stops_refilling_the_side_being_taken() {
     // An up-hunter lifts the asks $10M a tick from tick 60; look at the book at tick 150.
-    let book_at_150 = |withdraw: f64| {
+    let book_at_150 = |withdraw: i64| {
         let mut cfg = hunted(HuntMode::Up, 11, 150);
         cfg.index.volatility_per_tick = 0.0;
-        cfg.liquidity.withdraw_flow_usd = withdraw;
+        cfg.liquidity.withdraw_flow = Money::usd(withdraw);
         cfg.liquidity.withdraw_ticks = 60;
         let mut sim = Simulation::new(&cfg, None).unwrap();
         while sim.step().unwrap() {}
@@ -290,8 +290,8 @@ fn a_withdrawing_liquidity_provider_stops_refilling_the_side_being_taken() {
         };
         (within(Side::Sell), within(Side::Buy), pulled)
     };
-    let (asks_on, bids_on, none) = book_at_150(0.0);
-    let (asks_off, bids_off, pulled) = book_at_150(2e6);
+    let (asks_on, bids_on, none) = book_at_150(0);
+    let (asks_off, bids_off, pulled) = book_at_150(2_000_000);
     assert_eq!(none, None);
     assert_eq!(pulled, Some(Side::Sell), "its asks are being lifted");
     assert!(asks_off < 0.5 * asks_on, "pulled asks {asks_off:.0} vs refilled {asks_on:.0}");

@@ -18,12 +18,11 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A hunter in a scenario.
+/// A hunter of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[serde(default)]
 pub struct HunterConfig {
-    pub deposit_usd: f64,
+    pub deposit: Money,
     pub leverage: u32,
     /// Hunters of one team push the same way: the first to start a campaign sets the direction
     /// for team-mates who start while it runs.
@@ -37,7 +36,12 @@ impl Default for HunterConfig {
     /// funded; any less and the hunter becomes fuel for its own campaign (a real desk spreads
     /// such a position over accounts and venues).
     fn default() -> HunterConfig {
-        HunterConfig { deposit_usd: 8e9, leverage: 1, team: None, hunting: HunterParams::default() }
+        HunterConfig {
+            deposit: Money::usd(8_000_000_000),
+            leverage: 1,
+            team: None,
+            hunting: HunterParams::default(),
+        }
     }
 }
 

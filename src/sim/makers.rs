@@ -6,16 +6,15 @@ use super::orders::{AgentAction, AgentOrders};
 use super::{Market, Trader};
 use crate::agents::maker::{self, MakerParams, MakerState, Quote};
 use crate::book::OrderKind;
-use crate::units::{Instrument, Price, Qty, Side};
+use crate::units::{Instrument, Money, Price, Qty, Side};
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// A market maker in a scenario.
+/// A market maker of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[serde(default)]
 pub struct MakerConfig {
-    pub deposit_usd: f64,
+    pub deposit: Money,
     pub leverage: u32,
     pub quoting: MakerParams,
 }
@@ -23,7 +22,7 @@ pub struct MakerConfig {
 impl Default for MakerConfig {
     /// $50M at 10x: ample for the default 20 BTC inventory cap.
     fn default() -> MakerConfig {
-        MakerConfig { deposit_usd: 50e6, leverage: 10, quoting: MakerParams::default() }
+        MakerConfig { deposit: Money::usd(50_000_000), leverage: 10, quoting: MakerParams::default() }
     }
 }
 

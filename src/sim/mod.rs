@@ -35,7 +35,7 @@ use crate::engine::{
 };
 use crate::events::Event;
 use crate::population::{self, MapConfig, Role};
-use crate::units::{Money, Price, Qty, Side, money_from_usd};
+use crate::units::{Money, Price, Qty, Side};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::common_conditions::resource_exists;
@@ -57,12 +57,13 @@ pub struct IndexConfig {
     pub pull_to_mid: f64,
 }
 
-/// A market order sent by an outside account at a given tick.
+/// A market order sent by an outside account at a given tick: as many lots as `notional` buys
+/// at the last price of that tick.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Shock {
     pub tick: u64,
     pub side: Side,
-    pub notional_usd: f64,
+    pub notional: Money,
 }
 
 /// Passive position holders' behaviour: rare wake-ups drawn from hazard rates. Scenario files
@@ -98,14 +99,18 @@ impl Default for HolderConfig {
     }
 }
 
-/// Everything a run needs (the RON scenario loader builds this).
+/// Everything a run needs, converted: money, prices and sizes in the exact units of the
+/// instrument, so that building a world converts nothing (the RON scenario loader builds this
+/// once, after validation; [`SimConfig::btc_14_to_1`] and friends build it in code). Behavioural
+/// parameters (rates, fractions, the agents' float-valued decision parameters) stay `f64`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimConfig {
     pub seed: u64,
     pub exchange: ExchangeConfig,
-    pub start_price_usd: f64,
+    /// Index, mark and last at the start.
+    pub start_price: Price,
     pub ticks: u64,
-    pub insurance_fund_usd: f64,
+    pub insurance_fund: Money,
     pub map: MapConfig,
     pub index: IndexConfig,
     pub liquidity: LiquidityConfig,
@@ -120,9 +125,22 @@ pub struct SimConfig {
     /// Liquidation hunters (none by default).
     #[serde(default)]
     pub hunters: Vec<HunterConfig>,
-    /// Price levels (USD) whose fate the summary reports (none by default).
+    /// Price levels whose fate the summary reports (none by default).
     #[serde(default)]
-    pub watch_levels: Vec<f64>,
+    pub watch_levels: Vec<Price>,
+}
+
+impl SimConfig {
+    /// The start price in USD (exact: a price on the grid converts to the float it was written
+    /// as).
+    pub fn start_price_usd(&self) -> f64 {
+        self.exchange.instrument.price_f64(self.start_price)
+    }
+
+    /// The watch levels in USD.
+    pub fn watch_levels_usd(&self) -> Vec<f64> {
+        self.watch_levels.iter().map(|&p| self.exchange.instrument.price_f64(p)).collect()
+    }
 }
 
 impl SimConfig {
@@ -130,12 +148,15 @@ impl SimConfig {
     /// book ($190M within 1% a side, refilling 5% a second), a $50M insurance fund, an index
     /// trending by `drift_total` (log) over `ticks` one-second ticks, and passive holders.
     pub fn btc_14_to_1(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
+        let exchange = ExchangeConfig::btcusdt();
+        let inst = exchange.instrument;
+        let start_price = Price(714_500);
         SimConfig {
             seed: 11,
-            exchange: ExchangeConfig::btcusdt(),
-            start_price_usd: 71_450.0,
+            exchange,
+            start_price,
             ticks,
-            insurance_fund_usd: 1_000_000_000.0,
+            insurance_fund: Money::usd(1_000_000_000),
             map: population::seed_map_btc_14_to_1(accounts),
             index: IndexConfig {
                 volatility_per_tick: 2e-4,
@@ -143,14 +164,15 @@ impl SimConfig {
                 pull_to_mid: 0.02,
             },
             liquidity: LiquidityConfig {
-                deposit_usd: 200_000_000_000.0,
+                deposit: Money::usd(200_000_000_000),
                 leverage: 5,
                 levels_per_side: 300,
-                spacing_usd: 10.0,
-                depth_within_1pct_usd: 190_000_000.0,
+                spacing: 100,
+                level_qty: LiquidityConfig::level_qty(&inst, start_price, 10.0, 190_000_000.0)
+                    .unwrap_or(Qty(1)),
                 refill_per_tick: 0.05,
                 anchor_follow: 0.1,
-                withdraw_flow_usd: 0.0,
+                withdraw_flow: Money::ZERO,
                 withdraw_ticks: 0,
             },
             holders: HolderConfig {
@@ -165,9 +187,9 @@ impl SimConfig {
             makers: Vec::new(),
             hunters: Vec::new(),
             // The seed's levels above, and their mirrors around 71,450 below.
-            watch_levels: vec![
-                85_000.0, 90_000.0, 95_000.0, 100_000.0, 57_900.0, 52_900.0, 47_900.0, 42_900.0,
-            ],
+            watch_levels: [850_000, 900_000, 950_000, 1_000_000, 579_000, 529_000, 479_000, 429_000]
+                .map(Price)
+                .to_vec(),
         }
     }
 }
@@ -194,7 +216,7 @@ impl SimConfig {
                 agents: 1_000,
                 params: fcn,
                 decisions_per_tick: 10,
-                deposit_usd: 1_000_000.0,
+                deposit: Money::usd(1_000_000),
                 leverage: 5,
                 warmup_ticks: 10,
                 activity: None,
@@ -210,7 +232,7 @@ impl SimConfig {
                     limit_offset_mean: 0.001,
                     limit_ttl: 120,
                 },
-                deposit_usd: 2_000_000.0,
+                deposit: Money::usd(2_000_000),
                 leverage: 5,
             }),
             ..BackgroundConfig::default()
@@ -336,10 +358,10 @@ impl Simulation {
     /// event log, if any, goes to `log`.
     pub fn new(cfg: &SimConfig, log: Option<LogTarget>) -> Result<Simulation, SimError> {
         let inst = cfg.exchange.instrument;
-        let start = inst.price(cfg.start_price_usd)?;
+        let start = cfg.start_price;
         let mut ex = Exchange::new(cfg.exchange.clone(), start, log)?;
         let mut rng = stream(cfg.seed, 0);
-        ex.fund_insurance(money_from_usd(cfg.insurance_fund_usd)?)?;
+        ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
         let mut map = if cfg.map.bands.is_empty() {
             population::SeededMap::default()
@@ -400,9 +422,8 @@ impl Simulation {
         }
         // `levels_per_side == 0`: no liquidity provider (e.g. background traders make the book).
         if cfg.liquidity.levels_per_side > 0 {
-            let lp_deposit = money_from_usd(cfg.liquidity.deposit_usd)?;
-            let lp_account = ex.open_account(lp_deposit, cfg.liquidity.leverage)?;
-            let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start)?;
+            let lp_account = ex.open_account(cfg.liquidity.deposit, cfg.liquidity.leverage)?;
+            let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start);
             let lp_state = PositionState::of(&ex.ledger().accounts()[lp_account.0 as usize], None);
             let lp_entity =
                 world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
@@ -413,15 +434,14 @@ impl Simulation {
         background::spawn(cfg, &mut ex, &mut world, &mut entities)?;
         // Makers and hunters after every other account, so worlds without them are unchanged.
         for m in &cfg.makers {
-            let deposit = money_from_usd(m.deposit_usd)?;
-            let account = ex.open_account(deposit, m.leverage.max(1))?;
+            let account = ex.open_account(m.deposit, m.leverage.max(1))?;
             let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
             let maker = MarketMaker { params: m.quoting.clone(), state: Default::default() };
             let id = world.spawn((Trader { account }, state, maker, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
         }
         for h in &cfg.hunters {
-            let deposit = money_from_usd(h.deposit_usd)?;
+            let deposit = h.deposit;
             let account = ex.open_account(deposit, h.leverage.max(1))?;
             let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
             let hunter = Hunter {
@@ -429,7 +449,7 @@ impl Simulation {
                 state: Default::default(),
                 team: h.team,
                 deposit,
-                reference_usd: cfg.start_price_usd,
+                reference_usd: cfg.start_price_usd(),
             };
             let id = world.spawn((Trader { account }, state, hunter, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
@@ -456,7 +476,7 @@ impl Simulation {
         world.insert_resource(Halt::default());
         world.insert_resource(rates);
         world.insert_resource(Metrics::new(start));
-        world.insert_resource(WatchLevels { levels: cfg.watch_levels.clone(), start: cfg.start_price_usd });
+        world.insert_resource(WatchLevels { levels: cfg.watch_levels_usd(), start: cfg.start_price_usd() });
         Ok(Simulation { world, schedule: build_schedule() })
     }
 
@@ -633,7 +653,7 @@ fn send_shocks(
     let price = inst.price_f64(market.0.last()).max(1.0);
     while shocks.pending.first().is_some_and(|s| s.tick <= clock.tick) {
         let s = shocks.pending.remove(0);
-        let qty = inst.qty_floor(s.notional_usd / price).unwrap_or(Qty::ZERO);
+        let qty = inst.qty_floor(s.notional.to_usd_f64() / price).unwrap_or(Qty::ZERO);
         if qty.is_positive() {
             out.write(OrderIntent(OrderRequest {
                 account,
@@ -751,8 +771,6 @@ pub enum SimError {
     Engine(#[from] EngineError),
     #[error("liquidation map: {0}")]
     Map(#[from] population::MapError),
-    #[error(transparent)]
-    Unit(#[from] crate::units::UnitError),
 }
 
 impl From<crate::engine::RecordError> for SimError {

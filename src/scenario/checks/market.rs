@@ -6,7 +6,7 @@ use crate::engine::ExchangeConfig;
 use crate::margin::TierTable;
 use crate::scenario::{IndexSpec, LiquiditySpec, MarketSpec};
 use crate::sim::{IndexConfig, LiquidityConfig};
-use crate::units::{Instrument, Rate};
+use crate::units::{Instrument, Price, Rate};
 use crate::venue::LiquidationRules;
 
 /// The market section: the exchange's configuration when the section is sound; and the
@@ -203,13 +203,16 @@ pub(in crate::scenario) fn index(
     })
 }
 
+/// The liquidity provider, converted: deposit, level spacing on the tick grid, and the size of a
+/// full level at the start price.
 pub(in crate::scenario) fn liquidity(
     c: &mut Checker,
     l: &LiquiditySpec,
     clock: Option<Clock>,
+    grid: Option<(&Instrument, Price)>,
 ) -> Option<LiquidityConfig> {
     let mark = c.mark();
-    c.money("liquidity.deposit_usd", l.deposit_usd);
+    let deposit = c.money("liquidity.deposit_usd", l.deposit_usd);
     c.leverage("liquidity.leverage", l.leverage);
     if l.levels_per_side > 100_000 {
         c.fail(
@@ -217,21 +220,34 @@ pub(in crate::scenario) fn liquidity(
             format!("{} levels is absurd (at most 100000)", l.levels_per_side),
         );
     }
-    c.finite_positive("liquidity.spacing_usd", l.spacing_usd);
+    let spacing = match grid {
+        Some((inst, _)) if c.finite_positive("liquidity.spacing_usd", l.spacing_usd) => {
+            c.price("liquidity.spacing_usd", l.spacing_usd, inst)
+        }
+        _ => None,
+    };
     c.finite_at_least("liquidity.depth_within_1pct_usd", l.depth_within_1pct_usd, 0.0);
     c.fraction("liquidity.refill_per_second", l.refill_per_second);
     c.fraction("liquidity.anchor_follow_per_second", l.anchor_follow_per_second);
-    c.finite_at_least("liquidity.withdraw_flow_usd", l.withdraw_flow_usd, 0.0);
+    let withdraw_flow = c.money("liquidity.withdraw_flow_usd", l.withdraw_flow_usd);
     let clock = clock.filter(|_| c.sound_since(mark))?;
+    let (inst, start) = grid?;
+    let level_qty = match LiquidityConfig::level_qty(inst, start, l.spacing_usd, l.depth_within_1pct_usd) {
+        Ok(q) => q,
+        Err(e) => {
+            c.fail("liquidity.depth_within_1pct_usd", format!("a level's size does not fit: {e}"));
+            return None;
+        }
+    };
     Some(LiquidityConfig {
-        deposit_usd: l.deposit_usd,
+        deposit: deposit?,
         leverage: l.leverage,
         levels_per_side: l.levels_per_side,
-        spacing_usd: l.spacing_usd,
-        depth_within_1pct_usd: l.depth_within_1pct_usd,
+        spacing: spacing?.0,
+        level_qty,
         refill_per_tick: clock.per_tick(l.refill_per_second),
         anchor_follow: clock.per_tick(l.anchor_follow_per_second),
-        withdraw_flow_usd: l.withdraw_flow_usd,
+        withdraw_flow: withdraw_flow?,
         withdraw_ticks: l.withdraw_for.secs() / clock.tick,
     })
 }

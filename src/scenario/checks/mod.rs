@@ -16,7 +16,7 @@ pub(super) use traders::{background, holders, hunters, makers, map};
 use super::{MAX_TICKS, MonteCarloSpec, OutputSpec, Problem, Scenario, ShockSpec};
 use crate::ledger::MAX_LEVERAGE;
 use crate::sim::Shock;
-use crate::units::{Money, Rate, money_from_usd};
+use crate::units::{Instrument, Money, Price, Rate, money_from_usd};
 use std::fmt;
 
 /// Collects problems with field paths.
@@ -97,6 +97,21 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A price on the instrument's grid.
+    fn price(&mut self, path: &str, usd: f64, inst: &Instrument) -> Option<Price> {
+        if !(usd.is_finite() && usd > 0.0) {
+            self.fail(path, format!("must be a positive number, got {usd}"));
+            return None;
+        }
+        match inst.price(usd) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.fail(path, format!("{e} (the tick size): prices must lie on the tick grid"));
+                None
+            }
+        }
+    }
+
     fn leverage(&mut self, path: impl fmt::Display, leverage: u32) {
         if !(1..=MAX_LEVERAGE).contains(&leverage) {
             self.fail(path, format!("must be 1..={MAX_LEVERAGE}, got {leverage}"));
@@ -147,33 +162,45 @@ pub(super) fn time(c: &mut Checker, s: &Scenario) -> Option<Clock> {
     c.sound_since(mark).then_some(Clock { tick, ticks })
 }
 
-/// The start price and the insurance fund, used as they are.
-pub(super) fn start(c: &mut Checker, s: &Scenario) {
-    c.finite_positive("start_price_usd", s.start_price_usd);
-    c.money("insurance_fund_usd", s.insurance_fund_usd);
+/// The start price (on the instrument's grid) and the insurance fund.
+pub(super) fn start(c: &mut Checker, s: &Scenario, inst: Option<&Instrument>) -> Option<(Price, Money)> {
+    let price = match inst {
+        Some(inst) => c.price("start_price_usd", s.start_price_usd, inst),
+        None => {
+            c.finite_positive("start_price_usd", s.start_price_usd);
+            None
+        }
+    };
+    let fund = c.money("insurance_fund_usd", s.insurance_fund_usd);
+    Some((price?, fund?))
 }
 
 /// Market orders from outside, at their ticks.
 pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Option<Vec<Shock>> {
     let mark = c.mark();
+    let mut notionals = Vec::new();
     for (i, sh) in s.shocks.iter().enumerate() {
-        c.finite_positive(&format!("shocks[{i}].notional_usd"), sh.notional_usd);
+        let path = format!("shocks[{i}].notional_usd");
+        if c.finite_positive(&path, sh.notional_usd) {
+            notionals.extend(c.money(&path, sh.notional_usd));
+        }
         if sh.at.secs() > s.horizon.secs() {
             c.fail(format!("shocks[{i}].at"), format!("{} is after the horizon {}", sh.at, s.horizon));
         }
     }
     let clock = clock.filter(|_| c.sound_since(mark))?;
-    let shock = |sh: &ShockSpec| Shock {
+    let shock = |(sh, notional): (&ShockSpec, Money)| Shock {
         tick: sh.at.secs() / clock.tick,
         side: sh.side,
-        notional_usd: sh.notional_usd,
+        notional,
     };
-    Some(s.shocks.iter().map(shock).collect())
+    Some(s.shocks.iter().zip(notionals).map(shock).collect())
 }
 
-/// Price levels to judge: each above or below the start price, within 10x of it.
-pub(super) fn watch_levels(c: &mut Checker, s: &Scenario) -> Option<Vec<f64>> {
+/// Price levels to judge: each on the grid, above or below the start price, within 10x of it.
+pub(super) fn watch_levels(c: &mut Checker, s: &Scenario, inst: Option<&Instrument>) -> Option<Vec<Price>> {
     let mark = c.mark();
+    let mut levels = Vec::new();
     for (i, &level) in s.watch_levels.iter().enumerate() {
         let path = format!("watch_levels[{i}]");
         if c.finite_positive(&path, level) && s.start_price_usd > 0.0 {
@@ -184,10 +211,12 @@ pub(super) fn watch_levels(c: &mut Checker, s: &Scenario) -> Option<Vec<f64>> {
                     &path,
                     format!("{level} is more than 10x away from the start price {}", s.start_price_usd),
                 );
+            } else if let Some(inst) = inst {
+                levels.extend(c.price(&path, level, inst));
             }
         }
     }
-    c.sound_since(mark).then(|| s.watch_levels.clone())
+    (c.sound_since(mark) && inst.is_some()).then_some(levels)
 }
 
 pub(super) fn outputs(c: &mut Checker, outputs: &OutputSpec) {

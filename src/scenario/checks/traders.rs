@@ -5,8 +5,10 @@ use super::Checker;
 use crate::book::TriggerSource;
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig};
-use crate::scenario::{MAX_ACCOUNTS, Scenario};
-use crate::sim::{BackgroundConfig, HolderConfig, HunterConfig, MakerConfig};
+use crate::scenario::{BackgroundSpec, HunterSpec, MAX_ACCOUNTS, MakerSpec, Scenario};
+use crate::sim::{
+    BackgroundConfig, FcnConfig, FundamentalConfig, HolderConfig, HunterConfig, MakerConfig, NoiseConfig,
+};
 use crate::units::Instrument;
 use crate::venue::VenuePreset;
 
@@ -70,11 +72,16 @@ pub(in crate::scenario) fn holders(c: &mut Checker, h: &HolderConfig) -> Option<
     c.sound_since(mark).then(|| h.clone())
 }
 
-/// FCN and noise traders.
-pub(in crate::scenario) fn background(c: &mut Checker, b: &BackgroundConfig) -> Option<BackgroundConfig> {
+/// FCN and noise traders, their deposits converted.
+pub(in crate::scenario) fn background(
+    c: &mut Checker,
+    b: &BackgroundSpec,
+    inst: Option<&Instrument>,
+) -> Option<BackgroundConfig> {
     let mark = c.mark();
+    let mut fcn = None;
     if let Some(f) = &b.fcn {
-        c.money("background.fcn.deposit_usd", f.deposit_usd);
+        let deposit = c.money("background.fcn.deposit_usd", f.deposit_usd);
         c.leverage("background.fcn.leverage", f.leverage);
         if f.agents > 1_000_000 {
             c.fail("background.fcn.agents", format!("{} agents is absurd (at most 1000000)", f.agents));
@@ -88,30 +95,71 @@ pub(in crate::scenario) fn background(c: &mut Checker, b: &BackgroundConfig) -> 
                 c.finite_positive(&format!("{path}.max_factor"), max);
             }
         }
+        fcn = deposit.map(|deposit| FcnConfig {
+            agents: f.agents,
+            params: f.params.clone(),
+            decisions_per_tick: f.decisions_per_tick,
+            deposit,
+            leverage: f.leverage,
+            warmup_ticks: f.warmup_ticks,
+            activity: f.activity.clone(),
+            chart_sentiment: f.chart_sentiment.clone(),
+        });
     }
+    let mut noise = None;
     if let Some(n) = &b.noise {
-        c.money("background.noise.deposit_usd", n.deposit_usd);
+        let deposit = c.money("background.noise.deposit_usd", n.deposit_usd);
         c.leverage("background.noise.leverage", n.leverage);
         if n.agents > 1_000_000 {
             c.fail("background.noise.agents", format!("{} agents is absurd (at most 1000000)", n.agents));
         }
+        noise = deposit.map(|deposit| NoiseConfig {
+            agents: n.agents,
+            params: n.params.clone(),
+            deposit,
+            leverage: n.leverage,
+        });
     }
-    c.sound_since(mark).then(|| b.clone())
+    let fundamental_price = match (b.fundamental.price_usd, inst) {
+        (Some(usd), Some(inst)) => c.price("background.fundamental.price_usd", usd, inst).map(Some),
+        (Some(_), None) => None,
+        (None, _) => Some(None),
+    };
+    if !c.sound_since(mark) {
+        return None;
+    }
+    Some(BackgroundConfig {
+        fcn,
+        noise,
+        fundamental: FundamentalConfig {
+            price: fundamental_price?,
+            volatility_per_tick: b.fundamental.volatility_per_tick,
+            drift_per_tick: b.fundamental.drift_per_tick,
+        },
+        max_price_deviation: b.max_price_deviation,
+    })
 }
 
-pub(in crate::scenario) fn makers(c: &mut Checker, makers: &[MakerConfig]) -> Option<Vec<MakerConfig>> {
+pub(in crate::scenario) fn makers(c: &mut Checker, makers: &[MakerSpec]) -> Option<Vec<MakerConfig>> {
     let mark = c.mark();
+    let mut out = Vec::new();
     for (i, mk) in makers.iter().enumerate() {
-        c.money(&format!("makers[{i}].deposit_usd"), mk.deposit_usd);
+        let deposit = c.money(&format!("makers[{i}].deposit_usd"), mk.deposit_usd);
         c.leverage(format!("makers[{i}].leverage"), mk.leverage);
+        out.extend(deposit.map(|deposit| MakerConfig {
+            deposit,
+            leverage: mk.leverage,
+            quoting: mk.quoting.clone(),
+        }));
     }
-    c.sound_since(mark).then(|| makers.to_vec())
+    c.sound_since(mark).then_some(out)
 }
 
-pub(in crate::scenario) fn hunters(c: &mut Checker, hunters: &[HunterConfig]) -> Option<Vec<HunterConfig>> {
+pub(in crate::scenario) fn hunters(c: &mut Checker, hunters: &[HunterSpec]) -> Option<Vec<HunterConfig>> {
     let mark = c.mark();
+    let mut out = Vec::new();
     for (i, h) in hunters.iter().enumerate() {
-        c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
+        let deposit = c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
         c.leverage(format!("hunters[{i}].leverage"), h.leverage);
         let p = &h.hunting;
         for (name, v) in [
@@ -124,6 +172,12 @@ pub(in crate::scenario) fn hunters(c: &mut Checker, hunters: &[HunterConfig]) ->
         }
         c.fraction(&format!("hunters[{i}].hunting.max_distance"), p.max_distance);
         c.fraction(&format!("hunters[{i}].hunting.stop_loss"), p.stop_loss);
+        out.extend(deposit.map(|deposit| HunterConfig {
+            deposit,
+            leverage: h.leverage,
+            team: h.team,
+            hunting: h.hunting.clone(),
+        }));
     }
-    c.sound_since(mark).then(|| hunters.to_vec())
+    c.sound_since(mark).then_some(out)
 }

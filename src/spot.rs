@@ -1,0 +1,277 @@
+//! Spot venues: where the index comes from. Each venue has its own order book, held by a
+//! liquidity provider that quotes a depth curve around a centre following the venue's fair
+//! value; takers (arbitrageurs, exogenous flow) eat into it, a share of the price move they
+//! cause stays (permanent impact), and the rest fades as the taken depth refills. The index is
+//! the weighted median of the venues' mid prices, as venues build theirs from several exchanges.
+//!
+//! Spot trades are outside the perpetual's ledger (no leverage, no liquidation): they matter to
+//! the perp only through the index, which every `MarkUpdated` event records. Plain Rust, no
+//! ECS.
+
+use crate::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};
+use crate::liquidity::{DepthCurve, LevelGrid, Requote, requote};
+use crate::units::{Instrument, Price, Qty, Side, UnitError};
+
+/// The liquidity provider's id in every spot book.
+const PROVIDER: AccountId = AccountId(0);
+
+/// One spot venue's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpotVenueConfig {
+    pub name: String,
+    /// Its weight in the index.
+    pub weight: f64,
+    /// The depth its liquidity provider keeps around the centre, per side.
+    pub depth: DepthCurve,
+    /// Taken depth refills with this half-life, seconds.
+    pub refill_half_life_secs: f64,
+    /// The share of a taker's price move that stays in the venue's centre (permanent impact).
+    pub permanence: f64,
+    /// Taker fee, as a fraction.
+    pub taker_fee: f64,
+}
+
+/// What a taker order got.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Taken {
+    pub qty: Qty,
+    /// Σ price·qty of the fills, in ticks·lots.
+    pub value_ticks_lots: i128,
+}
+
+impl Taken {
+    /// Average fill price in ticks (0 if nothing filled).
+    pub fn average(&self) -> f64 {
+        if self.qty.is_zero() { 0.0 } else { self.value_ticks_lots as f64 / self.qty.0 as f64 }
+    }
+}
+
+/// One spot venue.
+#[derive(Clone, Debug)]
+pub struct SpotVenue {
+    cfg: SpotVenueConfig,
+    inst: Instrument,
+    book: OrderBook,
+    next_id: u64,
+    /// Log shift of the centre from the fair value: the permanent impact kept so far.
+    permanent: f64,
+    /// The centre last quoted around, in ticks.
+    centre: f64,
+    grid: LevelGrid,
+    /// The provider's resting orders: id, side, price (what rests is the book's to say).
+    live: Vec<(OrderId, Side, Price)>,
+    fills: Vec<Fill>,
+}
+
+impl SpotVenue {
+    /// A venue whose book is quoted around `start`.
+    pub fn new(cfg: SpotVenueConfig, inst: Instrument, start: Price) -> Result<SpotVenue, UnitError> {
+        let grid = cfg.depth.grid(start);
+        let mut v = SpotVenue {
+            grid,
+            cfg,
+            inst,
+            book: OrderBook::new(),
+            next_id: 0,
+            permanent: 0.0,
+            centre: start.0 as f64,
+            live: Vec::new(),
+            fills: Vec::new(),
+        };
+        v.requote(start.0 as f64, 0.0)?;
+        Ok(v)
+    }
+
+    pub fn config(&self) -> &SpotVenueConfig {
+        &self.cfg
+    }
+    pub fn book(&self) -> &OrderBook {
+        &self.book
+    }
+
+    /// The mid price, or the centre when a side is empty.
+    pub fn mid(&self) -> Price {
+        self.book.mid().unwrap_or(Price(self.centre.round() as i64))
+    }
+
+    /// One tick of `dt_secs`: the centre moves to the fair value (`fair` ticks) shifted by the
+    /// permanent impact kept, and the provider requotes its ladder there, refilling what was
+    /// taken toward the curve with the venue's half-life.
+    pub fn quote(&mut self, fair: f64, dt_secs: f64) -> Result<(), UnitError> {
+        self.requote(fair * self.permanent.exp(), dt_secs)
+    }
+
+    fn requote(&mut self, centre: f64, dt_secs: f64) -> Result<(), UnitError> {
+        self.centre = centre.max(2.0);
+        let c = Price(self.centre.round() as i64);
+        // Before the first tick (dt 0) every level is placed full.
+        let half_life = if dt_secs > 0.0 { self.cfg.refill_half_life_secs } else { 0.0 };
+        let live: Vec<(OrderId, Side, Price, Qty)> = self
+            .live
+            .iter()
+            .filter_map(|&(id, side, price)| self.book.order(id).map(|o| (id, side, price, o.qty)))
+            .collect();
+        let (mut targets, mut changes) = (Vec::new(), Vec::new());
+        for side in [Side::Buy, Side::Sell] {
+            self.cfg.depth.levels(&self.grid, &self.inst, c, side, &mut targets)?;
+            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, &mut changes);
+        }
+        let mut live: Vec<(OrderId, Side, Price)> = live.iter().map(|&(id, s, p, _)| (id, s, p)).collect();
+        for change in changes {
+            match change {
+                Requote::Cancel(id) => {
+                    let _ = self.book.cancel(id);
+                    live.retain(|l| l.0 != id);
+                }
+                Requote::Resize { id, price, qty } => {
+                    self.fills.clear();
+                    // At its own price a resting order cannot cross: this never fills.
+                    let _ = self.book.amend(id, price, qty, &mut self.fills);
+                }
+                Requote::Place { side, price, qty } => {
+                    if let Some(id) = self.rest(side, price, qty) {
+                        live.push((id, side, price));
+                    }
+                }
+            }
+        }
+        self.live = live;
+        Ok(())
+    }
+
+    /// Rests a provider order (post-only: it never takes); `None` if it would have crossed.
+    fn rest(&mut self, side: Side, price: Price, qty: Qty) -> Option<OrderId> {
+        let id = OrderId(self.next_id);
+        self.next_id += 1;
+        let order = NewOrder {
+            id,
+            owner: PROVIDER,
+            side,
+            kind: OrderKind::PostOnly,
+            price,
+            qty,
+            flags: OrderFlags::default(),
+        };
+        self.fills.clear();
+        // A post-only order that would cross (the centre moved through the book) is simply not
+        // placed this tick.
+        self.book.place(order, &mut self.fills).ok().filter(|_| self.book.order(id).is_some()).map(|_| id)
+    }
+
+    /// A taker order of `qty` on `side`, limited at `limit` (`None`: market). A share of the mid's
+    /// move stays in the centre.
+    pub fn take(&mut self, owner: AccountId, side: Side, qty: Qty, limit: Option<Price>) -> Taken {
+        if !qty.is_positive() || owner == PROVIDER {
+            return Taken::default();
+        }
+        let before = self.mid();
+        let id = OrderId(self.next_id);
+        self.next_id += 1;
+        let (kind, price) = match limit {
+            Some(p) if p.is_positive() => (OrderKind::Ioc, p),
+            _ => (OrderKind::Market, Price::ZERO),
+        };
+        let order = NewOrder { id, owner, side, kind, price, qty, flags: OrderFlags::default() };
+        self.fills.clear();
+        if self.book.place(order, &mut self.fills).is_err() {
+            return Taken::default();
+        }
+        let mut taken = Taken::default();
+        for f in &self.fills {
+            taken.qty = Qty(taken.qty.0 + f.qty.0);
+            taken.value_ticks_lots += f.price.0 as i128 * f.qty.0 as i128;
+        }
+        let after = self.mid();
+        if before.is_positive() && after.is_positive() {
+            self.permanent += self.cfg.permanence * (after.0 as f64 / before.0 as f64).ln();
+        }
+        taken
+    }
+}
+
+/// The weighted median of `(price, weight)`: the smallest price at which the cumulative weight
+/// reaches half the total (prices sorted ascending). `None` without positive weights.
+pub fn weighted_median(values: &mut [(Price, f64)]) -> Option<Price> {
+    values.sort_by_key(|v| v.0);
+    let total: f64 = values.iter().map(|v| v.1.max(0.0)).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mut acc = 0.0;
+    for &(p, w) in values.iter() {
+        acc += w.max(0.0);
+        if acc >= total / 2.0 {
+            return Some(p);
+        }
+    }
+    values.last().map(|v| v.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn venue(permanence: f64) -> (SpotVenue, Instrument) {
+        let inst = Instrument::btcusdt();
+        let cfg = SpotVenueConfig {
+            name: "binance".into(),
+            weight: 1.0,
+            depth: DepthCurve::binance_btc_spot(),
+            refill_half_life_secs: 30.0,
+            permanence,
+            taker_fee: 0.001,
+        };
+        let start = inst.price(71_450.0).unwrap();
+        (SpotVenue::new(cfg, inst, start).unwrap(), inst)
+    }
+
+    #[test]
+    fn the_book_holds_the_curve_and_a_sweep_moves_the_mid_then_fades() {
+        let (mut v, inst) = venue(0.5);
+        let mid0 = inst.price_f64(v.mid());
+        assert!((mid0 / 71_450.0 - 1.0).abs() < 0.0005, "{mid0}");
+        // $16.5M within 1% a side: buying $20M sweeps past 1%.
+        let qty = inst.qty_floor(20e6 / 71_450.0).unwrap();
+        let t = v.take(AccountId(7), Side::Buy, qty, None);
+        assert_eq!(t.qty, qty);
+        let swept = inst.price_f64(v.mid());
+        assert!(swept / mid0 - 1.0 > 0.005, "the mid jumps: {swept}");
+        // Ten minutes of refilling around an unchanged fair value: half the move stays.
+        let fair = 71_450.0 / 0.1;
+        for _ in 0..600 {
+            v.quote(fair, 1.0).unwrap();
+        }
+        let settled = inst.price_f64(v.mid()) / mid0 - 1.0;
+        let jump = swept / mid0 - 1.0;
+        assert!(settled > 0.3 * jump && settled < 0.7 * jump, "kept {settled:.5} of {jump:.5}");
+        // No permanence: the mid comes back.
+        let (mut v, _) = venue(0.0);
+        v.take(AccountId(7), Side::Sell, qty, None);
+        for _ in 0..600 {
+            v.quote(fair, 1.0).unwrap();
+        }
+        assert!((inst.price_f64(v.mid()) / mid0 - 1.0).abs() < 0.0005);
+    }
+
+    #[test]
+    fn a_limited_taker_stops_at_its_limit() {
+        let (mut v, inst) = venue(0.0);
+        let limit = inst.price(71_500.0).unwrap();
+        let t = v.take(AccountId(7), Side::Buy, Qty(1_000_000), Some(limit));
+        assert!(t.qty.is_positive() && t.qty < Qty(1_000_000));
+        assert!(t.average() <= limit.0 as f64);
+        assert_eq!(
+            v.take(AccountId(0), Side::Buy, Qty(5), None),
+            Taken::default(),
+            "the provider never takes"
+        );
+    }
+
+    #[test]
+    fn the_weighted_median_follows_the_weight_not_the_outlier() {
+        let p = |v| Price(v);
+        assert_eq!(weighted_median(&mut [(p(100), 1.0), (p(101), 1.0), (p(500), 1.0)]), Some(p(101)));
+        assert_eq!(weighted_median(&mut [(p(100), 3.0), (p(101), 1.0), (p(102), 1.0)]), Some(p(100)));
+        assert_eq!(weighted_median(&mut [(p(100), 0.0)]), None);
+    }
+}
