@@ -439,7 +439,9 @@ fn push_cell(line: &mut String, cell: &Cell) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::book::{AccountId, NewOrder, OrderFlags, OrderId, OrderKind};
+    use crate::book::{
+        AccountId, NewOrder, NewStop, OrderFlags, OrderId, OrderKind, StopId, StopKind, TriggerSource,
+    };
     use crate::events::{CancelReason, InsuranceReason, RejectReason, TriggerReason};
     use crate::units::Side;
     use crate::venue::ExchangeConfig;
@@ -455,6 +457,16 @@ mod tests {
 
     /// One event of every kind (kept in step with [`EventKind::ALL`] by the test below).
     pub(crate) fn one_of_each() -> Vec<Event> {
+        let stop = NewStop {
+            id: StopId(0),
+            owner: AccountId(0),
+            side: Side::Sell,
+            kind: StopKind::StopMarket,
+            source: TriggerSource::Mark,
+            trigger: Price(690_000),
+            qty: Qty(1_000),
+            reduce_only: true,
+        };
         let a = AccountId(1);
         let b = AccountId(2);
         vec![
@@ -546,6 +558,19 @@ mod tests {
                 partial: false,
             },
             Event::TickClosed { tick: 4 },
+            Event::StopPlaced { stop },
+            Event::StopRejected {
+                account: a,
+                side: Side::Sell,
+                kind: StopKind::StopMarket,
+                source: TriggerSource::Last,
+                trigger: Price(720_000),
+                qty: Qty(1_000),
+                reduce_only: true,
+                reason: RejectReason::WouldTriggerImmediately,
+            },
+            Event::StopCancelled { stop: StopId(1), account: b, reason: CancelReason::Liquidation },
+            Event::StopTriggered { stop, price: Price(689_000) },
         ]
     }
 
@@ -627,6 +652,28 @@ mod tests {
             liquidated.contains("\"price\":64000,") && liquidated.contains("\"notional\":64000,"),
             "{liquidated}"
         );
+        // Stops: their own group, with what they watch and where they trigger.
+        let mut ex = Exporter::new(
+            Vec::new(),
+            ExportFormat::JsonLines,
+            &log_header(),
+            EventKind::parse_filter("stop"),
+        );
+        for (i, e) in one_of_each().into_iter().enumerate() {
+            ex.write(&Envelope { seq: i as u64, tick: 0, cause: None, event: e }).unwrap();
+        }
+        let out = String::from_utf8(ex.finish().unwrap()).unwrap();
+        assert_eq!(out.lines().count(), 1 + 4, "{out}");
+        let triggered = out.lines().last().unwrap();
+        for cell in [
+            "\"type\":\"StopTriggered\"",
+            "\"stop_kind\":\"stop_market\"",
+            "\"trigger_source\":\"mark\"",
+            "\"trigger\":69000,",
+            "\"price\":68900",
+        ] {
+            assert!(triggered.contains(cell), "{cell} not in {triggered}");
+        }
         assert!(EventKind::parse_filter("nonsense").is_none());
         assert_eq!(EventKind::parse_filter("Traded").unwrap(), vec![EventKind::Traded]);
     }

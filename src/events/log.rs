@@ -512,7 +512,7 @@ mod tests {
         v1.extend_from_slice(&1u16.to_le_bytes());
         v1.extend_from_slice(&[0u8; 60]);
         let err = read_all(&v1).unwrap_err();
-        assert!(matches!(err, LogError::UnsupportedVersion { found: 1, supported: 2 }), "{err}");
+        assert!(matches!(err, LogError::UnsupportedVersion { found: 1, supported: 3 }), "{err}");
         assert!(err.to_string().contains("re-run"), "{err}");
         assert!(matches!(
             read_all(b"hello world, this is not a log at all......................................"),
