@@ -55,7 +55,9 @@ pub enum Command {
         command: EventsCommand,
     },
     /// Margin calculator: initial and maintenance margin, tier, liquidation and bankruptcy price.
-    #[command(after_help = "Example:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5")]
+    #[command(
+        after_help = "Examples:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5\n  liqsim margin --side long --entry 70000 --size 1 --leverage 10 --mode cross --wallet 10000"
+    )]
     Margin {
         #[arg(long, value_enum)]
         side: MarginSide,
@@ -67,6 +69,12 @@ pub enum Command {
         size: String,
         #[arg(long)]
         leverage: u32,
+        /// Isolated: the initial margin backs the position. Cross: the whole wallet does.
+        #[arg(long, value_enum, default_value = "isolated")]
+        mode: MarginModeArg,
+        /// Cross margin's wallet balance backing the position, USD (at least the initial margin).
+        #[arg(long)]
+        wallet: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -126,6 +134,12 @@ pub enum Format {
 pub enum MarginSide {
     Long,
     Short,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MarginModeArg {
+    Isolated,
+    Cross,
 }
 
 // The arguments of the subcommands whose options are many; the help texts are the variants'.

@@ -38,8 +38,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Events { command: EventsCommand::Export { log, format, kind } } => {
             commands::export(&log, format, kind.as_deref())
         }
-        Command::Margin { side, entry, size, leverage, json } => {
-            commands::margin(side, &entry, &size, leverage, json)
+        Command::Margin { side, entry, size, leverage, mode, wallet, json } => {
+            commands::margin(side, &entry, &size, leverage, mode, wallet.as_deref(), json)
         }
         Command::Demo { seed, out } => commands::demo(seed, &out),
         Command::Facts { ticks, every, column, lags, json } => {

@@ -16,7 +16,7 @@ use crate::units::{Instrument, Price, Qty, Side, UnitError};
 const PROVIDER: AccountId = AccountId(0);
 
 /// One spot venue's settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpotVenueConfig {
     pub name: String,
     /// Its weight in the index.
@@ -30,6 +30,51 @@ pub struct SpotVenueConfig {
     /// Taker fee, as a fraction.
     pub taker_fee: f64,
 }
+
+impl SpotVenueConfig {
+    /// A venue of Binance BTC spot's depth ($3.5M within 0.1%, $16.5M within 1%,
+    /// calibration.md) whose taken depth refills with a 20 s half-life (as the perp's provider,
+    /// `sim::LIQUIDITY_REFILL_HALF_LIFE_SECS`), keeping two-thirds of a taker's price move
+    /// (Farmer, Gerig, Lillo & Waelbroeck 2013, "How efficiency shapes market impact": permanent
+    /// impact is about 2/3 of the peak), at a VIP taker fee of 0.02%.
+    pub fn binance_like(name: &str, weight: f64) -> SpotVenueConfig {
+        SpotVenueConfig {
+            name: name.to_string(),
+            weight,
+            depth: DepthCurve::binance_btc_spot(),
+            refill_half_life_secs: 20.0,
+            permanence: 2.0 / 3.0,
+            taker_fee: 0.0002,
+        }
+    }
+
+    /// The index constituents before scaling: three venues of Binance spot's depth, weighted
+    /// 40/30/30 (venues build their index as a weighted median of several exchanges' prices).
+    pub fn constituents() -> Vec<SpotVenueConfig> {
+        vec![
+            SpotVenueConfig::binance_like("binance", 0.4),
+            SpotVenueConfig::binance_like("coinbase", 0.3),
+            SpotVenueConfig::binance_like("okx", 0.3),
+        ]
+    }
+
+    /// The default index constituents: [`SpotVenueConfig::constituents`] with their depth
+    /// multiplied by [`SPOT_DEPTH_SCALE`].
+    pub fn calibrated_set() -> Vec<SpotVenueConfig> {
+        let mut venues = SpotVenueConfig::constituents();
+        for v in &mut venues {
+            v.depth = v.depth.scaled(SPOT_DEPTH_SCALE);
+        }
+        venues
+    }
+}
+
+/// How much deeper each default spot venue is than Binance's BTC/FDUSD book: 5×, so the three
+/// hold $250M within 1% together. One pair on one exchange is only part of what an index's
+/// constituents quote (an index averages several exchanges, each with several BTC pairs); no
+/// aggregate figure is in calibration.md, so this is an assumption, and the answers that
+/// depend on it are given across `index.spot_depth_scale` in docs/market.md.
+pub const SPOT_DEPTH_SCALE: f64 = 5.0;
 
 /// What a taker order got.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

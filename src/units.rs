@@ -335,6 +335,12 @@ pub fn money_from_usd(usd: f64) -> Result<Money, UnitError> {
     scaled_to_grid("money", &d, MICROS_PER_USD, 1).map(Money)
 }
 
+/// Exact money from a decimal string of USD (`"10000.5"`); must be a whole number of micro-USD.
+pub fn parse_money(text: &str) -> Result<Money, UnitError> {
+    let d = parse_decimal("money", text)?;
+    scaled_to_grid("money", &d, MICROS_PER_USD, 1).map(Money)
+}
+
 fn float_to_i64(what: &'static str, x: f64) -> Result<i64, UnitError> {
     if !x.is_finite() {
         return Err(UnitError::NotFinite { what, value: x.to_string() });

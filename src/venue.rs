@@ -4,7 +4,7 @@
 //! One value of [`ExchangeConfig`] drives a run and is written into its event log's header, so
 //! a log carries every setting an auditor needs to recompute margins, fees and funding.
 
-use crate::margin::TierTable;
+use crate::margin::{self, MarginResult, TierTable};
 use crate::units::{Instrument, Money, Rate};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,8 @@ pub struct ExchangeConfig {
     /// Positions above this tier (0-based) are first cut down to its notional cap (Bybit/OKX
     /// style partial liquidation); `None` liquidates in full at once.
     pub partial_liquidation_tier: Option<usize>,
+    /// Funding is paid at the end of each interval, from the premium index sampled every
+    /// [`margin::PREMIUM_SAMPLE_SECS`] and averaged with increasing weights.
     pub funding_interval_secs: u64,
     pub funding_interest_8h: Rate,
     pub funding_clamp: Rate,
@@ -108,6 +110,24 @@ impl LiquidationRules {
 }
 
 impl ExchangeConfig {
+    /// The funding interval in whole hours, as the rate formula takes it (scenarios allow 1 to
+    /// 24; anything outside is clamped to that range).
+    pub fn funding_interval_hours(&self) -> u32 {
+        (self.funding_interval_secs / 3_600).clamp(1, 24) as u32
+    }
+
+    /// The funding rate an interval's premium average gives: `P + clamp(I − P, ±clamp)` scaled by
+    /// N/8 for an N-hour interval, then capped (see [`margin::funding_rate`]).
+    pub fn funding_rate(&self, premium: Rate) -> MarginResult<Rate> {
+        margin::funding_rate(
+            premium,
+            self.funding_interest_8h,
+            self.funding_clamp,
+            self.funding_interval_hours(),
+            self.funding_cap,
+        )
+    }
+
     /// Binance BTCUSDT-like defaults: 0.02%/0.05% fees, 0.5% clearance fee, 8 h funding with the
     /// 0.01% interest and 0.05% clamp, 30 s premium average, 1 s ticks.
     pub fn btcusdt() -> ExchangeConfig {

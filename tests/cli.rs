@@ -312,6 +312,46 @@ fn the_margin_calculator_uses_the_same_core() {
     assert!(stdout(&t).contains("liquidation price"));
 }
 
+/// Cross margin: the whole wallet backs the position (Binance's cross formula with no other
+/// position). 1 BTC at 70,000 is in tier 2 (MMR 0.5%, cum 50); with a wallet of 10,000:
+/// long LP = (10,000 + 50 − 70,000)/(0.005 − 1) = 60,251.256… → 60,251.3 (up), bankruptcy 60,000;
+/// short LP = (10,000 + 50 + 70,000)/(0.005 + 1) = 79,651.741… → 79,651.7 (down), bankruptcy
+/// 80,000.
+#[test]
+fn the_margin_calculator_computes_cross_margin_on_the_whole_wallet() {
+    let cross = |side: &str, wallet: &str| {
+        let args = ["margin", "--side", side, "--entry", "70000", "--size", "1", "--leverage", "10"];
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--mode", "cross", "--wallet", wallet, "--json"]);
+        liqsim(&args)
+    };
+    for (side, lp, bp) in [("long", 60_251.3, 60_000.0), ("short", 79_651.7, 80_000.0)] {
+        let o = cross(side, "10000");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert_eq!(v["margin_mode"], "cross");
+        assert_eq!((v["wallet"].as_f64(), v["initial_margin"].as_f64()), (Some(10_000.0), Some(7_000.0)));
+        assert_eq!(v["liquidation_price"].as_f64(), Some(lp), "{side}");
+        assert_eq!(v["bankruptcy_price"].as_f64(), Some(bp), "{side}");
+    }
+    // A wallet of exactly the initial margin is the isolated position.
+    let o = cross("long", "7000");
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["liquidation_price"].as_f64(), Some(63_266.4));
+    for (args, needle) in [
+        (vec!["--mode", "cross"], "--wallet"),
+        (vec!["--mode", "cross", "--wallet", "6999.99"], "does not cover the initial margin"),
+        (vec!["--wallet", "10000"], "only with --mode cross"),
+        (vec!["--mode", "cross", "--wallet", "10000.0000001"], "--wallet"),
+    ] {
+        let mut all = vec!["margin", "--side", "long", "--entry", "70000", "--size", "1", "--leverage", "10"];
+        all.extend(args);
+        let o = liqsim(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{all:?}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn the_core_demo_still_liquidates_and_replays() {
     let dir = temp_dir("demo");
@@ -649,8 +689,9 @@ fn facts_reads_a_runs_tick_series() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
 
-/// The seed's scenario for 70 minutes with hourly funding and a twentieth of the accounts:
-/// liquidations, ADL and one funding settlement in a log small enough to audit quickly.
+/// The seed's scenario for 70 minutes with hourly funding and a twentieth of the accounts, 30%
+/// of each band margined cross: liquidations of both margin modes, ADL and one funding settlement
+/// in a log small enough to audit quickly.
 fn audit_scenario(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string("scenarios/btc_14_to_1.ron").unwrap();
     let text =
@@ -661,7 +702,7 @@ fn audit_scenario(dir: &Path) -> PathBuf {
             Some((head, tail)) => {
                 let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
                 let n: u64 = digits.parse().unwrap();
-                format!("{head}accounts: {}{}", n / 20, &tail[digits.len()..])
+                format!("{head}accounts: {}, cross_share: 0.3{}", n / 20, &tail[digits.len()..])
             }
             None => line.to_string(),
         })
@@ -671,17 +712,23 @@ fn audit_scenario(dir: &Path) -> PathBuf {
     path
 }
 
-/// Stop-losses in the seed map's bands: longs just in front of their liquidation prices
-/// (watching last), the nearest shorts 0.3–3% above the price (watching the mark).
+/// Stop-losses in the seed map's bands of [`audit_scenario`] (30% of their accounts cross, so
+/// stops close cross positions too): longs just in front of their liquidation prices (watching
+/// last), the nearest shorts 0.3–3% above the price (watching the mark).
 fn with_stops(text: &str) -> String {
-    let long = "accounts: 1500)";
-    let short = "accounts: 1050)";
+    let long = "accounts: 1500, cross_share: 0.3)";
+    let short = "accounts: 1050, cross_share: 0.3)";
     assert!(text.contains(long) && text.contains(short), "the seed map's bands moved");
-    text.replace(long, "accounts: 1500, stop_loss: (share: 0.5, distance: BeforeLiquidation(low_pct: 0.2, high_pct: 1.5)))")
-        .replace(
-            short,
-            "accounts: 1050, stop_loss: (share: 0.6, distance: FromPrice(low_pct: 0.3, high_pct: 3.0), trigger: Mark))",
-        )
+    text.replace(
+        long,
+        "accounts: 1500, cross_share: 0.3, stop_loss: (share: 0.5, distance: BeforeLiquidation(low_pct: 0.2, \
+         high_pct: 1.5)))",
+    )
+    .replace(
+        short,
+        "accounts: 1050, cross_share: 0.3, stop_loss: (share: 0.6, distance: FromPrice(low_pct: 0.3, high_pct: \
+         3.0), trigger: Mark))",
+    )
 }
 
 /// A run whose map holders carry stop-losses: stops trigger, the log replays and verifies, the
@@ -752,6 +799,9 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let out = dir.join("out");
     let r = liqsim(&["run", s(&audit_scenario(&dir)), "--out", s(&out), "--quiet"]);
     assert!(r.status.success(), "{}", stderr(&r));
+    // The log of a run with cross accounts and a funding settlement replays to its summary.
+    let verify = liqsim(&["replay", s(&out.join("events.log")), "--verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
     let export = liqsim(&["events", "export", s(&out.join("events.log")), "--format", "jsonl"]);
     assert!(export.status.success(), "{}", stderr(&export));
     let jsonl = dir.join("events.jsonl");
@@ -765,12 +815,40 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let a = audit(&jsonl);
     assert!(a.status.success(), "{}{}", stdout(&a), stderr(&a));
     let report = stdout(&a);
-    for what in ["clearance fee", "funding payments", "liquidation price", "maker fee", "margin a fill moved"]
-    {
+    for what in [
+        "clearance fee",
+        "funding payments",
+        "liquidation price",
+        "maker fee",
+        "margin a fill moved",
+        "premium index",
+        "weighted premium average",
+        "funding rate accrued",
+    ] {
         assert!(report.lines().any(|l| l.ends_with(what)), "the audit never checked {what}: {report}");
     }
-    // The auditor is not a rubber stamp: one maker fee off by a micro-USD is caught.
+    // Cross accounts were liquidated too, and the auditor followed their whole wallets.
     let text = String::from_utf8(export.stdout).unwrap();
+    let account_of =
+        |line: &str| line.split("\"account\":").nth(1).and_then(|t| t.split(',').next()).map(str::to_string);
+    let liquidated: std::collections::HashSet<String> = text
+        .lines()
+        .filter(|l| l.contains("\"type\":\"LiquidationTriggered\""))
+        .filter_map(account_of)
+        .collect();
+    let opened_cross =
+        |l: &&str| l.contains("\"type\":\"AccountOpened\"") && l.contains("\"margin_mode\":\"cross\"");
+    let cross_liquidated =
+        text.lines().filter(opened_cross).filter(|l| account_of(l).is_some_and(|a| liquidated.contains(&a)));
+    assert!(cross_liquidated.count() > 0, "no cross account among the liquidated");
+    // Read as isolated, the cross accounts' triggers disagree (their free balance backed them).
+    let forged = text.replace("\"margin_mode\":\"cross\"", "\"margin_mode\":\"isolated\"");
+    let bad = dir.join("as_isolated.jsonl");
+    std::fs::write(&bad, forged).unwrap();
+    let f = audit(&bad);
+    assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
+    assert!(stderr(&f).contains("trigger equity"), "{}", stderr(&f));
+    // The auditor is not a rubber stamp: one maker fee off by a micro-USD is caught.
     let line = text.lines().find(|l| l.contains("\"type\":\"Traded\"")).unwrap();
     let fee = line.split("\"maker_fee\":").nth(1).unwrap().split(',').next().unwrap();
     let forged_fee: f64 = fee.parse::<f64>().unwrap() + 0.000001;

@@ -17,14 +17,20 @@ accounts, then checks, exactly, in integers:
 - every liquidation trigger: the position, maintenance margin and equity at the trigger's mark,
   the liquidation price (the tick where equity meets maintenance) and the bankruptcy price, and
   that the mark had reached the liquidation price;
-- every funding rate (clamp formula from the logged premium) and every funding payment
-  (notional at the mark times the rate, payers capped at their margin, receivers pro rata);
+- every funding premium sample (the premium index from the logged impact bid, impact ask and
+  index; one sample per 5 seconds of simulated time), every funding rate (the weighted average
+  of the interval's samples, then the clamp formula) and every funding payment (notional at the
+  mark times the rate, payers capped at what backs their position, receivers pro rata);
+- both margin modes: an isolated position is backed by its margin, a cross position by the
+  account's whole wallet (free balance + margin) in its equity, its bankruptcy price, its
+  funding, and its liquidation (which takes the free balance too);
 - every stop order: placed in front of its price, triggered only once the price it watches
   (the last trade's, or the mark) has reached it and no stop of its queue is first in line
   before it (nearest trigger, then earliest), followed at once by its market order, cancelled
   on a liquidation only while its owner is being liquidated; stops move no money;
-- at the end, the insurance fund, liquidation counts and notionals, ADL count and event count
-  against summary.json.
+- at the end, the insurance fund, liquidation counts and notionals, ADL count, stops triggered,
+  event count and the funding rate accrued (what the open interval's samples give) against
+  summary.json.
 
 Exit status 0 when everything agrees; 1 with the first disagreements listed otherwise.
 """
@@ -36,6 +42,7 @@ from decimal import Decimal
 RATE = 10**8  # rates are exact to 1e-8
 MICRO = 10**6  # money in micro-USD
 FUND = 2**32 - 1  # the insurance fund's account id when it trades
+SAMPLE_SECS = 5  # Binance samples the premium index every 5 seconds
 
 
 def ceil_div(a, b):
@@ -61,17 +68,21 @@ class Audit:
         self.interest = rate(header["funding_interest_8h"])
         self.clamp = rate(header["funding_clamp"])
         self.cap = rate(header["funding_cap"]) if header["funding_cap"] is not None else None
-        self.interval_hours = max(1, min(24, header["funding_interval_secs"] // 3600))
+        self.interval_secs = header["funding_interval_secs"]
+        self.interval_hours = max(1, min(24, self.interval_secs // 3600))
+        self.tick_secs = header["tick_secs"]
         self.tiers = [
             (money(t["notional_cap"]), t["max_leverage"], rate(t["mmr"]), money(t["cum"])) for t in header["tiers"]
         ]
-        self.accounts = []  # [balance, leverage, qty, cost, margin, liquidating]
+        self.accounts = []  # [balance, leverage, qty, cost, margin, liquidating, cross]
         self.insurance = 0
         self.fund = [0, 0]  # the position the fund took over: qty, cost
         self.shortfall = 0
         self.checks = {}
         self.errors = []
         self.expected_funding = None
+        self.premium = [0, 0]  # the interval's premium samples: count, sum of weight × premium
+        self.last_rate = 0  # the last funding rate fixed
         self.liquidated = {"long": [0, 0, set()], "short": [0, 0, set()]}  # triggers, notional µUSD, accounts
         self.adl = 0
         self.events = 0
@@ -106,8 +117,13 @@ class Audit:
         _, _, mmr, cum = self.tier(n)
         return ceil_div(n * mmr - cum * RATE, RATE)
 
+    @staticmethod
+    def wallet(a):
+        """What backs the position: the margin (isolated), or the free balance too (cross)."""
+        return a[4] + (a[0] if a[6] else 0)
+
     def equity(self, a, price):
-        return a[4] + self.notional(price, a[2]) - a[3]
+        return self.wallet(a) + self.notional(price, a[2]) - a[3]
 
     # --- bookkeeping ---
     def ok(self, what, cond, detail):
@@ -170,7 +186,8 @@ class Audit:
         acct = lambda key="account": self.accounts[e[key]]  # noqa: E731
         if k == "AccountOpened":
             self.ok("account ids in order", e["account"] == len(self.accounts), e)
-            self.accounts.append([money(e["deposit"]), e["leverage"], 0, 0, 0, False])
+            cross = e["margin_mode"] == "cross"
+            self.accounts.append([money(e["deposit"]), e["leverage"], 0, 0, 0, False, cross])
         elif k == "Deposited":
             acct()[0] += money(e["amount"])
         elif k == "MarginAdded":
@@ -189,6 +206,8 @@ class Audit:
             self.traded(e)
             self.last = self.ticks(e["price"])
         elif k == "MarkUpdated":
+            if "samples" in e:
+                self.premium_sample(e)
             self.mark, self.last = self.ticks(e["mark"]), self.ticks(e["last"])
         elif k == "StopPlaced":
             self.stop_placed(e)
@@ -343,13 +362,17 @@ class Audit:
             at = self.equity(a, lp) - self.maintenance(a[2], lp)
             past = self.equity(a, beyond) - self.maintenance(a[2], beyond) if beyond > 0 else -1
             self.ok("liquidation price", at >= 0 and past < 0, (lp, at, past))
-        num, den = a[3] - max(a[4], 0), a[2] * self.v
+        num, den = a[3] - max(self.wallet(a), 0), a[2] * self.v
         want_bp = max(1, ceil_div(num, den)) if long else num // den
         self.ok("bankruptcy price", self.ticks(e["bankruptcy_price"]) == want_bp, (e["bankruptcy_price"], want_bp))
         side = "long" if long else "short"
         self.liquidated[side][0] += 1
         self.liquidated[side][2].add(e["account"])
         a[5] = True
+        if a[6]:
+            # The whole wallet backs a cross position: its free balance joins the margin.
+            a[4] += a[0]
+            a[0] = 0
 
     def liquidated_(self, e):
         a = self.accounts[e["account"]]
@@ -374,13 +397,46 @@ class Audit:
         self.insurance = fund
         a[5] = False
 
-    def funding_set(self, e):
-        premium, r = rate(e["premium"]), rate(e["rate"])
+    def premium_sample(self, e):
+        """A tick's premium samples: the premium index of the logged impact prices, one sample
+        per 5-second time in the tick, weighted by their place in the interval."""
+        index, bid, ask = self.ticks(e["index"]), self.ticks(e["impact_bid"]), self.ticks(e["impact_ask"])
+        p = trunc_div((max(0, bid - index) - max(0, index - ask)) * RATE, index)
+        self.ok("premium index", rate(e["premium"]) == p, (e["premium"], p))
+        c = e["samples"]
+        t = e["tick"] * self.tick_secs
+        want = t // SAMPLE_SECS - (t - self.tick_secs) // SAMPLE_SECS
+        self.ok("a premium sample every 5 seconds", c == want, (e["tick"], c, want))
+        n, total = self.premium
+        # weights n+1 .. n+c
+        self.premium = [n + c, total + p * (c * n + c * (c + 1) // 2)]
+
+    def funding_rate(self, premium):
+        """The clamp formula for an N-hour interval, truncated to 1e-8, then capped."""
         f8 = premium + max(-self.clamp, min(self.clamp, self.interest - premium))
         want = trunc_div(f8 * self.interval_hours, 8)
         if self.cap is not None:
             want = max(-self.cap, min(self.cap, want))
+        return want
+
+    def funding_rate_accrued(self):
+        """What the interval's samples so far give; with none yet, the last rate fixed (0 before any)."""
+        n, total = self.premium
+        if n == 0:
+            return self.last_rate
+        return self.funding_rate(trunc_div(total, n * (n + 1) // 2))
+
+    def funding_set(self, e):
+        n, total = self.premium
+        average = trunc_div(total, n * (n + 1) // 2) if n else 0
+        full = self.interval_secs // SAMPLE_SECS
+        self.ok("premium samples of the interval", e["samples"] == n == full, (e["samples"], n, full))
+        self.ok("weighted premium average", rate(e["premium"]) == average, (e["premium"], average))
+        self.premium = [0, 0]
+        premium, r = rate(e["premium"]), rate(e["rate"])
+        want = self.funding_rate(premium)
         self.ok("funding rate", r == want, (r, want))
+        self.last_rate = r
         mark = self.ticks(e["mark"])
         payers, receivers = {}, {}
         for i, a in enumerate(self.accounts):
@@ -388,7 +444,7 @@ class Audit:
                 continue
             amount = (-self.notional(mark, a[2]) * r) // RATE
             if amount < 0:
-                capped = max(amount, -max(a[4], 0))
+                capped = max(amount, -max(self.wallet(a), 0))
                 if capped != 0:
                     payers[i] = capped
             elif amount > 0:
@@ -406,7 +462,14 @@ class Audit:
         a, m = self.accounts[e["account"]], money(e["amount"])
         if self.expected_funding is not None:
             self.expected_funding[1][e["account"]] = m
-        a[4] += m
+        if not a[6]:
+            a[4] += m
+        elif m > 0:
+            a[0] += m  # a cross position's funding is received into the wallet's free balance ...
+        else:
+            from_balance = min(-m, max(a[0], 0))  # ... and paid from it first, then from the margin
+            a[0] -= from_balance
+            a[4] -= -m - from_balance
 
     def close_funding(self):
         expected, paid = self.expected_funding
@@ -431,6 +494,10 @@ class Audit:
         self.ok("ADL count", summary["adl_count"] == self.adl, self.adl)
         if "stops_triggered" in summary:
             self.ok("stops triggered", summary["stops_triggered"] == self.stops_triggered, self.stops_triggered)
+        if "funding_rate_accrued" in summary:
+            accrued = self.funding_rate_accrued()
+            stated = dec(summary["funding_rate_accrued"]) * RATE
+            self.ok("funding rate accrued", abs(stated - accrued) < Decimal("0.000001"), (stated, accrued))
         self.ok("event count", summary["events"] == self.events, self.events)
         self.ok("seed", summary["seed"] == self.h["seed"], self.h["seed"])
         self.ok("scenario hash", summary["scenario_hash"] == self.h["scenario_hash"], self.h["scenario_hash"])

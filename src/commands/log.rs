@@ -61,6 +61,9 @@ pub fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCod
         events: number_of("events")?,
         seed: number_of("seed")?,
         scenario_hash: text_of("scenario_hash")?,
+        funding_rate_accrued: field("funding_rate_accrued")?
+            .as_f64()
+            .ok_or_else(|| bad(format!("{}: funding_rate_accrued is not a number", summary.display())))?,
     };
     let mismatches = replayed.mismatches(&run);
     for m in &mismatches {
@@ -76,7 +79,7 @@ pub fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCod
         return Ok(ExitCode::from(1));
     }
     eprintln!(
-        "verified: the log rebuilds the run's final state (ledger and book), stream, seed and scenario"
+        "verified: the log rebuilds the run's final state (ledger and book), stream, seed, scenario and accrued funding rate"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,21 @@
-//! `margin`: the margin calculator on Binance BTCUSDT's tiers.
+//! `margin`: the margin calculator on Binance BTCUSDT's tiers, isolated or cross.
 
 use super::bad;
-use crate::cli::MarginSide;
+use crate::cli::{MarginModeArg, MarginSide};
 use anyhow::Result;
 use std::process::ExitCode;
 
-pub fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bool) -> Result<ExitCode> {
-    use liqsim::margin::{self as m, TierTable};
-    use liqsim::units::{Instrument, Money, Qty};
+pub fn margin(
+    side: MarginSide,
+    entry: &str,
+    size: &str,
+    leverage: u32,
+    mode: MarginModeArg,
+    wallet: Option<&str>,
+    json: bool,
+) -> Result<ExitCode> {
+    use liqsim::margin::{self as m, CrossOthers, TierTable};
+    use liqsim::units::{Instrument, Money, Qty, parse_money};
     let inst = Instrument::btcusdt();
     let tiers = TierTable::binance_btcusdt();
     let entry = inst.parse_price(entry).map_err(|e| bad(format!("--entry: {e}")))?;
@@ -32,8 +40,37 @@ pub fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bo
     }
     let im = m::initial_margin(&inst, qty, entry, leverage)?;
     let mm = m::maintenance_margin_tiered(&inst, &tiers, qty, entry)?;
-    let lp = m::liquidation_price_tiered(&inst, &tiers, qty, cost, im)?;
-    let bp = m::bankruptcy_price(&inst, qty, cost, im)?;
+    // What backs the position: its initial margin (isolated), or the whole wallet (cross:
+    // Binance's cross formula, with no other position).
+    let (mode_name, wallet) = match (mode, wallet) {
+        (MarginModeArg::Isolated, None) => ("isolated", im),
+        (MarginModeArg::Isolated, Some(_)) => {
+            return Err(bad(
+                "--wallet: only with --mode cross (an isolated position is backed by its initial margin)",
+            ));
+        }
+        (MarginModeArg::Cross, None) => {
+            return Err(bad("--wallet: --mode cross needs the wallet balance (USD) that backs the position"));
+        }
+        (MarginModeArg::Cross, Some(text)) => {
+            let w = parse_money(text).map_err(|e| bad(format!("--wallet: {e}")))?;
+            if w < im {
+                return Err(bad(format!(
+                    "--wallet: {} USD does not cover the initial margin of {} USD",
+                    w.to_usd_string(),
+                    im.to_usd_string()
+                )));
+            }
+            ("cross", w)
+        }
+    };
+    let lp = match mode {
+        MarginModeArg::Isolated => m::liquidation_price_tiered(&inst, &tiers, qty, cost, wallet)?,
+        MarginModeArg::Cross => {
+            m::liquidation_price_cross_tiered(&inst, &tiers, qty, cost, wallet, CrossOthers::default())?
+        }
+    };
+    let bp = m::bankruptcy_price(&inst, qty, cost, wallet)?;
     let usd = |p: liqsim::units::Price| inst.price_string(p);
     let money = |v: Money| v.to_usd_string();
     if json {
@@ -42,6 +79,8 @@ pub fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bo
             "entry": inst.price_f64(entry),
             "size_btc": inst.qty_f64(size),
             "leverage": leverage,
+            "margin_mode": mode_name,
+            "wallet": wallet.to_usd_f64(),
             "notional": cost.abs().to_usd_f64(),
             "tier": tier_index + 1,
             "maintenance_margin_rate": tier.mmr.to_f64(),
@@ -61,6 +100,7 @@ pub fn margin(side: MarginSide, entry: &str, size: &str, leverage: u32, json: bo
         );
         println!("initial margin      {} USD", money(im));
         println!("maintenance margin  {} USD at entry", money(mm));
+        println!("margin mode         {mode_name}: {} USD backs the position", money(wallet));
         println!("liquidation price   {}", lp.map(usd).unwrap_or_else(|| "none".into()));
         println!("bankruptcy price    {}", usd(bp));
     }

@@ -67,6 +67,8 @@ fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
         s.insurance_fund_pnl
     );
     println!("  ADL events                  {:>18} ({} USD)", s.adl_count, usd(s.adl_notional).trim());
+    // A fraction per interval: for a run shorter than the interval, the rate it would have paid.
+    println!("  funding rate accrued        {:>17.6}% per interval", s.funding_rate_accrued * 100.0);
     println!("  events                      {:>18}", s.events);
     println!("  final state hash            {}", s.final_state_hash);
     println!("  outputs                     {}", out.display());

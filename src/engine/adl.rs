@@ -91,8 +91,8 @@ impl Exchange {
             if c.liquidating.is_some() || q.0.signum() != -side.sign() {
                 continue;
             }
-            let score =
-                margin::adl_score(&inst, q, c.position.cost, c.position.margin.max(Money::ZERO), self.mark)?;
+            // Effective leverage is taken on what backs the position (a cross account's wallet).
+            let score = margin::adl_score(&inst, q, c.position.cost, c.wallet().max(Money::ZERO), self.mark)?;
             candidates.push((AccountId(i as u32), q.abs(), score));
         }
         margin::adl_rank(&mut candidates);

@@ -16,7 +16,7 @@ use super::windows::{PeakWindow, RollingSum};
 use crate::book::{AccountId, BookError, Fill, OrderBook, StopId};
 use crate::events::{Envelope, Event, InsuranceReason, LogHeader, LogWriter, Seq, TriggerReason};
 use crate::ledger::{Account, Ledger};
-use crate::margin::{self, MarginError};
+use crate::margin::{self, MarginError, MarginMode};
 use crate::units::{Instrument, Money, Price, RATE_SCALE, Rate, Side, UnitError};
 use crate::venue::ExchangeConfig;
 use serde::{Deserialize, Serialize};
@@ -347,10 +347,15 @@ impl Exchange {
         self.emit(event, cause)
     }
 
-    /// Opens an account with a deposit; returns its id.
+    /// Opens an isolated-margin account with a deposit; returns its id.
     pub fn open_account(&mut self, deposit: Money, leverage: u32) -> Result<AccountId> {
+        self.open_account_in(MarginMode::Isolated, deposit, leverage)
+    }
+
+    /// Opens an account margined in `mode` with a deposit; returns its id.
+    pub fn open_account_in(&mut self, mode: MarginMode, deposit: Money, leverage: u32) -> Result<AccountId> {
         let account = AccountId(self.ledger().accounts().len() as u32);
-        self.emit(Event::AccountOpened { account, deposit, leverage }, None)?;
+        self.emit(Event::AccountOpened { account, deposit, leverage, mode }, None)?;
         Ok(account)
     }
 
@@ -397,12 +402,14 @@ impl Exchange {
             return Ok(None);
         }
         let side = if p.qty.is_positive() { Side::Buy } else { Side::Sell };
+        // Isolated: the margin backs the position; cross: the whole wallet (Binance's cross
+        // formula with no other position, which is the isolated one on the wallet).
         let price = match margin::liquidation_price_tiered(
             &self.cfg.instrument,
             &self.cfg.tiers,
             p.qty,
             p.cost,
-            p.margin,
+            a.wallet(),
         ) {
             Ok(Some(price)) => price,
             Ok(None) => return Ok(None),

@@ -1,40 +1,40 @@
-//! Funding: at the end of each interval the rate is fixed from the premium index (impact bid and
-//! ask against the index, clamp formula), payers pay at the mark, receivers are paid pro rata
-//! to what was collected, and the rounding dust goes to the insurance fund.
+//! Funding (Binance): the premium index is sampled every 5 seconds of simulated time (see
+//! `update_prices`) and accumulated in the exchange state; at the end of each interval the rate
+//! is fixed from the samples' weighted average by the clamp formula, payers pay at the mark
+//! (capped at what backs their position), receivers are paid pro rata to what was collected, and
+//! the rounding dust goes to the insurance fund.
 
 use super::exchange::{Exchange, Result};
-use crate::book::{AccountId, OrderBook};
+#[cfg(doc)]
+use super::state::ExchangeState;
+use crate::book::AccountId;
 use crate::events::{Event, InsuranceReason};
 use crate::margin;
-use crate::units::{Money, Price, Qty, Rate, Side};
+use crate::units::{Money, Rate};
 
 impl Exchange {
-    /// Settles funding if an interval ends at this tick: fixes the rate from the premium index,
-    /// collects from payers (capped at their margin), pays receivers pro rata to what was
-    /// collected, and sends the rounding remainder to the insurance fund. Returns the rate.
+    /// The funding rate accrued so far (see [`ExchangeState::funding_rate_accrued`]): what the
+    /// current interval's weighted premium average would give if the interval ended now; right
+    /// after a settlement, until the next interval's first sample, the rate just fixed.
+    pub fn funding_rate_accrued(&self) -> Result<Rate> {
+        Ok(self.state.funding_rate_accrued()?)
+    }
+
+    /// Settles funding if an interval ends at this tick: fixes the rate from the interval's
+    /// weighted premium average, collects from payers (capped at the wallet backing their
+    /// position), pays receivers pro rata to what was collected, and sends the rounding remainder
+    /// to the insurance fund. Returns the rate.
     pub fn settle_funding_if_due(&mut self) -> Result<Option<Rate>> {
         let interval = self.cfg.funding_interval_secs.max(1);
         if self.elapsed_secs == 0 || !self.elapsed_secs.is_multiple_of(interval) {
             return Ok(None);
         }
         let inst = self.cfg.instrument;
-        let mid = self.book().mid().unwrap_or(self.last);
-        let impact_qty = Qty((self.cfg.impact_notional.0 / inst.notional(mid, Qty(1))?.0.max(1)).max(1));
-        let vwap = |side: Side, book: &OrderBook| {
-            book.impact_price(side, impact_qty).map(|(_, v)| Price((v / impact_qty.0 as i128) as i64))
-        };
-        let impact_bid = vwap(Side::Sell, self.book()).unwrap_or(self.index);
-        let impact_ask = vwap(Side::Buy, self.book()).unwrap_or(self.index);
-        let premium = margin::premium_index(impact_bid, impact_ask, self.index)?;
-        let hours = u32::try_from(interval / 3600).unwrap_or(8).clamp(1, 24);
-        let rate = margin::funding_rate(
-            premium,
-            self.cfg.funding_interest_8h,
-            self.cfg.funding_clamp,
-            hours,
-            self.cfg.funding_cap,
-        )?;
-        let set = self.emit(Event::FundingRateSet { rate, premium, mark: self.mark }, None)?;
+        let samples = *self.state.funding_premium();
+        let premium = samples.average()?;
+        let rate = self.cfg.funding_rate(premium)?;
+        let ev = Event::FundingRateSet { rate, premium, samples: samples.samples(), mark: self.mark };
+        let set = self.emit(ev, None)?;
         if rate.is_zero() {
             return Ok(Some(rate));
         }
@@ -46,7 +46,7 @@ impl Exchange {
             }
             let amount = margin::funding_payment(&inst, acct.position.qty, self.mark, rate)?;
             if amount.is_negative() {
-                let capped = Money(amount.0.max(-acct.position.margin.0.max(0)));
+                let capped = Money(amount.0.max(-acct.wallet().0.max(0)));
                 if !capped.is_zero() {
                     payers.push((AccountId(i as u32), capped));
                 }

@@ -45,7 +45,7 @@ impl Exchange {
                 break;
             }
             self.round = round;
-            cause = self.refresh_mark()?;
+            cause = self.refresh_mark(None)?;
         }
         self.refresh_liquidation_index()?;
         Ok(total)
@@ -199,9 +199,12 @@ impl Exchange {
         let inst = self.cfg.instrument;
         let mark = self.mark;
         let maintenance = margin::maintenance_margin_tiered(&inst, &self.cfg.tiers, p.qty, mark)?;
-        let equity = p.margin.checked_add(margin::unrealized_pnl(&inst, p.qty, p.cost, mark)?)?;
+        // What backs the position: its margin, or a cross account's whole wallet (which the
+        // trigger moves into the margin, so from here on the margin is all of it).
+        let wallet = acct.wallet();
+        let equity = wallet.checked_add(margin::unrealized_pnl(&inst, p.qty, p.cost, mark)?)?;
         let liquidation_price = self.liq.get(a).map(|e| e.price).unwrap_or(mark);
-        let bankruptcy = margin::bankruptcy_price(&inst, p.qty, p.cost, p.margin.max(Money::ZERO))?;
+        let bankruptcy = margin::bankruptcy_price(&inst, p.qty, p.cost, wallet.max(Money::ZERO))?;
         let seq = self.emit(
             Event::LiquidationTriggered {
                 account: a,

@@ -57,7 +57,7 @@ pub fn replay<R: Read>(mut reader: LogReader<R>) -> Result<Replayed, ReplayError
 }
 
 /// What a run recorded about itself (its `summary.json`), for checking a replayed log against.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRecord {
     pub final_state_hash: String,
     pub event_stream_hash: String,
@@ -65,6 +65,9 @@ pub struct RunRecord {
     pub seed: u64,
     /// Hex blake3 of the scenario.
     pub scenario_hash: String,
+    /// The funding rate accrued at the end of the run, as the summary states it (a fraction
+    /// per interval).
+    pub funding_rate_accrued: f64,
 }
 
 /// One way a replayed log differs from what its run recorded.
@@ -81,15 +84,21 @@ pub struct Mismatch {
 impl Replayed {
     /// Every way the replayed log differs from `run`'s record: the state it rebuilds (ledger
     /// and book), the hash of its event stream (so an edit anywhere in any event shows), its
-    /// event count, and its header's seed and scenario hash. Empty when the log is the run's.
+    /// event count, its header's seed and scenario hash, and the funding rate accrued at its end.
+    /// Empty when the log is the run's.
     pub fn mismatches(&self, run: &RunRecord) -> Vec<Mismatch> {
         let scenario_hash: String = self.header.scenario_hash.iter().map(|b| format!("{b:02x}")).collect();
+        let accrued = match self.state.funding_rate_accrued() {
+            Ok(rate) => super::rate_f64(rate).to_string(),
+            Err(e) => format!("no rate ({e})"),
+        };
         let pairs = [
             ("final_state_hash", self.state_hash(), run.final_state_hash.clone()),
             ("event_stream_hash", self.stream_hash.clone(), run.event_stream_hash.clone()),
             ("events", self.events.to_string(), run.events.to_string()),
             ("seed", self.header.seed.to_string(), run.seed.to_string()),
             ("scenario_hash", scenario_hash, run.scenario_hash.clone()),
+            ("funding_rate_accrued", accrued, run.funding_rate_accrued.to_string()),
         ];
         pairs
             .into_iter()

@@ -21,9 +21,10 @@ use crate::book::{
     AccountId, BookError, Cancelled, Fill, NewOrder, NewStop, OrderBook, OrderId, OrderKind, PlaceStatus,
     StopBook, StopId, StopKind, TriggerSource,
 };
-use crate::events::{CancelReason, Envelope, Event, EventKind, Seq};
+use crate::events::{CancelReason, Envelope, Event, EventKind, PremiumSample, Seq};
 use crate::ledger::{Ledger, LedgerError};
-use crate::units::{Price, Qty, Side};
+use crate::margin::{self, MarginError, WeightedPremium};
+use crate::units::{Price, Qty, Rate, Side};
 use crate::venue::ExchangeConfig;
 
 /// Why an event does not apply. The state is unchanged when this is returned.
@@ -51,6 +52,10 @@ pub enum StateError {
     UnknownStop(StopId),
     #[error("{found:?} where the market order of triggered stop {stop:?} must come")]
     StopOrder { stop: StopId, found: EventKind },
+    #[error("{what}, but the interval's samples give {computed}")]
+    Funding { what: String, computed: String },
+    #[error("funding: {0}")]
+    Margin(#[from] MarginError),
 }
 
 type Result<T> = std::result::Result<T, StateError>;
@@ -96,12 +101,17 @@ impl Matching {
     }
 }
 
-/// Ledger, book, stop book and the bookkeeping of event order.
+/// Ledger, book, stop book, the funding interval's premium samples, and the bookkeeping of event
+/// order.
 #[derive(Clone, Debug)]
 pub struct ExchangeState {
     ledger: Ledger,
     book: OrderBook,
     stops: StopBook,
+    /// The venue's rules the funding samples and rates are checked against.
+    venue: ExchangeConfig,
+    /// The premium samples of the funding interval under way.
+    premium: WeightedPremium,
     next_order: u64,
     next_stop: u64,
     /// The prices stops watch: the last trade's and the last mark update's (the start price
@@ -125,6 +135,8 @@ impl ExchangeState {
             ledger: Ledger::new(venue.instrument, venue.tiers.clone()),
             book: OrderBook::new(),
             stops: StopBook::new(venue.map_bucket_ticks),
+            venue: venue.clone(),
+            premium: WeightedPremium::default(),
             next_order: 0,
             next_stop: 0,
             last: start,
@@ -169,6 +181,19 @@ impl ExchangeState {
     /// Events applied so far.
     pub fn events(&self) -> u64 {
         self.applied
+    }
+    /// The premium samples of the funding interval under way (since the last funding rate).
+    pub fn funding_premium(&self) -> &WeightedPremium {
+        &self.premium
+    }
+    /// The funding rate accrued so far: what the interval's weighted premium average would give
+    /// if the interval ended now. With no sample yet in the interval, the last rate fixed (0
+    /// before any). Derived from the state alone, so a replayed log gives what the run reported.
+    pub fn funding_rate_accrued(&self) -> margin::MarginResult<Rate> {
+        if self.premium.samples() == 0 {
+            return Ok(self.ledger.funding_rate());
+        }
+        self.venue.funding_rate(self.premium.average()?)
     }
 
     /// The fills of the order being matched (all of them, recorded or not).
@@ -220,6 +245,16 @@ impl ExchangeState {
                 self.stop_cancelled(event, stop, account, reason)?
             }
             Event::StopTriggered { stop, price } => self.stop_triggered(event, env.seq, stop, price)?,
+            Event::MarkUpdated { index, last, round, sample: Some(sample), .. } => {
+                let premium = self.checked_sample(index, last, round, &sample)?;
+                self.ledger.apply(event)?;
+                self.premium = premium;
+            }
+            Event::FundingRateSet { rate, premium, samples, .. } => {
+                self.check_funding_rate(rate, premium, samples)?;
+                self.ledger.apply(event)?;
+                self.premium = WeightedPremium::default();
+            }
             _ => self.ledger.apply(event)?,
         }
         match *event {
@@ -474,6 +509,60 @@ impl ExchangeState {
         Ok(())
     }
 
+    /// The premium samples with `sample` added, if it is what the book and the index give: its
+    /// impact prices those of the book now (the last price and index being the event's), its
+    /// premium the formula's, taken on a tick's price update.
+    fn checked_sample(
+        &self,
+        index: Price,
+        last: Price,
+        round: u32,
+        sample: &PremiumSample,
+    ) -> Result<WeightedPremium> {
+        let what = || {
+            format!(
+                "a premium sample of {} at impact bid {:?} / ask {:?} (index {index:?}, round {round})",
+                sample.samples, sample.impact_bid, sample.impact_ask
+            )
+        };
+        if round != 0 || sample.samples == 0 {
+            return Err(StateError::Funding { what: what(), computed: "no sample there".into() });
+        }
+        let (bid, ask) =
+            impact_prices(&self.book, &self.venue, last, index).map_err(|e| StateError::Margin(e.into()))?;
+        if (bid, ask) != (sample.impact_bid, sample.impact_ask) {
+            return Err(mismatch(what(), format!("gives impact bid {bid:?} / ask {ask:?}")));
+        }
+        let premium = margin::premium_index(bid, ask, index)?;
+        if premium != sample.premium {
+            let computed = format!("premium {premium:?} from these prices");
+            return Err(StateError::Funding {
+                what: format!("{} states premium {:?}", what(), sample.premium),
+                computed,
+            });
+        }
+        let mut next = self.premium;
+        next.add(premium, sample.samples)?;
+        Ok(next)
+    }
+
+    /// A funding rate must be the one the interval's samples give: their count, their weighted
+    /// average, and the clamp formula on it.
+    fn check_funding_rate(&self, rate: Rate, premium: Rate, samples: u64) -> Result<()> {
+        let average = self.premium.average()?;
+        let computed = self.venue.funding_rate(average)?;
+        if (rate, premium, samples) != (computed, average, self.premium.samples()) {
+            return Err(StateError::Funding {
+                what: format!("a funding rate {rate:?} from premium {premium:?} over {samples} samples"),
+                computed: format!(
+                    "rate {computed:?} from premium {average:?} over {} samples",
+                    self.premium.samples()
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// A stable blake3 hash of the whole state — every account, the venue's pools and prices,
     /// and every resting order in matching priority — as 64 hex digits.
     pub fn state_hash(&self) -> String {
@@ -481,6 +570,12 @@ impl ExchangeState {
         h.update(b"liqsim-state-v2");
         self.ledger.hash_into(&mut h);
         h.update(&self.next_order.to_le_bytes());
+        // Appended only while there are samples, so states without any hash as before.
+        if self.premium.samples() > 0 {
+            h.update(b"premium");
+            h.update(&self.premium.samples().to_le_bytes());
+            h.update(&self.premium.weighted_sum().to_le_bytes());
+        }
         for side in [Side::Buy, Side::Sell] {
             h.update(&(self.book.side_order_count(side) as u64).to_le_bytes());
             for o in self.book.resting_orders(side) {
@@ -556,4 +651,23 @@ fn check_stop_order(env: &Envelope, trigger: Seq, stop: &NewStop) -> Result<()> 
 
 fn mismatch(what: String, did: String) -> StateError {
     StateError::Mismatch { what, did }
+}
+
+/// The impact bid and ask of the premium index: the average prices (truncated to the tick) of
+/// selling the venue's impact notional into the bids and of buying it from the asks, sized in
+/// lots at the mid (the last price when a side is empty); the index for a side that holds less.
+pub(super) fn impact_prices(
+    book: &OrderBook,
+    venue: &ExchangeConfig,
+    last: Price,
+    index: Price,
+) -> std::result::Result<(Price, Price), crate::units::UnitError> {
+    let inst = venue.instrument;
+    let mid = book.mid().unwrap_or(last);
+    let per_lot = inst.notional(mid, Qty(1))?.0.max(1);
+    let qty = Qty((venue.impact_notional.0 / per_lot).max(1));
+    let average = |side: Side| {
+        book.impact_price(side, qty).map(|(_, value)| Price((value / qty.0 as i128) as i64)).unwrap_or(index)
+    };
+    Ok((average(Side::Sell), average(Side::Buy)))
 }

@@ -4,7 +4,8 @@
 use super::*;
 use crate::book::{AccountId, OrderKind};
 use crate::events::{Envelope, Event, EventKind, LogReader};
-use crate::units::{Money, Price, Qty, Side};
+use crate::margin::{self, MarginMode};
+use crate::units::{Money, Price, Qty, Rate, Side};
 use crate::venue::{LiquidationRules, VenuePreset};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -307,6 +308,280 @@ fn funding_moves_money_from_longs_to_shorts_when_the_perp_trades_rich() {
     let l = f.ex.ledger();
     assert!(l.funding_pool().is_zero());
     assert_eq!(l.total_money(), l.deposits());
+}
+
+/// One hour of funding at `tick_secs` (see [`an_interval_of_funding`]).
+fn an_hour_of_funding(tick_secs: u64) -> (Vec<Envelope>, Rate, Exchange) {
+    an_interval_of_funding(tick_secs, 3_600)
+}
+
+/// One funding interval of `interval_secs` at `tick_secs` with the book at 70,100 / 70,150 (the
+/// LP's 5 BTC each side): the index sits at 70,000 for the first half of the interval and at
+/// 70,050 for the second. Returns the funding events, the accrued rate just before the
+/// settlement, and the exchange.
+fn an_interval_of_funding(tick_secs: u64, interval_secs: u64) -> (Vec<Envelope>, Rate, Exchange) {
+    let mut cfg = ExchangeConfig::btcusdt();
+    cfg.tick_secs = tick_secs;
+    cfg.funding_interval_secs = interval_secs;
+    let mut f = fixture(cfg, 1, 3_500, 1_000);
+    f.bid(70_100.0, 5.0);
+    let inst = *f.ex.instrument();
+    let ask = OrderRequest {
+        account: f.lp,
+        side: Side::Sell,
+        kind: OrderKind::Gtc,
+        price: inst.price(70_150.0).unwrap(),
+        qty: inst.qty(5.0).unwrap(),
+        reduce_only: false,
+    };
+    f.ex.submit(ask, None).unwrap();
+    f.ex.close_tick(f.tick).unwrap();
+    let ticks = interval_secs / tick_secs;
+    let mut accrued = Rate::ZERO;
+    for t in 1..=ticks {
+        let tick = f.tick + t;
+        f.ex.begin_tick(tick);
+        let index = if t * tick_secs <= interval_secs / 2 { P70K } else { Price(700_500) };
+        let seq = f.ex.update_prices(index).unwrap();
+        f.ex.run_liquidations(seq).unwrap();
+        if t == ticks {
+            accrued = f.ex.funding_rate_accrued().unwrap();
+        }
+        let settled = f.ex.settle_funding_if_due().unwrap();
+        assert_eq!(settled.is_some(), t == ticks, "funding falls due once, at the interval's end");
+        f.ex.close_tick(tick).unwrap();
+    }
+    f.closed = true;
+    let (ex, events) = f.events();
+    assert_replays(&ex, &events);
+    (events, accrued, ex)
+}
+
+/// The premium index is sampled every 5 seconds of simulated time whatever the tick: 720
+/// samples an hour, with ticks of 1 s, 5 s, 10 s or 60 s (a long tick takes all the samples
+/// that fall in it, at its prices), and the same weighted average and rate come out.
+///
+/// Worked by hand: impact bid 70,100 and ask 70,150 (5 BTC a side, far more than the 25,000
+/// USD impact notional) against index 70,000 give P = 100/70,000 = 0.142857% (142,857e-8)
+/// for samples 1–360, against 70,050 P = 50/70,050 = 0.071377% for samples 361–720. Weights:
+/// Σ 1..360 = 64,980, Σ 361..720 = 194,580, Σ 1..720 = 259,560, so
+/// P_avg = (142,857·64,980 + 71,377·194,580)/259,560 = 23,171,384,520/259,560 = 89,271.79… →
+/// 0.089271% (the plain mean would be 0.107117%: the later, cheaper half weighs more).
+/// F(8 h) = P + clamp(0.01% − P, ±0.05%) = 0.089271% − 0.05% = 0.039271%; for a 1-hour interval
+/// × 1/8 = 0.004908875% → 0.004908% (truncated).
+#[test]
+fn the_premium_is_sampled_every_5_seconds_and_averaged_with_increasing_weights() {
+    let mut rates = Vec::new();
+    for tick_secs in [1, 5, 10, 60] {
+        let (events, accrued, ex) = an_hour_of_funding(tick_secs);
+        let set: Vec<_> = kinds(&events, EventKind::FundingRateSet);
+        let [Event::FundingRateSet { rate, premium, samples, .. }] = &set[..] else {
+            panic!("one funding rate, got {set:?}")
+        };
+        assert_eq!((*samples, *premium, *rate), (720, Rate(89_271), Rate(4_908)), "{tick_secs} s ticks");
+        // What the series reported just before the settlement is the rate it fixed.
+        assert_eq!(accrued, *rate, "{tick_secs} s ticks");
+        let sampled: u64 = events
+            .iter()
+            .filter_map(|e| match e.event {
+                Event::MarkUpdated { sample: Some(s), round, .. } => {
+                    assert_eq!(round, 0, "samples come with the tick's price update");
+                    Some(u64::from(s.samples))
+                }
+                _ => None,
+            })
+            .sum();
+        assert_eq!(sampled, 720);
+        // Right after the settlement the accrued rate is the one just fixed.
+        assert_eq!(ex.funding_rate_accrued().unwrap(), *rate);
+        assert_eq!(ex.state().funding_premium().samples(), 0);
+        rates.push(*rate);
+    }
+    assert!(rates.iter().all(|r| *r == rates[0]));
+}
+
+/// 4- and 8-hour intervals, the book and index as in the hourly test (the index steps up half
+/// way): 2,880 and 5,760 samples by 60-second ticks, one settlement at the interval's end, the
+/// rate scaled by N/8. By hand, with h = n/2 samples at 0.142857% and h at 0.071377%:
+///
+/// ```text
+/// n = 2,880: Σ1..1,440 = 1,037,520, Σ1..2,880 = 4,148,640;
+///   P_avg = (142,857·1,037,520 + 71,377·3,111,120)/4,148,640 = 370,279,406,880/4,148,640
+///         = 89,253.20… → 0.089253%;  F = (0.089253% − 0.05%)·4/8 = 0.0196265% → 0.019626%
+/// n = 5,760: Σ1..2,880 = 4,148,640, Σ1..5,760 = 16,591,680;
+///   P_avg = 1,480,809,130,560/16,591,680 = 89,250.10… → 0.089250%;  F = 0.089250% − 0.05% = 0.039250%
+/// ```
+#[test]
+fn four_and_eight_hour_intervals_pay_once_at_their_end_from_all_their_samples() {
+    for (hours, samples_want, premium_want, rate_want) in
+        [(4, 2_880, 89_253, 19_626), (8, 5_760, 89_250, 39_250)]
+    {
+        let (events, accrued, _) = an_interval_of_funding(60, hours * 3_600);
+        let set: Vec<_> = kinds(&events, EventKind::FundingRateSet);
+        let [Event::FundingRateSet { rate, premium, samples, .. }] = &set[..] else {
+            panic!("one funding rate in {hours} h, got {set:?}")
+        };
+        assert_eq!(
+            (*samples, *premium, *rate),
+            (samples_want, Rate(premium_want), Rate(rate_want)),
+            "{hours} h"
+        );
+        assert_eq!(accrued, *rate, "{hours} h");
+        // Paid on notional at the mark: the fixture's long pays, the shorts receive.
+        assert!(!kinds(&events, EventKind::FundingPaid).is_empty(), "{hours} h");
+    }
+}
+
+#[test]
+fn a_forged_premium_sample_or_funding_rate_does_not_replay() {
+    let (events, _, ex) = an_hour_of_funding(60);
+    let replay = |events: &[Envelope]| {
+        let mut state = ExchangeState::new(ex.config(), P70K);
+        events.iter().try_for_each(|e| state.apply(e).map_err(|err| (e.seq, err)))
+    };
+    assert!(replay(&events).is_ok());
+    // Edits the first event `edit` changes; returns where the replay stopped, the edited
+    // event's seq, and why.
+    let forge = |edit: &dyn Fn(&mut Event) -> bool| {
+        let mut forged = events.clone();
+        let i = forged.iter_mut().position(|e| edit(&mut e.event)).expect("an event to forge");
+        let seq = forged[i].seq;
+        let (at, err) = replay(&forged).unwrap_err();
+        (at, seq, err)
+    };
+    let sample = |e: &mut Event, f: &dyn Fn(&mut crate::events::PremiumSample)| match e {
+        Event::MarkUpdated { sample: Some(s), .. } => {
+            f(s);
+            true
+        }
+        _ => false,
+    };
+    // An impact price the book did not give, a premium its prices do not give: refused there.
+    let (at, seq, err) = forge(&|e| sample(e, &|s| s.impact_bid.0 += 1));
+    assert!(at == seq && matches!(err, StateError::Mismatch { .. }), "{err}");
+    let (at, seq, err) = forge(&|e| sample(e, &|s| s.premium.0 += 1));
+    assert!(at == seq && matches!(err, StateError::Funding { .. }), "{err}");
+    // One sample too many: the rate then disagrees with the samples.
+    let (at, seq, err) = forge(&|e| sample(e, &|s| s.samples += 1));
+    assert!(at > seq && matches!(err, StateError::Funding { .. }), "{err}");
+    // A rate or an average off by 1e-8, a sample count that is not the interval's.
+    for field in 0..3 {
+        let (at, seq, err) = forge(&|e| match e {
+            Event::FundingRateSet { rate, premium, samples, .. } => {
+                match field {
+                    0 => rate.0 += 1,
+                    1 => premium.0 -= 1,
+                    _ => *samples -= 1,
+                }
+                true
+            }
+            _ => false,
+        });
+        assert!(at == seq && matches!(err, StateError::Funding { .. }), "{err}");
+    }
+}
+
+/// 1 BTC long at 70,000 margined cross: 3,500 posted and 3,500 free, a wallet of 7,000, beside
+/// the fixture's isolated long with the same 3,500 margin. Returns the cross account.
+fn seed_cross_long(f: &mut Fixture) -> AccountId {
+    f.open_tick();
+    let qty = Qty(1_000);
+    let notional = f.ex.instrument().notional(P70K, qty).unwrap();
+    let cross = f.ex.open_account_in(MarginMode::Cross, Money::usd(7_000), 100).unwrap();
+    let short = f.ex.open_account(notional, 1).unwrap();
+    let ev = Event::PositionSeeded {
+        long: cross,
+        short,
+        qty,
+        price: P70K,
+        long_margin: Money::usd(3_500),
+        short_margin: notional,
+    };
+    f.ex.record(ev, None).unwrap();
+    f.ex.refresh_liquidation_index().unwrap();
+    cross
+}
+
+/// The same position and the same 3,500 margin: isolated, it is liquidated near 66,784; cross,
+/// its free 3,500 backs it too and it survives the move, to be liquidated at the cross price.
+///
+/// Worked by hand (Binance's cross formula with no other position, tier 2 at 70,000 notional:
+/// MMR 0.5%, cum 50): isolated LP = (3,500 + 50 − 70,000)/(0.005 − 1) = 66,783.92 → 66,784.0;
+/// cross LP = (WB − TMM1 + UPNL1 + cum − s·EP)/(|s|·MMR − s) = (7,000 − 0 + 0 + 50 − 70,000)/
+/// (0.005 − 1) = 63,266.33 → 63,266.4 (longs round up to the 0.1 tick); bankruptcy
+/// 70,000 − 7,000 = 63,000.
+#[test]
+fn a_cross_account_survives_a_move_that_liquidates_the_isolated_one_and_falls_at_the_cross_price() {
+    let mut f = fixture(ExchangeConfig::btcusdt(), 1, 3_500, 1_000);
+    let cross = seed_cross_long(&mut f);
+    let (isolated, lp) = (f.long, f.lp);
+    let index = |f: &Fixture, a| f.ex.liquidation_index().get(a).unwrap().price;
+    assert_eq!(index(&f, isolated), Price(667_840));
+    assert_eq!(index(&f, cross), Price(632_664));
+    let a = *f.ex.ledger().account(cross).unwrap();
+    let by_formula = margin::liquidation_price_cross_tiered(
+        f.ex.instrument(),
+        &f.ex.config().tiers,
+        a.position.qty,
+        a.position.cost,
+        Money::usd(7_000),
+        margin::CrossOthers::default(),
+    );
+    assert_eq!(by_formula, Ok(Some(Price(632_664))));
+
+    f.bid(66_700.0, 5.0);
+    f.drive(66_700.0, 40);
+    assert!(f.ex.ledger().account(isolated).unwrap().position.qty.is_zero(), "isolated: liquidated");
+    let a = *f.ex.ledger().account(cross).unwrap();
+    assert_eq!(a.position.qty, Qty(1_000), "cross: its free balance carries it through");
+    assert_eq!(f.ex.stats().accounts_long, 1);
+
+    // Take the old bids away, bid at 63,200 and bring the mark there.
+    f.open_tick();
+    let resting: Vec<_> = f.ex.book().orders_of(lp).map(|o| o.id).collect();
+    for id in resting {
+        assert!(f.ex.cancel(lp, id, None).unwrap());
+    }
+    f.bid(63_200.0, 5.0);
+    f.drive(63_200.0, 40);
+    let fund_before = Money::usd(1_000);
+    let (ex, events) = f.events();
+    let a = *ex.ledger().account(cross).unwrap();
+    assert!(a.position.qty.is_zero());
+    // The whole wallet went down with the position: nothing is left free.
+    assert_eq!((a.balance, a.position.margin), (Money::ZERO, Money::ZERO));
+    let trigger = events
+        .iter()
+        .find_map(|e| match e.event {
+            Event::LiquidationTriggered {
+                account,
+                liquidation_price,
+                bankruptcy_price,
+                mark,
+                equity,
+                ..
+            } if account == cross => Some((liquidation_price, bankruptcy_price, mark, equity)),
+            _ => None,
+        })
+        .expect("the cross account is liquidated");
+    let (liquidation_price, bankruptcy_price, mark, equity) = trigger;
+    assert_eq!((liquidation_price, bankruptcy_price), (Price(632_664), Price(630_000)));
+    assert!(mark <= liquidation_price);
+    // Equity on the whole wallet: 7,000 + (mark − 70,000) for 1 BTC.
+    let upnl = ex.instrument().notional(mark, Qty(1_000)).unwrap().0 - Money::usd(70_000).0;
+    assert_eq!(equity, Money(Money::usd(7_000).0 + upnl));
+    // Sold at 63,200, 200 above bankruptcy: the 200 left of the wallet went to the fund, besides
+    // what the isolated long's liquidation left it.
+    let closed = events
+        .iter()
+        .find_map(|e| match e.event {
+            Event::Liquidated { account, insurance_delta, .. } if account == cross => Some(insurance_delta),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(closed, Money::usd(200));
+    assert!(ex.ledger().insurance_fund() > fund_before.checked_add(closed).unwrap());
+    assert_replays(&ex, &events);
 }
 
 fn venue(preset: VenuePreset) -> ExchangeConfig {

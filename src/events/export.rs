@@ -67,6 +67,10 @@ pub fn column_names() -> &'static [&'static str] {
         "score",
         "fee",
         "insurance_delta",
+        "margin_mode",
+        "impact_bid",
+        "impact_ask",
+        "samples",
         "stop",
         "stop_kind",
         "trigger_source",
@@ -87,10 +91,11 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
         Err(_) => Cell::Text("overflow"),
     };
     match event {
-        Event::AccountOpened { account, deposit, leverage } => vec![
+        Event::AccountOpened { account, deposit, leverage, mode } => vec![
             ("account", id(account.0.into())),
             ("deposit", money(*deposit)),
             ("leverage", id((*leverage).into())),
+            ("margin_mode", Cell::Text(mode.as_str())),
         ],
         Event::Deposited { account, amount } | Event::MarginAdded { account, amount } => {
             vec![("account", id(account.0.into())), ("amount", money(*amount))]
@@ -161,15 +166,29 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("taker_margin", money(*taker_margin)),
             ("liquidation", Cell::Bool(*liquidation)),
         ],
-        Event::MarkUpdated { index, mark, last, round } => vec![
-            ("index", price(*index)),
-            ("mark", price(*mark)),
-            ("last", price(*last)),
-            ("round", id((*round).into())),
-        ],
-        Event::FundingRateSet { rate: r, premium, mark } => {
-            vec![("rate", rate(*r)), ("premium", rate(*premium)), ("mark", price(*mark))]
+        Event::MarkUpdated { index, mark, last, round, sample } => {
+            let mut cells = vec![
+                ("index", price(*index)),
+                ("mark", price(*mark)),
+                ("last", price(*last)),
+                ("round", id((*round).into())),
+            ];
+            if let Some(s) = sample {
+                cells.extend([
+                    ("impact_bid", price(s.impact_bid)),
+                    ("impact_ask", price(s.impact_ask)),
+                    ("premium", rate(s.premium)),
+                    ("samples", id(s.samples.into())),
+                ]);
+            }
+            cells
         }
+        Event::FundingRateSet { rate: r, premium, samples, mark } => vec![
+            ("rate", rate(*r)),
+            ("premium", rate(*premium)),
+            ("samples", id(*samples)),
+            ("mark", price(*mark)),
+        ],
         Event::FundingPaid { account, amount } => {
             vec![("account", id(account.0.into())), ("amount", money(*amount))]
         }
@@ -442,7 +461,8 @@ mod tests {
     use crate::book::{
         AccountId, NewOrder, NewStop, OrderFlags, OrderId, OrderKind, StopId, StopKind, TriggerSource,
     };
-    use crate::events::{CancelReason, InsuranceReason, RejectReason, TriggerReason};
+    use crate::events::{CancelReason, InsuranceReason, PremiumSample, RejectReason, TriggerReason};
+    use crate::margin::MarginMode;
     use crate::units::Side;
     use crate::venue::ExchangeConfig;
 
@@ -470,7 +490,12 @@ mod tests {
         let a = AccountId(1);
         let b = AccountId(2);
         vec![
-            Event::AccountOpened { account: a, deposit: Money::usd(10_000), leverage: 10 },
+            Event::AccountOpened {
+                account: a,
+                deposit: Money::usd(10_000),
+                leverage: 10,
+                mode: MarginMode::Cross,
+            },
             Event::Deposited { account: a, amount: Money::usd(5) },
             Event::MarginAdded { account: a, amount: Money(-5) },
             Event::PositionSeeded {
@@ -526,9 +551,20 @@ mod tests {
                 index: Price(714_000),
                 mark: Price(714_100),
                 last: Price(714_400),
-                round: 2,
+                round: 0,
+                sample: Some(PremiumSample {
+                    impact_bid: Price(714_150),
+                    impact_ask: Price(714_160),
+                    premium: Rate(21_008),
+                    samples: 2,
+                }),
             },
-            Event::FundingRateSet { rate: Rate(10_000), premium: Rate(2_500), mark: Price(714_100) },
+            Event::FundingRateSet {
+                rate: Rate(10_000),
+                premium: Rate(2_500),
+                samples: 5_760,
+                mark: Price(714_100),
+            },
             Event::FundingPaid { account: a, amount: Money(-1) },
             Event::InsuranceFundChanged { delta: Money(1), reason: InsuranceReason::FundingRemainder },
             Event::LiquidationTriggered {

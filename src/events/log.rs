@@ -22,9 +22,11 @@ use std::io::{self, Read, Write};
 const MAGIC: &[u8; 8] = b"LIQSIMLG";
 /// Version of the log layout and of the event encoding inside it. Version 2 carries the venue
 /// settings in the header and logs the book's whole life (rejections, self-trade cancels where
-/// they happen, the margin each fill moved). Version 3 adds stop orders: their events and the
-/// venue's stop rounds in the header.
-pub const LOG_FORMAT_VERSION: u16 = 3;
+/// they happen, the margin each fill moved). Version 3 was written by two lines of development
+/// for different layouts, so neither is read: version 4 has both, each account's margin mode,
+/// the funding premium samples on the price updates and the sample count of each funding rate,
+/// and stop orders (their events, and the venue's stop rounds in the header).
+pub const LOG_FORMAT_VERSION: u16 = 4;
 /// Magic, version and body length.
 const PREFIX_LEN: usize = 8 + 2 + 4;
 /// Larger header bodies are taken as corruption rather than allocated.
@@ -403,6 +405,7 @@ mod tests {
     use super::*;
     use crate::book::AccountId;
     use crate::events::Event;
+    use crate::margin::MarginMode;
     use crate::units::{Money, Price};
     use crate::venue::ExchangeConfig;
 
@@ -414,6 +417,7 @@ mod tests {
                     account: AccountId(i as u32),
                     deposit: Money(1_000 * i as i64),
                     leverage: 10,
+                    mode: MarginMode::Isolated,
                 }
             } else {
                 Event::MarkUpdated {
@@ -421,6 +425,7 @@ mod tests {
                     mark: Price(700_001),
                     last: Price(699_999),
                     round: 0,
+                    sample: None,
                 }
             };
             v.push(Envelope { seq: i, tick: i / 10, cause: i.checked_sub(1), event });
@@ -506,14 +511,21 @@ mod tests {
         let mut bytes = write(&sample());
         bytes[8] = 99;
         assert!(matches!(read_all(&bytes), Err(LogError::UnsupportedVersion { found: 99, .. })));
-        // A version 1 log (the layout before the venue settings were in the header) is refused
-        // by its version, with advice, not misread.
-        let mut v1 = b"LIQSIMLG".to_vec();
-        v1.extend_from_slice(&1u16.to_le_bytes());
-        v1.extend_from_slice(&[0u8; 60]);
-        let err = read_all(&v1).unwrap_err();
-        assert!(matches!(err, LogError::UnsupportedVersion { found: 1, supported: 3 }), "{err}");
-        assert!(err.to_string().contains("re-run"), "{err}");
+        // Logs of older layouts (version 1: no venue settings in the header; version 2: no margin
+        // modes, funding samples or stop orders; version 3: one of two layouts, each without the
+        // other's margin modes and funding samples, or stop orders) are refused by their version,
+        // with advice, not misread.
+        for old in [1u16, 2, 3] {
+            let mut bytes = b"LIQSIMLG".to_vec();
+            bytes.extend_from_slice(&old.to_le_bytes());
+            bytes.extend_from_slice(&[0u8; 60]);
+            let err = read_all(&bytes).unwrap_err();
+            assert!(
+                matches!(err, LogError::UnsupportedVersion { found, supported: 4 } if found == old),
+                "{err}"
+            );
+            assert!(err.to_string().contains("re-run"), "{err}");
+        }
         assert!(matches!(
             read_all(b"hello world, this is not a log at all......................................"),
             Err(LogError::NotALog)

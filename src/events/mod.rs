@@ -13,7 +13,7 @@ pub(crate) use log::HASH_BLOCK;
 pub use log::{LOG_FORMAT_VERSION, LogError, LogHeader, LogReader, LogWriter};
 
 use crate::book::{AccountId, NewOrder, NewStop, OrderId, OrderKind, StopId, StopKind, TriggerSource};
-use crate::margin::AdlScore;
+use crate::margin::{AdlScore, MarginMode};
 use crate::units::{Money, Price, Qty, Rate, Side};
 use serde::{Deserialize, Serialize};
 
@@ -129,6 +129,22 @@ impl TriggerReason {
     }
 }
 
+/// The funding premium index sampled with a tick's price update (Binance: every 5 seconds of
+/// simulated time). `samples` is how many 5-second sampling times fell in the tick: 1 with ticks of
+/// up to 5 s, more with longer ticks, all taken at this tick's prices. `premium` is
+/// `[max(0, impact_bid − index) − max(0, index − impact_ask)] / index`, with the index of the
+/// event that carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PremiumSample {
+    /// Average price of selling the venue's impact notional into the bids (the index where they
+    /// hold less).
+    pub impact_bid: Price,
+    /// Average price of buying the impact notional from the asks (the index where they hold less).
+    pub impact_ask: Price,
+    pub premium: Rate,
+    pub samples: u32,
+}
+
 /// Defines [`Event`] and, from the same list, [`EventKind`] with one kind per variant, so the
 /// two can never drift apart.
 macro_rules! define_events {
@@ -168,8 +184,9 @@ macro_rules! define_events {
 }
 
 define_events! {
-    /// An account was opened with a deposit from outside and a leverage setting.
-    AccountOpened { account: AccountId, deposit: Money, leverage: u32 },
+    /// An account was opened with a deposit from outside, a leverage setting, and how its
+    /// position is margined (isolated: by its posted margin; cross: by its whole wallet).
+    AccountOpened { account: AccountId, deposit: Money, leverage: u32, mode: MarginMode },
     /// More money came into an account's free balance from outside.
     Deposited { account: AccountId, amount: Money },
     /// Free balance moved into (positive) or out of (negative) the account's isolated margin.
@@ -220,13 +237,14 @@ define_events! {
         /// The taker was a liquidation order.
         liquidation: bool,
     },
-    /// New index, mark and last prices. `round` 0 is the tick's price update; round `n > 0`
-    /// is the refresh after the tick's `n`-th liquidation round.
-    MarkUpdated { index: Price, mark: Price, last: Price, round: u32 },
-    /// A funding rate was fixed for the interval that just ended, from `premium` (the premium
-    /// index it was computed from, per 8 hours) by the clamp formula; payments are on notional
-    /// at `mark`.
-    FundingRateSet { rate: Rate, premium: Rate, mark: Price },
+    /// New index, mark and last prices. `round` 0 is the tick's price update, which carries the
+    /// funding premium `sample` when a sampling time fell in the tick; round `n > 0` is the
+    /// refresh after the tick's `n`-th liquidation round (never a sample).
+    MarkUpdated { index: Price, mark: Price, last: Price, round: u32, sample: Option<PremiumSample> },
+    /// A funding rate was fixed for the interval that just ended, from `premium` (the weighted
+    /// average of the interval's `samples` premium samples, per 8 hours) by the clamp formula;
+    /// payments are on notional at `mark`.
+    FundingRateSet { rate: Rate, premium: Rate, samples: u64, mark: Price },
     /// One account's funding moved between its margin and the funding pool (positive: received).
     FundingPaid { account: AccountId, amount: Money },
     /// The insurance fund changed outside a liquidation.

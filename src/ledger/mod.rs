@@ -1,4 +1,5 @@
-//! The ledger: accounts, isolated positions, insurance fund, fee pool and funding pool.
+//! The ledger: accounts, their positions (isolated or cross margined), insurance fund, fee pool
+//! and funding pool.
 //!
 //! [`Ledger::apply`] is the only way this state changes, live and in replay. An event that would
 //! break an invariant is rejected with a typed [`LedgerError`] and leaves the ledger untouched.
@@ -21,22 +22,31 @@
 //!
 //! holds to the micro-USD after every event ([`Ledger::total_money`] subtracts the shortfall:
 //! what the venue put in when a bankrupt account's deficit exceeded the insurance fund).
+//!
+//! # Margin modes
+//! Both modes keep the same books: a fill moves initial margin between the free balance and the
+//! position's margin, realised PnL enters the margin. They differ in what backs the position
+//! ([`Account::wallet`]): an isolated position only its margin, a cross position the whole
+//! wallet (free balance + margin), so its liquidation and bankruptcy prices are computed on the
+//! wallet, its funding is paid from (and into) the wallet, and when it is liquidated its free
+//! balance joins the margin that goes to the insurance fund.
 
 use crate::book::AccountId;
 use crate::events::{Event, InsuranceReason};
-use crate::margin::{self, MarginError, TierTable};
+use crate::margin::{self, MarginError, MarginMode, TierTable};
 use crate::units::{Instrument, Money, Price, Qty, Rate, Side, UnitError};
 
 /// The highest leverage an account may set.
 pub const MAX_LEVERAGE: u32 = 1_000;
 
-/// An isolated position: signed size, signed cost, and the margin posted for it.
+/// A position: signed size, signed cost, and the margin posted for it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {
     pub qty: Qty,
     /// Σ signed fill notionals of the open size (long > 0); entry price = cost / qty.
     pub cost: Money,
-    /// Isolated margin (the position's wallet balance). Negative only during a liquidation.
+    /// Margin posted for the position (in isolated mode, its whole wallet balance). Negative
+    /// only during a liquidation.
     pub margin: Money,
 }
 
@@ -47,9 +57,23 @@ pub struct Account {
     pub balance: Money,
     /// Leverage used to size the margin of new exposure.
     pub leverage: u32,
+    /// What backs the position: its margin (isolated) or the whole wallet (cross).
+    pub mode: MarginMode,
     pub position: Position,
     /// While liquidated: the position size when the engine took over.
     pub liquidating: Option<Qty>,
+}
+
+impl Account {
+    /// The wallet balance backing the position (Binance's WB): the posted margin of an isolated
+    /// position, the free balance plus the margin of a cross one. Liquidation and bankruptcy
+    /// prices, the maintenance check and the funding a payer can pay are taken on it.
+    pub fn wallet(&self) -> Money {
+        match self.mode {
+            MarginMode::Isolated => self.position.margin,
+            MarginMode::Cross => Money(self.balance.0.saturating_add(self.position.margin.0)),
+        }
+    }
 }
 
 /// Why an event was refused.
@@ -224,7 +248,7 @@ impl Ledger {
     /// Applies one event, or refuses it and changes nothing.
     pub fn apply(&mut self, event: &Event) -> Result<()> {
         match *event {
-            Event::AccountOpened { account, deposit, leverage } => {
+            Event::AccountOpened { account, deposit, leverage, mode } => {
                 let expected = AccountId(self.accounts.len() as u32);
                 if account != expected {
                     return Err(LedgerError::AccountOutOfOrder { expected, got: account });
@@ -234,6 +258,7 @@ impl Ledger {
                 self.accounts.push(Account {
                     balance: deposit,
                     leverage,
+                    mode,
                     position: Position::default(),
                     liquidating: None,
                 });
@@ -367,7 +392,13 @@ impl Ledger {
                         needed: amount,
                     });
                 }
-                a.position.margin = a.position.margin.checked_add(amount)?;
+                match a.mode {
+                    MarginMode::Isolated => a.position.margin = a.position.margin.checked_add(amount)?,
+                    // A cross position's funding is the wallet's: received into the free balance,
+                    // paid from it first and then from the margin.
+                    MarginMode::Cross if amount.is_positive() => a.balance = a.balance.checked_add(amount)?,
+                    MarginMode::Cross => pay_fee(account, &mut a, -amount)?,
+                }
                 if a.position.margin.is_negative() {
                     return Err(LedgerError::Overdraft(account));
                 }
@@ -404,6 +435,12 @@ impl Ledger {
                     });
                 }
                 a.liquidating = Some(position);
+                if a.mode == MarginMode::Cross {
+                    // The whole wallet backs a cross position: its free balance joins the margin,
+                    // which the liquidation settles with the insurance fund.
+                    a.position.margin = a.position.margin.checked_add(a.balance)?;
+                    a.balance = Money::ZERO;
+                }
                 self.accounts[account.0 as usize] = a;
             }
             Event::AutoDeleveraged { account, counterparty, qty, price, .. } => {
@@ -484,6 +521,7 @@ impl Ledger {
             return Ok(Account {
                 balance: self.insurance,
                 leverage: 1,
+                mode: MarginMode::Isolated,
                 position: self.fund_position,
                 liquidating: None,
             });
@@ -601,9 +639,13 @@ impl Ledger {
             h.update(&a.position.qty.0.to_le_bytes());
             h.update(&a.position.cost.0.to_le_bytes());
             h.update(&a.position.margin.0.to_le_bytes());
+            // One byte for the liquidation state and the margin mode: 0/1 (not liquidating /
+            // liquidating) for isolated accounts, as before modes existed, so their hashes are
+            // unchanged; 2/3 for cross accounts.
+            let cross = if a.mode == MarginMode::Cross { 2 } else { 0 };
             match a.liquidating {
-                None => h.update(&[0]),
-                Some(q) => h.update(&[1]).update(&q.0.to_le_bytes()),
+                None => h.update(&[cross]),
+                Some(q) => h.update(&[cross + 1]).update(&q.0.to_le_bytes()),
             };
         }
         for v in [

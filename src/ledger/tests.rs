@@ -3,7 +3,7 @@
 use super::*;
 use crate::book::{NewOrder, OrderFlags, OrderId, OrderKind};
 use crate::events::{CancelReason, Envelope, LogHeader, LogReader, LogWriter, TriggerReason};
-use crate::margin::AdlScore;
+use crate::margin::{AdlScore, MarginMode};
 use proptest::prelude::*;
 
 const P: Price = Price(700_000); // 70,000 USD at tick 0.1
@@ -60,7 +60,21 @@ impl ApplyStated for Ledger {
 }
 
 fn open(id: u32, usd: i64, leverage: u32) -> Event {
-    Event::AccountOpened { account: AccountId(id), deposit: Money::usd(usd), leverage }
+    Event::AccountOpened {
+        account: AccountId(id),
+        deposit: Money::usd(usd),
+        leverage,
+        mode: MarginMode::Isolated,
+    }
+}
+
+fn open_cross(id: u32, usd: i64, leverage: u32) -> Event {
+    Event::AccountOpened {
+        account: AccountId(id),
+        deposit: Money::usd(usd),
+        leverage,
+        mode: MarginMode::Cross,
+    }
 }
 
 fn trade(maker: u32, taker: u32, taker_side: Side, price: Price, qty: i64) -> Event {
@@ -163,9 +177,15 @@ fn nonsense_is_refused_and_changes_nothing() {
     let cases: Vec<(Event, Expect)> = vec![
         (open(5, 1, 10), |e| matches!(e, LedgerError::AccountOutOfOrder { .. })),
         (open(2, 1, 0), |e| matches!(e, LedgerError::BadLeverage(0))),
-        (Event::AccountOpened { account: AccountId(2), deposit: Money(-1), leverage: 1 }, |e| {
-            matches!(e, LedgerError::Negative { .. })
-        }),
+        (
+            Event::AccountOpened {
+                account: AccountId(2),
+                deposit: Money(-1),
+                leverage: 1,
+                mode: MarginMode::Isolated,
+            },
+            |e| matches!(e, LedgerError::Negative { .. }),
+        ),
         (trade(0, 0, Side::Buy, P, 1), |e| matches!(e, LedgerError::SelfTrade(_))),
         (Event::Deposited { account: AccountId(0), amount: Money::ZERO }, |e| {
             matches!(e, LedgerError::NotPositive { .. })
@@ -260,7 +280,7 @@ fn nonsense_is_refused_and_changes_nothing() {
             },
             |e| matches!(e, LedgerError::UnknownAccount(_)),
         ),
-        (Event::MarkUpdated { index: Price(-1), mark: P, last: P, round: 0 }, |e| {
+        (Event::MarkUpdated { index: Price(-1), mark: P, last: P, round: 0, sample: None }, |e| {
             matches!(e, LedgerError::NotPositive { .. })
         }),
     ];
@@ -412,10 +432,113 @@ fn state_hash_is_stable_and_sensitive() {
     assert_eq!(a.state_hash(), "d5e8296daefbf10b0b49086126e9a21d0ee3489dab04ce5dfaf4a4f6bb7c50dc");
 }
 
+/// 1 BTC long at 70,000 from a deposit of 10,000 at 10x (7,000 posted, 3,000 free) in `mode`,
+/// against account 1; account 2 has cash to bid; a fund of 1,000.
+fn long_0_with_3_000_free(cross: bool) -> Ledger {
+    let first = if cross { open_cross(0, 10_000, 10) } else { open(0, 10_000, 10) };
+    given(&[
+        first,
+        open(1, 20_000, 10),
+        open(2, 1_000_000, 10),
+        Event::InsuranceFundChanged { delta: Money::usd(1_000), reason: InsuranceReason::Deposit },
+        trade(1, 0, Side::Buy, P, 1_000),
+    ])
+}
+
+#[test]
+fn a_cross_position_is_backed_by_the_whole_wallet() {
+    // Worked by hand (Binance cross, no other position, tier 2 at 70,000 notional: MMR 0.5%,
+    // cum 50): LP = (WB + cum − s·EP)/(|s|·MMR − s) = (10,000 + 50 − 70,000)/(0.005 − 1)
+    // = 60,251.256… → 60,251.3 (long: rounded up to the 0.1 tick). The isolated position with the
+    // same 7,000 margin: (7,000 + 50 − 70,000)/(0.005 − 1) = 63,266.331… → 63,266.4.
+    let (inst, tiers) = (inst(), TierTable::binance_btcusdt());
+    let cross = long_0_with_3_000_free(true);
+    let isolated = long_0_with_3_000_free(false);
+    let (c, i) = (*cross.account(AccountId(0)).unwrap(), *isolated.account(AccountId(0)).unwrap());
+    // The same books: 7,000 posted, 3,000 free. Only what backs the position differs.
+    assert_eq!((c.position, c.balance), (i.position, i.balance));
+    assert_eq!((c.position.margin, c.balance), (Money::usd(7_000), Money::usd(3_000)));
+    assert_eq!((c.mode, i.mode), (MarginMode::Cross, MarginMode::Isolated));
+    assert_eq!((c.wallet(), i.wallet()), (Money::usd(10_000), Money::usd(7_000)));
+    let lp = |a: &Account| {
+        margin::liquidation_price_tiered(&inst, &tiers, a.position.qty, a.position.cost, a.wallet()).unwrap()
+    };
+    assert_eq!(lp(&c), Some(Price(602_513)));
+    assert_eq!(lp(&i), Some(Price(632_664)));
+    let bp =
+        |a: &Account| margin::bankruptcy_price(&inst, a.position.qty, a.position.cost, a.wallet()).unwrap();
+    assert_eq!(bp(&c), Price(600_000), "70,000 − 10,000");
+    assert_eq!(bp(&i), Price(630_000), "70,000 − 7,000");
+    // The mode is part of the state.
+    assert_ne!(cross.state_hash(), isolated.state_hash());
+}
+
+#[test]
+fn liquidating_a_cross_account_hands_its_whole_wallet_to_the_chain() {
+    for cross in [true, false] {
+        let mut l = long_0_with_3_000_free(cross);
+        let (mark, bankruptcy) = if cross { (602_000, 600_000) } else { (632_000, 630_000) };
+        l.apply_stated(&Event::LiquidationTriggered {
+            account: AccountId(0),
+            reason: TriggerReason::Maintenance,
+            mark: Price(mark),
+            position: Qty(1_000),
+            maintenance: Money::ZERO,
+            equity: Money::ZERO,
+            liquidation_price: Price(mark),
+            bankruptcy_price: Price(bankruptcy),
+        })
+        .unwrap();
+        let a = *l.account(AccountId(0)).unwrap();
+        // Cross: the free 3,000 joined the margin; isolated: it stays out of reach.
+        let (margin, free) = if cross { (10_000, 0) } else { (7_000, 3_000) };
+        assert_eq!((a.position.margin, a.balance), (Money::usd(margin), Money::usd(free)), "cross {cross}");
+        // Sold 100 USD above bankruptcy: 100 USD of margin is left, and goes to the fund.
+        l.apply_stated(&liquidation_sale(Price(bankruptcy + 1_000), 1_000)).unwrap();
+        assert_eq!(l.account(AccountId(0)).unwrap().position.margin, Money::usd(100));
+        l.apply_stated(&Event::Liquidated {
+            account: AccountId(0),
+            closed: Qty(1_000),
+            mark: Price(mark),
+            fee: Money::usd(100),
+            insurance_delta: Money::usd(100),
+            partial: false,
+        })
+        .unwrap();
+        let a = *l.account(AccountId(0)).unwrap();
+        assert_eq!((a.position, a.balance), (Position::default(), Money::usd(free)));
+        assert_eq!(l.insurance_fund(), Money::usd(1_100));
+        assert_invariants(&l);
+    }
+}
+
+#[test]
+fn a_cross_account_pays_funding_from_its_wallet_and_receives_it_into_the_free_balance() {
+    let mut l = long_0_with_3_000_free(true);
+    // Paid from the free balance first, then from the margin.
+    l.apply_stated(&Event::FundingPaid { account: AccountId(0), amount: Money::usd(-4_000) }).unwrap();
+    let a = *l.account(AccountId(0)).unwrap();
+    assert_eq!((a.balance, a.position.margin), (Money::ZERO, Money::usd(6_000)));
+    l.apply_stated(&Event::FundingPaid { account: AccountId(1), amount: Money::usd(4_000) }).unwrap();
+    l.apply_stated(&Event::FundingPaid { account: AccountId(1), amount: Money::usd(-500) }).unwrap();
+    l.apply_stated(&Event::FundingPaid { account: AccountId(0), amount: Money::usd(500) }).unwrap();
+    let a = *l.account(AccountId(0)).unwrap();
+    assert_eq!((a.balance, a.position.margin), (Money::usd(500), Money::usd(6_000)));
+    l.apply_stated(&Event::TickClosed { tick: 1 }).unwrap();
+    assert_invariants(&l);
+    // Never more than the wallet: 6,500 USD and one micro-USD is refused and changes nothing.
+    let before = l.state_hash();
+    assert_eq!(
+        l.apply_stated(&Event::FundingPaid { account: AccountId(0), amount: Money(-6_500_000_001) }),
+        Err(LedgerError::Overdraft(AccountId(0)))
+    );
+    assert_eq!(l.state_hash(), before);
+}
+
 /// What the property test does, in exchange terms.
 #[derive(Clone, Debug)]
 enum Op {
-    Open { deposit_usd: u32, leverage: u8 },
+    Open { deposit_usd: u32, leverage: u8, cross: bool },
     Trade { maker: u8, taker: u8, buy: bool, offset: i16, lots: u16, fee_bps: u8 },
     Margin { account: u8, usd: i32 },
     Deposit { account: u8, usd: i32 },
@@ -426,7 +549,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        2 => (1_000u32..2_000_000, 1u8..=125).prop_map(|(deposit_usd, leverage)| Op::Open { deposit_usd, leverage }),
+        2 => (1_000u32..2_000_000, 1u8..=125, any::<bool>())
+            .prop_map(|(deposit_usd, leverage, cross)| Op::Open { deposit_usd, leverage, cross }),
         8 => (any::<u8>(), any::<u8>(), any::<bool>(), -20_000i16..20_000, 1u16..3_000, 0u8..10)
             .prop_map(|(maker, taker, buy, offset, lots, fee_bps)| Op::Trade { maker, taker, buy, offset, lots, fee_bps }),
         1 => (any::<u8>(), -50_000i32..50_000).prop_map(|(account, usd)| Op::Margin { account, usd }),
@@ -481,11 +605,12 @@ impl Harness {
     fn run(&mut self, op: &Op) {
         let n = self.ledger.accounts().len() as u32;
         match *op {
-            Op::Open { deposit_usd, leverage } => {
+            Op::Open { deposit_usd, leverage, cross } => {
                 self.apply(Event::AccountOpened {
                     account: AccountId(n),
                     deposit: Money::usd(deposit_usd.into()),
                     leverage: leverage.into(),
+                    mode: if cross { MarginMode::Cross } else { MarginMode::Isolated },
                 });
             }
             Op::Trade { maker, taker, buy, offset, lots, fee_bps } => {
@@ -664,8 +789,8 @@ proptest! {
     #[test]
     fn conservation_and_replay(ops in prop::collection::vec(op(), 1..300)) {
         let mut h = Harness::new();
-        for _ in 0..4 {
-            h.run(&Op::Open { deposit_usd: 5_000_000, leverage: 20 });
+        for i in 0..4 {
+            h.run(&Op::Open { deposit_usd: 5_000_000, leverage: 20, cross: i % 2 == 1 });
         }
         for op in &ops {
             h.run(op);
@@ -685,7 +810,7 @@ fn the_property_harness_exercises_every_path() {
     // trades, closes, funding, liquidations with book fills and ADL, and insurance changes.
     let mut h = Harness::new();
     for _ in 0..6 {
-        h.run(&Op::Open { deposit_usd: 5_000_000, leverage: 20 });
+        h.run(&Op::Open { deposit_usd: 5_000_000, leverage: 20, cross: false });
     }
     let script = [
         Op::Trade { maker: 0, taker: 1, buy: true, offset: 0, lots: 2_000, fee_bps: 2 },

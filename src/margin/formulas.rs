@@ -2,7 +2,8 @@
 //!
 //! A position is `qty` (signed lots, long > 0) and `cost` (signed entry notional in micro-USD,
 //! the sum of signed fill notionals, so `s·EP = cost` and EP = cost/qty need not be on the tick
-//! grid). In isolated mode `wallet`/`margin` is the position's wallet balance.
+//! grid). In isolated mode `wallet`/`margin` is the position's wallet balance; in cross mode the
+//! account's whole wallet ([`MarginMode`]).
 //!
 //! Every price formula is first computed as an exact rational number of ticks ([`Ratio`]) and
 //! only then rounded, in the direction that protects the venue.
@@ -11,6 +12,7 @@ use super::error::{MarginError, MarginResult};
 use super::ratio::{Ratio, add, div_ceil, mul, sub, to_i64};
 use super::tiers::{Tier, TierTable};
 use crate::units::{Instrument, Money, Price, Qty, RATE_SCALE, Rate};
+use serde::{Deserialize, Serialize};
 
 const SCALE: i128 = RATE_SCALE as i128;
 
@@ -121,6 +123,38 @@ pub fn unrealized_pnl(inst: &Instrument, qty: Qty, cost: Money, mark: Price) -> 
     Ok(Money(to_i64(v, "unrealized pnl")?))
 }
 
+/// How an account's position is margined. The simulator trades one instrument, so an account
+/// holds at most one position and the modes differ only in what backs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MarginMode {
+    /// The position is backed by the margin posted for it alone; the free balance is out of
+    /// reach of its losses.
+    #[default]
+    Isolated,
+    /// The position is backed by the account's whole wallet: free balance and posted margin
+    /// (Binance cross margin with no other position).
+    Cross,
+}
+
+impl MarginMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarginMode::Isolated => "isolated",
+            MarginMode::Cross => "cross",
+        }
+    }
+}
+
+/// The other positions of a cross account, as Binance's cross formula takes them: their total
+/// maintenance margin (TMM1) and unrealised PnL (UPNL1). An account of this simulator holds one
+/// position, so the engine passes none (`CrossOthers::default()`); the fields are there for the
+/// formula's published test vectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrossOthers {
+    pub maintenance: Money,
+    pub upnl: Money,
+}
+
 /// The exact (unrounded) Binance isolated liquidation price in ticks:
 /// `LP = (WB + cum − s·EP) / (|s|·MMR − s)`, i.e. the price at which
 /// `wallet + qty·p − cost == |qty|·p·mmr − cum`. May be ≤ 0 (no liquidation price).
@@ -135,14 +169,52 @@ pub fn liquidation_price_exact(
     cost: Money,
     wallet: Money,
 ) -> MarginResult<Ratio> {
+    check_non_negative("wallet balance", wallet)?;
+    lp_exact(inst, mmr, cum, qty, cost, wallet.0 as i128)
+}
+
+/// The exact Binance cross liquidation price of one position in ticks:
+/// `LP = (WB − TMM1 + UPNL1 + cum − s·EP) / (|s|·MMR − s)`, with `wallet` the whole wallet
+/// balance (WB) and `others` the other positions' maintenance (TMM1) and unrealised PnL (UPNL1).
+/// With no other position it is the isolated formula with the whole wallet as the margin.
+///
+/// Errors: as [`liquidation_price_exact`]; the wallet must not be negative, the other positions'
+/// maintenance neither (their PnL may be).
+pub fn liquidation_price_cross_exact(
+    inst: &Instrument,
+    mmr: Rate,
+    cum: Money,
+    qty: Qty,
+    cost: Money,
+    wallet: Money,
+    others: CrossOthers,
+) -> MarginResult<Ratio> {
+    lp_exact(inst, mmr, cum, qty, cost, cross_backing(wallet, others)?)
+}
+
+/// `WB − TMM1 + UPNL1`: what stands behind one position of a cross account.
+fn cross_backing(wallet: Money, others: CrossOthers) -> MarginResult<i128> {
+    check_non_negative("wallet balance", wallet)?;
+    check_non_negative("other positions' maintenance", others.maintenance)?;
+    Ok(wallet.0 as i128 - others.maintenance.0 as i128 + others.upnl.0 as i128)
+}
+
+/// The liquidation price with `backing` (micro-USD, any sign) standing behind the position.
+fn lp_exact(
+    inst: &Instrument,
+    mmr: Rate,
+    cum: Money,
+    qty: Qty,
+    cost: Money,
+    backing: i128,
+) -> MarginResult<Ratio> {
     check_open("liquidation price", qty, cost)?;
     check_rate("maintenance margin rate", mmr, 0, RATE_SCALE - 1)?;
     check_non_negative("cum", cum)?;
-    check_non_negative("wallet balance", wallet)?;
     const W: &str = "liquidation price";
     let v = inst.tick_lot_value() as i128;
     let q = qty.0 as i128;
-    let num = mul(sub(add(wallet.0 as i128, cum.0 as i128, W)?, cost.0 as i128, W)?, SCALE, W)?;
+    let num = mul(sub(add(backing, cum.0 as i128, W)?, cost.0 as i128, W)?, SCALE, W)?;
     let den = mul(v, sub(mul(q.abs(), mmr.0 as i128, W)?, mul(q, SCALE, W)?, W)?, W)?;
     Ratio::new(num, den)
 }
@@ -198,11 +270,35 @@ pub fn liquidation_price_tiered_exact(
     cost: Money,
     wallet: Money,
 ) -> MarginResult<Ratio> {
+    check_non_negative("wallet balance", wallet)?;
+    tiered_exact(inst, table, qty, cost, wallet.0 as i128)
+}
+
+/// The exact tiered cross liquidation price (see [`liquidation_price_cross_tiered`]).
+pub fn liquidation_price_cross_tiered_exact(
+    inst: &Instrument,
+    table: &TierTable,
+    qty: Qty,
+    cost: Money,
+    wallet: Money,
+    others: CrossOthers,
+) -> MarginResult<Ratio> {
+    tiered_exact(inst, table, qty, cost, cross_backing(wallet, others)?)
+}
+
+/// The tier search of the liquidation price, with `backing` standing behind the position.
+fn tiered_exact(
+    inst: &Instrument,
+    table: &TierTable,
+    qty: Qty,
+    cost: Money,
+    backing: i128,
+) -> MarginResult<Ratio> {
     check_open("liquidation price", qty, cost)?;
     let tiers = table.tiers();
     let at = |i: usize| {
         let t = &tiers[i];
-        liquidation_price_exact(inst, t.mmr, t.cum, qty, cost, wallet)
+        lp_exact(inst, t.mmr, t.cum, qty, cost, backing)
     };
     let mut idx = table.tier_index_for(cost);
     for _ in 0..=tiers.len() {
@@ -241,6 +337,21 @@ pub fn liquidation_price_tiered(
     wallet: Money,
 ) -> MarginResult<Option<Price>> {
     let lp = liquidation_price_tiered_exact(inst, table, qty, cost, wallet)?;
+    round_liquidation(qty, lp)
+}
+
+/// Binance cross liquidation price with tiers, rounded like [`liquidation_price_tiered`]: the
+/// same tier search, with `WB − TMM1 + UPNL1` standing behind the position instead of its
+/// isolated margin. A cross account of this simulator passes its whole wallet and no others.
+pub fn liquidation_price_cross_tiered(
+    inst: &Instrument,
+    table: &TierTable,
+    qty: Qty,
+    cost: Money,
+    wallet: Money,
+    others: CrossOthers,
+) -> MarginResult<Option<Price>> {
+    let lp = liquidation_price_cross_tiered_exact(inst, table, qty, cost, wallet, others)?;
     round_liquidation(qty, lp)
 }
 

@@ -1,5 +1,5 @@
-//! Funding payments, premium index, funding rate, the BitMEX fair (basis) price and the Binance
-//! mark median.
+//! Funding payments, premium index and its weighted average over an interval, funding rate, the
+//! BitMEX fair (basis) price and the Binance mark median.
 
 use super::error::{MarginError, MarginResult};
 use super::formulas::check_price;
@@ -31,6 +31,57 @@ pub fn premium_index(impact_bid: Price, impact_ask: Price, index: Price) -> Marg
     let num = (b - i).max(0) - (i - a).max(0);
     let p = mul(num, SCALE, "premium index")? / i;
     Ok(Rate(to_i64(p, "premium index")?))
+}
+
+/// Binance samples the premium index every 5 seconds.
+pub const PREMIUM_SAMPLE_SECS: u64 = 5;
+
+/// The premium samples of a funding interval so far, and their average with increasing weights
+/// (Binance): `(1·P1 + 2·P2 + … + n·Pn) / (1 + 2 + … + n)`, so the interval's last samples
+/// count most (n = 5,760 for 8 hours of 5-second samples).
+///
+/// Kept exactly: the sample count and `Σ k·Pk` in units of 1e-8. Several samples may be added at
+/// once with one premium (a tick longer than the sampling period takes all the samples that fall
+/// in it at its prices); they take the next weights in turn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WeightedPremium {
+    samples: u64,
+    weighted_sum: i128,
+}
+
+impl WeightedPremium {
+    /// Adds `count` samples of `premium`, weighted `n+1, …, n+count` after the `n` so far.
+    pub fn add(&mut self, premium: Rate, count: u32) -> MarginResult<()> {
+        const W: &str = "weighted premium";
+        let (n, c) = (self.samples as i128, count as i128);
+        // Σ_{k=n+1}^{n+c} k = c·n + c(c+1)/2
+        let weights = add(mul(c, n, W)?, c * (c + 1) / 2, W)?;
+        let sum = add(self.weighted_sum, mul(premium.0 as i128, weights, W)?, W)?;
+        self.samples = self.samples.checked_add(count as u64).ok_or(MarginError::Overflow(W))?;
+        self.weighted_sum = sum;
+        Ok(())
+    }
+
+    /// Samples so far.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// `Σ k·Pk`, in units of 1e-8.
+    pub fn weighted_sum(&self) -> i128 {
+        self.weighted_sum
+    }
+
+    /// `Σ k·Pk / Σ k`, truncated toward zero to 1e-8 (the rounding of the premium index itself,
+    /// symmetric for longs and shorts); 0 with no sample.
+    pub fn average(&self) -> MarginResult<Rate> {
+        if self.samples == 0 {
+            return Ok(Rate::ZERO);
+        }
+        let n = self.samples as i128;
+        let weights = mul(n, n + 1, "weighted premium")? / 2;
+        Ok(Rate(to_i64(self.weighted_sum / weights, "weighted premium")?))
+    }
 }
 
 /// Funding rate for an N-hour interval (BitMEX/Binance):
@@ -113,5 +164,67 @@ mod tests {
         }
         assert_eq!(median3(p(5), p(5), p(1)), p(5));
         assert_eq!(median3(p(1), p(5), p(5)), p(5));
+    }
+
+    /// A vector worked by hand: a 4-hour interval sampled by 10-second ticks (two samples a tick,
+    /// both at that tick's prices) and then one last sample.
+    ///
+    /// ```text
+    /// sample   premium      weight   weight × premium
+    /// P1, P2   0.012345%    1, 2     3 × 12,345  =    37,035
+    /// P3, P4   0.2%         3, 4     7 × 200,000 = 1,400,000
+    /// P5      −0.0008%      5        5 × −800    =    −4,000
+    ///                       Σ 15                 = 1,433,035   (units of 1e-8)
+    /// P_avg = 1,433,035 / 15 = 95,535.67 → 95,535 (0.095535%, truncated toward zero)
+    /// I − P_avg = 0.01% − 0.095535% = −0.085535% → clamped to −0.05%
+    /// F(8 h) = 0.095535% − 0.05% = 0.045535%;  F(4 h) = 0.045535% × 4/8 = 0.0227675% → 0.022767%
+    /// 1 BTC long at mark 71,234.5: 71,234.5 × 0.00022767 = 16.217958615 USD
+    ///   → the long pays 16.217959 (rounded up), a 1 BTC short receives 16.217958 (down).
+    /// ```
+    #[test]
+    fn weighted_premium_clamp_rate_and_payment_worked_by_hand() {
+        let mut w = WeightedPremium::default();
+        assert_eq!(w.average(), Ok(Rate::ZERO), "no sample: no premium");
+        w.add(Rate(12_345), 2).unwrap();
+        w.add(Rate(200_000), 2).unwrap();
+        w.add(Rate(-800), 1).unwrap();
+        assert_eq!((w.samples(), w.weighted_sum()), (5, 1_433_035));
+        let avg = w.average().unwrap();
+        assert_eq!(avg, Rate(95_535));
+        // The plain mean would be 0.084778%: the weights lean toward the later, richer samples.
+        assert!(avg.0 * 5 > 12_345 * 2 + 200_000 * 2 - 800);
+        let rate = funding_rate(avg, Rate(10_000), Rate(50_000), 4, Some(Rate(750_000))).unwrap();
+        assert_eq!(rate, Rate(22_767));
+        assert_eq!(funding_rate(avg, Rate(10_000), Rate(50_000), 8, None).unwrap(), Rate(45_535));
+        let inst = Instrument::btcusdt();
+        let mark = inst.price(71_234.5).unwrap();
+        assert_eq!(funding_payment(&inst, Qty(1_000), mark, rate).unwrap(), Money(-16_217_959));
+        assert_eq!(funding_payment(&inst, Qty(-1_000), mark, rate).unwrap(), Money(16_217_958));
+        // One at a time or five at once: the same weights.
+        let mut one_by_one = WeightedPremium::default();
+        for p in [12_345, 12_345, 200_000, 200_000, -800] {
+            one_by_one.add(Rate(p), 1).unwrap();
+        }
+        assert_eq!(one_by_one, w);
+        // Negative averages truncate toward zero too: (1·(−1) + 2·(−1) + 3·0)/6 = −0.5 → 0.
+        let mut neg = WeightedPremium::default();
+        neg.add(Rate(-1), 2).unwrap();
+        neg.add(Rate(0), 1).unwrap();
+        assert_eq!(neg.average(), Ok(Rate::ZERO));
+        neg.add(Rate(-10), 1).unwrap();
+        // (−3 − 40)/10 = −4.3 → −4
+        assert_eq!(neg.average(), Ok(Rate(-4)));
+    }
+
+    #[test]
+    fn a_full_8_hour_interval_has_5760_samples_and_a_constant_premium_averages_to_itself() {
+        let mut w = WeightedPremium::default();
+        // 8 h of 5-second samples, taken by 60-second ticks: 480 ticks of 12.
+        for _ in 0..480 {
+            w.add(Rate(-31_415), 12).unwrap();
+        }
+        assert_eq!(w.samples(), 8 * 3_600 / PREMIUM_SAMPLE_SECS);
+        assert_eq!(w.samples(), 5_760);
+        assert_eq!(w.average(), Ok(Rate(-31_415)));
     }
 }

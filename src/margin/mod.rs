@@ -1,6 +1,7 @@
 //! Margin maths, exact and integer-only: notional tiers, initial and maintenance margin,
-//! unrealised PnL, liquidation and bankruptcy prices (Binance and Bybit forms), fees, funding
-//! (payments, premium index, rate, fair price, mark median) and ADL ranking.
+//! unrealised PnL, liquidation and bankruptcy prices (Binance isolated and cross, Bybit), fees,
+//! funding (payments, premium index and its weighted average, rate, fair price, mark median) and
+//! ADL ranking.
 //!
 //! Conventions: a position is `qty` (signed lots, long > 0) and `cost` (signed entry notional in
 //! micro-USD, `s·EP = cost`), plus `wallet`/`margin` in isolated mode. Prices are computed as
@@ -18,11 +19,15 @@ mod tiers;
 pub use adl::{AdlScore, adl_allocate, adl_rank, adl_score};
 pub use error::{MarginError, MarginResult};
 pub use formulas::{
-    bankruptcy_price, bankruptcy_price_exact, bybit_liquidation_price, fee, initial_margin,
-    liquidation_price, liquidation_price_exact, liquidation_price_tiered, liquidation_price_tiered_exact,
-    maintenance_margin, maintenance_margin_tiered, unrealized_pnl,
+    CrossOthers, MarginMode, bankruptcy_price, bankruptcy_price_exact, bybit_liquidation_price, fee,
+    initial_margin, liquidation_price, liquidation_price_cross_exact, liquidation_price_cross_tiered,
+    liquidation_price_cross_tiered_exact, liquidation_price_exact, liquidation_price_tiered,
+    liquidation_price_tiered_exact, maintenance_margin, maintenance_margin_tiered, unrealized_pnl,
 };
-pub use funding::{funding_basis_price, funding_payment, funding_rate, median3, premium_index};
+pub use funding::{
+    PREMIUM_SAMPLE_SECS, WeightedPremium, funding_basis_price, funding_payment, funding_rate, median3,
+    premium_index,
+};
 pub use ratio::Ratio;
 pub use tiers::{Tier, TierTable};
 

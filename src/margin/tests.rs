@@ -132,6 +132,67 @@ fn vector_dydx_isolated_short() {
 }
 
 #[test]
+fn vector_binance_cross_with_other_positions() {
+    // Binance FAQ, cross margin (reproduced in freqtrade's tests): one wallet of 1,535,443.01
+    // backs a BTC and an ETH long; for each, TMM1 and UPNL1 are the other's maintenance margin
+    // and unrealised PnL (marks 31,967.27 and 1,335.18).
+    // BTC: long 109.488 @ 32,481.98, MMR 2.5%, cum 16,300, TMM1 356,512.508, UPNL1 −448,192.89:
+    //   LP = (1,535,443.01 − 356,512.508 − 448,192.89 + 16,300 − 3,556,387.02624)
+    //        / (109.488·0.025 − 109.488) = 26,316.8933… → 26,316.89 published (nearest); our
+    //   long rounds UP → 26,316.90.
+    // ETH: long 3,683.979 @ 1,456.84, MMR 10%, cum 135,365, TMM1 71,200.81144, UPNL1 −56,354.57:
+    //   LP = 1,153.2564… → 1,153.26 published; rounding up gives the same tick.
+    let inst = fine();
+    let wb = usd(1_535_443.01);
+    let (q, c) = pos(&inst, 109.488, 32_481.98);
+    let others = CrossOthers { maintenance: usd(356_512.508), upnl: usd(-448_192.89) };
+    let lp = liquidation_price_cross_exact(&inst, pct(2.5), Money::usd(16_300), q, c, wb, others).unwrap();
+    check_lp(lp, true, 2_631_690, 26_316.89, &inst);
+    let (q, c) = pos(&inst, 3_683.979, 1_456.84);
+    let others = CrossOthers { maintenance: usd(71_200.811_44), upnl: usd(-56_354.57) };
+    let lp = liquidation_price_cross_exact(&inst, pct(10.0), Money::usd(135_365), q, c, wb, others).unwrap();
+    check_lp(lp, true, 115_326, 1_153.26, &inst);
+    // The other positions' maintenance margins are amounts owed, never negative; the wallet
+    // neither.
+    let bad = CrossOthers { maintenance: Money(-1), upnl: Money::ZERO };
+    assert!(liquidation_price_cross_exact(&inst, pct(10.0), Money::ZERO, q, c, wb, bad).is_err());
+    let none = CrossOthers::default();
+    assert!(liquidation_price_cross_exact(&inst, pct(10.0), Money::ZERO, q, c, Money(-1), none).is_err());
+}
+
+#[test]
+fn vector_cross_single_position_worked_by_hand() {
+    // 1 BTC long at 70,000, wallet 10,000 in cross, MMR 0.4% (tier 1), cum 0, no other position:
+    // LP = (WB − TMM1 + UPNL1 + cum − s·EP)/(|s|·MMR − s) = (10,000 − 0 + 0 + 0 − 70,000)/(0.004 − 1)
+    //    = −60,000/−0.996 = 60,240.9638… → 60,240.97 (long: UP; nearest 60,240.96).
+    // With Binance BTCUSDT's tiers 70,000 notional is tier 2 (MMR 0.5%, cum 50):
+    // (10,000 + 50 − 70,000)/(0.005 − 1) = 60,251.2562… → 60,251.26, whose notional stays in tier 2.
+    // The mirror short: (10,000 + 50 + 70,000)/(0.005 + 1) = 79,651.7412… → 79,651.74 (DOWN).
+    let inst = fine();
+    let table = TierTable::binance_btcusdt();
+    let (q, c) = pos(&inst, 1.0, 70_000.0);
+    let (wb, none) = (Money::usd(10_000), CrossOthers::default());
+    let lp = liquidation_price_cross_exact(&inst, pct(0.4), Money::ZERO, q, c, wb, none).unwrap();
+    check_lp(lp, true, 6_024_097, 60_240.96, &inst);
+    let tiered = liquidation_price_cross_tiered(&inst, &table, q, c, wb, none).unwrap();
+    assert_eq!(tiered, Some(Price(6_025_126)));
+    let short = liquidation_price_cross_tiered(&inst, &table, Qty(-q.0), -c, wb, none).unwrap();
+    assert_eq!(short, Some(Price(7_965_174)));
+    // With no other position the cross formula is the isolated one on the whole wallet.
+    assert_eq!(liquidation_price_tiered(&inst, &table, q, c, wb).unwrap(), tiered);
+    // A larger wallet moves a long's liquidation price down, a short's up.
+    let more = liquidation_price_cross_tiered(&inst, &table, q, c, Money::usd(20_000), none).unwrap();
+    assert!(more < tiered);
+    // Another position's loss (UPNL1 < 0) or maintenance (TMM1) eats into the wallet: 1,000 of
+    // each is 2,000 less backing, the price of an 8,000 wallet.
+    let others = CrossOthers { maintenance: Money::usd(1_000), upnl: Money::usd(-1_000) };
+    let eaten = liquidation_price_cross_tiered(&inst, &table, q, c, wb, others).unwrap();
+    assert_eq!(eaten, liquidation_price_tiered(&inst, &table, q, c, Money::usd(8_000)).unwrap());
+    // The bankruptcy price on the whole wallet: 70,000 − 10,000.
+    assert_eq!(bankruptcy_price(&inst, q, c, wb).unwrap(), inst.price(60_000.0).unwrap());
+}
+
+#[test]
 fn tiered_lp_moves_to_the_tier_of_the_liquidation_notional() {
     // A 1 BTC long opened at 52,000 (tier 2 at entry) with 40,000 margin liquidates near 12k,
     // whose notional is in tier 1: recomputed with MMR 0.4%, cum 0.

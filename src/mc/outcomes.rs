@@ -138,6 +138,10 @@ headline! { |summary, swings|
     adl_notional: f64 = summary.adl_notional, Appended;
     #[serde(default)]
     insurance_fund_pnl: f64 = summary.insurance_fund_pnl, Appended;
+    /// The funding rate accrued at the end of the run (fraction per interval); 0 in older
+    /// journals.
+    #[serde(default)]
+    funding_rate_accrued: f64 = summary.funding_rate_accrued, Appended;
 }
 
 /// A numeric column's name and how to read it from a run's outcome.

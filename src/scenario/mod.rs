@@ -11,9 +11,9 @@ pub mod sweep;
 
 pub use duration::Duration;
 pub use spec::{
-    BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec, LiquiditySpec, MakerSpec,
-    MapSpec, MarketSpec, MonteCarloSpec, NoiseSpec, OutputSpec, Scenario, ShockSpec, SweepAxis, SweepSpec,
-    TierSpec,
+    ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec,
+    LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, NoiseSpec, OutputSpec, Scenario,
+    ShockSpec, SpotVenueSpec, SweepAxis, SweepSpec, TierSpec,
 };
 pub use sweep::SweepValue;
 
@@ -120,6 +120,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let index = checks::index(&mut c, &s.index, clock);
     let grid = inst.zip(start.map(|(price, _)| price));
     let liquidity = checks::liquidity(&mut c, &s.liquidity, clock, grid);
+    let arbitrageurs = checks::arbitrage(&mut c, &s.arbitrage);
     let background = checks::background(&mut c, &s.background, inst);
     let makers = checks::makers(&mut c, &s.makers);
     let hunters = checks::hunters(&mut c, &s.hunters);
@@ -141,6 +142,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         Some(clock),
         Some(index),
         Some(liquidity),
+        Some(arbitrageurs),
         Some(background),
         Some(makers),
         Some(hunters),
@@ -154,6 +156,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         clock,
         index,
         liquidity,
+        arbitrageurs,
         background,
         makers,
         hunters,
@@ -177,6 +180,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         map,
         index,
         liquidity,
+        arbitrageurs,
         holders,
         shocks,
         background,

@@ -7,7 +7,7 @@ use crate::agents::hunter::HunterParams;
 use crate::agents::maker::MakerParams;
 use crate::agents::{FcnParams, NoiseParams};
 use crate::population::{self, Band};
-use crate::sim::{HolderConfig, LogOuConfig};
+use crate::sim::{HolderConfig, LogOuConfig, ShockMarket};
 use crate::units::Side;
 use crate::venue::VenuePreset;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,8 @@ pub struct Scenario {
     pub index: IndexSpec,
     pub map: MapSpec,
     pub liquidity: LiquiditySpec,
+    /// Basis arbitrageurs between the perp and the spot venues.
+    pub arbitrage: ArbitrageSpec,
     pub holders: HolderConfig,
     /// Background order flow: FCN (fundamentalist/chartist/noise) and Poisson noise traders.
     pub background: BackgroundSpec,
@@ -104,16 +106,62 @@ pub struct TierSpec {
     pub maintenance_pct: f64,
 }
 
-/// The index (spot) price process.
+/// The index: a fair value's random walk and the spot venues that quote around it (the index
+/// is their weighted median).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IndexSpec {
-    /// Volatility of the index, percent per square-root hour.
+    /// Volatility of the fair value, percent per square-root hour.
     pub volatility_pct_per_hour: f64,
     /// A trend over the whole horizon, percent (log): e.g. 22 takes 71,450 toward 89K.
     pub drift_pct: f64,
-    /// Fraction of the gap to the perp's mid closed each second.
-    pub pull_to_mid_per_second: f64,
+    /// Degrees of freedom of the fair value's Student-t innovations (`None`: Gaussian).
+    pub tail_dof: Option<f64>,
+    /// Multiplies every venue's depth (a sweepable assumption: see docs/market.md).
+    pub spot_depth_scale: f64,
+    /// The spot venues (none: the index is the perpetual's own mid).
+    pub venues: Vec<SpotVenueSpec>,
+}
+
+/// A spot venue (`(name: "binance", weight: 0.4)`; the rest defaults to Binance spot's depth).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpotVenueSpec {
+    pub name: String,
+    /// Its weight in the index.
+    pub weight: f64,
+    /// Cumulative depth per side: (distance from mid in percent, USD within it).
+    pub depth_pct_usd: Vec<(f64, f64)>,
+    /// The depth curve goes on at its last slope out to this distance (percent).
+    pub reach_pct: f64,
+    /// Multiplies the depth.
+    pub depth_scale: f64,
+    /// Taken depth comes back with this half-life.
+    pub refill_half_life: Duration,
+    /// The share of a taker's price move that stays (permanent impact).
+    pub permanence: f64,
+    pub taker_fee_pct: f64,
+}
+
+/// Basis arbitrage desks between the perp and the spot venues.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArbitrageSpec {
+    pub desks: u32,
+    pub deposit_usd: f64,
+    pub leverage: u32,
+    /// The largest hedged position a desk holds.
+    pub max_position_usd: f64,
+    /// How fast a desk builds or unwinds.
+    pub rate_usd_per_second: f64,
+    /// A desk enters when the basis beyond its costs exceeds this (percent of the index) ...
+    pub entry_pct: f64,
+    /// ... and unwinds once the basis is back within this.
+    pub exit_pct: f64,
+    /// Its taker fees on both legs together (percent).
+    pub costs_pct: f64,
+    /// Its reaction time: it decides at most this often.
+    pub reaction: Duration,
 }
 
 /// The liquidation map.
@@ -127,22 +175,27 @@ pub struct MapSpec {
     pub notional_jitter: f64,
 }
 
-/// The replenishing liquidity provider.
+/// The liquidity provider: a depth curve around an anchor that follows the index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LiquiditySpec {
+    /// `false`: no provider (e.g. background traders make the book).
+    pub enabled: bool,
     pub deposit_usd: f64,
     pub leverage: u32,
-    pub levels_per_side: u32,
-    pub spacing_usd: f64,
-    pub depth_within_1pct_usd: f64,
-    /// Fraction of a level's full size restored per second after it was taken.
-    pub refill_per_second: f64,
-    /// Fraction of the gap to the index its quoting anchor moves per second.
-    pub anchor_follow_per_second: f64,
-    /// Stops refilling a side while one-sided flow takes more than this many USD a tick from it
-    /// (0: never), until the flow has been calm for `withdraw_for`.
-    pub withdraw_flow_usd: f64,
+    /// Cumulative depth per side: (distance from mid in percent, USD within it).
+    pub depth_pct_usd: Vec<(f64, f64)>,
+    /// The depth curve goes on at its last slope out to this distance (percent).
+    pub reach_pct: f64,
+    /// Multiplies the depth.
+    pub depth_scale: f64,
+    /// Taken depth comes back with this half-life.
+    pub refill_half_life: Duration,
+    /// Its quoting anchor follows the index with this half-life.
+    pub anchor_half_life: Duration,
+    /// Stops refilling a side while one-sided flow takes more than this many USD a second from
+    /// it (0: never), until the flow has been calm for `withdraw_for`.
+    pub withdraw_flow_usd_per_second: f64,
     pub withdraw_for: Duration,
 }
 
@@ -221,6 +274,9 @@ pub struct HunterSpec {
 pub struct ShockSpec {
     pub at: Duration,
     pub side: Side,
+    /// `Perp` (the default) or `Spot` (split across the spot venues by weight).
+    #[serde(default)]
+    pub market: ShockMarket,
     pub notional_usd: f64,
 }
 
@@ -279,6 +335,7 @@ impl Default for Scenario {
                 notional_jitter: seed_map.notional_jitter,
             },
             liquidity: LiquiditySpec::default(),
+            arbitrage: ArbitrageSpec::default(),
             holders: HolderConfig::default(),
             background: BackgroundSpec::default(),
             makers: Vec::new(),
@@ -319,8 +376,58 @@ impl Default for MarketSpec {
 
 impl Default for IndexSpec {
     fn default() -> IndexSpec {
-        // 2e-4 per second is 1.2% per square-root hour.
-        IndexSpec { volatility_pct_per_hour: 1.2, drift_pct: 0.0, pull_to_mid_per_second: 0.02 }
+        let c = crate::sim::IndexConfig::calibrated(0.0);
+        IndexSpec {
+            volatility_pct_per_hour: c.volatility_per_sqrt_day * 100.0 / 24f64.sqrt(),
+            drift_pct: 0.0,
+            tail_dof: c.tail_dof,
+            spot_depth_scale: crate::spot::SPOT_DEPTH_SCALE,
+            venues: crate::spot::SpotVenueConfig::constituents().iter().map(SpotVenueSpec::from).collect(),
+        }
+    }
+}
+
+impl Default for SpotVenueSpec {
+    fn default() -> SpotVenueSpec {
+        SpotVenueSpec::from(&crate::spot::SpotVenueConfig::binance_like("spot", 1.0))
+    }
+}
+
+impl From<&crate::spot::SpotVenueConfig> for SpotVenueSpec {
+    fn from(v: &crate::spot::SpotVenueConfig) -> SpotVenueSpec {
+        SpotVenueSpec {
+            name: v.name.clone(),
+            weight: v.weight,
+            depth_pct_usd: percent_points(&v.depth),
+            reach_pct: v.depth.reach() * 100.0,
+            depth_scale: 1.0,
+            refill_half_life: Duration(v.refill_half_life_secs.round() as u64),
+            permanence: v.permanence,
+            taker_fee_pct: v.taker_fee * 100.0,
+        }
+    }
+}
+
+/// A curve's points with distances in percent.
+fn percent_points(c: &crate::liquidity::DepthCurve) -> Vec<(f64, f64)> {
+    c.points().iter().map(|&(d, v)| (d * 100.0, v)).collect()
+}
+
+impl Default for ArbitrageSpec {
+    fn default() -> ArbitrageSpec {
+        let desks = crate::sim::ArbConfig::calibrated();
+        let p = &desks[0].params;
+        ArbitrageSpec {
+            desks: desks.len() as u32,
+            deposit_usd: desks[0].deposit.to_usd_f64(),
+            leverage: desks[0].leverage,
+            max_position_usd: p.max_position_usd,
+            rate_usd_per_second: p.rate_usd_per_sec,
+            entry_pct: p.entry * 100.0,
+            exit_pct: p.exit * 100.0,
+            costs_pct: p.costs * 100.0,
+            reaction: Duration(p.reaction_secs.round() as u64),
+        }
     }
 }
 
@@ -332,15 +439,17 @@ impl Default for MapSpec {
 
 impl Default for LiquiditySpec {
     fn default() -> LiquiditySpec {
+        let curve = crate::liquidity::DepthCurve::binance_btcusdt_perp();
         LiquiditySpec {
+            enabled: true,
             deposit_usd: 200_000_000_000.0,
             leverage: 5,
-            levels_per_side: 300,
-            spacing_usd: 10.0,
-            depth_within_1pct_usd: 190_000_000.0,
-            refill_per_second: 0.05,
-            anchor_follow_per_second: 0.1,
-            withdraw_flow_usd: 0.0,
+            depth_pct_usd: percent_points(&curve),
+            reach_pct: curve.reach() * 100.0,
+            depth_scale: 1.0,
+            refill_half_life: Duration(crate::sim::LIQUIDITY_REFILL_HALF_LIFE_SECS as u64),
+            anchor_half_life: Duration(crate::sim::LIQUIDITY_ANCHOR_HALF_LIFE_SECS as u64),
+            withdraw_flow_usd_per_second: 0.0,
             withdraw_for: Duration(60),
         }
     }

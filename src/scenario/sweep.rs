@@ -8,7 +8,7 @@
 //!   weight of higher settings into the cap;
 //! - `hunters.mode`: `"none"` (no hunters), `"up"`, `"down"`, `"adaptive"` or `"random"`; every
 //!   hunter takes that mode, and a scenario without hunters gets one default hunter;
-//! - `liquidity.depth_within_1pct_usd`, `index.drift_pct`, `index.volatility_pct_per_hour`:
+//! - `liquidity.depth_scale`, `liquidity.reach_pct`, `index.drift_pct`, `index.spot_depth_scale`, `index.volatility_pct_per_hour`:
 //!   set the field;
 //! - `monte_carlo.runs`: runs per cell (an integer ≥ 1).
 
@@ -37,12 +37,14 @@ impl fmt::Display for SweepValue {
 }
 
 /// The parameters a sweep may vary.
-pub const PARAMETERS: [&str; 7] = [
+pub const PARAMETERS: [&str; 9] = [
     "map.imbalance",
     "map.max_leverage",
     "hunters.mode",
-    "liquidity.depth_within_1pct_usd",
+    "liquidity.depth_scale",
+    "liquidity.reach_pct",
     "index.drift_pct",
+    "index.spot_depth_scale",
     "index.volatility_pct_per_hour",
     "monte_carlo.runs",
 ];
@@ -125,8 +127,10 @@ pub fn apply(s: &mut Scenario, parameter: &str, value: &SweepValue) -> Result<()
                 h.hunting.mode = mode;
             }
         }
-        "liquidity.depth_within_1pct_usd" => s.liquidity.depth_within_1pct_usd = number(parameter, value)?,
+        "liquidity.depth_scale" => s.liquidity.depth_scale = number(parameter, value)?,
+        "liquidity.reach_pct" => s.liquidity.reach_pct = number(parameter, value)?,
         "index.drift_pct" => s.index.drift_pct = number(parameter, value)?,
+        "index.spot_depth_scale" => s.index.spot_depth_scale = number(parameter, value)?,
         "index.volatility_pct_per_hour" => s.index.volatility_pct_per_hour = number(parameter, value)?,
         "monte_carlo.runs" => s.monte_carlo.runs = whole(parameter, value, 1_000_000.0)?,
         other => {

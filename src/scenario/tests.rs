@@ -25,7 +25,11 @@ fn an_empty_file_is_the_seed_setup() {
     assert_eq!(v.sim.exchange.taker_fee, Rate(50_000));
     assert_eq!(v.sim.exchange.instrument, Instrument::btcusdt());
     assert_eq!(v.sim.map.bands.len(), 4);
-    assert!((v.sim.index.volatility_per_tick - 2e-4).abs() < 1e-12);
+    // 0.5% per square-root hour is 2.45% per square-root day; three spot venues, four desks.
+    assert!((v.sim.index.volatility_per_sqrt_day - 0.005 * 24f64.sqrt()).abs() < 1e-12);
+    assert_eq!(v.sim.index.venues.len(), 3);
+    assert_eq!(v.sim.arbitrageurs.len(), 4);
+    assert!(v.sim.liquidity.depth.is_some());
     assert_eq!(v.hash.len(), 64);
 }
 
@@ -45,8 +49,9 @@ fn human_units_convert_exactly() {
     assert_eq!(v.sim.exchange.taker_fee, Rate(40_000));
     assert_eq!(v.sim.exchange.funding_interval_secs, 4 * 3_600);
     assert_eq!(v.sim.shocks[0].tick, 1_800);
-    // 5% a second refills 1 − 0.95² = 9.75% a two-second tick.
-    assert!((v.sim.liquidity.refill_per_tick - 0.0975).abs() < 1e-12);
+    // Durations stay durations, whatever the tick: nothing is converted per tick.
+    assert_eq!(v.sim.liquidity.refill_half_life_secs, 20.0);
+    assert_eq!(v.sim.arbitrageurs[0].params.reaction_secs, 2.0);
 }
 
 #[test]
@@ -66,7 +71,9 @@ fn every_semantic_problem_is_reported_at_once_with_its_path() {
         r#"(name: "bad name!", horizon: "0s", tick: "0s", start_price_usd: -1.0, insurance_fund_usd: -5.0,
            market: (taker_fee_pct: 120.0, funding_interval: "90m", max_liquidation_rounds: 0,
                     tiers: Some([(cap_usd: 1e6, max_leverage: 50, maintenance_pct: 2.5)])),
-           liquidity: (refill_per_second: 1.5, levels_per_side: 1000000),
+           liquidity: (refill_half_life: "2d", depth_pct_usd: [(1.0, 5e6), (0.5, 6e6)]),
+           index: (venues: [(weight: 0.0)]),
+           arbitrage: (max_position_usd: 1e12),
            holders: (close_per_day: -1.0),
            watch_levels: [0.0],
            monte_carlo: (runs: 0))"#,
@@ -81,8 +88,10 @@ fn every_semantic_problem_is_reported_at_once_with_its_path() {
         "market.funding_interval: must be a whole number of hours",
         "market.max_liquidation_rounds",
         "market.tiers[0].maintenance_pct: maintenance 2.5% is not below the initial margin",
-        "liquidity.refill_per_second",
-        "liquidity.levels_per_side",
+        "liquidity.refill_half_life: 2d is longer than a day",
+        "liquidity.depth_pct_usd[1]: point 1: distances must be positive",
+        "index.venues[0].weight: must be a positive number",
+        "arbitrage.max_position_usd",
         "holders.close_per_day",
         "watch_levels[0]",
         "monte_carlo.runs",
@@ -311,4 +320,27 @@ fn the_venue_preset_picks_the_liquidation_chain_and_its_defaults() {
         "market.insurance: offload_participation_pct and offload_per_minute_pct are both 0",
     );
     assert_problem("(market: (venue: Kraken))", "Kraken");
+}
+
+#[test]
+fn a_band_may_margin_a_share_of_its_accounts_cross() {
+    let band = |extra: &str| {
+        format!(
+            r#"map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e8,
+            shape: Flat, leverage: [(leverage: 2, weight: 1.0)], accounts: 10{extra})], counterparty_leverage: 1)"#
+        )
+    };
+    let v = parse("s.ron", format!("({})", band("")).as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].cross_share, 0.0, "isolated unless the band says");
+    let v = parse("s.ron", format!("({})", band(", cross_share: 0.5")).as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].cross_share, 0.5);
+    assert_problem(
+        &format!("({})", band(", cross_share: 1.5")),
+        "map.bands[0].cross_share: must be in 0..=1",
+    );
+    // At 2x with a reserve of its whole margin beside it, a cross long's wallet is its notional.
+    assert_problem(
+        &format!("(holders: (reserve_fraction: 1.0), {})", band(", cross_share: 0.5")),
+        "map.bands[0].leverage[0].leverage: cannot be solved: a cross long at 2x",
+    );
 }

@@ -8,7 +8,8 @@ use super::{
 use crate::book::{AccountId, OrderId, OrderKind, StopId};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
-use crate::units::{Instrument, Money, Price, Qty, Side, UnitError};
+use crate::liquidity::{DepthCurve, LevelGrid, Requote, follow_share, requote};
+use crate::units::{Instrument, Money, Price, Qty, Side};
 use bevy_ecs::prelude::*;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -163,96 +164,73 @@ pub(super) fn wake_position_holders(
     }
 }
 
-/// The replenishing liquidity provider's calibration, in the instrument's units.
+/// The liquidity provider's calibration, in the instrument's units and seconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LiquidityConfig {
     pub deposit: Money,
     pub leverage: u32,
-    /// Price levels quoted on each side.
-    pub levels_per_side: u32,
-    /// Distance between levels, in ticks.
-    pub spacing: i64,
-    /// Size of a full level (see [`LiquidityConfig::level_qty`]).
-    pub level_qty: Qty,
-    /// Fraction of a level's full size restored per tick after it was taken.
-    pub refill_per_tick: f64,
-    /// Fraction of the gap to the index the quoting anchor moves each tick.
-    pub anchor_follow: f64,
-    /// Withdrawal under one-sided flow (zero = never, the default): when the provider's own
-    /// fills, averaged over ~10 ticks, take more than this much notional a tick (at the start
-    /// price) from one side, it stops replenishing that side (no refills, no new levels; what
-    /// rests stays) until the flow has stayed below it for `withdraw_ticks`. Market makers
-    /// facing toxic flow do this; it is what let Oct 10 2025 run.
+    /// The cumulative depth it keeps on each side of its anchor (`None`: no provider, e.g.
+    /// background traders make the book).
+    pub depth: Option<DepthCurve>,
+    /// Taken depth comes back with this half-life.
+    pub refill_half_life_secs: f64,
+    /// Its anchor follows the index with this half-life.
+    pub anchor_half_life_secs: f64,
+    /// Withdrawal under one-sided flow (zero = never): when its own fills, averaged over ten
+    /// seconds, take more than this much notional a second (at the start price) from one side,
+    /// it stops replenishing that side (no refills, no new levels; what rests stays) until the
+    /// flow has stayed below it for `withdraw_secs`. Market makers facing toxic flow do this;
+    /// it is what let Oct 10 2025 run.
     #[serde(default)]
-    pub withdraw_flow: Money,
+    pub withdraw_flow_per_sec: Money,
     #[serde(default)]
-    pub withdraw_ticks: u64,
+    pub withdraw_secs: u64,
 }
 
-impl LiquidityConfig {
-    /// The size of a full level that puts `depth_within_1pct_usd` of notional within 1% of the
-    /// start price on each side, with levels `spacing_usd` apart (at least one lot). Fails only
-    /// when the size does not fit the lot grid's range.
-    pub fn level_qty(
-        inst: &Instrument,
-        start: Price,
-        spacing_usd: f64,
-        depth_within_1pct_usd: f64,
-    ) -> Result<Qty, UnitError> {
-        let start_usd = inst.price_f64(start);
-        let levels_in_1pct = ((start_usd * 0.01) / spacing_usd).floor().max(1.0);
-        let level_btc = depth_within_1pct_usd / levels_in_1pct / start_usd;
-        Ok(inst.qty_floor(level_btc)?.max(Qty(1)))
-    }
-}
-
-/// A liquidity provider: a depth profile around an anchor that follows the index slowly, and
-/// refills eaten levels at a set rate, so forced orders meet real, finite depth. Its orders live
-/// in its [`AgentOrders`].
+/// A liquidity provider: a depth curve around an anchor that follows the index, on a price grid
+/// fixed at the start, refilling what was taken with a half-life, so forced orders meet real,
+/// finite depth that recovers. Its orders live in its [`AgentOrders`].
 #[derive(Component, Debug, Clone)]
 pub struct LiquidityProvider {
-    levels: i64,
-    spacing: i64,
-    level_qty: Qty,
-    refill: Qty,
-    follow: f64,
+    curve: DepthCurve,
+    grid: LevelGrid,
+    inst: Instrument,
+    refill_half_life: f64,
+    anchor_half_life: f64,
     anchor: f64,
-    /// Withdrawal threshold in lots a tick (0 = off), and its memory: the averaged signed fills
-    /// (lots; > 0 when its bids are hit), its position last tick, and the side pulled until when.
-    withdraw_lots: f64,
-    withdraw_ticks: u64,
+    /// Withdrawal threshold in lots a second (0 = off), and its memory: the averaged signed
+    /// fills (lots a second; > 0 when its bids are hit), its position last tick, and the side
+    /// pulled until when (seconds).
+    withdraw_lots_per_sec: f64,
+    withdraw_secs: u64,
     flow: f64,
     last_qty: Qty,
     pulled: Option<(Side, u64)>,
+    /// Whether it has quoted yet: its first quote is the full curve (the run starts in a
+    /// market that was there before it).
+    quoted: bool,
 }
 
 impl LiquidityProvider {
-    pub fn new(cfg: &LiquidityConfig, inst: &Instrument, start: Price) -> LiquidityProvider {
-        let start_usd = inst.price_f64(start);
-        let level_qty = cfg.level_qty.max(Qty(1));
-        let refill = Qty(((level_qty.0 as f64) * cfg.refill_per_tick).ceil().max(1.0) as i64);
-        LiquidityProvider {
-            levels: cfg.levels_per_side.max(1) as i64,
-            spacing: cfg.spacing.max(1),
-            level_qty,
-            refill,
-            follow: cfg.anchor_follow.clamp(0.0, 1.0),
+    /// A provider quoting `curve` around `start`; `None` if the config has no curve.
+    pub fn new(cfg: &LiquidityConfig, inst: &Instrument, start: Price) -> Option<LiquidityProvider> {
+        let curve = cfg.depth.clone()?;
+        let lot_usd = inst.price_f64(start) * inst.lot_sats() as f64 / 1e8;
+        Some(LiquidityProvider {
+            grid: curve.grid(start),
+            curve,
+            inst: *inst,
+            refill_half_life: cfg.refill_half_life_secs.max(0.0),
+            anchor_half_life: cfg.anchor_half_life_secs.max(0.0),
             anchor: start.0 as f64,
-            withdraw_lots: (cfg.withdraw_flow.to_usd_f64().max(0.0)
-                / start_usd
-                / (inst.lot_sats() as f64 / 1e8))
-                .max(0.0),
-            withdraw_ticks: cfg.withdraw_ticks,
+            withdraw_lots_per_sec: (cfg.withdraw_flow_per_sec.to_usd_f64() / lot_usd).max(0.0),
+            withdraw_secs: cfg.withdraw_secs,
             flow: 0.0,
             last_qty: Qty::ZERO,
             pulled: None,
-        }
-    }
-
-    /// Size of a full level.
-    pub fn level_qty(&self) -> Qty {
-        self.level_qty
+            quoted: false,
+        })
     }
 
     /// The side it has stopped replenishing, if any.
@@ -261,74 +239,72 @@ impl LiquidityProvider {
     }
 
     /// Takes in its position after last tick's fills and decides which side, if any, to stop
-    /// replenishing this tick.
-    fn watch_flow(&mut self, qty: Qty, tick: u64) {
-        if self.withdraw_lots <= 0.0 {
+    /// replenishing this tick (`now`, `dt`: seconds).
+    fn watch_flow(&mut self, qty: Qty, now: u64, dt: f64) {
+        if self.withdraw_lots_per_sec <= 0.0 {
             return;
         }
-        let filled = (qty.0 - self.last_qty.0) as f64;
+        let filled = (qty.0 - self.last_qty.0) as f64 / dt;
         self.last_qty = qty;
-        self.flow += 0.1 * (filled - self.flow);
-        if self.flow.abs() >= self.withdraw_lots {
+        self.flow += (1.0 - (-dt / 10.0).exp()) * (filled - self.flow);
+        if self.flow.abs() >= self.withdraw_lots_per_sec {
             // Bought (bids hit) → pull bids; sold (asks lifted) → pull asks.
             let side = if self.flow > 0.0 { Side::Buy } else { Side::Sell };
-            self.pulled = Some((side, tick.saturating_add(self.withdraw_ticks)));
-        } else if self.pulled.is_some_and(|(_, until)| tick >= until) {
+            self.pulled = Some((side, now.saturating_add(self.withdraw_secs)));
+        } else if self.pulled.is_some_and(|(_, until)| now >= until) {
             self.pulled = None;
         }
     }
 }
 
-/// Moves the liquidity provider's anchor toward the index, cancels levels that fell out of its
-/// band, and tops up or re-places the levels inside it.
+/// The provider's reusable buffers: target levels, live orders (id, side, price, resting) and
+/// the changes to make.
+type QuoteScratch = (Vec<(Price, Qty)>, Vec<(OrderId, Side, Price, Qty)>, Vec<Requote<OrderId>>);
+
+/// Moves the liquidity provider's anchor toward the index and requotes its curve there:
+/// cancels levels that left the grid or crossed sides, refills taken ones, places new ones.
 pub(super) fn quote_liquidity(
     (market, clock): (Res<Market>, Res<Clock>),
     index: Res<super::IndexState>,
     mut lps: Query<(&Trader, &mut LiquidityProvider, &mut AgentOrders)>,
-    mut slots: Local<Vec<Option<OrderId>>>,
+    mut scratch: Local<QuoteScratch>,
+    mut halt: ResMut<super::Halt>,
 ) {
     let book = market.0.book();
+    let dt = market.0.config().tick_secs.max(1) as f64;
+    let now = clock.tick * market.0.config().tick_secs;
+    let (targets, live, changes) = &mut *scratch;
     for (trader, mut lp, mut orders) in lps.iter_mut() {
         let qty = market.0.ledger().account(trader.account).map(|a| a.position.qty).unwrap_or(Qty::ZERO);
-        lp.watch_flow(qty, clock.tick);
+        lp.watch_flow(qty, now, dt);
         let pulled = lp.pulled_side();
-        lp.anchor += lp.follow * (index.value - lp.anchor);
-        let (levels, spacing) = (lp.levels, lp.spacing);
-        let centre = (lp.anchor / spacing as f64).round() as i64 * spacing;
-        let lo = centre - levels * spacing;
-        let hi = centre + levels * spacing;
-        // Index the live levels by grid slot; cancel those out of the band (lowest price first).
-        slots.clear();
-        slots.resize((2 * levels + 1) as usize, None);
-        let orders = &mut *orders;
-        orders.live.sort_by_key(|o| o.price);
-        for o in &orders.live {
-            let inside = o.price.0 >= lo && o.price.0 <= hi && (o.side == Side::Buy) == (o.price.0 < centre);
-            if inside {
-                slots[((o.price.0 - lo) / spacing) as usize] = Some(o.id);
-            } else {
-                orders.pending.push(AgentAction::Cancel(o.id));
+        let follow = follow_share(dt, lp.anchor_half_life);
+        lp.anchor += follow * (index.value - lp.anchor);
+        let centre = Price((lp.anchor.round() as i64).max(1));
+        live.clear();
+        live.extend(
+            orders.live.iter().filter_map(|o| book.order(o.id).map(|r| (o.id, o.side, o.price, r.qty))),
+        );
+        changes.clear();
+        let half_life = if lp.quoted { lp.refill_half_life } else { 0.0 };
+        lp.quoted = true;
+        for side in [Side::Buy, Side::Sell] {
+            if pulled == Some(side) {
+                continue;
             }
+            if let Err(e) = lp.curve.levels(&lp.grid, &lp.inst, centre, side, targets) {
+                halt.0 = Some(e.into());
+                return;
+            }
+            requote(side, targets, live, dt, half_life, changes);
         }
-        for i in 1..=levels {
-            for side in [Side::Buy, Side::Sell] {
-                if pulled == Some(side) {
-                    continue;
+        for &change in changes.iter() {
+            match change {
+                Requote::Cancel(id) => orders.pending.push(AgentAction::Cancel(id)),
+                Requote::Resize { id, price, qty } => {
+                    orders.pending.push(AgentAction::Amend { id, price, qty })
                 }
-                let price = Price(centre - side.sign() * i * spacing);
-                if price.0 <= 0 {
-                    continue;
-                }
-                match slots[((price.0 - lo) / spacing) as usize] {
-                    Some(id) => {
-                        let have = book.order(id).map(|o| o.qty).unwrap_or(Qty::ZERO);
-                        if have < lp.level_qty {
-                            let qty = Qty((have.0 + lp.refill.0).min(lp.level_qty.0));
-                            orders.pending.push(AgentAction::Amend { id, price, qty });
-                        }
-                    }
-                    None => orders.place(side, OrderKind::PostOnly, price, lp.refill.min(lp.level_qty), 0),
-                }
+                Requote::Place { side, price, qty } => orders.place(side, OrderKind::PostOnly, price, qty, 0),
             }
         }
     }

@@ -495,8 +495,14 @@ impl SimConfig {
         cfg.insurance_fund = Money::usd(1_000_000);
         cfg.map.bands.clear();
         cfg.map.price_usd = 300.0;
-        cfg.liquidity.levels_per_side = 0;
-        cfg.index = IndexConfig { volatility_per_tick: 0.0, drift_per_tick: 0.0, pull_to_mid: 1.0 };
+        cfg.liquidity.depth = None;
+        cfg.arbitrageurs.clear();
+        cfg.index = IndexConfig {
+            volatility_per_sqrt_day: 0.0,
+            drift_per_day: 0.0,
+            tail_dof: None,
+            venues: Vec::new(),
+        };
         cfg.background = BackgroundConfig {
             fcn: Some(FcnConfig {
                 agents,

@@ -138,7 +138,7 @@ impl Publisher<'_, '_> {
                         liquidation,
                     });
                 }
-                Event::MarkUpdated { index, mark, last, round } => {
+                Event::MarkUpdated { index, mark, last, round, .. } => {
                     self.marks.write(MarkChanged { seq, index, mark, last, round });
                 }
                 Event::LiquidationTriggered {

@@ -22,6 +22,9 @@ pub struct TickRow {
     pub liquidated_long_usd: f64,
     pub liquidated_short_usd: f64,
     pub insurance_fund_usd: f64,
+    /// The funding rate accrued at the end of the tick (a fraction per interval): what the
+    /// interval's weighted premium average so far would give; on a settlement tick, and until the
+    /// next interval's first sample, the rate just fixed (0 before the run's first sample).
     pub funding_rate: f64,
 }
 
@@ -83,6 +86,10 @@ pub struct RunSummary {
     /// Stop orders triggered (each became a market order).
     #[serde(default)]
     pub stops_triggered: u64,
+    /// The funding rate accrued at the end of the run (a fraction per interval; see
+    /// [`TickRow::funding_rate`]): for a run shorter than the interval, the rate it would pay.
+    #[serde(default)]
+    pub funding_rate_accrued: f64,
     pub events: u64,
     pub final_state_hash: String,
     pub event_stream_hash: String,
@@ -164,6 +171,11 @@ impl Metrics {
             insurance_takeover_notional: stats.takeover_notional as f64 / 1e6,
             insurance_fund_pnl: ex.fund_pnl().unwrap_or(0) as f64 / 1e6,
             stops_triggered: ex.stops_triggered(),
+            funding_rate_accrued: match self.rows.last() {
+                Some(row) => row.funding_rate,
+                // No tick run: nothing sampled, nothing that can fail.
+                None => ex.funding_rate_accrued().map(crate::engine::rate_f64).unwrap_or(0.0),
+            },
             events: ex.recorder().events(),
             final_state_hash: ex.state_hash(),
             event_stream_hash: ex.recorder().stream_hash(),
@@ -214,16 +226,25 @@ pub(super) fn sample_heatmap(clock: Res<Clock>, market: Res<Market>, mut samples
 
 /// Records the tick's row from the tick's messages and extends or closes the current cascade.
 /// In debug builds it asserts that money is conserved and open interest balanced.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn record_tick(
     clock: Res<Clock>,
     market: Res<Market>,
     mut metrics: ResMut<Metrics>,
+    mut halt: ResMut<Halt>,
     mut trades: MessageReader<TradeExecuted>,
     mut liquidated: MessageReader<PositionLiquidated>,
     mut settled: MessageReader<LiquidationSettled>,
     mut stops: MessageReader<StopFired>,
 ) {
     let ex = &market.0;
+    let funding_rate = match ex.funding_rate_accrued() {
+        Ok(rate) => crate::engine::rate_f64(rate),
+        Err(e) => {
+            halt.0 = Some(e);
+            return;
+        }
+    };
     let inst = *ex.instrument();
     let volume: i64 = trades.read().map(|t| t.qty.0).sum();
     let (mut long_usd, mut short_usd, mut n) = (0i128, 0i128, 0u64);
@@ -254,7 +275,7 @@ pub(super) fn record_tick(
         liquidated_long_usd: long_usd as f64 / 1e6,
         liquidated_short_usd: short_usd as f64 / 1e6,
         insurance_fund_usd: ex.ledger().insurance_fund().to_usd_f64(),
-        funding_rate: crate::engine::rate_f64(ex.ledger().funding_rate()),
+        funding_rate,
     };
     let last = ex.last();
     m.max = m.max.max(last);

@@ -14,6 +14,7 @@ mod makers;
 mod messages;
 mod metrics;
 mod orders;
+mod spot;
 
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
 pub use background::{
@@ -28,12 +29,13 @@ pub use messages::{
 };
 pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
+pub use spot::{Arbitrageur, IndexConfig, SpotMarket};
 
 use crate::book::{AccountId, OrderKind, StopId, StopKind};
 use crate::engine::{
     EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest, StopRequest, StopSubmitted,
 };
-use crate::events::Event;
+use crate::liquidity::DepthCurve;
 use crate::population::{self, MapConfig, Role};
 use crate::units::{Money, Price, Qty, Side};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
@@ -41,21 +43,22 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::common_conditions::resource_exists;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use rand::{SeedableRng, rngs::ChaCha8Rng};
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// The index price process: a geometric random walk with drift, pulled toward the perp mid.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IndexConfig {
-    /// Standard deviation of the log return per tick.
-    pub volatility_per_tick: f64,
-    /// Log drift per tick (an exogenous trend).
-    pub drift_per_tick: f64,
-    /// Fraction of the gap (mid − index) closed each tick.
-    pub pull_to_mid: f64,
-}
+/// How fast the liquidity provider puts back depth that was taken: half of it in 20 seconds.
+/// Studies of order-book resilience find depth replenished within seconds to tens of seconds
+/// after a large trade (Large 2007, "Measuring the resiliency of an electronic limit order
+/// book", J. Financial Markets; Degryse, de Jong, van Ravenswaaij & Wuyts 2005, "Aggressive
+/// orders and the resiliency of a limit order market", Review of Finance); no BTC-specific
+/// figure is public, so runs should be read across a range of it (docs/market.md).
+pub const LIQUIDITY_REFILL_HALF_LIFE_SECS: f64 = 20.0;
+
+/// How closely the liquidity provider's quoting centre follows the index: half the gap in 5
+/// seconds. Binance's own mark and premium machinery samples every 5 seconds (calibration.md);
+/// quoting much slower than that would leave a basis arbitrageurs trade away.
+pub const LIQUIDITY_ANCHOR_HALF_LIFE_SECS: f64 = 5.0;
 
 /// A market order sent by an outside account at a given tick: as many lots as `notional` buys
 /// at the last price of that tick.
@@ -63,7 +66,19 @@ pub struct IndexConfig {
 pub struct Shock {
     pub tick: u64,
     pub side: Side,
+    /// Where it trades: the perpetual's book (the default) or the spot venues, split by
+    /// weight (news hitting spot reaches the perp through the index and the arbitrageurs).
+    #[serde(default)]
+    pub market: ShockMarket,
     pub notional: Money,
+}
+
+/// Where a shock trades.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShockMarket {
+    #[default]
+    Perp,
+    Spot,
 }
 
 /// Passive position holders' behaviour: rare wake-ups drawn from hazard rates. Scenario files
@@ -82,7 +97,8 @@ pub struct HolderConfig {
     /// Expected re-entries per day of a holder who is flat (closed or liquidated).
     pub reenter_per_day: f64,
     /// Spare cash each holder deposits beside its margin, as a fraction of that margin: what
-    /// top-ups and re-entries are paid from.
+    /// top-ups and re-entries are paid from. In a cross account it also backs the position (the
+    /// map's solve counts it in, so the liquidation price still lands in the band).
     pub reserve_fraction: f64,
 }
 
@@ -96,6 +112,28 @@ impl Default for HolderConfig {
             reenter_per_day: 1.0,
             reserve_fraction: 0.2,
         }
+    }
+}
+
+/// A basis arbitrageur: its perp account and its decision rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArbConfig {
+    pub deposit: Money,
+    pub leverage: u32,
+    pub params: crate::agents::ArbParams,
+}
+
+impl ArbConfig {
+    /// The default arbitrage desks: four, each holding at most $250M hedged at 5x on $100M
+    /// (see [`crate::agents::ArbParams::calibrated`]): $1B of basis capacity against Binance
+    /// BTCUSDT's open interest of several billion.
+    pub fn calibrated() -> Vec<ArbConfig> {
+        let one = ArbConfig {
+            deposit: Money::usd(100_000_000),
+            leverage: 5,
+            params: crate::agents::ArbParams::calibrated(),
+        };
+        vec![one; 4]
     }
 }
 
@@ -125,6 +163,9 @@ pub struct SimConfig {
     /// Liquidation hunters (none by default).
     #[serde(default)]
     pub hunters: Vec<HunterConfig>,
+    /// Basis arbitrageurs between the perp and the spot venues (none by default).
+    #[serde(default)]
+    pub arbitrageurs: Vec<ArbConfig>,
     /// Price levels whose fate the summary reports (none by default).
     #[serde(default)]
     pub watch_levels: Vec<Price>,
@@ -149,7 +190,6 @@ impl SimConfig {
     /// trending by `drift_total` (log) over `ticks` one-second ticks, and passive holders.
     pub fn btc_14_to_1(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
         let exchange = ExchangeConfig::btcusdt();
-        let inst = exchange.instrument;
         let start_price = Price(714_500);
         SimConfig {
             seed: 11,
@@ -158,22 +198,15 @@ impl SimConfig {
             ticks,
             insurance_fund: Money::usd(1_000_000_000),
             map: population::seed_map_btc_14_to_1(accounts),
-            index: IndexConfig {
-                volatility_per_tick: 2e-4,
-                drift_per_tick: drift_total / ticks.max(1) as f64,
-                pull_to_mid: 0.02,
-            },
+            index: IndexConfig::calibrated(drift_total / (ticks.max(1) as f64 / 86_400.0)),
             liquidity: LiquidityConfig {
                 deposit: Money::usd(200_000_000_000),
                 leverage: 5,
-                levels_per_side: 300,
-                spacing: 100,
-                level_qty: LiquidityConfig::level_qty(&inst, start_price, 10.0, 190_000_000.0)
-                    .unwrap_or(Qty(1)),
-                refill_per_tick: 0.05,
-                anchor_follow: 0.1,
-                withdraw_flow: Money::ZERO,
-                withdraw_ticks: 0,
+                depth: Some(DepthCurve::binance_btcusdt_perp()),
+                refill_half_life_secs: LIQUIDITY_REFILL_HALF_LIFE_SECS,
+                anchor_half_life_secs: LIQUIDITY_ANCHOR_HALF_LIFE_SECS,
+                withdraw_flow_per_sec: Money::ZERO,
+                withdraw_secs: 0,
             },
             holders: HolderConfig {
                 close_per_day: 0.0,
@@ -186,6 +219,7 @@ impl SimConfig {
             background: BackgroundConfig::default(),
             makers: Vec::new(),
             hunters: Vec::new(),
+            arbitrageurs: ArbConfig::calibrated(),
             // The seed's levels above, and their mirrors around 71,450 below.
             watch_levels: [850_000, 900_000, 950_000, 1_000_000, 579_000, 529_000, 479_000, 429_000]
                 .map(Price)
@@ -286,10 +320,10 @@ fn stream(seed: u64, k: u64) -> ChaCha8Rng {
     rng
 }
 
-/// The index price between Exogenous and Mark, in ticks as a float (the process is continuous).
+/// The index price between Exogenous and Mark, in ticks as a float (the weighted median of the
+/// spot venues' mids, set in Exogenous and again after the arbitrageurs hedged).
 #[derive(Resource, Debug)]
 pub struct IndexState {
-    pub config: IndexConfig,
     pub value: f64,
 }
 
@@ -298,6 +332,16 @@ pub struct IndexState {
 pub struct ShockQueue {
     pub account: AccountId,
     pub pending: Vec<Shock>,
+}
+
+impl ShockQueue {
+    /// Removes and returns the shocks on `market` due by `tick`, in time order.
+    pub fn take_due(&mut self, tick: u64, market: ShockMarket) -> Vec<Shock> {
+        let (due, rest) =
+            std::mem::take(&mut self.pending).into_iter().partition(|s| s.tick <= tick && s.market == market);
+        self.pending = rest;
+        due
+    }
 }
 
 /// Wake-ups of passive agents: (tick, entity), earliest first.
@@ -366,7 +410,8 @@ impl Simulation {
         let mut map = if cfg.map.bands.is_empty() {
             population::SeededMap::default()
         } else {
-            population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0))?
+            let reserve = cfg.holders.reserve_fraction;
+            population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0), reserve)?
         };
         for event in std::mem::take(&mut map.events) {
             ex.record(event, None)?;
@@ -399,12 +444,6 @@ impl Simulation {
         let mut wake = WakeQueue::default();
         let rates = HolderRates::new(&cfg.holders, cfg.exchange.tick_secs);
         for acct in &map.accounts {
-            if acct.role == Role::Map && cfg.holders.reserve_fraction > 0.0 {
-                let reserve = Money((acct.margin.0 as f64 * cfg.holders.reserve_fraction).floor() as i64);
-                if reserve.is_positive() {
-                    ex.record(Event::Deposited { account: acct.account, amount: reserve }, None)?;
-                }
-            }
             let Some(a) = ex.ledger().account(acct.account).copied() else { continue };
             let state = PositionState::of(&a, ex.liquidation_index().get(acct.account).map(|e| e.price));
             let mut e = world.spawn((Trader { account: acct.account }, state));
@@ -420,10 +459,9 @@ impl Simulation {
             let id = e.id();
             agents::remember(&mut entities, acct.account, id);
         }
-        // `levels_per_side == 0`: no liquidity provider (e.g. background traders make the book).
-        if cfg.liquidity.levels_per_side > 0 {
+        // No depth curve: no liquidity provider (e.g. background traders make the book).
+        if let Some(lp) = LiquidityProvider::new(&cfg.liquidity, &inst, start) {
             let lp_account = ex.open_account(cfg.liquidity.deposit, cfg.liquidity.leverage)?;
-            let lp = LiquidityProvider::new(&cfg.liquidity, &inst, start);
             let lp_state = PositionState::of(&ex.ledger().accounts()[lp_account.0 as usize], None);
             let lp_entity =
                 world.spawn((Trader { account: lp_account }, lp_state, lp, AgentOrders::default())).id();
@@ -454,6 +492,13 @@ impl Simulation {
             let id = world.spawn((Trader { account }, state, hunter, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
         }
+        for (k, a) in cfg.arbitrageurs.iter().enumerate() {
+            let account = ex.open_account(a.deposit, a.leverage.max(1))?;
+            let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
+            let arb = Arbitrageur::new(a.params.clone(), k as u64);
+            let id = world.spawn((Trader { account }, state, arb, AgentOrders::default())).id();
+            agents::remember(&mut entities, account, id);
+        }
         // Components were just built from the ledger: what happens from here on reaches them as
         // messages.
         ex.refresh_liquidation_index()?;
@@ -466,8 +511,10 @@ impl Simulation {
         world.insert_resource(Market(ex));
         world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
         world.insert_resource(SimRng(rng));
-        world.insert_resource(IndexRng(stream(cfg.seed, 1)));
-        world.insert_resource(IndexState { config: cfg.index.clone(), value: start.0 as f64 });
+        let spot =
+            SpotMarket::new(&cfg.index, &inst, start, stream(cfg.seed, 1)).map_err(EngineError::from)?;
+        world.insert_resource(IndexState { value: spot.index().unwrap_or(start.0 as f64) });
+        world.insert_resource(spot);
         let mut pending = cfg.shocks.clone();
         pending.sort_by_key(|s| s.tick);
         world.insert_resource(ShockQueue { account: shock_account, pending });
@@ -594,7 +641,7 @@ fn build_schedule() -> Schedule {
     );
     schedule.add_systems((
         (message_update_system, advance_clock).chain().in_set(SimSystems::Clock),
-        (move_index, send_shocks).chain().in_set(SimSystems::Exogenous),
+        (spot::move_index, send_shocks).chain().in_set(SimSystems::Exogenous),
         (
             orders::prune_agent_orders,
             agents::wake_position_holders,
@@ -608,10 +655,11 @@ fn build_schedule() -> Schedule {
                 .chain(),
             makers::quote_makers,
             hunters::hunt,
+            spot::arbitrage,
         )
             .chain()
             .in_set(SimSystems::Decide),
-        (match_orders, orders::execute_agent_orders).chain().in_set(SimSystems::Match),
+        (match_orders, orders::execute_agent_orders, spot::hedge_arbitrage).chain().in_set(SimSystems::Match),
         update_mark.in_set(SimSystems::Mark),
         liquidate_breached.in_set(SimSystems::Liquidate),
         settle_funding.in_set(SimSystems::Funding),
@@ -632,16 +680,6 @@ fn advance_clock(mut clock: ResMut<Clock>, mut market: ResMut<Market>) {
     market.0.begin_tick(clock.tick);
 }
 
-fn move_index(mut index: ResMut<IndexState>, market: Res<Market>, mut rng: ResMut<IndexRng>) {
-    let ex = &market.0;
-    let mid = ex.book().mid().unwrap_or(ex.last()).0 as f64;
-    let z: f64 = StandardNormal.sample(&mut rng.0);
-    let c = &index.config;
-    let walked = index.value * (c.drift_per_tick + c.volatility_per_tick * z).exp();
-    let pull = c.pull_to_mid;
-    index.value = (walked + pull * (mid - walked)).max(1.0);
-}
-
 fn send_shocks(
     mut shocks: ResMut<ShockQueue>,
     clock: Res<Clock>,
@@ -651,8 +689,7 @@ fn send_shocks(
     let account = shocks.account;
     let inst = *market.0.instrument();
     let price = inst.price_f64(market.0.last()).max(1.0);
-    while shocks.pending.first().is_some_and(|s| s.tick <= clock.tick) {
-        let s = shocks.pending.remove(0);
+    for s in shocks.take_due(clock.tick, ShockMarket::Perp) {
         let qty = inst.qty_floor(s.notional.to_usd_f64() / price).unwrap_or(Qty::ZERO);
         if qty.is_positive() {
             out.write(OrderIntent(OrderRequest {

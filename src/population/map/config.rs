@@ -65,6 +65,28 @@ pub struct Band {
     /// Stop-losses some of the band's holders carry (none by default).
     #[serde(default)]
     pub stop_loss: Option<StopLoss>,
+    /// The share of the band's accounts margined in cross mode (0 to 1, default 0), spread evenly
+    /// through the band: their whole wallet, margin and reserve, backs the position, and their
+    /// entry and wallet are solved so that the liquidation price still lands in the band.
+    #[serde(default)]
+    pub cross_share: f64,
+}
+
+impl Band {
+    /// How many of the band's accounts are margined in cross mode: `round(cross_share × accounts)`.
+    pub fn cross_accounts(&self) -> u64 {
+        let n = self.accounts as u64;
+        ((self.cross_share.clamp(0.0, 1.0) * n as f64).round() as u64).min(n)
+    }
+
+    /// Whether the band's `k`-th account (0-based) is margined in cross mode: the
+    /// [`Band::cross_accounts`] of them spread evenly (the `k`-th is cross when the running count
+    /// `⌊(k + 1)·m / n⌋` steps up), with no random draw, so a band without cross accounts draws
+    /// exactly as before the option existed.
+    pub fn is_cross(&self, k: u32) -> bool {
+        let (n, m) = (self.accounts.max(1) as u64, self.cross_accounts());
+        (k as u64 + 1) * m / n > k as u64 * m / n
+    }
 }
 
 /// Stop-losses in a band: a `share` of its accounts each hold a reduce-only stop-market order
@@ -165,6 +187,13 @@ pub enum MapError {
     /// A band is valid on its own but some account of it cannot be placed in it.
     #[error("{path}: cannot be solved: {reason}")]
     Unsolvable { path: String, reason: String },
+    /// One long account drew so much of its band's notional that it would enter in a tier whose
+    /// maximum leverage leaves it no liquidation price (validation checks the band's mean
+    /// account; the sizes drawn around it can be larger).
+    #[error(
+        "{path}: account {account} would enter with {entry_usd} USD of notional, where the tiers allow only {max_leverage}x and a long has no liquidation price; spread the band's notional over more accounts"
+    )]
+    AccountTooLarge { path: String, account: usize, entry_usd: String, max_leverage: u32 },
     /// A counterparty would be liquidated within the map's reach.
     #[error(
         "counterparty_leverage: counterparty {account:?} would be liquidated at {liq_usd} USD, within {limit_usd} USD of the price (the farthest band); lower counterparty_leverage (now {leverage}) or use more counterparties"
@@ -184,6 +213,7 @@ impl MapError {
         match self {
             MapError::Invalid { path, .. }
             | MapError::Unsolvable { path, .. }
+            | MapError::AccountTooLarge { path, .. }
             | MapError::Margin { path, .. }
             | MapError::Unit { path, .. } => path,
             MapError::CounterpartyTooClose { .. } => "counterparty_leverage",
@@ -207,9 +237,40 @@ pub(super) fn usd_to_micros(usd: f64) -> f64 {
     usd * MICROS_PER_USD as f64
 }
 
+/// The leverage a long of `liq_notional_usd` (at its liquidation price) ends at once the map's
+/// solve has lowered it to the tier maximum at its entry notional, as the solve does: entry
+/// notional `(N·(1 − mmr) + cum) / (1 − per_margin/λ)` with the tier of `N`, `per_margin` the
+/// wallet per unit of margin (1 isolated, 1 + reserve cross).
+fn long_leverage_at_entry(tiers: &TierTable, liq_notional_usd: f64, leverage: u32, per_margin: f64) -> u32 {
+    let tier = tiers.tier_for(Money(usd_to_micros(liq_notional_usd).min(i64::MAX as f64) as i64));
+    let mmr = tier.mmr.0 as f64 / crate::units::RATE_SCALE as f64;
+    let cum = tier.cum.0 as f64 / MICROS_PER_USD as f64;
+    let mut lev = leverage;
+    for _ in 0..=tiers.tiers().len() {
+        let l = lev as f64 / per_margin;
+        if l <= 1.0 {
+            break;
+        }
+        let entry = (liq_notional_usd * (1.0 - mmr) + cum) / (1.0 - 1.0 / l);
+        let max = tiers.max_leverage_for(Money(usd_to_micros(entry).min(i64::MAX as f64) as i64));
+        if lev <= max {
+            break;
+        }
+        lev = max;
+    }
+    lev
+}
+
 /// Checks every rule that can be checked without drawing: field ranges, band placement, leverage
-/// against the tier maximum at the band's mean account notional, and one lot per account.
-pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result<(), MapError> {
+/// against the tier maximum at the band's mean account notional, one lot per account, and that a
+/// cross long's wallet (its margin and the holders' `reserve_fraction` of it beside) leaves it a
+/// liquidation price.
+pub fn validate(
+    cfg: &MapConfig,
+    inst: &Instrument,
+    tiers: &TierTable,
+    reserve_fraction: f64,
+) -> Result<(), MapError> {
     if !(cfg.price_usd.is_finite() && cfg.price_usd > 0.0) {
         return Err(invalid("price_usd", format!("must be a positive number, got {}", cfg.price_usd)));
     }
@@ -297,6 +358,9 @@ pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result
         if b.leverage.is_empty() {
             return Err(invalid(p("leverage"), "the leverage mix is empty"));
         }
+        if !(b.cross_share.is_finite() && (0.0..=1.0).contains(&b.cross_share)) {
+            return Err(invalid(p("cross_share"), format!("must be in 0..=1, got {}", b.cross_share)));
+        }
         let mean_notional = Money(usd_to_micros(mean) as i64);
         let max = tiers.max_leverage_for(mean_notional);
         for (j, lw) in b.leverage.iter().enumerate() {
@@ -320,6 +384,41 @@ pub fn validate(cfg: &MapConfig, inst: &Instrument, tiers: &TierTable) -> Result
                 return Err(MapError::Unsolvable {
                     path: format!("{lp}.leverage"),
                     reason: "a 1x long is fully collateralised and has no liquidation price".into(),
+                });
+            }
+            // A cross long's wallet is (1 + reserve) times its margin, notional/leverage.
+            let wallet_per_margin = 1.0 + reserve_fraction.max(0.0);
+            // A long enters above its liquidation price, at a larger notional whose tier may allow
+            // less leverage; the solve then lowers it, and a long lowered to what its wallet
+            // covers has no liquidation price.
+            if b.side == PositionSide::Long {
+                let backings: &[f64] =
+                    if b.cross_accounts() > 0 { &[1.0, wallet_per_margin] } else { &[1.0] };
+                for &per_margin in backings {
+                    let at_entry = long_leverage_at_entry(tiers, mean, lw.leverage, per_margin);
+                    if at_entry < lw.leverage && at_entry as f64 <= per_margin {
+                        return Err(MapError::Unsolvable {
+                            path: format!("{lp}.leverage"),
+                            reason: format!(
+                                "a long of the band's account notional ({mean} USD) at {}x enters at a notional \
+                                 whose tier allows only {at_entry}x, which leaves it no liquidation price",
+                                lw.leverage
+                            ),
+                        });
+                    }
+                }
+            }
+            if b.cross_accounts() > 0
+                && b.side == PositionSide::Long
+                && lw.leverage as f64 <= wallet_per_margin
+            {
+                return Err(MapError::Unsolvable {
+                    path: format!("{lp}.leverage"),
+                    reason: format!(
+                        "a cross long at {}x with a reserve of {reserve_fraction} of its margin holds a wallet \
+                         of at least its notional and has no liquidation price",
+                        lw.leverage
+                    ),
                 });
             }
         }
@@ -414,6 +513,7 @@ pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
             leverage: short_mix.clone(),
             accounts: n,
             stop_loss: None,
+            cross_share: 0.0,
         });
     }
     bands.push(Band {
@@ -425,6 +525,7 @@ pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
         leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0), (50, 2.0)]),
         accounts: longs,
         stop_loss: None,
+        cross_share: 0.0,
     });
     // At 2x the shorts facing the map's longs (entered near 66–75K) would be liquidated near
     // 96K, inside the short clusters; at 1x they sit beyond 130K and the longs facing the shorts

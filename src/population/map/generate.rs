@@ -1,13 +1,14 @@
 //! Generation of a map's seeding events: per band, liquidation ticks, sizes and leverage are
 //! drawn and each account is solved onto its tick; then counterparties, one group per side that
-//! needs one, take the other side of every position and must survive any move within the map.
+//! needs one, take the other side of every position and must survive any move within the map;
+//! last, each map account's reserve is deposited beside its margin.
 
 use super::config::{band_ticks, invalid, usd_to_micros};
-use super::solve::solve;
+use super::solve::{Backing, Unsolved, Wanted, solve};
 use super::{LeverageWeight, MapConfig, MapError, PositionSide, Shape, validate};
 use crate::book::AccountId;
 use crate::events::Event;
-use crate::margin::{self, MarginError, TierTable};
+use crate::margin::{self, MarginError, MarginMode, TierTable};
 use crate::units::{Instrument, Money, Price, Qty};
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -34,13 +35,19 @@ pub struct SeededAccount {
     pub entry: Price,
     /// Signed entry notional, exactly as the ledger holds it.
     pub cost: Money,
-    /// Isolated margin posted (equal to the account's deposit).
+    /// Margin posted for the position (equal to the account's opening deposit).
     pub margin: Money,
+    /// Spare cash deposited beside the margin: the holders' reserve fraction of an isolated
+    /// account's margin; of a cross account, the rest of the wallet its solve gave (margin +
+    /// reserve back its position). Zero for counterparties.
+    pub reserve: Money,
+    pub mode: MarginMode,
     /// The account's leverage setting. For a map account the drawn leverage, lowered to the tier
     /// maximum at its entry notional when the draw exceeded it.
     pub leverage: u32,
-    /// The tiered liquidation price of the seeded position; `None` only for a long that is fully
-    /// collateralised (a 1x counterparty).
+    /// The tiered liquidation price of the seeded position, with its reserve deposited (which
+    /// moves it only for a cross account); `None` only for a long that is fully collateralised
+    /// (a 1x counterparty).
     pub liquidation_price: Option<Price>,
     pub role: Role,
     /// The band of a map account (`None` for counterparties).
@@ -50,7 +57,8 @@ pub struct SeededAccount {
 /// The events that seed a map, and what they produce.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeededMap {
-    /// All `AccountOpened` (map accounts, then counterparties), then all `PositionSeeded`.
+    /// All `AccountOpened` (map accounts, then counterparties), then all `PositionSeeded`, then a
+    /// `Deposited` per map account with a reserve, in account order.
     pub events: Vec<Event>,
     /// Map accounts in id order, then counterparties.
     pub accounts: Vec<SeededAccount>,
@@ -60,6 +68,11 @@ pub struct SeededMap {
     pub liq_notional_short: Money,
     /// The same per band, in band order.
     pub band_liq_notional: Vec<Money>,
+}
+
+/// The spare cash an isolated map account holds beside its margin: `⌊margin × fraction⌋`.
+fn isolated_reserve(margin: i64, reserve_fraction: f64) -> i64 {
+    if reserve_fraction > 0.0 { (margin as f64 * reserve_fraction).floor() as i64 } else { 0 }
 }
 
 /// A liquidation tick drawn by the band's shape.
@@ -103,18 +116,21 @@ fn draw_leverage(rng: &mut impl Rng, mix: &[LeverageWeight], total: f64) -> u32 
     mix[mix.len() - 1].leverage
 }
 
-/// Generates the events that seed `cfg` into a ledger whose next account id is `first_account`.
+/// Generates the events that seed `cfg` into a ledger whose next account id is `first_account`,
+/// each map account holding `reserve_fraction` of its margin as spare cash beside it (the
+/// holders' reserve; in a cross account, part of the wallet that backs the position).
 ///
-/// Deterministic: the same config, instrument, tiers and rng state give the same events. Cost
-/// is O(accounts) time and memory.
+/// Deterministic: the same config, instrument, tiers, reserve and rng state give the same events.
+/// Cost is O(accounts) time and memory.
 pub fn generate(
     cfg: &MapConfig,
     inst: &Instrument,
     tiers: &TierTable,
     rng: &mut impl Rng,
     first_account: AccountId,
+    reserve_fraction: f64,
 ) -> Result<SeededMap, MapError> {
-    validate(cfg, inst, tiers)?;
+    validate(cfg, inst, tiers, reserve_fraction)?;
     let price_t = inst
         .price_floor(cfg.price_usd)
         .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?
@@ -157,10 +173,23 @@ pub fn generate(
             wanted += target * d.weight / weight_sum;
             let per_lot = d.liq as f64 * v as f64;
             let q = (((wanted - achieved as f64) / per_lot).round() as i64).max(1);
-            let s = solve(inst, tiers, b.side, d.liq, q, d.lev, (lo, hi)).map_err(|reason| {
-                MapError::Unsolvable { path: path.clone(), reason: format!("account {k}: {reason}") }
+            let cross = b.is_cross(k as u32);
+            let backing = if cross { Backing::Wallet { reserve_fraction } } else { Backing::Margin };
+            let wanted = Wanted { side: b.side, liq: d.liq, q, lev: d.lev, band: (lo, hi), backing };
+            let s = solve(inst, tiers, &wanted).map_err(|e| match e {
+                Unsolved::TooLarge { entry_notional, max } => MapError::AccountTooLarge {
+                    path: path.clone(),
+                    account: k,
+                    entry_usd: entry_notional.to_usd_string(),
+                    max_leverage: max,
+                },
+                Unsolved::Other(reason) => {
+                    MapError::Unsolvable { path: path.clone(), reason: format!("account {k}: {reason}") }
+                }
             })?;
             achieved += s.liq as i128 * q as i128 * v;
+            // The reserve of an isolated account is free cash out of its position's reach.
+            let reserve = if cross { s.reserve } else { isolated_reserve(s.margin, reserve_fraction) };
             accounts.push(SeededAccount {
                 account: AccountId(next_id),
                 side: b.side,
@@ -168,6 +197,8 @@ pub fn generate(
                 entry: Price(s.entry),
                 cost: Money(s.cost),
                 margin: Money(s.margin),
+                reserve: Money(reserve),
+                mode: if cross { MarginMode::Cross } else { MarginMode::Isolated },
                 leverage: s.leverage,
                 liquidation_price: Some(Price(s.liq)),
                 role: Role::Map,
@@ -220,6 +251,8 @@ pub fn generate(
                 entry: Price::ZERO,
                 cost: Money::ZERO,
                 margin: Money::ZERO,
+                reserve: Money::ZERO,
+                mode: MarginMode::Isolated,
                 leverage: cfg.counterparty_leverage,
                 liquidation_price: None,
                 role: Role::Counterparty,
@@ -287,9 +320,18 @@ pub fn generate(
     }
     accounts.extend(cps);
     for a in &accounts {
-        events.push(Event::AccountOpened { account: a.account, deposit: a.margin, leverage: a.leverage });
+        let ev = Event::AccountOpened {
+            account: a.account,
+            deposit: a.margin,
+            leverage: a.leverage,
+            mode: a.mode,
+        };
+        events.push(ev);
     }
     events.extend(seeds);
+    for a in accounts.iter().filter(|a| a.reserve.is_positive()) {
+        events.push(Event::Deposited { account: a.account, amount: a.reserve });
+    }
     let to_money = |x: i128| i64::try_from(x).map(Money).map_err(|_| overflow("liquidation notional"));
     Ok(SeededMap {
         events,

@@ -20,18 +20,70 @@
 //!
 //! (all in micro-USD, `L·q` meaning the notional of `q` lots at `L`). The entry rounding direction
 //! keeps `W ≥ q·E/λ`: no account is more levered than its setting.
+//!
+//! A cross account's wallet `W` backs its position: the margin it posts, `q·E/λ`, and beside it a
+//! reserve of `r` times that (the holders' reserve fraction). Its entry is solved as above with
+//! `λ/(1 + r)` in place of `λ`, so that `W = (1 + r)·q·E/λ` lands the liquidation price on `L`;
+//! then `W` is solved exactly the same way, the margin posted is the initial margin at `λ`, and
+//! the reserve is the rest of `W`.
 
 use super::PositionSide;
 use crate::margin::{self, TierTable};
-use crate::units::{Instrument, Money, Qty, RATE_SCALE};
+use crate::units::{Instrument, Money, Price, Qty, RATE_SCALE};
 
 const SCALE: i128 = RATE_SCALE as i128;
+
+/// What backs a map position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Backing {
+    /// Its margin alone (isolated).
+    Margin,
+    /// Its whole wallet: the posted margin and a reserve of `reserve_fraction` of it (cross).
+    Wallet { reserve_fraction: f64 },
+}
+
+/// A map position to solve: `q` lots on `side` liquidating at tick `liq` (within `band`), at
+/// leverage `lev` or the tier maximum at its entry notional if lower.
+pub(super) struct Wanted {
+    pub side: PositionSide,
+    pub liq: i64,
+    pub q: i64,
+    pub lev: u32,
+    pub band: (i64, i64),
+    pub backing: Backing,
+}
+
+/// Why a map position cannot be solved.
+pub(super) enum Unsolved {
+    /// A long so large that its entry notional falls in a tier whose maximum leverage leaves it
+    /// no liquidation price (1x, or what a cross wallet covers).
+    TooLarge {
+        entry_notional: Money,
+        max: u32,
+    },
+    Other(String),
+}
+
+impl From<String> for Unsolved {
+    fn from(reason: String) -> Self {
+        Unsolved::Other(reason)
+    }
+}
+
+impl From<&str> for Unsolved {
+    fn from(reason: &str) -> Self {
+        Unsolved::Other(reason.into())
+    }
+}
 
 /// One solved map position.
 pub(super) struct Solved {
     pub entry: i64,
     pub cost: i64,
+    /// Margin posted for the position.
     pub margin: i64,
+    /// Of a cross account, the rest of the solved wallet beside the margin (0 when isolated).
+    pub reserve: i64,
     pub leverage: u32,
     pub liq: i64,
 }
@@ -43,17 +95,15 @@ fn ceil_div(a: i128, b: i128) -> i128 {
     -((-a).div_euclid(b))
 }
 
-/// Solves entry and margin so that a `q`-lot position on `side` liquidates at tick `liq` (within
-/// `lo..=hi`), at leverage `lev` or the tier maximum at its entry notional if lower.
-pub(super) fn solve(
-    inst: &Instrument,
-    tiers: &TierTable,
-    side: PositionSide,
-    liq: i64,
-    q: i64,
-    lev: u32,
-    (lo, hi): (i64, i64),
-) -> Result<Solved, String> {
+/// Solves entry and margin (and a cross account's reserve) so that the position `w` describes
+/// liquidates on its tick.
+pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<Solved, Unsolved> {
+    let Wanted { side, liq, q, lev, band: (lo, hi), backing } = *w;
+    // Wallet per unit of posted margin.
+    let wallet_per_margin = match backing {
+        Backing::Margin => 1.0,
+        Backing::Wallet { reserve_fraction } => 1.0 + reserve_fraction,
+    };
     let v = inst.tick_lot_value() as i128;
     let rows = tiers.tiers();
     let liq_notional = liq as i128 * q as i128 * v;
@@ -64,13 +114,15 @@ pub(super) fn solve(
         let tier = &rows[t0];
         let m = tier.mmr.0 as f64 / SCALE as f64;
         let c = tier.cum.0 as f64 / (q as f64 * v as f64);
-        let l = lev as f64;
+        let l = lev as f64 / wallet_per_margin;
         let e = match side {
             PositionSide::Long => ((liq as f64 * (1.0 - m) + c) / (1.0 - 1.0 / l)).ceil(),
             PositionSide::Short => ((liq as f64 * (1.0 + m) - c) / (1.0 + 1.0 / l)).floor(),
         };
         if !(e.is_finite() && e >= 1.0 && e < (i64::MAX / 4) as f64) {
-            return Err(format!("no positive entry price for a {lev}x position liquidating at tick {liq}"));
+            return Err(
+                format!("no positive entry price for a {lev}x position liquidating at tick {liq}").into()
+            );
         }
         entry = e as i64;
         let entry_notional = entry as i128 * q as i128 * v;
@@ -79,10 +131,19 @@ pub(super) fn solve(
         if lev <= max {
             break;
         }
+        if side == PositionSide::Long && max as f64 <= wallet_per_margin {
+            // Its entry notional is in a tier whose leverage leaves a long no liquidation price.
+            return Err(Unsolved::TooLarge { entry_notional: Money(entry_notional as i64), max });
+        }
         lev = max;
     }
-    if side == PositionSide::Long && lev <= 1 {
-        return Err("a long at 1x has no liquidation price (the tier maximum forced 1x)".into());
+    if side == PositionSide::Long && lev as f64 <= wallet_per_margin {
+        return Err(Unsolved::Other(match backing {
+            Backing::Margin => "a long at 1x has no liquidation price (the tier maximum forced 1x)".into(),
+            Backing::Wallet { .. } => format!(
+                "a cross long at {lev}x whose wallet is {wallet_per_margin} times its margin has no liquidation price"
+            ),
+        }));
     }
     let sign = side.sign();
     let cost = sign as i128 * entry as i128 * q as i128 * v;
@@ -108,12 +169,22 @@ pub(super) fn solve(
         let w = w as i64;
         match margin::liquidation_price_tiered(inst, tiers, qty, cost_m, Money(w)) {
             Ok(Some(p)) if (lo..=hi).contains(&p.0) => {
-                return Ok(Solved { entry, cost: cost as i64, margin: w, leverage: lev, liq: p.0 });
+                let (margin, reserve) = match backing {
+                    Backing::Margin => (w, 0),
+                    Backing::Wallet { .. } => {
+                        let im = margin::initial_margin(inst, qty, Price(entry), lev)
+                            .map_err(|e| format!("initial margin: {e}"))?;
+                        let posted = im.0.min(w);
+                        (posted, w - posted)
+                    }
+                };
+                return Ok(Solved { entry, cost: cost as i64, margin, reserve, leverage: lev, liq: p.0 });
             }
             _ => continue,
         }
     }
     Err(format!(
         "no margin puts a {q}-lot {lev}x position entered at tick {entry} into ticks {lo}..={hi} (target {liq})"
-    ))
+    )
+    .into())
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::book::AccountId;
 use crate::ledger::Ledger;
-use crate::margin::{self, TierTable};
+use crate::margin::{self, MarginMode, TierTable};
 use crate::units::{Instrument, Money};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -12,8 +12,12 @@ fn inst() -> Instrument {
 }
 
 fn gen_seeded(cfg: &MapConfig, seed: u64) -> Result<SeededMap, MapError> {
+    gen_with_reserve(cfg, seed, 0.0)
+}
+
+fn gen_with_reserve(cfg: &MapConfig, seed: u64, reserve_fraction: f64) -> Result<SeededMap, MapError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    generate(cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(0))
+    generate(cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(0), reserve_fraction)
 }
 
 /// Applies the events to a fresh ledger, checking the money and OI invariants after each, and
@@ -35,8 +39,10 @@ fn apply_and_check(cfg: &MapConfig, map: &SeededMap) -> Ledger {
         assert_eq!(pos.qty, a.qty);
         assert_eq!(pos.cost, a.cost);
         assert_eq!(pos.margin, a.margin);
-        assert_eq!(acct.balance, Money::ZERO, "deposit equals posted margin");
-        let lp = margin::liquidation_price_tiered(&inst, &tiers, pos.qty, pos.cost, pos.margin).unwrap();
+        assert_eq!(acct.balance, a.reserve, "deposit equals posted margin, the reserve beside it");
+        assert_eq!(acct.mode, a.mode);
+        // Isolated: the margin backs the position; cross: the wallet, margin and reserve.
+        let lp = margin::liquidation_price_tiered(&inst, &tiers, pos.qty, pos.cost, acct.wallet()).unwrap();
         assert_eq!(lp, a.liquidation_price);
         if let Some(b) = a.band {
             let band = &cfg.bands[b];
@@ -110,6 +116,7 @@ fn rising_is_denser_at_the_top_and_falling_at_the_bottom() {
             leverage: vec![LeverageWeight { leverage: 5, weight: 1.0 }],
             accounts: 2_000,
             stop_loss: None,
+            cross_share: 0.0,
         };
         let cfg = MapConfig::new(70_000.0, vec![band]);
         let map = gen_seeded(&cfg, 1).unwrap();
@@ -140,7 +147,7 @@ fn same_seed_same_events() {
 fn first_account_offsets_ids() {
     let cfg = seed_map_btc_14_to_1(1_000);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let map = generate(&cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(5)).unwrap();
+    let map = generate(&cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(5), 0.0).unwrap();
     for (k, a) in map.accounts.iter().enumerate() {
         assert_eq!(a.account, AccountId(5 + k as u32));
     }
@@ -200,6 +207,7 @@ fn one_band() -> MapConfig {
                 leverage: vec![LeverageWeight { leverage: 10, weight: 1.0 }],
                 accounts: 100,
                 stop_loss: None,
+                cross_share: 0.0,
             },
             Band {
                 side: PositionSide::Short,
@@ -213,6 +221,7 @@ fn one_band() -> MapConfig {
                 ],
                 accounts: 100,
                 stop_loss: None,
+                cross_share: 0.0,
             },
         ],
     )
@@ -271,6 +280,82 @@ fn short_at_one_x_and_narrow_bands_solve() {
 }
 
 #[test]
+fn cross_accounts_are_solved_with_their_reserve_in_the_wallet() {
+    let mut cfg = one_band();
+    for b in &mut cfg.bands {
+        b.cross_share = 0.3;
+    }
+    let reserve = 0.25;
+    let map = gen_with_reserve(&cfg, 4, reserve).unwrap();
+    // Every liquidation price, taken on what backs the position, is where it was seeded, in band.
+    apply_and_check(&cfg, &map);
+    for (b, band) in cfg.bands.iter().enumerate() {
+        let of_band: Vec<_> = map.accounts.iter().filter(|a| a.band == Some(b)).collect();
+        let cross: Vec<_> = of_band.iter().filter(|a| a.mode == MarginMode::Cross).collect();
+        assert_eq!(cross.len() as u64, band.cross_accounts());
+        assert_eq!(cross.len(), 30, "30% of 100 accounts");
+        for a in &of_band {
+            let share = a.reserve.0 as f64 / a.margin.0 as f64;
+            match a.mode {
+                // The isolated reserve is free cash: ⌊margin × 0.25⌋.
+                MarginMode::Isolated => {
+                    assert_eq!(a.reserve, Money((a.margin.0 as f64 * reserve).floor() as i64))
+                }
+                // The cross wallet was solved for the band: its reserve is about a quarter of the
+                // margin (the entry's rounding to the tick moves it a little).
+                MarginMode::Cross => assert!((share - reserve).abs() < 0.01, "{a:?}: reserve {share}"),
+            }
+        }
+    }
+    // The same position margined cross is entered further from its liquidation price: its
+    // reserve backs it.
+    let mean_gap = |mode: MarginMode| {
+        let longs: Vec<_> = map.accounts.iter().filter(|a| a.band == Some(0) && a.mode == mode).collect();
+        longs
+            .iter()
+            .map(|a| (a.entry.0 - a.liquidation_price.unwrap().0) as f64 / a.entry.0 as f64)
+            .sum::<f64>()
+            / longs.len() as f64
+    };
+    assert!(mean_gap(MarginMode::Cross) > mean_gap(MarginMode::Isolated) * 1.2);
+}
+
+#[test]
+fn a_band_without_cross_accounts_draws_exactly_as_before() {
+    let cfg = one_band();
+    let mut crossed = one_band();
+    crossed.bands[1].cross_share = 1.0;
+    let (a, b) = (gen_with_reserve(&cfg, 9, 0.2).unwrap(), gen_with_reserve(&crossed, 9, 0.2).unwrap());
+    // No random draw decides the mode: the same ticks and sizes either way.
+    for (x, y) in a.accounts.iter().zip(&b.accounts).filter(|(x, _)| x.role == Role::Map) {
+        assert_eq!((x.qty, x.liquidation_price), (y.qty, y.liquidation_price));
+        assert_eq!(x.mode, MarginMode::Isolated);
+        let whole_band_cross = x.band == Some(1);
+        assert_eq!(y.mode == MarginMode::Cross, whole_band_cross);
+    }
+    // Spread evenly: 3 of 10 is every third-or-so account, never bunched.
+    let band = Band { accounts: 10, cross_share: 0.3, ..cfg.bands[0].clone() };
+    let picked: Vec<u32> = (0..10).filter(|&k| band.is_cross(k)).collect();
+    assert_eq!(picked, [3, 6, 9]);
+}
+
+#[test]
+fn cross_shares_are_checked() {
+    let mut cfg = one_band();
+    cfg.bands[1].cross_share = 1.5;
+    let err = gen_seeded(&cfg, 0).unwrap_err();
+    assert_eq!(err.path(), "bands[1].cross_share", "{err}");
+    // A cross long at 2x with a reserve of 100% of its margin holds its whole notional.
+    let mut cfg = one_band();
+    cfg.bands[0].cross_share = 0.5;
+    cfg.bands[0].leverage[0].leverage = 2;
+    let err = gen_with_reserve(&cfg, 0, 1.0).unwrap_err();
+    assert!(matches!(err, MapError::Unsolvable { .. }), "{err}");
+    assert_eq!(err.path(), "bands[0].leverage[0].leverage", "{err}");
+    assert!(gen_with_reserve(&cfg, 0, 0.5).is_ok(), "2x against a wallet of 1.5 margins liquidates");
+}
+
+#[test]
 fn config_roundtrips_through_serde() {
     let cfg = seed_map_btc_14_to_1(1_000);
     let bytes = postcard::to_allocvec(&cfg).unwrap();
@@ -309,6 +394,7 @@ fn band_strategy() -> impl Strategy<Value = Band> {
                     .collect(),
                 accounts,
                 stop_loss: None,
+                cross_share: 0.0,
             }
         })
 }
@@ -320,11 +406,14 @@ proptest! {
         let mut cfg = MapConfig::new(50_000.0, bands);
         cfg.counterparty_leverage = 1;
         let tiers = TierTable::binance_btcusdt();
-        prop_assume!(validate(&cfg, &inst(), &tiers).is_ok());
+        prop_assume!(validate(&cfg, &inst(), &tiers, 0.0).is_ok());
         let map = match gen_seeded(&cfg, seed) {
             // Far-apart bands can put even 1x counterparties within reach: a separate rule.
             // (About half of the random configs; the rule has its own test.)
             Err(MapError::CounterpartyTooClose { .. }) => return Err(TestCaseError::reject("counterparty")),
+            // One drawn account far above the band's mean size can enter in a 1x tier: a
+            // separate error, with its own test.
+            Err(MapError::AccountTooLarge { .. }) => return Err(TestCaseError::reject("account too large")),
             other => other.unwrap(),
         };
         apply_and_check(&cfg, &map);
@@ -420,4 +509,57 @@ fn stop_losses_go_to_the_band_s_share_at_the_drawn_distance_in_front_of_the_pric
     let (none, next) = draw(&one_band(), 9);
     assert!(none.is_empty());
     assert_eq!(next, ChaCha8Rng::seed_from_u64(9).random::<u64>());
+}
+
+/// Found by `every_account_lands_in_its_band`: a 2x long of one 974M USD account liquidating
+/// near 50K enters near 1.46B USD of notional, where the tiers allow only 1x, and a 1x long has
+/// no liquidation price. Validation says so, at the leverage, instead of the solve failing.
+#[test]
+fn a_long_whose_entry_tier_forces_1x_is_refused_by_validation() {
+    let band = |notional_usd: f64| Band {
+        side: PositionSide::Long,
+        liq_low_usd: 49_988.0,
+        liq_high_usd: 49_989.0,
+        notional_usd,
+        shape: Shape::Flat,
+        leverage: vec![LeverageWeight { leverage: 2, weight: 1.0 }],
+        accounts: 1,
+        stop_loss: None,
+        cross_share: 0.0,
+    };
+    let tiers = TierTable::binance_btcusdt();
+    let cfg = MapConfig::new(50_000.0, vec![band(974_259_686.0)]);
+    let err = validate(&cfg, &inst(), &tiers, 0.0).unwrap_err();
+    assert!(matches!(err, MapError::Unsolvable { .. }), "{err}");
+    assert_eq!(err.path(), "bands[0].leverage[0].leverage", "{err}");
+    assert!(err.to_string().contains("allows only 1x"), "{err}");
+    // A tenth of it enters in a tier that allows 2x.
+    let cfg = MapConfig::new(50_000.0, vec![band(97_425_968.0)]);
+    assert!(validate(&cfg, &inst(), &tiers, 0.0).is_ok());
+}
+
+/// Validation vouches for the band's mean account; a drawn account much larger than the mean can
+/// still enter in a 1x tier, and the generator names it rather than failing obscurely.
+#[test]
+fn a_drawn_long_too_large_for_its_tier_is_named() {
+    let band = Band {
+        side: PositionSide::Long,
+        liq_low_usd: 49_988.0,
+        liq_high_usd: 49_989.0,
+        notional_usd: 974_259_686.0,
+        shape: Shape::Rising,
+        leverage: vec![LeverageWeight { leverage: 2, weight: 1.0 }],
+        accounts: 2,
+        stop_loss: None,
+        cross_share: 0.0,
+    };
+    let mut cfg = MapConfig::new(50_000.0, vec![band]);
+    cfg.notional_jitter = 2.0;
+    let tiers = TierTable::binance_btcusdt();
+    assert!(validate(&cfg, &inst(), &tiers, 0.0).is_ok(), "the mean account (487M USD) solves at 2x");
+    let err =
+        (0..20).find_map(|seed| gen_seeded(&cfg, seed).err()).expect("a draw that puts most in one account");
+    assert!(matches!(err, MapError::AccountTooLarge { max_leverage: 1, .. }), "{err}");
+    assert_eq!(err.path(), "bands[0]");
+    assert!(err.to_string().contains("spread the band's notional over more accounts"), "{err}");
 }

@@ -1,11 +1,14 @@
 //! The market's sections: the contract and the venue's rules (fees, funding, tiers), the index
-//! price process, and the replenishing liquidity provider.
+//! and its spot venues, the liquidity provider, and the arbitrage desks.
 
 use super::{Checker, Clock};
+use crate::agents::ArbParams;
 use crate::engine::ExchangeConfig;
+use crate::liquidity::{CurveError, DepthCurve};
 use crate::margin::TierTable;
-use crate::scenario::{IndexSpec, LiquiditySpec, MarketSpec};
-use crate::sim::{IndexConfig, LiquidityConfig};
+use crate::scenario::{ArbitrageSpec, Duration, IndexSpec, LiquiditySpec, MarketSpec};
+use crate::sim::{ArbConfig, IndexConfig, LiquidityConfig};
+use crate::spot::SpotVenueConfig;
 use crate::units::{Instrument, Price, Rate};
 use crate::venue::LiquidationRules;
 
@@ -194,17 +197,84 @@ pub(in crate::scenario) fn index(
     if !index.drift_pct.is_finite() || index.drift_pct.abs() > 500.0 {
         c.fail("index.drift_pct", format!("must be a number between −500 and 500, got {}", index.drift_pct));
     }
-    c.fraction("index.pull_to_mid_per_second", index.pull_to_mid_per_second);
+    if let Some(nu) = index.tail_dof
+        && !(nu.is_finite() && nu > 2.0 && nu <= 1e6)
+    {
+        c.fail("index.tail_dof", format!("must be above 2 (a finite variance) and at most 1e6, got {nu}"));
+    }
+    let mut venues = Vec::new();
+    let global = index.spot_depth_scale;
+    if !(global.is_finite() && global > 0.0 && global <= 1e3) {
+        c.fail("index.spot_depth_scale", format!("must be above 0 and at most 1000, got {global}"));
+    }
+    for (i, v) in index.venues.iter().enumerate() {
+        let path = format!("index.venues[{i}]");
+        c.finite_positive(&format!("{path}.weight"), v.weight);
+        let depth = curve(c, &path, &v.depth_pct_usd, v.reach_pct, v.depth_scale * global.clamp(1e-9, 1e3));
+        half_life(c, &format!("{path}.refill_half_life"), v.refill_half_life);
+        c.fraction(&format!("{path}.permanence"), v.permanence);
+        let fee = c.percent(&format!("{path}.taker_fee_pct"), v.taker_fee_pct);
+        if let (Some(depth), Some(_)) = (depth, fee) {
+            venues.push(SpotVenueConfig {
+                name: v.name.clone(),
+                weight: v.weight,
+                depth,
+                refill_half_life_secs: v.refill_half_life.secs() as f64,
+                permanence: v.permanence,
+                taker_fee: v.taker_fee_pct / 100.0,
+            });
+        }
+    }
     let clock = clock.filter(|_| c.sound_since(mark))?;
+    let days = (clock.ticks * clock.tick) as f64 / 86_400.0;
     Some(IndexConfig {
-        volatility_per_tick: index.volatility_pct_per_hour / 100.0 * (clock.tick as f64 / 3_600.0).sqrt(),
-        drift_per_tick: index.drift_pct / 100.0 / clock.ticks.max(1) as f64,
-        pull_to_mid: clock.per_tick(index.pull_to_mid_per_second),
+        volatility_per_sqrt_day: index.volatility_pct_per_hour / 100.0 * 24f64.sqrt(),
+        drift_per_day: if days > 0.0 { index.drift_pct / 100.0 / days } else { 0.0 },
+        tail_dof: index.tail_dof,
+        venues,
     })
 }
 
-/// The liquidity provider, converted: deposit, level spacing on the tick grid, and the size of a
-/// full level at the start price.
+/// A depth curve from `(percent, USD)` points, a reach in percent and a scale.
+fn curve(
+    c: &mut Checker,
+    path: &str,
+    points: &[(f64, f64)],
+    reach_pct: f64,
+    scale: f64,
+) -> Option<DepthCurve> {
+    if !(scale.is_finite() && scale > 0.0 && scale <= 1e3) {
+        c.fail(format!("{path}.depth_scale"), format!("must be above 0 and at most 1000, got {scale}"));
+        return None;
+    }
+    let points: Vec<(f64, f64)> = points.iter().map(|&(d, v)| (d / 100.0, v * scale)).collect();
+    let too_deep = points.iter().position(|p| p.1 > 1e13);
+    if let Some(i) = too_deep {
+        c.fail(format!("{path}.depth_pct_usd[{i}]"), "more than $10T of depth is absurd");
+        return None;
+    }
+    match DepthCurve::new(points, reach_pct / 100.0) {
+        Ok(curve) => Some(curve),
+        Err(e) => {
+            let field = match e {
+                CurveError::Reach { .. } => format!("{path}.reach_pct"),
+                CurveError::Distance(i) | CurveError::Depth(i) => format!("{path}.depth_pct_usd[{i}]"),
+                CurveError::Empty => format!("{path}.depth_pct_usd"),
+            };
+            c.fail(field, format!("{e} (distances and reach in percent, below 100)"));
+            None
+        }
+    }
+}
+
+/// A half-life of at most a day.
+fn half_life(c: &mut Checker, path: &str, d: Duration) {
+    if d.secs() > 86_400 {
+        c.fail(path, format!("{d} is longer than a day"));
+    }
+}
+
+/// The liquidity provider, converted: deposit, depth curve, half-lives and withdrawal.
 pub(in crate::scenario) fn liquidity(
     c: &mut Checker,
     l: &LiquiditySpec,
@@ -214,40 +284,72 @@ pub(in crate::scenario) fn liquidity(
     let mark = c.mark();
     let deposit = c.money("liquidity.deposit_usd", l.deposit_usd);
     c.leverage("liquidity.leverage", l.leverage);
-    if l.levels_per_side > 100_000 {
-        c.fail(
-            "liquidity.levels_per_side",
-            format!("{} levels is absurd (at most 100000)", l.levels_per_side),
-        );
-    }
-    let spacing = match grid {
-        Some((inst, _)) if c.finite_positive("liquidity.spacing_usd", l.spacing_usd) => {
-            c.price("liquidity.spacing_usd", l.spacing_usd, inst)
-        }
-        _ => None,
-    };
-    c.finite_at_least("liquidity.depth_within_1pct_usd", l.depth_within_1pct_usd, 0.0);
-    c.fraction("liquidity.refill_per_second", l.refill_per_second);
-    c.fraction("liquidity.anchor_follow_per_second", l.anchor_follow_per_second);
-    let withdraw_flow = c.money("liquidity.withdraw_flow_usd", l.withdraw_flow_usd);
-    let clock = clock.filter(|_| c.sound_since(mark))?;
+    let depth =
+        if l.enabled { curve(c, "liquidity", &l.depth_pct_usd, l.reach_pct, l.depth_scale) } else { None };
+    half_life(c, "liquidity.refill_half_life", l.refill_half_life);
+    half_life(c, "liquidity.anchor_half_life", l.anchor_half_life);
+    let withdraw_flow = c.money("liquidity.withdraw_flow_usd_per_second", l.withdraw_flow_usd_per_second);
+    let _clock = clock.filter(|_| c.sound_since(mark))?;
     let (inst, start) = grid?;
-    let level_qty = match LiquidityConfig::level_qty(inst, start, l.spacing_usd, l.depth_within_1pct_usd) {
-        Ok(q) => q,
-        Err(e) => {
-            c.fail("liquidity.depth_within_1pct_usd", format!("a level's size does not fit: {e}"));
-            return None;
+    if let Some(curve) = &depth {
+        let mut levels = Vec::new();
+        for side in [crate::units::Side::Buy, crate::units::Side::Sell] {
+            if let Err(e) = curve.levels(&curve.grid(start), inst, start, side, &mut levels) {
+                c.fail("liquidity.depth_pct_usd", format!("a level's size does not fit: {e}"));
+                return None;
+            }
         }
-    };
+    }
     Some(LiquidityConfig {
         deposit: deposit?,
         leverage: l.leverage,
-        levels_per_side: l.levels_per_side,
-        spacing: spacing?.0,
-        level_qty,
-        refill_per_tick: clock.per_tick(l.refill_per_second),
-        anchor_follow: clock.per_tick(l.anchor_follow_per_second),
-        withdraw_flow: withdraw_flow?,
-        withdraw_ticks: l.withdraw_for.secs() / clock.tick,
+        depth,
+        refill_half_life_secs: l.refill_half_life.secs() as f64,
+        anchor_half_life_secs: l.anchor_half_life.secs() as f64,
+        withdraw_flow_per_sec: withdraw_flow?,
+        withdraw_secs: l.withdraw_for.secs(),
     })
+}
+
+/// The arbitrage desks, converted.
+pub(in crate::scenario) fn arbitrage(c: &mut Checker, a: &ArbitrageSpec) -> Option<Vec<ArbConfig>> {
+    let mark = c.mark();
+    if a.desks > 1_000 {
+        c.fail("arbitrage.desks", format!("{} desks is absurd (at most 1000)", a.desks));
+    }
+    let deposit = c.money("arbitrage.deposit_usd", a.deposit_usd);
+    c.leverage("arbitrage.leverage", a.leverage);
+    c.finite_at_least("arbitrage.max_position_usd", a.max_position_usd, 0.0);
+    c.finite_at_least("arbitrage.rate_usd_per_second", a.rate_usd_per_second, 0.0);
+    for (path, v) in [
+        ("arbitrage.entry_pct", a.entry_pct),
+        ("arbitrage.exit_pct", a.exit_pct),
+        ("arbitrage.costs_pct", a.costs_pct),
+    ] {
+        if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
+            c.fail(path, format!("must be a percentage between 0 and 10, got {v}"));
+        }
+    }
+    if a.desks > 0 && a.max_position_usd > a.deposit_usd * a.leverage as f64 {
+        c.fail(
+            "arbitrage.max_position_usd",
+            format!(
+                "{} is more than a desk's deposit at its leverage ({} × {})",
+                a.max_position_usd, a.deposit_usd, a.leverage
+            ),
+        );
+    }
+    if !c.sound_since(mark) {
+        return None;
+    }
+    let params = ArbParams {
+        max_position_usd: a.max_position_usd,
+        rate_usd_per_sec: a.rate_usd_per_second,
+        entry: a.entry_pct / 100.0,
+        exit: a.exit_pct / 100.0,
+        costs: a.costs_pct / 100.0,
+        reaction_secs: a.reaction.secs() as f64,
+    };
+    let desk = ArbConfig { deposit: deposit?, leverage: a.leverage, params };
+    Some(vec![desk; a.desks as usize])
 }

@@ -10,7 +10,7 @@
 mod market;
 mod traders;
 
-pub(super) use market::{index, liquidity, market};
+pub(super) use market::{arbitrage, index, liquidity, market};
 pub(super) use traders::{background, holders, hunters, makers, map};
 
 use super::{MAX_TICKS, MonteCarloSpec, OutputSpec, Problem, Scenario, ShockSpec};
@@ -69,7 +69,7 @@ impl<'a> Checker<'a> {
         ok
     }
 
-    fn percent(&mut self, path: &str, v: f64) -> Option<Rate> {
+    pub(super) fn percent(&mut self, path: &str, v: f64) -> Option<Rate> {
         if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
             self.fail(path, format!("must be a percentage between 0 and 100, got {v}"));
             return None;
@@ -124,13 +124,6 @@ impl<'a> Checker<'a> {
 pub(super) struct Clock {
     pub tick: u64,
     pub ticks: u64,
-}
-
-impl Clock {
-    /// The chance per tick of something that happens with `per_second` chance each second.
-    fn per_tick(&self, per_second: f64) -> f64 {
-        1.0 - (1.0 - per_second).powf(self.tick as f64)
-    }
 }
 
 pub(super) fn name(c: &mut Checker, name: &str) {
@@ -192,6 +185,7 @@ pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Opt
     let shock = |(sh, notional): (&ShockSpec, Money)| Shock {
         tick: sh.at.secs() / clock.tick,
         side: sh.side,
+        market: sh.market,
         notional,
     };
     Some(s.shocks.iter().zip(notionals).map(shock).collect())

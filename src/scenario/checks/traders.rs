@@ -36,7 +36,7 @@ pub(in crate::scenario) fn map(
         );
     } else if let (Some(inst), Some(tiers)) = (instrument, tiers)
         && !map.bands.is_empty()
-        && let Err(e) = population::validate(&map, inst, tiers)
+        && let Err(e) = population::validate(&map, inst, tiers, s.holders.reserve_fraction)
     {
         // The generator's message starts with its own path; say it once, from the file's root.
         let text = e.to_string();

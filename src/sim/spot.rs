@@ -1,0 +1,256 @@
+//! The world outside the perpetual: spot venues whose weighted median is the index, a fair value
+//! they quote around, news that hits them, and the basis arbitrageurs who tie the perp to them.
+//!
+//! Each tick the fair value takes a step (fat-tailed, in time units), every spot venue requotes
+//! around it shifted by the permanent impact its takers left, spot shocks trade, and the index
+//! is set. Arbitrageurs decide on the perp in Decide; after the perp has matched they hedge what
+//! they got on the cheapest spot venue, which moves the index the Mark stage reads.
+
+use super::{AgentOrders, Clock, Halt, IndexState, Market, ShockMarket, ShockQueue, Trader};
+use crate::agents::{ArbParams, arb_decide};
+use crate::book::{AccountId, OrderKind};
+use crate::spot::{SpotVenue, SpotVenueConfig, weighted_median};
+use crate::units::{Instrument, Price, Qty, Side};
+use bevy_ecs::prelude::*;
+use rand::rngs::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal, StudentT};
+use serde::{Deserialize, Serialize};
+
+/// The index: a fair value's random walk, and the spot venues that quote around it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexConfig {
+    /// Standard deviation of the fair value's log return over one day.
+    pub volatility_per_sqrt_day: f64,
+    /// Log drift per day (an exogenous trend).
+    pub drift_per_day: f64,
+    /// Degrees of freedom of the Student-t innovations (`None`: Gaussian). BTC's return tails
+    /// have an index of about 2–3 (calibration.md); ν = 3 gives a tail index of 3.
+    pub tail_dof: Option<f64>,
+    /// The venues the index is the weighted median of; none: the index is the perpetual's own
+    /// mid (a market alone, as in the FCN studies).
+    pub venues: Vec<SpotVenueConfig>,
+}
+
+impl IndexConfig {
+    /// The calibrated index: a fair value with 2.45% daily volatility (0.5% per √hour: "a calm
+    /// hour moves a few tenths of a percent", calibration.md; BTC's realised volatility of
+    /// 40–50% a year is 2.1–2.6% a day), Student-t(3) innovations, `drift_per_day` of trend, and
+    /// three spot venues of Binance's spot depth.
+    pub fn calibrated(drift_per_day: f64) -> IndexConfig {
+        IndexConfig {
+            volatility_per_sqrt_day: 0.005 * 24f64.sqrt(),
+            drift_per_day,
+            tail_dof: Some(3.0),
+            venues: SpotVenueConfig::calibrated_set(),
+        }
+    }
+}
+
+/// Spot shocks use this account id in the spot books (the providers are 0).
+const SPOT_SHOCK_ACCOUNT: AccountId = AccountId(1);
+
+/// The spot venues, the fair value (in price ticks) and its random stream.
+#[derive(Resource)]
+pub struct SpotMarket {
+    pub venues: Vec<SpotVenue>,
+    fair: f64,
+    config: IndexConfig,
+    rng: ChaCha8Rng,
+    t: Option<StudentT<f64>>,
+}
+
+impl SpotMarket {
+    pub fn new(
+        config: &IndexConfig,
+        inst: &Instrument,
+        start: Price,
+        rng: ChaCha8Rng,
+    ) -> Result<SpotMarket, crate::units::UnitError> {
+        let venues = config
+            .venues
+            .iter()
+            .map(|v| SpotVenue::new(v.clone(), *inst, start))
+            .collect::<Result<_, _>>()?;
+        let t = config.tail_dof.and_then(|nu| StudentT::new(nu).ok());
+        Ok(SpotMarket { venues, fair: start.0 as f64, config: config.clone(), rng, t })
+    }
+
+    /// The fair value, in ticks.
+    pub fn fair(&self) -> f64 {
+        self.fair
+    }
+
+    /// The weighted median of the venues' mids (ticks); `None` without venues.
+    pub fn index(&self) -> Option<f64> {
+        let mut mids: Vec<(Price, f64)> = self.venues.iter().map(|v| (v.mid(), v.config().weight)).collect();
+        weighted_median(&mut mids).map(|p| p.0 as f64)
+    }
+
+    /// One step of `dt` seconds of the fair value: drift plus a unit-variance innovation (a
+    /// Student-t rescaled by √((ν−2)/ν) when tails are fat).
+    fn step_fair(&mut self, dt: f64) {
+        let z = match (self.t, self.config.tail_dof) {
+            (Some(t), Some(nu)) if nu > 2.0 => t.sample(&mut self.rng) * ((nu - 2.0) / nu).sqrt(),
+            _ => StandardNormal.sample(&mut self.rng),
+        };
+        let days = dt / 86_400.0;
+        let r = self.config.drift_per_day * days + self.config.volatility_per_sqrt_day * days.sqrt() * z;
+        self.fair = (self.fair * r.exp()).max(1.0);
+    }
+
+    /// The venue with the best price for a taker on `side` (lowest ask to buy, highest bid to
+    /// sell), if any has one.
+    fn best_venue(&self, side: Side) -> Option<usize> {
+        let quote = |v: &SpotVenue| v.book().best(side.opposite());
+        let mut best: Option<(usize, Price)> = None;
+        for (i, v) in self.venues.iter().enumerate() {
+            if let Some(p) = quote(v) {
+                let better = match (best, side) {
+                    (None, _) => true,
+                    (Some((_, b)), Side::Buy) => p < b,
+                    (Some((_, b)), Side::Sell) => p > b,
+                };
+                if better {
+                    best = Some((i, p));
+                }
+            }
+        }
+        best.map(|b| b.0)
+    }
+}
+
+/// Exogenous: the fair value steps, the spot venues requote around it, spot shocks due now
+/// trade (split across the venues by weight), and the index is set.
+pub(super) fn move_index(
+    mut spot: ResMut<SpotMarket>,
+    mut index: ResMut<IndexState>,
+    mut shocks: ResMut<ShockQueue>,
+    (market, clock): (Res<Market>, Res<Clock>),
+    mut halt: ResMut<Halt>,
+) {
+    let dt = market.0.config().tick_secs.max(1) as f64;
+    let inst = *market.0.instrument();
+    spot.step_fair(dt);
+    let fair = spot.fair;
+    for v in spot.venues.iter_mut() {
+        if let Err(e) = v.quote(fair, dt) {
+            halt.0 = Some(e.into());
+            return;
+        }
+    }
+    let total_weight: f64 = spot.venues.iter().map(|v| v.config().weight).sum();
+    for s in shocks.take_due(clock.tick, ShockMarket::Spot) {
+        let price = inst.price_f64(Price(index.value.round() as i64)).max(1e-9);
+        for v in spot.venues.iter_mut() {
+            let share = v.config().weight / total_weight;
+            let qty = inst.qty_floor(s.notional.to_usd_f64() * share / price).unwrap_or(Qty::ZERO);
+            v.take(SPOT_SHOCK_ACCOUNT, s.side, qty, None);
+        }
+    }
+    let ex = &market.0;
+    index.value = spot.index().unwrap_or_else(|| ex.book().mid().unwrap_or(ex.last()).0 as f64);
+}
+
+/// A basis arbitrageur: its perp account is its [`Trader`]; its spot leg lives here.
+#[derive(Component, Debug, Clone)]
+pub struct Arbitrageur {
+    pub params: ArbParams,
+    /// Seconds of simulated time at its last decision.
+    last_decision: Option<u64>,
+    /// Its spot inventory (lots, signed) and what it paid for it (ticks·lots, signed: < 0
+    /// when it bought), fees included.
+    pub spot_qty: i64,
+    pub spot_cash: i128,
+    /// Spot fees paid, ticks·lots.
+    pub spot_fees: i128,
+    /// Its spot-book id (2, 3, ...: 0 is the providers', 1 the shocks').
+    spot_id: AccountId,
+}
+
+impl Arbitrageur {
+    pub fn new(params: ArbParams, ordinal: u64) -> Arbitrageur {
+        Arbitrageur {
+            params,
+            last_decision: None,
+            spot_qty: 0,
+            spot_cash: 0,
+            spot_fees: 0,
+            spot_id: AccountId(2 + ordinal as u32),
+        }
+    }
+
+    /// The spot leg's value at `price` (ticks), in ticks·lots: inventory plus cash.
+    pub fn spot_value(&self, price: Price) -> i128 {
+        self.spot_qty as i128 * price.0 as i128 + self.spot_cash
+    }
+}
+
+/// Decide: each arbitrageur whose reaction time has passed looks at the perp's touch and the
+/// index, and sends an IOC on the perp limited where the trade still pays.
+pub(super) fn arbitrage(
+    (market, clock): (Res<Market>, Res<Clock>),
+    index: Res<IndexState>,
+    mut arbs: Query<(&Trader, &mut Arbitrageur, &mut AgentOrders)>,
+) {
+    let ex = &market.0;
+    let inst = *ex.instrument();
+    let book = ex.book();
+    let (Some(bid), Some(ask)) = (book.best_bid(), book.best_ask()) else { return };
+    let now = clock.tick * ex.config().tick_secs;
+    let idx = index.value;
+    for (trader, mut arb, mut orders) in arbs.iter_mut() {
+        let since = arb.last_decision.map_or(f64::INFINITY, |t| (now - t) as f64);
+        let qty = ex.ledger().account(trader.account).map(|a| a.position.qty).unwrap_or(Qty::ZERO);
+        let position_usd = inst.qty_f64(qty) * inst.price_f64(Price(idx.round() as i64));
+        let Some(o) = arb_decide(&arb.params, bid.0 as f64, ask.0 as f64, idx, position_usd, since) else {
+            continue;
+        };
+        arb.last_decision = Some(now);
+        let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
+        let limit = idx * o.limit_vs_index;
+        let price = match side {
+            Side::Buy => Price((limit.floor() as i64).max(1)),
+            Side::Sell => Price((limit.ceil() as i64).max(1)),
+        };
+        let lots = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(price)).unwrap_or(Qty::ZERO);
+        if lots.is_positive() {
+            orders.place(side, OrderKind::Ioc, price, lots, 0);
+        }
+    }
+}
+
+/// Match, after the agents' orders: each arbitrageur brings its spot leg to the opposite of its
+/// perp position on the venue that quotes best, and the index is set again from the venues'
+/// mids.
+pub(super) fn hedge_arbitrage(
+    market: Res<Market>,
+    mut spot: ResMut<SpotMarket>,
+    mut index: ResMut<IndexState>,
+    mut arbs: Query<(&Trader, &mut Arbitrageur)>,
+) {
+    let ex = &market.0;
+    let mut traded = false;
+    for (trader, mut arb) in arbs.iter_mut() {
+        let perp = ex.ledger().account(trader.account).map(|a| a.position.qty.0).unwrap_or(0);
+        let want = -perp - arb.spot_qty;
+        if want == 0 {
+            continue;
+        }
+        let side = if want > 0 { Side::Buy } else { Side::Sell };
+        let Some(v) = spot.best_venue(side) else { continue };
+        let venue = &mut spot.venues[v];
+        let fee_rate = venue.config().taker_fee;
+        let taken = venue.take(arb.spot_id, side, Qty(want.abs()), None);
+        if taken.qty.is_zero() {
+            continue;
+        }
+        traded = true;
+        let fee = (taken.value_ticks_lots as f64 * fee_rate).round() as i128;
+        arb.spot_qty += side.sign() * taken.qty.0;
+        arb.spot_cash -= side.sign() as i128 * taken.value_ticks_lots + fee;
+        arb.spot_fees += fee;
+    }
+    if traded && let Some(i) = spot.index() {
+        index.value = i;
+    }
+}
