@@ -75,7 +75,8 @@ pub fn run_demo(seed: u64, log: Option<Box<dyn Write + Send + Sync>>) -> Result<
     let map = MapConfig { counterparty_leverage: 1, ..MapConfig::new(71_450.0, vec![band]) };
     let first = AccountId(ex.ledger().accounts().len() as u32);
     let tiers = ex.config().tiers.clone();
-    let seeded = population::generate(&map, &inst, &tiers, &mut rng, first, 0.0)?;
+    let plan = population::validate(&map, &inst, &tiers, 0.0)?;
+    let seeded = population::generate(&plan, &inst, &tiers, &mut rng, first, 0.0)?;
     for event in seeded.events {
         ex.record(event, None)?;
     }

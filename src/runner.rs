@@ -3,6 +3,7 @@
 //! last (a folder with a `summary.json` holds a finished run).
 
 use crate::engine::LogTarget;
+use crate::report::lock::{FolderError, open_output};
 use crate::report::{self, ReportError, plots};
 use crate::scenario::Validated;
 use crate::sim::{HeatmapColumn, HeatmapSamples, Metrics, RunSummary, SimConfig, SimError, Simulation};
@@ -39,8 +40,8 @@ pub struct RunReport {
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot create output folder {path}: {source}")]
-    OutputDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Folder(#[from] FolderError),
     #[error(transparent)]
     Sim(#[from] SimError),
     #[error(transparent)]
@@ -99,16 +100,36 @@ fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_s
     }
 }
 
-/// Runs a validated scenario and writes its outputs into `opts.out`.
+/// Every file a run writes into its folder, `summary.json` first (it is removed first and written
+/// last).
+pub const RUN_FILES: &[&str] = &[
+    "summary.json",
+    "events.log",
+    "ticks.csv",
+    "levels.csv",
+    "heatmap.csv",
+    "heatmap.png",
+    "heatmap.svg",
+    "price.png",
+    "map.png",
+    "map.svg",
+];
+
+/// Runs a validated scenario and writes its outputs into `opts.out`, which it holds locked (see
+/// [`report::lock`]) from start to end.
 pub fn run_scenario(v: &Validated, opts: &RunOptions) -> Result<RunReport, RunError> {
     let mut cfg: SimConfig = v.sim.clone();
     if let Some(seed) = opts.seed {
         cfg.seed = seed;
     }
     let out = &opts.out;
-    fs::create_dir_all(out).map_err(|source| RunError::OutputDir { path: out.clone(), source })?;
-    // A stale summary would describe another run: it goes first, and comes back last.
-    let _ = fs::remove_file(out.join("summary.json"));
+    let _lock = open_output(out, "run", &[])?;
+    // What an earlier run left would be mistaken for this one's (an old events.log beside a new
+    // summary fails verification): all of it goes, the summary first; the summary comes back
+    // last.
+    for f in RUN_FILES {
+        let _ = fs::remove_file(out.join(f));
+    }
     let log_path = out.join("events.log");
     let log_tmp = report::atomic_path(&log_path);
     let result = run_into(v, &cfg, opts, &log_path, &log_tmp);
@@ -166,7 +187,7 @@ fn run_into(
         summary,
     };
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-    report::write_atomic(&out.join("summary.json"), |w| writeln!(w, "{json}"))?;
+    report::write_summary(out, &json)?;
     Ok(report)
 }
 

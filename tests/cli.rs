@@ -562,6 +562,54 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             needle: "shocks[0].at: 2h is after the horizon 1h",
         },
         Bad {
+            name: "nan-buy-probability",
+            scenario: Some(
+                "(background: (noise: Some((agents: 5, params: (market_orders_per_tick: 0.5, \
+                 limit_orders_per_tick: 1.0, buy_probability: NaN, size_mean: 0.1, limit_offset_mean: 0.001, \
+                 limit_ttl: 60), deposit_usd: 1e5, leverage: 2))))",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "background.noise.params.buy_probability: must be a fraction between 0 and 1, got NaN",
+        },
+        Bad {
+            name: "negative-maker-spread",
+            scenario: Some("(makers: [(quoting: (half_spread_bps: -1.0))])"),
+            args: vec![],
+            code: 2,
+            needle: "makers[0].quoting.half_spread_bps: must be a number from 0 to 10000, got -1",
+        },
+        Bad {
+            name: "infinite-hunter-support",
+            scenario: Some("(hunters: [(hunting: (support_usd: inf))])"),
+            args: vec![],
+            code: 2,
+            needle: "hunters[0].hunting.support_usd: must be a number ≥ 0, got inf",
+        },
+        Bad {
+            name: "huge-start-price",
+            scenario: Some("(start_price_usd: 1e15, map: (bands: []), watch_levels: [])"),
+            args: vec![],
+            code: 2,
+            needle: "start_price_usd: one lot",
+        },
+        Bad {
+            name: "tiny-start-price",
+            scenario: Some("(start_price_usd: 0.1, map: (bands: []), watch_levels: [])"),
+            args: vec![],
+            code: 2,
+            needle: "a start price must be at least 1000 ticks",
+        },
+        Bad {
+            name: "off-grid-start-price",
+            scenario: Some(
+                "(market: (tick_usd: 7.0), start_price_usd: 3200.0, map: (bands: []), watch_levels: [])",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "start_price_usd:",
+        },
+        Bad {
             name: "missing-file",
             scenario: None,
             args: vec!["run".into(), s(&dir.join("nope.ron")).into()],
@@ -594,6 +642,20 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             ],
             code: 1,
             needle: "cannot create output folder",
+        },
+        Bad {
+            name: "out-is-a-file",
+            scenario: None,
+            args: vec!["run".into(), s(&file).into(), "--out".into(), s(&a_file).into(), "--quiet".into()],
+            code: 2,
+            needle: "a-file: is a file, not a folder",
+        },
+        Bad {
+            name: "mc-out-is-a-file",
+            scenario: None,
+            args: vec!["mc".into(), s(&file).into(), "--out".into(), s(&a_file).into(), "--quiet".into()],
+            code: 2,
+            needle: "a-file: is a file, not a folder",
         },
         Bad {
             name: "truncated-log",
@@ -863,4 +925,179 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let f = audit(&bad);
     assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
     assert!(stderr(&f).contains("maker fee"), "{}", stderr(&f));
+}
+
+/// Waits (up to a minute) until `dir` is locked by the process `pid`.
+fn wait_for_lock(dir: &Path, pid: u32) {
+    let lock = dir.join(".liqsim.lock");
+    for _ in 0..600 {
+        if std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&format!("pid={pid}\n"))) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{} was never locked by pid {pid}", dir.display());
+}
+
+#[test]
+fn lock_one_writer_per_folder_names_the_holder_and_a_killed_holders_lock_is_taken_over() {
+    let dir = temp_dir("lock");
+    let file = short_copy("btc_14_to_1.ron", &dir, "10m");
+    let out = dir.join("mc");
+    // A long Monte Carlo holds the folder...
+    let mut first = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["mc", s(&file), "--out", s(&out), "--runs", "400", "--threads", "1", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_lock(&out, first.id());
+    // ...so a second process of any writing command is refused, naming it; nothing is touched.
+    let holder = format!("pid {} on host ", first.id());
+    for args in [
+        vec!["mc", s(&file), "--out", s(&out), "--runs", "400", "--resume", "--quiet"],
+        vec!["mc", s(&file), "--out", s(&out), "--runs", "3", "--quiet"],
+        vec!["run", s(&file), "--out", s(&out), "--quiet"],
+    ] {
+        let o = liqsim(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is in use by another liqsim") && err.contains(&holder), "{err}");
+        assert!(err.contains(", since 20") && err.contains("(liqsim mc)"), "{err}");
+        assert_eq!(err.lines().count(), 1, "said once: {err}");
+    }
+    assert!(!out.join("summary.json").exists() && !out.join("events.log").exists());
+    // Killed (SIGKILL: no cleanup of its own), it leaves its lock file and maybe a temporary;
+    // the next writer takes the folder over and clears them.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(out.join(".liqsim.lock").exists(), "a killed holder leaves its file");
+    std::fs::write(out.join(".tmp-999999-outcomes.csv"), "half").unwrap();
+    let o = liqsim(&["mc", s(&file), "--out", s(&out), "--runs", "2", "--threads", "1", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("summary.json").is_file());
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "no lock or temporary file left: {left:?}");
+    // A merge into a folder another process holds is refused too.
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["mc", s(&file), "--out", s(&dir.join("held")), "--runs", "400", "--threads", "1", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_lock(&dir.join("held"), holder.id());
+    let m = liqsim(&["merge", "--out", s(&dir.join("held")), s(&out), "--quiet"]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+    assert!(stderr(&m).contains(&format!("pid {} on host ", holder.id())), "{}", stderr(&m));
+}
+
+#[test]
+fn a_run_into_a_used_folder_leaves_nothing_of_the_previous_run() {
+    let dir = temp_dir("reuse");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let out = dir.join("out");
+    assert!(liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]).status.success());
+    for f in ["events.log", "heatmap.png", "map.svg", "price.png"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    // An interrupted writer's temporary file, and the same folder reused without log or pictures.
+    std::fs::write(out.join(".tmp-999999-events.log"), "half a log").unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let quiet = dir.join("quiet.ron");
+    let text = text.replace("pictures: true, event_log: true", "pictures: false, event_log: false");
+    assert!(text.contains("event_log: false"));
+    std::fs::write(&quiet, text).unwrap();
+    let r = liqsim(&["run", s(&quiet), "--out", s(&out), "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["heatmap.csv", "levels.csv", "summary.json", "ticks.csv"], "only this run's files");
+}
+
+#[test]
+fn a_failure_before_the_summary_leaves_no_summary_in_run_mc_and_merge() {
+    let dir = temp_dir("nosummary");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    // A picture that cannot be put in place (a folder sits at its name): the last file before
+    // the summary fails, and no summary.json claims a finished folder.
+    let run = dir.join("run");
+    std::fs::create_dir_all(run.join("map.svg")).unwrap();
+    let r = liqsim(&["run", s(&file), "--out", s(&run), "--quiet"]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    assert!(stderr(&r).contains("map.svg"), "{}", stderr(&r));
+    assert!(!run.join("summary.json").exists());
+    assert!(run.join("ticks.csv").is_file(), "the files before it were written");
+
+    let mc = dir.join("mc");
+    std::fs::create_dir_all(mc.join("hist_liquidated_long.png")).unwrap();
+    let m = liqsim(&["mc", s(&file), "--out", s(&mc), "--runs", "2", "--threads", "1", "--quiet"]);
+    assert_eq!(m.status.code(), Some(1), "{}", stderr(&m));
+    assert!(!mc.join("summary.json").exists());
+    assert!(mc.join("outcomes.csv").is_file() && mc.join("fan.png").is_file());
+
+    // The journal is complete: a merge of it into a folder whose last picture fails.
+    let merged = dir.join("merged");
+    std::fs::create_dir_all(merged.join("hist_liquidated_long.png")).unwrap();
+    let g = liqsim(&["merge", "--out", s(&merged), s(&mc), "--quiet"]);
+    assert_eq!(g.status.code(), Some(1), "{}", stderr(&g));
+    assert!(!merged.join("summary.json").exists());
+    assert!(merged.join("outcomes.csv").is_file());
+    // With the obstacle gone, the same merge finishes.
+    std::fs::remove_dir(merged.join("hist_liquidated_long.png")).unwrap();
+    assert!(liqsim(&["merge", "--out", s(&merged), s(&mc), "--quiet"]).status.success());
+    assert!(merged.join("summary.json").is_file());
+}
+
+#[test]
+fn export_to_a_closed_pipe_stops_quietly() {
+    let dir = temp_dir("pipe");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let out = dir.join("out");
+    assert!(liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]).status.success());
+    for format in ["csv", "jsonl"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+            .args(["events", "export", s(&out.join("events.log")), "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -c 100`: read a little, then close the pipe.
+        let mut pipe = child.stdout.take().unwrap();
+        let mut first = [0u8; 100];
+        std::io::Read::read_exact(&mut pipe, &mut first).unwrap();
+        drop(pipe);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{format}: quiet, got {}", stderr(&o));
+    }
+}
+
+#[test]
+fn out_naming_a_file_is_bad_input_said_once() {
+    let dir = temp_dir("outfile");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let a_file = dir.join("a-file");
+    std::fs::write(&a_file, "not a folder").unwrap();
+    for args in [
+        vec!["run", s(&file), "--out", s(&a_file), "--quiet"],
+        vec!["mc", s(&file), "--out", s(&a_file), "--runs", "2", "--quiet"],
+        vec!["sweep", s(&file), "--out", s(&a_file), "--runs", "2", "--quiet"],
+        vec!["demo", "--out", s(&a_file)],
+    ] {
+        let o = liqsim(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.matches("is a file, not a folder").count(), 1, "{args:?}: said once: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "not a folder", "untouched");
 }

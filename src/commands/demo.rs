@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn demo(seed: u64, out: &Path) -> Result<ExitCode> {
+    super::out_folder(out)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let final_path = out.join("events.log");
     let tmp_path = liqsim::report::atomic_path(&final_path);

@@ -6,7 +6,7 @@ use crate::cli::Format;
 use anyhow::Result;
 use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader};
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -97,10 +97,22 @@ pub fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCod
     let stdout = std::io::stdout().lock();
     let header = reader.header().clone();
     let mut ex = Exporter::new(BufWriter::new(stdout), format, &header, kinds);
-    for env in reader {
-        let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        ex.write(&env)?;
+    let written = (|| -> Result<()> {
+        for env in reader {
+            let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            ex.write(&env)?;
+        }
+        ex.finish()?.flush()?;
+        Ok(())
+    })();
+    match written {
+        // The reader went away (`| head`): it has what it wanted; stop quietly.
+        Err(e) if closed_pipe(&e) => Ok(ExitCode::SUCCESS),
+        other => other.map(|()| ExitCode::SUCCESS),
     }
-    ex.finish()?;
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether writing failed because the other end of a pipe was closed.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == ErrorKind::BrokenPipe))
 }

@@ -67,6 +67,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
         return Err(bad("--threads: must be at least 1"));
     }
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sweep"));
+    super::out_folder(&out)?;
     let opts = SweepOptions { runs, seed, threads, out: out.clone(), resume, progress: !quiet, metric, x, y };
     let results = mc::sweep::run_sweep(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
     if !quiet {

@@ -43,3 +43,14 @@ fn load(file: &Path) -> Result<Validated> {
         invalid => bad(invalid.to_string()),
     })
 }
+
+/// An output folder named by `--out` that is a file: bad input, said once.
+fn out_folder(out: &Path) -> Result<()> {
+    if out.exists() && !out.is_dir() {
+        return Err(bad(format!(
+            "--out {}: is a file, not a folder (outputs go into a folder)",
+            out.display()
+        )));
+    }
+    Ok(())
+}

@@ -1,9 +1,9 @@
 //! `validate` and `run`: one scenario file, checked, or run once with its outputs written.
 
-use super::load;
+use super::{bad, load};
 use crate::cli::RunArgs;
 use anyhow::Result;
-use liqsim::runner::{RunOptions, run_scenario};
+use liqsim::runner::{RunError, RunOptions, run_scenario};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,7 +24,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let RunArgs { file, seed, out, quiet } = args;
     let v = load(&file)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
-    let report = run_scenario(&v, &RunOptions { seed, out: out.clone(), progress: !quiet })?;
+    let report =
+        run_scenario(&v, &RunOptions { seed, out: out.clone(), progress: !quiet }).map_err(|e| match e {
+            RunError::Folder(f) if f.is_bad_input() => bad(f.to_string()),
+            other => other.into(),
+        })?;
     if !quiet {
         print_summary(&report, &out);
     }

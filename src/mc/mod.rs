@@ -34,10 +34,11 @@ pub use journal::{FORMAT, Manifest, Shard, read_journal, read_manifest};
 pub use outcomes::{Column, Headline, LevelOutcome, RunOutcome, numeric_columns, simulate};
 pub use seeds::{SEED_DERIVATION, run_seed};
 pub use summary::{
-    LevelStats, MOVE_FRACTION, McSummary, NamedProbability, NamedSummary, QUANTILE_DEFINITION,
+    LevelStats, MOVE_FRACTION, McSummary, NamedProbability, NamedSummary, OUTPUT_FILES, QUANTILE_DEFINITION,
     SQUEEZE_PRICE_FRACTION, SQUEEZE_USD, level_label, summarize, table, write_outputs,
 };
 
+use crate::report::lock::{FolderError, open_output};
 use crate::report::{self, ReportError};
 use crate::scenario::Validated;
 use crate::sim::SimError;
@@ -64,6 +65,13 @@ pub enum McError {
     Report(#[from] ReportError),
     #[error("event log: {0}")]
     Log(#[from] crate::events::LogError),
+    #[error(transparent)]
+    Folder(FolderError),
+}
+
+/// A folder in use or a file named as one is the user's input; the rest fails the run.
+fn folder_err(e: FolderError) -> McError {
+    if e.is_bad_input() { McError::Input(e.to_string()) } else { McError::Folder(e) }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> McError + '_ {
@@ -138,7 +146,7 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
         return Err(McError::Input(format!("--runs: must be 1..=1000000, got {}", m.runs)));
     }
     let out = &opts.out;
-    fs::create_dir_all(out).map_err(io_err(out))?;
+    let _lock = open_output(out, "mc", &["logs"]).map_err(folder_err)?;
     let mut done = Vec::new();
     if opts.resume && out.join(MANIFEST).exists() {
         let old = read_manifest(out)?;
@@ -162,7 +170,8 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
         done = read_journal(out)?;
     } else {
         // A fresh start: nothing of an earlier Monte Carlo may be mistaken for this one's.
-        for f in [JOURNAL, "outcomes.csv", "summary.json"] {
+        let _ = fs::remove_file(out.join("summary.json"));
+        for f in std::iter::once(JOURNAL).chain(OUTPUT_FILES.iter().copied()) {
             let _ = fs::remove_file(out.join(f));
         }
         write_manifest(out, &m)?;
@@ -297,8 +306,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<McResult, McError> {
         return Err(McError::Input(format!("merge: missing shards {}", gaps.join(", "))));
     }
     let runs = exactly(all, &whole.wanted(), "merge")?;
-    fs::create_dir_all(out).map_err(io_err(out))?;
-    for f in ["outcomes.csv", "summary.json"] {
+    let _lock = open_output(out, "merge", &[]).map_err(folder_err)?;
+    let _ = fs::remove_file(out.join("summary.json"));
+    for f in OUTPUT_FILES {
         let _ = fs::remove_file(out.join(f));
     }
     write_manifest(out, &whole)?;

@@ -8,7 +8,6 @@ use super::{Manifest, McError, RunOutcome, SEED_DERIVATION, numeric_columns, plo
 use crate::report;
 use crate::sim::Verdict;
 use serde::Serialize;
-use std::io::Write;
 use std::path::Path;
 
 /// How quantiles are defined, as recorded in `summary.json`.
@@ -179,7 +178,19 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// Writes `outcomes.csv`, `summary.json` and the pictures; returns the statistics.
+/// The files [`write_outputs`] writes besides `summary.json`.
+pub const OUTPUT_FILES: &[&str] = &[
+    "outcomes.csv",
+    "fan.png",
+    "fan.svg",
+    "hist_final_price.png",
+    "hist_max_price.png",
+    "hist_liquidated_short.png",
+    "hist_liquidated_long.png",
+];
+
+/// Writes `outcomes.csv` and the pictures, each on disk, then `summary.json` last; returns the
+/// statistics.
 pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<McSummary, McError> {
     let columns = numeric_columns();
     let mut header: Vec<String> = vec!["run".into(), "seed".into()];
@@ -209,9 +220,6 @@ pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<Mc
         &header_refs,
         rows.iter().map(|r| r.iter().map(String::as_str)),
     )?;
-    let summary = summarize(m, runs);
-    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    report::write_atomic(&dir.join("summary.json"), |w| writeln!(w, "{json}"))?;
     plots::fan_chart(m, runs, Some(&dir.join("fan.png")), Some(&dir.join("fan.svg")))?;
     for (file, title, get) in [
         (
@@ -230,6 +238,9 @@ pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<Mc
         let values: Vec<f64> = runs.iter().map(get).collect();
         plots::histogram(title, &values, &dir.join(file))?;
     }
+    let summary = summarize(m, runs);
+    let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    report::write_summary(dir, &json)?;
     Ok(summary)
 }
 

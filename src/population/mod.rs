@@ -7,6 +7,7 @@
 pub mod map;
 
 pub use map::{
-    Band, LeverageWeight, MapConfig, MapError, PositionSide, Role, SeededAccount, SeededMap, SeededStop,
-    Shape, StopDistance, StopLoss, draw_stops, generate, seed_map_btc_14_to_1, validate,
+    Band, LeverageWeight, MapConfig, MapError, MapPlan, PlannedBand, PositionSide, Role, SeededAccount,
+    SeededMap, SeededStop, Shape, StopDistance, StopLoss, draw_stops, generate, seed_map_btc_14_to_1,
+    validate,
 };

@@ -1,6 +1,7 @@
 //! Run outputs: files written atomically (a temporary name, then a rename, so a killed run never
 //! leaves a file that looks complete), tables as CSV, and pictures.
 
+pub mod lock;
 pub mod plots;
 
 use std::fs;
@@ -23,12 +24,21 @@ pub fn atomic_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".tmp-{}-{name}", std::process::id()))
 }
 
-/// Renames a finished temporary file into place.
+/// Puts a finished temporary file on disk (`fsync`), then renames it into place.
 pub fn finish_atomic(tmp: &Path, path: &Path) -> Result<(), ReportError> {
-    fs::rename(tmp, path).map_err(|source| {
+    fs::File::open(tmp).and_then(|f| f.sync_all()).and_then(|()| fs::rename(tmp, path)).map_err(|source| {
         let _ = fs::remove_file(tmp);
         ReportError::Io { path: path.to_path_buf(), source }
     })
+}
+
+/// Writes `summary.json` (a finished folder's mark) last: every other file of the folder is
+/// already on disk, and so are their names (the folder is synced before and after).
+pub fn write_summary(dir: &Path, json: &str) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io { path: dir.to_path_buf(), source };
+    lock::sync_dir(dir).map_err(io)?;
+    write_atomic(&dir.join("summary.json"), |w| writeln!(w, "{json}"))?;
+    lock::sync_dir(dir).map_err(io)
 }
 
 /// Writes `path` atomically through `fill`; on any error the temporary file is removed.

@@ -117,8 +117,8 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let inst = market.instrument.as_ref();
     let clock = checks::time(&mut c, s);
     let start = checks::start(&mut c, s, inst);
-    let index = checks::index(&mut c, &s.index, clock);
     let grid = inst.zip(start.map(|(price, _)| price));
+    let index = checks::index(&mut c, &s.index, clock, grid);
     let liquidity = checks::liquidity(&mut c, &s.liquidity, clock, grid);
     let arbitrageurs = checks::arbitrage(&mut c, &s.arbitrage);
     let background = checks::background(&mut c, &s.background, inst);
@@ -127,8 +127,9 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let holders = checks::holders(&mut c, &s.holders);
     let shocks = checks::shocks(&mut c, s, clock);
     let watch_levels = checks::watch_levels(&mut c, s, inst);
-    checks::outputs(&mut c, &s.outputs);
+    checks::outputs(&mut c, &s.outputs, s.tick.secs().max(1));
     checks::monte_carlo(&mut c, &s.monte_carlo);
+    checks::world_money(&mut c, s);
     sweep::check(file, s, &mut c.problems);
     let map = checks::map(&mut c, s, market.instrument.as_ref(), market.tiers.as_ref());
 

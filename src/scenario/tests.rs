@@ -322,6 +322,260 @@ fn the_venue_preset_picks_the_liquidation_chain_and_its_defaults() {
     assert_problem("(market: (venue: Kraken))", "Kraken");
 }
 
+mod trusted {
+    //! A scenario that validates is a world that builds: the loader converts every amount, price
+    //! and size once, and building the world has no conversion left that could fail.
+    use super::*;
+    use crate::sim::{SimError, Simulation};
+
+    /// What building or running a world may still fail with: the engine refusing a step, or the
+    /// map's draws that cannot be solved. No unit error: were one added to [`SimError`], this
+    /// match would stop compiling.
+    fn not_a_conversion(e: &SimError) -> &'static str {
+        match e {
+            SimError::Engine(_) => "engine",
+            SimError::Map(crate::population::MapError::Unit { .. }) => {
+                panic!("a unit conversion failed after validation: {e}")
+            }
+            SimError::Map(_) => "map",
+        }
+    }
+
+    #[test]
+    fn every_bundled_scenario_builds_its_world_from_the_converted_config() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        assert!(files.len() >= 8, "{files:?}");
+        for file in files {
+            let v = load(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            // The config holds units: the start price is the one the file names, on the grid.
+            let inst = v.sim.exchange.instrument;
+            assert_eq!(inst.price(v.scenario.start_price_usd).unwrap(), v.sim.start_price);
+            assert_eq!(v.sim.map.price, v.sim.start_price);
+            let mut sim = Simulation::new(&v.sim, None)
+                .unwrap_or_else(|e| panic!("{}: {} error: {e}", file.display(), not_a_conversion(&e)));
+            assert!(sim.step().unwrap(), "{}", file.display());
+        }
+    }
+
+    #[test]
+    fn what_setup_used_to_convert_is_refused_by_validation_with_its_field_path() {
+        // Each of these validated before and then failed to build with a unit error (exit 1).
+        assert_problem(r#"(market: (tick_usd: 7.0), start_price_usd: 3200.0)"#, "s.ron: start_price_usd:");
+        assert_problem(r#"(start_price_usd: 71450.05)"#, "s.ron: start_price_usd:");
+        // The provider's levels are sized from its depth curve at the start price: a curve too
+        // deep once scaled is refused before any level is computed.
+        assert_problem(
+            r#"(liquidity: (depth_pct_usd: [(1.0, 1e13)], reach_pct: 5.0, depth_scale: 1000.0))"#,
+            "s.ron: liquidity.depth_pct_usd[0]:",
+        );
+        assert_problem(
+            r#"(index: (spot_depth_scale: 1000.0, venues: [(depth_pct_usd: [(1.0, 1e12)], reach_pct: 5.0, depth_scale: 1000.0)]))"#,
+            "s.ron: index.venues[0].depth_pct_usd[0]:",
+        );
+        assert_problem(r#"(watch_levels: [85000.01])"#, "s.ron: watch_levels[0]:");
+        assert_problem(
+            r#"(background: (fundamental: (price_usd: Some(71450.01))))"#,
+            "s.ron: background.fundamental.price_usd:",
+        );
+        assert_problem(
+            r#"(insurance_fund_usd: 1e6, makers: [(deposit_usd: 0.0000001)])"#,
+            "makers[0].deposit_usd",
+        );
+    }
+
+    #[test]
+    fn the_converted_config_carries_exact_units() {
+        let v = parse(
+            "s.ron",
+            br#"(start_price_usd: 70000.0, insurance_fund_usd: 2.5e6, watch_levels: [80000.0],
+                shocks: [(at: "1h", side: Sell, notional_usd: 1e6)],
+                liquidity: (withdraw_flow_usd_per_second: 2.5e6, deposit_usd: 1e9),
+                arbitrage: (desks: 2, deposit_usd: 5e6, leverage: 2, max_position_usd: 1e7),
+                makers: [(deposit_usd: 3e6)], hunters: [(deposit_usd: 4e6)],
+                map: (bands: []))"#,
+        )
+        .unwrap();
+        use crate::units::{Money, Price};
+        assert_eq!(v.sim.start_price, Price(700_000));
+        assert_eq!(v.sim.insurance_fund, Money::usd(2_500_000));
+        assert_eq!(v.sim.watch_levels, vec![Price(800_000)]);
+        assert_eq!(v.sim.shocks[0].notional, Money::usd(1_000_000));
+        assert_eq!(v.sim.liquidity.withdraw_flow_per_sec, Money::usd(2_500_000));
+        assert_eq!(v.sim.arbitrageurs.len(), 2);
+        assert_eq!(v.sim.arbitrageurs[0].deposit, Money::usd(5_000_000));
+        assert_eq!(v.sim.liquidity.deposit, Money::usd(1_000_000_000));
+        assert_eq!(v.sim.makers[0].deposit, Money::usd(3_000_000));
+        assert_eq!(v.sim.hunters[0].deposit, Money::usd(4_000_000));
+        assert!(v.sim.map.bands.is_empty());
+        assert_eq!(v.sim.map.price, Price(700_000));
+    }
+}
+
+mod agent_parameters {
+    //! Every number an agent (or the liquidity provider, the holders, the index and its spot
+    //! venues, the arbitrage desks) is given is
+    //! checked: NaN, infinity and (where a sign makes no sense) a negative value are refused with
+    //! the field's path and the range it allows. The table of fields is generated from a
+    //! scenario that sets every agent and every optional part, so a field added later is in it.
+    use super::*;
+
+    /// Every agent, with every `Option` set.
+    const ALL_AGENTS: &str = r#"(
+        horizon: "1h",
+        background: (
+            fcn: Some((agents: 10, params: (fundamental_weight_mean: 1.0, chart_weight_mean: 0.5,
+                noise_weight_mean: 1.0, noise_scale: 0.001, time_window: (10.0, 20.0),
+                mean_reversion_time: Some((10.0, 20.0)), order_margin: (0.0, 0.01), margin_type: Fixed,
+                order_ttl: Some(10), order_qty: 0.01, chart_following: true),
+                decisions_per_tick: 1, deposit_usd: 1000.0, leverage: 1,
+                activity: Some((volatility: 0.5, correlation_ticks: 60.0, max_factor: Some(3.0))),
+                chart_sentiment: Some((volatility: 0.5, correlation_ticks: 60.0, max_factor: Some(3.0))))),
+            noise: Some((agents: 5, params: (market_orders_per_tick: 0.5, limit_orders_per_tick: 1.0,
+                buy_probability: 0.5, size_mean: 0.1, limit_offset_mean: 0.001, limit_ttl: 60),
+                deposit_usd: 1e5, leverage: 2)),
+            fundamental: (price_usd: Some(71450.0), volatility_per_tick: 0.0001, drift_per_tick: 0.0),
+        ),
+        makers: [()],
+        hunters: [(hunting: (map: Estimated(())))],
+        index: (tail_dof: Some(4.0), venues: [(name: "a", weight: 0.6), (name: "b", weight: 0.4)]),
+        liquidity: (enabled: true),
+        arbitrage: (desks: 2),
+    )"#;
+
+    /// Fields whose allowed range includes negative numbers (a drift, a rebate, an edge).
+    const SIGNED: &[&str] = &[
+        "background.fundamental.drift_per_tick",
+        "index.drift_pct",
+        "makers[0].quoting.maker_fee_bps",
+        "makers[0].quoting.min_edge_bps",
+    ];
+
+    /// The sections whose numbers are the agents' (and the provider's, holders', index's and its
+    /// spot venues', the arbitrage desks').
+    const SECTIONS: &[&str] =
+        &["background", "makers", "hunters", "holders", "liquidity", "index", "arbitrage"];
+
+    /// A number no default uses, to find where a field is written in RON.
+    const MARK: f64 = 987_654.125;
+
+    /// Every floating-point leaf of the scenario under `SECTIONS`, as a JSON pointer and the
+    /// scenario's field path (a tuple's element is reported at the tuple).
+    fn float_fields(v: &serde_json::Value, pointer: String, path: String, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    // An enum variant (`map: Estimated(...)`) is not part of the path.
+                    let path = if k.chars().next().is_some_and(char::is_uppercase) {
+                        path.clone()
+                    } else if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    float_fields(x, format!("{pointer}/{k}"), path, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    let path = if x.is_number() { path.clone() } else { format!("{path}[{i}]") };
+                    float_fields(x, format!("{pointer}/{i}"), path, out);
+                }
+            }
+            serde_json::Value::Number(n) if n.is_f64() => out.push((pointer, path)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn nan_infinity_and_negatives_are_refused_for_every_agent_field_with_path_and_range() {
+        let base = parse("s.ron", ALL_AGENTS.as_bytes()).unwrap_or_else(|e| panic!("{e}")).scenario;
+        let json = serde_json::to_value(&base).unwrap();
+        let mut fields = Vec::new();
+        for section in SECTIONS {
+            float_fields(&json[section], format!("/{section}"), section.to_string(), &mut fields);
+        }
+        // The table covers every agent kind (and grows with them).
+        for prefix in [
+            "background.fcn.params.",
+            "background.fcn.activity.",
+            "background.noise.params.",
+            "background.fundamental.",
+            "makers[0].quoting.",
+            "hunters[0].hunting.map.",
+            "hunters[0].hunting.support_usd",
+            "holders.",
+            "liquidity.depth_pct_usd[0]",
+            "liquidity.reach_pct",
+            "liquidity.depth_scale",
+            "liquidity.withdraw_flow_usd_per_second",
+            "index.tail_dof",
+            "index.spot_depth_scale",
+            "index.venues[0].weight",
+            "index.venues[0].depth_pct_usd[0]",
+            "index.venues[1].reach_pct",
+            "index.venues[1].permanence",
+            "arbitrage.max_position_usd",
+            "arbitrage.entry_pct",
+        ] {
+            assert!(
+                fields.iter().any(|(_, p)| p.starts_with(prefix)),
+                "no field under {prefix}: {fields:#?}"
+            );
+        }
+        assert!(fields.len() >= 125, "{} fields", fields.len());
+        let mut refused = 0;
+        let mut failures = Vec::new();
+        for (pointer, path) in &fields {
+            let mut edited = json.clone();
+            *edited.pointer_mut(pointer).unwrap() = serde_json::json!(MARK);
+            let scenario: Scenario = serde_json::from_value(edited).unwrap();
+            let text = ron::to_string(&scenario).unwrap();
+            assert_eq!(text.matches("987654.125").count(), 1, "{path}: {text}");
+            let mut bad = vec!["NaN", "inf", "-inf"];
+            if !SIGNED.contains(&path.as_str()) {
+                bad.push("-1.0");
+            }
+            for value in bad {
+                let p = problems(&text.replace("987654.125", value));
+                let Some(hit) = p.iter().find(|l| l.starts_with(&format!("s.ron: {path}"))) else {
+                    failures.push(format!("{path} = {value}: not refused at its path: {p:?}"));
+                    continue;
+                };
+                // The message names the range allowed, and what was given.
+                let range = ["from", "between", "≥", "≤", "positive", "at most"];
+                if !(hit.contains("must be") && range.iter().any(|w| hit.contains(w)) && hit.contains("got"))
+                {
+                    failures.push(format!("{path} = {value}: no range in {hit:?}"));
+                }
+                refused += 1;
+            }
+        }
+        assert!(failures.is_empty(), "{} of {refused}:\n{}", failures.len(), failures.join("\n"));
+        assert!(refused >= 500, "{refused} cases");
+    }
+}
+
+#[test]
+fn the_start_price_lies_on_the_grid_within_a_sane_range() {
+    // Each validated before, then failed at run time: an overflow (exit 1), a broken engine
+    // invariant, a run with no field path.
+    assert_problem("(start_price_usd: 1e15)", "s.ron: start_price_usd:");
+    assert_problem("(start_price_usd: 0.1)", "s.ron: start_price_usd:");
+    assert_problem("(start_price_usd: 0.1)", "at least 1000 ticks");
+    assert_problem("(market: (tick_usd: 7.0), start_price_usd: 3200.0)", "tick grid");
+    assert_problem("(start_price_usd: NaN)", "s.ron: start_price_usd: must be a positive number, got NaN");
+    assert_problem("(start_price_usd: -71450.0)", "s.ron: start_price_usd: must be a positive number");
+    assert_problem(
+        "(market: (map_bucket_usd: 0.01))",
+        "s.ron: market.map_bucket_usd: 0.01 is less than one tick",
+    );
+    // On the grid and sane: fine, with or without a map around it.
+    assert!(problems("(start_price_usd: 100.0, map: (bands: []), watch_levels: [])").is_empty());
+    assert!(problems("(start_price_usd: 250000.0, map: (bands: []), watch_levels: [])").is_empty());
+}
+
 #[test]
 fn a_band_may_margin_a_share_of_its_accounts_cross() {
     let band = |extra: &str| {
@@ -343,4 +597,55 @@ fn a_band_may_margin_a_share_of_its_accounts_cross() {
         &format!("(holders: (reserve_fraction: 1.0), {})", band(", cross_share: 0.5")),
         "map.bands[0].leverage[0].leverage: cannot be solved: a cross long at 2x",
     );
+}
+
+#[test]
+fn a_band_s_stop_losses_reach_the_plan_and_their_numbers_are_checked_with_path_and_range() {
+    use crate::book::TriggerSource;
+    use crate::population::{StopDistance, StopLoss};
+    let band = |stop: &str| {
+        format!(
+            r#"(map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e8,
+            shape: Flat, leverage: [(leverage: 2, weight: 1.0)], accounts: 10{stop})], counterparty_leverage: 1))"#
+        )
+    };
+    let v = parse("s.ron", band("").as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].stop_loss, None, "no stop-losses unless the band says");
+    let stop = |share: &str, kind: &str, low: &str, high: &str| {
+        format!(
+            ", stop_loss: (share: {share}, distance: {kind}(low_pct: {low}, high_pct: {high}), trigger: Mark)"
+        )
+    };
+    let v = parse("s.ron", band(&stop("0.5", "BeforeLiquidation", "1.0", "2.0")).as_bytes()).unwrap();
+    assert_eq!(
+        v.sim.map.bands[0].stop_loss,
+        Some(StopLoss {
+            share: 0.5,
+            distance: StopDistance::BeforeLiquidation { low_pct: 1.0, high_pct: 2.0 },
+            trigger: TriggerSource::Mark,
+        }),
+        "carried into the plan as written"
+    );
+    // NaN, infinity and negatives in every number, refused at its path with its range.
+    for kind in ["BeforeLiquidation", "FromPrice"] {
+        for value in ["NaN", "inf", "-inf", "-1.0"] {
+            for (field, text) in [
+                ("share", stop(value, kind, "1.0", "2.0")),
+                ("distance.low_pct", stop("0.5", kind, value, "2.0")),
+                ("distance.high_pct", stop("0.5", kind, "1.0", value)),
+            ] {
+                let p = problems(&band(&text));
+                let path = format!("s.ron: map.bands[0].stop_loss.{field}");
+                let hit = p.iter().find(|l| l.starts_with(&path));
+                let Some(hit) = hit else {
+                    panic!("{kind} {field} = {value}: not refused at its path: {p:?}")
+                };
+                let range = ["from", "between", "positive"];
+                assert!(
+                    hit.contains("must be") && range.iter().any(|w| hit.contains(w)) && hit.contains("got"),
+                    "{kind} {field} = {value}: no range in {hit:?}"
+                );
+            }
+        }
+    }
 }

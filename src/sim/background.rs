@@ -494,7 +494,7 @@ impl SimConfig {
         cfg.start_price = Price(30_000_000);
         cfg.insurance_fund = Money::usd(1_000_000);
         cfg.map.bands.clear();
-        cfg.map.price_usd = 300.0;
+        cfg.map.price = cfg.start_price;
         cfg.liquidity.depth = None;
         cfg.arbitrageurs.clear();
         cfg.index = IndexConfig {

@@ -124,7 +124,7 @@ fn magnet_map(
 
 fn adaptive(map: MapConfig, seed: u64) -> RunSummary {
     let mut cfg = hunted(HuntMode::Adaptive, seed, 900);
-    cfg.map = map;
+    cfg.map = map.plan(&cfg.exchange.instrument).unwrap();
     run(&cfg).0
 }
 

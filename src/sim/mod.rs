@@ -36,7 +36,7 @@ use crate::engine::{
     EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest, StopRequest, StopSubmitted,
 };
 use crate::liquidity::DepthCurve;
-use crate::population::{self, MapConfig, Role};
+use crate::population::{self, MapPlan, Role};
 use crate::units::{Money, Price, Qty, Side};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
 use bevy_ecs::prelude::*;
@@ -149,7 +149,8 @@ pub struct SimConfig {
     pub start_price: Price,
     pub ticks: u64,
     pub insurance_fund: Money,
-    pub map: MapConfig,
+    /// The liquidation map, on the grid (empty: a market without leverage).
+    pub map: MapPlan,
     pub index: IndexConfig,
     pub liquidity: LiquidityConfig,
     pub holders: HolderConfig,
@@ -190,6 +191,7 @@ impl SimConfig {
     /// trending by `drift_total` (log) over `ticks` one-second ticks, and passive holders.
     pub fn btc_14_to_1(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
         let exchange = ExchangeConfig::btcusdt();
+        let inst = exchange.instrument;
         let start_price = Price(714_500);
         SimConfig {
             seed: 11,
@@ -197,7 +199,8 @@ impl SimConfig {
             start_price,
             ticks,
             insurance_fund: Money::usd(1_000_000_000),
-            map: population::seed_map_btc_14_to_1(accounts),
+            // Constants on the grid: the conversion cannot fail.
+            map: population::seed_map_btc_14_to_1(accounts).plan(&inst).unwrap_or_default(),
             index: IndexConfig::calibrated(drift_total / (ticks.max(1) as f64 / 86_400.0)),
             liquidity: LiquidityConfig {
                 deposit: Money::usd(200_000_000_000),
@@ -419,7 +422,7 @@ impl Simulation {
         ex.refresh_liquidation_index()?;
         // The holders' stop-losses, where their bands give them some.
         let mut stop_of: Vec<Option<StopId>> = Vec::new();
-        let drawn = population::draw_stops(&cfg.map, &map, &inst, &mut stream(cfg.seed, STOPS_STREAM))?;
+        let drawn = population::draw_stops(&cfg.map, &map, &mut stream(cfg.seed, STOPS_STREAM));
         for s in drawn {
             let req = StopRequest {
                 account: s.account,

@@ -117,13 +117,13 @@ fn holders_close_top_up_and_re_enter_on_their_own_schedule() {
 /// The mirror of the seed's map: a heavy long side stacked below price (denser lower), a thin
 /// short side above.
 fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
-    use crate::population::{Band, LeverageWeight, Shape};
+    use crate::population::{Band, LeverageWeight, MapConfig, Shape};
     let mut cfg = seed_config(accounts, ticks, drift_total);
     let lev = |mix: &[(u32, f64)]| {
         mix.iter().map(|&(leverage, weight)| LeverageWeight { leverage, weight }).collect()
     };
     let longs = accounts * 7 / 10;
-    cfg.map.bands = vec![
+    let bands = vec![
         Band {
             side: PositionSide::Long,
             liq_low_usd: 52_000.0,
@@ -147,6 +147,9 @@ fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
             cross_share: 0.0,
         },
     ];
+    // The seed's counterparties (1x), these bands.
+    let map = MapConfig { bands, ..crate::population::seed_map_btc_14_to_1(accounts) };
+    cfg.map = map.plan(&cfg.exchange.instrument).unwrap();
     cfg
 }
 

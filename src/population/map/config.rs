@@ -4,7 +4,7 @@
 
 use crate::book::{AccountId, TriggerSource};
 use crate::margin::{MarginError, TierTable};
-use crate::units::{Instrument, MICROS_PER_USD, Money, SATS_PER_BTC, UnitError};
+use crate::units::{Instrument, MICROS_PER_USD, Money, Price, SATS_PER_BTC, UnitError};
 use serde::{Deserialize, Serialize};
 
 /// Which way a map position faces.
@@ -75,8 +75,7 @@ pub struct Band {
 impl Band {
     /// How many of the band's accounts are margined in cross mode: `round(cross_share × accounts)`.
     pub fn cross_accounts(&self) -> u64 {
-        let n = self.accounts as u64;
-        ((self.cross_share.clamp(0.0, 1.0) * n as f64).round() as u64).min(n)
+        cross_accounts(self.accounts, self.cross_share)
     }
 
     /// Whether the band's `k`-th account (0-based) is margined in cross mode: the
@@ -84,8 +83,7 @@ impl Band {
     /// `⌊(k + 1)·m / n⌋` steps up), with no random draw, so a band without cross accounts draws
     /// exactly as before the option existed.
     pub fn is_cross(&self, k: u32) -> bool {
-        let (n, m) = (self.accounts.max(1) as u64, self.cross_accounts());
-        (k as u64 + 1) * m / n > k as u64 * m / n
+        is_cross(self.accounts, self.cross_share, k)
     }
 }
 
@@ -127,6 +125,18 @@ impl StopDistance {
     }
 }
 
+/// `round(cross_share × accounts)`, at most `accounts`.
+fn cross_accounts(accounts: u32, cross_share: f64) -> u64 {
+    let n = accounts as u64;
+    ((cross_share.clamp(0.0, 1.0) * n as f64).round() as u64).min(n)
+}
+
+/// Whether the `k`-th of `accounts` is cross: the running count `⌊(k + 1)·m / n⌋` steps up.
+fn is_cross(accounts: u32, cross_share: f64, k: u32) -> bool {
+    let (n, m) = (accounts.max(1) as u64, cross_accounts(accounts, cross_share));
+    (k as u64 + 1) * m / n > k as u64 * m / n
+}
+
 fn default_counterparty_leverage() -> u32 {
     2
 }
@@ -154,7 +164,108 @@ pub struct MapConfig {
     pub notional_jitter: f64,
 }
 
+/// A map converted to the instrument's units, ready to draw from: the price and each band's
+/// ends on the tick grid, each band's liquidation notional in exact money. [`validate`] builds
+/// it from a [`MapConfig`] after checking every rule; [`generate()`] converts nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapPlan {
+    /// The current price; long bands lie below it, short bands above.
+    pub price: Price,
+    pub bands: Vec<PlannedBand>,
+    pub counterparty_leverage: u32,
+    /// `0`: automatic (see [`MapConfig::counterparties`]).
+    pub counterparties: u32,
+    pub notional_jitter: f64,
+}
+
+/// A [`Band`] on the grid: liquidation prices from `lo` to `hi` (both ticks inside the band's
+/// USD range), together liquidating `notional`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedBand {
+    pub side: PositionSide,
+    pub lo: Price,
+    pub hi: Price,
+    pub notional: Money,
+    pub shape: Shape,
+    pub leverage: Vec<LeverageWeight>,
+    pub accounts: u32,
+    /// The share of the band's accounts margined in cross mode (see [`Band::cross_share`]).
+    #[serde(default)]
+    pub cross_share: f64,
+    /// The band's stop-losses (see [`Band::stop_loss`]): shares and percentages, with no unit to
+    /// convert, checked by [`validate`].
+    #[serde(default)]
+    pub stop_loss: Option<StopLoss>,
+}
+
+impl PlannedBand {
+    /// How many of the band's accounts are margined in cross mode (see [`Band::cross_accounts`]).
+    pub fn cross_accounts(&self) -> u64 {
+        cross_accounts(self.accounts, self.cross_share)
+    }
+
+    /// Whether the band's `k`-th account (0-based) is margined in cross mode (see
+    /// [`Band::is_cross`]).
+    pub fn is_cross(&self, k: u32) -> bool {
+        is_cross(self.accounts, self.cross_share, k)
+    }
+}
+
+impl MapPlan {
+    /// Number of map accounts over all bands.
+    pub fn map_accounts(&self) -> u64 {
+        self.bands.iter().map(|b| b.accounts as u64).sum()
+    }
+
+    /// The number of counterparties asked for (resolving the automatic `0`), before the
+    /// at-least-one-per-side rule.
+    pub fn counterparty_count(&self) -> u64 {
+        if self.counterparties == 0 { (self.map_accounts() / 100).max(1) } else { self.counterparties as u64 }
+    }
+}
+
 impl MapConfig {
+    /// The map in the instrument's units, converting only (no rule is checked: use [`validate`]
+    /// for a map from outside). Fails when a price or notional does not fit the units.
+    pub fn plan(&self, inst: &Instrument) -> Result<MapPlan, MapError> {
+        let price = inst
+            .price_floor(self.price_usd)
+            .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?;
+        let mut bands = Vec::with_capacity(self.bands.len());
+        for (i, b) in self.bands.iter().enumerate() {
+            let (lo, hi) = band_ticks(inst, b, &format!("bands[{i}].liq_low_usd"))?;
+            // Whole micro-USD: the generator's target (a swept notional may have fractions).
+            let micros = usd_to_micros(b.notional_usd).round();
+            if !(micros.is_finite() && micros > 0.0 && micros < i64::MAX as f64) {
+                return Err(invalid(
+                    format!("bands[{i}].notional_usd"),
+                    format!("{} is out of range", b.notional_usd),
+                ));
+            }
+            let notional = Money(micros as i64);
+            bands.push(PlannedBand {
+                side: b.side,
+                lo: Price(lo),
+                hi: Price(hi),
+                notional,
+                shape: b.shape,
+                leverage: b.leverage.clone(),
+                accounts: b.accounts,
+                cross_share: b.cross_share,
+                stop_loss: b.stop_loss.clone(),
+            });
+        }
+        Ok(MapPlan {
+            price,
+            bands,
+            counterparty_leverage: self.counterparty_leverage,
+            counterparties: self.counterparties,
+            notional_jitter: self.notional_jitter,
+        })
+    }
+
     /// A map with the default counterparty settings and jitter.
     pub fn new(price_usd: f64, bands: Vec<Band>) -> MapConfig {
         MapConfig {
@@ -226,14 +337,14 @@ pub(super) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Map
 }
 
 /// A band's ends on the tick grid: the lowest tick ≥ low and the highest tick ≤ high.
-pub(super) fn band_ticks(inst: &Instrument, b: &Band, path: &str) -> Result<(i64, i64), MapError> {
+fn band_ticks(inst: &Instrument, b: &Band, path: &str) -> Result<(i64, i64), MapError> {
     let unit = |source| MapError::Unit { path: path.to_string(), source };
     let lo = inst.price_ceil(b.liq_low_usd).map_err(unit)?;
     let hi = inst.price_floor(b.liq_high_usd).map_err(unit)?;
     Ok((lo.0, hi.0))
 }
 
-pub(super) fn usd_to_micros(usd: f64) -> f64 {
+fn usd_to_micros(usd: f64) -> f64 {
     usd * MICROS_PER_USD as f64
 }
 
@@ -264,13 +375,13 @@ fn long_leverage_at_entry(tiers: &TierTable, liq_notional_usd: f64, leverage: u3
 /// Checks every rule that can be checked without drawing: field ranges, band placement, leverage
 /// against the tier maximum at the band's mean account notional, one lot per account, and that a
 /// cross long's wallet (its margin and the holders' `reserve_fraction` of it beside) leaves it a
-/// liquidation price.
+/// liquidation price; then converts the map to the instrument's units (see [`MapConfig::plan`]).
 pub fn validate(
     cfg: &MapConfig,
     inst: &Instrument,
     tiers: &TierTable,
     reserve_fraction: f64,
-) -> Result<(), MapError> {
+) -> Result<MapPlan, MapError> {
     if !(cfg.price_usd.is_finite() && cfg.price_usd > 0.0) {
         return Err(invalid("price_usd", format!("must be a positive number, got {}", cfg.price_usd)));
     }
@@ -426,11 +537,12 @@ pub fn validate(
             validate_stop_loss(stop, b, cfg.price_usd, &p("stop_loss"))?;
         }
     }
-    Ok(())
+    cfg.plan(inst)
 }
 
 /// A stop-loss spec: a share in 0..=1, a percentage range in [0, 100) (from the price: above
-/// 0, a stop at the price would trigger at once), and every stop it can draw strictly in front
+/// 0, a stop at the price would trigger at once), every number finite and its message naming
+/// the range, and every stop it can draw strictly in front
 /// of the price, where the venue accepts it.
 fn validate_stop_loss(stop: &StopLoss, b: &Band, price: f64, path: &str) -> Result<(), MapError> {
     if !(stop.share.is_finite() && (0.0..=1.0).contains(&stop.share)) {
@@ -441,18 +553,18 @@ fn validate_stop_loss(stop: &StopLoss, b: &Band, price: f64, path: &str) -> Resu
     }
     let (low, high) = stop.distance.range_pct();
     let from_price = matches!(stop.distance, StopDistance::FromPrice { .. });
-    let floor = if from_price { "above 0" } else { "at least 0" };
-    let low_ok = low.is_finite() && if from_price { low > 0.0 } else { low >= 0.0 };
+    let range = if from_price { "positive and below 100" } else { "from 0 to below 100" };
+    let low_ok = low.is_finite() && low < 100.0 && if from_price { low > 0.0 } else { low >= 0.0 };
     if !low_ok {
         return Err(invalid(
             format!("{path}.distance.low_pct"),
-            format!("must be {floor} percent, got {low}"),
+            format!("must be {range} percent, got {low}"),
         ));
     }
     if !(high.is_finite() && high >= low && high < 100.0) {
         return Err(invalid(
             format!("{path}.distance.high_pct"),
-            format!("must be at least low_pct ({low}) and below 100, got {high}"),
+            format!("must be from low_pct ({low}) to below 100 percent, got {high}"),
         ));
     }
     if let StopDistance::BeforeLiquidation { .. } = stop.distance {

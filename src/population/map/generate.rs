@@ -3,9 +3,9 @@
 //! needs one, take the other side of every position and must survive any move within the map;
 //! last, each map account's reserve is deposited beside its margin.
 
-use super::config::{band_ticks, invalid, usd_to_micros};
+use super::config::invalid;
 use super::solve::{Backing, Unsolved, Wanted, solve};
-use super::{LeverageWeight, MapConfig, MapError, PositionSide, Shape, validate};
+use super::{LeverageWeight, MapError, MapPlan, PositionSide, Shape};
 use crate::book::AccountId;
 use crate::events::Event;
 use crate::margin::{self, MarginError, MarginMode, TierTable};
@@ -116,25 +116,24 @@ fn draw_leverage(rng: &mut impl Rng, mix: &[LeverageWeight], total: f64) -> u32 
     mix[mix.len() - 1].leverage
 }
 
-/// Generates the events that seed `cfg` into a ledger whose next account id is `first_account`,
-/// each map account holding `reserve_fraction` of its margin as spare cash beside it (the
-/// holders' reserve; in a cross account, part of the wallet that backs the position).
+/// Generates the events that seed `cfg` (a map [`validate`](super::validate)d for this
+/// instrument and tier table, with this `reserve_fraction`) into a ledger whose next account id
+/// is `first_account`, each map account holding `reserve_fraction` of its margin as spare cash
+/// beside it (the holders' reserve; in a cross account, part of the wallet that backs the
+/// position). Nothing is converted; it fails only when the drawn accounts cannot be solved onto
+/// their ticks or a counterparty would be liquidated within the map's reach.
 ///
 /// Deterministic: the same config, instrument, tiers, reserve and rng state give the same events.
 /// Cost is O(accounts) time and memory.
 pub fn generate(
-    cfg: &MapConfig,
+    cfg: &MapPlan,
     inst: &Instrument,
     tiers: &TierTable,
     rng: &mut impl Rng,
     first_account: AccountId,
     reserve_fraction: f64,
 ) -> Result<SeededMap, MapError> {
-    validate(cfg, inst, tiers, reserve_fraction)?;
-    let price_t = inst
-        .price_floor(cfg.price_usd)
-        .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?
-        .0;
+    let price_t = cfg.price.0;
     let v = inst.tick_lot_value() as i128;
     let n_map = cfg.map_accounts() as usize;
     if first_account.0 as u64 + n_map as u64 + cfg.counterparty_count() + 2 > u32::MAX as u64 {
@@ -153,7 +152,7 @@ pub fn generate(
     let mut draws: Vec<Draw> = Vec::new();
     for (i, b) in cfg.bands.iter().enumerate() {
         let path = format!("bands[{i}]");
-        let (lo, hi) = band_ticks(inst, b, &path)?;
+        let (lo, hi) = (b.lo.0, b.hi.0);
         farthest = farthest.max((lo - price_t).abs()).max((hi - price_t).abs());
         let mix_total: f64 = b.leverage.iter().map(|l| l.weight).sum();
         draws.clear();
@@ -164,7 +163,7 @@ pub fn generate(
             draws.push(Draw { liq, weight: (cfg.notional_jitter * z).exp(), lev });
         }
         let weight_sum: f64 = draws.iter().map(|d| d.weight).sum();
-        let target = usd_to_micros(b.notional_usd);
+        let target = b.notional.0 as f64;
         // Error diffusion: each account's size absorbs the rounding of the ones before it, so the
         // band's total misses its target by at most about half a lot at one liquidation price.
         let mut wanted = 0f64;
@@ -213,7 +212,7 @@ pub fn generate(
                 reason: format!(
                     "the band's liquidation notional came out {} USD, more than 1% from {} (too few lots per account?)",
                     Money(achieved as i64).to_usd_string(),
-                    b.notional_usd
+                    b.notional.to_usd_string()
                 ),
             });
         }

@@ -29,8 +29,8 @@ mod solve;
 mod stops;
 
 pub use config::{
-    Band, LeverageWeight, MapConfig, MapError, PositionSide, Shape, StopDistance, StopLoss,
-    seed_map_btc_14_to_1, validate,
+    Band, LeverageWeight, MapConfig, MapError, MapPlan, PlannedBand, PositionSide, Shape, StopDistance,
+    StopLoss, seed_map_btc_14_to_1, validate,
 };
 pub use generate::{Role, SeededAccount, SeededMap, generate};
 pub use stops::{SeededStop, draw_stops};

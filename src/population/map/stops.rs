@@ -2,9 +2,9 @@
 //! one and where it sits (see [`StopLoss`]).
 
 use super::config::{PositionSide, StopDistance, StopLoss};
-use super::{MapConfig, MapError, Role, SeededMap};
+use super::{MapPlan, Role, SeededMap};
 use crate::book::{AccountId, TriggerSource};
-use crate::units::{Instrument, Price, Qty, Side};
+use crate::units::{Price, Qty, Side};
 use rand::{Rng, RngExt};
 
 /// One holder's stop-loss: a reduce-only stop-market order for its whole position.
@@ -20,28 +20,21 @@ pub struct SeededStop {
 
 /// Draws the stop-losses of the map accounts in `seeded` whose bands carry a [`StopLoss`]: per
 /// account, whether it holds one (with the band's share) and its distance (uniform in the band's
-/// range). Each stop lies on the tick grid, at least one tick in front of the map's price.
+/// range). Each stop lies on the tick grid, at least one tick in front of the plan's price; the
+/// plan is already in ticks, so nothing is converted here.
 ///
 /// Draws come only from `rng` and only for bands with stop-losses, so a map without them draws
 /// nothing, and giving a band stops changes no other draw of the run when `rng` is a stream of
 /// its own.
-pub fn draw_stops(
-    cfg: &MapConfig,
-    seeded: &SeededMap,
-    inst: &Instrument,
-    rng: &mut impl Rng,
-) -> Result<Vec<SeededStop>, MapError> {
-    if cfg.bands.iter().all(|b| b.stop_loss.is_none()) {
-        return Ok(Vec::new());
+pub fn draw_stops(plan: &MapPlan, seeded: &SeededMap, rng: &mut impl Rng) -> Vec<SeededStop> {
+    if plan.bands.iter().all(|b| b.stop_loss.is_none()) {
+        return Vec::new();
     }
-    let price = inst
-        .price_floor(cfg.price_usd)
-        .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?
-        .0;
+    let price = plan.price.0;
     let mut out = Vec::new();
     for a in seeded.accounts.iter().filter(|a| a.role == Role::Map) {
         let Some(StopLoss { share, distance, trigger }) =
-            a.band.and_then(|i| cfg.bands[i].stop_loss.as_ref())
+            a.band.and_then(|i| plan.bands[i].stop_loss.as_ref())
         else {
             continue;
         };
@@ -77,5 +70,5 @@ pub fn draw_stops(
             qty: a.qty.abs(),
         });
     }
-    Ok(out)
+    out
 }

@@ -17,7 +17,9 @@ fn gen_seeded(cfg: &MapConfig, seed: u64) -> Result<SeededMap, MapError> {
 
 fn gen_with_reserve(cfg: &MapConfig, seed: u64, reserve_fraction: f64) -> Result<SeededMap, MapError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    generate(cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(0), reserve_fraction)
+    let tiers = TierTable::binance_btcusdt();
+    let plan = validate(cfg, &inst(), &tiers, reserve_fraction)?;
+    generate(&plan, &inst(), &tiers, &mut rng, AccountId(0), reserve_fraction)
 }
 
 /// Applies the events to a fresh ledger, checking the money and OI invariants after each, and
@@ -147,7 +149,8 @@ fn same_seed_same_events() {
 fn first_account_offsets_ids() {
     let cfg = seed_map_btc_14_to_1(1_000);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let map = generate(&cfg, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(5), 0.0).unwrap();
+    let plan = validate(&cfg, &inst(), &TierTable::binance_btcusdt(), 0.0).unwrap();
+    let map = generate(&plan, &inst(), &TierTable::binance_btcusdt(), &mut rng, AccountId(5), 0.0).unwrap();
     for (k, a) in map.accounts.iter().enumerate() {
         assert_eq!(a.account, AccountId(5 + k as u32));
     }
@@ -477,9 +480,11 @@ fn stop_losses_go_to_the_band_s_share_at_the_drawn_distance_in_front_of_the_pric
         stop_loss(0.5, StopDistance::BeforeLiquidation { low_pct: 1.0, high_pct: 2.0 }, Last);
     cfg.bands[1].stop_loss = stop_loss(1.0, StopDistance::FromPrice { low_pct: 1.0, high_pct: 3.0 }, Mark);
     let map = gen_seeded(&cfg, 7).unwrap();
+    // Drawn from the validated plan, which carries each band's stop-loss.
     let draw = |cfg: &MapConfig, seed| {
+        let plan = validate(cfg, &inst(), &TierTable::binance_btcusdt(), 0.0).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let stops = draw_stops(cfg, &map, &inst(), &mut rng).unwrap();
+        let stops = draw_stops(&plan, &map, &mut rng);
         (stops, rng.random::<u64>())
     };
     let (stops, _) = draw(&cfg, 9);

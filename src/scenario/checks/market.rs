@@ -39,6 +39,12 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
     let clamp = c.percent("market.funding_clamp_pct", m.funding_clamp_pct);
     let cap = m.funding_cap_pct.map(|v| c.percent("market.funding_cap_pct", v));
     let impact = c.money("market.impact_notional_usd", m.impact_notional_usd);
+    if m.premium_window.secs() < tick.max(1) || m.premium_window.secs() > 86_400 {
+        c.fail(
+            "market.premium_window",
+            format!("must be from one tick ({tick}s) to 1d, got {}", m.premium_window),
+        );
+    }
     if m.funding_interval.secs() < 3_600
         || m.funding_interval.secs() > 86_400
         || !m.funding_interval.secs().is_multiple_of(3_600)
@@ -57,7 +63,19 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
     if m.max_stop_rounds == 0 || m.max_stop_rounds > 1_000 {
         c.fail("market.max_stop_rounds", format!("must be 1..=1000, got {}", m.max_stop_rounds));
     }
-    c.finite_positive("market.map_bucket_usd", m.map_bucket_usd);
+    if c.finite_positive("market.map_bucket_usd", m.map_bucket_usd)
+        && let Some(inst) = instrument
+        && m.map_bucket_usd * 1e6 < inst.tick_micros() as f64
+    {
+        c.fail(
+            "market.map_bucket_usd",
+            format!(
+                "{} is less than one tick ({})",
+                m.map_bucket_usd,
+                inst.price_f64(crate::units::Price(1))
+            ),
+        );
+    }
     let tiers = tiers(c, m);
     let liquidation = liquidation_rules(c, m);
     let exchange = match (instrument, &tiers, maker, taker, liq_fee, interest, clamp, impact) {
@@ -187,13 +205,28 @@ fn tiers(c: &mut Checker, m: &MarketSpec) -> Option<TierTable> {
     tiers
 }
 
+/// The most depth (USD) a curve may hold within any distance, after its scales.
+const MAX_DEPTH_USD: f64 = 1e13;
+/// The largest depth scale (a venue's, the index's, or the provider's).
+const MAX_DEPTH_SCALE: f64 = 1e3;
+/// The largest index weight a venue may have (weights are relative).
+const MAX_VENUE_WEIGHT: f64 = 1e6;
+/// The largest volatility of the fair value, percent per square-root hour.
+const MAX_VOLATILITY_PCT_PER_HOUR: f64 = 100.0;
+
 pub(in crate::scenario) fn index(
     c: &mut Checker,
     index: &IndexSpec,
     clock: Option<Clock>,
+    grid: Option<(&Instrument, Price)>,
 ) -> Option<IndexConfig> {
     let mark = c.mark();
-    c.finite_at_least("index.volatility_pct_per_hour", index.volatility_pct_per_hour, 0.0);
+    c.within(
+        "index.volatility_pct_per_hour",
+        index.volatility_pct_per_hour,
+        0.0,
+        MAX_VOLATILITY_PCT_PER_HOUR,
+    );
     if !index.drift_pct.is_finite() || index.drift_pct.abs() > 500.0 {
         c.fail("index.drift_pct", format!("must be a number between −500 and 500, got {}", index.drift_pct));
     }
@@ -204,13 +237,17 @@ pub(in crate::scenario) fn index(
     }
     let mut venues = Vec::new();
     let global = index.spot_depth_scale;
-    if !(global.is_finite() && global > 0.0 && global <= 1e3) {
-        c.fail("index.spot_depth_scale", format!("must be above 0 and at most 1000, got {global}"));
-    }
+    let global_ok = scale(c, "index.spot_depth_scale", global);
     for (i, v) in index.venues.iter().enumerate() {
         let path = format!("index.venues[{i}]");
-        c.finite_positive(&format!("{path}.weight"), v.weight);
-        let depth = curve(c, &path, &v.depth_pct_usd, v.reach_pct, v.depth_scale * global.clamp(1e-9, 1e3));
+        if c.finite_positive(&format!("{path}.weight"), v.weight) {
+            c.within(&format!("{path}.weight"), v.weight, 0.0, MAX_VENUE_WEIGHT);
+        }
+        let by = if global_ok { global } else { 1.0 };
+        let depth = curve(c, &path, &v.depth_pct_usd, v.reach_pct, v.depth_scale, by);
+        if let (Some(depth), Some((inst, start))) = (&depth, grid) {
+            levels_fit(c, &format!("{path}.depth_pct_usd"), depth, inst, start);
+        }
         half_life(c, &format!("{path}.refill_half_life"), v.refill_half_life);
         c.fraction(&format!("{path}.permanence"), v.permanence);
         let fee = c.percent(&format!("{path}.taker_fee_pct"), v.taker_fee_pct);
@@ -235,22 +272,55 @@ pub(in crate::scenario) fn index(
     })
 }
 
-/// A depth curve from `(percent, USD)` points, a reach in percent and a scale.
+/// A depth scale: above 0 and at most [`MAX_DEPTH_SCALE`].
+fn scale(c: &mut Checker, path: &str, v: f64) -> bool {
+    let ok = v.is_finite() && v > 0.0 && v <= MAX_DEPTH_SCALE;
+    if !ok {
+        c.fail(path, format!("must be above 0 and at most {MAX_DEPTH_SCALE}, got {v}"));
+    }
+    ok
+}
+
+/// A depth curve from `(percent, USD)` points, a reach in percent, its own `depth_scale` (at
+/// `{path}.depth_scale`) and a scale from outside (`by`, checked by the caller). Every number is
+/// finite and in range, named with its path: a distance above 0 and below 100 percent, a depth
+/// above 0 and (scaled) at most [`MAX_DEPTH_USD`], the reach above 0 and below 100 percent.
 fn curve(
     c: &mut Checker,
     path: &str,
     points: &[(f64, f64)],
     reach_pct: f64,
-    scale: f64,
+    depth_scale: f64,
+    by: f64,
 ) -> Option<DepthCurve> {
-    if !(scale.is_finite() && scale > 0.0 && scale <= 1e3) {
-        c.fail(format!("{path}.depth_scale"), format!("must be above 0 and at most 1000, got {scale}"));
+    let mark = c.mark();
+    scale(c, &format!("{path}.depth_scale"), depth_scale);
+    for (i, &(d, v)) in points.iter().enumerate() {
+        if !(d.is_finite() && d > 0.0 && d < 100.0 && v.is_finite() && v > 0.0 && v <= MAX_DEPTH_USD) {
+            c.fail(
+                format!("{path}.depth_pct_usd[{i}]"),
+                format!(
+                    "must be (distance, USD) with a distance between 0 and 100 percent (both excluded) and a positive depth of at most {MAX_DEPTH_USD:e} USD, got ({d}, {v})"
+                ),
+            );
+        }
+    }
+    if !(reach_pct.is_finite() && reach_pct > 0.0 && reach_pct < 100.0) {
+        c.fail(
+            format!("{path}.reach_pct"),
+            format!("must be a percentage between 0 and 100 (both excluded), got {reach_pct}"),
+        );
+    }
+    if !c.sound_since(mark) {
         return None;
     }
-    let points: Vec<(f64, f64)> = points.iter().map(|&(d, v)| (d / 100.0, v * scale)).collect();
-    let too_deep = points.iter().position(|p| p.1 > 1e13);
-    if let Some(i) = too_deep {
-        c.fail(format!("{path}.depth_pct_usd[{i}]"), "more than $10T of depth is absurd");
+    let factor = depth_scale * by;
+    let points: Vec<(f64, f64)> = points.iter().map(|&(d, v)| (d / 100.0, v * factor)).collect();
+    if let Some(i) = points.iter().position(|p| p.1 > MAX_DEPTH_USD) {
+        c.fail(
+            format!("{path}.depth_pct_usd[{i}]"),
+            format!("must be at most {MAX_DEPTH_USD:e} USD once scaled (×{factor}), got {}", points[i].1),
+        );
         return None;
     }
     match DepthCurve::new(points, reach_pct / 100.0) {
@@ -265,6 +335,19 @@ fn curve(
             None
         }
     }
+}
+
+/// The levels a provider quotes on `curve` at the start price fit the instrument's units, on
+/// both sides.
+fn levels_fit(c: &mut Checker, path: &str, curve: &DepthCurve, inst: &Instrument, start: Price) -> bool {
+    let mut levels = Vec::new();
+    for side in [crate::units::Side::Buy, crate::units::Side::Sell] {
+        if let Err(e) = curve.levels(&curve.grid(start), inst, start, side, &mut levels) {
+            c.fail(path, format!("a level's size does not fit: {e}"));
+            return false;
+        }
+    }
+    true
 }
 
 /// A half-life of at most a day.
@@ -284,21 +367,18 @@ pub(in crate::scenario) fn liquidity(
     let mark = c.mark();
     let deposit = c.money("liquidity.deposit_usd", l.deposit_usd);
     c.leverage("liquidity.leverage", l.leverage);
-    let depth =
-        if l.enabled { curve(c, "liquidity", &l.depth_pct_usd, l.reach_pct, l.depth_scale) } else { None };
+    // The curve is checked even when the provider is off: every number in the file is.
+    let curve = curve(c, "liquidity", &l.depth_pct_usd, l.reach_pct, l.depth_scale, 1.0);
+    let depth = if l.enabled { curve } else { None };
     half_life(c, "liquidity.refill_half_life", l.refill_half_life);
     half_life(c, "liquidity.anchor_half_life", l.anchor_half_life);
     let withdraw_flow = c.money("liquidity.withdraw_flow_usd_per_second", l.withdraw_flow_usd_per_second);
     let _clock = clock.filter(|_| c.sound_since(mark))?;
     let (inst, start) = grid?;
-    if let Some(curve) = &depth {
-        let mut levels = Vec::new();
-        for side in [crate::units::Side::Buy, crate::units::Side::Sell] {
-            if let Err(e) = curve.levels(&curve.grid(start), inst, start, side, &mut levels) {
-                c.fail("liquidity.depth_pct_usd", format!("a level's size does not fit: {e}"));
-                return None;
-            }
-        }
+    if let Some(curve) = &depth
+        && !levels_fit(c, "liquidity.depth_pct_usd", curve, inst, start)
+    {
+        return None;
     }
     Some(LiquidityConfig {
         deposit: deposit?,
@@ -319,8 +399,13 @@ pub(in crate::scenario) fn arbitrage(c: &mut Checker, a: &ArbitrageSpec) -> Opti
     }
     let deposit = c.money("arbitrage.deposit_usd", a.deposit_usd);
     c.leverage("arbitrage.leverage", a.leverage);
-    c.finite_at_least("arbitrage.max_position_usd", a.max_position_usd, 0.0);
-    c.finite_at_least("arbitrage.rate_usd_per_second", a.rate_usd_per_second, 0.0);
+    let mut sizes_ok = true;
+    for (path, v) in [
+        ("arbitrage.max_position_usd", a.max_position_usd),
+        ("arbitrage.rate_usd_per_second", a.rate_usd_per_second),
+    ] {
+        sizes_ok &= c.within(path, v, 0.0, super::MAX_MONEY_USD as f64);
+    }
     for (path, v) in [
         ("arbitrage.entry_pct", a.entry_pct),
         ("arbitrage.exit_pct", a.exit_pct),
@@ -330,7 +415,7 @@ pub(in crate::scenario) fn arbitrage(c: &mut Checker, a: &ArbitrageSpec) -> Opti
             c.fail(path, format!("must be a percentage between 0 and 10, got {v}"));
         }
     }
-    if a.desks > 0 && a.max_position_usd > a.deposit_usd * a.leverage as f64 {
+    if a.desks > 0 && sizes_ok && a.max_position_usd > a.deposit_usd * a.leverage as f64 {
         c.fail(
             "arbitrage.max_position_usd",
             format!(

@@ -11,13 +11,25 @@ mod market;
 mod traders;
 
 pub(super) use market::{arbitrage, index, liquidity, market};
-pub(super) use traders::{background, holders, hunters, makers, map};
+pub(super) use traders::{background, holders, hunters, makers, map, world_money};
 
 use super::{MAX_TICKS, MonteCarloSpec, OutputSpec, Problem, Scenario, ShockSpec};
 use crate::ledger::MAX_LEVERAGE;
 use crate::sim::Shock;
 use crate::units::{Instrument, Money, Price, Rate, money_from_usd};
 use std::fmt;
+
+/// The largest amount of money (USD) any one setting may be: a thousandth of what the ledger's
+/// 64-bit micro-USD holds, so that sums and products of them cannot overflow during a run.
+pub(super) const MAX_MONEY_USD: i64 = 1_000_000_000_000;
+/// The most money (USD) a whole world may hold: every deposit, the insurance fund, and the
+/// map's margins together.
+pub(super) const MAX_WORLD_USD: f64 = 4e12;
+/// The smallest start price in ticks: below it a 0.1% move is less than one tick.
+pub(super) const MIN_START_TICKS: i64 = 1_000;
+/// The most one lot may be worth at the start price (USD): positions of millions of lots must
+/// still fit the ledger's integers.
+pub(super) const MAX_LOT_VALUE_USD: f64 = 1e6;
 
 /// Collects problems with field paths.
 pub(super) struct Checker<'a> {
@@ -61,6 +73,33 @@ impl<'a> Checker<'a> {
         ok
     }
 
+    /// A finite number in `[lo, hi]`, the range named in the message.
+    fn within(&mut self, path: &str, v: f64, lo: f64, hi: f64) -> bool {
+        let ok = v.is_finite() && v >= lo && v <= hi;
+        if !ok {
+            self.fail(path, format!("must be a number from {lo} to {hi}, got {v}"));
+        }
+        ok
+    }
+
+    /// A whole number in `[lo, hi]`.
+    fn whole_within(&mut self, path: &str, v: u64, lo: u64, hi: u64) -> bool {
+        let ok = (lo..=hi).contains(&v);
+        if !ok {
+            self.fail(path, format!("must be a whole number from {lo} to {hi}, got {v}"));
+        }
+        ok
+    }
+
+    /// A `(lo, hi)` range of numbers with `min ≤ lo ≤ hi ≤ max`.
+    fn range_pair(&mut self, path: &str, (lo, hi): (f64, f64), min: f64, max: f64) -> bool {
+        let ok = lo.is_finite() && hi.is_finite() && min <= lo && lo <= hi && hi <= max;
+        if !ok {
+            self.fail(path, format!("must be (lo, hi) with {min} ≤ lo ≤ hi ≤ {max}, got ({lo}, {hi})"));
+        }
+        ok
+    }
+
     fn fraction(&mut self, path: &str, v: f64) -> bool {
         let ok = v.is_finite() && (0.0..=1.0).contains(&v);
         if !ok {
@@ -83,13 +122,31 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// An amount of money: not negative, whole micro-USD, at most [`MAX_MONEY_USD`].
     fn money(&mut self, path: &str, usd: f64) -> Option<Money> {
+        if usd.is_finite() && usd < 0.0 {
+            self.fail(
+                path,
+                format!(
+                    "must not be negative: it must be an amount from 0 to {MAX_MONEY_USD} USD, got {usd}"
+                ),
+            );
+            return None;
+        }
+        if !usd.is_finite() {
+            self.fail(path, format!("must be an amount from 0 to {MAX_MONEY_USD} USD, got {usd}"));
+            return None;
+        }
         match money_from_usd(usd) {
-            Ok(m) if !m.is_negative() => Some(m),
-            Ok(_) => {
+            Ok(m) if m.is_negative() => {
                 self.fail(path, format!("must not be negative, got {usd}"));
                 None
             }
+            Ok(m) if m > Money::usd(MAX_MONEY_USD) => {
+                self.fail(path, format!("{usd} USD is more than the {MAX_MONEY_USD} USD an amount may be"));
+                None
+            }
+            Ok(m) => Some(m),
             Err(e) => {
                 self.fail(path, e);
                 None
@@ -126,9 +183,19 @@ pub(super) struct Clock {
     pub ticks: u64,
 }
 
+/// The longest scenario name: it names folders (`out/<name>/mc/shard-K-of-N/`), and file
+/// systems allow 255 bytes a name.
+pub(super) const MAX_NAME: usize = 100;
+
 pub(super) fn name(c: &mut Checker, name: &str) {
-    if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)) {
+    if name.is_empty()
+        || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch))
+        || name == "."
+        || name == ".."
+    {
         c.fail("name", format!("must be a plain file name (letters, digits, _ - .), got {name:?}"));
+    } else if name.len() > MAX_NAME {
+        c.fail("name", format!("{} characters is longer than the {MAX_NAME} a name may have", name.len()));
     }
 }
 
@@ -155,10 +222,38 @@ pub(super) fn time(c: &mut Checker, s: &Scenario) -> Option<Clock> {
     c.sound_since(mark).then_some(Clock { tick, ticks })
 }
 
-/// The start price (on the instrument's grid) and the insurance fund.
+/// The start price (on the instrument's grid, at least [`MIN_START_TICKS`] ticks, one lot
+/// worth at most [`MAX_LOT_VALUE_USD`]) and the insurance fund.
 pub(super) fn start(c: &mut Checker, s: &Scenario, inst: Option<&Instrument>) -> Option<(Price, Money)> {
     let price = match inst {
-        Some(inst) => c.price("start_price_usd", s.start_price_usd, inst),
+        Some(inst) => c.price("start_price_usd", s.start_price_usd, inst).filter(|p| {
+            let tick = inst.price_f64(Price(1));
+            let lot_value = s.start_price_usd * inst.lot_sats() as f64 / 1e8;
+            if p.0 < MIN_START_TICKS {
+                c.fail(
+                    "start_price_usd",
+                    format!(
+                        "{} is {} ticks of {tick}; a start price must be at least {MIN_START_TICKS} ticks ({} USD) so that a 0.1% move is a tick",
+                        s.start_price_usd,
+                        p.0,
+                        inst.price_f64(Price(MIN_START_TICKS))
+                    ),
+                );
+                false
+            } else if lot_value > MAX_LOT_VALUE_USD {
+                c.fail(
+                    "start_price_usd",
+                    format!(
+                        "one lot ({} BTC) at {} is worth {lot_value} USD, more than the {MAX_LOT_VALUE_USD} USD a lot may be worth (lower the price or market.lot_btc)",
+                        inst.lot_sats() as f64 / 1e8,
+                        s.start_price_usd
+                    ),
+                );
+                false
+            } else {
+                true
+            }
+        }),
         None => {
             c.finite_positive("start_price_usd", s.start_price_usd);
             None
@@ -168,13 +263,16 @@ pub(super) fn start(c: &mut Checker, s: &Scenario, inst: Option<&Instrument>) ->
     Some((price?, fund?))
 }
 
+/// The most a shock may sell or buy (USD): what the outside account that sends it holds.
+const SHOCK_MAX_USD: f64 = 1e12;
+
 /// Market orders from outside, at their ticks.
 pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Option<Vec<Shock>> {
     let mark = c.mark();
     let mut notionals = Vec::new();
     for (i, sh) in s.shocks.iter().enumerate() {
         let path = format!("shocks[{i}].notional_usd");
-        if c.finite_positive(&path, sh.notional_usd) {
+        if c.finite_positive(&path, sh.notional_usd) && c.within(&path, sh.notional_usd, 0.0, SHOCK_MAX_USD) {
             notionals.extend(c.money(&path, sh.notional_usd));
         }
         if sh.at.secs() > s.horizon.secs() {
@@ -213,8 +311,13 @@ pub(super) fn watch_levels(c: &mut Checker, s: &Scenario, inst: Option<&Instrume
     (c.sound_since(mark) && inst.is_some()).then_some(levels)
 }
 
-pub(super) fn outputs(c: &mut Checker, outputs: &OutputSpec) {
-    c.finite_positive("outputs.heatmap_interval (seconds)", outputs.heatmap_interval.secs() as f64);
+pub(super) fn outputs(c: &mut Checker, outputs: &OutputSpec, tick: u64) {
+    if outputs.heatmap_interval.secs() == 0 || outputs.heatmap_interval.secs() < tick {
+        c.fail(
+            "outputs.heatmap_interval",
+            format!("must be at least one tick ({tick}s), got {}", outputs.heatmap_interval),
+        );
+    }
 }
 
 pub(super) fn monte_carlo(c: &mut Checker, monte_carlo: &MonteCarloSpec) {
