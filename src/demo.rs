@@ -69,6 +69,7 @@ pub fn run_demo(seed: u64, log: Option<Box<dyn Write + Send + Sync>>) -> Result<
             LeverageWeight { leverage: 50, weight: 1.0 },
         ],
         accounts: 300,
+        stop_loss: None,
         cross_share: 0.0,
     };
     let map = MapConfig { counterparty_leverage: 1, ..MapConfig::new(71_450.0, vec![band]) };

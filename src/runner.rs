@@ -6,13 +6,16 @@ use crate::engine::LogTarget;
 use crate::report::lock::{FolderError, open_output};
 use crate::report::{self, ReportError, plots};
 use crate::scenario::Validated;
-use crate::sim::{HeatmapSamples, Metrics, RunSummary, SimConfig, SimError, Simulation};
+use crate::sim::{HeatmapColumn, HeatmapSamples, Metrics, RunSummary, SimConfig, SimError, Simulation};
 use crate::units::{Price, Side};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// One bucket of a heatmap column: (side, bucket start, Σ notional in micro-USD).
+type MapBucket = (Side, Price, i128);
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -57,32 +60,42 @@ fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_s
     let start = samples.columns.first().map(|c| inst.price_f64(c.last)).unwrap_or(1.0);
     let (lo_usd, hi_usd) = (start * 0.5, start * 1.5);
     let inside = |b: &Price| (lo_usd..=hi_usd).contains(&inst.price_f64(*b));
-    let buckets_inside = || samples.columns.iter().flat_map(|c| c.buckets.iter().map(|b| b.1).filter(inside));
+    let buckets_inside =
+        || samples.columns.iter().flat_map(|c| c.buckets.iter().chain(&c.stops).map(|b| b.1).filter(inside));
     let lo = buckets_inside().min().unwrap_or(Price(0)).0;
     let hi = buckets_inside().max().unwrap_or(Price(0)).0;
     let buckets = ((hi - lo) / bucket_ticks + 1).max(1) as usize;
     let minutes = |tick: u64| (tick * tick_secs) as f64 / 60.0;
-    let cells = samples
-        .columns
-        .iter()
-        .map(|c| {
-            let mut row = vec![0.0; buckets];
-            for &(_, b, v) in c.buckets.iter().filter(|b| (lo..=hi).contains(&b.1.0)) {
-                row[((b.0 - lo) / bucket_ticks) as usize] += v as f64 / 1e6;
-            }
-            row
-        })
-        .collect();
+    let grid = |of: &dyn Fn(&HeatmapColumn) -> &[MapBucket]| -> Vec<Vec<f64>> {
+        samples
+            .columns
+            .iter()
+            .map(|c| {
+                let mut row = vec![0.0; buckets];
+                for &(_, b, v) in of(c).iter().filter(|b| (lo..=hi).contains(&b.1.0)) {
+                    row[((b.0 - lo) / bucket_ticks) as usize] += v as f64 / 1e6;
+                }
+                row
+            })
+            .collect()
+    };
+    let has_stops = samples.columns.iter().any(|c| !c.stops.is_empty());
     plots::Heatmap {
         minutes: samples.columns.iter().map(|c| minutes(c.tick)).collect(),
         price_lo: inst.price_f64(Price(lo)),
         bucket_usd: inst.price_f64(Price(bucket_ticks)),
-        cells,
+        cells: grid(&|c| &c.buckets),
+        stops: if has_stops { grid(&|c| &c.stops) } else { Vec::new() },
         path: samples.columns.iter().map(|c| inst.price_f64(c.last)).collect(),
         liquidations: metrics
             .liquidations
             .iter()
             .map(|&(t, side, mark, _)| (minutes(t), inst.price_f64(mark), side == Side::Buy))
+            .collect(),
+        stop_triggers: metrics
+            .stop_triggers
+            .iter()
+            .map(|&(t, _, p)| (minutes(t), inst.price_f64(p)))
             .collect(),
     }
 }
@@ -291,23 +304,24 @@ fn write_pictures(
         liquidated_short_usd: m.rows.iter().map(|r| r.liquidated_short_usd).collect(),
     };
     plots::price_chart(&series, Some(&out.join("price.png")), None)?;
-    // The starting map: the heatmap's first column, by side of the price.
-    let bars: Vec<plots::MapBar> = heatmap
-        .cells
-        .first()
-        .map(|c| {
-            c.iter()
-                .enumerate()
-                .filter(|(_, v)| **v > 0.0)
-                .map(|(b, &v)| {
-                    let price = heatmap.price_lo + b as f64 * heatmap.bucket_usd;
-                    plots::MapBar { price, notional_usd: v, long: price < start_price }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    // The starting map: the heatmap's first column, by side of the price; its stops beside it.
+    let bars_of = |grid: &[Vec<f64>]| -> Vec<plots::MapBar> {
+        grid.first()
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 0.0)
+                    .map(|(b, &v)| {
+                        let price = heatmap.price_lo + b as f64 * heatmap.bucket_usd;
+                        plots::MapBar { price, notional_usd: v, long: price < start_price }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     plots::liquidation_map(
-        &bars,
+        &bars_of(&heatmap.cells),
+        &bars_of(&heatmap.stops),
         heatmap.bucket_usd,
         start_price,
         Some(&out.join("map.png")),

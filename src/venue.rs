@@ -33,6 +33,10 @@ pub struct ExchangeConfig {
     pub tick_secs: u64,
     /// Liquidation rounds within one tick (liquidations → mark refresh → liquidations ...).
     pub max_liquidation_rounds: u32,
+    /// Stop rounds after one price change: the stops the price reached trigger, their market
+    /// orders move the last price, the stops that reaches trigger next ... Stops still reached
+    /// after this many rounds trigger at the next price change (the next trade or mark).
+    pub max_stop_rounds: u32,
     /// Width of a liquidation-map bucket, in ticks.
     pub map_bucket_ticks: i64,
     /// How liquidations end: which venue's chain of resort, and the insurance fund's limits.
@@ -142,6 +146,7 @@ impl ExchangeConfig {
             premium_window_secs: 30,
             tick_secs: 1,
             max_liquidation_rounds: 8,
+            max_stop_rounds: 8,
             map_bucket_ticks: 1_000,
             liquidation: LiquidationRules::of(VenuePreset::Binance),
         }

@@ -477,6 +477,47 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             needle: "map.bands[0]",
         },
         Bad {
+            name: "stop-share-above-one",
+            scenario: Some(Box::leak(
+                band(&format!("{ok_band}, stop_loss: (share: 1.5, distance: FromPrice(low_pct: 1.0, high_pct: 2.0))"))
+                    .into_boxed_str(),
+            )),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0].stop_loss.share: must be a fraction between 0 and 1, got 1.5",
+        },
+        Bad {
+            name: "stop-beyond-the-price",
+            scenario: Some(Box::leak(
+                band(&format!(
+                    "{ok_band}, stop_loss: (share: 0.5, distance: BeforeLiquidation(low_pct: 1.0, high_pct: 20.0))"
+                ))
+                .into_boxed_str(),
+            )),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0].stop_loss.distance.high_pct: 20% in front of the band's nearest liquidation price",
+        },
+        Bad {
+            name: "stop-on-last-at-hyperliquid",
+            scenario: Some(Box::leak(
+                format!(
+                    "(market: (venue: Hyperliquid), map: (bands: [({ok_band}, stop_loss: (share: 0.5, distance: FromPrice(low_pct: 1.0, high_pct: 2.0)))]))"
+                )
+                .into_boxed_str(),
+            )),
+            args: vec![],
+            code: 2,
+            needle: "map.bands[0].stop_loss.trigger: Hyperliquid triggers stops on the mark only",
+        },
+        Bad {
+            name: "stop-rounds-zero",
+            scenario: Some("(market: (max_stop_rounds: 0))"),
+            args: vec![],
+            code: 2,
+            needle: "market.max_stop_rounds: must be 1..=1000, got 0",
+        },
+        Bad {
             name: "watch-level-at-price",
             scenario: Some("(watch_levels: [71450.0])"),
             args: vec![],
@@ -731,6 +772,87 @@ fn audit_scenario(dir: &Path) -> PathBuf {
     let path = dir.join("audit.ron");
     std::fs::write(&path, scaled.join("\n")).unwrap();
     path
+}
+
+/// Stop-losses in the seed map's bands of [`audit_scenario`] (30% of their accounts cross, so
+/// stops close cross positions too): longs just in front of their liquidation prices (watching
+/// last), the nearest shorts 0.3–3% above the price (watching the mark).
+fn with_stops(text: &str) -> String {
+    let long = "accounts: 1500, cross_share: 0.3)";
+    let short = "accounts: 1050, cross_share: 0.3)";
+    assert!(text.contains(long) && text.contains(short), "the seed map's bands moved");
+    text.replace(
+        long,
+        "accounts: 1500, cross_share: 0.3, stop_loss: (share: 0.5, distance: BeforeLiquidation(low_pct: 0.2, \
+         high_pct: 1.5)))",
+    )
+    .replace(
+        short,
+        "accounts: 1050, cross_share: 0.3, stop_loss: (share: 0.6, distance: FromPrice(low_pct: 0.3, high_pct: \
+         3.0), trigger: Mark))",
+    )
+}
+
+/// A run whose map holders carry stop-losses: stops trigger, the log replays and verifies, the
+/// auditor checks every trigger's price and order, the pictures show the stops; and the same map
+/// without stops triggers none.
+#[test]
+fn stop_losses_in_the_map_trigger_replay_and_pass_the_audit() {
+    let dir = temp_dir("stops");
+    let plain = audit_scenario(&dir);
+    let scenario = regex_replace_horizon(&std::fs::read_to_string(&plain).unwrap(), "30m");
+    let file = dir.join("stops.ron");
+    std::fs::write(&file, with_stops(&scenario)).unwrap();
+    let out = dir.join("out");
+    let r = liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let triggered = summary["stops_triggered"].as_u64().unwrap();
+    assert!(triggered > 0, "no stop triggered: {summary}");
+    let v = liqsim(&["replay", s(&out.join("events.log")), "--verify"]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    let export = liqsim(&["events", "export", s(&out.join("events.log")), "--format", "jsonl"]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let text = String::from_utf8(export.stdout).unwrap();
+    for kind in ["StopPlaced", "StopTriggered"] {
+        assert!(text.contains(&format!("\"type\":\"{kind}\"")), "no {kind} in the export");
+    }
+    let jsonl = dir.join("events.jsonl");
+    std::fs::write(&jsonl, &text).unwrap();
+    let audit = |events: &Path| {
+        Command::new("python3")
+            .args(["tools/audit.py", s(events), s(&out.join("summary.json"))])
+            .output()
+            .expect("python3 runs")
+    };
+    let a = audit(&jsonl);
+    assert!(a.status.success(), "{}{}", stdout(&a), stderr(&a));
+    let report = stdout(&a);
+    for what in
+        ["stops trigger in price-time order", "stop triggered once its price reached it", "stops triggered"]
+    {
+        assert!(report.lines().any(|l| l.ends_with(what)), "the audit never checked {what}: {report}");
+    }
+    // A trigger moved off its price is caught.
+    let line = text.lines().find(|l| l.contains("\"type\":\"StopTriggered\"")).unwrap();
+    let trigger = line.split("\"trigger\":").nth(1).unwrap().split(',').next().unwrap();
+    let moved: f64 = trigger.parse::<f64>().unwrap() + 5_000.0;
+    let forged = text.replacen(
+        line,
+        &line.replace(&format!("\"trigger\":{trigger},"), &format!("\"trigger\":{moved},")),
+        1,
+    );
+    assert_ne!(forged, text);
+    let bad = dir.join("forged.jsonl");
+    std::fs::write(&bad, forged).unwrap();
+    let f = audit(&bad);
+    assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
+    assert!(stderr(&f).contains("stop triggered as placed"), "{}", stderr(&f));
+    // The map picture and the heatmap were drawn with the stops.
+    for f in ["map.png", "heatmap.png"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
 }
 
 #[test]

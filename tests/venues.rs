@@ -31,7 +31,7 @@ fn adl_only_when_the_fund_cannot_take_over(log: &[u8]) -> Result<u64, String> {
     let venue = reader.header().venue.clone();
     let inst = venue.instrument;
     let rules = &venue.liquidation;
-    let mut state = ExchangeState::new(&venue);
+    let mut state = ExchangeState::new(&venue, reader.header().start_price);
     let mut mark = reader.header().start_price;
     // The fund's balance at each tick's close, for Bybit's 8-hour peak.
     let window_ticks = (8 * 3600 / venue.tick_secs.max(1)) as usize;

@@ -24,8 +24,13 @@ accounts, then checks, exactly, in integers:
 - both margin modes: an isolated position is backed by its margin, a cross position by the
   account's whole wallet (free balance + margin) in its equity, its bankruptcy price, its
   funding, and its liquidation (which takes the free balance too);
-- at the end, the insurance fund, liquidation counts and notionals, ADL count, event count and
-  the funding rate accrued (what the open interval's samples give) against summary.json.
+- every stop order: placed in front of its price, triggered only once the price it watches
+  (the last trade's, or the mark) has reached it and no stop of its queue is first in line
+  before it (nearest trigger, then earliest), followed at once by its market order, cancelled
+  on a liquidation only while its owner is being liquidated; stops move no money;
+- at the end, the insurance fund, liquidation counts and notionals, ADL count, stops triggered,
+  event count and the funding rate accrued (what the open interval's samples give) against
+  summary.json.
 
 Exit status 0 when everything agrees; 1 with the first disagreements listed otherwise.
 """
@@ -81,6 +86,12 @@ class Audit:
         self.liquidated = {"long": [0, 0, set()], "short": [0, 0, set()]}  # triggers, notional µUSD, accounts
         self.adl = 0
         self.events = 0
+        # The prices stops watch, in ticks: the start price until a trade and a mark update.
+        self.last = self.mark = self.ticks(header["start_price"])
+        self.stops = {}  # id -> (account, side, kind, source, trigger, qty, reduce_only)
+        self.next_stop = 0
+        self.stop_order_due = None  # (trigger seq, stop) whose market order must come next
+        self.stops_triggered = 0
 
     # --- units ---
     def ticks(self, usd):
@@ -170,6 +181,8 @@ class Audit:
         self.events += 1
         if self.expected_funding is not None and k != "FundingPaid":
             self.close_funding()
+        if self.stop_order_due is not None:
+            self.stop_order(e)
         acct = lambda key="account": self.accounts[e[key]]  # noqa: E731
         if k == "AccountOpened":
             self.ok("account ids in order", e["account"] == len(self.accounts), e)
@@ -191,9 +204,17 @@ class Audit:
                 a[3] += self.notional(p, side * q)
         elif k == "Traded":
             self.traded(e)
+            self.last = self.ticks(e["price"])
         elif k == "MarkUpdated":
             if "samples" in e:
                 self.premium_sample(e)
+            self.mark, self.last = self.ticks(e["mark"]), self.ticks(e["last"])
+        elif k == "StopPlaced":
+            self.stop_placed(e)
+        elif k == "StopCancelled":
+            self.stop_cancelled(e)
+        elif k == "StopTriggered":
+            self.stop_triggered(e)
         elif k == "FundingRateSet":
             self.funding_set(e)
         elif k == "FundingPaid":
@@ -217,6 +238,70 @@ class Audit:
             self.fill(c, -side, q, p, 0)
         elif k == "Liquidated":
             self.liquidated_(e)
+
+    # --- stops ---
+    def stop_of(self, e):
+        return (
+            e["account"],
+            e["side"],
+            e["stop_kind"],
+            e["trigger_source"],
+            self.ticks(e["trigger"]),
+            self.lots(e["qty"]),
+            e["reduce_only"],
+        )
+
+    @staticmethod
+    def falling(stop):
+        """Triggered at or below its trigger: a sell stop-market or a buy take-profit."""
+        return (stop[1] == "sell") == (stop[2] == "stop_market")
+
+    def reached(self, stop):
+        price = self.last if stop[3] == "last" else self.mark
+        return price <= stop[4] if self.falling(stop) else price >= stop[4]
+
+    def stop_placed(self, e):
+        stop = self.stop_of(e)
+        self.ok("stop ids in order", e["stop"] == self.next_stop, (e["stop"], self.next_stop))
+        self.next_stop += 1
+        self.ok("stop placed in front of its price", not self.reached(stop), (stop, self.last, self.mark))
+        self.stops[e["stop"]] = stop
+
+    def stop_cancelled(self, e):
+        stop = self.stops.pop(e["stop"], None)
+        self.ok("stop cancelled was pending", stop is not None and stop[0] == e["account"], e)
+        liquidating = self.accounts[e["account"]][5]
+        self.ok("stop cancelled by a liquidation only during one", (e["reason"] == "liquidation") == liquidating, e)
+
+    def stop_triggered(self, e):
+        stop = self.stop_of(e)
+        held = self.stops.pop(e["stop"], None)
+        self.ok("stop triggered as placed", held == stop, (held, stop))
+        price = self.ticks(e["price"])
+        watched = self.last if stop[3] == "last" else self.mark
+        self.ok("stop trigger price is the price it watches", price == watched, (price, watched))
+        self.ok("stop triggered once its price reached it", self.reached(stop), (stop, watched))
+        # First in line: no pending stop of its queue (same price, same way) nearer the price,
+        # nor as near and placed earlier.
+        sign = -1 if self.falling(stop) else 1
+        key = (sign * stop[4], e["stop"])
+        ahead = [
+            i
+            for i, s in self.stops.items()
+            if s[3] == stop[3] and self.falling(s) == self.falling(stop) and (sign * s[4], i) < key
+        ]
+        self.ok("stops trigger in price-time order", not ahead, (e["stop"], ahead[:3]))
+        self.stops_triggered += 1
+        self.stop_order_due = (e["seq"], stop)
+
+    def stop_order(self, e):
+        """The event after a trigger: the stop's market order, caused by it."""
+        seq, stop = self.stop_order_due
+        self.stop_order_due = None
+        placed = e["type"] in ("OrderPlaced", "OrderRejected") and e.get("order_kind") == "market"
+        same = placed and (e["account"], e["side"], e["reduce_only"]) == (stop[0], stop[1], stop[6])
+        sized = same and (self.lots(e["qty"]) == stop[5] or (stop[6] and self.lots(e["qty"]) < stop[5]))
+        self.ok("a triggered stop becomes its market order", sized and e["cause"] == seq, (e, stop))
 
     def fund_fill(self, side, qty, price, fee):
         """The fund's side of a fill: no margin; realised PnL and fees straight to its cash."""
@@ -407,6 +492,8 @@ class Audit:
                 self.ok(f"{side} liquidations", summary[f"liquidations_{side}"] == n, n)
             self.ok(f"{side} notional", close(summary[f"liquidated_notional_{side}"], usd(notional)), notional)
         self.ok("ADL count", summary["adl_count"] == self.adl, self.adl)
+        if "stops_triggered" in summary:
+            self.ok("stops triggered", summary["stops_triggered"] == self.stops_triggered, self.stops_triggered)
         if "funding_rate_accrued" in summary:
             accrued = self.funding_rate_accrued()
             stated = dec(summary["funding_rate_accrued"]) * RATE

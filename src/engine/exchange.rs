@@ -5,7 +5,7 @@
 //! the [`ExchangeState`] (the same fold replay uses); the accounts it touches are derived from
 //! the event itself and their liquidation prices refreshed; the run's counters are tallied from
 //! it; and, when publishing is on, it is queued for the ECS world. The other files of this
-//! module hold what the exchange does: orders, the mark, liquidations, ADL and funding.
+//! module hold what the exchange does: orders, stops, the mark, liquidations, ADL and funding.
 
 use super::liq_index::{LiqEntry, LiquidationIndex};
 use super::liquidation::TakeOver;
@@ -13,7 +13,7 @@ use super::mark::PremiumAverage;
 use super::recorder::{LogTarget, RecordError, Recorder};
 use super::state::ExchangeState;
 use super::windows::{PeakWindow, RollingSum};
-use crate::book::{AccountId, BookError, Fill, OrderBook};
+use crate::book::{AccountId, BookError, Fill, OrderBook, StopId};
 use crate::events::{Envelope, Event, InsuranceReason, LogHeader, LogWriter, Seq, TriggerReason};
 use crate::ledger::{Account, Ledger};
 use crate::margin::{self, MarginError, MarginMode};
@@ -145,6 +145,15 @@ pub struct Exchange {
     /// Traded lots of the last minute, and the fund's highest balance of the last 8 hours.
     pub(super) volume: RollingSum,
     pub(super) fund_peak: PeakWindow,
+    /// The last `Traded` and `MarkUpdated` recorded: what a stop watching last or mark is
+    /// triggered by.
+    pub(super) last_trade: Option<Seq>,
+    pub(super) mark_update: Option<Seq>,
+    /// Set while stops are being triggered (their own market orders start no new check), and
+    /// the scratch list of the stops a round triggers.
+    pub(super) triggering_stops: bool,
+    pub(super) due_stops: Vec<StopId>,
+    stops_triggered: u64,
 }
 
 /// Bybit's fund drawdown is measured over this many seconds.
@@ -166,7 +175,7 @@ impl Exchange {
         let volume = RollingSum::new((60 / tick_secs).max(1) as usize);
         let fund_peak = PeakWindow::new(FUND_DRAWDOWN_WINDOW_SECS / tick_secs);
         Ok(Exchange {
-            state: ExchangeState::new(&cfg),
+            state: ExchangeState::new(&cfg, price),
             liq: LiquidationIndex::new(cfg.map_bucket_ticks),
             rec: Recorder::new(log),
             cfg,
@@ -187,6 +196,11 @@ impl Exchange {
             bankrupt: Vec::new(),
             volume,
             fund_peak,
+            last_trade: None,
+            mark_update: None,
+            triggering_stops: false,
+            due_stops: Vec::new(),
+            stops_triggered: 0,
         })
     }
 
@@ -219,6 +233,10 @@ impl Exchange {
     }
     pub fn stats(&self) -> &LiquidationStats {
         &self.stats
+    }
+    /// Stop orders triggered so far.
+    pub fn stops_triggered(&self) -> u64 {
+        self.stops_triggered
     }
     pub fn instrument(&self) -> &Instrument {
         &self.cfg.instrument
@@ -311,6 +329,7 @@ impl Exchange {
                 }
                 s.partial_liquidations += u64::from(partial);
             }
+            Event::StopTriggered { .. } => self.stops_triggered += 1,
             _ => {}
         }
         Ok(())

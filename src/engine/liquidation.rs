@@ -25,8 +25,8 @@ pub(super) struct TakeOver {
 
 impl Exchange {
     /// Liquidates every account the mark has reached, in bounded rounds: each round's forced
-    /// orders move last, the mark is refreshed (stamped with the round), and newly breached
-    /// accounts go next.
+    /// orders move last, the mark is refreshed (stamped with the round) and the stops the prices
+    /// reached trigger, and newly breached accounts go next.
     pub fn run_liquidations(&mut self, mark_seq: Seq) -> Result<usize> {
         let mut total = 0;
         let mut cause = mark_seq;
@@ -188,8 +188,8 @@ impl Exchange {
         self.ledger().account(a).map(|x| x.position).unwrap_or_default()
     }
 
-    /// The engine takes an account over: records the trigger and cancels its orders. `None` if
-    /// it is flat or already taken over.
+    /// The engine takes an account over: records the trigger and cancels its orders and stops.
+    /// `None` if it is flat or already taken over.
     fn take_over(&mut self, a: AccountId, reason: TriggerReason, cause: Seq) -> Result<Option<TakeOver>> {
         let Some(acct) = self.ledger().account(a).copied() else { return Ok(None) };
         let p = acct.position;
@@ -224,6 +224,7 @@ impl Exchange {
                 Event::OrderCancelled { order, account: a, remaining, reason: CancelReason::Liquidation };
             self.emit(ev, Some(seq))?;
         }
+        self.cancel_stops_for_liquidation(a, seq)?;
         Ok(Some(TakeOver { seq, mark, position: p, bankruptcy }))
     }
 
@@ -298,7 +299,10 @@ impl Exchange {
             qty,
             flags: OrderFlags { reduce_only: true, liquidation: false },
         };
-        self.place(order, None)?;
+        let (filled, _) = self.place(order, None)?;
+        if filled.is_positive() {
+            self.trigger_stops()?;
+        }
         Ok(())
     }
 }

@@ -73,7 +73,8 @@ impl Exchange {
 
     /// Recomputes the mark from the index, the premium average and the last price, and records
     /// it stamped with the current liquidation round (and, on a tick's price update, the funding
-    /// premium `sample`).
+    /// premium `sample`); then triggers the stops the prices have reached (the liquidations of the
+    /// round before have moved last, and now the mark).
     pub(super) fn refresh_mark(&mut self, sample: Option<PremiumSample>) -> Result<Seq> {
         let interval = self.cfg.funding_interval_secs.max(1);
         let to_funding = interval - self.elapsed_secs % interval;
@@ -87,6 +88,9 @@ impl Exchange {
             round: self.round,
             sample,
         };
-        self.emit(ev, None)
+        let seq = self.emit(ev, None)?;
+        self.mark_update = Some(seq);
+        self.trigger_stops()?;
+        Ok(seq)
     }
 }

@@ -6,7 +6,7 @@
 //! - `replay`: a log folded back into the state;
 //! - `recorder`: numbers, applies, logs and hashes events;
 //! - `exchange`: [`Exchange`], the one recording path and what it publishes;
-//! - `orders`, `mark`, `liquidation`, `adl`, `funding`: what the exchange does.
+//! - `orders`, `stops`, `mark`, `liquidation`, `adl`, `funding`: what the exchange does.
 
 mod adl;
 mod exchange;
@@ -18,6 +18,7 @@ mod orders;
 mod recorder;
 mod replay;
 mod state;
+mod stops;
 mod windows;
 
 pub use crate::venue::ExchangeConfig;
@@ -28,6 +29,7 @@ pub use orders::{OrderRequest, Submitted};
 pub use recorder::{LogSink, LogTarget, RecordError, Recorder};
 pub use replay::{Mismatch, ReplayError, Replayed, RunRecord, replay};
 pub use state::{ExchangeState, StateError};
+pub use stops::{StopRequest, StopSubmitted};
 
 pub use crate::events::RejectReason;
 

@@ -28,7 +28,7 @@ pub enum Submitted {
 
 impl Exchange {
     /// Sends an order: checks it (a refusal is recorded as `OrderRejected`), matches it, settles
-    /// its fills.
+    /// its fills, and triggers the stops its trades reached.
     pub fn submit(&mut self, req: OrderRequest, cause: Option<Seq>) -> Result<Submitted> {
         let qty = match self.pre_trade_check(&req)? {
             Ok(qty) => qty,
@@ -56,6 +56,9 @@ impl Exchange {
             flags: OrderFlags { reduce_only: req.reduce_only, liquidation: false },
         };
         let (filled, rested) = self.place(order, cause)?;
+        if filled.is_positive() {
+            self.trigger_stops()?;
+        }
         Ok(Submitted::Accepted { id: order.id, filled, rested })
     }
 
@@ -192,7 +195,7 @@ impl Exchange {
             taker_margin,
             liquidation,
         };
-        self.emit(ev, Some(cause))?;
+        self.last_trade = Some(self.emit(ev, Some(cause))?);
         self.last = f.price;
         Ok(())
     }
@@ -208,7 +211,8 @@ impl Exchange {
         Ok(true)
     }
 
-    /// Moves a resting order of `account` to a new price and size; may trade if it crosses.
+    /// Moves a resting order of `account` to a new price and size; may trade if it crosses (and
+    /// trigger the stops its trades reach).
     /// Returns false if there is no such order or the new size is not positive.
     pub fn amend(
         &mut self,
@@ -223,8 +227,11 @@ impl Exchange {
             _ => return Ok(false),
         }
         let amended = self.emit(Event::OrderAmended { order: id, account, price, qty }, cause)?;
-        self.settle_matching(false, amended)?;
+        let (filled, _) = self.settle_matching(false, amended)?;
         self.close_out_bankrupt()?;
+        if filled.is_positive() {
+            self.trigger_stops()?;
+        }
         Ok(true)
     }
 }

@@ -30,20 +30,22 @@ pub enum ReplayError {
     Log(#[from] LogError),
     #[error("event {seq} (record at byte offset {offset}) does not apply: {error}")]
     Apply { seq: Seq, offset: u64, error: StateError },
-    #[error("the log ends while the matching of an order is not fully recorded")]
+    #[error(
+        "the log ends while the matching of an order, or a triggered stop's order, is not fully recorded"
+    )]
     Unfinished,
 }
 
 /// Reads a whole log and folds it into a fresh exchange of the venue its header describes.
 pub fn replay<R: Read>(mut reader: LogReader<R>) -> Result<Replayed, ReplayError> {
-    let mut state = ExchangeState::new(&reader.header().venue);
+    let mut state = ExchangeState::new(&reader.header().venue, reader.header().start_price);
     loop {
         let offset = reader.offset();
         let Some(env) = reader.next() else { break };
         let env = env?;
         state.apply(&env).map_err(|error| ReplayError::Apply { seq: env.seq, offset, error })?;
     }
-    if state.pending_order().is_some() {
+    if state.pending_order().is_some() || state.pending_stop_order().is_some() {
         return Err(ReplayError::Unfinished);
     }
     Ok(Replayed {

@@ -9,9 +9,17 @@
 //! final `OrderCancelled`. Any other order of events, or an event that says something the book
 //! did not do, is refused. So a log whose order ids, prices, sizes or ticks were edited cannot
 //! be replayed into a state that passes for the run's.
+//!
+//! Stop orders live here too, in a [`StopBook`] outside the order book: `StopPlaced` adds one
+//! (refused if its price has already reached it), `StopCancelled` removes one, and
+//! `StopTriggered` removes one only if the price it watches — the last trade's, or the last
+//! `MarkUpdated`'s mark, as this state has seen them — has reached its trigger and it is first
+//! in line (no other stop of its queue comes before it). Its market order must follow at once,
+//! caused by the trigger.
 
 use crate::book::{
-    AccountId, BookError, Cancelled, Fill, NewOrder, OrderBook, OrderId, OrderKind, PlaceStatus,
+    AccountId, BookError, Cancelled, Fill, NewOrder, NewStop, OrderBook, OrderId, OrderKind, PlaceStatus,
+    StopBook, StopId, StopKind, TriggerSource,
 };
 use crate::events::{CancelReason, Envelope, Event, EventKind, PremiumSample, Seq};
 use crate::ledger::{Ledger, LedgerError};
@@ -38,6 +46,12 @@ pub enum StateError {
     MatchingOpen { kind: EventKind, order: OrderId },
     #[error("{what}, but the book {did}")]
     Mismatch { what: String, did: String },
+    #[error("stop id {found:?} out of sequence (expected {expected:?})")]
+    StopId { expected: StopId, found: StopId },
+    #[error("no pending stop {0:?}")]
+    UnknownStop(StopId),
+    #[error("{found:?} where the market order of triggered stop {stop:?} must come")]
+    StopOrder { stop: StopId, found: EventKind },
     #[error("{what}, but the interval's samples give {computed}")]
     Funding { what: String, computed: String },
     #[error("funding: {0}")]
@@ -87,16 +101,25 @@ impl Matching {
     }
 }
 
-/// Ledger, book, the funding interval's premium samples, and the bookkeeping of event order.
+/// Ledger, book, stop book, the funding interval's premium samples, and the bookkeeping of event
+/// order.
 #[derive(Clone, Debug)]
 pub struct ExchangeState {
     ledger: Ledger,
     book: OrderBook,
+    stops: StopBook,
     /// The venue's rules the funding samples and rates are checked against.
     venue: ExchangeConfig,
     /// The premium samples of the funding interval under way.
     premium: WeightedPremium,
     next_order: u64,
+    next_stop: u64,
+    /// The prices stops watch: the last trade's and the last mark update's (the start price
+    /// before either).
+    last: Price,
+    mark: Price,
+    /// A stop just triggered, and its trigger's seq: its market order must come next.
+    triggered: Option<(Seq, NewStop)>,
     /// Events applied (the next event's seq).
     applied: u64,
     /// Tick of the last event, and the last tick closed.
@@ -106,14 +129,19 @@ pub struct ExchangeState {
 }
 
 impl ExchangeState {
-    /// The empty exchange of a venue.
-    pub fn new(venue: &ExchangeConfig) -> ExchangeState {
+    /// The empty exchange of a venue whose prices start at `start`.
+    pub fn new(venue: &ExchangeConfig, start: Price) -> ExchangeState {
         ExchangeState {
             ledger: Ledger::new(venue.instrument, venue.tiers.clone()),
             book: OrderBook::new(),
+            stops: StopBook::new(venue.map_bucket_ticks),
             venue: venue.clone(),
             premium: WeightedPremium::default(),
             next_order: 0,
+            next_stop: 0,
+            last: start,
+            mark: start,
+            triggered: None,
             applied: 0,
             tick: 0,
             closed: None,
@@ -127,9 +155,28 @@ impl ExchangeState {
     pub fn book(&self) -> &OrderBook {
         &self.book
     }
+    /// The pending stop orders.
+    pub fn stops(&self) -> &StopBook {
+        &self.stops
+    }
     /// The id the next placed order must carry.
     pub fn next_order_id(&self) -> OrderId {
         OrderId(self.next_order)
+    }
+    /// The id the next placed stop must carry.
+    pub fn next_stop_id(&self) -> StopId {
+        StopId(self.next_stop)
+    }
+    /// The price a stop watching `source` is triggered by now.
+    pub fn trigger_price(&self, source: TriggerSource) -> Price {
+        match source {
+            TriggerSource::Last => self.last,
+            TriggerSource::Mark => self.mark,
+        }
+    }
+    /// The stop just triggered whose market order has not come yet.
+    pub fn pending_stop_order(&self) -> Option<NewStop> {
+        self.triggered.map(|(_, stop)| stop)
     }
     /// Events applied so far.
     pub fn events(&self) -> u64 {
@@ -177,6 +224,13 @@ impl ExchangeState {
         {
             return Err(StateError::MatchingOpen { kind: event.kind(), order: taker.id });
         }
+        let answers_trigger = match self.triggered {
+            Some((seq, stop)) => {
+                check_stop_order(env, seq, &stop)?;
+                true
+            }
+            None => false,
+        };
         match *event {
             Event::OrderPlaced { order } => self.place(event, order)?,
             Event::OrderAmended { order, account, price, qty } => {
@@ -186,6 +240,11 @@ impl ExchangeState {
                 self.cancelled(event, order, account, remaining, reason)?
             }
             Event::Traded { .. } => self.traded(event)?,
+            Event::StopPlaced { stop } => self.stop_placed(event, stop)?,
+            Event::StopCancelled { stop, account, reason } => {
+                self.stop_cancelled(event, stop, account, reason)?
+            }
+            Event::StopTriggered { stop, price } => self.stop_triggered(event, env.seq, stop, price)?,
             Event::MarkUpdated { index, last, round, sample: Some(sample), .. } => {
                 let premium = self.checked_sample(index, last, round, &sample)?;
                 self.ledger.apply(event)?;
@@ -198,8 +257,17 @@ impl ExchangeState {
             }
             _ => self.ledger.apply(event)?,
         }
-        if let Event::TickClosed { tick } = *event {
-            self.closed = Some(tick);
+        match *event {
+            Event::TickClosed { tick } => self.closed = Some(tick),
+            Event::Traded { price, .. } => self.last = price,
+            Event::MarkUpdated { mark, last, .. } => {
+                self.mark = mark;
+                self.last = last;
+            }
+            _ => {}
+        }
+        if answers_trigger {
+            self.triggered = None;
         }
         self.tick = env.tick;
         self.applied += 1;
@@ -368,6 +436,79 @@ impl ExchangeState {
         Ok(())
     }
 
+    fn stop_placed(&mut self, event: &Event, stop: NewStop) -> Result<()> {
+        if stop.id.0 != self.next_stop {
+            return Err(StateError::StopId { expected: StopId(self.next_stop), found: stop.id });
+        }
+        if !stop.qty.is_positive() {
+            return Err(BookError::ZeroOrNegativeQty(stop.qty).into());
+        }
+        if !stop.trigger.is_positive() {
+            return Err(BookError::NonPositivePrice(stop.trigger).into());
+        }
+        let what = || format!("{:?} placed by {:?} at {:?}", stop.id, stop.owner, stop.trigger);
+        if self.ledger.account(stop.owner).is_some_and(|a| a.liquidating.is_some()) {
+            return Err(mismatch(what(), format!("says {:?} is being liquidated", stop.owner)));
+        }
+        let price = self.trigger_price(stop.source);
+        if stop.is_due(price) {
+            return Err(mismatch(what(), format!("has its price at {price:?}: it would trigger at once")));
+        }
+        self.ledger.apply(event)?;
+        self.stops.insert(stop);
+        self.next_stop += 1;
+        Ok(())
+    }
+
+    fn stop_cancelled(
+        &mut self,
+        event: &Event,
+        id: StopId,
+        account: AccountId,
+        reason: CancelReason,
+    ) -> Result<()> {
+        let stop = *self.stops.get(id).ok_or(StateError::UnknownStop(id))?;
+        let what = || format!("{id:?} of {account:?} cancelled ({})", reason.as_str());
+        if stop.owner != account {
+            return Err(mismatch(what(), format!("has it owned by {:?}", stop.owner)));
+        }
+        let liquidating = self.ledger.account(account).is_some_and(|a| a.liquidating.is_some());
+        match reason {
+            CancelReason::Requested | CancelReason::Liquidation => {
+                if (reason == CancelReason::Liquidation) != liquidating {
+                    let state = if liquidating { "is being liquidated" } else { "is not being liquidated" };
+                    return Err(mismatch(what(), format!("says {account:?} {state}")));
+                }
+            }
+            _ => return Err(mismatch(what(), "cancels stops only on request or by a liquidation".into())),
+        }
+        self.ledger.apply(event)?;
+        self.stops.remove(id);
+        Ok(())
+    }
+
+    fn stop_triggered(&mut self, event: &Event, seq: Seq, stop: NewStop, price: Price) -> Result<()> {
+        let pending = *self.stops.get(stop.id).ok_or(StateError::UnknownStop(stop.id))?;
+        let what = || format!("{:?} triggered at {price:?}", stop.id);
+        if pending != stop {
+            return Err(mismatch(what(), format!("holds it as {pending:?}")));
+        }
+        let watched = self.trigger_price(stop.source);
+        if price != watched || !stop.is_due(price) {
+            return Err(mismatch(what(), format!("has its {} price at {watched:?}", stop.source.as_str())));
+        }
+        if !self.stops.is_first_in_line(stop.id) {
+            return Err(mismatch(what(), "has another stop of its queue first in line".into()));
+        }
+        if self.ledger.account(stop.owner).is_some_and(|a| a.liquidating.is_some()) {
+            return Err(mismatch(what(), format!("says {:?} is being liquidated", stop.owner)));
+        }
+        self.ledger.apply(event)?;
+        self.stops.remove(stop.id);
+        self.triggered = Some((seq, stop));
+        Ok(())
+    }
+
     /// The premium samples with `sample` added, if it is what the book and the index give: its
     /// impact prices those of the book now (the last price and index being the event's), its
     /// premium the formula's, taken on a tick's price update.
@@ -451,18 +592,61 @@ impl ExchangeState {
                 h.update(&o.qty.0.to_le_bytes());
             }
         }
+        // Appended only once a stop has been placed, so the hash of every state without stops
+        // (all states before they existed) is unchanged.
+        if self.next_stop > 0 {
+            h.update(b"stops").update(&self.next_stop.to_le_bytes());
+            h.update(&(self.stops.len() as u64).to_le_bytes());
+            for s in self.stops.iter() {
+                let side = u8::from(s.side == Side::Sell);
+                let kind = u8::from(s.kind == StopKind::TakeProfit);
+                let source = u8::from(s.source == TriggerSource::Mark);
+                h.update(&s.id.0.to_le_bytes());
+                h.update(&s.owner.0.to_le_bytes());
+                h.update(&[side, kind, source, u8::from(s.reduce_only)]);
+                h.update(&s.trigger.0.to_le_bytes());
+                h.update(&s.qty.0.to_le_bytes());
+            }
+        }
         h.finalize().to_hex().to_string()
     }
 }
 
 /// Between an order's fills the engine may take over an account whose fill would overdraw it:
-/// its trigger and the cancels of its other orders come where that happened.
+/// its trigger and the cancels of its other orders and stops come where that happened.
 fn allowed_while_matching(event: &Event) -> bool {
     match event {
         Event::Traded { .. } | Event::LiquidationTriggered { .. } => true,
         Event::OrderCancelled { reason, .. } => *reason != CancelReason::Requested,
+        Event::StopCancelled { reason, .. } => *reason == CancelReason::Liquidation,
         _ => false,
     }
+}
+
+/// The event after a stop's trigger must be its market order, caused by the trigger: placed
+/// with the stop's owner, side and reduce-only flag, for its size (a reduce-only one clipped to
+/// the position), or turned away as asked.
+fn check_stop_order(env: &Envelope, trigger: Seq, stop: &NewStop) -> Result<()> {
+    let ok = env.cause == Some(trigger)
+        && match env.event {
+            Event::OrderPlaced { order } => {
+                order.owner == stop.owner
+                    && order.side == stop.side
+                    && order.kind == OrderKind::Market
+                    && order.flags.reduce_only == stop.reduce_only
+                    && !order.flags.liquidation
+                    && (order.qty == stop.qty || (stop.reduce_only && order.qty < stop.qty))
+            }
+            Event::OrderRejected { account, side, kind, qty, reduce_only, .. } => {
+                account == stop.owner
+                    && side == stop.side
+                    && kind == OrderKind::Market
+                    && qty == stop.qty
+                    && reduce_only == stop.reduce_only
+            }
+            _ => false,
+        };
+    if ok { Ok(()) } else { Err(StateError::StopOrder { stop: stop.id, found: env.event.kind() }) }
 }
 
 fn mismatch(what: String, did: String) -> StateError {

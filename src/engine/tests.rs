@@ -157,7 +157,7 @@ impl Fixture {
 
 /// Replaying the log rebuilds the exchange exactly: ledger, book and queue order.
 fn assert_replays(ex: &Exchange, events: &[Envelope]) {
-    let mut state = ExchangeState::new(ex.config());
+    let mut state = ExchangeState::new(ex.config(), P70K);
     for e in events {
         state.apply(e).unwrap_or_else(|err| panic!("event {}: {err}", e.seq));
     }
@@ -436,7 +436,7 @@ fn four_and_eight_hour_intervals_pay_once_at_their_end_from_all_their_samples() 
 fn a_forged_premium_sample_or_funding_rate_does_not_replay() {
     let (events, _, ex) = an_hour_of_funding(60);
     let replay = |events: &[Envelope]| {
-        let mut state = ExchangeState::new(ex.config());
+        let mut state = ExchangeState::new(ex.config(), P70K);
         events.iter().try_for_each(|e| state.apply(e).map_err(|err| (e.seq, err)))
     };
     assert!(replay(&events).is_ok());
@@ -873,3 +873,5 @@ fn new_exposure_is_margined_at_the_tier_cap_at_every_boundary() {
         }
     }
 }
+
+mod stops;

@@ -71,6 +71,10 @@ pub fn column_names() -> &'static [&'static str] {
         "impact_bid",
         "impact_ask",
         "samples",
+        "stop",
+        "stop_kind",
+        "trigger_source",
+        "trigger",
     ]
 }
 
@@ -238,6 +242,37 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
         ],
         // The envelope's tick column already says which tick closed.
         Event::TickClosed { .. } => vec![],
+        Event::StopPlaced { stop } | Event::StopTriggered { stop, .. } => {
+            let mut cells = vec![
+                ("stop", id(stop.id.0)),
+                ("account", id(stop.owner.0.into())),
+                ("side", Cell::Text(stop.side.as_str())),
+                ("stop_kind", Cell::Text(stop.kind.as_str())),
+                ("trigger_source", Cell::Text(stop.source.as_str())),
+                ("trigger", price(stop.trigger)),
+                ("qty", qty(stop.qty)),
+                ("reduce_only", Cell::Bool(stop.reduce_only)),
+            ];
+            if let Event::StopTriggered { price: p, .. } = event {
+                cells.push(("price", price(*p)));
+            }
+            cells
+        }
+        Event::StopRejected { account, side, kind, source, trigger, qty: q, reduce_only, reason } => vec![
+            ("account", id(account.0.into())),
+            ("side", Cell::Text(side.as_str())),
+            ("stop_kind", Cell::Text(kind.as_str())),
+            ("trigger_source", Cell::Text(source.as_str())),
+            ("trigger", price(*trigger)),
+            ("qty", qty(*q)),
+            ("reduce_only", Cell::Bool(*reduce_only)),
+            ("reason", Cell::Text(reason.as_str())),
+        ],
+        Event::StopCancelled { stop, account, reason } => vec![
+            ("stop", id(stop.0)),
+            ("account", id(account.0.into())),
+            ("reason", Cell::Text(reason.as_str())),
+        ],
     }
 }
 
@@ -372,7 +407,8 @@ fn header_json(h: &LogHeader) -> String {
          \"tick_secs\":{},\"tick_size\":{},\"lot_size\":{},\"maker_fee\":{},\"taker_fee\":{},\
          \"liquidation_fee\":{},\"partial_liquidation_tier\":{},\"funding_interval_secs\":{},\
          \"funding_interest_8h\":{},\"funding_clamp\":{},\"funding_cap\":{},\"impact_notional\":{},\
-         \"premium_window_secs\":{},\"max_liquidation_rounds\":{},\"map_bucket\":{},\"tiers\":[",
+         \"premium_window_secs\":{},\"max_liquidation_rounds\":{},\"max_stop_rounds\":{},\"map_bucket\":{},\
+         \"tiers\":[",
         h.version,
         h.seed,
         inst.price_string(h.start_price),
@@ -390,6 +426,7 @@ fn header_json(h: &LogHeader) -> String {
         v.impact_notional.to_usd_string(),
         v.premium_window_secs,
         v.max_liquidation_rounds,
+        v.max_stop_rounds,
         inst.price_string(Price(v.map_bucket_ticks)),
     );
     for (i, t) in v.tiers.tiers().iter().enumerate() {
@@ -421,7 +458,9 @@ fn push_cell(line: &mut String, cell: &Cell) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::book::{AccountId, NewOrder, OrderFlags, OrderId, OrderKind};
+    use crate::book::{
+        AccountId, NewOrder, NewStop, OrderFlags, OrderId, OrderKind, StopId, StopKind, TriggerSource,
+    };
     use crate::events::{CancelReason, InsuranceReason, PremiumSample, RejectReason, TriggerReason};
     use crate::margin::MarginMode;
     use crate::units::Side;
@@ -438,6 +477,16 @@ mod tests {
 
     /// One event of every kind (kept in step with [`EventKind::ALL`] by the test below).
     pub(crate) fn one_of_each() -> Vec<Event> {
+        let stop = NewStop {
+            id: StopId(0),
+            owner: AccountId(0),
+            side: Side::Sell,
+            kind: StopKind::StopMarket,
+            source: TriggerSource::Mark,
+            trigger: Price(690_000),
+            qty: Qty(1_000),
+            reduce_only: true,
+        };
         let a = AccountId(1);
         let b = AccountId(2);
         vec![
@@ -545,6 +594,19 @@ mod tests {
                 partial: false,
             },
             Event::TickClosed { tick: 4 },
+            Event::StopPlaced { stop },
+            Event::StopRejected {
+                account: a,
+                side: Side::Sell,
+                kind: StopKind::StopMarket,
+                source: TriggerSource::Last,
+                trigger: Price(720_000),
+                qty: Qty(1_000),
+                reduce_only: true,
+                reason: RejectReason::WouldTriggerImmediately,
+            },
+            Event::StopCancelled { stop: StopId(1), account: b, reason: CancelReason::Liquidation },
+            Event::StopTriggered { stop, price: Price(689_000) },
         ]
     }
 
@@ -626,6 +688,28 @@ mod tests {
             liquidated.contains("\"price\":64000,") && liquidated.contains("\"notional\":64000,"),
             "{liquidated}"
         );
+        // Stops: their own group, with what they watch and where they trigger.
+        let mut ex = Exporter::new(
+            Vec::new(),
+            ExportFormat::JsonLines,
+            &log_header(),
+            EventKind::parse_filter("stop"),
+        );
+        for (i, e) in one_of_each().into_iter().enumerate() {
+            ex.write(&Envelope { seq: i as u64, tick: 0, cause: None, event: e }).unwrap();
+        }
+        let out = String::from_utf8(ex.finish().unwrap()).unwrap();
+        assert_eq!(out.lines().count(), 1 + 4, "{out}");
+        let triggered = out.lines().last().unwrap();
+        for cell in [
+            "\"type\":\"StopTriggered\"",
+            "\"stop_kind\":\"stop_market\"",
+            "\"trigger_source\":\"mark\"",
+            "\"trigger\":69000,",
+            "\"price\":68900",
+        ] {
+            assert!(triggered.contains(cell), "{cell} not in {triggered}");
+        }
         assert!(EventKind::parse_filter("nonsense").is_none());
         assert_eq!(EventKind::parse_filter("Traded").unwrap(), vec![EventKind::Traded]);
     }

@@ -22,9 +22,11 @@ use std::io::{self, Read, Write};
 const MAGIC: &[u8; 8] = b"LIQSIMLG";
 /// Version of the log layout and of the event encoding inside it. Version 2 carries the venue
 /// settings in the header and logs the book's whole life (rejections, self-trade cancels where
-/// they happen, the margin each fill moved). Version 3 adds each account's margin mode, the
-/// funding premium samples on the price updates, and the sample count of each funding rate.
-pub const LOG_FORMAT_VERSION: u16 = 3;
+/// they happen, the margin each fill moved). Version 3 was written by two lines of development
+/// for different layouts, so neither is read: version 4 has both, each account's margin mode,
+/// the funding premium samples on the price updates and the sample count of each funding rate,
+/// and stop orders (their events, and the venue's stop rounds in the header).
+pub const LOG_FORMAT_VERSION: u16 = 4;
 /// Magic, version and body length.
 const PREFIX_LEN: usize = 8 + 2 + 4;
 /// Larger header bodies are taken as corruption rather than allocated.
@@ -510,15 +512,16 @@ mod tests {
         bytes[8] = 99;
         assert!(matches!(read_all(&bytes), Err(LogError::UnsupportedVersion { found: 99, .. })));
         // Logs of older layouts (version 1: no venue settings in the header; version 2: no margin
-        // modes or funding samples in the events) are refused by their version, with advice, not
-        // misread.
-        for old in [1u16, 2] {
+        // modes, funding samples or stop orders; version 3: one of two layouts, each without the
+        // other's margin modes and funding samples, or stop orders) are refused by their version,
+        // with advice, not misread.
+        for old in [1u16, 2, 3] {
             let mut bytes = b"LIQSIMLG".to_vec();
             bytes.extend_from_slice(&old.to_le_bytes());
             bytes.extend_from_slice(&[0u8; 60]);
             let err = read_all(&bytes).unwrap_err();
             assert!(
-                matches!(err, LogError::UnsupportedVersion { found, supported: 3 } if found == old),
+                matches!(err, LogError::UnsupportedVersion { found, supported: 4 } if found == old),
                 "{err}"
             );
             assert!(err.to_string().contains("re-run"), "{err}");

@@ -12,7 +12,7 @@ pub use export::{Cell, ExportFormat, Exporter, column_names, event_cells};
 pub(crate) use log::HASH_BLOCK;
 pub use log::{LOG_FORMAT_VERSION, LogError, LogHeader, LogReader, LogWriter};
 
-use crate::book::{AccountId, NewOrder, OrderId, OrderKind};
+use crate::book::{AccountId, NewOrder, NewStop, OrderId, OrderKind, StopId, StopKind, TriggerSource};
 use crate::margin::{AdlScore, MarginMode};
 use crate::units::{Money, Price, Qty, Rate, Side};
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,12 @@ pub enum RejectReason {
     NothingToReduce,
     /// Not enough free balance for the margin and fee of the new exposure.
     InsufficientMargin,
+    /// A stop whose trigger its price has already reached (Binance refuses it: error -2021,
+    /// "Order would immediately trigger").
+    WouldTriggerImmediately,
+    /// A stop watching a price the venue does not trigger on (Hyperliquid triggers on the mark
+    /// only).
+    TriggerSourceUnsupported,
 }
 
 impl RejectReason {
@@ -98,6 +104,8 @@ impl RejectReason {
             RejectReason::Liquidating => "liquidating",
             RejectReason::NothingToReduce => "nothing_to_reduce",
             RejectReason::InsufficientMargin => "insufficient_margin",
+            RejectReason::WouldTriggerImmediately => "would_trigger_immediately",
+            RejectReason::TriggerSourceUnsupported => "trigger_source_unsupported",
         }
     }
 }
@@ -279,11 +287,35 @@ define_events! {
     },
     /// A tick ended.
     TickClosed { tick: u64 },
+    // The stop events come last so that every earlier event keeps its encoding (a variant is
+    // encoded by its position): a run without stops logs the same bytes as before they existed.
+    /// A stop order was placed: held outside the book until `stop.source`'s price reaches
+    /// `stop.trigger` (at or below it for a sell stop-market or a buy take-profit, at or above
+    /// it for the others).
+    StopPlaced { stop: NewStop },
+    /// A stop order was turned away.
+    StopRejected {
+        account: AccountId,
+        side: Side,
+        kind: StopKind,
+        source: TriggerSource,
+        trigger: Price,
+        qty: Qty,
+        reduce_only: bool,
+        reason: RejectReason,
+    },
+    /// A pending stop order was cancelled: by its owner, or because its owner is being
+    /// liquidated.
+    StopCancelled { stop: StopId, account: AccountId, reason: CancelReason },
+    /// A stop's price reached its trigger: `price` is that price (last or mark, as the stop
+    /// watches). It leaves the stop book and becomes a market order: the next event is that
+    /// order's `OrderPlaced` (or `OrderRejected`), caused by this one.
+    StopTriggered { stop: NewStop, price: Price },
 }
 
 impl EventKind {
     /// Coarse groups a user filters by (`--kind trade`): `account`, `order`, `trade`, `price`,
-    /// `funding`, `insurance`, `liquidation` (triggers, ADL and closings), `tick`.
+    /// `funding`, `insurance`, `liquidation` (triggers, ADL and closings), `tick`, `stop`.
     pub fn group(self) -> &'static str {
         match self {
             EventKind::AccountOpened
@@ -303,6 +335,10 @@ impl EventKind {
             | EventKind::AutoDeleveraged
             | EventKind::Liquidated => "liquidation",
             EventKind::TickClosed => "tick",
+            EventKind::StopPlaced
+            | EventKind::StopRejected
+            | EventKind::StopCancelled
+            | EventKind::StopTriggered => "stop",
         }
     }
 
@@ -340,7 +376,11 @@ impl Event {
             | Event::MarkUpdated { .. }
             | Event::FundingRateSet { .. }
             | Event::InsuranceFundChanged { .. }
-            | Event::TickClosed { .. } => [None, None],
+            | Event::TickClosed { .. }
+            | Event::StopPlaced { .. }
+            | Event::StopRejected { .. }
+            | Event::StopCancelled { .. }
+            | Event::StopTriggered { .. } => [None, None],
         }
     }
 }

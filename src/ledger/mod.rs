@@ -315,6 +315,15 @@ impl Ledger {
             Event::OrderCancelled { account, .. } | Event::OrderAmended { account, .. } => {
                 self.party(account)?;
             }
+            // Stops move no money: their owner must exist (the fund places none); the stop book
+            // itself is the exchange state's.
+            Event::StopPlaced { stop } | Event::StopTriggered { stop, .. } => {
+                self.get(stop.owner)?;
+            }
+            Event::StopCancelled { account, .. } => {
+                self.get(account)?;
+            }
+            Event::StopRejected { .. } => {}
             Event::Traded {
                 maker,
                 taker,

@@ -8,5 +8,6 @@ pub mod map;
 
 pub use map::{
     Band, LeverageWeight, MapConfig, MapError, MapPlan, PlannedBand, PositionSide, Role, SeededAccount,
-    SeededMap, Shape, generate, seed_map_btc_14_to_1, validate,
+    SeededMap, SeededStop, Shape, StopDistance, StopLoss, draw_stops, generate, seed_map_btc_14_to_1,
+    validate,
 };

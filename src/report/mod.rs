@@ -121,8 +121,19 @@ mod tests {
             cells: vec![vec![0.0, 5e6, 9e8], vec![1e6, 0.0, 8e8], vec![0.0, 0.0, 1e8]],
             path: vec![71_000.0, 71_500.0, 72_400.0],
             liquidations: vec![(2.0, 72_400.0, false)],
+            ..Default::default()
         };
         plots::heatmap(&hm, Some(&dir.join("h.png")), Some(&dir.join("h.svg"))).unwrap();
+        // With stops, the heatmap draws them beside the liquidations and names both.
+        let with_stops = plots::Heatmap {
+            stops: vec![vec![2e6, 0.0, 0.0], vec![2e6, 0.0, 0.0], vec![0.0, 0.0, 0.0]],
+            stop_triggers: vec![(2.0, 70_500.0)],
+            ..hm.clone()
+        };
+        plots::heatmap(&with_stops, None, Some(&dir.join("hs.svg"))).unwrap();
+        let legend = "stop orders (triangles: triggered)";
+        assert!(fs::read_to_string(dir.join("hs.svg")).unwrap().contains(legend));
+        assert!(!fs::read_to_string(dir.join("h.svg")).unwrap().contains(legend), "no stops, no stop legend");
         let series = plots::PriceSeries {
             minutes: vec![0.0, 1.0, 2.0],
             last: vec![1.0, 2.0, 3.0],
@@ -136,9 +147,20 @@ mod tests {
             plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true },
             plots::MapBar { price: 90_000.0, notional_usd: 3e9, long: false },
         ];
-        plots::liquidation_map(&bars, 1_000.0, 71_450.0, Some(&dir.join("m.png")), Some(&dir.join("m.svg")))
-            .unwrap();
-        for f in ["h.png", "h.svg", "p.png", "m.png", "m.svg"] {
+        plots::liquidation_map(
+            &bars,
+            &[],
+            1_000.0,
+            71_450.0,
+            Some(&dir.join("m.png")),
+            Some(&dir.join("m.svg")),
+        )
+        .unwrap();
+        let stops = [plots::MapBar { price: 65_000.0, notional_usd: 4e8, long: true }];
+        plots::liquidation_map(&bars, &stops, 1_000.0, 71_450.0, None, Some(&dir.join("ms.svg"))).unwrap();
+        assert!(fs::read_to_string(dir.join("ms.svg")).unwrap().contains("stop orders (at their triggers)"));
+        assert!(!fs::read_to_string(dir.join("m.svg")).unwrap().contains("stop orders"));
+        for f in ["h.png", "h.svg", "hs.svg", "p.png", "m.png", "m.svg", "ms.svg"] {
             let bytes = fs::read(dir.join(f)).unwrap();
             assert!(bytes.len() > 1_000, "{f} is too small to hold a picture");
         }

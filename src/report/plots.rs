@@ -1,9 +1,11 @@
 //! Pictures: the liquidation heatmap (price buckets × time, the way vendors draw it, with the
-//! price path over it), the price chart with liquidation bars, and the starting liquidation map.
+//! price path over it), the price chart with liquidation bars, and the starting liquidation map;
+//! the heatmap and the map show pending stop orders beside the liquidations when a run has them.
 //! Drawn with plotters' pure-Rust backends and an embedded font, so no system library is needed.
 
 use super::{ReportError, atomic_path, finish_atomic};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::full_palette::{BLUE_600, GREEN_600, GREEN_800, GREY_600, RED_600, RED_800};
 use plotters::style::{FontStyle, register_font};
@@ -21,7 +23,8 @@ pub(crate) fn ensure_font() {
 }
 
 /// A liquidation heatmap: `cells[t][b]` is the liquidatable notional (USD) with liquidation
-/// prices in bucket `b` (starting at `price_lo + b·bucket_usd`) at column `t`.
+/// prices in bucket `b` (starting at `price_lo + b·bucket_usd`) at column `t`; `stops[t][b]`,
+/// when there are stops, the notional of the stop orders waiting there.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Heatmap {
     /// Minutes since the start, one per column.
@@ -29,19 +32,34 @@ pub struct Heatmap {
     pub price_lo: f64,
     pub bucket_usd: f64,
     pub cells: Vec<Vec<f64>>,
+    /// Pending stop orders by trigger, in the cells' grid (USD at their triggers); empty when
+    /// the run has none.
+    pub stops: Vec<Vec<f64>>,
     /// Last price at each column.
     pub path: Vec<f64>,
     /// Liquidations: (minute, price, long?).
     pub liquidations: Vec<(f64, f64, bool)>,
+    /// Stops triggered: (minute, the price that reached the trigger).
+    pub stop_triggers: Vec<(f64, f64)>,
 }
 
-/// One bar of the starting liquidation map.
+impl Heatmap {
+    fn has_stops(&self) -> bool {
+        self.stops.iter().flatten().any(|&v| v > 0.0) || !self.stop_triggers.is_empty()
+    }
+}
+
+/// One bar of the starting liquidation map (or of its stop orders).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MapBar {
     pub price: f64,
     pub notional_usd: f64,
+    /// Below the price: a long's liquidation, or a sell stop.
     pub long: bool,
 }
+
+/// The colour of stop orders in every picture, apart from both sides' liquidations.
+const STOP_COLOUR: RGBColor = RGBColor(255, 150, 20);
 
 /// The price chart's series.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -150,7 +168,57 @@ fn draw_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, hm: &Heatmap)
             Circle::new((t, p), 3, c.filled())
         }))
         .map_err(err)?;
+    if hm.has_stops() {
+        draw_heatmap_stops(&mut chart, hm, dt)?;
+    }
     Ok(())
+}
+
+/// Stop clusters beside the liquidation clusters: in each column the right third of a bucket
+/// holding stops, orange, its opacity by the stops' notional; each stop that triggered an orange
+/// triangle; and a legend telling them apart.
+fn draw_heatmap_stops<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    hm: &Heatmap,
+    dt: f64,
+) -> DrawResult {
+    let max = hm.stops.iter().flatten().copied().fold(0.0_f64, f64::max).max(1.0);
+    let scale = |v: f64| ((1.0 + v).ln() / (1.0 + max).ln()).clamp(0.15, 1.0);
+    for (t, column) in hm.stops.iter().enumerate() {
+        let x0 = hm.minutes.get(t).copied().unwrap_or(0.0);
+        let cells = column.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(b, &v)| {
+            let y0 = hm.price_lo + b as f64 * hm.bucket_usd;
+            Rectangle::new(
+                [(x0 + dt * 2.0 / 3.0, y0), (x0 + dt, y0 + hm.bucket_usd)],
+                STOP_COLOUR.mix(scale(v)).filled(),
+            )
+        });
+        chart.draw_series(cells).map_err(err)?;
+    }
+    chart
+        .draw_series(
+            hm.stop_triggers.iter().map(|&(t, p)| TriangleMarker::new((t, p), 5, STOP_COLOUR.filled())),
+        )
+        .map_err(err)?;
+    // The legend's entries: empty series that only name the colours.
+    let viridis = ViridisRGB::get_color(0.8);
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+        .map_err(err)?
+        .label("liquidation clusters")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], viridis.filled()));
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+        .map_err(err)?
+        .label("stop orders (triangles: triggered)")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], STOP_COLOUR.filled()));
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 14).into_font().color(&WHITE))
+        .background_style(RGBColor(12, 8, 30).mix(0.8))
+        .border_style(WHITE.mix(0.6))
+        .draw()
+        .map_err(err)
 }
 
 /// Writes the price chart: last, mark and index, with liquidated notional bars by side below.
@@ -239,9 +307,11 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
 }
 
 /// Writes the starting liquidation map: notional per price bucket (shorts above the price,
-/// longs below), the current price, and cumulative curves away from it.
+/// longs below), the current price, and cumulative curves away from it; and, when `stops` has
+/// any, the stop orders per bucket beside the liquidations, in their own colour.
 pub fn liquidation_map(
     bars: &[MapBar],
+    stops: &[MapBar],
     bucket_usd: f64,
     price: f64,
     png: Option<&Path>,
@@ -251,21 +321,23 @@ pub fn liquidation_map(
         png,
         svg,
         (1400, 800),
-        |a| draw_map(a, bars, bucket_usd, price),
-        |a| draw_map(a, bars, bucket_usd, price),
+        |a| draw_map(a, bars, stops, bucket_usd, price),
+        |a| draw_map(a, bars, stops, bucket_usd, price),
     )
 }
 
 fn draw_map<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     bars: &[MapBar],
+    stops: &[MapBar],
     bucket: f64,
     price: f64,
 ) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    let lo = bars.iter().map(|b| b.price).fold(price, f64::min) - bucket;
-    let hi = bars.iter().map(|b| b.price + bucket).fold(price, f64::max) + bucket;
-    let max = bars.iter().map(|b| b.notional_usd).fold(1.0_f64, f64::max) / 1e6;
+    let all = || bars.iter().chain(stops);
+    let lo = all().map(|b| b.price).fold(price, f64::min) - bucket;
+    let hi = all().map(|b| b.price + bucket).fold(price, f64::max) + bucket;
+    let max = all().map(|b| b.notional_usd).fold(1.0_f64, f64::max) / 1e6;
     // Cumulative notional from the price outward, per side.
     let mut longs: Vec<_> = bars.iter().filter(|b| b.long).collect();
     longs.sort_by(|a, b| b.price.total_cmp(&a.price));
@@ -301,12 +373,32 @@ fn draw_map<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     chart.configure_secondary_axes().y_desc("cumulative USD B").draw().map_err(err)?;
+    // With stops, each bucket holds two bars side by side: liquidations, then stops.
+    let width = if stops.is_empty() { 0.9 } else { 0.45 };
     chart
         .draw_series(bars.iter().map(|b| {
             let c = if b.long { RGBColor(220, 70, 70) } else { RGBColor(40, 160, 90) };
-            Rectangle::new([(b.price, 0.0), (b.price + bucket * 0.9, b.notional_usd / 1e6)], c.filled())
+            Rectangle::new([(b.price, 0.0), (b.price + bucket * width, b.notional_usd / 1e6)], c.filled())
         }))
         .map_err(err)?;
+    if !stops.is_empty() {
+        for (long, name) in [(true, "long liquidations"), (false, "short liquidations")] {
+            let c = if long { RGBColor(220, 70, 70) } else { RGBColor(40, 160, 90) };
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+        }
+        chart
+            .draw_series(stops.iter().map(|b| {
+                let x0 = b.price + bucket * 0.45;
+                Rectangle::new([(x0, 0.0), (x0 + bucket * 0.45, b.notional_usd / 1e6)], STOP_COLOUR.filled())
+            }))
+            .map_err(err)?
+            .label("stop orders (at their triggers)")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], STOP_COLOUR.filled()));
+    }
     for (cum, color, name) in
         [(cum_long, RED_800, "cumulative longs"), (cum_short, GREEN_800, "cumulative shorts")]
     {

@@ -65,6 +65,9 @@ pub struct MarketSpec {
     /// Notional tiers; `None` is Binance BTCUSDT's table.
     pub tiers: Option<Vec<TierSpec>>,
     pub max_liquidation_rounds: u32,
+    /// Stop rounds after one price change (stops → their market orders → the stops those
+    /// reach ...).
+    pub max_stop_rounds: u32,
     /// Width of a liquidation-map bucket (heatmap rows), USD.
     pub map_bucket_usd: f64,
     /// Whose liquidation chain the venue runs: `Binance` (default), `Bybit` or `Hyperliquid`
@@ -363,6 +366,7 @@ impl Default for MarketSpec {
             partial_liquidation_tier: None,
             tiers: None,
             max_liquidation_rounds: 8,
+            max_stop_rounds: 8,
             map_bucket_usd: 100.0,
             venue: VenuePreset::Binance,
             insurance: InsuranceSpec::default(),

@@ -598,3 +598,54 @@ fn a_band_may_margin_a_share_of_its_accounts_cross() {
         "map.bands[0].leverage[0].leverage: cannot be solved: a cross long at 2x",
     );
 }
+
+#[test]
+fn a_band_s_stop_losses_reach_the_plan_and_their_numbers_are_checked_with_path_and_range() {
+    use crate::book::TriggerSource;
+    use crate::population::{StopDistance, StopLoss};
+    let band = |stop: &str| {
+        format!(
+            r#"(map: (bands: [(side: Long, liq_low_usd: 60000.0, liq_high_usd: 70000.0, notional_usd: 1e8,
+            shape: Flat, leverage: [(leverage: 2, weight: 1.0)], accounts: 10{stop})], counterparty_leverage: 1))"#
+        )
+    };
+    let v = parse("s.ron", band("").as_bytes()).unwrap();
+    assert_eq!(v.sim.map.bands[0].stop_loss, None, "no stop-losses unless the band says");
+    let stop = |share: &str, kind: &str, low: &str, high: &str| {
+        format!(
+            ", stop_loss: (share: {share}, distance: {kind}(low_pct: {low}, high_pct: {high}), trigger: Mark)"
+        )
+    };
+    let v = parse("s.ron", band(&stop("0.5", "BeforeLiquidation", "1.0", "2.0")).as_bytes()).unwrap();
+    assert_eq!(
+        v.sim.map.bands[0].stop_loss,
+        Some(StopLoss {
+            share: 0.5,
+            distance: StopDistance::BeforeLiquidation { low_pct: 1.0, high_pct: 2.0 },
+            trigger: TriggerSource::Mark,
+        }),
+        "carried into the plan as written"
+    );
+    // NaN, infinity and negatives in every number, refused at its path with its range.
+    for kind in ["BeforeLiquidation", "FromPrice"] {
+        for value in ["NaN", "inf", "-inf", "-1.0"] {
+            for (field, text) in [
+                ("share", stop(value, kind, "1.0", "2.0")),
+                ("distance.low_pct", stop("0.5", kind, value, "2.0")),
+                ("distance.high_pct", stop("0.5", kind, "1.0", value)),
+            ] {
+                let p = problems(&band(&text));
+                let path = format!("s.ron: map.bands[0].stop_loss.{field}");
+                let hit = p.iter().find(|l| l.starts_with(&path));
+                let Some(hit) = hit else {
+                    panic!("{kind} {field} = {value}: not refused at its path: {p:?}")
+                };
+                let range = ["from", "between", "positive"];
+                assert!(
+                    hit.contains("must be") && range.iter().any(|w| hit.contains(w)) && hit.contains("got"),
+                    "{kind} {field} = {value}: no range in {hit:?}"
+                );
+            }
+        }
+    }
+}

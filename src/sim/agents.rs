@@ -1,8 +1,11 @@
 //! Agents as components, and the Decide systems that turn their state into order intents.
 
 use super::orders::{AgentAction, AgentOrders};
-use super::{AccountEntities, Clock, HolderRates, MarginIntent, Market, OrderIntent, SimRng, WakeQueue};
-use crate::book::{AccountId, OrderId, OrderKind};
+use super::{
+    AccountEntities, CancelStopIntent, Clock, HolderRates, MarginIntent, Market, OrderIntent, SimRng,
+    WakeQueue,
+};
+use crate::book::{AccountId, OrderId, OrderKind, StopId};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
 use crate::liquidity::{DepthCurve, LevelGrid, Requote, follow_share, requote};
@@ -65,6 +68,10 @@ impl PositionState {
 pub struct PositionHolder {
     /// The side it trades (`Buy` = long).
     pub side: Side,
+    /// Its stop-loss, placed at the start when its band gives it one (the stop may have
+    /// triggered or been cancelled by a liquidation since). It cancels it when it closes by
+    /// hand, and re-enters without one.
+    pub stop: Option<StopId>,
 }
 
 /// Draws the next wake-up after `now` for a per-tick hazard (geometric waiting time).
@@ -86,16 +93,19 @@ pub(super) fn remember(entities: &mut AccountEntities, account: AccountId, entit
 }
 
 /// Wakes the holders due this tick. Holding: close (a reduce-only market order for the whole
-/// position) or top up margin from the free balance. Flat: re-enter at market with what the
-/// free balance affords at the account's leverage.
+/// position, and the cancel of its stop-loss if it still has one) or top up margin from the free
+/// balance. Flat: re-enter at market with what the free balance affords at the account's
+/// leverage.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn wake_position_holders(
     (clock, rates): (Res<Clock>, Res<HolderRates>),
     market: Res<Market>,
     mut wake: ResMut<WakeQueue>,
     mut rng: ResMut<SimRng>,
-    holders: Query<(&Trader, &PositionHolder, &PositionState)>,
+    mut holders: Query<(&Trader, &mut PositionHolder, &PositionState)>,
     mut orders: MessageWriter<OrderIntent>,
     mut margins: MessageWriter<MarginIntent>,
+    mut stops: MessageWriter<CancelStopIntent>,
 ) {
     let ex = &market.0;
     let inst = *ex.instrument();
@@ -104,7 +114,7 @@ pub(super) fn wake_position_holders(
             break;
         }
         wake.0.pop();
-        let Ok((trader, holder, state)) = holders.get(entity) else { continue };
+        let Ok((trader, mut holder, state)) = holders.get_mut(entity) else { continue };
         let Some(acct) = ex.ledger().account(trader.account) else { continue };
         let flat = state.qty.is_zero();
         if state.liquidating {
@@ -135,6 +145,9 @@ pub(super) fn wake_position_holders(
                 qty: state.qty.abs(),
                 reduce_only: true,
             }));
+            if let Some(stop) = holder.stop.take() {
+                stops.write(CancelStopIntent { account: trader.account, stop });
+            }
         } else {
             let want = Money((state.margin.0 as f64 * rates.add_margin_fraction).floor() as i64);
             let amount = want.min(acct.balance);

@@ -112,6 +112,7 @@ fn magnet_map(
         shape: Shape::Flat,
         leverage: lev(l),
         accounts,
+        stop_loss: None,
         cross_share: 0.0,
     };
     let bands = vec![

@@ -4,7 +4,7 @@
 //! stage has to read and clear.
 
 use super::{Halt, Market};
-use crate::book::AccountId;
+use crate::book::{AccountId, StopKind, TriggerSource};
 use crate::engine::{EngineError, Exchange};
 use crate::events::{Envelope, Event, Seq, TriggerReason};
 use crate::units::{Money, Price, Qty, Side};
@@ -68,6 +68,22 @@ pub struct LiquidationSettled {
     pub partial: bool,
 }
 
+/// A stop order's price reached its trigger: it left the stop book as a market order for `qty`
+/// on `side` (its fills, if any, are [`TradeExecuted`]s caused by it).
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopFired {
+    pub seq: Seq,
+    pub tick: u64,
+    pub account: AccountId,
+    pub side: Side,
+    pub kind: StopKind,
+    pub source: TriggerSource,
+    pub trigger: Price,
+    /// The price (of `source`) that reached the trigger.
+    pub price: Price,
+    pub qty: Qty,
+}
+
 /// An account's balance, margin, position or liquidation state changed (its liquidation price
 /// has been refreshed by the time this is read).
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +98,7 @@ pub(super) fn register(world: &mut World) {
     MessageRegistry::register_message::<PositionLiquidated>(world);
     MessageRegistry::register_message::<LiquidationSettled>(world);
     MessageRegistry::register_message::<AccountChanged>(world);
+    MessageRegistry::register_message::<StopFired>(world);
 }
 
 /// What a system that changed the market needs to publish it.
@@ -92,6 +109,7 @@ pub struct Publisher<'w, 's> {
     liquidations: MessageWriter<'w, PositionLiquidated>,
     settled: MessageWriter<'w, LiquidationSettled>,
     accounts: MessageWriter<'w, AccountChanged>,
+    stops: MessageWriter<'w, StopFired>,
     events: Local<'s, Vec<Envelope>>,
     changed: Local<'s, Vec<AccountId>>,
     /// Each account's liquidation price at its trigger (a liquidation ends within the system
@@ -152,6 +170,19 @@ impl Publisher<'_, '_> {
                         liquidation_price: self.triggered_at.remove(&account).unwrap_or(mark),
                         notional: inst.notional(mark, closed.abs())?,
                         partial,
+                    });
+                }
+                Event::StopTriggered { stop, price } => {
+                    self.stops.write(StopFired {
+                        seq,
+                        tick: env.tick,
+                        account: stop.owner,
+                        side: stop.side,
+                        kind: stop.kind,
+                        source: stop.source,
+                        trigger: stop.trigger,
+                        price,
+                        qty: stop.qty,
                     });
                 }
                 _ => {}

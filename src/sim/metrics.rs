@@ -3,7 +3,7 @@
 
 use super::hunters::HunterReport;
 use super::levels::LevelReport;
-use super::messages::{LiquidationSettled, PositionLiquidated, Publisher, TradeExecuted};
+use super::messages::{LiquidationSettled, PositionLiquidated, Publisher, StopFired, TradeExecuted};
 use super::{Clock, Halt, Market};
 use crate::engine::Exchange;
 use crate::units::{Price, Qty, Side};
@@ -83,6 +83,9 @@ pub struct RunSummary {
     /// at the final mark (USD).
     #[serde(default)]
     pub insurance_fund_pnl: f64,
+    /// Stop orders triggered (each became a market order).
+    #[serde(default)]
+    pub stops_triggered: u64,
     /// The funding rate accrued at the end of the run (a fraction per interval; see
     /// [`TickRow::funding_rate`]): for a run shorter than the interval, the rate it would pay.
     #[serde(default)]
@@ -117,6 +120,8 @@ pub struct Metrics {
     /// Every liquidation's end: (notional it closed at the trigger's mark, liquidation price),
     /// USD.
     pub liquidation_usd: Vec<(f64, f64)>,
+    /// Every stop triggered: (tick, the stop's side, the price that reached its trigger).
+    pub stop_triggers: Vec<(u64, Side, Price)>,
 }
 
 impl Metrics {
@@ -133,6 +138,7 @@ impl Metrics {
             previous_last: start,
             liquidations: Vec::new(),
             liquidation_usd: Vec::new(),
+            stop_triggers: Vec::new(),
         }
     }
 
@@ -164,6 +170,7 @@ impl Metrics {
             insurance_takeovers: stats.insurance_takeovers,
             insurance_takeover_notional: stats.takeover_notional as f64 / 1e6,
             insurance_fund_pnl: ex.fund_pnl().unwrap_or(0) as f64 / 1e6,
+            stops_triggered: ex.stops_triggered(),
             funding_rate_accrued: match self.rows.last() {
                 Some(row) => row.funding_rate,
                 // No tick run: nothing sampled, nothing that can fail.
@@ -194,6 +201,9 @@ pub struct HeatmapColumn {
     pub last: Price,
     /// (side of the positions, bucket start, Σ notional in micro-USD).
     pub buckets: Vec<(Side, Price, i128)>,
+    /// The pending stop orders in the same buckets: (side of the stops, bucket start, Σ
+    /// notional at their triggers in micro-USD). Empty without stops.
+    pub stops: Vec<(Side, Price, i128)>,
 }
 
 impl HeatmapSamples {
@@ -210,11 +220,13 @@ pub(super) fn sample_heatmap(clock: Res<Clock>, market: Res<Market>, mut samples
     }
     let ex = &market.0;
     let buckets = ex.liquidation_index().map().collect();
-    samples.columns.push(HeatmapColumn { tick: clock.tick, last: ex.last(), buckets });
+    let stops = ex.stop_map().collect();
+    samples.columns.push(HeatmapColumn { tick: clock.tick, last: ex.last(), buckets, stops });
 }
 
 /// Records the tick's row from the tick's messages and extends or closes the current cascade.
 /// In debug builds it asserts that money is conserved and open interest balanced.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn record_tick(
     clock: Res<Clock>,
     market: Res<Market>,
@@ -223,6 +235,7 @@ pub(super) fn record_tick(
     mut trades: MessageReader<TradeExecuted>,
     mut liquidated: MessageReader<PositionLiquidated>,
     mut settled: MessageReader<LiquidationSettled>,
+    mut stops: MessageReader<StopFired>,
 ) {
     let ex = &market.0;
     let funding_rate = match ex.funding_rate_accrued() {
@@ -248,6 +261,7 @@ pub(super) fn record_tick(
         }
         m.liquidation_usd.push((l.notional.0 as f64 / 1e6, inst.price_f64(l.liquidation_price)));
     }
+    m.stop_triggers.extend(stops.read().map(|s| (clock.tick, s.side, s.price)));
     let (long_oi, short_oi) = ex.ledger().open_interest();
     debug_assert_eq!(ex.ledger().total_money(), ex.ledger().deposits(), "money not conserved");
     debug_assert_eq!(long_oi, short_oi, "open interest unbalanced");

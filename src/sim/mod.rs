@@ -3,7 +3,7 @@
 //! Record). Systems are thin: every state change goes through [`Exchange`], whose recorder
 //! applies it to the exchange state as an event, exactly as replay does; what was recorded
 //! reaches the other systems as messages ([`TradeExecuted`], [`MarkChanged`],
-//! [`PositionLiquidated`], [`AccountChanged`]). A run that hits an engine error halts through
+//! [`PositionLiquidated`], [`StopFired`], [`AccountChanged`]). A run that hits an engine error halts through
 //! the sets' run condition.
 
 mod agents;
@@ -25,14 +25,16 @@ pub use hunters::{Hunter, HunterConfig, HunterReport, exact_map, hunter_pnl, pus
 pub use levels::{LevelReport, LevelRules, Verdict};
 pub use makers::{MakerConfig, MarketMaker};
 pub use messages::{
-    AccountChanged, LiquidationSettled, MarkChanged, PositionLiquidated, Publisher, TradeExecuted,
+    AccountChanged, LiquidationSettled, MarkChanged, PositionLiquidated, Publisher, StopFired, TradeExecuted,
 };
 pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 pub use spot::{Arbitrageur, IndexConfig, SpotMarket};
 
-use crate::book::{AccountId, OrderKind};
-use crate::engine::{EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest};
+use crate::book::{AccountId, OrderKind, StopId, StopKind};
+use crate::engine::{
+    EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest, StopRequest, StopSubmitted,
+};
 use crate::liquidity::DepthCurve;
 use crate::population::{self, MapPlan, Role};
 use crate::units::{Money, Price, Qty, Side};
@@ -380,6 +382,18 @@ pub struct MarginIntent {
     pub amount: Money,
 }
 
+/// A stop order its owner wants cancelled this tick (nothing happens if it has triggered or
+/// been cancelled since).
+#[derive(Message, Debug, Clone, Copy)]
+pub struct CancelStopIntent {
+    pub account: AccountId,
+    pub stop: StopId,
+}
+
+/// The random stream of the map holders' stop-losses: stops drawn from a stream of their own
+/// leave every other draw of a run as it was without them.
+pub const STOPS_STREAM: u64 = 0x570;
+
 /// A world ready to run, and its schedule.
 pub struct Simulation {
     pub world: World,
@@ -396,16 +410,37 @@ impl Simulation {
         let mut rng = stream(cfg.seed, 0);
         ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
-        let map = if cfg.map.bands.is_empty() {
+        let mut map = if cfg.map.bands.is_empty() {
             population::SeededMap::default()
         } else {
             let reserve = cfg.holders.reserve_fraction;
             population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0), reserve)?
         };
-        for event in map.events {
+        for event in std::mem::take(&mut map.events) {
             ex.record(event, None)?;
         }
         ex.refresh_liquidation_index()?;
+        // The holders' stop-losses, where their bands give them some.
+        let mut stop_of: Vec<Option<StopId>> = Vec::new();
+        let drawn = population::draw_stops(&cfg.map, &map, &mut stream(cfg.seed, STOPS_STREAM));
+        for s in drawn {
+            let req = StopRequest {
+                account: s.account,
+                side: s.side,
+                kind: StopKind::StopMarket,
+                source: s.source,
+                trigger: s.trigger,
+                qty: s.qty,
+                reduce_only: true,
+            };
+            if let StopSubmitted::Accepted(id) = ex.place_stop(req, None)? {
+                let i = s.account.0 as usize;
+                if stop_of.len() <= i {
+                    stop_of.resize(i + 1, None);
+                }
+                stop_of[i] = Some(id);
+            }
+        }
 
         let mut world = World::new();
         let mut entities = AccountEntities::default();
@@ -417,7 +452,8 @@ impl Simulation {
             let mut e = world.spawn((Trader { account: acct.account }, state));
             if acct.role == Role::Map {
                 let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };
-                e.insert(PositionHolder { side });
+                let stop = stop_of.get(acct.account.0 as usize).copied().flatten();
+                e.insert(PositionHolder { side, stop });
                 let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
                 if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
                     wake.0.push(Reverse((t, e.id())));
@@ -473,6 +509,7 @@ impl Simulation {
 
         MessageRegistry::register_message::<OrderIntent>(&mut world);
         MessageRegistry::register_message::<MarginIntent>(&mut world);
+        MessageRegistry::register_message::<CancelStopIntent>(&mut world);
         messages::register(&mut world);
         world.insert_resource(Market(ex));
         world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
@@ -673,6 +710,7 @@ fn send_shocks(
 fn match_orders(
     mut intents: MessageReader<OrderIntent>,
     mut margins: MessageReader<MarginIntent>,
+    mut stop_cancels: MessageReader<CancelStopIntent>,
     mut market: ResMut<Market>,
     mut halt: ResMut<Halt>,
     mut publisher: Publisher,
@@ -680,6 +718,9 @@ fn match_orders(
     let mut submit_all = || -> Result<(), EngineError> {
         for m in margins.read() {
             market.0.add_margin(m.account, m.amount)?;
+        }
+        for c in stop_cancels.read() {
+            market.0.cancel_stop(c.account, c.stop, None)?;
         }
         for OrderIntent(req) in intents.read() {
             market.0.submit(*req, None)?;

@@ -132,6 +132,7 @@ fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
             shape: Shape::Falling,
             leverage: lev(&[(3, 2.0), (5, 3.0), (10, 3.0)]),
             accounts: longs,
+            stop_loss: None,
             cross_share: 0.0,
         },
         Band {
@@ -142,6 +143,7 @@ fn long_heavy_config(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
             shape: Shape::Falling,
             leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0)]),
             accounts: accounts - longs,
+            stop_loss: None,
             cross_share: 0.0,
         },
     ];
@@ -260,6 +262,67 @@ fn a_run_log_replays_to_the_same_book_and_state_and_is_byte_identical_per_seed()
     assert!(count(&|e| matches!(e, Event::OrderCancelled { reason: CancelReason::Requested, .. })) > 100);
     assert!(count(&|e| matches!(e, Event::OrderCancelled { reason: CancelReason::Unfilled, .. })) > 10);
     assert!(count(&|e| matches!(e, Event::LiquidationTriggered { .. })) > 0, "{summary:?}");
+}
+
+/// The busy market with stop-losses in every band: half the longs' just in front of their
+/// liquidation prices watching last, half the shorts' 0.5–4% above the price watching the mark.
+fn busy_config_with_stops() -> SimConfig {
+    use crate::book::TriggerSource;
+    use crate::population::{StopDistance, StopLoss};
+    let mut cfg = busy_config();
+    for b in &mut cfg.map.bands {
+        b.stop_loss = Some(match b.side {
+            PositionSide::Long => StopLoss {
+                share: 0.5,
+                distance: StopDistance::BeforeLiquidation { low_pct: 0.2, high_pct: 1.5 },
+                trigger: TriggerSource::Last,
+            },
+            PositionSide::Short => StopLoss {
+                share: 0.5,
+                distance: StopDistance::FromPrice { low_pct: 0.5, high_pct: 4.0 },
+                trigger: TriggerSource::Mark,
+            },
+        });
+    }
+    cfg
+}
+
+#[test]
+fn map_holders_stop_losses_trigger_are_cancelled_with_a_close_and_replay() {
+    let cfg = busy_config_with_stops();
+    let (sim, summary, log) = run_logged(&cfg);
+    let replayed = crate::engine::replay(crate::events::LogReader::new(&log[..]).unwrap()).unwrap();
+    assert_eq!(replayed.state_hash(), sim.exchange().state_hash());
+    assert_eq!(replayed.mismatches(&record_of(&summary, cfg.seed)), vec![]);
+    let envs: Vec<_> = crate::events::LogReader::new(&log[..]).unwrap().map(|e| e.unwrap()).collect();
+    let count = |f: &dyn Fn(&Event) -> bool| envs.iter().filter(|e| f(&e.event)).count() as u64;
+    let placed = count(&|e| matches!(e, Event::StopPlaced { .. }));
+    let holders = sim.world.try_query::<&PositionHolder>().unwrap().iter(&sim.world).count() as u64;
+    assert!(
+        placed * 10 > holders * 4 && placed * 10 < holders * 6,
+        "about half of {holders} hold one: {placed}"
+    );
+    assert_eq!(
+        count(&|e| matches!(e, Event::StopRejected { .. })),
+        0,
+        "every drawn stop lies in front of the price"
+    );
+    let triggered = count(&|e| matches!(e, Event::StopTriggered { .. }));
+    assert!(triggered > 0 && triggered == summary.stops_triggered, "{summary:?}");
+    assert_eq!(sim.metrics().stop_triggers.len() as u64, triggered);
+    assert!(count(&|e| matches!(e, Event::StopCancelled { reason: CancelReason::Requested, .. })) > 0);
+    // Every stop ends one way or another, or is still pending.
+    let ended = triggered + count(&|e| matches!(e, Event::StopCancelled { .. }));
+    assert_eq!(placed, ended + sim.exchange().state().stops().len() as u64);
+    // Holders' stops are drawn from a stream of their own: until the first one triggers, the
+    // run is the run without stops, event for event, but for the stop events.
+    let (_, _, plain) = run_logged(&busy_config());
+    let plain: Vec<_> =
+        crate::events::LogReader::new(&plain[..]).unwrap().map(|e| e.unwrap().event).collect();
+    let first = envs.iter().position(|e| matches!(e.event, Event::StopTriggered { .. })).unwrap();
+    let before: Vec<_> =
+        envs[..first].iter().map(|e| e.event.clone()).filter(|e| e.kind().group() != "stop").collect();
+    assert_eq!(before[..], plain[..before.len()]);
 }
 
 /// Edits one number of one event — an order id, a price, a size or a tick — as a forger who

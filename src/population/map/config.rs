@@ -1,8 +1,8 @@
 //! What a liquidation map is made of, in human units: bands (side, liquidation-price range,
-//! notional, shape, leverage mix, accounts) around a price, and the counterparty settings; the
-//! rules [`validate`] checks before anything is drawn; and the seed's 14:1 map.
+//! notional, shape, leverage mix, accounts, stop-losses) around a price, and the counterparty
+//! settings; the rules [`validate`] checks before anything is drawn; and the seed's 14:1 map.
 
-use crate::book::AccountId;
+use crate::book::{AccountId, TriggerSource};
 use crate::margin::{MarginError, TierTable};
 use crate::units::{Instrument, MICROS_PER_USD, Money, Price, SATS_PER_BTC, UnitError};
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,9 @@ pub struct Band {
     pub shape: Shape,
     pub leverage: Vec<LeverageWeight>,
     pub accounts: u32,
+    /// Stop-losses some of the band's holders carry (none by default).
+    #[serde(default)]
+    pub stop_loss: Option<StopLoss>,
     /// The share of the band's accounts margined in cross mode (0 to 1, default 0), spread evenly
     /// through the band: their whole wallet, margin and reserve, backs the position, and their
     /// entry and wallet are solved so that the liquidation price still lands in the band.
@@ -81,6 +84,44 @@ impl Band {
     /// exactly as before the option existed.
     pub fn is_cross(&self, k: u32) -> bool {
         is_cross(self.accounts, self.cross_share, k)
+    }
+}
+
+/// Stop-losses in a band: a `share` of its accounts each hold a reduce-only stop-market order
+/// for their whole position, `distance` from where it would be liquidated or from the price,
+/// watching `trigger` (last by default, as Binance's and Bybit's stops do unless told).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopLoss {
+    /// Fraction of the band's accounts with a stop-loss, 0..=1.
+    pub share: f64,
+    pub distance: StopDistance,
+    #[serde(default)]
+    pub trigger: TriggerSource,
+}
+
+/// Where a holder's stop-loss sits, drawn uniformly per account between two percentages.
+///
+/// Not from the entry: the map's entries are solved back from the liquidation prices and many
+/// lie on the far side of today's price (a 2x short liquidated at 95,000 entered near 63,600),
+/// where an entry-relative stop would already be reached and the venue would refuse it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum StopDistance {
+    /// In front of the liquidation price, toward today's price, by this share of the
+    /// liquidation price: a long liquidated at 60,000 with 2% gets its stop at 61,200.
+    BeforeLiquidation { low_pct: f64, high_pct: f64 },
+    /// Away from today's price against the position: a long with 5% at 71,450 gets its stop at
+    /// 67,877.5.
+    FromPrice { low_pct: f64, high_pct: f64 },
+}
+
+impl StopDistance {
+    /// The range of percentages.
+    pub fn range_pct(self) -> (f64, f64) {
+        match self {
+            StopDistance::BeforeLiquidation { low_pct, high_pct }
+            | StopDistance::FromPrice { low_pct, high_pct } => (low_pct, high_pct),
+        }
     }
 }
 
@@ -153,6 +194,10 @@ pub struct PlannedBand {
     /// The share of the band's accounts margined in cross mode (see [`Band::cross_share`]).
     #[serde(default)]
     pub cross_share: f64,
+    /// The band's stop-losses (see [`Band::stop_loss`]): shares and percentages, with no unit to
+    /// convert, checked by [`validate`].
+    #[serde(default)]
+    pub stop_loss: Option<StopLoss>,
 }
 
 impl PlannedBand {
@@ -209,6 +254,7 @@ impl MapConfig {
                 leverage: b.leverage.clone(),
                 accounts: b.accounts,
                 cross_share: b.cross_share,
+                stop_loss: b.stop_loss.clone(),
             });
         }
         Ok(MapPlan {
@@ -487,8 +533,60 @@ pub fn validate(
                 });
             }
         }
+        if let Some(stop) = &b.stop_loss {
+            validate_stop_loss(stop, b, cfg.price_usd, &p("stop_loss"))?;
+        }
     }
     cfg.plan(inst)
+}
+
+/// A stop-loss spec: a share in 0..=1, a percentage range in [0, 100) (from the price: above
+/// 0, a stop at the price would trigger at once), every number finite and its message naming
+/// the range, and every stop it can draw strictly in front
+/// of the price, where the venue accepts it.
+fn validate_stop_loss(stop: &StopLoss, b: &Band, price: f64, path: &str) -> Result<(), MapError> {
+    if !(stop.share.is_finite() && (0.0..=1.0).contains(&stop.share)) {
+        return Err(invalid(
+            format!("{path}.share"),
+            format!("must be a fraction between 0 and 1, got {}", stop.share),
+        ));
+    }
+    let (low, high) = stop.distance.range_pct();
+    let from_price = matches!(stop.distance, StopDistance::FromPrice { .. });
+    let range = if from_price { "positive and below 100" } else { "from 0 to below 100" };
+    let low_ok = low.is_finite() && low < 100.0 && if from_price { low > 0.0 } else { low >= 0.0 };
+    if !low_ok {
+        return Err(invalid(
+            format!("{path}.distance.low_pct"),
+            format!("must be {range} percent, got {low}"),
+        ));
+    }
+    if !(high.is_finite() && high >= low && high < 100.0) {
+        return Err(invalid(
+            format!("{path}.distance.high_pct"),
+            format!("must be from low_pct ({low}) to below 100 percent, got {high}"),
+        ));
+    }
+    if let StopDistance::BeforeLiquidation { .. } = stop.distance {
+        // The stop nearest the price: the band's liquidation price nearest it, moved `high`.
+        let (nearest, beyond) = match b.side {
+            PositionSide::Long => {
+                (b.liq_high_usd * (1.0 + high / 100.0), b.liq_high_usd * (1.0 + high / 100.0) >= price)
+            }
+            PositionSide::Short => {
+                (b.liq_low_usd * (1.0 - high / 100.0), b.liq_low_usd * (1.0 - high / 100.0) <= price)
+            }
+        };
+        if beyond {
+            return Err(invalid(
+                format!("{path}.distance.high_pct"),
+                format!(
+                    "{high}% in front of the band's nearest liquidation price puts a stop at {nearest:.1}, at or beyond the price {price}: the venue would refuse it"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The seed's map (BTCUSDT at 71,450): about $14B of short liquidations between 84,000 and
@@ -526,6 +624,7 @@ pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
             shape: Shape::Rising,
             leverage: short_mix.clone(),
             accounts: n,
+            stop_loss: None,
             cross_share: 0.0,
         });
     }
@@ -537,6 +636,7 @@ pub fn seed_map_btc_14_to_1(accounts: u32) -> MapConfig {
         shape: Shape::Rising,
         leverage: lev(&[(10, 3.0), (20, 3.0), (25, 2.0), (50, 2.0)]),
         accounts: longs,
+        stop_loss: None,
         cross_share: 0.0,
     });
     // At 2x the shorts facing the map's longs (entered near 66–75K) would be liquidated near

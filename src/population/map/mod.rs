@@ -20,17 +20,20 @@
 //! - `solve`: entry and margin of one account so that it liquidates on its target tick (the
 //!   formulas are in that module's docs);
 //! - `generate`: the draws per band, the accounts, and the counterparties that take the other
-//!   side.
+//!   side;
+//! - `stops`: the stop-losses some bands' holders carry ([`draw_stops`]).
 
 mod config;
 mod generate;
 mod solve;
+mod stops;
 
 pub use config::{
-    Band, LeverageWeight, MapConfig, MapError, MapPlan, PlannedBand, PositionSide, Shape,
-    seed_map_btc_14_to_1, validate,
+    Band, LeverageWeight, MapConfig, MapError, MapPlan, PlannedBand, PositionSide, Shape, StopDistance,
+    StopLoss, seed_map_btc_14_to_1, validate,
 };
 pub use generate::{Role, SeededAccount, SeededMap, generate};
+pub use stops::{SeededStop, draw_stops};
 
 #[cfg(test)]
 mod tests;

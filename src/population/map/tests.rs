@@ -117,6 +117,7 @@ fn rising_is_denser_at_the_top_and_falling_at_the_bottom() {
             shape,
             leverage: vec![LeverageWeight { leverage: 5, weight: 1.0 }],
             accounts: 2_000,
+            stop_loss: None,
             cross_share: 0.0,
         };
         let cfg = MapConfig::new(70_000.0, vec![band]);
@@ -208,6 +209,7 @@ fn one_band() -> MapConfig {
                 shape: Shape::Flat,
                 leverage: vec![LeverageWeight { leverage: 10, weight: 1.0 }],
                 accounts: 100,
+                stop_loss: None,
                 cross_share: 0.0,
             },
             Band {
@@ -221,6 +223,7 @@ fn one_band() -> MapConfig {
                     LeverageWeight { leverage: 10, weight: 1.0 },
                 ],
                 accounts: 100,
+                stop_loss: None,
                 cross_share: 0.0,
             },
         ],
@@ -393,6 +396,7 @@ fn band_strategy() -> impl Strategy<Value = Band> {
                     .map(|(l, weight)| LeverageWeight { leverage: if long { l.max(2) } else { l }, weight })
                     .collect(),
                 accounts,
+                stop_loss: None,
                 cross_share: 0.0,
             }
         })
@@ -439,6 +443,79 @@ fn million_accounts_timing() {
     );
 }
 
+fn stop_loss(share: f64, distance: StopDistance, trigger: crate::book::TriggerSource) -> Option<StopLoss> {
+    Some(StopLoss { share, distance, trigger })
+}
+
+#[test]
+fn stop_loss_errors_name_their_field() {
+    use crate::book::TriggerSource::Last;
+    let check = |stop: Option<StopLoss>, band: usize, path: &str| {
+        let mut cfg = one_band();
+        cfg.bands[band].stop_loss = stop;
+        let err = gen_seeded(&cfg, 0).unwrap_err();
+        assert_eq!(err.path(), path, "{err}");
+    };
+    let before = |low_pct, high_pct| StopDistance::BeforeLiquidation { low_pct, high_pct };
+    let from = |low_pct, high_pct| StopDistance::FromPrice { low_pct, high_pct };
+    check(stop_loss(1.5, from(1.0, 2.0), Last), 0, "bands[0].stop_loss.share");
+    check(stop_loss(f64::NAN, from(1.0, 2.0), Last), 1, "bands[1].stop_loss.share");
+    check(stop_loss(0.5, from(0.0, 2.0), Last), 0, "bands[0].stop_loss.distance.low_pct");
+    check(stop_loss(0.5, before(-1.0, 2.0), Last), 0, "bands[0].stop_loss.distance.low_pct");
+    check(stop_loss(0.5, from(3.0, 2.0), Last), 0, "bands[0].stop_loss.distance.high_pct");
+    check(stop_loss(0.5, from(1.0, 100.0), Last), 1, "bands[1].stop_loss.distance.high_pct");
+    // The longs' nearest liquidation (70,000) moved 3% up is 72,100: beyond 71,450.
+    check(stop_loss(0.5, before(1.0, 3.0), Last), 0, "bands[0].stop_loss.distance.high_pct");
+    // The shorts' nearest (80,000) moved 11% down is 71,200: beyond it too.
+    check(stop_loss(0.5, before(1.0, 11.0), Last), 1, "bands[1].stop_loss.distance.high_pct");
+}
+
+#[test]
+fn stop_losses_go_to_the_band_s_share_at_the_drawn_distance_in_front_of_the_price() {
+    use crate::book::TriggerSource::{Last, Mark};
+    use crate::units::Side;
+    use rand::RngExt;
+    let mut cfg = one_band();
+    cfg.bands[0].stop_loss =
+        stop_loss(0.5, StopDistance::BeforeLiquidation { low_pct: 1.0, high_pct: 2.0 }, Last);
+    cfg.bands[1].stop_loss = stop_loss(1.0, StopDistance::FromPrice { low_pct: 1.0, high_pct: 3.0 }, Mark);
+    let map = gen_seeded(&cfg, 7).unwrap();
+    // Drawn from the validated plan, which carries each band's stop-loss.
+    let draw = |cfg: &MapConfig, seed| {
+        let plan = validate(cfg, &inst(), &TierTable::binance_btcusdt(), 0.0).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let stops = draw_stops(&plan, &map, &mut rng);
+        (stops, rng.random::<u64>())
+    };
+    let (stops, _) = draw(&cfg, 9);
+    let price = inst().price(71_450.0).unwrap();
+    let mut per_band = [0, 0];
+    for s in &stops {
+        let a = map.accounts.iter().find(|a| a.account == s.account).unwrap();
+        assert_eq!(s.qty, a.qty.abs(), "the whole position");
+        let band = a.band.unwrap();
+        per_band[band] += 1;
+        if band == 0 {
+            let liq = a.liquidation_price.unwrap();
+            let pct = (s.trigger.0 - liq.0) as f64 / liq.0 as f64 * 100.0;
+            assert!((0.999..=2.001).contains(&pct), "{pct}% above the liquidation price");
+            assert!(s.side == Side::Sell && s.source == Last && s.trigger < price);
+        } else {
+            let pct = (s.trigger.0 - price.0) as f64 / price.0 as f64 * 100.0;
+            assert!((0.999..=3.001).contains(&pct), "{pct}% above the price");
+            assert!(s.side == Side::Buy && s.source == Mark);
+        }
+    }
+    let accounts = |band| map.accounts.iter().filter(|a| a.band == Some(band)).count();
+    assert!((30..=70).contains(&per_band[0]), "half of {}: {}", accounts(0), per_band[0]);
+    assert_eq!(per_band[1], accounts(1), "all of them");
+    assert_eq!(draw(&cfg, 9).0, stops, "the same stream draws the same stops");
+    // A map without stop-losses draws nothing from the stream.
+    let (none, next) = draw(&one_band(), 9);
+    assert!(none.is_empty());
+    assert_eq!(next, ChaCha8Rng::seed_from_u64(9).random::<u64>());
+}
+
 /// Found by `every_account_lands_in_its_band`: a 2x long of one 974M USD account liquidating
 /// near 50K enters near 1.46B USD of notional, where the tiers allow only 1x, and a 1x long has
 /// no liquidation price. Validation says so, at the leverage, instead of the solve failing.
@@ -452,6 +529,7 @@ fn a_long_whose_entry_tier_forces_1x_is_refused_by_validation() {
         shape: Shape::Flat,
         leverage: vec![LeverageWeight { leverage: 2, weight: 1.0 }],
         accounts: 1,
+        stop_loss: None,
         cross_share: 0.0,
     };
     let tiers = TierTable::binance_btcusdt();
@@ -477,6 +555,7 @@ fn a_drawn_long_too_large_for_its_tier_is_named() {
         shape: Shape::Rising,
         leverage: vec![LeverageWeight { leverage: 2, weight: 1.0 }],
         accounts: 2,
+        stop_loss: None,
         cross_share: 0.0,
     };
     let mut cfg = MapConfig::new(50_000.0, vec![band]);

@@ -60,6 +60,9 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             format!("must be 1..=1000, got {}", m.max_liquidation_rounds),
         );
     }
+    if m.max_stop_rounds == 0 || m.max_stop_rounds > 1_000 {
+        c.fail("market.max_stop_rounds", format!("must be 1..=1000, got {}", m.max_stop_rounds));
+    }
     if c.finite_positive("market.map_bucket_usd", m.map_bucket_usd)
         && let Some(inst) = instrument
         && m.map_bucket_usd * 1e6 < inst.tick_micros() as f64
@@ -100,6 +103,7 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             premium_window_secs: m.premium_window.secs(),
             tick_secs: tick,
             max_liquidation_rounds: m.max_liquidation_rounds,
+            max_stop_rounds: m.max_stop_rounds,
             map_bucket_ticks: ((m.map_bucket_usd * 1e6) / instrument.tick_micros() as f64).round().max(1.0)
                 as i64,
             liquidation: liquidation.clone(),

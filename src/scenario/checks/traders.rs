@@ -5,6 +5,7 @@ use super::Checker;
 use crate::agents::hunter::{HunterParams, MapView};
 use crate::agents::maker::MakerParams;
 use crate::agents::{FcnParams, NoiseParams};
+use crate::book::TriggerSource;
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig, MapPlan};
 use crate::scenario::{BackgroundSpec, HunterSpec, MAX_ACCOUNTS, MakerSpec, Scenario};
@@ -12,6 +13,7 @@ use crate::sim::{
     BackgroundConfig, FcnConfig, FundamentalConfig, HolderConfig, HunterConfig, MakerConfig, NoiseConfig,
 };
 use crate::units::Instrument;
+use crate::venue::VenuePreset;
 
 /// The liquidation map around the start price: its size, then (with a sound instrument and tier
 /// table) the generator's own validation, which names the band and field, and the map on the
@@ -30,6 +32,17 @@ pub(in crate::scenario) fn map(
         counterparties: s.map.counterparties,
         notional_jitter: s.map.notional_jitter,
     };
+    // The venue decides which prices a stop may watch: Hyperliquid triggers on the mark only.
+    if s.market.venue == VenuePreset::Hyperliquid {
+        for (i, b) in map.bands.iter().enumerate() {
+            if b.stop_loss.as_ref().is_some_and(|l| l.trigger != TriggerSource::Mark) {
+                c.fail(
+                    format!("map.bands[{i}].stop_loss.trigger"),
+                    "Hyperliquid triggers stops on the mark only: write `trigger: Mark`",
+                );
+            }
+        }
+    }
     let accounts = map.map_accounts() + if map.bands.is_empty() { 0 } else { map.counterparty_count() };
     if accounts > MAX_ACCOUNTS {
         c.fail(
