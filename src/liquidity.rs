@@ -211,17 +211,25 @@ pub enum Requote<I> {
     },
 }
 
+/// A resting level within this share of its target is left alone: a level's target moves by a
+/// few lots whenever the centre does, and chasing that would amend every level every tick.
+const TOLERANCE: f64 = 0.05;
+
 /// What a provider must do so that its resting orders (`live`: id, side, price, quantity
 /// resting, in any order) move toward `targets` (one side's levels): orders off the levels are
-/// cancelled, short levels refill toward their target with half-life `half_life_secs` over
-/// `dt_secs`, levels holding over twice their target are cut back to it, and missing levels
-/// are placed at the first step of a refill.
+/// cancelled; a level more than 5% short of its target refills toward it with half-life
+/// `half_life_secs` over `dt_secs`, one holding over twice its target is cut back to it; a
+/// missing level is placed at the first step of a refill if the provider had it resting last
+/// time (`had(price)`: it was taken) and in full otherwise (the centre moved onto it). Changes
+/// come in the order they must be applied: every cancel, then resizes, then placements (so a
+/// new bid never meets the provider's own stale ask).
 pub fn requote<I: Copy>(
     side: Side,
     targets: &[(Price, Qty)],
     live: &[(I, Side, Price, Qty)],
     dt_secs: f64,
     half_life_secs: f64,
+    had: impl Fn(Price) -> bool,
     out: &mut Vec<Requote<I>>,
 ) {
     let mut have = vec![false; targets.len()];
@@ -237,7 +245,7 @@ pub fn requote<I: Copy>(
             Ok(k) if !have[k] => {
                 have[k] = true;
                 let target = targets[k].1;
-                if held < target {
+                if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
                     let qty = refill(held, target, dt_secs, half_life_secs);
                     if qty != held {
                         out.push(Requote::Resize { id, price, qty });
@@ -251,10 +259,20 @@ pub fn requote<I: Copy>(
     }
     for (k, &(price, target)) in targets.iter().enumerate() {
         if !have[k] {
-            let qty = refill(Qty::ZERO, target, dt_secs, half_life_secs);
+            let qty = if had(price) { refill(Qty::ZERO, target, dt_secs, half_life_secs) } else { target };
             out.push(Requote::Place { side, price, qty });
         }
     }
+}
+
+/// Puts a provider's changes in the order they must be applied (stable: cancels, resizes,
+/// placements).
+pub fn apply_order<I: Copy>(changes: &mut [Requote<I>]) {
+    changes.sort_by_key(|c| match c {
+        Requote::Cancel(_) => 0,
+        Requote::Resize { .. } => 1,
+        Requote::Place { .. } => 2,
+    });
 }
 
 /// What a rung holds one tick later while it refills toward `target` with half-life
@@ -349,26 +367,33 @@ mod tests {
     }
 
     #[test]
-    fn requoting_cancels_strays_refills_short_levels_and_places_missing_ones() {
+    fn requoting_cancels_strays_refills_taken_levels_and_places_new_ones_in_full() {
         let targets = [(Price(99), Qty(100)), (Price(98), Qty(100)), (Price(97), Qty(100))];
         let live = [
-            (1u32, Side::Buy, Price(99), Qty(100)),
+            (1u32, Side::Buy, Price(99), Qty(96)),
             (2, Side::Buy, Price(98), Qty(10)),
             (3, Side::Buy, Price(95), Qty(100)),
             (4, Side::Sell, Price(101), Qty(100)),
             (5, Side::Buy, Price(99), Qty(50)),
         ];
+        // 97 was resting last time (it was taken): it comes back slowly.
         let mut out = Vec::new();
-        requote(Side::Buy, &targets, &live, 30.0, 30.0, &mut out);
+        requote(Side::Buy, &targets, &live, 30.0, 30.0, |p| p == Price(97), &mut out);
+        apply_order(&mut out);
         assert_eq!(
             out,
             vec![
-                Requote::Resize { id: 2, price: Price(98), qty: Qty(55) },
                 Requote::Cancel(3),
                 Requote::Cancel(5),
+                Requote::Resize { id: 2, price: Price(98), qty: Qty(55) },
                 Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(50) },
-            ]
+            ],
+            "96 of 100 is within tolerance; 98 refills; strays go first"
         );
+        // A level the centre moved onto comes in full.
+        let mut out = Vec::new();
+        requote(Side::Buy, &targets, &live, 30.0, 30.0, |_| false, &mut out);
+        assert!(out.contains(&Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(100) }));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ECS.
 
 use crate::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};
-use crate::liquidity::{DepthCurve, LevelGrid, Requote, requote};
+use crate::liquidity::{DepthCurve, LevelGrid, Requote, apply_order, requote};
 use crate::units::{Instrument, Price, Qty, Side, UnitError};
 
 /// The liquidity provider's id in every spot book.
@@ -159,8 +159,11 @@ impl SpotVenue {
         let (mut targets, mut changes) = (Vec::new(), Vec::new());
         for side in [Side::Buy, Side::Sell] {
             self.cfg.depth.levels(&self.grid, &self.inst, c, side, &mut targets)?;
-            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, &mut changes);
+            // What it had resting last time and is gone now was taken.
+            let had = |p: Price| self.live.iter().any(|&(_, s, q)| s == side && q == p);
+            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, had, &mut changes);
         }
+        apply_order(&mut changes);
         let mut live: Vec<(OrderId, Side, Price)> = live.iter().map(|&(id, s, p, _)| (id, s, p)).collect();
         for change in changes {
             match change {

@@ -60,7 +60,8 @@ pub fn arb_decide(
     if !(index > 0.0 && perp_bid > 0.0 && perp_ask > 0.0) || secs_since_last < p.reaction_secs {
         return None;
     }
-    let clip = p.rate_usd_per_sec * secs_since_last.min(p.reaction_secs.max(1.0) * 4.0);
+    // At most its rate over one reaction time: a desk that has been idle does not burst.
+    let clip = p.rate_usd_per_sec * secs_since_last.min(p.reaction_secs.max(1.0));
     let rich = perp_bid / index - 1.0 - p.costs;
     let cheap = 1.0 - perp_ask / index - p.costs;
     let room_short = p.max_position_usd + position_usd;

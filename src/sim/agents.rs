@@ -8,7 +8,7 @@ use super::{
 use crate::book::{AccountId, OrderId, OrderKind, StopId};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
-use crate::liquidity::{DepthCurve, LevelGrid, Requote, follow_share, requote};
+use crate::liquidity::{DepthCurve, LevelGrid, Requote, apply_order, follow_share, requote};
 use crate::units::{Instrument, Money, Price, Qty, Side};
 use bevy_ecs::prelude::*;
 use rand::{Rng, RngExt};
@@ -210,6 +210,9 @@ pub struct LiquidityProvider {
     /// Whether it has quoted yet: its first quote is the full curve (the run starts in a
     /// market that was there before it).
     quoted: bool,
+    /// Where it left orders resting after its last quote (side, price), sorted: a level missing
+    /// from there now was taken, and refills slowly; any other missing level is new.
+    resting: Vec<(Side, Price)>,
 }
 
 impl LiquidityProvider {
@@ -230,6 +233,7 @@ impl LiquidityProvider {
             last_qty: Qty::ZERO,
             pulled: None,
             quoted: false,
+            resting: Vec::new(),
         })
     }
 
@@ -296,8 +300,29 @@ pub(super) fn quote_liquidity(
                 halt.0 = Some(e.into());
                 return;
             }
-            requote(side, targets, live, dt, half_life, changes);
+            // What it had resting after last tick and is gone now was taken.
+            let had = |p: Price| lp.resting.binary_search(&(side, p)).is_ok();
+            requote(side, targets, live, dt, half_life, had, changes);
         }
+        apply_order(changes);
+        // What will rest after this tick's changes: the live orders kept, and the placements.
+        let mut resting: Vec<(Side, Price)> = live.iter().map(|l| (l.1, l.2)).collect();
+        for c in changes.iter() {
+            match *c {
+                Requote::Cancel(id) => {
+                    if let Some(l) = live.iter().find(|l| l.0 == id) {
+                        let key = (l.1, l.2);
+                        if let Some(k) = resting.iter().position(|r| *r == key) {
+                            resting.swap_remove(k);
+                        }
+                    }
+                }
+                Requote::Place { side, price, .. } => resting.push((side, price)),
+                Requote::Resize { .. } => {}
+            }
+        }
+        resting.sort_unstable();
+        lp.resting = resting;
         for &change in changes.iter() {
             match change {
                 Requote::Cancel(id) => orders.pending.push(AgentAction::Cancel(id)),

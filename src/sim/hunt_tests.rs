@@ -11,17 +11,18 @@ fn hunter(mode: HuntMode) -> HunterConfig {
     HunterConfig { hunting: HunterParams { mode, ..HunterParams::default() }, ..HunterConfig::default() }
 }
 
-/// The seed's world (2,000 accounts, no index drift) with one hunter, on a thin index: its
-/// spot venues hold one Binance spot pair's depth each ($16.5M within 1%), not the calibrated
-/// five times that. These tests are about how hunters and the chain behave once price can be
-/// pushed; whether a $5B hunter can push the calibrated market is a finding (docs/market.md),
-/// not a premise.
+/// The seed's world (2,000 accounts, no index drift) with one hunter, on a thin perp alone: no
+/// spot venues and no arbitrage desks (the index is the perp's own mid, and the provider's
+/// anchor follows wherever the hunter takes it), and a quarter of Binance's depth. These tests
+/// are about how hunters and the liquidation chain behave once price can be pushed; whether a
+/// $5B hunter can push the calibrated market is a finding (docs/market.md: mostly not), not a
+/// premise.
 pub(crate) fn hunted(mode: HuntMode, seed: u64, ticks: u64) -> SimConfig {
     let mut cfg = seed_config(2_000, ticks, 0.0);
     cfg.seed = seed;
-    for v in &mut cfg.index.venues {
-        v.depth = crate::liquidity::DepthCurve::binance_btc_spot();
-    }
+    cfg.index.venues.clear();
+    cfg.arbitrageurs.clear();
+    cfg.liquidity.depth = cfg.liquidity.depth.map(|c| c.scaled(0.25));
     // One LP account stands for the whole market-making community; at 5x a billion-dollar
     // inventory puts it in the 25–50% maintenance tiers and gets it liquidated. At 1x it
     // absorbs the hunters' flow without becoming fuel itself.
@@ -282,22 +283,31 @@ fn asymmetry_over_16_seeds() {
 fn a_withdrawing_liquidity_provider_stops_refilling_the_side_being_taken() {
     // An up-hunter lifts the asks $10M a tick from tick 60; look at the run to tick 150.
     let book_at_150 = |withdraw: i64| {
+        // The calibrated book and desks on a thin index (one Binance spot pair per venue): the
+        // up-hunt's buying meets depth that is put back, or not, without a cascade swamping it.
         let mut cfg = hunted(HuntMode::Up, 11, 150);
+        let calibrated = seed_config(2_000, 150, 0.0);
+        cfg.index = calibrated.index;
+        for v in &mut cfg.index.venues {
+            v.depth = crate::liquidity::DepthCurve::binance_btc_spot();
+        }
+        cfg.arbitrageurs = calibrated.arbitrageurs;
+        cfg.liquidity.depth = calibrated.liquidity.depth;
         cfg.index.volatility_per_sqrt_day = 0.0;
         cfg.liquidity.withdraw_flow_per_sec = Money::usd(withdraw);
         cfg.liquidity.withdraw_secs = 60;
         let mut sim = Simulation::new(&cfg, None).unwrap();
         let summary = sim.run(|_| {}).unwrap();
         let ex = sim.exchange();
-        let mut q = sim.world.try_query::<&crate::sim::LiquidityProvider>().unwrap();
-        let pulled = q.iter(&sim.world).next().and_then(|lp| lp.pulled_side());
-        // What rests within 1% of the mid on the side it keeps quoting.
+        let mut q = sim.world.try_query::<(&crate::sim::Trader, &crate::sim::LiquidityProvider)>().unwrap();
+        let (account, pulled) =
+            q.iter(&sim.world).next().map(|(t, lp)| (t.account, lp.pulled_side())).unwrap();
+        // The provider's own bids, wherever its centre has got to: the side it keeps quoting.
         let inst = *ex.instrument();
-        let index = ex.book().mid().unwrap_or(ex.last()).0;
         let bids: f64 = ex
             .book()
-            .resting_orders(Side::Buy)
-            .filter(|o| (index - o.price.0) * 100 <= index)
+            .orders_of(account)
+            .filter(|o| o.side == Side::Buy)
             .map(|o| inst.price_f64(o.price) * inst.qty_f64(o.qty))
             .sum();
         (summary.max_price, bids, pulled)

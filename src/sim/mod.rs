@@ -186,9 +186,10 @@ impl SimConfig {
 }
 
 impl SimConfig {
-    /// The seed's world: the 14:1 map at `accounts` accounts around 71,450, a Binance-calibrated
-    /// book ($190M within 1% a side, refilling 5% a second), a $50M insurance fund, an index
-    /// trending by `drift_total` (log) over `ticks` one-second ticks, and passive holders.
+    /// The seed's world: the 14:1 map at `accounts` accounts around 71,450, Binance BTCUSDT's
+    /// depth curve ($184M within 1% a side, refilling with a 20 s half-life), a $1B insurance
+    /// fund, the calibrated spot venues and arbitrage desks, a fair value trending by
+    /// `drift_total` (log) over `ticks` one-second ticks, and passive holders.
     pub fn btc_14_to_1(accounts: u32, ticks: u64, drift_total: f64) -> SimConfig {
         let exchange = ExchangeConfig::btcusdt();
         let inst = exchange.instrument;

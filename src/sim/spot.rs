@@ -202,10 +202,14 @@ pub(super) fn arbitrage(
         let since = arb.last_decision.map_or(f64::INFINITY, |t| (now - t) as f64);
         let qty = ex.ledger().account(trader.account).map(|a| a.position.qty).unwrap_or(Qty::ZERO);
         let position_usd = inst.qty_f64(qty) * inst.price_f64(Price(idx.round() as i64));
+        if since < arb.params.reaction_secs {
+            continue;
+        }
+        // It looked: whether or not it trades, its next look is a reaction time away.
+        arb.last_decision = Some(now);
         let Some(o) = arb_decide(&arb.params, bid.0 as f64, ask.0 as f64, idx, position_usd, since) else {
             continue;
         };
-        arb.last_decision = Some(now);
         let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
         let limit = idx * o.limit_vs_index;
         let price = match side {

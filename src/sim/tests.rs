@@ -393,7 +393,7 @@ fn golden_event_stream_hash() {
     assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
 }
 
-const GOLDEN_STREAM_HASH: &str = "05c26882a2b2744afbf56ac99b1e468a803a379da35786a5485c23ffd61c4d2b";
+const GOLDEN_STREAM_HASH: &str = "a4297f78c1817e87dac32e28eeaa3d9a730b416ecca3c714d25af59ece75df4d";
 
 #[test]
 fn the_liquidity_provider_rebuilds_binance_like_depth() {
