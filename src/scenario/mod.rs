@@ -130,6 +130,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     checks::outputs(&mut c, &s.outputs, s.tick.secs().max(1));
     checks::monte_carlo(&mut c, &s.monte_carlo);
     checks::world_money(&mut c, s);
+    checks::spot_needed(&mut c, s);
     sweep::check(file, s, &mut c.problems);
     let map = checks::map(&mut c, s, market.instrument.as_ref(), market.tiers.as_ref());
 

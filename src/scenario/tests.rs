@@ -649,3 +649,16 @@ fn a_band_s_stop_losses_reach_the_plan_and_their_numbers_are_checked_with_path_a
         }
     }
 }
+
+#[test]
+fn spot_shocks_and_desks_need_spot_venues() {
+    let p = problems(
+        r#"(index: (venues: []), shocks: [(at: "00:10", side: Sell, notional_usd: 1e8, market: Spot)])"#,
+    );
+    for needle in
+        ["shocks[0].market: a Spot shock needs spot venues", "arbitrage.desks: 4 desks need spot venues"]
+    {
+        assert!(p.iter().any(|l| l.contains(needle)), "expected {needle:?} among {p:#?}");
+    }
+    assert!(problems(r#"(index: (venues: []), arbitrage: (desks: 0))"#).is_empty());
+}

@@ -266,6 +266,30 @@ pub(super) fn start(c: &mut Checker, s: &Scenario, inst: Option<&Instrument>) ->
 /// The most a shock may sell or buy (USD): what the outside account that sends it holds.
 const SHOCK_MAX_USD: f64 = 1e12;
 
+/// What needs spot venues has them: a spot shock trades on them and a desk hedges on them.
+pub(super) fn spot_needed(c: &mut Checker, s: &Scenario) {
+    if !s.index.venues.is_empty() {
+        return;
+    }
+    for (i, sh) in s.shocks.iter().enumerate() {
+        if sh.market == crate::sim::ShockMarket::Spot {
+            c.fail(
+                format!("shocks[{i}].market"),
+                "a Spot shock needs spot venues, and index.venues is empty",
+            );
+        }
+    }
+    if s.arbitrage.desks > 0 {
+        c.fail(
+            "arbitrage.desks",
+            format!(
+                "{} desks need spot venues to hedge on, and index.venues is empty (set desks: 0)",
+                s.arbitrage.desks
+            ),
+        );
+    }
+}
+
 /// Market orders from outside, at their ticks.
 pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Option<Vec<Shock>> {
     let mark = c.mark();
