@@ -9,7 +9,9 @@
 //! ECS.
 
 use crate::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};
-use crate::liquidity::{DepthCurve, LevelGrid, Requote, apply_order, requote};
+use crate::liquidity::{
+    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, requote,
+};
 use crate::units::{Instrument, Price, Qty, Side, UnitError};
 
 /// The liquidity provider's id in every spot book.
@@ -105,6 +107,10 @@ pub struct SpotVenue {
     grid: LevelGrid,
     /// The provider's resting orders: id, side, price (what rests is the book's to say).
     live: Vec<(OrderId, Side, Price)>,
+    /// What the provider held at levels it stopped quoting, and when (see [`LevelMemory`]).
+    memory: LevelMemory,
+    /// Seconds since the start.
+    elapsed: f64,
     fills: Vec<Fill>,
 }
 
@@ -121,6 +127,8 @@ impl SpotVenue {
             permanent: 0.0,
             centre: start.0 as f64,
             live: Vec::new(),
+            memory: LevelMemory::default(),
+            elapsed: 0.0,
             fills: Vec::new(),
         };
         v.requote(start.0 as f64, 0.0)?;
@@ -156,20 +164,31 @@ impl SpotVenue {
             .iter()
             .filter_map(|&(id, side, price)| self.book.order(id).map(|o| (id, side, price, o.qty)))
             .collect();
+        self.elapsed += dt_secs;
+        let now = self.elapsed;
+        // What rested after the last quote and is gone now was taken during the last tick.
+        for &(id, side, price) in &self.live {
+            if self.book.order(id).is_none() {
+                self.memory.left(side, price, Qty::ZERO, now - dt_secs);
+            }
+        }
         let (mut targets, mut changes) = (Vec::new(), Vec::new());
         for side in [Side::Buy, Side::Sell] {
             self.cfg.depth.levels(&self.grid, &self.inst, c, side, &mut targets)?;
-            // What it had resting last time and is gone now was taken.
-            let had = |p: Price| self.live.iter().any(|&(_, s, q)| s == side && q == p);
-            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, had, &mut changes);
+            let memory = &self.memory;
+            let before = |p: Price| memory.before(side, p, now);
+            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, before, &mut changes);
         }
         apply_order(&mut changes);
-        let mut live: Vec<(OrderId, Side, Price)> = live.iter().map(|&(id, s, p, _)| (id, s, p)).collect();
+        let mut kept: Vec<(OrderId, Side, Price)> = live.iter().map(|&(id, s, p, _)| (id, s, p)).collect();
         for change in changes {
             match change {
                 Requote::Cancel(id) => {
                     let _ = self.book.cancel(id);
-                    live.retain(|l| l.0 != id);
+                    if let Some(&(_, side, price, held)) = live.iter().find(|l| l.0 == id) {
+                        self.memory.left(side, price, held, now);
+                    }
+                    kept.retain(|l| l.0 != id);
                 }
                 Requote::Resize { id, price, qty } => {
                     self.fills.clear();
@@ -178,11 +197,14 @@ impl SpotVenue {
                 }
                 Requote::Place { side, price, qty } => {
                     if let Some(id) = self.rest(side, price, qty) {
-                        live.push((id, side, price));
+                        self.memory.placed(side, price);
+                        kept.push((id, side, price));
                     }
                 }
             }
         }
+        self.memory.forget_older_than(now, MEMORY_HALF_LIVES * self.cfg.refill_half_life_secs);
+        let live = kept;
         self.live = live;
         Ok(())
     }
