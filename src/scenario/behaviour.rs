@@ -46,11 +46,15 @@ pub struct HuntingSpec {
     pub budget_usd: f64,
     /// Notional it takes while pushing, a second.
     pub pace_usd_per_second: f64,
+    /// Once past the target, how far beyond the touch its orders may reach, percent a second.
+    pub sweep_pct_per_second: f64,
     pub max_inventory_usd: f64,
     pub support_usd: f64,
     pub support_gap_bps: f64,
     pub feed_after_usd: f64,
-    /// Inventory it offers into the forced flow, a second.
+    /// Inventory it offers into the forced flow at most at once ...
+    pub feed_usd: f64,
+    /// ... and how fast that refills as its offers are taken, a second.
     pub feed_usd_per_second: f64,
     pub feed_levels: u32,
     pub feed_offset_bps: f64,
@@ -81,10 +85,12 @@ impl HuntingSpec {
             min_ratio: self.min_ratio,
             budget_usd: self.budget_usd,
             pace_usd_per_tick: self.pace_usd_per_second * dt,
+            sweep_per_tick: self.sweep_pct_per_second / 100.0 * dt,
             max_inventory_usd: self.max_inventory_usd,
             support_usd: self.support_usd,
             support_gap_bps: self.support_gap_bps,
             feed_after_usd: self.feed_after_usd,
+            feed_usd: self.feed_usd,
             feed_per_tick_usd: self.feed_usd_per_second * dt,
             feed_levels: self.feed_levels,
             feed_offset_bps: self.feed_offset_bps,
@@ -113,10 +119,12 @@ impl Default for HuntingSpec {
             min_ratio: p.min_ratio,
             budget_usd: p.budget_usd,
             pace_usd_per_second: p.pace_usd_per_tick,
+            sweep_pct_per_second: p.sweep_per_tick * 100.0,
             max_inventory_usd: p.max_inventory_usd,
             support_usd: p.support_usd,
             support_gap_bps: p.support_gap_bps,
             feed_after_usd: p.feed_after_usd,
+            feed_usd: p.feed_usd,
             feed_usd_per_second: p.feed_per_tick_usd,
             feed_levels: p.feed_levels,
             feed_offset_bps: p.feed_offset_bps,

@@ -303,6 +303,7 @@ fn hunter_params(c: &mut Checker, at: &str, p: &HuntingSpec) {
         ("max_inventory_usd", p.max_inventory_usd),
         ("support_usd", p.support_usd),
         ("feed_after_usd", p.feed_after_usd),
+        ("feed_usd", p.feed_usd),
         ("feed_usd_per_second", p.feed_usd_per_second),
         ("unwind_usd_per_second", p.unwind_usd_per_second),
     ] {
@@ -318,6 +319,7 @@ fn hunter_params(c: &mut Checker, at: &str, p: &HuntingSpec) {
         c.within(&path(name), v, 0.0, MAX_BPS);
     }
     c.fraction(&path("max_distance"), p.max_distance);
+    c.within(&path("sweep_pct_per_second"), p.sweep_pct_per_second, 0.0, 100.0);
     c.fraction(&path("stop_loss"), p.stop_loss);
     c.within(&path("min_ratio"), p.min_ratio, 0.0, 1e12);
     c.whole_within(&path("feed_levels"), p.feed_levels as u64, 0, 1_000);
