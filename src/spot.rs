@@ -111,6 +111,8 @@ pub struct SpotVenue {
     memory: LevelMemory,
     /// Seconds since the start.
     elapsed: f64,
+    /// The last taker fill's price: the venue's price while a side of its book is empty.
+    last_fill: Option<Price>,
     fills: Vec<Fill>,
 }
 
@@ -129,6 +131,7 @@ impl SpotVenue {
             live: Vec::new(),
             memory: LevelMemory::default(),
             elapsed: 0.0,
+            last_fill: None,
             fills: Vec::new(),
         };
         v.requote(start.0 as f64, 0.0)?;
@@ -142,9 +145,11 @@ impl SpotVenue {
         &self.book
     }
 
-    /// The mid price, or the centre when a side is empty.
+    /// The mid price; while a taker has emptied one side, the last fill's price (a buy that
+    /// took every ask has moved the price up, not left it at the centre); the centre when
+    /// nothing traded yet.
     pub fn mid(&self) -> Price {
-        self.book.mid().unwrap_or(Price(self.centre.round() as i64))
+        self.book.mid().or(self.last_fill).unwrap_or(Price(self.centre.round() as i64))
     }
 
     /// One tick of `dt_secs`: the centre moves to the fair value (`fair` ticks) shifted by the
@@ -250,6 +255,7 @@ impl SpotVenue {
         for f in &self.fills {
             taken.qty = Qty(taken.qty.0 + f.qty.0);
             taken.value_ticks_lots += f.price.0 as i128 * f.qty.0 as i128;
+            self.last_fill = Some(f.price);
         }
         let after = self.mid();
         if before.is_positive() && after.is_positive() {
@@ -321,6 +327,19 @@ mod tests {
             v.quote(fair, 1.0).unwrap();
         }
         assert!((inst.price_f64(v.mid()) / mid0 - 1.0).abs() < 0.0005);
+    }
+
+    /// A buy larger than every ask leaves the venue priced at its last fill, far above the
+    /// start: not at the centre, as if nothing had happened.
+    #[test]
+    fn a_taker_that_empties_a_side_moves_the_price_to_its_last_fill() {
+        let (mut v, inst) = venue(0.0);
+        let t = v.take(AccountId(7), Side::Buy, Qty(1_000_000_000), None);
+        assert!(t.qty.is_positive());
+        assert_eq!(v.book().best_ask(), None, "every ask was taken");
+        let last = v.mid();
+        assert!(inst.price_f64(last) > 71_450.0 * 1.05, "{}", inst.price_f64(last));
+        assert!(last.0 as f64 >= t.average(), "the last fill is the highest");
     }
 
     #[test]
