@@ -108,13 +108,17 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum EventsCommand {
-    /// Export an event log as CSV or JSON Lines (to stdout), in USD and BTC.
+    /// Export an event log as CSV or JSON Lines (to stdout, or to a file with --output), in USD and BTC.
     #[command(
-        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv > events.csv\n  \
-                            liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation"
+        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv --output events.csv\n  \
+                            liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation | head"
     )]
     Export {
         log: PathBuf,
+        /// Write to this file, atomically: it appears whole once every row is written, and on
+        /// any failure (or SIGINT/SIGTERM) nothing is put at its name.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
         /// Keep only one kind: a group (account, order, trade, price, funding, insurance,

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod signals;
 
 use anyhow::Result;
 use clap::Parser;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    signals::install();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -35,8 +37,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Merge(args) => commands::merge(args),
         Command::Sweep(args) => commands::sweep(args),
         Command::Replay { log, verify, expect } => commands::replay(&log, verify, expect.as_deref()),
-        Command::Events { command: EventsCommand::Export { log, format, kind } } => {
-            commands::export(&log, format, kind.as_deref())
+        Command::Events { command: EventsCommand::Export { log, output, format, kind } } => {
+            commands::export(&log, output.as_deref(), format, kind.as_deref())
         }
         Command::Margin { side, entry, size, leverage, mode, wallet, json } => {
             commands::margin(side, &entry, &size, leverage, mode, wallet.as_deref(), json)

@@ -1101,3 +1101,148 @@ fn out_naming_a_file_is_bad_input_said_once() {
     }
     assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "not a folder", "untouched");
 }
+
+/// Sends `signal` (`INT`, `TERM`) to the process `pid`, as `kill -s` would.
+fn signal(pid: u32, signal: &str) {
+    let k = Command::new("kill").args(["-s", signal, &pid.to_string()]).status().expect("kill runs");
+    assert!(k.success(), "kill -s {signal} {pid}");
+}
+
+/// Waits (up to two minutes) until `ready` holds, or panics naming `what`.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    for _ in 0..1_200 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("never happened: {what}");
+}
+
+/// Every file under `dir` (relative names), sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn journal_lines(path: &Path) -> usize {
+    std::fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0)
+}
+
+#[test]
+fn sigterm_and_sigint_leave_nothing_unfinished_and_an_interrupted_mc_resumes() {
+    let dir = temp_dir("signals");
+    // A run stopped while it writes its event log: exit 143, and the folder holds nothing of it
+    // (no temporary log, no lock file, no summary).
+    let long = short_copy("btc_14_to_1.ron", &dir, "6h");
+    let out = dir.join("run");
+    let run = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["run", s(&long), "--out", s(&out), "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lock(&out, run.id());
+    wait_until("the run's temporary event log", || {
+        files_under(&out).iter().any(|f| f.starts_with(".tmp-") && f.ends_with("events.log"))
+    });
+    signal(run.id(), "TERM");
+    let o = run.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted (SIGTERM)"), "{}", stderr(&o));
+    assert_eq!(files_under(&out), Vec::<String>::new(), "nothing of the stopped run is left");
+
+    // A Monte Carlo stopped after some runs: exit 130, its journal whole (every line a checked
+    // record), no outputs, no lock; --resume finishes it.
+    let file = short_copy("btc_14_to_1.ron", &dir, "20m");
+    let mc = dir.join("mc");
+    let child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["mc", s(&file), "--out", s(&mc), "--runs", "12", "--threads", "1", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("two journalled runs", || journal_lines(&mc.join("runs.jsonl")) >= 2);
+    signal(child.id(), "INT");
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted (SIGINT)") && err.contains("--resume"), "{err}");
+    let left = files_under(&mc);
+    assert!(
+        left.iter().all(|f| ["mc.json", "runs.jsonl", "scenario.json"].contains(&f.as_str())),
+        "{left:?}"
+    );
+    let journal = std::fs::read_to_string(mc.join("runs.jsonl")).unwrap();
+    assert!(journal.ends_with('\n') && journal.lines().all(|l| l.contains("\"crc32\":\"")), "{journal}");
+    let kept = journal.lines().count();
+    assert!((2..12).contains(&kept), "{kept} runs journalled");
+    assert!(err.contains(&format!("runs.jsonl keeps {kept} finished run(s)")), "{err}");
+    let r = liqsim(&["mc", s(&file), "--out", s(&mc), "--resume", "--threads", "2", "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(journal_lines(&mc.join("runs.jsonl")), 12);
+    assert!(mc.join("summary.json").is_file());
+
+    // A sweep stopped in its first cell: no lock or temporary anywhere, no summary in the cell.
+    let text = std::fs::read_to_string("scenarios/imbalance_sweep.ron").unwrap();
+    let sweep_file = dir.join("sweep.ron");
+    std::fs::write(&sweep_file, regex_replace_horizon(&text, "20m")).unwrap();
+    let sw = dir.join("sweep");
+    let child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["sweep", s(&sweep_file), "--out", s(&sw), "--runs", "50", "--threads", "1", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("a journalled run of cell 0", || journal_lines(&sw.join("cell-000/runs.jsonl")) >= 1);
+    signal(child.id(), "INT");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let left = files_under(&sw);
+    assert!(!left.iter().any(|f| f.contains(".tmp-") || f.contains(".liqsim.lock")), "{left:?}");
+    assert!(!left.iter().any(|f| f.ends_with("summary.json") || f == "sweep.csv"), "{left:?}");
+}
+
+#[test]
+fn export_to_a_file_is_atomic() {
+    let dir = temp_dir("export-file");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let out = dir.join("out");
+    assert!(liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]).status.success());
+    let log = out.join("events.log");
+    // To a file: the same bytes as to stdout.
+    let target = dir.join("events.csv");
+    let o = liqsim(&["events", "export", s(&log), "--output", s(&target)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let piped = liqsim(&["events", "export", s(&log)]);
+    assert_eq!(std::fs::read(&target).unwrap(), piped.stdout);
+    // A log that breaks off half-way: rows were written before the failure, yet nothing is put
+    // at the target (a new one stays absent, an old one untouched) and no temporary is left.
+    let bytes = std::fs::read(&log).unwrap();
+    let torn = dir.join("torn.log");
+    std::fs::write(&torn, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let fresh = dir.join("fresh.csv");
+    for (target, before) in [(&fresh, None), (&target, Some(std::fs::read(&target).unwrap()))] {
+        let o = liqsim(&["events", "export", s(&torn), "-o", s(target), "--format", "jsonl"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("torn.log"), "{}", stderr(&o));
+        assert_eq!(std::fs::read(target).ok(), before, "{}", target.display());
+    }
+    assert!(!files_under(&dir).iter().any(|f| f.contains(".tmp-")), "{:?}", files_under(&dir));
+    // A folder as the target, or a missing folder: bad input, said once.
+    for target in [dir.clone(), dir.join("nope/events.csv")] {
+        let o = liqsim(&["events", "export", s(&log), "--output", s(&target)]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with("--output "), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+}
