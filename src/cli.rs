@@ -45,7 +45,8 @@ pub enum Command {
         /// Compare with the final state hash in the summary.json beside the log; exit 1 if they differ.
         #[arg(long)]
         verify: bool,
-        /// Compare with this state hash; exit 1 if they differ.
+        /// Compare with this state hash, or a prefix of it of at least 16 hex digits (any case);
+        /// exit 1 if they differ.
         #[arg(long)]
         expect: Option<String>,
     },

@@ -143,6 +143,17 @@ fn a_run_writes_every_output_and_its_log_verifies() {
     let v = liqsim(&["replay", s(&log), "--verify"]);
     assert!(v.status.success(), "{}", stderr(&v));
     assert_eq!(stdout(&v).trim(), summary["final_state_hash"].as_str().unwrap());
+    // --expect takes the hash or a prefix of 16 or more hex digits, in any case.
+    let hash = summary["final_state_hash"].as_str().unwrap();
+    for expect in [hash.to_string(), hash[..16].to_uppercase(), hash[..40].to_string()] {
+        let e = liqsim(&["replay", s(&log), "--expect", &expect]);
+        assert!(e.status.success(), "{expect}: {}", stderr(&e));
+        assert!(stderr(&e).contains("verified"), "{}", stderr(&e));
+    }
+    let flipped = format!("{}{}", &hash[..15], if &hash[15..16] == "0" { "1" } else { "0" });
+    let e = liqsim(&["replay", s(&log), "--expect", &flipped]);
+    assert_eq!(e.status.code(), Some(1), "{}", stderr(&e));
+    assert!(stderr(&e).contains("state hash mismatch"), "{}", stderr(&e));
 
     // A tampered log: one record's bytes changed (the checksum catches it), or a record dropped
     // and the footer rewritten would not verify either. Flip a byte in the middle.
@@ -406,7 +417,7 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             scenario: Some("(seed: \"seven\")"),
             args: vec![],
             code: 2,
-            needle: ":1:7: Expected integer",
+            needle: ":1:7: seed: Expected integer",
         },
         Bad { name: "empty", scenario: Some(""), args: vec![], code: 2, needle: ":1:1:" },
         Bad {
@@ -704,6 +715,59 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
                 .to_vec(),
             code: 2,
             needle: "--size",
+        },
+        Bad {
+            name: "negative-band-leverage",
+            scenario: Some(Box::leak(band(&ok_band.replace("leverage: 3,", "leverage: -3,")).into_boxed_str())),
+            args: vec![],
+            code: 2,
+            needle: ":1:130: map.bands[0].leverage[0].leverage: must be at least 1, got -3",
+        },
+        Bad {
+            name: "negative-noise-leverage",
+            scenario: Some(
+                "(background: (noise: Some((agents: 5, params: (market_orders_per_tick: 0.5, \
+                 limit_orders_per_tick: 1.0, buy_probability: 0.5, size_mean: 0.1, limit_offset_mean: 0.001, \
+                 limit_ttl: 60), deposit_usd: 1e5, leverage: -2))))",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "background.noise.leverage: must be 1..=1000, got -2",
+        },
+        Bad {
+            name: "negative-count",
+            scenario: Some("(monte_carlo: (runs: -4))"),
+            args: vec![],
+            code: 2,
+            needle: "monte_carlo.runs: must be 1..=1000000, got -4",
+        },
+        Bad {
+            name: "negative-seed",
+            scenario: Some("(seed: -1)"),
+            args: vec![],
+            code: 2,
+            needle: ":1:9: seed: must be a whole number, 0 or more, got -1",
+        },
+        Bad {
+            name: "expect-too-short",
+            scenario: None,
+            args: vec!["replay".into(), s(&log).into(), "--expect".into(), "3f2a".into()],
+            code: 2,
+            needle: "--expect \"3f2a\": give the state hash or a prefix of it of 16 to 64 hex digits, not 4",
+        },
+        Bad {
+            name: "expect-not-hex",
+            scenario: None,
+            args: vec!["replay".into(), s(&log).into(), "--expect".into(), "3f2a...".into()],
+            code: 2,
+            needle: "'.' is not a hex digit",
+        },
+        Bad {
+            name: "export-output-folder",
+            scenario: None,
+            args: vec!["events".into(), "export".into(), s(&log).into(), "--output".into(), s(&dir).into()],
+            code: 2,
+            needle: "is a folder, not a file",
         },
     ];
     assert!(cases.len() >= 20);
