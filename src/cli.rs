@@ -18,8 +18,13 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Check a scenario file and report every problem with where it is.
-    #[command(after_help = "Example:\n  liqsim validate scenarios/btc_14_to_1.ron")]
-    Validate { file: PathBuf },
+    #[command(after_help = "Also estimates a run's memory and disk and refuses one beyond the limits.\n\n\
+                            Example:\n  liqsim validate scenarios/btc_14_to_1.ron")]
+    Validate {
+        file: PathBuf,
+        #[command(flatten)]
+        budget: BudgetArgs,
+    },
     /// Run a scenario once and write its outputs (summary, tick series, heatmap, pictures, log).
     #[command(after_help = "Examples:\n  liqsim run scenarios/btc_14_to_1.ron\n  \
                             liqsim run scenarios/jan_2025_down_hunt.ron --seed 7 --out out/jan7 --quiet")]
@@ -149,9 +154,28 @@ pub enum MarginModeArg {
 
 // The arguments of the subcommands whose options are many; the help texts are the variants'.
 
+/// The resource budget checked before any work (see `liqsim::budget`).
+#[derive(Args, Clone)]
+pub struct BudgetArgs {
+    /// Refuse when the estimated memory exceeds this (e.g. 512M, 16G).
+    #[arg(long, value_name = "SIZE", default_value = "4G")]
+    pub max_memory: String,
+    /// Refuse when the estimated disk use exceeds this (e.g. 500M, 100G).
+    #[arg(long, value_name = "SIZE", default_value = "4G")]
+    pub max_disk: String,
+    /// Refuse when the estimated computing time (all runs, one core) exceeds this (e.g. 30m, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub max_time: String,
+    /// Run even beyond the resource budget.
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Args)]
 pub struct RunArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
     /// Overrides the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -166,6 +190,8 @@ pub struct RunArgs {
 #[derive(Args)]
 pub struct McArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
     /// Number of runs (default: the scenario's monte_carlo.runs).
     #[arg(long)]
     pub runs: Option<u32>,
@@ -207,6 +233,8 @@ pub struct MergeArgs {
 #[derive(Args)]
 pub struct SweepArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
     /// Runs per cell (default: the scenario's monte_carlo.runs, unless it is an axis).
     #[arg(long)]
     pub runs: Option<u32>,

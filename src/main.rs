@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 /// Runs the subcommand: its exit code, or the error `main` reports.
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Validate { file } => commands::validate(&file),
+        Command::Validate { file, budget } => commands::validate(&file, &budget),
         Command::Run(args) => commands::run(args),
         Command::Mc(args) => commands::mc(args),
         Command::Merge(args) => commands::merge(args),

@@ -1310,3 +1310,91 @@ fn export_to_a_file_is_atomic() {
         assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     }
 }
+
+#[test]
+fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
+    let dir = temp_dir("budget");
+    let btc = std::fs::read_to_string("scenarios/btc_14_to_1.ron").unwrap();
+    let fcn = std::fs::read_to_string("scenarios/fcn_stylized_facts.ron").unwrap();
+    let edit = |text: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        text.replace(from, to)
+    };
+    // (name, scenario, extra flags, what the refusal must name)
+    let bombs: Vec<(&str, String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            "map-bucket",
+            edit(&btc, "map_bucket_usd: 250.0", "map_bucket_usd: 0.1"),
+            vec![],
+            vec!["of memory, more than the limit of 4.0 GB (--max-memory)", "market.map_bucket_usd"],
+        ),
+        (
+            "heatmap-every-second",
+            edit(&btc, "heatmap_interval: \"1m\"", "heatmap_interval: \"1s\""),
+            vec!["--max-memory", "1G"],
+            vec!["more than the limit of 1.0 GB (--max-memory)", "outputs.heatmap_interval"],
+        ),
+        (
+            "noise-orders",
+            edit(&btc, "market_orders_per_tick: 0.5", "market_orders_per_tick: 1e6"),
+            vec![],
+            vec!["of disk, more than the limit of 4.0 GB (--max-disk)", "the event log", "_orders_per_tick"],
+        ),
+        (
+            "fcn-decisions",
+            edit(&fcn, "decisions_per_tick: 300", "decisions_per_tick: 4000000000"),
+            vec![],
+            vec!["of computing", "(--max-time)", "background.fcn.decisions_per_tick"],
+        ),
+        (
+            "longest-horizon",
+            edit(&btc, "horizon: \"6h\"", "horizon: \"115d\""),
+            vec![],
+            vec!["(--max-disk)", "the event log", "horizon"],
+        ),
+    ];
+    for (name, text, flags, needles) in &bombs {
+        let file = dir.join(format!("{name}.ron"));
+        std::fs::write(&file, text).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        for command in ["validate", "run"] {
+            let mut args = vec![command, s(&file)];
+            if command == "run" {
+                args.extend(["--out", s(&out), "--quiet"]);
+            }
+            args.extend(flags.iter().copied());
+            let o = liqsim(&args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{name} {command}: {err}");
+            assert!(err.starts_with("resource budget: an estimated "), "{name}: {err}");
+            for needle in needles {
+                assert!(err.contains(needle), "{name}: {needle:?} not in {err}");
+            }
+            assert!(err.contains("--force"), "{err}");
+        }
+        assert!(!out.exists(), "{name}: refused before any work");
+    }
+    // The FCN window bomb is refused by validation itself.
+    let window = dir.join("window.ron");
+    std::fs::write(&window, edit(&fcn, "time_window: (60.0, 600.0)", "time_window: (1e12, 1e12)")).unwrap();
+    let o = liqsim(&["validate", s(&window)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("background.fcn.params.time_window"), "{}", stderr(&o));
+    // A Monte Carlo counts every run; the limits are the user's; --force runs anyway.
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let mc = liqsim(&["mc", s(&file), "--runs", "100000", "--max-time", "1h", "--out", s(&dir.join("mc"))]);
+    assert_eq!(mc.status.code(), Some(2), "{}", stderr(&mc));
+    assert!(stderr(&mc).contains("runs at 200k a second)"), "{}", stderr(&mc));
+    let out = dir.join("forced");
+    let refused = liqsim(&["run", s(&file), "--max-disk", "1M", "--out", s(&out), "--quiet"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let forced = liqsim(&["run", s(&file), "--max-disk", "1M", "--force", "--out", s(&out), "--quiet"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(stderr(&forced).starts_with("warning (--force): resource budget:"), "{}", stderr(&forced));
+    assert!(out.join("summary.json").is_file());
+    let v = liqsim(&["validate", "scenarios/btc_14_to_1.ron"]);
+    assert!(stdout(&v).contains("a run takes about "), "{}", stdout(&v));
+    let bad = liqsim(&["validate", "scenarios/btc_14_to_1.ron", "--max-memory", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).starts_with("--max-memory: \"lots\" is not a size"), "{}", stderr(&bad));
+}
