@@ -1398,3 +1398,24 @@ fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).starts_with("--max-memory: \"lots\" is not a size"), "{}", stderr(&bad));
 }
+
+#[test]
+fn a_map_that_cannot_be_laid_out_is_bad_input_not_a_failure() {
+    // Validation passes it (whether a counterparty is safe depends on the generated map), but
+    // building the world refuses it: that is the scenario's fault, exit 2, naming the field.
+    let dir = temp_dir("map-refused");
+    let text = std::fs::read_to_string(short_copy("btc_14_to_1.ron", &dir, "1m")).unwrap();
+    let file = dir.join("close.ron");
+    std::fs::write(&file, text.replace("counterparty_leverage: 1,", "counterparty_leverage: 100,")).unwrap();
+    assert!(liqsim(&["validate", s(&file)]).status.success());
+    for args in [
+        vec!["run", s(&file), "--out", s(&dir.join("run")), "--quiet"],
+        vec!["mc", s(&file), "--runs", "1", "--out", s(&dir.join("mc")), "--quiet"],
+    ] {
+        let o = liqsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("counterparty_leverage: counterparty"), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    assert!(!dir.join("run/summary.json").exists());
+}

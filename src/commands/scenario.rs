@@ -34,6 +34,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let report =
         run_scenario(&v, &RunOptions { seed, out: out.clone(), progress: !quiet }).map_err(|e| match e {
             RunError::Folder(f) if f.is_bad_input() => bad(f.to_string()),
+            // The map cannot be laid out as the scenario asks (it names the field): bad input.
+            RunError::Sim(e @ liqsim::sim::SimError::Map(_)) => bad(format!("{}: {e}", file.display())),
             other => other.into(),
         })?;
     if !quiet {
