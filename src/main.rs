@@ -14,7 +14,15 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     signals::install();
-    match run(cli) {
+    let result = run(cli);
+    if liqsim::report::interrupt::stopped() {
+        // A signal stopped the command mid-way: the signal thread cleans up and exits 130/143;
+        // this thread's error (nothing could be put in place) is not the outcome to report.
+        loop {
+            std::thread::park();
+        }
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             if let Some(b) = e.downcast_ref::<BadInput>() {

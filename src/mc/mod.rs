@@ -153,8 +153,9 @@ fn clash(old: &Manifest, new: &Manifest, changed: &[String]) -> Option<String> {
     if old.scenario != new.scenario {
         why.push(format!("scenario name {:?}, now {:?}", old.scenario, new.scenario));
     }
-    let same_scenario = if old.scenario_meaning.is_empty() {
-        // Format 1 knew the file's bytes only.
+    // Format 1 knew the file's bytes only.
+    let bytes_only = old.scenario_meaning.is_empty() || new.scenario_meaning.is_empty();
+    let same_scenario = if bytes_only {
         old.scenario_hash == new.scenario_hash
     } else {
         old.scenario_meaning == new.scenario_meaning
@@ -164,12 +165,12 @@ fn clash(old: &Manifest, new: &Manifest, changed: &[String]) -> Option<String> {
             format!(
                 "meaning {}…, now {}…",
                 old.scenario_meaning.get(..12).unwrap_or(""),
-                &new.scenario_meaning[..12]
+                new.scenario_meaning.get(..12).unwrap_or("")
             )
         } else {
             format!("changed: {}", changed.join("; "))
         };
-        if old.scenario_meaning.is_empty() {
+        if bytes_only {
             why.push(format!(
                 "the scenario file's bytes differ (a folder of an older liqsim: hash {}…)",
                 old.scenario_hash.get(..12).unwrap_or("")
@@ -451,4 +452,40 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<McResult, McError> {
     write_journal(out, &runs)?;
     let summary = write_outputs(out, &whole, &runs)?;
     Ok(McResult { manifest: whole, computed: 0, outcomes: runs, summary: Some(summary) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(meaning: &str, hash: &str) -> Manifest {
+        Manifest {
+            format: if meaning.is_empty() { 1 } else { FORMAT },
+            scenario: "s".into(),
+            scenario_hash: hash.into(),
+            scenario_meaning: meaning.into(),
+            master_seed: 1,
+            runs: 10,
+            start_price: 1.0,
+            watch_levels: vec![],
+            path_minutes: 1.0,
+            shard: None,
+        }
+    }
+
+    #[test]
+    fn a_clash_is_on_meaning_and_falls_back_to_bytes_for_format_1() {
+        let (a, b) = (manifest("m1", "h1"), manifest("m1", "h2"));
+        assert_eq!(clash(&a, &b, &[]), None, "reformatted: the same meaning");
+        let c = manifest("m2", "h1");
+        assert!(clash(&a, &c, &[]).unwrap().contains("parameters differ"));
+        // A folder of format 1 beside one of format 2, either way round: the file's bytes decide.
+        for (x, y) in [(manifest("", "h1"), a.clone()), (a.clone(), manifest("", "h1"))] {
+            assert_eq!(clash(&x, &y, &[]), None);
+        }
+        assert!(clash(&manifest("", "h9"), &a, &[]).unwrap().contains("bytes differ"));
+        assert!(clash(&a, &manifest("", "h9"), &[]).unwrap().contains("bytes differ"));
+        let seeded = Manifest { master_seed: 2, ..a.clone() };
+        assert_eq!(clash(&a, &seeded, &[]).as_deref(), Some("master seed 1, now 2"));
+    }
 }
