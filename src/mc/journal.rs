@@ -256,8 +256,7 @@ pub fn read_journal(dir: &Path, checksums: bool) -> Result<JournalRead, McError>
     let mut read = JournalRead::default();
     // (run, line number, record)
     let mut found: Vec<(u32, usize, RunOutcome)> = Vec::new();
-    let mut lines = bytes.split_inclusive(|&b| b == b'\n').enumerate().peekable();
-    while let Some((i, raw)) = lines.next() {
+    for (i, raw) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
         let n = i + 1;
         let whole = raw.ends_with(b"\n");
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
@@ -278,8 +277,7 @@ pub fn read_journal(dir: &Path, checksums: bool) -> Result<JournalRead, McError>
             }
         };
         if let Err(why) = why {
-            let what = if lines.peek().is_none() && whole { "the last line" } else { "line" };
-            read.dropped.push(if whole { format!("{what} {n}: {why}") } else { format!("line {n}: {why}") });
+            read.dropped.push(format!("line {n}: {why}"));
             read.dropped_bytes.extend_from_slice(line);
             read.dropped_bytes.push(b'\n');
         }
@@ -399,7 +397,7 @@ mod tests {
         fs::write(dir.join(JOURNAL), format!("{plain}\n")).unwrap();
         assert_eq!(read_journal(&dir, false).unwrap().runs, vec![rec.clone()]);
         let strict = read_journal(&dir, true).unwrap();
-        assert!(strict.runs.is_empty() && strict.dropped == ["the last line 1: no checksum"], "{strict:?}");
+        assert!(strict.runs.is_empty() && strict.dropped == ["line 1: no checksum"], "{strict:?}");
         let _ = fs::remove_dir_all(&dir);
     }
 
