@@ -476,3 +476,30 @@ fn bad_mc_and_sweep_input_exits_2_with_where_and_what() {
     assert!(stderr(&r).contains("--metric"), "{}", stderr(&r));
     assert!(!out.join("cell-000").exists(), "nothing runs before the metric is checked");
 }
+
+#[test]
+fn a_folder_of_format_1_resumes_and_is_rewritten_in_format_2() {
+    let dir = temp_dir("format1");
+    let file = scenario(&dir, "");
+    let whole = dir.join("whole");
+    ok(mc(&file, &whole, &[]));
+    // What an older liqsim wrote: no meaning, no canonical form, no checksums; 5 runs done.
+    let old = dir.join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&read(&whole.join("mc.json"))).unwrap();
+    manifest["format"] = 1.into();
+    manifest.as_object_mut().unwrap().remove("scenario_meaning");
+    std::fs::write(old.join("mc.json"), serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let plain: String = journal(&whole)
+        .iter()
+        .take(5)
+        .map(|l| format!("{}}}\n", &l[..l.len() - ",\"crc32\":\"01234567\"}".len()]))
+        .collect();
+    assert!(!plain.contains("crc32"));
+    std::fs::write(old.join("runs.jsonl"), plain).unwrap();
+    ok(mc(&file, &old, &["--resume"]));
+    same_outputs(&whole, &old);
+    for f in ["mc.json", "scenario.json"] {
+        assert!(read(&whole.join(f)) == read(&old.join(f)), "{f}");
+    }
+}
