@@ -9,7 +9,7 @@
 //! | accounts (map bands, counterparties, agents) | 420 B each | — |
 //! | tick series (`horizon` / `tick`) | 100 B a tick | `ticks.csv`: 110 B a tick |
 //! | liquidation heatmap: columns (`horizon` / `outputs.heatmap_interval`) × buckets (half to one and a half times `start_price_usd` / `market.map_bucket_usd`, at most one per map account) | 250 B a cell | 30 B a cell (`heatmap.csv`), 100 B with `outputs.pictures` |
-//! | event log (`outputs.event_log`): 3 events an account, and a tick 60 plus 2 per order (`background.noise.params.*_orders_per_tick`, `background.fcn.decisions_per_tick`) | — | 32 B an event |
+//! | event log (`outputs.event_log`): 3 events an account, and a tick 60 plus 2 per order (the noise orders and FCN decisions a tick) | — | 32 B an event |
 //! | FCN price history (`background.fcn.params.time_window`) | 16 B a tick of window | — |
 //!
 //! These were measured on `btc_14_to_1` (a 10-minute run: 343k events, 11 MB, 110 MB of memory;
@@ -92,8 +92,8 @@ impl Estimate {
         if self.seconds() > limits.time {
             over.push(format!(
                 "an estimated {} of computing ({} events{} at {}k a second), more than the limit of {} (--max-time): \
-                 its events come from horizon, background.noise.params.*_orders_per_tick, \
-                 background.fcn.decisions_per_tick and the accounts",
+                 its events come from horizon, background.noise.params.*_orders_*, \
+                 background.fcn.decisions_* and the accounts",
                 Secs(self.seconds()),
                 Count(self.events),
                 if self.runs > 1 { format!(" a run × {} runs", Count(self.runs)) } else { String::new() },
@@ -179,15 +179,16 @@ pub fn monte_carlo(v: &Validated, runs: u64, threads: u64, keep_logs: bool) -> E
     e
 }
 
-/// A world's memory, and its event count.
+/// A world's memory, and its event count. Read from the trusted config (rates per tick, as
+/// the world uses them), so the scenario's units do not matter.
 fn world(v: &Validated) -> Estimate {
     let s = &v.scenario;
-    let bg = &s.background;
+    let bg = &v.sim.background;
     let agents = bg.fcn.as_ref().map_or(0, |f| u64::from(f.agents))
         + bg.noise.as_ref().map_or(0, |n| u64::from(n.agents))
-        + s.makers.len() as u64
-        + s.hunters.len() as u64
-        + u64::from(s.arbitrage.desks);
+        + v.sim.makers.len() as u64
+        + v.sim.hunters.len() as u64
+        + v.sim.arbitrageurs.len() as u64;
     let accounts = v.sim.map.map_accounts() + u64::from(s.map.counterparties) + agents + 2;
     let ticks = v.sim.ticks;
     let noise =
@@ -210,7 +211,7 @@ fn world(v: &Validated) -> Estimate {
         },
     ];
     if let Some(f) = &bg.fcn {
-        let window = whole(f.params.time_window.0.max(f.params.time_window.1));
+        let window = f.params.max_time_window() as u64;
         parts.push(Part {
             what: format!("the FCN price history, {} ticks", Count(window)),
             fields: "background.fcn.params.time_window",
@@ -224,7 +225,7 @@ fn world(v: &Validated) -> Estimate {
 fn event_log(e: &Estimate) -> Part {
     Part {
         what: format!("the event log, {} events", Count(e.events)),
-        fields: "horizon, background.noise.params.*_orders_per_tick, background.fcn.decisions_per_tick, accounts",
+        fields: "horizon, background.noise.params.*_orders_*, background.fcn.decisions_*, accounts",
         memory: 0,
         disk: mul(e.events, 32),
     }

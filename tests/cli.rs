@@ -1338,13 +1338,17 @@ fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
             "noise-orders",
             edit(&btc, "market_orders_per_tick: 0.5", "market_orders_per_tick: 1e6"),
             vec![],
-            vec!["of disk, more than the limit of 4.0 GB (--max-disk)", "the event log", "_orders_per_tick"],
+            vec![
+                "of disk, more than the limit of 4.0 GB (--max-disk)",
+                "the event log",
+                "background.noise.params",
+            ],
         ),
         (
             "fcn-decisions",
             edit(&fcn, "decisions_per_tick: 300", "decisions_per_tick: 4000000000"),
             vec![],
-            vec!["of computing", "(--max-time)", "background.fcn.decisions_per_tick"],
+            vec!["of computing", "(--max-time)", "background.fcn.decisions_"],
         ),
         (
             "longest-horizon",
