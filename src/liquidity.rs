@@ -11,6 +11,7 @@
 
 use crate::units::{Instrument, Price, Qty, Side, UnitError};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Cumulative notional (USD) within distances (fractions of the centre price) of the centre.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,17 +220,18 @@ const TOLERANCE: f64 = 0.05;
 /// resting, in any order) move toward `targets` (one side's levels): orders off the levels are
 /// cancelled; a level more than 5% short of its target refills toward it with half-life
 /// `half_life_secs` over `dt_secs`, one holding over twice its target is cut back to it; a
-/// missing level is placed at the first step of a refill if the provider had it resting last
-/// time (`had(price)`: it was taken) and in full otherwise (the centre moved onto it). Changes
-/// come in the order they must be applied: every cancel, then resizes, then placements (so a
-/// new bid never meets the provider's own stale ask).
+/// missing level the provider quoted before (`before(price)`: what it held there when the
+/// level left, taken or cancelled, and how many seconds ago; see [`LevelMemory`]) resumes
+/// refilling from there, and one it never quoted (the centre moved onto it) is placed in full.
+/// Changes come in the order they must be applied: every cancel, then resizes, then placements
+/// (so a new bid never meets the provider's own stale ask).
 pub fn requote<I: Copy>(
     side: Side,
     targets: &[(Price, Qty)],
     live: &[(I, Side, Price, Qty)],
     dt_secs: f64,
     half_life_secs: f64,
-    had: impl Fn(Price) -> bool,
+    before: impl Fn(Price) -> Option<(Qty, f64)>,
     out: &mut Vec<Requote<I>>,
 ) {
     let mut have = vec![false; targets.len()];
@@ -259,7 +261,10 @@ pub fn requote<I: Copy>(
     }
     for (k, &(price, target)) in targets.iter().enumerate() {
         if !have[k] {
-            let qty = if had(price) { refill(Qty::ZERO, target, dt_secs, half_life_secs) } else { target };
+            let qty = match before(price) {
+                Some((held, secs)) => refill(held, target, secs, half_life_secs).min(target),
+                None => target,
+            };
             out.push(Requote::Place { side, price, qty });
         }
     }
@@ -290,6 +295,50 @@ pub fn refill(current: Qty, target: Qty, dt_secs: f64, half_life_secs: f64) -> Q
     let add = (deficit * share).ceil().max(1.0) as i64;
     Qty((current.0 + add).min(target.0))
 }
+
+/// What a provider held at each level it stopped quoting — taken by a taker, or cancelled
+/// because its centre moved — and when (seconds), so that a level quoted again resumes
+/// refilling from there instead of coming back full: depth taken stays gone until it has
+/// refilled, however often the provider's levels come and go as the centre moves (without it,
+/// a centre that moves every tick restores depth faster at shorter ticks).
+#[derive(Clone, Debug, Default)]
+pub struct LevelMemory {
+    left: BTreeMap<(Side, Price), (Qty, f64)>,
+}
+
+impl LevelMemory {
+    /// The level `(side, price)` held `held` when it stopped being quoted at `at` seconds.
+    pub fn left(&mut self, side: Side, price: Price, held: Qty, at: f64) {
+        self.left.insert((side, price), (held, at));
+    }
+
+    /// The level is quoted again: forget it.
+    pub fn placed(&mut self, side: Side, price: Price) {
+        self.left.remove(&(side, price));
+    }
+
+    /// What the level held when it left and how many seconds before `now`, if remembered.
+    pub fn before(&self, side: Side, price: Price, now: f64) -> Option<(Qty, f64)> {
+        self.left.get(&(side, price)).map(|&(held, at)| (held, (now - at).max(0.0)))
+    }
+
+    /// Forgets levels that left more than `secs` before `now` (by then they have refilled).
+    pub fn forget_older_than(&mut self, now: f64, secs: f64) {
+        self.left.retain(|_, &mut (_, at)| now - at <= secs);
+    }
+
+    pub fn len(&self) -> usize {
+        self.left.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.left.is_empty()
+    }
+}
+
+/// How long a remembered level matters: after this many half-lives a refill is complete
+/// (the deficit is below the 2% that [`refill`] fills at once).
+pub const MEMORY_HALF_LIVES: f64 = 8.0;
 
 /// The fraction of a gap closed in `dt_secs` by something that follows with half-life
 /// `half_life_secs` (0: at once).
@@ -378,7 +427,15 @@ mod tests {
         ];
         // 97 was resting last time (it was taken): it comes back slowly.
         let mut out = Vec::new();
-        requote(Side::Buy, &targets, &live, 30.0, 30.0, |p| p == Price(97), &mut out);
+        requote(
+            Side::Buy,
+            &targets,
+            &live,
+            30.0,
+            30.0,
+            |p| (p == Price(97)).then_some((Qty::ZERO, 30.0)),
+            &mut out,
+        );
         apply_order(&mut out);
         assert_eq!(
             out,
@@ -392,8 +449,21 @@ mod tests {
         );
         // A level the centre moved onto comes in full.
         let mut out = Vec::new();
-        requote(Side::Buy, &targets, &live, 30.0, 30.0, |_| false, &mut out);
+        requote(Side::Buy, &targets, &live, 30.0, 30.0, |_| None, &mut out);
         assert!(out.contains(&Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(100) }));
+        // A level cancelled at 40 of 100 a minute ago (two half-lives) comes back at 85, not
+        // full: depth taken stays gone until it refills, whatever the centre did meanwhile.
+        let mut out = Vec::new();
+        requote(
+            Side::Buy,
+            &targets,
+            &live,
+            30.0,
+            30.0,
+            |p| (p == Price(97)).then_some((Qty(40), 60.0)),
+            &mut out,
+        );
+        assert!(out.contains(&Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(85) }), "{out:?}");
     }
 
     #[test]

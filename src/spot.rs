@@ -9,7 +9,9 @@
 //! ECS.
 
 use crate::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};
-use crate::liquidity::{DepthCurve, LevelGrid, Requote, apply_order, requote};
+use crate::liquidity::{
+    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, requote,
+};
 use crate::units::{Instrument, Price, Qty, Side, UnitError};
 
 /// The liquidity provider's id in every spot book.
@@ -105,6 +107,12 @@ pub struct SpotVenue {
     grid: LevelGrid,
     /// The provider's resting orders: id, side, price (what rests is the book's to say).
     live: Vec<(OrderId, Side, Price)>,
+    /// What the provider held at levels it stopped quoting, and when (see [`LevelMemory`]).
+    memory: LevelMemory,
+    /// Seconds since the start.
+    elapsed: f64,
+    /// The last taker fill's price: the venue's price while a side of its book is empty.
+    last_fill: Option<Price>,
     fills: Vec<Fill>,
 }
 
@@ -121,6 +129,9 @@ impl SpotVenue {
             permanent: 0.0,
             centre: start.0 as f64,
             live: Vec::new(),
+            memory: LevelMemory::default(),
+            elapsed: 0.0,
+            last_fill: None,
             fills: Vec::new(),
         };
         v.requote(start.0 as f64, 0.0)?;
@@ -134,9 +145,11 @@ impl SpotVenue {
         &self.book
     }
 
-    /// The mid price, or the centre when a side is empty.
+    /// The mid price; while a taker has emptied one side, the last fill's price (a buy that
+    /// took every ask has moved the price up, not left it at the centre); the centre when
+    /// nothing traded yet.
     pub fn mid(&self) -> Price {
-        self.book.mid().unwrap_or(Price(self.centre.round() as i64))
+        self.book.mid().or(self.last_fill).unwrap_or(Price(self.centre.round() as i64))
     }
 
     /// One tick of `dt_secs`: the centre moves to the fair value (`fair` ticks) shifted by the
@@ -156,20 +169,31 @@ impl SpotVenue {
             .iter()
             .filter_map(|&(id, side, price)| self.book.order(id).map(|o| (id, side, price, o.qty)))
             .collect();
+        self.elapsed += dt_secs;
+        let now = self.elapsed;
+        // What rested after the last quote and is gone now was taken during the last tick.
+        for &(id, side, price) in &self.live {
+            if self.book.order(id).is_none() {
+                self.memory.left(side, price, Qty::ZERO, now - dt_secs);
+            }
+        }
         let (mut targets, mut changes) = (Vec::new(), Vec::new());
         for side in [Side::Buy, Side::Sell] {
             self.cfg.depth.levels(&self.grid, &self.inst, c, side, &mut targets)?;
-            // What it had resting last time and is gone now was taken.
-            let had = |p: Price| self.live.iter().any(|&(_, s, q)| s == side && q == p);
-            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, had, &mut changes);
+            let memory = &self.memory;
+            let before = |p: Price| memory.before(side, p, now);
+            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, before, &mut changes);
         }
         apply_order(&mut changes);
-        let mut live: Vec<(OrderId, Side, Price)> = live.iter().map(|&(id, s, p, _)| (id, s, p)).collect();
+        let mut kept: Vec<(OrderId, Side, Price)> = live.iter().map(|&(id, s, p, _)| (id, s, p)).collect();
         for change in changes {
             match change {
                 Requote::Cancel(id) => {
                     let _ = self.book.cancel(id);
-                    live.retain(|l| l.0 != id);
+                    if let Some(&(_, side, price, held)) = live.iter().find(|l| l.0 == id) {
+                        self.memory.left(side, price, held, now);
+                    }
+                    kept.retain(|l| l.0 != id);
                 }
                 Requote::Resize { id, price, qty } => {
                     self.fills.clear();
@@ -178,11 +202,14 @@ impl SpotVenue {
                 }
                 Requote::Place { side, price, qty } => {
                     if let Some(id) = self.rest(side, price, qty) {
-                        live.push((id, side, price));
+                        self.memory.placed(side, price);
+                        kept.push((id, side, price));
                     }
                 }
             }
         }
+        self.memory.forget_older_than(now, MEMORY_HALF_LIVES * self.cfg.refill_half_life_secs);
+        let live = kept;
         self.live = live;
         Ok(())
     }
@@ -228,6 +255,7 @@ impl SpotVenue {
         for f in &self.fills {
             taken.qty = Qty(taken.qty.0 + f.qty.0);
             taken.value_ticks_lots += f.price.0 as i128 * f.qty.0 as i128;
+            self.last_fill = Some(f.price);
         }
         let after = self.mid();
         if before.is_positive() && after.is_positive() {
@@ -299,6 +327,19 @@ mod tests {
             v.quote(fair, 1.0).unwrap();
         }
         assert!((inst.price_f64(v.mid()) / mid0 - 1.0).abs() < 0.0005);
+    }
+
+    /// A buy larger than every ask leaves the venue priced at its last fill, far above the
+    /// start: not at the centre, as if nothing had happened.
+    #[test]
+    fn a_taker_that_empties_a_side_moves_the_price_to_its_last_fill() {
+        let (mut v, inst) = venue(0.0);
+        let t = v.take(AccountId(7), Side::Buy, Qty(1_000_000_000), None);
+        assert!(t.qty.is_positive());
+        assert_eq!(v.book().best_ask(), None, "every ask was taken");
+        let last = v.mid();
+        assert!(inst.price_f64(last) > 71_450.0 * 1.05, "{}", inst.price_f64(last));
+        assert!(last.0 as f64 >= t.average(), "the last fill is the highest");
     }
 
     #[test]

@@ -442,9 +442,9 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
                 "(background: (fcn: Some((agents: 10, params: (fundamental_weight_mean: 1.0, \
                  chart_weight_mean: 0.5, noise_weight_mean: 1.0, noise_scale: 0.001, time_window: (10.0, \
                  20.0), mean_reversion_time: None, order_margin: (0.0, 0.01), margin_type: Fixed, \
-                 order_ttl: None, order_qty: 1.0, chart_following: true), decisions_per_tick: 1, \
+                 order_ttl: None, order_qty: 1.0, chart_following: true), decisions_per_second: 1.0, \
                  deposit_usd: 1000.0, leverage: 1, chart_sentiment: Some((volatility: 0.5, \
-                 correlation_ticks: 60.0, max_factor: Some(-1.3)))))))",
+                 correlation: \"1m\", max_factor: Some(-1.3)))))))",
             ),
             args: vec![],
             code: 2,
@@ -575,9 +575,9 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
         Bad {
             name: "nan-buy-probability",
             scenario: Some(
-                "(background: (noise: Some((agents: 5, params: (market_orders_per_tick: 0.5, \
-                 limit_orders_per_tick: 1.0, buy_probability: NaN, size_mean: 0.1, limit_offset_mean: 0.001, \
-                 limit_ttl: 60), deposit_usd: 1e5, leverage: 2))))",
+                "(background: (noise: Some((agents: 5, params: (market_orders_per_second: 0.5, \
+                 limit_orders_per_second: 1.0, buy_probability: NaN, size_mean: 0.1, limit_offset_mean: 0.001, \
+                 limit_ttl: \"1m\"), deposit_usd: 1e5, leverage: 2))))",
             ),
             args: vec![],
             code: 2,
@@ -726,9 +726,9 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
         Bad {
             name: "negative-noise-leverage",
             scenario: Some(
-                "(background: (noise: Some((agents: 5, params: (market_orders_per_tick: 0.5, \
-                 limit_orders_per_tick: 1.0, buy_probability: 0.5, size_mean: 0.1, limit_offset_mean: 0.001, \
-                 limit_ttl: 60), deposit_usd: 1e5, leverage: -2))))",
+                "(background: (noise: Some((agents: 5, params: (market_orders_per_second: 0.5, \
+                 limit_orders_per_second: 1.0, buy_probability: 0.5, size_mean: 0.1, limit_offset_mean: 0.001, \
+                 limit_ttl: \"60s\"), deposit_usd: 1e5, leverage: -2))))",
             ),
             args: vec![],
             code: 2,
@@ -1336,7 +1336,7 @@ fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
         ),
         (
             "noise-orders",
-            edit(&btc, "market_orders_per_tick: 0.5", "market_orders_per_tick: 1e6"),
+            edit(&btc, "market_orders_per_second: 0.5", "market_orders_per_second: 1e6"),
             vec![],
             vec![
                 "of disk, more than the limit of 4.0 GB (--max-disk)",
@@ -1346,7 +1346,7 @@ fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
         ),
         (
             "fcn-decisions",
-            edit(&fcn, "decisions_per_tick: 300", "decisions_per_tick: 4000000000"),
+            edit(&fcn, "decisions_per_second: 300.0", "decisions_per_second: 1e7"),
             vec![],
             vec!["of computing", "(--max-time)", "background.fcn.decisions_"],
         ),

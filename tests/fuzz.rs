@@ -221,7 +221,7 @@ fn numbers_are_found_outside_strings_and_comments() {
 #[ignore = "engine defect: a very busy noise flow fails at run time (see the comment)"]
 fn a_busy_noise_flow_that_validates_runs() {
     let (_, text) = bundled().into_iter().find(|(n, _)| n == "btc_14_to_1.ron").unwrap();
-    let text = text.replace("market_orders_per_tick: 0.5", "market_orders_per_tick: 5000.0");
+    let text = text.replace("market_orders_per_second: 0.5", "market_orders_per_second: 5000.0");
     let v = scenario::parse("busy", text.as_bytes()).expect("it validates");
     assert!(matches!(run(&v), Ok(Ran::Finished)), "{:?}", run(&v).err());
 }

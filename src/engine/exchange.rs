@@ -396,7 +396,7 @@ impl Exchange {
         Ok(())
     }
 
-    fn liq_entry(&self, a: &Account) -> Result<Option<LiqEntry>> {
+    pub(super) fn liq_entry(&self, a: &Account) -> Result<Option<LiqEntry>> {
         let p = a.position;
         if p.qty.is_zero() || a.liquidating.is_some() {
             return Ok(None);

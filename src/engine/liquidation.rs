@@ -203,7 +203,9 @@ impl Exchange {
         // trigger moves into the margin, so from here on the margin is all of it).
         let wallet = acct.wallet();
         let equity = wallet.checked_add(margin::unrealized_pnl(&inst, p.qty, p.cost, mark)?)?;
-        let liquidation_price = self.liq.get(a).map(|e| e.price).unwrap_or(mark);
+        // From the account as it is now, not the index's copy: fills earlier in this round may
+        // have moved its margin since the index was last refreshed.
+        let liquidation_price = self.liq_entry(&acct)?.map(|e| e.price).unwrap_or(mark);
         let bankruptcy = margin::bankruptcy_price(&inst, p.qty, p.cost, wallet.max(Money::ZERO))?;
         let seq = self.emit(
             Event::LiquidationTriggered {

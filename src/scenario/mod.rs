@@ -4,12 +4,14 @@
 //! path such as `map.bands[2].liq_low_usd` for meaning), then converted exactly into the
 //! simulator's [`SimConfig`]. See `docs/scenario.md` for every field.
 
+mod behaviour;
 mod checks;
 mod duration;
 mod spec;
 pub mod sweep;
 mod syntax;
 
+pub use behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
 pub use duration::Duration;
 pub use spec::{
     ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec,
@@ -169,9 +171,10 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let index = checks::index(&mut c, &s.index, clock, grid);
     let liquidity = checks::liquidity(&mut c, &s.liquidity, clock, grid);
     let arbitrageurs = checks::arbitrage(&mut c, &s.arbitrage);
-    let background = checks::background(&mut c, &s.background, inst);
-    let makers = checks::makers(&mut c, &s.makers);
-    let hunters = checks::hunters(&mut c, &s.hunters);
+    let tick = clock.map(|clock| clock.tick);
+    let background = checks::background(&mut c, &s.background, inst, tick);
+    let makers = checks::makers(&mut c, &s.makers, tick);
+    let hunters = checks::hunters(&mut c, &s.hunters, tick);
     let holders = checks::holders(&mut c, &s.holders);
     let shocks = checks::shocks(&mut c, s, clock);
     let watch_levels = checks::watch_levels(&mut c, s, inst);

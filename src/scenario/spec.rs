@@ -2,12 +2,10 @@
 //! defaults for everything optional, unknown fields refused), before any check.
 
 use super::Duration;
+use super::behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
 use super::sweep::SweepValue;
-use crate::agents::hunter::HunterParams;
-use crate::agents::maker::MakerParams;
-use crate::agents::{FcnParams, NoiseParams};
 use crate::population::{self, Band};
-use crate::sim::{HolderConfig, LogOuConfig, ShockMarket};
+use crate::sim::{HolderConfig, ShockMarket};
 use crate::units::Side;
 use crate::venue::VenuePreset;
 use serde::{Deserialize, Serialize};
@@ -217,16 +215,19 @@ pub struct BackgroundSpec {
 #[serde(deny_unknown_fields, rename = "FcnConfig")]
 pub struct FcnSpec {
     pub agents: u32,
-    pub params: FcnParams,
-    pub decisions_per_tick: u32,
+    pub params: FcnBehaviourSpec,
+    /// Decisions a second, each by an agent drawn at random (one decision is one PAMS step);
+    /// a tick holds this times the tick, rounded.
+    pub decisions_per_second: f64,
     pub deposit_usd: f64,
     pub leverage: u32,
+    /// An opening session in which the agents' orders are post-only.
     #[serde(default)]
-    pub warmup_ticks: u64,
+    pub warmup: Duration,
     #[serde(default)]
-    pub activity: Option<LogOuConfig>,
+    pub activity: Option<FactorSpec>,
     #[serde(default)]
-    pub chart_sentiment: Option<LogOuConfig>,
+    pub chart_sentiment: Option<FactorSpec>,
 }
 
 /// A population of Poisson noise traders.
@@ -234,7 +235,7 @@ pub struct FcnSpec {
 #[serde(deny_unknown_fields, rename = "NoiseConfig")]
 pub struct NoiseSpec {
     pub agents: u32,
-    pub params: NoiseParams,
+    pub params: NoiseFlowSpec,
     pub deposit_usd: f64,
     pub leverage: u32,
 }
@@ -244,8 +245,10 @@ pub struct NoiseSpec {
 #[serde(deny_unknown_fields, default, rename = "FundamentalConfig")]
 pub struct FundamentalSpec {
     pub price_usd: Option<f64>,
-    pub volatility_per_tick: f64,
-    pub drift_per_tick: f64,
+    /// Volatility of its geometric random walk, percent per square-root hour.
+    pub volatility_pct_per_hour: f64,
+    /// Its drift, percent (log) per hour.
+    pub drift_pct_per_hour: f64,
 }
 
 /// A market maker (`(deposit_usd: 50e6, leverage: 10, quoting: (...))`).
@@ -254,7 +257,7 @@ pub struct FundamentalSpec {
 pub struct MakerSpec {
     pub deposit_usd: f64,
     pub leverage: u32,
-    pub quoting: MakerParams,
+    pub quoting: QuotingSpec,
 }
 
 /// A hunter (`(deposit_usd: 8e9, leverage: 1, team: None, hunting: (...))`).
@@ -265,7 +268,7 @@ pub struct HunterSpec {
     pub leverage: u32,
     /// Hunters of one team push the same way.
     pub team: Option<u32>,
-    pub hunting: HunterParams,
+    pub hunting: HuntingSpec,
 }
 
 /// A market order from outside at a given time (`at: "02:00"`).
@@ -481,13 +484,13 @@ impl Default for BackgroundSpec {
 impl Default for MakerSpec {
     /// $50M at 10x: ample for the default 20 BTC inventory cap.
     fn default() -> MakerSpec {
-        MakerSpec { deposit_usd: 50e6, leverage: 10, quoting: MakerParams::default() }
+        MakerSpec { deposit_usd: 50e6, leverage: 10, quoting: QuotingSpec::default() }
     }
 }
 
 impl Default for HunterSpec {
     /// $8B at 1x (see [`HunterConfig`](crate::sim::HunterConfig)).
     fn default() -> HunterSpec {
-        HunterSpec { deposit_usd: 8e9, leverage: 1, team: None, hunting: HunterParams::default() }
+        HunterSpec { deposit_usd: 8e9, leverage: 1, team: None, hunting: HuntingSpec::default() }
     }
 }

@@ -8,7 +8,9 @@ use super::{
 use crate::book::{AccountId, OrderId, OrderKind, StopId};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
-use crate::liquidity::{DepthCurve, LevelGrid, Requote, apply_order, follow_share, requote};
+use crate::liquidity::{
+    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, follow_share, requote,
+};
 use crate::units::{Instrument, Money, Price, Qty, Side};
 use bevy_ecs::prelude::*;
 use rand::{Rng, RngExt};
@@ -211,8 +213,11 @@ pub struct LiquidityProvider {
     /// market that was there before it).
     quoted: bool,
     /// Where it left orders resting after its last quote (side, price), sorted: a level missing
-    /// from there now was taken, and refills slowly; any other missing level is new.
+    /// from there now was taken.
     resting: Vec<(Side, Price)>,
+    /// What it held at the levels it stopped quoting (taken, or cancelled as the centre moved)
+    /// and when: such a level refills from there when quoted again; a level never quoted is new.
+    memory: LevelMemory,
 }
 
 impl LiquidityProvider {
@@ -234,6 +239,7 @@ impl LiquidityProvider {
             pulled: None,
             quoted: false,
             resting: Vec::new(),
+            memory: LevelMemory::default(),
         })
     }
 
@@ -279,6 +285,7 @@ pub(super) fn quote_liquidity(
     let now = clock.tick * market.0.config().tick_secs;
     let (targets, live, changes) = &mut *scratch;
     for (trader, mut lp, mut orders) in lps.iter_mut() {
+        let lp = &mut *lp;
         let qty = market.0.ledger().account(trader.account).map(|a| a.position.qty).unwrap_or(Qty::ZERO);
         lp.watch_flow(qty, now, dt);
         let pulled = lp.pulled_side();
@@ -289,6 +296,15 @@ pub(super) fn quote_liquidity(
         live.extend(
             orders.live.iter().filter_map(|o| book.order(o.id).map(|r| (o.id, o.side, o.price, r.qty))),
         );
+        let secs = now as f64;
+        // What rested after its last quote and is gone now was taken during the last tick.
+        let mut still: Vec<(Side, Price)> = live.iter().map(|l| (l.1, l.2)).collect();
+        still.sort_unstable();
+        for &(side, price) in &lp.resting {
+            if still.binary_search(&(side, price)).is_err() {
+                lp.memory.left(side, price, Qty::ZERO, secs - dt);
+            }
+        }
         changes.clear();
         let half_life = if lp.quoted { lp.refill_half_life } else { 0.0 };
         lp.quoted = true;
@@ -300,34 +316,40 @@ pub(super) fn quote_liquidity(
                 halt.0 = Some(e.into());
                 return;
             }
-            // What it had resting after last tick and is gone now was taken.
-            let had = |p: Price| lp.resting.binary_search(&(side, p)).is_ok();
-            requote(side, targets, live, dt, half_life, had, changes);
+            let memory = &lp.memory;
+            requote(side, targets, live, dt, half_life, |p| memory.before(side, p, secs), changes);
         }
         apply_order(changes);
-        // What will rest after this tick's changes: the live orders kept, and the placements.
-        let mut resting: Vec<(Side, Price)> = live.iter().map(|l| (l.1, l.2)).collect();
+        // What will rest after this tick's changes: the live orders kept, and the placements;
+        // what it cancels is remembered with what it held.
+        let mut resting = still;
         for c in changes.iter() {
             match *c {
                 Requote::Cancel(id) => {
                     if let Some(l) = live.iter().find(|l| l.0 == id) {
                         let key = (l.1, l.2);
+                        lp.memory.left(l.1, l.2, l.3, secs);
                         if let Some(k) = resting.iter().position(|r| *r == key) {
                             resting.swap_remove(k);
                         }
                     }
                 }
-                Requote::Place { side, price, .. } => resting.push((side, price)),
+                Requote::Place { side, price, .. } => {
+                    lp.memory.placed(side, price);
+                    resting.push((side, price));
+                }
                 Requote::Resize { .. } => {}
             }
         }
         resting.sort_unstable();
         lp.resting = resting;
+        lp.memory.forget_older_than(secs, MEMORY_HALF_LIVES * lp.refill_half_life);
         for &change in changes.iter() {
             match change {
                 Requote::Cancel(id) => orders.pending.push(AgentAction::Cancel(id)),
-                Requote::Resize { id, price, qty } => {
-                    orders.pending.push(AgentAction::Amend { id, price, qty })
+                Requote::Resize { id, qty, .. } => {
+                    let held = live.iter().find(|l| l.0 == id).map_or(qty, |l| l.3);
+                    orders.pending.push(AgentAction::Resize { id, by: qty.0 - held.0 })
                 }
                 Requote::Place { side, price, qty } => orders.place(side, OrderKind::PostOnly, price, qty, 0),
             }

@@ -56,7 +56,7 @@ pub(super) fn reconcile(market: &Market, orders: &mut AgentOrders, want: &[(Side
                 matched[i] = true;
                 let have = book.order(o.id).map(|r| r.qty).unwrap_or(Qty::ZERO);
                 if have != want[i].2 {
-                    orders.push(AgentAction::Amend { id: o.id, price: o.price, qty: want[i].2 });
+                    orders.push(AgentAction::Resize { id: o.id, by: want[i].2.0 - have.0 });
                 }
             }
             None => orders.push(AgentAction::Cancel(o.id)),

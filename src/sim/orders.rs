@@ -36,11 +36,14 @@ pub enum AgentAction {
         tag: u64,
     },
     Cancel(OrderId),
-    /// Move or resize a resting order (the book's amend: may trade if it crosses).
-    Amend {
+    /// Change a resting order's size by `by` lots at its price, on top of whatever has traded
+    /// since the decision: a refill adds to what is left rather than restoring what a taker
+    /// took this tick (a size decided before the tick's trading and set afterwards would make
+    /// a level that is hit every tick as deep as the taker wants). At zero or below it is
+    /// cancelled; an order already gone is left alone.
+    Resize {
         id: OrderId,
-        price: Price,
-        qty: Qty,
+        by: i64,
     },
     /// Cancel every live order of the agent.
     CancelAll,
@@ -100,13 +103,13 @@ pub(super) fn execute_agent_orders(
                     }
                     r
                 }
-                AgentAction::Amend { id, price, qty } => {
-                    market.0.amend(trader.account, id, price, qty, None).map(|moved| {
-                        if moved && let Some(o) = orders.live.iter_mut().find(|o| o.id == id) {
-                            o.price = price;
-                        }
-                    })
-                }
+                AgentAction::Resize { id, by } => match market.0.book().order(id).map(|o| (o.price, o.qty)) {
+                    None => Ok(()),
+                    Some((price, qty)) if qty.0 + by > 0 => {
+                        market.0.amend(trader.account, id, price, Qty(qty.0 + by), None).map(|_| ())
+                    }
+                    Some(_) => market.0.cancel(trader.account, id, None).map(|_| ()),
+                },
                 AgentAction::Place { side, kind, price, qty, reduce_only, tag } => {
                     let req = OrderRequest { account: trader.account, side, kind, price, qty, reduce_only };
                     market.0.submit(req, None).map(|s| {

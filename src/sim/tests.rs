@@ -393,7 +393,7 @@ fn golden_event_stream_hash() {
     assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
 }
 
-const GOLDEN_STREAM_HASH: &str = "a4297f78c1817e87dac32e28eeaa3d9a730b416ecca3c714d25af59ece75df4d";
+const GOLDEN_STREAM_HASH: &str = "770cee25a693662c3e4d2479b8a42ef1171939ffa3146d9443e114c4f62bb54f";
 
 #[test]
 fn the_liquidity_provider_rebuilds_binance_like_depth() {

@@ -53,6 +53,10 @@ pub struct Campaign {
     last_liq_tick: u64,
     #[serde(skip)]
     last_liq_usd: f64,
+    /// What it may still offer into the forced flow: `feed_usd` at first, less what its feed
+    /// quotes sold (bought), refilled by `feed_per_tick_usd` a tick.
+    #[serde(skip)]
+    feed_room_usd: f64,
 }
 
 /// What the hunter sees each tick.
@@ -134,6 +138,7 @@ impl HunterState {
             exhausted_tick: None,
             last_liq_tick: view.tick,
             last_liq_usd: view.liquidated(direction.hunted_side()),
+            feed_room_usd: 0.0,
         });
         self.last_position_btc = view.position_btc;
         self.phase = Phase::Push;
@@ -171,6 +176,7 @@ impl HunterState {
                 }
                 if c.hunted_liquidated_usd >= p.feed_after_usd.max(f64::MIN_POSITIVE) {
                     c.feed_tick = Some(v.tick);
+                    c.feed_room_usd = p.feed_usd;
                     next = Phase::Feed;
                 } else if against >= p.stop_loss {
                     c.outcome = Outcome::Stopped;
@@ -182,10 +188,11 @@ impl HunterState {
                     out.push(HuntOrder::CancelSide(dir.hunted_side()));
                     out.push(HuntOrder::CancelSide(dir.taker_side()));
                     if take >= DUST_USD {
-                        // No worse than the target, or 1% beyond the touch once past it (the pace
-                        // caps the size; the limit keeps one tick from running an empty book).
+                        // No worse than the target, or `sweep_per_tick` beyond the touch once past
+                        // it (the pace caps the size; the limit keeps one tick from running an
+                        // empty book).
                         let touch = if dir == Direction::Up { v.best_ask_usd } else { v.best_bid_usd };
-                        let ahead = touch.unwrap_or(v.last_usd) * (1.0 + dir.sign() * 0.01);
+                        let ahead = touch.unwrap_or(v.last_usd) * (1.0 + dir.sign() * p.sweep_per_tick);
                         let limit = match c.assessment.target_usd {
                             Some(t) if (t - ahead) * dir.sign() > 0.0 => t,
                             _ => ahead,
@@ -219,6 +226,10 @@ impl HunterState {
                 }
             }
             Phase::Feed => {
+                // What its feed quotes unloaded last tick leaves the room; the rest refills.
+                let unloaded = (-filled * dir.sign()).max(0.0) * price;
+                c.feed_room_usd =
+                    ((c.feed_room_usd - unloaded).max(0.0) + p.feed_per_tick_usd).min(p.feed_usd);
                 let quiet = v.tick.saturating_sub(c.last_liq_tick) >= p.feed_quiet_ticks;
                 let long_enough = c.feed_tick.is_some_and(|f| v.tick.saturating_sub(f) >= p.feed_max_ticks);
                 if inventory_usd.abs() < DUST_USD {
@@ -261,7 +272,7 @@ impl HunterState {
                 Side::Buy => v.best_ask_usd,
             };
             let levels = p.feed_levels.max(1);
-            let mut left = (inventory_usd.max(0.0)).min(p.feed_per_tick_usd.max(0.0)) / price;
+            let mut left = inventory_usd.max(0.0).min(c.feed_room_usd.max(0.0)) / price;
             if let Some(touch) = touch {
                 for k in 0..levels {
                     let s = if unload == Side::Sell { 1.0 } else { -1.0 };

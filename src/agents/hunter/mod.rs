@@ -91,6 +91,8 @@ pub struct HunterParams {
     /// Notional it may take while pushing, in total, and per tick.
     pub budget_usd: f64,
     pub pace_usd_per_tick: f64,
+    /// Once past the target, its orders reach at most this fraction beyond the touch a tick.
+    pub sweep_per_tick: f64,
     /// The largest position it will hold, USD at mark.
     pub max_inventory_usd: f64,
     /// Support quote behind the price on the non-path side while pushing (0 = none), and its
@@ -100,9 +102,11 @@ pub struct HunterParams {
     /// Feed once this much hunted notional has been liquidated since the campaign started (it
     /// pushes on past the target until then, or until budget or room run out).
     pub feed_after_usd: f64,
-    /// Inventory offered into the forced flow per tick, over `feed_levels` quotes from
+    /// Inventory offered into the forced flow: at most `feed_usd` at once, refilled by
+    /// `feed_per_tick_usd` a tick as its offers are taken, over `feed_levels` quotes from
     /// `feed_offset_bps` beyond the touch outward, `feed_spacing_bps` apart: the forced orders
     /// first lift what else is there, then its offers at better prices. The support quote stays.
+    pub feed_usd: f64,
     pub feed_per_tick_usd: f64,
     pub feed_levels: u32,
     pub feed_offset_bps: f64,
@@ -138,10 +142,12 @@ impl Default for HunterParams {
             min_ratio: 0.0,
             budget_usd: 5e9,
             pace_usd_per_tick: 10e6,
+            sweep_per_tick: 0.01,
             max_inventory_usd: 6e9,
             support_usd: 20e6,
             support_gap_bps: 5.0,
             feed_after_usd: 500e6,
+            feed_usd: 20e6,
             feed_per_tick_usd: 20e6,
             feed_levels: 4,
             feed_offset_bps: 20.0,

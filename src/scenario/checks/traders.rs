@@ -2,13 +2,15 @@
 //! background traders, the market makers and the hunters.
 
 use super::Checker;
-use crate::agents::hunter::{HunterParams, MapView};
-use crate::agents::maker::MakerParams;
-use crate::agents::{FcnParams, NoiseParams};
+use crate::agents::hunter::MapView;
 use crate::book::TriggerSource;
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig, MapPlan};
-use crate::scenario::{BackgroundSpec, HunterSpec, MAX_ACCOUNTS, MakerSpec, Scenario};
+use crate::scenario::behaviour::ticks;
+use crate::scenario::{
+    BackgroundSpec, FcnBehaviourSpec, HunterSpec, HuntingSpec, MAX_ACCOUNTS, MakerSpec, NoiseFlowSpec,
+    QuotingSpec, Scenario,
+};
 use crate::sim::{
     BackgroundConfig, FcnConfig, FundamentalConfig, HolderConfig, HunterConfig, MakerConfig, NoiseConfig,
 };
@@ -99,6 +101,7 @@ pub(in crate::scenario) fn background(
     c: &mut Checker,
     b: &BackgroundSpec,
     inst: Option<&Instrument>,
+    tick: Option<u64>,
 ) -> Option<BackgroundConfig> {
     let mark = c.mark();
     let mut fcn = None;
@@ -109,12 +112,17 @@ pub(in crate::scenario) fn background(
             c.fail("background.fcn.agents", format!("{} agents is absurd (at most 1000000)", f.agents));
         }
         fcn_params(c, &f.params, inst);
+        let decisions = c
+            .within("background.fcn.decisions_per_second", f.decisions_per_second, 0.0, MAX_PER_TICK)
+            .then_some(tick)
+            .flatten()
+            .and_then(|t| decisions_per_tick(c, f.decisions_per_second, t));
         for (name, factor) in [("activity", &f.activity), ("chart_sentiment", &f.chart_sentiment)] {
             let Some(ou) = factor else { continue };
             let path = format!("background.fcn.{name}");
             c.within(&format!("{path}.volatility"), ou.volatility, 0.0, 10.0);
-            if c.finite_positive(&format!("{path}.correlation_ticks"), ou.correlation_ticks) {
-                c.within(&format!("{path}.correlation_ticks"), ou.correlation_ticks, 0.0, 1e9);
+            if ou.correlation.secs() == 0 {
+                c.fail(format!("{path}.correlation"), "must be longer than 0s");
             }
             if let Some(max) = ou.max_factor
                 && c.finite_positive(&format!("{path}.max_factor"), max)
@@ -122,15 +130,15 @@ pub(in crate::scenario) fn background(
                 c.within(&format!("{path}.max_factor"), max, 0.0, 1e6);
             }
         }
-        fcn = deposit.map(|deposit| FcnConfig {
+        fcn = deposit.zip(tick).zip(decisions).map(|((deposit, tick), decisions_per_tick)| FcnConfig {
             agents: f.agents,
-            params: f.params.clone(),
-            decisions_per_tick: f.decisions_per_tick,
+            params: f.params.per_tick(tick),
+            decisions_per_tick,
             deposit,
             leverage: f.leverage,
-            warmup_ticks: f.warmup_ticks,
-            activity: f.activity.clone(),
-            chart_sentiment: f.chart_sentiment.clone(),
+            warmup_ticks: ticks(f.warmup, tick),
+            activity: f.activity.as_ref().map(|a| a.per_tick(tick)),
+            chart_sentiment: f.chart_sentiment.as_ref().map(|a| a.per_tick(tick)),
         });
     }
     let mut noise = None;
@@ -141,16 +149,16 @@ pub(in crate::scenario) fn background(
             c.fail("background.noise.agents", format!("{} agents is absurd (at most 1000000)", n.agents));
         }
         noise_params(c, &n.params);
-        noise = deposit.map(|deposit| NoiseConfig {
+        noise = deposit.zip(tick).map(|(deposit, tick)| NoiseConfig {
             agents: n.agents,
-            params: n.params.clone(),
+            params: n.params.per_tick(tick),
             deposit,
             leverage: n.leverage,
         });
     }
     let f = &b.fundamental;
-    c.within("background.fundamental.volatility_per_tick", f.volatility_per_tick, 0.0, 1.0);
-    c.within("background.fundamental.drift_per_tick", f.drift_per_tick, -1.0, 1.0);
+    c.within("background.fundamental.volatility_pct_per_hour", f.volatility_pct_per_hour, 0.0, 100.0);
+    c.within("background.fundamental.drift_pct_per_hour", f.drift_pct_per_hour, -100.0, 100.0);
     if !(b.max_price_deviation.is_finite() && b.max_price_deviation > 0.0 && b.max_price_deviation <= 1.0) {
         c.fail(
             "background.max_price_deviation",
@@ -165,31 +173,50 @@ pub(in crate::scenario) fn background(
     if !c.sound_since(mark) {
         return None;
     }
+    // A geometric walk stepped once a tick: its per-tick volatility grows with the square root
+    // of the tick, its drift with the tick.
+    let hours = tick? as f64 / 3_600.0;
     Some(BackgroundConfig {
         fcn,
         noise,
         fundamental: FundamentalConfig {
             price: fundamental_price?,
-            volatility_per_tick: b.fundamental.volatility_per_tick,
-            drift_per_tick: b.fundamental.drift_per_tick,
+            volatility_per_tick: f.volatility_pct_per_hour / 100.0 * hours.sqrt(),
+            drift_per_tick: f.drift_pct_per_hour / 100.0 * hours,
         },
         max_price_deviation: b.max_price_deviation,
     })
 }
 
-/// The most decisions, orders or levels a tick may ask of one population (the resource
+/// The most decisions or orders a second (or a tick) one population may ask for (the resource
 /// budget bounds the product with the horizon).
 const MAX_PER_TICK: f64 = 1e7;
 /// The longest FCN window, mean-reversion time or order life, and the longest noise-order life,
-/// in ticks (a price history and an expiry ring as long as it are kept).
-const MAX_WINDOW_TICKS: f64 = 1e7;
+/// in seconds (a price history and an expiry ring as long as it are kept, a slot a tick).
+const MAX_WINDOW_SECS: f64 = 1e7;
 /// The most money-like amount (USD) an agent's float parameters may name.
 const MAX_AGENT_USD: f64 = 1e13;
 /// Basis points: at most 100%.
 const MAX_BPS: f64 = 10_000.0;
 
+/// FCN decisions a tick: the rate times the tick, rounded; a positive rate must give at least
+/// one.
+fn decisions_per_tick(c: &mut Checker, per_second: f64, tick: u64) -> Option<u32> {
+    let path = "background.fcn.decisions_per_second";
+    let n = (per_second * tick as f64).round();
+    if !(n.is_finite() && n <= MAX_PER_TICK) {
+        c.fail(path, format!("{per_second} a second is more than {MAX_PER_TICK} decisions a tick"));
+        return None;
+    }
+    if per_second > 0.0 && n < 1.0 {
+        c.fail(path, format!("{per_second} a second is less than one decision a {tick}s tick"));
+        return None;
+    }
+    Some(n as u32)
+}
+
 /// The FCN population's parameters (PAMS's terms): every one finite and within its range.
-fn fcn_params(c: &mut Checker, p: &FcnParams, inst: Option<&Instrument>) {
+fn fcn_params(c: &mut Checker, p: &FcnBehaviourSpec, inst: Option<&Instrument>) {
     let path = |f: &str| format!("background.fcn.params.{f}");
     for (name, v) in [
         ("fundamental_weight_mean", p.fundamental_weight_mean),
@@ -199,9 +226,9 @@ fn fcn_params(c: &mut Checker, p: &FcnParams, inst: Option<&Instrument>) {
         c.within(&path(name), v, 0.0, 1e6);
     }
     c.within(&path("noise_scale"), p.noise_scale, 0.0, 10.0);
-    c.range_pair(&path("time_window"), p.time_window, 0.0, MAX_WINDOW_TICKS);
+    c.range_pair(&path("time_window"), p.time_window, 0.0, MAX_WINDOW_SECS);
     if let Some(t) = p.mean_reversion_time {
-        c.range_pair(&path("mean_reversion_time"), t, 0.0, MAX_WINDOW_TICKS);
+        c.range_pair(&path("mean_reversion_time"), t, 0.0, MAX_WINDOW_SECS);
     }
     let margin_max = match p.margin_type {
         crate::agents::MarginType::Fixed => 1.0,
@@ -209,7 +236,7 @@ fn fcn_params(c: &mut Checker, p: &FcnParams, inst: Option<&Instrument>) {
     };
     c.range_pair(&path("order_margin"), p.order_margin, 0.0, margin_max);
     if let Some(ttl) = p.order_ttl {
-        c.whole_within(&path("order_ttl"), ttl as u64, 1, MAX_WINDOW_TICKS as u64);
+        c.whole_within(&path("order_ttl"), ttl.secs(), 1, MAX_WINDOW_SECS as u64);
     }
     if c.finite_positive(&path("order_qty"), p.order_qty)
         && let Some(inst) = inst
@@ -229,18 +256,18 @@ fn lots(c: &mut Checker, path: &str, btc: f64, inst: &Instrument) {
 }
 
 /// The noise traders' arrival rates and order shapes.
-fn noise_params(c: &mut Checker, p: &NoiseParams) {
+fn noise_params(c: &mut Checker, p: &NoiseFlowSpec) {
     let path = |f: &str| format!("background.noise.params.{f}");
-    c.within(&path("market_orders_per_tick"), p.market_orders_per_tick, 0.0, MAX_PER_TICK);
-    c.within(&path("limit_orders_per_tick"), p.limit_orders_per_tick, 0.0, MAX_PER_TICK);
+    c.within(&path("market_orders_per_second"), p.market_orders_per_second, 0.0, MAX_PER_TICK);
+    c.within(&path("limit_orders_per_second"), p.limit_orders_per_second, 0.0, MAX_PER_TICK);
     c.fraction(&path("buy_probability"), p.buy_probability);
     c.within(&path("size_mean"), p.size_mean, 0.0, 1e9);
     c.within(&path("limit_offset_mean"), p.limit_offset_mean, 0.0, 1.0);
-    c.whole_within(&path("limit_ttl"), p.limit_ttl as u64, 0, MAX_WINDOW_TICKS as u64);
+    c.whole_within(&path("limit_ttl"), p.limit_ttl.secs(), 0, MAX_WINDOW_SECS as u64);
 }
 
 /// A market maker's quoting and withdrawal parameters.
-fn maker_params(c: &mut Checker, at: &str, p: &MakerParams) {
+fn maker_params(c: &mut Checker, at: &str, p: &QuotingSpec) {
     let path = |f: &str| format!("{at}.{f}");
     for (name, v) in [
         ("half_spread_bps", p.half_spread_bps),
@@ -258,25 +285,27 @@ fn maker_params(c: &mut Checker, at: &str, p: &MakerParams) {
     c.within(&path("size_per_level_btc"), p.size_per_level_btc, 0.0, 1e9);
     c.within(&path("max_inventory_btc"), p.max_inventory_btc, 0.0, 1e9);
     c.within(&path("flow_min_btc"), p.flow_min_btc, 0.0, 1e9);
-    c.whole_within(&path("vol_window"), p.vol_window as u64, 1, 1_000_000);
-    c.whole_within(&path("flow_window"), p.flow_window as u64, 1, 1_000_000);
+    c.whole_within(&path("vol_window"), p.vol_window.secs(), 1, 1_000_000);
+    c.whole_within(&path("flow_window"), p.flow_window.secs(), 1, 1_000_000);
+    c.whole_within(&path("cooldown"), p.cooldown.secs(), 0, 1_000_000);
     c.fraction(&path("toxic_widen"), p.toxic_widen);
     c.fraction(&path("toxic_pull"), p.toxic_pull);
     c.within(&path("widen_factor"), p.widen_factor, 1.0, 1_000.0);
 }
 
 /// A hunter's map view, budget, limits and pacing.
-fn hunter_params(c: &mut Checker, at: &str, p: &HunterParams) {
+fn hunter_params(c: &mut Checker, at: &str, p: &HuntingSpec) {
     let path = |f: &str| format!("{at}.{f}");
     for (name, v) in [
         ("cluster_usd", p.cluster_usd),
         ("budget_usd", p.budget_usd),
-        ("pace_usd_per_tick", p.pace_usd_per_tick),
+        ("pace_usd_per_second", p.pace_usd_per_second),
         ("max_inventory_usd", p.max_inventory_usd),
         ("support_usd", p.support_usd),
         ("feed_after_usd", p.feed_after_usd),
-        ("feed_per_tick_usd", p.feed_per_tick_usd),
-        ("unwind_per_tick_usd", p.unwind_per_tick_usd),
+        ("feed_usd", p.feed_usd),
+        ("feed_usd_per_second", p.feed_usd_per_second),
+        ("unwind_usd_per_second", p.unwind_usd_per_second),
     ] {
         if c.finite_at_least(&path(name), v, 0.0) {
             c.within(&path(name), v, 0.0, MAX_AGENT_USD);
@@ -290,6 +319,7 @@ fn hunter_params(c: &mut Checker, at: &str, p: &HunterParams) {
         c.within(&path(name), v, 0.0, MAX_BPS);
     }
     c.fraction(&path("max_distance"), p.max_distance);
+    c.within(&path("sweep_pct_per_second"), p.sweep_pct_per_second, 0.0, 100.0);
     c.fraction(&path("stop_loss"), p.stop_loss);
     c.within(&path("min_ratio"), p.min_ratio, 0.0, 1e12);
     c.whole_within(&path("feed_levels"), p.feed_levels as u64, 0, 1_000);
@@ -343,34 +373,42 @@ pub(in crate::scenario) fn world_money(c: &mut Checker, s: &Scenario) {
     }
 }
 
-pub(in crate::scenario) fn makers(c: &mut Checker, makers: &[MakerSpec]) -> Option<Vec<MakerConfig>> {
+pub(in crate::scenario) fn makers(
+    c: &mut Checker,
+    makers: &[MakerSpec],
+    tick: Option<u64>,
+) -> Option<Vec<MakerConfig>> {
     let mark = c.mark();
     let mut out = Vec::new();
     for (i, mk) in makers.iter().enumerate() {
         let deposit = c.money(&format!("makers[{i}].deposit_usd"), mk.deposit_usd);
         c.leverage(format!("makers[{i}].leverage"), mk.leverage);
         maker_params(c, &format!("makers[{i}].quoting"), &mk.quoting);
-        out.extend(deposit.map(|deposit| MakerConfig {
+        out.extend(deposit.zip(tick).map(|(deposit, tick)| MakerConfig {
             deposit,
             leverage: mk.leverage,
-            quoting: mk.quoting.clone(),
+            quoting: mk.quoting.per_tick(tick),
         }));
     }
     c.sound_since(mark).then_some(out)
 }
 
-pub(in crate::scenario) fn hunters(c: &mut Checker, hunters: &[HunterSpec]) -> Option<Vec<HunterConfig>> {
+pub(in crate::scenario) fn hunters(
+    c: &mut Checker,
+    hunters: &[HunterSpec],
+    tick: Option<u64>,
+) -> Option<Vec<HunterConfig>> {
     let mark = c.mark();
     let mut out = Vec::new();
     for (i, h) in hunters.iter().enumerate() {
         let deposit = c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
         c.leverage(format!("hunters[{i}].leverage"), h.leverage);
         hunter_params(c, &format!("hunters[{i}].hunting"), &h.hunting);
-        out.extend(deposit.map(|deposit| HunterConfig {
+        out.extend(deposit.zip(tick).map(|(deposit, tick)| HunterConfig {
             deposit,
             leverage: h.leverage,
             team: h.team,
-            hunting: h.hunting.clone(),
+            hunting: h.hunting.per_tick(tick),
         }));
     }
     c.sound_since(mark).then_some(out)

@@ -1,0 +1,57 @@
+"""Tick invariance of a scenario's headline outcomes: Monte Carlo medians at several tick
+lengths, and each one's change against the first (docs/market.md, "Time, not ticks").
+
+    cargo build --release
+    python3 tools/tick_invariance.py scenarios/btc_14_to_1.ron 20 1 2 4
+
+Runs `liqsim mc` on copies of the scenario whose `tick` is replaced, then prints the median
+drawdown (max_drawdown_pct), rise, liquidated notional, hunter PnL and minutes to each watch level
+(median over the runs that touched it) and how many runs touched it.
+"""
+import csv, pathlib, re, statistics, subprocess, sys, tempfile
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = str(ROOT / "target/release/liqsim")
+
+
+def medians(path):
+    rows = list(csv.DictReader(open(path)))
+    med = lambda xs: statistics.median(xs) if xs else float("nan")
+    out = {
+        "drawdown %": med([float(r["max_drawdown_pct"]) for r in rows]),
+        "rise %": med([float(r["max_runup_pct"]) for r in rows]),
+        "liquidated $M": med([(float(r["liquidated_notional_long"]) + float(r["liquidated_notional_short"])) / 1e6 for r in rows]),
+        "hunter PnL $M": med([float(r["hunter_pnl"]) / 1e6 for r in rows]),
+    }
+    for k in rows[0]:
+        if k.startswith("minutes_to_"):
+            xs = [float(r[k]) for r in rows if r[k] not in ("", "nan")]
+            out[f"min to {k[11:]}"] = med(xs)
+            out[f"runs reaching {k[11:]}"] = len(xs)
+    return out
+
+
+def main():
+    src, runs, ticks = sys.argv[1], sys.argv[2], sys.argv[3:]
+    text = open(src).read()
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="liqsim-ticks-"))
+    results = []
+    for t in ticks:
+        scn = tmp / f"t{t}.ron"
+        scn.write_text(re.sub(r'tick: "\d+s"', f'tick: "{t}s"', text, count=1))
+        out = tmp / f"out{t}"
+        subprocess.run([BIN, "mc", str(scn), "--runs", runs, "--out", str(out), "--quiet"], check=True)
+        results.append(medians(out / "outcomes.csv"))
+    keys = list(results[0])
+    print(f"{'median of ' + runs + ' runs':28s}" + "".join(f"{t + ' s tick':>14s}" for t in ticks))
+    for k in keys:
+        base = results[0].get(k, float("nan"))
+        cells = []
+        for r in results:
+            v = r.get(k, float("nan"))
+            change = (v / base - 1) * 100 if base not in (0.0,) and base == base and v == v else float("nan")
+            cells.append(f"{v:8.1f}" + (f" {change:+4.0f}%" if r is not results[0] else "      "))
+        print(f"{k:28s}" + "".join(f"{c:>14s}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
