@@ -18,8 +18,13 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Check a scenario file and report every problem with where it is.
-    #[command(after_help = "Example:\n  liqsim validate scenarios/btc_14_to_1.ron")]
-    Validate { file: PathBuf },
+    #[command(after_help = "Also estimates a run's memory and disk and refuses one beyond the limits.\n\n\
+                            Example:\n  liqsim validate scenarios/btc_14_to_1.ron")]
+    Validate {
+        file: PathBuf,
+        #[command(flatten)]
+        budget: BudgetArgs,
+    },
     /// Run a scenario once and write its outputs (summary, tick series, heatmap, pictures, log).
     #[command(after_help = "Examples:\n  liqsim run scenarios/btc_14_to_1.ron\n  \
                             liqsim run scenarios/jan_2025_down_hunt.ron --seed 7 --out out/jan7 --quiet")]
@@ -45,7 +50,8 @@ pub enum Command {
         /// Compare with the final state hash in the summary.json beside the log; exit 1 if they differ.
         #[arg(long)]
         verify: bool,
-        /// Compare with this state hash; exit 1 if they differ.
+        /// Compare with this state hash, or a prefix of it of at least 16 hex digits (any case);
+        /// exit 1 if they differ.
         #[arg(long)]
         expect: Option<String>,
     },
@@ -108,13 +114,17 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum EventsCommand {
-    /// Export an event log as CSV or JSON Lines (to stdout), in USD and BTC.
+    /// Export an event log as CSV or JSON Lines (to stdout, or to a file with --output), in USD and BTC.
     #[command(
-        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv > events.csv\n  \
-                            liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation"
+        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv --output events.csv\n  \
+                            liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation | head"
     )]
     Export {
         log: PathBuf,
+        /// Write to this file, atomically: it appears whole once every row is written, and on
+        /// any failure (or SIGINT/SIGTERM) nothing is put at its name.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
         /// Keep only one kind: a group (account, order, trade, price, funding, insurance,
@@ -144,9 +154,28 @@ pub enum MarginModeArg {
 
 // The arguments of the subcommands whose options are many; the help texts are the variants'.
 
+/// The resource budget checked before any work (see `liqsim::budget`).
+#[derive(Args, Clone)]
+pub struct BudgetArgs {
+    /// Refuse when the estimated memory exceeds this (e.g. 512M, 16G).
+    #[arg(long, value_name = "SIZE", default_value = "4G")]
+    pub max_memory: String,
+    /// Refuse when the estimated disk use exceeds this (e.g. 500M, 100G).
+    #[arg(long, value_name = "SIZE", default_value = "4G")]
+    pub max_disk: String,
+    /// Refuse when the estimated computing time (all runs, one core) exceeds this (e.g. 30m, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub max_time: String,
+    /// Run even beyond the resource budget.
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Args)]
 pub struct RunArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
     /// Overrides the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -161,6 +190,8 @@ pub struct RunArgs {
 #[derive(Args)]
 pub struct McArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
     /// Number of runs (default: the scenario's monte_carlo.runs).
     #[arg(long)]
     pub runs: Option<u32>,
@@ -202,6 +233,8 @@ pub struct MergeArgs {
 #[derive(Args)]
 pub struct SweepArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
     /// Runs per cell (default: the scenario's monte_carlo.runs, unless it is an axis).
     #[arg(long)]
     pub runs: Option<u32>,

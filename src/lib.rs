@@ -14,6 +14,7 @@
 pub mod agents;
 pub mod analysis;
 pub mod book;
+pub mod budget;
 pub mod demo;
 pub mod engine;
 pub mod events;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod signals;
 
 use anyhow::Result;
 use clap::Parser;
@@ -12,7 +13,16 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    signals::install();
+    let result = run(cli);
+    if liqsim::report::interrupt::stopped() {
+        // A signal stopped the command mid-way: the signal thread cleans up and exits 130/143;
+        // this thread's error (nothing could be put in place) is not the outcome to report.
+        loop {
+            std::thread::park();
+        }
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             if let Some(b) = e.downcast_ref::<BadInput>() {
@@ -29,14 +39,14 @@ fn main() -> ExitCode {
 /// Runs the subcommand: its exit code, or the error `main` reports.
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Validate { file } => commands::validate(&file),
+        Command::Validate { file, budget } => commands::validate(&file, &budget),
         Command::Run(args) => commands::run(args),
         Command::Mc(args) => commands::mc(args),
         Command::Merge(args) => commands::merge(args),
         Command::Sweep(args) => commands::sweep(args),
         Command::Replay { log, verify, expect } => commands::replay(&log, verify, expect.as_deref()),
-        Command::Events { command: EventsCommand::Export { log, format, kind } } => {
-            commands::export(&log, format, kind.as_deref())
+        Command::Events { command: EventsCommand::Export { log, output, format, kind } } => {
+            commands::export(&log, output.as_deref(), format, kind.as_deref())
         }
         Command::Margin { side, entry, size, leverage, mode, wallet, json } => {
             commands::margin(side, &entry, &size, leverage, mode, wallet.as_deref(), json)

@@ -123,7 +123,9 @@ pub fn run_scenario(v: &Validated, opts: &RunOptions) -> Result<RunReport, RunEr
         cfg.seed = seed;
     }
     let out = &opts.out;
-    let _lock = open_output(out, "run", &[])?;
+    let lock = open_output(out, "run", &[])?;
+    // Stopped by a signal before its summary, the run leaves none of its files.
+    lock.on_interrupt(RUN_FILES, None);
     // What an earlier run left would be mistaken for this one's (an old events.log beside a new
     // summary fails verification): all of it goes, the summary first; the summary comes back
     // last.
@@ -152,7 +154,7 @@ fn run_into(
         hash = *bytes.as_bytes();
     }
     let log = if v.scenario.outputs.event_log {
-        let file = fs::File::create(log_tmp)
+        let file = report::interrupt::create_temporary(log_tmp)
             .map_err(|source| ReportError::Io { path: log_path.to_path_buf(), source })?;
         let out: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
         Some(LogTarget { out, scenario_hash: hash, seed: cfg.seed })

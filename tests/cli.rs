@@ -143,6 +143,17 @@ fn a_run_writes_every_output_and_its_log_verifies() {
     let v = liqsim(&["replay", s(&log), "--verify"]);
     assert!(v.status.success(), "{}", stderr(&v));
     assert_eq!(stdout(&v).trim(), summary["final_state_hash"].as_str().unwrap());
+    // --expect takes the hash or a prefix of 16 or more hex digits, in any case.
+    let hash = summary["final_state_hash"].as_str().unwrap();
+    for expect in [hash.to_string(), hash[..16].to_uppercase(), hash[..40].to_string()] {
+        let e = liqsim(&["replay", s(&log), "--expect", &expect]);
+        assert!(e.status.success(), "{expect}: {}", stderr(&e));
+        assert!(stderr(&e).contains("verified"), "{}", stderr(&e));
+    }
+    let flipped = format!("{}{}", &hash[..15], if &hash[15..16] == "0" { "1" } else { "0" });
+    let e = liqsim(&["replay", s(&log), "--expect", &flipped]);
+    assert_eq!(e.status.code(), Some(1), "{}", stderr(&e));
+    assert!(stderr(&e).contains("state hash mismatch"), "{}", stderr(&e));
 
     // A tampered log: one record's bytes changed (the checksum catches it), or a record dropped
     // and the footer rewritten would not verify either. Flip a byte in the middle.
@@ -406,7 +417,7 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             scenario: Some("(seed: \"seven\")"),
             args: vec![],
             code: 2,
-            needle: ":1:7: Expected integer",
+            needle: ":1:7: seed: Expected integer",
         },
         Bad { name: "empty", scenario: Some(""), args: vec![], code: 2, needle: ":1:1:" },
         Bad {
@@ -704,6 +715,59 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
                 .to_vec(),
             code: 2,
             needle: "--size",
+        },
+        Bad {
+            name: "negative-band-leverage",
+            scenario: Some(Box::leak(band(&ok_band.replace("leverage: 3,", "leverage: -3,")).into_boxed_str())),
+            args: vec![],
+            code: 2,
+            needle: ":1:130: map.bands[0].leverage[0].leverage: must be at least 1, got -3",
+        },
+        Bad {
+            name: "negative-noise-leverage",
+            scenario: Some(
+                "(background: (noise: Some((agents: 5, params: (market_orders_per_second: 0.5, \
+                 limit_orders_per_second: 1.0, buy_probability: 0.5, size_mean: 0.1, limit_offset_mean: 0.001, \
+                 limit_ttl: \"60s\"), deposit_usd: 1e5, leverage: -2))))",
+            ),
+            args: vec![],
+            code: 2,
+            needle: "background.noise.leverage: must be 1..=1000, got -2",
+        },
+        Bad {
+            name: "negative-count",
+            scenario: Some("(monte_carlo: (runs: -4))"),
+            args: vec![],
+            code: 2,
+            needle: "monte_carlo.runs: must be 1..=1000000, got -4",
+        },
+        Bad {
+            name: "negative-seed",
+            scenario: Some("(seed: -1)"),
+            args: vec![],
+            code: 2,
+            needle: ":1:9: seed: must be a whole number, 0 or more, got -1",
+        },
+        Bad {
+            name: "expect-too-short",
+            scenario: None,
+            args: vec!["replay".into(), s(&log).into(), "--expect".into(), "3f2a".into()],
+            code: 2,
+            needle: "--expect \"3f2a\": give the state hash or a prefix of it of 16 to 64 hex digits, not 4",
+        },
+        Bad {
+            name: "expect-not-hex",
+            scenario: None,
+            args: vec!["replay".into(), s(&log).into(), "--expect".into(), "3f2a...".into()],
+            code: 2,
+            needle: "'.' is not a hex digit",
+        },
+        Bad {
+            name: "export-output-folder",
+            scenario: None,
+            args: vec!["events".into(), "export".into(), s(&log).into(), "--output".into(), s(&dir).into()],
+            code: 2,
+            needle: "is a folder, not a file",
         },
     ];
     assert!(cases.len() >= 20);
@@ -1100,4 +1164,262 @@ fn out_naming_a_file_is_bad_input_said_once() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
     }
     assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "not a folder", "untouched");
+}
+
+/// Sends `signal` (`INT`, `TERM`) to the process `pid`, as `kill -s` would.
+fn signal(pid: u32, signal: &str) {
+    let k = Command::new("kill").args(["-s", signal, &pid.to_string()]).status().expect("kill runs");
+    assert!(k.success(), "kill -s {signal} {pid}");
+}
+
+/// Waits (up to two minutes) until `ready` holds, or panics naming `what`.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    for _ in 0..1_200 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("never happened: {what}");
+}
+
+/// Every file under `dir` (relative names), sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn journal_lines(path: &Path) -> usize {
+    std::fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0)
+}
+
+#[test]
+fn sigterm_and_sigint_leave_nothing_unfinished_and_an_interrupted_mc_resumes() {
+    let dir = temp_dir("signals");
+    // A run stopped while it writes its event log: exit 143, and the folder holds nothing of it
+    // (no temporary log, no lock file, no summary).
+    let long = short_copy("btc_14_to_1.ron", &dir, "6h");
+    let out = dir.join("run");
+    let run = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["run", s(&long), "--out", s(&out), "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lock(&out, run.id());
+    wait_until("the run's temporary event log", || {
+        files_under(&out).iter().any(|f| f.starts_with(".tmp-") && f.ends_with("events.log"))
+    });
+    signal(run.id(), "TERM");
+    let o = run.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted (SIGTERM)"), "{}", stderr(&o));
+    assert_eq!(files_under(&out), Vec::<String>::new(), "nothing of the stopped run is left");
+
+    // A Monte Carlo stopped after some runs: exit 130, its journal whole (every line a checked
+    // record), no outputs, no lock; --resume finishes it.
+    let file = short_copy("btc_14_to_1.ron", &dir, "20m");
+    let mc = dir.join("mc");
+    let child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["mc", s(&file), "--out", s(&mc), "--runs", "12", "--threads", "1", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("two journalled runs", || journal_lines(&mc.join("runs.jsonl")) >= 2);
+    signal(child.id(), "INT");
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted (SIGINT)") && err.contains("--resume"), "{err}");
+    let left = files_under(&mc);
+    assert!(
+        left.iter().all(|f| ["mc.json", "runs.jsonl", "scenario.json"].contains(&f.as_str())),
+        "{left:?}"
+    );
+    let journal = std::fs::read_to_string(mc.join("runs.jsonl")).unwrap();
+    assert!(journal.ends_with('\n') && journal.lines().all(|l| l.contains("\"crc32\":\"")), "{journal}");
+    let kept = journal.lines().count();
+    assert!((2..12).contains(&kept), "{kept} runs journalled");
+    assert!(err.contains(&format!("runs.jsonl keeps {kept} finished run(s)")), "{err}");
+    let r = liqsim(&["mc", s(&file), "--out", s(&mc), "--resume", "--threads", "2", "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(journal_lines(&mc.join("runs.jsonl")), 12);
+    assert!(mc.join("summary.json").is_file());
+
+    // A sweep stopped in its first cell: no lock or temporary anywhere, no summary in the cell.
+    let text = std::fs::read_to_string("scenarios/imbalance_sweep.ron").unwrap();
+    let sweep_file = dir.join("sweep.ron");
+    std::fs::write(&sweep_file, regex_replace_horizon(&text, "20m")).unwrap();
+    let sw = dir.join("sweep");
+    let child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["sweep", s(&sweep_file), "--out", s(&sw), "--runs", "50", "--threads", "1", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("a journalled run of cell 0", || journal_lines(&sw.join("cell-000/runs.jsonl")) >= 1);
+    signal(child.id(), "INT");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let left = files_under(&sw);
+    assert!(!left.iter().any(|f| f.contains(".tmp-") || f.contains(".liqsim.lock")), "{left:?}");
+    assert!(!left.iter().any(|f| f.ends_with("summary.json") || f == "sweep.csv"), "{left:?}");
+}
+
+#[test]
+fn export_to_a_file_is_atomic() {
+    let dir = temp_dir("export-file");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let out = dir.join("out");
+    assert!(liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]).status.success());
+    let log = out.join("events.log");
+    // To a file: the same bytes as to stdout.
+    let target = dir.join("events.csv");
+    let o = liqsim(&["events", "export", s(&log), "--output", s(&target)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let piped = liqsim(&["events", "export", s(&log)]);
+    assert_eq!(std::fs::read(&target).unwrap(), piped.stdout);
+    // A log that breaks off half-way: rows were written before the failure, yet nothing is put
+    // at the target (a new one stays absent, an old one untouched) and no temporary is left.
+    let bytes = std::fs::read(&log).unwrap();
+    let torn = dir.join("torn.log");
+    std::fs::write(&torn, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let fresh = dir.join("fresh.csv");
+    for (target, before) in [(&fresh, None), (&target, Some(std::fs::read(&target).unwrap()))] {
+        let o = liqsim(&["events", "export", s(&torn), "-o", s(target), "--format", "jsonl"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("torn.log"), "{}", stderr(&o));
+        assert_eq!(std::fs::read(target).ok(), before, "{}", target.display());
+    }
+    assert!(!files_under(&dir).iter().any(|f| f.contains(".tmp-")), "{:?}", files_under(&dir));
+    // A folder as the target, or a missing folder: bad input, said once.
+    for target in [dir.clone(), dir.join("nope/events.csv")] {
+        let o = liqsim(&["events", "export", s(&log), "--output", s(&target)]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with("--output "), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
+    let dir = temp_dir("budget");
+    let btc = std::fs::read_to_string("scenarios/btc_14_to_1.ron").unwrap();
+    let fcn = std::fs::read_to_string("scenarios/fcn_stylized_facts.ron").unwrap();
+    let edit = |text: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        text.replace(from, to)
+    };
+    // (name, scenario, extra flags, what the refusal must name)
+    let bombs: Vec<(&str, String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            "map-bucket",
+            edit(&btc, "map_bucket_usd: 250.0", "map_bucket_usd: 0.1"),
+            vec![],
+            vec!["of memory, more than the limit of 4.0 GB (--max-memory)", "market.map_bucket_usd"],
+        ),
+        (
+            "heatmap-every-second",
+            edit(&btc, "heatmap_interval: \"1m\"", "heatmap_interval: \"1s\""),
+            vec!["--max-memory", "1G"],
+            vec!["more than the limit of 1.0 GB (--max-memory)", "outputs.heatmap_interval"],
+        ),
+        (
+            "noise-orders",
+            edit(&btc, "market_orders_per_second: 0.5", "market_orders_per_second: 1e6"),
+            vec![],
+            vec![
+                "of disk, more than the limit of 4.0 GB (--max-disk)",
+                "the event log",
+                "background.noise.params",
+            ],
+        ),
+        (
+            "fcn-decisions",
+            edit(&fcn, "decisions_per_second: 300.0", "decisions_per_second: 1e7"),
+            vec![],
+            vec!["of computing", "(--max-time)", "background.fcn.decisions_"],
+        ),
+        (
+            "longest-horizon",
+            edit(&btc, "horizon: \"6h\"", "horizon: \"115d\""),
+            vec![],
+            vec!["(--max-disk)", "the event log", "horizon"],
+        ),
+    ];
+    for (name, text, flags, needles) in &bombs {
+        let file = dir.join(format!("{name}.ron"));
+        std::fs::write(&file, text).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        for command in ["validate", "run"] {
+            let mut args = vec![command, s(&file)];
+            if command == "run" {
+                args.extend(["--out", s(&out), "--quiet"]);
+            }
+            args.extend(flags.iter().copied());
+            let o = liqsim(&args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{name} {command}: {err}");
+            assert!(err.starts_with("resource budget: an estimated "), "{name}: {err}");
+            for needle in needles {
+                assert!(err.contains(needle), "{name}: {needle:?} not in {err}");
+            }
+            assert!(err.contains("--force"), "{err}");
+        }
+        assert!(!out.exists(), "{name}: refused before any work");
+    }
+    // The FCN window bomb is refused by validation itself.
+    let window = dir.join("window.ron");
+    std::fs::write(&window, edit(&fcn, "time_window: (60.0, 600.0)", "time_window: (1e12, 1e12)")).unwrap();
+    let o = liqsim(&["validate", s(&window)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("background.fcn.params.time_window"), "{}", stderr(&o));
+    // A Monte Carlo counts every run; the limits are the user's; --force runs anyway.
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let mc = liqsim(&["mc", s(&file), "--runs", "100000", "--max-time", "1h", "--out", s(&dir.join("mc"))]);
+    assert_eq!(mc.status.code(), Some(2), "{}", stderr(&mc));
+    assert!(stderr(&mc).contains("runs at 200k a second)"), "{}", stderr(&mc));
+    let out = dir.join("forced");
+    let refused = liqsim(&["run", s(&file), "--max-disk", "1M", "--out", s(&out), "--quiet"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let forced = liqsim(&["run", s(&file), "--max-disk", "1M", "--force", "--out", s(&out), "--quiet"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(stderr(&forced).starts_with("warning (--force): resource budget:"), "{}", stderr(&forced));
+    assert!(out.join("summary.json").is_file());
+    let v = liqsim(&["validate", "scenarios/btc_14_to_1.ron"]);
+    assert!(stdout(&v).contains("a run takes about "), "{}", stdout(&v));
+    let bad = liqsim(&["validate", "scenarios/btc_14_to_1.ron", "--max-memory", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).starts_with("--max-memory: \"lots\" is not a size"), "{}", stderr(&bad));
+}
+
+#[test]
+fn a_map_that_cannot_be_laid_out_is_bad_input_not_a_failure() {
+    // Validation passes it (whether a counterparty is safe depends on the generated map), but
+    // building the world refuses it: that is the scenario's fault, exit 2, naming the field.
+    let dir = temp_dir("map-refused");
+    let text = std::fs::read_to_string(short_copy("btc_14_to_1.ron", &dir, "1m")).unwrap();
+    let file = dir.join("close.ron");
+    std::fs::write(&file, text.replace("counterparty_leverage: 1,", "counterparty_leverage: 100,")).unwrap();
+    assert!(liqsim(&["validate", s(&file)]).status.success());
+    for args in [
+        vec!["run", s(&file), "--out", s(&dir.join("run")), "--quiet"],
+        vec!["mc", s(&file), "--runs", "1", "--out", s(&dir.join("mc")), "--quiet"],
+    ] {
+        let o = liqsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("counterparty_leverage: counterparty"), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    assert!(!dir.join("run/summary.json").exists());
 }

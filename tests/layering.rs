@@ -5,7 +5,7 @@
 //! 0 units        1 book, margin, agents, analysis, report
 //! (liquidity is layer 1, spot layer 2)
 //! 2 venue, spot  3 events        4 ledger        5 engine, population
-//! 6 sim, demo    7 scenario      8 runner        9 mc
+//! 6 sim, demo    7 scenario      8 runner, budget 9 mc
 //! ```
 //! The command line (`src/main.rs` and its modules) sits on top of all of them.
 
@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("demo", 6),
     ("scenario", 7),
     ("runner", 8),
+    ("budget", 8),
     ("mc", 9),
 ];
 

@@ -219,15 +219,135 @@ fn an_interrupted_mc_resumes_to_the_same_bytes() {
     let r = ok(liqsim(&["mc", s(&file), "--out", s(&part), "--resume"]));
     same_outputs(&whole, &part);
     assert!(String::from_utf8_lossy(&r.stdout).contains("squeeze_up"));
-    // A folder of another Monte Carlo is not resumed.
-    let clash = mc(&file, &part, &["--resume", "--runs", "13"]);
+    // A folder of another Monte Carlo is not resumed, and the message says what differs.
+    let clash = mc(&file, &part, &["--resume", "--seed", "8"]);
     assert_eq!(clash.status.code(), Some(2));
     assert!(stderr(&clash).contains("holds another Monte Carlo"), "{}", stderr(&clash));
-    // A corrupt line in the middle of the journal is reported, not silently dropped.
+    assert!(stderr(&clash).contains("master seed 7, now 8"), "{}", stderr(&clash));
+    // A corrupt line in the middle of the journal is reported and its run computed again; the
+    // records around it are kept.
     std::fs::write(part.join("runs.jsonl"), format!("{}\nnot json\n{}\n", lines[0], lines[1])).unwrap();
     let corrupt = mc(&file, &part, &["--resume"]);
-    assert_eq!(corrupt.status.code(), Some(2));
-    assert!(stderr(&corrupt).contains("line 2"), "{}", stderr(&corrupt));
+    assert!(corrupt.status.success(), "{}", stderr(&corrupt));
+    assert!(stderr(&corrupt).contains("dropped line 2: not a run record"), "{}", stderr(&corrupt));
+    same_outputs(&whole, &part);
+}
+
+/// The journal's lines, and the run each holds.
+fn journal(dir: &Path) -> Vec<String> {
+    String::from_utf8(read(&dir.join("runs.jsonl"))).unwrap().lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn a_damaged_journal_keeps_every_intact_record_and_recomputes_only_the_rest() {
+    let dir = temp_dir("damaged");
+    let file = scenario(&dir, "");
+    let whole = dir.join("whole");
+    ok(mc(&file, &whole, &[]));
+    let lines = journal(&whole);
+    assert!(lines.iter().all(|l| l.ends_with("\"}") && l.contains(",\"crc32\":\"")), "checksummed");
+    let part = dir.join("part");
+    let copy = || {
+        let _ = std::fs::remove_dir_all(&part);
+        std::fs::create_dir_all(&part).unwrap();
+        for f in ["mc.json", "scenario.json"] {
+            std::fs::copy(whole.join(f), part.join(f)).unwrap();
+        }
+    };
+    // In the middle: a number edited by hand (its checksum no longer holds), a line repeated,
+    // a line cut short; and a torn last line.
+    copy();
+    let edited = lines[3].replacen("\"ticks\":1200", "\"ticks\":1201", 1);
+    assert_ne!(edited, lines[3]);
+    let text = format!(
+        "{}\n{}\n{}\n{edited}\n{}\n{}\n{}\n{}\n{}",
+        lines[0],
+        lines[1],
+        lines[2],
+        lines[4],
+        lines[4],
+        &lines[5][..40],
+        lines[6],
+        &lines[7][..lines[7].len() - 9]
+    );
+    std::fs::write(part.join("runs.jsonl"), text).unwrap();
+    let r = ok(mc(&file, &part, &["--resume"]));
+    let err = stderr(&r);
+    for said in [
+        "line 4: checksum mismatch",
+        "line 7: not a run record",
+        "line 9: a torn last line",
+        "collapsed 1 identical repeated record",
+        "kept 5 intact record(s)",
+        "computing the missing runs: 3, 5, 7, 8, 9, 10, 11",
+    ] {
+        assert!(err.contains(said), "{said:?} not in {err}");
+    }
+    same_outputs(&whole, &part);
+    let saved = String::from_utf8(read(&part.join("runs.jsonl.dropped"))).unwrap();
+    assert_eq!(saved.lines().count(), 3, "the dropped lines are kept for inspection: {saved}");
+    // The same run recorded twice with different outcomes (both lines intact): refused, and the
+    // journal is left as it was.
+    copy();
+    let other = journal(&whole)[1].clone();
+    let run0_again = other.replacen("\"run\":1,", "\"run\":0,", 1);
+    // Re-checksum the forged line as liqsim would, so only the clash can refuse it.
+    let body = format!("{}}}", &run0_again[..run0_again.len() - 20]);
+    let forged =
+        format!("{},\"crc32\":\"{:08x}\"}}", &body[..body.len() - 1], crc32fast::hash(body.as_bytes()));
+    let text = format!("{}\n{forged}\n", lines[0]);
+    std::fs::write(part.join("runs.jsonl"), &text).unwrap();
+    let r = mc(&file, &part, &["--resume"]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("run 0 is recorded twice with different outcomes (lines 1 and 2)"),
+        "{}",
+        stderr(&r)
+    );
+    assert_eq!(read(&part.join("runs.jsonl")), text.as_bytes());
+    // --resume where mc.json is missing: refused, the journal untouched.
+    std::fs::remove_file(part.join("mc.json")).unwrap();
+    let r = mc(&file, &part, &["--resume"]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("no mc.json"), "{}", stderr(&r));
+    assert_eq!(read(&part.join("runs.jsonl")), text.as_bytes());
+}
+
+#[test]
+fn resume_extends_a_finished_monte_carlo_and_follows_meaning_not_bytes() {
+    let dir = temp_dir("extend");
+    let file = scenario(&dir, "");
+    let (eight, twelve) = (dir.join("eight"), dir.join("twelve"));
+    ok(mc(&file, &twelve, &["--runs", "12"]));
+    ok(mc(&file, &eight, &["--runs", "8"]));
+    // The same scenario reformatted and commented: the same meaning, so it resumes; 12 runs
+    // extend the 8, byte-identical to asking for 12 at the start.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let reformatted = dir.join("reformatted.ron");
+    std::fs::write(
+        &reformatted,
+        format!("// the same world, laid out again\n{}", text.replace("    ", "\t")),
+    )
+    .unwrap();
+    let r = ok(mc(&reformatted, &eight, &["--resume", "--runs", "12"]));
+    assert!(stderr(&r).contains("extending the Monte Carlo from 8 to 12 runs"), "{}", stderr(&r));
+    same_outputs(&twelve, &eight);
+    for f in ["mc.json", "scenario.json", "fan.svg"] {
+        assert!(read(&twelve.join(f)) == read(&eight.join(f)), "{f}");
+    }
+    // Without --runs a resume keeps the folder's count; fewer runs are refused.
+    ok(mc(&file, &eight, &["--resume"]));
+    same_outputs(&twelve, &eight);
+    let fewer = mc(&file, &eight, &["--resume", "--runs", "5"]);
+    assert_eq!(fewer.status.code(), Some(2));
+    assert!(stderr(&fewer).contains("can extend it (more runs) but not cut it"), "{}", stderr(&fewer));
+    // A changed parameter is named.
+    let changed = dir.join("changed.ron");
+    std::fs::write(&changed, text.replace("volatility_pct_per_hour: 3.0", "volatility_pct_per_hour: 3.5"))
+        .unwrap();
+    let r = mc(&changed, &eight, &["--resume"]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("index.volatility_pct_per_hour: 3.0 → 3.5"), "{}", stderr(&r));
 }
 
 #[test]
@@ -355,4 +475,31 @@ fn bad_mc_and_sweep_input_exits_2_with_where_and_what() {
     assert_eq!(r.status.code(), Some(2));
     assert!(stderr(&r).contains("--metric"), "{}", stderr(&r));
     assert!(!out.join("cell-000").exists(), "nothing runs before the metric is checked");
+}
+
+#[test]
+fn a_folder_of_format_1_resumes_and_is_rewritten_in_format_2() {
+    let dir = temp_dir("format1");
+    let file = scenario(&dir, "");
+    let whole = dir.join("whole");
+    ok(mc(&file, &whole, &[]));
+    // What an older liqsim wrote: no meaning, no canonical form, no checksums; 5 runs done.
+    let old = dir.join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&read(&whole.join("mc.json"))).unwrap();
+    manifest["format"] = 1.into();
+    manifest.as_object_mut().unwrap().remove("scenario_meaning");
+    std::fs::write(old.join("mc.json"), serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let plain: String = journal(&whole)
+        .iter()
+        .take(5)
+        .map(|l| format!("{}}}\n", &l[..l.len() - ",\"crc32\":\"01234567\"}".len()]))
+        .collect();
+    assert!(!plain.contains("crc32"));
+    std::fs::write(old.join("runs.jsonl"), plain).unwrap();
+    ok(mc(&file, &old, &["--resume"]));
+    same_outputs(&whole, &old);
+    for f in ["mc.json", "scenario.json"] {
+        assert!(read(&whole.join(f)) == read(&old.join(f)), "{f}");
+    }
 }

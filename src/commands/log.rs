@@ -3,8 +3,9 @@
 
 use super::bad;
 use crate::cli::Format;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader};
+use liqsim::report;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::Path;
@@ -25,12 +26,31 @@ pub(super) fn replay_log(path: &Path) -> Result<liqsim::engine::Replayed> {
     liqsim::engine::replay(reader).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
+/// The shortest hash prefix `--expect` takes: the 16 hex digits `validate` and the tables print.
+const MIN_EXPECT: usize = 16;
+
+/// Checks `--expect`: hex digits, at least [`MIN_EXPECT`] of them, at most a whole hash.
+fn expected_prefix(e: &str) -> Result<String> {
+    let e = e.trim();
+    if let Some(c) = e.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(bad(format!("--expect {e:?}: {c:?} is not a hex digit (a state hash is 64 hex digits)")));
+    }
+    if e.len() < MIN_EXPECT || e.len() > 64 {
+        return Err(bad(format!(
+            "--expect {e:?}: give the state hash or a prefix of it of {MIN_EXPECT} to 64 hex digits, not {}",
+            e.len()
+        )));
+    }
+    Ok(e.to_ascii_lowercase())
+}
+
 pub fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCode> {
+    let expect = expect.map(expected_prefix).transpose()?;
     let replayed = replay_log(path)?;
     let hash = replayed.state_hash();
     println!("{hash}");
     if let Some(e) = expect {
-        if !e.eq_ignore_ascii_case(&hash) {
+        if !hash.to_ascii_lowercase().starts_with(&e) {
             eprintln!("state hash mismatch: the log rebuilds {hash}, expected {e}");
             return Ok(ExitCode::from(1));
         }
@@ -84,7 +104,7 @@ pub fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCode> {
+pub fn export(path: &Path, output: Option<&Path>, format: Format, kind: Option<&str>) -> Result<ExitCode> {
     let kinds = match kind {
         Some(k) => Some(EventKind::parse_filter(k).ok_or_else(|| bad(format!("unknown event kind {k:?}")))?),
         None => None,
@@ -94,22 +114,48 @@ pub fn export(path: &Path, format: Format, kind: Option<&str>) -> Result<ExitCod
         Format::Csv => ExportFormat::Csv,
         Format::Jsonl => ExportFormat::JsonLines,
     };
-    let stdout = std::io::stdout().lock();
     let header = reader.header().clone();
-    let mut ex = Exporter::new(BufWriter::new(stdout), format, &header, kinds);
-    let written = (|| -> Result<()> {
+    let rows = |out: &mut dyn Write| -> Result<()> {
+        let mut ex = Exporter::new(BufWriter::new(out), format, &header, kinds);
         for env in reader {
             let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
             ex.write(&env)?;
         }
         ex.finish()?.flush()?;
         Ok(())
-    })();
-    match written {
-        // The reader went away (`| head`): it has what it wanted; stop quietly.
-        Err(e) if closed_pipe(&e) => Ok(ExitCode::SUCCESS),
-        other => other.map(|()| ExitCode::SUCCESS),
+    };
+    let Some(target) = output else {
+        let written = rows(&mut std::io::stdout().lock());
+        return match written {
+            // The reader went away (`| head`): it has what it wanted; stop quietly.
+            Err(e) if closed_pipe(&e) => Ok(ExitCode::SUCCESS),
+            other => other.map(|()| ExitCode::SUCCESS),
+        };
+    };
+    // To a file: every row into a temporary beside it, then synced and renamed into place.
+    if target.is_dir() {
+        return Err(bad(format!("--output {}: is a folder, not a file", target.display())));
     }
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(bad(format!("--output {}: no folder {}", target.display(), parent.display())));
+    }
+    let tmp = report::atomic_path(target);
+    let _registered = report::interrupt::Temporary::register(&tmp);
+    let written = (|| -> Result<()> {
+        let mut file = report::interrupt::create_temporary(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        rows(&mut file)?;
+        file.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.context(format!("{}: not written", target.display())));
+    }
+    report::finish_atomic(&tmp, target)?;
+    let _ = report::lock::sync_dir(parent);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Whether writing failed because the other end of a pipe was closed.

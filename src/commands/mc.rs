@@ -1,7 +1,7 @@
 //! `mc`, `merge` and `sweep`: Monte Carlo runs of a scenario, their shards combined, and grids
 //! of them.
 
-use super::{bad, load};
+use super::{bad, load, within_budget};
 use crate::cli::{McArgs, MergeArgs, SweepArgs};
 use anyhow::Result;
 use liqsim::mc::{self, McError, McOptions, Shard, sweep::SweepOptions};
@@ -9,12 +9,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn mc(args: McArgs) -> Result<ExitCode> {
-    let McArgs { file, runs, threads, seed, out, keep_logs, resume, shard, quiet } = args;
+    let McArgs { file, budget: limits, runs, threads, seed, out, keep_logs, resume, shard, quiet } = args;
     let v = load(&file)?;
     let shard = shard.map(|s| Shard::parse(&s)).transpose().map_err(bad)?;
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
     }
+    let total = runs.unwrap_or(v.scenario.monte_carlo.runs);
+    let mine = shard.map_or(total, |s| total.div_ceil(s.count));
+    within_budget(&limits, &estimate(&v, u64::from(mine), threads, keep_logs))?;
     let out = out.unwrap_or_else(|| {
         let base = PathBuf::from("out").join(&v.scenario.name).join("mc");
         match shard {
@@ -61,11 +64,15 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
-    let SweepArgs { file, runs, threads, seed, out, resume, metric, x, y, quiet } = args;
+    let SweepArgs { file, budget: limits, runs, threads, seed, out, resume, metric, x, y, quiet } = args;
     let v = load(&file)?;
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
     }
+    let cells =
+        v.scenario.sweep.as_ref().map_or(1, |s| s.axes.iter().map(|a| a.values.len() as u64).product());
+    let per_cell = u64::from(runs.unwrap_or(v.scenario.monte_carlo.runs));
+    within_budget(&limits, &estimate(&v, per_cell.saturating_mul(cells), threads, false))?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sweep"));
     super::out_folder(&out)?;
     let opts = SweepOptions { runs, seed, threads, out: out.clone(), resume, progress: !quiet, metric, x, y };
@@ -77,10 +84,24 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A Monte Carlo's resources: one world per thread (one per core by default).
+fn estimate(
+    v: &liqsim::scenario::Validated,
+    runs: u64,
+    threads: Option<usize>,
+    keep_logs: bool,
+) -> liqsim::budget::Estimate {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads.unwrap_or(cores).min(runs.max(1) as usize) as u64;
+    liqsim::budget::monte_carlo(v, runs, threads, keep_logs)
+}
+
 /// A Monte Carlo's bad input exits 2; anything else 1.
 fn mc_error(e: McError) -> anyhow::Error {
     match e {
         McError::Input(msg) => bad(msg),
+        // The map cannot be laid out as the scenario asks (it names the field): bad input.
+        McError::Sim { source: e @ liqsim::sim::SimError::Map(_), .. } => bad(e.to_string()),
         other => other.into(),
     }
 }

@@ -44,6 +44,28 @@ fn load(file: &Path) -> Result<Validated> {
     })
 }
 
+/// Checks an estimate against the budget's limits: beyond them, bad input unless `--force`
+/// (then a warning).
+fn within_budget(args: &crate::cli::BudgetArgs, estimate: &liqsim::budget::Estimate) -> Result<()> {
+    let size =
+        |flag: &str, text: &str| liqsim::budget::parse_size(text).map_err(|e| bad(format!("{flag}: {e}")));
+    let limits = liqsim::budget::Limits {
+        memory: size("--max-memory", &args.max_memory)?,
+        disk: size("--max-disk", &args.max_disk)?,
+        time: liqsim::scenario::Duration::parse(&args.max_time)
+            .map_err(|e| bad(format!("--max-time: {e}")))?
+            .secs(),
+    };
+    match estimate.check(&limits) {
+        Ok(()) => Ok(()),
+        Err(msg) if args.force => {
+            eprintln!("warning (--force): {msg}");
+            Ok(())
+        }
+        Err(msg) => Err(bad(msg)),
+    }
+}
+
 /// An output folder named by `--out` that is a file: bad input, said once.
 fn out_folder(out: &Path) -> Result<()> {
     if out.exists() && !out.is_dir() {

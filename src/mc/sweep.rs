@@ -174,6 +174,10 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
             )));
         }
     }
+    // The sweep's own folder is held too; `sweep.csv` (its finish mark) goes first and comes
+    // back last, after the heatmaps.
+    let _lock = report::lock::open_output(&opts.out, "sweep", &[]).map_err(super::folder_err)?;
+    let _ = std::fs::remove_file(opts.out.join("sweep.csv"));
     let mut results: Vec<CellResult> = Vec::new();
     for cell in &cells {
         let runs_is_axis = cell.settings.iter().any(|(p, _)| p == "monte_carlo.runs");
@@ -194,8 +198,8 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
         let summary = r.summary.ok_or_else(|| McError::Input("a sweep cell produced no summary".into()))?;
         results.push(CellResult { cell: cell.clone(), summary });
     }
-    write_sweep_csv(&opts.out.join("sweep.csv"), &axes, &results)?;
     write_heatmaps(&opts.out, &axes, &results, &opts.metric, x, y)?;
+    write_sweep_csv(&opts.out.join("sweep.csv"), &axes, &results)?;
     Ok(results)
 }
 

@@ -39,6 +39,8 @@ pub enum LockError {
 pub struct FolderLock {
     file: File,
     path: PathBuf,
+    /// Its key in [`super::interrupt`]'s list of held folders.
+    held: u64,
 }
 
 impl FolderLock {
@@ -78,13 +80,24 @@ impl FolderLock {
             );
             file.write_all(line.as_bytes()).map_err(io_err)?;
             file.sync_all().map_err(io_err)?;
-            return Ok(FolderLock { file, path });
+            let held = super::interrupt::hold(dir, &path);
+            return Ok(FolderLock { file, path, held });
         }
+    }
+}
+
+impl FolderLock {
+    /// If the process is stopped by a signal before the folder's `summary.json` is written,
+    /// `unfinished` (this command's outputs) are removed with the temporaries, and `hint` is
+    /// said (see [`super::interrupt`]).
+    pub fn on_interrupt(&self, unfinished: &[&str], hint: Option<String>) {
+        super::interrupt::describe(self.held, unfinished, hint);
     }
 }
 
 impl Drop for FolderLock {
     fn drop(&mut self) {
+        super::interrupt::release(self.held);
         // Remove, then unlock (by closing): see the module docs.
         let _ = fs::remove_file(&self.path);
         let _ = self.file.unlock();
@@ -175,6 +188,7 @@ pub fn open_output(dir: &Path, command: &str, subfolders: &[&str]) -> Result<Fol
     }
     fs::create_dir_all(dir).map_err(|err| FolderError::Create { path: dir.to_path_buf(), err })?;
     let lock = FolderLock::acquire(dir, command)?;
+    super::interrupt::subfolders(lock.held, subfolders);
     clean_temporaries(dir);
     for sub in subfolders {
         clean_temporaries(&dir.join(sub));
@@ -194,12 +208,22 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Removes the temporary files (`.tmp-*`) an interrupted writer left in `dir`. Call it holding
 /// the folder's lock: then no other writer's temporary file can be there.
 pub fn clean_temporaries(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    remove_temporaries(dir);
+}
+
+/// Removes `dir`'s temporary files (`.tmp-*`); how many it removed.
+pub(super) fn remove_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
     for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(".tmp-") && e.file_type().is_ok_and(|t| t.is_file()) {
-            let _ = fs::remove_file(e.path());
+        if e.file_name().to_string_lossy().starts_with(".tmp-")
+            && e.file_type().is_ok_and(|t| t.is_file())
+            && fs::remove_file(e.path()).is_ok()
+        {
+            removed += 1;
         }
     }
+    removed
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Run outputs: files written atomically (a temporary name, then a rename, so a killed run never
 //! leaves a file that looks complete), tables as CSV, and pictures.
 
+pub mod interrupt;
 pub mod lock;
 pub mod plots;
 
@@ -25,8 +26,13 @@ pub fn atomic_path(path: &Path) -> PathBuf {
 }
 
 /// Puts a finished temporary file on disk (`fsync`), then renames it into place.
+/// Once the process is stopping on a signal, nothing is put in place (see [`interrupt`]).
 pub fn finish_atomic(tmp: &Path, path: &Path) -> Result<(), ReportError> {
-    fs::File::open(tmp).and_then(|f| f.sync_all()).and_then(|()| fs::rename(tmp, path)).map_err(|source| {
+    let renamed = fs::File::open(tmp).and_then(|f| f.sync_all()).and_then(|()| {
+        let _gate = interrupt::renaming()?;
+        fs::rename(tmp, path)
+    });
+    renamed.map_err(|source| {
         let _ = fs::remove_file(tmp);
         ReportError::Io { path: path.to_path_buf(), source }
     })
@@ -49,7 +55,7 @@ pub fn write_atomic(
     let tmp = atomic_path(path);
     let io_err = |source| ReportError::Io { path: path.to_path_buf(), source };
     let result = (|| {
-        let mut w = BufWriter::new(fs::File::create(&tmp)?);
+        let mut w = BufWriter::new(interrupt::create_temporary(&tmp)?);
         fill(&mut w)?;
         w.flush()?;
         w.into_inner().map_err(|e| e.into_error())?.sync_all()

@@ -9,6 +9,7 @@ mod checks;
 mod duration;
 mod spec;
 pub mod sweep;
+mod syntax;
 
 pub use behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
 pub use duration::Duration;
@@ -95,14 +96,61 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
     let scenario: Scenario = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str(text)
-        .map_err(|e| {
-            ScenarioError::Invalid(vec![Problem {
-                location: format!("{file}:{}:{}", e.span.start.line, e.span.start.col),
-                message: e.code.to_string(),
-            }])
-        })?;
+        .map_err(|e| syntax_error(file, text, &e))?;
     let sim = validate(file, &scenario)?;
     Ok(Validated { scenario, sim, hash: blake3::hash(bytes).to_hex().to_string() })
+}
+
+/// A syntax error where it is (`file:line:column`), in which field when it is in one, and for a
+/// whole number out of its type's bounds (a negative leverage), the range the field allows.
+fn syntax_error(file: &str, text: &str, e: &ron::error::SpannedError) -> ScenarioError {
+    let (line, col) = (e.span.start.line, e.span.start.col);
+    let location = format!("{file}:{line}:{col}");
+    use ron::error::Error as E;
+    // A value of the wrong kind is named by its field; punctuation errors keep the place alone.
+    let about_a_value = matches!(
+        e.code,
+        E::IntegerOutOfBounds
+            | E::InvalidIntegerDigit { .. }
+            | E::ExpectedInteger
+            | E::ExpectedFloat
+            | E::ExpectedBoolean
+            | E::ExpectedString
+            | E::ExpectedOption
+            | E::ExpectedArray
+            | E::ExpectedUnit
+            | E::InvalidValueForType { .. }
+            | E::NoSuchEnumVariant { .. }
+            | E::ExpectedDifferentLength { .. }
+            | E::Message(_)
+    );
+    let at = syntax::offset(text, line, col).filter(|_| about_a_value);
+    let Some((at, path)) = at.and_then(|at| Some((at, syntax::field_path(text, at)?))) else {
+        return ScenarioError::Invalid(vec![Problem { location, message: e.code.to_string() }]);
+    };
+    let mut message = format!("{path}: {}", e.code);
+    if matches!(e.code, E::IntegerOutOfBounds) {
+        let token = syntax::token_at(text, at);
+        let start = token.as_ptr() as usize - text.as_ptr() as usize;
+        // What validation says of this field at 0 is its range (when 0 is outside it).
+        let probe = format!("{}0{}", &text[..start], &text[start + token.len()..]);
+        let range = match parse(file, probe.as_bytes()) {
+            Err(ScenarioError::Invalid(problems)) => problems
+                .into_iter()
+                .find(|p| p.location == format!("{file}: {path}"))
+                .map(|p| p.message.trim_end_matches(", got 0").to_string()),
+            _ => None,
+        };
+        let range = range.unwrap_or_else(|| {
+            if token.starts_with('-') {
+                "must be a whole number, 0 or more".into()
+            } else {
+                "is too large".into()
+            }
+        });
+        message = format!("{path}: {range}, got {token}");
+    }
+    ScenarioError::Invalid(vec![Problem { location, message }])
 }
 
 /// Validates a scenario built in code (e.g. a sweep cell: the file's scenario with some values
