@@ -15,6 +15,7 @@ mod messages;
 mod metrics;
 mod orders;
 mod spot;
+pub mod wake;
 
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
 pub use background::{
@@ -44,8 +45,6 @@ use bevy_ecs::schedule::common_conditions::resource_exists;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use rand::{SeedableRng, rngs::ChaCha8Rng};
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// How fast the liquidity provider puts back depth that was taken: half of it in 20 seconds.
 /// Studies of order-book resilience find depth replenished within seconds to tens of seconds
@@ -350,7 +349,7 @@ impl ShockQueue {
 
 /// Wake-ups of passive agents: (tick, entity), earliest first.
 #[derive(Resource, Default)]
-pub struct WakeQueue(pub BinaryHeap<Reverse<(u64, Entity)>>);
+pub struct WakeQueue(pub wake::WakeWheel);
 
 /// Account id → its entity, for mirroring ledger changes onto components.
 #[derive(Resource, Default)]
@@ -457,7 +456,7 @@ impl Simulation {
                 e.insert(PositionHolder { side, stop });
                 let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
                 if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
-                    wake.0.push(Reverse((t, e.id())));
+                    wake.0.push(t, e.id());
                 }
             }
             let id = e.id();
