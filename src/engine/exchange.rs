@@ -359,6 +359,12 @@ impl Exchange {
         Ok(account)
     }
 
+    /// Records without hashing the event stream (see [`Recorder::skip_stream_hash`]); before the
+    /// first event only.
+    pub fn skip_stream_hash(&mut self) {
+        self.rec.skip_stream_hash();
+    }
+
     /// Keeps every recorded event (and every refreshed account) for [`Exchange::drain`]: the
     /// ECS world turns them into messages. Off by default, so a bare exchange keeps nothing.
     pub fn set_publishing(&mut self, on: bool) {

@@ -404,9 +404,23 @@ impl Simulation {
     /// Builds the world: the exchange, the seeded liquidation map, the liquidity provider. The
     /// event log, if any, goes to `log`.
     pub fn new(cfg: &SimConfig, log: Option<LogTarget>) -> Result<Simulation, SimError> {
+        Simulation::build(cfg, log, true)
+    }
+
+    /// [`Simulation::new`] without the event stream hash, for callers that do not report it (a
+    /// Monte Carlo keeps each run's final state hash): the run is the same event for event, the
+    /// log (if any) is the same byte for byte, and the summary's `event_stream_hash` is empty.
+    pub fn new_without_stream_hash(cfg: &SimConfig, log: Option<LogTarget>) -> Result<Simulation, SimError> {
+        Simulation::build(cfg, log, false)
+    }
+
+    fn build(cfg: &SimConfig, log: Option<LogTarget>, stream_hash: bool) -> Result<Simulation, SimError> {
         let inst = cfg.exchange.instrument;
         let start = cfg.start_price;
         let mut ex = Exchange::new(cfg.exchange.clone(), start, log)?;
+        if !stream_hash {
+            ex.skip_stream_hash();
+        }
         let mut rng = stream(cfg.seed, 0);
         ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
