@@ -26,8 +26,21 @@ fn main() {
     let mut sim = Simulation::new(&cfg, None).expect("world builds");
     let built = t0.elapsed();
     let t1 = Instant::now();
-    while sim.step().expect("tick runs") {}
+    let mut per_tick: Vec<(f64, u64)> = Vec::new();
+    let mut tick = 0;
+    loop {
+        let t = Instant::now();
+        if !sim.step().expect("tick runs") {
+            break;
+        }
+        tick += 1;
+        per_tick.push((t.elapsed().as_secs_f64(), tick));
+    }
     let ran = t1.elapsed();
+    per_tick.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let slowest: Vec<String> =
+        per_tick.iter().take(8).map(|(s, t)| format!("tick {t}: {:.0} ms", s * 1e3)).collect();
+    println!("slowest ticks: {}", slowest.join(", "));
     let summary = sim.finish().expect("summary");
     let s = sim.exchange().stats();
     println!(
