@@ -6,7 +6,8 @@
 //! - `adl/score_and_rank_100k`: scoring and ranking 100k positions at a mark, the work of one
 //!   rebuild of the ADL queue (256/128-bit exact division per score).
 //!
-//! Run: `cargo bench --bench mc`.
+//! Run: `cargo bench --bench mc`. Each group prints the book bench's figure before and after it
+//! as a yardstick of the machine's state.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use liqsim::book::AccountId;
@@ -14,9 +15,13 @@ use liqsim::margin::{adl_rank, adl_score};
 use liqsim::units::{Money, Qty};
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
 use std::hint::black_box;
+
+#[path = "common/book_mix.rs"]
+mod book_mix;
 use std::path::Path;
 
 fn mc_run(c: &mut Criterion) {
+    book_mix::print_yardstick("before");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/btc_14_to_1.ron");
     let v = liqsim::scenario::load(&path).expect("the bundled scenario loads");
     let mut group = c.benchmark_group("mc_run");
@@ -29,6 +34,7 @@ fn mc_run(c: &mut Criterion) {
         })
     });
     group.finish();
+    book_mix::print_yardstick("after");
 }
 
 fn adl(c: &mut Criterion) {
@@ -61,6 +67,7 @@ fn adl(c: &mut Criterion) {
         })
     });
     group.finish();
+    book_mix::print_yardstick("after");
 }
 
 criterion_group!(benches, adl, mc_run);

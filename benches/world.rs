@@ -6,11 +6,16 @@
 //! Also the full agent mix at 1M accounts for a simulated day (`full_mix_day`).
 //!
 //! Run: `cargo bench --bench world` (or `-- full_mix_day`). Each group prints the process's peak
-//! resident memory.
+//! resident memory, and the book bench's figure before and after it as a yardstick of the
+//! machine's state. `cargo bench --bench busy` measures busy markets, the build and memory per
+//! configuration.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use liqsim::sim::{SimConfig, Simulation};
 use std::hint::black_box;
+
+#[path = "common/book_mix.rs"]
+mod book_mix;
 
 const TICKS: u64 = 3_600;
 
@@ -31,6 +36,7 @@ fn config(accounts: u32, active: bool) -> SimConfig {
 }
 
 fn world_hour(c: &mut Criterion) {
+    book_mix::print_yardstick("before");
     let mut group = c.benchmark_group("world_hour");
     group.sample_size(10);
     group.throughput(Throughput::Elements(TICKS));
@@ -40,6 +46,7 @@ fn world_hour(c: &mut Criterion) {
         group.bench_function(name, |b| time_ticks(b, &cfg));
     }
     group.finish();
+    book_mix::print_yardstick("after");
     print_peak_memory();
 }
 
@@ -47,6 +54,7 @@ fn world_hour(c: &mut Criterion) {
 /// ticks): 1,000 FCN agents, 200 noise traders, two market makers, an adaptive hunter, holders
 /// waking at daily rates. Target: ≤ 10 s on one core, ≤ 1 GiB.
 fn full_mix_day(c: &mut Criterion) {
+    book_mix::print_yardstick("before");
     let mut group = c.benchmark_group("full_mix_day");
     group.sample_size(10);
     group.measurement_time(std::time::Duration::from_secs(90));
@@ -54,6 +62,7 @@ fn full_mix_day(c: &mut Criterion) {
     let cfg = SimConfig::full_mix(1_000_000, 86_400);
     group.bench_function("1000000_accounts", |b| time_ticks(b, &cfg));
     group.finish();
+    book_mix::print_yardstick("after");
     print_peak_memory();
 }
 

@@ -172,17 +172,24 @@ impl DepthCurve {
             out.push((Price(q), Qty::ZERO));
             p = q - side.sign();
         }
+        // Each level's share runs from halfway to the level inside to halfway to the one outside:
+        // a level's inner edge is the outer edge of the one before, the same float, so the curve
+        // is read once per edge, and each level's distance is computed once.
         let n = out.len();
+        let (mut prev, mut d) = (0.0, out.first().map_or(0.0, |l| distance(l.0.0)));
+        let mut depth_inside = self.depth_within(0.0);
         for i in 0..n {
-            let d = distance(out[i].0.0);
-            let inner = if i == 0 { 0.0 } else { (distance(out[i - 1].0.0) + d) / 2.0 };
             let outer = if i + 1 < n {
-                (d + distance(out[i + 1].0.0)) / 2.0
+                let next = distance(out[i + 1].0.0);
+                let outer = (d + next) / 2.0;
+                (prev, d) = (d, next);
+                outer
             } else {
-                let prev = if i == 0 { 0.0 } else { distance(out[i - 1].0.0) };
                 (d + (d - prev) / 2.0).min(self.reach)
             };
-            let usd = (self.depth_within(outer) - self.depth_within(inner)).max(0.0);
+            let depth_outside = self.depth_within(outer);
+            let usd = (depth_outside - depth_inside).max(0.0);
+            depth_inside = depth_outside;
             out[i].1 = inst.qty_floor(usd / inst.price_f64(out[i].0))?.max(Qty(1));
         }
         Ok(())

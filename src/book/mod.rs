@@ -11,6 +11,7 @@
 #[allow(clippy::module_inception)]
 mod book;
 mod index;
+pub(crate) use index::IdMap;
 mod ladder;
 mod level;
 mod order;

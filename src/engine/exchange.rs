@@ -13,7 +13,7 @@ use super::mark::PremiumAverage;
 use super::recorder::{LogTarget, RecordError, Recorder};
 use super::state::ExchangeState;
 use super::windows::{PeakWindow, RollingSum};
-use crate::book::{AccountId, BookError, Fill, OrderBook, StopId};
+use crate::book::{AccountId, BookError, Fill, OrderBook, OrderId, StopId};
 use crate::events::{Envelope, Event, InsuranceReason, LogHeader, LogWriter, Seq, TriggerReason};
 use crate::ledger::{Account, Ledger};
 use crate::margin::{self, MarginError, MarginMode};
@@ -129,6 +129,9 @@ pub struct Exchange {
     /// (kept only while publishing).
     changed: Vec<AccountId>,
     outbox: Option<Vec<Envelope>>,
+    /// Orders that left the book since the last [`Exchange::take_gone_orders`], with their
+    /// owners (kept only while publishing).
+    gone: Vec<(OrderId, AccountId)>,
     pub(super) premium: PremiumAverage,
     pub(super) index: Price,
     pub(super) mark: Price,
@@ -184,6 +187,7 @@ impl Exchange {
             dirty: Dirty::default(),
             changed: Vec::new(),
             outbox: None,
+            gone: Vec::new(),
             premium,
             index: price,
             mark: price,
@@ -262,7 +266,23 @@ impl Exchange {
         }
         let moves_fund = matches!(event, Event::Liquidated { .. } | Event::InsuranceFundChanged { .. });
         let published = self.outbox.is_some().then(|| event.clone());
+        // An order leaves the book only by a cancel (of any reason) or a fill: these events
+        // name every order that may have left, with its owner.
+        let may_leave = match event {
+            Event::OrderCancelled { order, account, .. } => [Some((order, account)), None],
+            Event::Traded { maker_order, maker, taker_order, taker, .. } => {
+                [Some((maker_order, maker)), Some((taker_order, taker))]
+            }
+            _ => [None, None],
+        };
         let seq = self.rec.record(&mut self.state, event, cause)?;
+        if self.outbox.is_some() {
+            for (order, owner) in may_leave.into_iter().flatten() {
+                if self.state.book().order(order).is_none() {
+                    self.gone.push((order, owner));
+                }
+            }
+        }
         if moves_fund {
             let s = &mut self.stats;
             s.insurance_min = s.insurance_min.min(self.state.ledger().insurance_fund());
@@ -359,11 +379,26 @@ impl Exchange {
         Ok(account)
     }
 
+    /// Records without hashing the event stream (see [`Recorder::skip_stream_hash`]); before the
+    /// first event only.
+    pub fn skip_stream_hash(&mut self) {
+        self.rec.skip_stream_hash();
+    }
+
     /// Keeps every recorded event (and every refreshed account) for [`Exchange::drain`]: the
     /// ECS world turns them into messages. Off by default, so a bare exchange keeps nothing.
     pub fn set_publishing(&mut self, on: bool) {
         self.outbox = on.then(Vec::new);
         self.changed.clear();
+        self.gone.clear();
+    }
+
+    /// Hands over the orders that have left the book (filled, cancelled, expired by self-trade
+    /// prevention) since the last call, with their owners, in the order they left (an order
+    /// may be named twice); nothing unless publishing. Agents learn which of their orders are
+    /// gone from this instead of looking every one of them up in the book each tick.
+    pub fn take_gone_orders(&mut self, out: &mut Vec<(OrderId, AccountId)>) {
+        out.append(&mut self.gone);
     }
 
     /// Refreshes the liquidation index, then hands over the events recorded and the accounts

@@ -1,11 +1,19 @@
-//! The liquidation-price index: every open position's liquidation price, per side, sorted, so the
-//! accounts a mark price breaches are found in O(log n + k) and never by scanning all accounts.
-//! It also keeps the liquidation map (notional per price bucket) up to date as positions change,
-//! which is what heatmaps draw and hunters read.
+//! The liquidation-price index: every open position's liquidation price, per side, so the
+//! accounts a mark price breaches are found in O(k) (plus one bucket) and never by scanning all
+//! accounts. It also keeps the liquidation map (notional per price bucket) up to date as
+//! positions change, which is what heatmaps draw and hunters read.
+//!
+//! Both are hashed buckets on the tick grid, so keeping them current costs O(1) amortised per
+//! changed account, whatever the number of accounts: an account's entry sits, unsorted, in the
+//! bucket of its price (a few ticks wide) and knows its place there, so moving it is a
+//! swap-remove and a push. Only the set of non-empty buckets is kept sorted, and it changes only
+//! when a bucket empties or fills. The queries that need an order (which accounts a mark
+//! breaches, most breached first) sort just what they return.
 
 use crate::book::AccountId;
+use crate::book::IdMap;
 use crate::units::{Money, Price, Side};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Where one account would be liquidated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,17 +25,106 @@ pub struct LiqEntry {
     pub notional: Money,
 }
 
+/// Index buckets per liquidation-map bucket: small enough that a bucket holds a few dozen
+/// accounts at a million of them, so scanning the one a mark falls in is cheap.
+const INDEX_BUCKETS_PER_MAP_BUCKET: i64 = 64;
+
+/// One side's accounts, bucketed by liquidation price, and its share of the liquidation map.
+#[derive(Clone, Debug, Default)]
+struct SideIndex {
+    /// Index bucket key → slot in `buckets`.
+    slots: IdMap,
+    /// Unsorted (price, account) of each bucket; a bucket's slot stays once made.
+    buckets: Vec<Vec<(Price, AccountId)>>,
+    /// Keys of the non-empty buckets, sorted.
+    keys: BTreeSet<i64>,
+    /// Liquidation-map bucket start → slot in `map`.
+    map_slots: IdMap,
+    /// (bucket start, Σ notional); zero sums stay as slots and are not listed.
+    map: Vec<(Price, i128)>,
+    len: usize,
+}
+
+impl SideIndex {
+    fn bucket(&self, key: i64) -> &[(Price, AccountId)] {
+        match self.slots.get(key as u64) {
+            Some(slot) => &self.buckets[slot as usize],
+            None => &[],
+        }
+    }
+
+    /// Adds an entry; returns its position in its bucket.
+    fn insert(&mut self, key: i64, price: Price, account: AccountId) -> u32 {
+        let slot = match self.slots.get(key as u64) {
+            Some(slot) => slot as usize,
+            None => {
+                let slot = self.buckets.len();
+                self.buckets.push(Vec::new());
+                self.slots.insert(key as u64, slot as u32);
+                slot
+            }
+        };
+        let bucket = &mut self.buckets[slot];
+        if bucket.is_empty() {
+            self.keys.insert(key);
+        }
+        bucket.push((price, account));
+        self.len += 1;
+        (bucket.len() - 1) as u32
+    }
+
+    /// Removes the entry at `at` of bucket `key`; returns the account moved into its place, if
+    /// any (its position is now `at`).
+    fn remove(&mut self, key: i64, at: u32) -> Option<AccountId> {
+        let slot = self.slots.get(key as u64).expect("an indexed entry has a bucket") as usize;
+        let bucket = &mut self.buckets[slot];
+        bucket.swap_remove(at as usize);
+        self.len -= 1;
+        if bucket.is_empty() {
+            self.keys.remove(&key);
+        }
+        bucket.get(at as usize).map(|&(_, a)| a)
+    }
+
+    fn add_to_map(&mut self, start: Price, delta: i128) {
+        let slot = match self.map_slots.get(start.0 as u64) {
+            Some(slot) => slot as usize,
+            None => {
+                let slot = self.map.len();
+                self.map.push((start, 0));
+                self.map_slots.insert(start.0 as u64, slot as u32);
+                slot
+            }
+        };
+        self.map[slot].1 += delta;
+    }
+
+    /// The highest price held, from the highest non-empty bucket.
+    fn highest(&self) -> Option<Price> {
+        let &key = self.keys.last()?;
+        self.bucket(key).iter().map(|&(p, _)| p).max()
+    }
+
+    /// The lowest price held, from the lowest non-empty bucket.
+    fn lowest(&self) -> Option<Price> {
+        let &key = self.keys.first()?;
+        self.bucket(key).iter().map(|&(p, _)| p).min()
+    }
+}
+
 /// Liquidation prices by side, and the liquidation map bucketed by price.
 #[derive(Clone, Debug)]
 pub struct LiquidationIndex {
-    longs: BTreeSet<(Price, AccountId)>,
-    shorts: BTreeSet<(Price, AccountId)>,
+    longs: SideIndex,
+    shorts: SideIndex,
     entries: Vec<Option<LiqEntry>>,
+    /// Each indexed account's position in its bucket.
+    at: Vec<u32>,
     bucket_ticks: i64,
-    /// (side, bucket start) → Σ notional.
-    map: BTreeMap<(Side, Price), i128>,
-    /// The highest long and lowest short liquidation price, cached so that a tick in which the
-    /// mark breaches nobody costs O(1) and not two descents of million-entry trees.
+    /// Width of an index bucket, in ticks.
+    index_ticks: i64,
+    /// The highest long and lowest short liquidation price, so that a tick in which the mark
+    /// breaches nobody costs O(1).
     long_top: Option<Price>,
     short_bottom: Option<Price>,
 }
@@ -35,19 +132,21 @@ pub struct LiquidationIndex {
 impl LiquidationIndex {
     /// `bucket_ticks` is the width of a liquidation-map bucket (at least 1).
     pub fn new(bucket_ticks: i64) -> LiquidationIndex {
+        let bucket_ticks = bucket_ticks.max(1);
         LiquidationIndex {
-            longs: BTreeSet::new(),
-            shorts: BTreeSet::new(),
+            longs: SideIndex::default(),
+            shorts: SideIndex::default(),
             entries: Vec::new(),
-            bucket_ticks: bucket_ticks.max(1),
-            map: BTreeMap::new(),
+            at: Vec::new(),
+            bucket_ticks,
+            index_ticks: (bucket_ticks / INDEX_BUCKETS_PER_MAP_BUCKET).max(1),
             long_top: None,
             short_bottom: None,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.longs.len() + self.shorts.len()
+        self.longs.len + self.shorts.len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -58,6 +157,10 @@ impl LiquidationIndex {
         self.entries.get(account.0 as usize).copied().flatten()
     }
 
+    fn key(&self, price: Price) -> i64 {
+        price.0.div_euclid(self.index_ticks)
+    }
+
     /// Sets (or with `None` clears) an account's liquidation price.
     pub fn set(&mut self, account: AccountId, entry: Option<LiqEntry>) {
         let slot = account.0 as usize;
@@ -66,26 +169,36 @@ impl LiquidationIndex {
                 return;
             }
             self.entries.resize(slot + 1, None);
+            self.at.resize(slot + 1, 0);
         }
         if self.entries[slot] == entry {
             return;
         }
         if let Some(old) = self.entries[slot].take() {
-            self.side_mut(old.side).remove(&(old.price, account));
-            self.add_to_map(old, -1);
+            let key = self.key(old.price);
+            let start = self.bucket(old.price);
+            let at = self.at[slot];
+            let side = self.side_mut(old.side);
+            if let Some(moved) = side.remove(key, at) {
+                self.at[moved.0 as usize] = at;
+            }
+            let side = self.side_mut(old.side);
+            side.add_to_map(start, -(old.notional.0 as i128));
             match old.side {
-                Side::Buy if self.long_top == Some(old.price) => {
-                    self.long_top = self.longs.last().map(|&(p, _)| p)
-                }
+                Side::Buy if self.long_top == Some(old.price) => self.long_top = self.longs.highest(),
                 Side::Sell if self.short_bottom == Some(old.price) => {
-                    self.short_bottom = self.shorts.first().map(|&(p, _)| p)
+                    self.short_bottom = self.shorts.lowest()
                 }
                 _ => {}
             }
         }
         if let Some(new) = entry {
-            self.side_mut(new.side).insert((new.price, account));
-            self.add_to_map(new, 1);
+            let key = self.key(new.price);
+            let start = self.bucket(new.price);
+            let side = self.side_mut(new.side);
+            let at = side.insert(key, new.price, account);
+            side.add_to_map(start, new.notional.0 as i128);
+            self.at[slot] = at;
             match new.side {
                 Side::Buy => self.long_top = self.long_top.max(Some(new.price)),
                 Side::Sell => {
@@ -96,10 +209,17 @@ impl LiquidationIndex {
         self.entries[slot] = entry;
     }
 
-    fn side_mut(&mut self, side: Side) -> &mut BTreeSet<(Price, AccountId)> {
+    fn side_mut(&mut self, side: Side) -> &mut SideIndex {
         match side {
             Side::Buy => &mut self.longs,
             Side::Sell => &mut self.shorts,
+        }
+    }
+
+    fn side(&self, side: Side) -> &SideIndex {
+        match side {
+            Side::Buy => &self.longs,
+            Side::Sell => &self.shorts,
         }
     }
 
@@ -107,38 +227,67 @@ impl LiquidationIndex {
         Price(price.0.div_euclid(self.bucket_ticks) * self.bucket_ticks)
     }
 
-    fn add_to_map(&mut self, e: LiqEntry, sign: i128) {
-        let key = (e.side, self.bucket(e.price));
-        let v = self.map.entry(key).or_insert(0);
-        *v += sign * e.notional.0 as i128;
-        if *v == 0 {
-            self.map.remove(&key);
-        }
-    }
-
     /// Accounts whose liquidation price the mark has reached: longs with price ≥ mark, most
-    /// breached first, then shorts with price ≤ mark, most breached first.
+    /// breached first, then shorts with price ≤ mark, most breached first (ties by account id,
+    /// descending for longs and ascending for shorts).
     pub fn breached(&self, mark: Price, out: &mut Vec<AccountId>) {
         if self.long_top.is_some_and(|p| p >= mark) {
-            out.extend(self.longs.range((mark, AccountId(0))..).rev().map(|&(_, a)| a));
+            self.collect_longs(mark, out);
         }
         if self.short_bottom.is_some_and(|p| p <= mark) {
-            out.extend(self.shorts.range(..=(mark, AccountId(u32::MAX))).map(|&(_, a)| a));
+            self.collect_shorts(mark, out);
         }
     }
 
-    /// [`LiquidationIndex::breached`] without the cached frontier, for tests.
+    fn price_of(&self, a: AccountId) -> Price {
+        self.entries[a.0 as usize].map_or(Price(0), |e| e.price)
+    }
+
+    fn collect_longs(&self, mark: Price, out: &mut Vec<AccountId>) {
+        let from = out.len();
+        for &key in self.longs.keys.range(self.key(mark)..) {
+            out.extend(self.longs.bucket(key).iter().filter(|&&(p, _)| p >= mark).map(|&(_, a)| a));
+        }
+        out[from..].sort_unstable_by_key(|&a| std::cmp::Reverse((self.price_of(a), a)));
+    }
+
+    fn collect_shorts(&self, mark: Price, out: &mut Vec<AccountId>) {
+        let from = out.len();
+        for &key in self.shorts.keys.range(..=self.key(mark)) {
+            out.extend(self.shorts.bucket(key).iter().filter(|&&(p, _)| p <= mark).map(|&(_, a)| a));
+        }
+        out[from..].sort_unstable_by_key(|&a| (self.price_of(a), a));
+    }
+
+    /// [`LiquidationIndex::breached`] by a plain scan of every entry, for tests.
     #[cfg(test)]
     fn breached_by_search(&self, mark: Price, out: &mut Vec<AccountId>) {
-        out.extend(self.longs.range((mark, AccountId(0))..).rev().map(|&(_, a)| a));
-        out.extend(self.shorts.range(..=(mark, AccountId(u32::MAX))).map(|&(_, a)| a));
+        let all = |side: Side| {
+            let mut v: Vec<(Price, AccountId)> = (self.entries.iter().enumerate())
+                .filter_map(|(i, e)| e.filter(|e| e.side == side).map(|e| (e.price, AccountId(i as u32))))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        out.extend(all(Side::Buy).iter().rev().filter(|&&(p, _)| p >= mark).map(|&(_, a)| a));
+        out.extend(all(Side::Sell).iter().filter(|&&(p, _)| p <= mark).map(|&(_, a)| a));
     }
 
     /// The nearest long liquidation price at or below `price`, and the nearest short one at or
     /// above it.
     pub fn nearest(&self, price: Price) -> (Option<Price>, Option<Price>) {
-        let long = self.longs.range(..=(price, AccountId(u32::MAX))).next_back().map(|&(p, _)| p);
-        let short = self.shorts.range((price, AccountId(0))..).next().map(|&(p, _)| p);
+        let key = self.key(price);
+        let long = self
+            .longs
+            .keys
+            .range(..=key)
+            .rev()
+            .find_map(|&k| self.longs.bucket(k).iter().map(|&(p, _)| p).filter(|&p| p <= price).max());
+        let short = self
+            .shorts
+            .keys
+            .range(key..)
+            .find_map(|&k| self.shorts.bucket(k).iter().map(|&(p, _)| p).filter(|&p| p >= price).min());
         (long, short)
     }
 
@@ -148,12 +297,20 @@ impl LiquidationIndex {
         if lo > hi {
             return 0;
         }
-        self.map.range((side, self.bucket(lo))..=(side, self.bucket(hi))).map(|(_, v)| *v).sum()
+        let (lo, hi) = (self.bucket(lo), self.bucket(hi));
+        self.side(side).map.iter().filter(|&&(p, _)| lo <= p && p <= hi).map(|&(_, v)| v).sum()
     }
 
-    /// The liquidation map: (side, bucket start, Σ notional), by side then price.
+    /// The liquidation map: (side, bucket start, Σ notional), by side then price; buckets that
+    /// sum to nothing are left out.
     pub fn map(&self) -> impl Iterator<Item = (Side, Price, i128)> + '_ {
-        self.map.iter().map(|(&(s, p), &v)| (s, p, v))
+        let mut all: Vec<(Side, Price, i128)> = Vec::new();
+        for side in [Side::Buy, Side::Sell] {
+            let from = all.len();
+            all.extend(self.side(side).map.iter().filter(|&&(_, v)| v != 0).map(|&(p, v)| (side, p, v)));
+            all[from..].sort_unstable_by_key(|&(_, p, _)| p);
+        }
+        all.into_iter()
     }
 
     pub fn bucket_ticks(&self) -> i64 {
@@ -173,8 +330,10 @@ mod tests {
         fn frontier_agrees_with_search(
             ops in prop::collection::vec((0u32..20, prop::option::of((any::<bool>(), 900i64..1_100))), 1..200),
             marks in prop::collection::vec(850i64..1_150, 1..20),
+            wide in any::<bool>(),
         ) {
-            let mut ix = LiquidationIndex::new(10);
+            // Index buckets one tick wide, or ten (several prices a bucket).
+            let mut ix = LiquidationIndex::new(if wide { 640 } else { 10 });
             for (account, entry) in ops {
                 let entry = entry.map(|(long, price)| LiqEntry {
                     side: if long { Side::Buy } else { Side::Sell },
@@ -187,7 +346,19 @@ mod tests {
                     ix.breached(Price(m), &mut fast);
                     ix.breached_by_search(Price(m), &mut slow);
                     prop_assert_eq!(fast, slow);
+                    let (long, short) = ix.nearest(Price(m));
+                    let by_scan = |side: Side| ix.entries.iter().flatten().filter(move |e| e.side == side);
+                    prop_assert_eq!(long, by_scan(Side::Buy).map(|e| e.price).filter(|&p| p <= Price(m)).max());
+                    prop_assert_eq!(short, by_scan(Side::Sell).map(|e| e.price).filter(|&p| p >= Price(m)).min());
                 }
+                // The map is the sum of the entries by bucket, empty buckets left out.
+                let mut sums = std::collections::BTreeMap::new();
+                for e in ix.entries.iter().flatten() {
+                    *sums.entry((e.side, ix.bucket(e.price))).or_insert(0i128) += e.notional.0 as i128;
+                }
+                let map: Vec<_> = ix.map().collect();
+                prop_assert_eq!(map, sums.into_iter().map(|((s, p), v)| (s, p, v)).collect::<Vec<_>>());
+                prop_assert_eq!(ix.len(), ix.entries.iter().flatten().count());
             }
         }
     }

@@ -24,6 +24,8 @@ pub struct Recorder {
     next_seq: Seq,
     tick: u64,
     log: Option<LogSink>,
+    /// Whether the event stream is hashed at all (see [`Recorder::skip_stream_hash`]).
+    hashing: bool,
     stream: blake3::Hasher,
     /// Encoded events not yet fed to `stream`: hashing in large blocks lets blake3 use its
     /// many-chunk SIMD path, where one small update per event would not. The hash is the same.
@@ -38,6 +40,7 @@ impl Recorder {
             next_seq: 0,
             tick: 0,
             log,
+            hashing: true,
             stream: blake3::Hasher::new(),
             pending: Vec::with_capacity(HASH_BLOCK + 256),
         }
@@ -54,13 +57,25 @@ impl Recorder {
         if let Err(error) = state.apply(&env) {
             return Err(RecordError::Refused { error, event: Box::new(env.event) });
         }
+        if self.hashing {
+            self.hash(&env)?;
+        }
+        if let Some(log) = &mut self.log {
+            log.append(&env)?;
+        }
+        self.next_seq += 1;
+        Ok(env.seq)
+    }
+
+    /// Folds one event into the stream hash.
+    fn hash(&mut self, env: &Envelope) -> Result<(), RecordError> {
         // Events are a few dozen bytes: encode on the stack, then append in one copy.
         let mut small = [0u8; 256];
-        match postcard::to_slice(&env, &mut small) {
+        match postcard::to_slice(env, &mut small) {
             Ok(bytes) => self.pending.extend_from_slice(bytes),
             Err(_) => {
                 let big =
-                    postcard::to_extend(&env, Vec::new()).map_err(|e| RecordError::Encode(e.to_string()))?;
+                    postcard::to_extend(env, Vec::new()).map_err(|e| RecordError::Encode(e.to_string()))?;
                 self.pending.extend_from_slice(&big);
             }
         }
@@ -68,11 +83,17 @@ impl Recorder {
             self.stream.update(&self.pending);
             self.pending.clear();
         }
-        if let Some(log) = &mut self.log {
-            log.append(&env)?;
-        }
-        self.next_seq += 1;
-        Ok(env.seq)
+        Ok(())
+    }
+
+    /// Stops hashing the event stream, for runs whose outputs do not report it (a Monte Carlo
+    /// keeps each run's final state hash, not its stream hash): encoding and hashing every event
+    /// is then work nobody reads. Call it before the first event; [`Recorder::stream_hash`] is
+    /// then empty. The event log, if any, is written in full as ever.
+    pub fn skip_stream_hash(&mut self) {
+        debug_assert_eq!(self.next_seq, 0, "the stream hash is skipped from the first event or not at all");
+        self.hashing = false;
+        self.pending = Vec::new();
     }
 
     pub fn set_tick(&mut self, tick: u64) {
@@ -85,8 +106,11 @@ impl Recorder {
     pub fn events(&self) -> u64 {
         self.next_seq
     }
-    /// blake3 of the encoded event stream so far, as hex.
+    /// blake3 of the encoded event stream so far, as hex (empty if the stream is not hashed).
     pub fn stream_hash(&self) -> String {
+        if !self.hashing {
+            return String::new();
+        }
         let mut stream = self.stream.clone();
         stream.update(&self.pending);
         stream.finalize().to_hex().to_string()

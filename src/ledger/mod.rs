@@ -511,7 +511,11 @@ impl Ledger {
     }
 
     fn get(&self, id: AccountId) -> Result<&Account> {
-        self.accounts.get(id.0 as usize).ok_or(LedgerError::UnknownAccount(id))
+        // Not `ok_or`: that would build and drop the error on every lookup.
+        match self.accounts.get(id.0 as usize) {
+            Some(a) => Ok(a),
+            None => Err(LedgerError::UnknownAccount(id)),
+        }
     }
 
     /// A party to a fill, as an account: a trader's account, or the insurance fund (its cash as

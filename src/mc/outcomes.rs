@@ -203,7 +203,8 @@ pub fn simulate(
         }
         None => None,
     };
-    let mut sim = Simulation::new(&cfg, sink).map_err(sim_err)?;
+    // The outcome keeps the final state hash, not the stream hash: skip hashing the stream.
+    let mut sim = Simulation::new_without_stream_hash(&cfg, sink).map_err(sim_err)?;
     let every = path_every(&cfg);
     let mut path = vec![cfg.start_price_usd()];
     let mut tick = 0u64;

@@ -15,7 +15,6 @@ use crate::units::{Instrument, Money, Price, Qty, Side};
 use bevy_ecs::prelude::*;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
 
 /// A trader: the account its orders and positions belong to.
 #[derive(Component, Debug, Clone, Copy)]
@@ -111,11 +110,7 @@ pub(super) fn wake_position_holders(
 ) {
     let ex = &market.0;
     let inst = *ex.instrument();
-    while let Some(&Reverse((t, entity))) = wake.0.peek() {
-        if t > clock.tick {
-            break;
-        }
-        wake.0.pop();
+    while let Some((_, entity)) = wake.0.pop_due(clock.tick) {
         let Ok((trader, mut holder, state)) = holders.get_mut(entity) else { continue };
         let Some(acct) = ex.ledger().account(trader.account) else { continue };
         let flat = state.qty.is_zero();
@@ -161,7 +156,7 @@ pub(super) fn wake_position_holders(
         // at the re-entry rate.
         let hazard = if flat || rates.open <= 0.0 { rates.flat } else { rates.open };
         if let Some(next) = next_wake(&mut rng.0, clock.tick, hazard) {
-            wake.0.push(Reverse((next, entity)));
+            wake.0.push(next, entity);
         }
     }
 }

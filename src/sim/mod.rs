@@ -15,6 +15,7 @@ mod messages;
 mod metrics;
 mod orders;
 mod spot;
+pub mod wake;
 
 pub use agents::{LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
 pub use background::{
@@ -44,8 +45,6 @@ use bevy_ecs::schedule::common_conditions::resource_exists;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use rand::{SeedableRng, rngs::ChaCha8Rng};
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// How fast the liquidity provider puts back depth that was taken: half of it in 20 seconds.
 /// Studies of order-book resilience find depth replenished within seconds to tens of seconds
@@ -350,7 +349,7 @@ impl ShockQueue {
 
 /// Wake-ups of passive agents: (tick, entity), earliest first.
 #[derive(Resource, Default)]
-pub struct WakeQueue(pub BinaryHeap<Reverse<(u64, Entity)>>);
+pub struct WakeQueue(pub wake::WakeWheel);
 
 /// Account id → its entity, for mirroring ledger changes onto components.
 #[derive(Resource, Default)]
@@ -405,9 +404,23 @@ impl Simulation {
     /// Builds the world: the exchange, the seeded liquidation map, the liquidity provider. The
     /// event log, if any, goes to `log`.
     pub fn new(cfg: &SimConfig, log: Option<LogTarget>) -> Result<Simulation, SimError> {
+        Simulation::build(cfg, log, true)
+    }
+
+    /// [`Simulation::new`] without the event stream hash, for callers that do not report it (a
+    /// Monte Carlo keeps each run's final state hash): the run is the same event for event, the
+    /// log (if any) is the same byte for byte, and the summary's `event_stream_hash` is empty.
+    pub fn new_without_stream_hash(cfg: &SimConfig, log: Option<LogTarget>) -> Result<Simulation, SimError> {
+        Simulation::build(cfg, log, false)
+    }
+
+    fn build(cfg: &SimConfig, log: Option<LogTarget>, stream_hash: bool) -> Result<Simulation, SimError> {
         let inst = cfg.exchange.instrument;
         let start = cfg.start_price;
         let mut ex = Exchange::new(cfg.exchange.clone(), start, log)?;
+        if !stream_hash {
+            ex.skip_stream_hash();
+        }
         let mut rng = stream(cfg.seed, 0);
         ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
@@ -457,7 +470,7 @@ impl Simulation {
                 e.insert(PositionHolder { side, stop });
                 let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
                 if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
-                    wake.0.push(Reverse((t, e.id())));
+                    wake.0.push(t, e.id());
                 }
             }
             let id = e.id();

@@ -7,8 +7,8 @@
 //! their order ids without ever touching the exchange themselves.
 
 use super::messages::Publisher;
-use super::{Halt, Market, Trader};
-use crate::book::{OrderId, OrderKind};
+use super::{AccountEntities, Halt, Market, Trader};
+use crate::book::{AccountId, OrderId, OrderKind};
 use crate::engine::{OrderRequest, Submitted};
 use crate::units::{Price, Qty, Side};
 use bevy_ecs::prelude::*;
@@ -74,10 +74,25 @@ impl AgentOrders {
 
 /// Drops from `live` the orders that have left the book since the agent last looked (filled,
 /// expired by self-trade prevention, cancelled by a liquidation). First in Decide.
-pub(super) fn prune_agent_orders(market: Res<Market>, mut agents: Query<&mut AgentOrders>) {
-    let book = market.0.book();
-    for mut orders in agents.iter_mut() {
-        orders.live.retain(|o| book.order(o.id).is_some());
+///
+/// The exchange names the orders that left and their owners, so only those agents' lists are
+/// touched, and no live order is looked up in the book: what is left is exactly the live orders
+/// still resting, in the order they were placed.
+pub(super) fn prune_agent_orders(
+    mut market: ResMut<Market>,
+    entities: Res<AccountEntities>,
+    mut agents: Query<&mut AgentOrders>,
+    mut gone: Local<Vec<(OrderId, AccountId)>>,
+) {
+    gone.clear();
+    market.0.take_gone_orders(&mut gone);
+    for &(id, owner) in gone.iter() {
+        let Some(entity) = entities.0.get(owner.0 as usize).copied().flatten() else { continue };
+        if let Ok(mut orders) = agents.get_mut(entity)
+            && let Some(k) = orders.live.iter().position(|o| o.id == id)
+        {
+            orders.live.remove(k);
+        }
     }
 }
 
