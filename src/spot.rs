@@ -209,6 +209,10 @@ impl SpotVenue {
             }
         }
         self.memory.forget_older_than(now, MEMORY_HALF_LIVES * self.cfg.refill_half_life_secs);
+        // Both sides quoted again: the book's own mid is the price, not an old fill.
+        if self.book.mid().is_some() {
+            self.last_fill = None;
+        }
         let live = kept;
         self.live = live;
         Ok(())

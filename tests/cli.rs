@@ -410,7 +410,7 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             scenario: Some("(\n  leverrage: 5,\n)"),
             args: vec![],
             code: 2,
-            needle: ":2:3: Unexpected field named `leverrage`",
+            needle: ":2:3: leverrage: no such field; this section has name, seed,",
         },
         Bad {
             name: "wrong-type",

@@ -278,8 +278,9 @@ pub struct FcnBehaviourSpec {
 
 impl FcnBehaviourSpec {
     /// The population at `tick` seconds a tick: a PAMS step is one tick, so times in seconds
-    /// become ticks by dividing by the tick and the per-second noise scale is multiplied by
-    /// it (every term of the expected price stays the same).
+    /// become ticks by dividing by the tick (each agent's draw is then cut to whole ticks;
+    /// validation refuses a window shorter than one) and the per-second noise scale is
+    /// multiplied by it.
     pub fn per_tick(&self, tick: u64) -> FcnParams {
         let dt = tick.max(1) as f64;
         let steps = |(lo, hi): (f64, f64)| (lo / dt, hi / dt);

@@ -124,6 +124,17 @@ fn syntax_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenari
             | E::ExpectedDifferentLength { .. }
             | E::Message(_)
     );
+    // A field the section does not have is named by its path, not by the internal type.
+    if let E::NoSuchStructField { expected, found, .. } = &e.code
+        && let Some(at) = syntax::offset(text, line, col)
+    {
+        let path = match syntax::field_path(text, at) {
+            Some(parent) => format!("{parent}.{found}"),
+            None => found.clone(),
+        };
+        let message = format!("{path}: no such field; this section has {}", expected.join(", "));
+        return ScenarioError::Invalid(vec![Problem { location, message }]);
+    }
     let at = syntax::offset(text, line, col).filter(|_| about_a_value);
     let Some((at, path)) = at.and_then(|at| Some((at, syntax::field_path(text, at)?))) else {
         return ScenarioError::Invalid(vec![Problem { location, message: e.code.to_string() }]);

@@ -58,8 +58,8 @@ fn human_units_convert_exactly() {
 fn syntax_errors_name_line_and_column() {
     assert_problem("(\n  seed: 1\n  horizon: \"6h\",\n)", "s.ron:3:");
     assert_problem("(seed: \"one\")", "s.ron:1:");
-    assert_problem("(sed: 1)", "Unexpected field named `sed`");
-    assert_problem("(market: (tick: 0.1))", "Unexpected field named `tick`");
+    assert_problem("(sed: 1)", "s.ron:1:2: sed: no such field");
+    assert_problem("(market: (tick: 0.1))", "market.tick: no such field; this section has tick_usd,");
     assert_problem("(horizon: \"6q\")", "unknown unit");
     assert_problem("(horizon: 6)", "s.ron:1:");
     assert_problem("", "s.ron:");
@@ -738,4 +738,29 @@ mod tick_invariance {
             assert!((b / a - 1.0).abs() <= 0.10, "{name}: {a} at 1 s, {b} at 2 s");
         }
     }
+}
+
+/// What only makes sense against the tick is checked against it: a hunter's reach beyond the
+/// touch in one tick, and FCN windows of at least one tick.
+#[test]
+fn per_second_parameters_are_checked_against_the_tick() {
+    assert_problem(
+        r#"(tick: "60s", horizon: "1h", hunters: [()])"#,
+        "hunters[0].hunting.sweep_pct_per_second: 1% a second reaches 60% beyond the touch in one 60s tick",
+    );
+    assert!(problems(r#"(tick: "30s", horizon: "1h", hunters: [()])"#).is_empty());
+    let fcn = |tick: &str| {
+        format!(
+            r#"(tick: "{tick}", horizon: "1h", background: (fcn: Some((agents: 10, params: (fundamental_weight_mean: 1.0,
+            chart_weight_mean: 0.0, noise_weight_mean: 1.0, noise_scale: 0.001, time_window: (10.0, 20.0),
+            mean_reversion_time: None, order_margin: (0.0, 0.01), margin_type: Fixed, order_ttl: None,
+            order_qty: 0.01, chart_following: true), decisions_per_second: 1.0, deposit_usd: 1000.0,
+            leverage: 1))))"#
+        )
+    };
+    assert_problem(
+        &fcn("20s"),
+        "background.fcn.params.time_window: starts at 10 s, shorter than one 20s tick",
+    );
+    assert!(problems(&fcn("10s")).is_empty(), "{:?}", problems(&fcn("10s")));
 }

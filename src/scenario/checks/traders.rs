@@ -112,6 +112,24 @@ pub(in crate::scenario) fn background(
             c.fail("background.fcn.agents", format!("{} agents is absurd (at most 1000000)", f.agents));
         }
         fcn_params(c, &f.params, inst);
+        // Windows are whole ticks: one shorter than a tick would be no window at all.
+        if let Some(t) = tick {
+            let windows = [
+                ("time_window", Some(f.params.time_window)),
+                ("mean_reversion_time", f.params.mean_reversion_time),
+            ];
+            for (name, range) in windows {
+                if let Some((lo, _)) = range
+                    && lo.is_finite()
+                    && lo < t as f64
+                {
+                    c.fail(
+                        format!("background.fcn.params.{name}"),
+                        format!("starts at {lo} s, shorter than one {t}s tick"),
+                    );
+                }
+            }
+        }
         let decisions = c
             .within("background.fcn.decisions_per_second", f.decisions_per_second, 0.0, MAX_PER_TICK)
             .then_some(tick)
@@ -404,6 +422,21 @@ pub(in crate::scenario) fn hunters(
         let deposit = c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
         c.leverage(format!("hunters[{i}].leverage"), h.leverage);
         hunter_params(c, &format!("hunters[{i}].hunting"), &h.hunting);
+        // One tick's reach beyond the touch: past half the price an order limit would be
+        // meaningless (a sell limited at or below zero is dropped).
+        let sweep = h.hunting.sweep_pct_per_second;
+        if let Some(t) = tick
+            && sweep.is_finite()
+            && sweep * t as f64 > 50.0
+        {
+            c.fail(
+                format!("hunters[{i}].hunting.sweep_pct_per_second"),
+                format!(
+                    "{sweep}% a second reaches {}% beyond the touch in one {t}s tick; at most 50%",
+                    sweep * t as f64
+                ),
+            );
+        }
         out.extend(deposit.zip(tick).map(|(deposit, tick)| HunterConfig {
             deposit,
             leverage: h.leverage,
