@@ -308,7 +308,7 @@ pub(super) fn quote_liquidity(
                 continue;
             }
             if let Err(e) = lp.curve.levels(&lp.grid, &lp.inst, centre, side, targets) {
-                halt.0 = Some(e.into());
+                halt.stop(e);
                 return;
             }
             let memory = &lp.memory;

@@ -241,7 +241,7 @@ pub(super) fn record_tick(
     let funding_rate = match ex.funding_rate_accrued() {
         Ok(rate) => crate::engine::rate_f64(rate),
         Err(e) => {
-            halt.0 = Some(e);
+            halt.stop(e);
             return;
         }
     };
@@ -312,7 +312,7 @@ pub(super) fn close_tick(
     mut publisher: Publisher,
 ) {
     if let Err(e) = market.0.close_tick(clock.tick) {
-        halt.0 = Some(e);
+        halt.stop(e);
         return;
     }
     publisher.publish_or_halt(&mut market, &mut halt);

@@ -362,9 +362,18 @@ pub struct WatchLevels {
     pub start: f64,
 }
 
-/// The first engine error; once set, no further system set runs and the run stops.
+/// The first engine error: once set, the run stops (systems later in the same tick may still
+/// run and fail because of it; [`Halt::stop`] keeps the first error as the cause).
 #[derive(Resource, Default)]
 pub struct Halt(pub Option<EngineError>);
+
+impl Halt {
+    /// Halts the run with `e`, unless it has already halted: the first error is the cause, and
+    /// what later systems of the same tick fail on because of it must not replace it.
+    pub fn stop(&mut self, e: impl Into<EngineError>) {
+        self.0.get_or_insert(e.into());
+    }
+}
 
 /// The run condition of every set after the clock: nothing runs once the run has halted.
 fn running(halt: Res<Halt>) -> bool {
@@ -742,7 +751,7 @@ fn match_orders(
         Ok(())
     };
     if let Err(e) = submit_all() {
-        halt.0 = Some(e);
+        halt.stop(e);
         return;
     }
     publisher.publish_or_halt(&mut market, &mut halt);
@@ -786,7 +795,7 @@ fn update_mark(
 ) {
     let price = Price(index.value.round() as i64);
     if let Err(e) = market.0.update_prices(price) {
-        halt.0 = Some(e);
+        halt.stop(e);
         return;
     }
     publisher.publish_or_halt(&mut market, &mut halt);
@@ -804,7 +813,7 @@ fn liquidate_breached(
     let Some(cause) = tick_mark else { return };
     let ex = &mut market.0;
     if let Err(e) = ex.run_liquidations(cause).and_then(|_| ex.offload_insurance()) {
-        halt.0 = Some(e);
+        halt.stop(e);
         return;
     }
     messages.p1().publish_or_halt(&mut market, &mut halt);
@@ -812,7 +821,7 @@ fn liquidate_breached(
 
 fn settle_funding(mut market: ResMut<Market>, mut halt: ResMut<Halt>, mut publisher: Publisher) {
     if let Err(e) = market.0.settle_funding_if_due() {
-        halt.0 = Some(e);
+        halt.stop(e);
         return;
     }
     publisher.publish_or_halt(&mut market, &mut halt);

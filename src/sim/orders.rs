@@ -137,7 +137,7 @@ pub(super) fn execute_agent_orders(
                 }
             };
             if let Err(e) = result {
-                halt.0 = Some(e);
+                halt.stop(e);
                 return;
             }
         }

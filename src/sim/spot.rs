@@ -134,7 +134,7 @@ pub(super) fn move_index(
     let fair = spot.fair;
     for v in spot.venues.iter_mut() {
         if let Err(e) = v.quote(fair, dt) {
-            halt.0 = Some(e.into());
+            halt.stop(e);
             return;
         }
     }

@@ -425,3 +425,18 @@ fn a_market_without_leverage_runs_with_no_map() {
     assert_eq!(summary.ticks, 120);
     assert_eq!(summary.liquidated_accounts_long + summary.liquidated_accounts_short, 0);
 }
+
+/// The first error halts the run and stays its cause: systems that run later in the same tick
+/// and fail because of it (a tick that cannot close) do not replace it.
+#[test]
+fn a_halt_keeps_its_first_error() {
+    use crate::book::BookError;
+    let mut halt = super::Halt::default();
+    halt.stop(BookError::ZeroOrNegativeQty(crate::units::Qty(0)));
+    halt.stop(BookError::SizeOverflow);
+    assert!(
+        matches!(halt.0, Some(crate::engine::EngineError::Book(BookError::ZeroOrNegativeQty(_)))),
+        "{:?}",
+        halt.0
+    );
+}
