@@ -1,6 +1,9 @@
 //! Runs the built `liqsim` binary the way a user would: every bundled scenario, replay and
 //! verification, exports, the margin calculator, and a catalogue of bad input.
 
+mod common;
+
+use common::{bundled_names, with_horizon};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -30,31 +33,15 @@ fn s(p: &Path) -> &str {
 /// A bundled scenario cut to a short horizon, written into `dir`.
 fn short_copy(name: &str, dir: &Path, horizon: &str) -> PathBuf {
     let text = std::fs::read_to_string(Path::new("scenarios").join(name)).unwrap();
-    let cut = regex_replace_horizon(&text, horizon);
+    let cut = with_horizon(&text, horizon);
     let path = dir.join(name);
     std::fs::write(&path, cut).unwrap();
     path
 }
 
-fn regex_replace_horizon(text: &str, horizon: &str) -> String {
-    let start = text.find("horizon: \"").expect("scenario names a horizon") + "horizon: \"".len();
-    let end = start + text[start..].find('"').unwrap();
-    format!("{}{horizon}{}", &text[..start], &text[end..])
-}
-
-fn bundled() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".ron"))
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn every_bundled_scenario_validates_and_runs() {
-    let names = bundled();
+    let names = bundled_names();
     assert!(names.iter().any(|n| n == "btc_14_to_1.ron"));
     for name in &names {
         let v = liqsim(&["validate", &format!("scenarios/{name}")]);
@@ -820,8 +807,7 @@ fn facts_reads_a_runs_tick_series() {
 /// in a log small enough to audit quickly.
 fn audit_scenario(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string("scenarios/btc_14_to_1.ron").unwrap();
-    let text =
-        regex_replace_horizon(&text, "70m").replace("funding_interval: \"8h\"", "funding_interval: \"1h\"");
+    let text = with_horizon(&text, "70m").replace("funding_interval: \"8h\"", "funding_interval: \"1h\"");
     let scaled: Vec<String> = text
         .lines()
         .map(|line| match line.split_once("accounts: ") {
@@ -864,7 +850,7 @@ fn with_stops(text: &str) -> String {
 fn stop_losses_in_the_map_trigger_replay_and_pass_the_audit() {
     let dir = temp_dir("stops");
     let plain = audit_scenario(&dir);
-    let scenario = regex_replace_horizon(&std::fs::read_to_string(&plain).unwrap(), "30m");
+    let scenario = with_horizon(&std::fs::read_to_string(&plain).unwrap(), "30m");
     let file = dir.join("stops.ron");
     std::fs::write(&file, with_stops(&scenario)).unwrap();
     let out = dir.join("out");
@@ -1260,7 +1246,7 @@ fn sigterm_and_sigint_leave_nothing_unfinished_and_an_interrupted_mc_resumes() {
     // A sweep stopped in its first cell: no lock or temporary anywhere, no summary in the cell.
     let text = std::fs::read_to_string("scenarios/imbalance_sweep.ron").unwrap();
     let sweep_file = dir.join("sweep.ron");
-    std::fs::write(&sweep_file, regex_replace_horizon(&text, "20m")).unwrap();
+    std::fs::write(&sweep_file, with_horizon(&text, "20m")).unwrap();
     let sw = dir.join("sweep");
     let child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
         .args(["sweep", s(&sweep_file), "--out", s(&sw), "--runs", "50", "--threads", "1", "--quiet"])

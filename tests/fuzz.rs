@@ -14,21 +14,17 @@ use std::cell::Cell;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+mod common;
+use common::{bundled_names, with_horizon};
+
 /// The bundled scenarios' texts, each cut to a one-minute horizon.
 fn bundled() -> Vec<(String, String)> {
-    let mut names: Vec<String> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".ron"))
-        .collect();
-    names.sort();
-    names
+    bundled_names()
         .into_iter()
         .map(|n| {
             let text = std::fs::read_to_string(format!("scenarios/{n}")).unwrap();
-            let start = text.find("horizon: \"").expect("a horizon") + "horizon: \"".len();
-            let end = start + text[start..].find('"').unwrap();
-            (n, format!("{}1m{}", &text[..start], &text[end..]))
+            let cut = with_horizon(&text, "1m");
+            (n, cut)
         })
         .collect()
 }
