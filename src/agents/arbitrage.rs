@@ -38,6 +38,21 @@ impl ArbParams {
     }
 }
 
+impl ArbParams {
+    /// A value trader's rule: the arbitrageur's, against the fair value instead of the index,
+    /// entering at a `discount` (or premium) to it with no costs to cover, unwinding within
+    /// `exit`.
+    pub fn value(
+        max_position_usd: f64,
+        rate_usd_per_sec: f64,
+        discount: f64,
+        exit: f64,
+        reaction_secs: f64,
+    ) -> ArbParams {
+        ArbParams { max_position_usd, rate_usd_per_sec, entry: discount, exit, costs: 0.0, reaction_secs }
+    }
+}
+
 /// What the arbitrageur wants of the perp this decision: a signed notional (USD; > 0 buys) and
 /// the worst price fraction of the index it accepts (e.g. 1.0015 to buy at most 0.15% above).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -62,8 +62,10 @@ pub struct HuntingSpec {
     /// Feeding ends after this long without hunted liquidations, or after `feed_max`.
     pub feed_quiet: Duration,
     pub feed_max: Duration,
-    /// What it unwinds, a second.
+    /// What it unwinds, a second ...
     pub unwind_usd_per_second: f64,
+    /// ... no further than this from the mark (percent).
+    pub unwind_slippage_pct: f64,
     pub stop_loss: f64,
     /// How long it waits for liquidations once budget or room has run out.
     pub grace: Duration,
@@ -98,6 +100,7 @@ impl HuntingSpec {
             feed_quiet_ticks: ticks_at_least_one(self.feed_quiet, tick),
             feed_max_ticks: ticks_at_least_one(self.feed_max, tick),
             unwind_per_tick_usd: self.unwind_usd_per_second * dt,
+            unwind_slippage: self.unwind_slippage_pct / 100.0,
             stop_loss: self.stop_loss,
             grace_ticks: ticks(self.grace, tick),
             cooldown_ticks: ticks(self.cooldown, tick),
@@ -132,6 +135,7 @@ impl Default for HuntingSpec {
             feed_quiet: duration(p.feed_quiet_ticks, 1),
             feed_max: duration(p.feed_max_ticks, 1),
             unwind_usd_per_second: p.unwind_per_tick_usd,
+            unwind_slippage_pct: p.unwind_slippage * 100.0,
             stop_loss: p.stop_loss,
             grace: duration(p.grace_ticks, 1),
             cooldown: duration(p.cooldown_ticks, 1),

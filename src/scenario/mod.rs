@@ -16,7 +16,7 @@ pub use duration::Duration;
 pub use spec::{
     ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec,
     LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, NoiseSpec, OutputSpec, Scenario,
-    ShockSpec, SpotVenueSpec, SweepAxis, SweepSpec, TierSpec,
+    ShockSpec, SpotVenueSpec, SweepAxis, SweepSpec, TierSpec, ValueSpec,
 };
 pub use sweep::SweepValue;
 
@@ -182,6 +182,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     let index = checks::index(&mut c, &s.index, clock, grid);
     let liquidity = checks::liquidity(&mut c, &s.liquidity, clock, grid);
     let arbitrageurs = checks::arbitrage(&mut c, &s.arbitrage);
+    let value_traders = checks::value(&mut c, &s.value);
     let tick = clock.map(|clock| clock.tick);
     let background = checks::background(&mut c, &s.background, inst, tick);
     let makers = checks::makers(&mut c, &s.makers, tick);
@@ -207,6 +208,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         Some(index),
         Some(liquidity),
         Some(arbitrageurs),
+        Some(value_traders),
         Some(background),
         Some(makers),
         Some(hunters),
@@ -221,6 +223,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         index,
         liquidity,
         arbitrageurs,
+        value_traders,
         background,
         makers,
         hunters,
@@ -245,6 +248,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
         index,
         liquidity,
         arbitrageurs,
+        value_traders,
         holders,
         shocks,
         background,

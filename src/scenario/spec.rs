@@ -27,6 +27,8 @@ pub struct Scenario {
     pub liquidity: LiquiditySpec,
     /// Basis arbitrageurs between the perp and the spot venues.
     pub arbitrage: ArbitrageSpec,
+    /// Value traders: capital that buys a deep discount to the fair value and sells a premium.
+    pub value: ValueSpec,
     pub holders: HolderConfig,
     /// Background order flow: FCN (fundamentalist/chartist/noise) and Poisson noise traders.
     pub background: BackgroundSpec,
@@ -162,6 +164,27 @@ pub struct ArbitrageSpec {
     pub reaction: Duration,
 }
 
+/// Value traders: each buys spot or the perp (whichever is further) at a discount to the fair
+/// value the spot venues quote around (and sells at the same premium), unwinding once the
+/// price is back within `exit_pct`. Their entry discounts are spread evenly over
+/// `discount_pct`, so the deeper a dislocation goes, the more of their capital leans on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValueSpec {
+    pub traders: u32,
+    /// The largest position a trader holds, either way.
+    pub max_position_usd: f64,
+    /// How fast a trader builds or unwinds.
+    pub rate_usd_per_second: f64,
+    /// The first trader enters at the low discount (percent of the fair value), the last at
+    /// the high one.
+    pub discount_pct: (f64, f64),
+    /// A trader unwinds once the price is back within this of the fair value (percent).
+    pub exit_pct: f64,
+    /// Its reaction time: it decides at most this often.
+    pub reaction: Duration,
+}
+
 /// The liquidation map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -281,6 +304,9 @@ pub struct ShockSpec {
     #[serde(default)]
     pub market: ShockMarket,
     pub notional_usd: f64,
+    /// Spread over this long from `at`, in equal slices every tick (`None`: all at once).
+    #[serde(default)]
+    pub over: Option<Duration>,
 }
 
 /// What a run writes.
@@ -339,6 +365,7 @@ impl Default for Scenario {
             },
             liquidity: LiquiditySpec::default(),
             arbitrage: ArbitrageSpec::default(),
+            value: ValueSpec::default(),
             holders: HolderConfig::default(),
             background: BackgroundSpec::default(),
             makers: Vec::new(),
@@ -430,6 +457,21 @@ impl Default for ArbitrageSpec {
             exit_pct: p.exit * 100.0,
             costs_pct: p.costs * 100.0,
             reaction: Duration(p.reaction_secs.round() as u64),
+        }
+    }
+}
+
+impl Default for ValueSpec {
+    fn default() -> ValueSpec {
+        let traders = crate::sim::value_calibrated();
+        let (first, last) = (&traders[0], &traders[traders.len() - 1]);
+        ValueSpec {
+            traders: traders.len() as u32,
+            max_position_usd: first.max_position_usd,
+            rate_usd_per_second: first.rate_usd_per_sec,
+            discount_pct: (first.entry * 100.0, last.entry * 100.0),
+            exit_pct: first.exit * 100.0,
+            reaction: Duration(first.reaction_secs.round() as u64),
         }
     }
 }

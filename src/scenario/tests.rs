@@ -55,6 +55,31 @@ fn human_units_convert_exactly() {
 }
 
 #[test]
+fn a_shock_spread_over_a_duration_is_equal_exact_slices_every_tick() {
+    use crate::units::Money;
+    // $1,000,000.000001 over 6 s at a 2 s tick: three slices, the remainder's two micro-dollars
+    // in the first two.
+    let v = parse(
+        "s.ron",
+        br#"(horizon: "1h", tick: "2s", shocks: [(at: "00:10", side: Sell, notional_usd: 1000000.000001, over: "6s")])"#,
+    )
+    .unwrap();
+    let ticks: Vec<u64> = v.sim.shocks.iter().map(|s| s.tick).collect();
+    assert_eq!(ticks, vec![300, 301, 302]);
+    let parts: Vec<i64> = v.sim.shocks.iter().map(|s| s.notional.0).collect();
+    assert_eq!(parts, vec![333_333_333_334, 333_333_333_334, 333_333_333_333]);
+    assert_eq!(parts.iter().sum::<i64>(), Money::usd(1_000_000).0 + 1);
+    assert_problem(
+        r#"(horizon: "1h", tick: "2s", shocks: [(at: "00:10", side: Sell, notional_usd: 1e6, over: "1s")])"#,
+        "shocks[0].over: must be at least one tick (2s)",
+    );
+    assert_problem(
+        r#"(horizon: "1h", shocks: [(at: "00:50", side: Sell, notional_usd: 1e6, over: "20m")])"#,
+        "shocks[0].over: 20m from 50m ends after the horizon",
+    );
+}
+
+#[test]
 fn syntax_errors_name_line_and_column() {
     assert_problem("(\n  seed: 1\n  horizon: \"6h\",\n)", "s.ron:3:");
     assert_problem("(seed: \"one\")", "s.ron:1:");
@@ -344,7 +369,11 @@ mod trusted {
     #[test]
     fn every_bundled_scenario_builds_its_world_from_the_converted_config() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = [dir.clone(), dir.join("history")]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+            .collect();
         files.sort();
         assert!(files.len() >= 8, "{files:?}");
         for file in files {
@@ -455,7 +484,7 @@ mod agent_parameters {
     /// The sections whose numbers are the agents' (and the provider's, holders', index's and its
     /// spot venues', the arbitrage desks').
     const SECTIONS: &[&str] =
-        &["background", "makers", "hunters", "holders", "liquidity", "index", "arbitrage"];
+        &["background", "makers", "hunters", "holders", "liquidity", "index", "arbitrage", "value"];
 
     /// A number no default uses, to find where a field is written in RON.
     const MARK: f64 = 987_654.125;
@@ -655,12 +684,14 @@ fn spot_shocks_and_desks_need_spot_venues() {
     let p = problems(
         r#"(index: (venues: []), shocks: [(at: "00:10", side: Sell, notional_usd: 1e8, market: Spot)])"#,
     );
-    for needle in
-        ["shocks[0].market: a Spot shock needs spot venues", "arbitrage.desks: 4 desks need spot venues"]
-    {
+    for needle in [
+        "shocks[0].market: a Spot shock needs spot venues",
+        "arbitrage.desks: 4 desks need spot venues",
+        "value.traders: 8 value traders need spot venues",
+    ] {
         assert!(p.iter().any(|l| l.contains(needle)), "expected {needle:?} among {p:#?}");
     }
-    assert!(problems(r#"(index: (venues: []), arbitrage: (desks: 0))"#).is_empty());
+    assert!(problems(r#"(index: (venues: []), arbitrage: (desks: 0), value: (traders: 0))"#).is_empty());
 }
 
 mod tick_invariance {
@@ -676,6 +707,7 @@ mod tick_invariance {
         tick: "TICK",
         index: (venues: []),
         arbitrage: (desks: 0),
+        value: (traders: 0),
         liquidity: (leverage: 1, depth_scale: 0.25),
         map: (
             bands: [

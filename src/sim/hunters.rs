@@ -12,7 +12,7 @@ use crate::agents::hunter::{
 use crate::book::OrderKind;
 use crate::engine::Exchange;
 use crate::margin;
-use crate::units::{Money, Price, Qty, Side};
+use crate::units::{Money, Qty, Side};
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -216,14 +216,22 @@ pub(super) fn hunt(
                         orders.place(side, OrderKind::PostOnly, price, qty, 0);
                     }
                 }
-                HuntOrder::Flatten { side, size_btc } => {
+                HuntOrder::Flatten { side, size_btc, limit_usd } => {
                     // Round up so the last lot goes too; reduce-only caps it at the position.
                     let lots = (size_btc * 1e8 / inst.lot_sats() as f64).ceil();
-                    if lots.is_finite() && lots >= 1.0 {
+                    let price = match side {
+                        Side::Buy => inst.price_floor(limit_usd),
+                        Side::Sell => inst.price_ceil(limit_usd),
+                    };
+                    if lots.is_finite()
+                        && lots >= 1.0
+                        && let Ok(price) = price
+                        && price.is_positive()
+                    {
                         orders.push(AgentAction::Place {
                             side,
-                            kind: OrderKind::Market,
-                            price: Price::ZERO,
+                            kind: OrderKind::Ioc,
+                            price,
                             qty: Qty(lots.min(i64::MAX as f64 / 4.0) as i64),
                             reduce_only: true,
                             tag: 0,

@@ -101,6 +101,12 @@ pub struct RunSummary {
     pub hunter_pnl: f64,
     #[serde(default)]
     pub hunters: Vec<HunterReport>,
+    /// The value traders' PnL (realised + unrealised at the final mark) and their net position
+    /// at the final mark, USD.
+    #[serde(default)]
+    pub value_pnl: f64,
+    #[serde(default)]
+    pub value_position_usd: f64,
 }
 
 /// The tick series and cascades so far.
@@ -182,6 +188,8 @@ impl Metrics {
             levels: Vec::new(),
             hunter_pnl: 0.0,
             hunters: Vec::new(),
+            value_pnl: 0.0,
+            value_position_usd: 0.0,
         }
     }
 }

@@ -30,7 +30,7 @@ pub use messages::{
 };
 pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
-pub use spot::{Arbitrageur, IndexConfig, SpotMarket};
+pub use spot::{Arbitrageur, IndexConfig, SpotMarket, ValueTrader};
 
 use crate::book::{AccountId, OrderKind, StopId, StopKind};
 use crate::engine::{
@@ -136,6 +136,38 @@ impl ArbConfig {
     }
 }
 
+/// How many value traders the calibrated market has.
+pub const VALUE_TRADERS: u32 = 8;
+
+/// The default value traders (see [`crate::sim::ValueTrader`]): eight, each holding at most
+/// $250M of spot and perp together, building or unwinding it at $1M a second and looking every 10 seconds, with
+/// entry discounts spread evenly from 2% to 9% of the fair value and an exit within 0.5%: $2B
+/// of capital that leans on a dislocation, more the deeper it goes. The capital is calibrated
+/// to the rebound after the 10 October 2025 crash (docs/market.md); it is not a published
+/// figure.
+pub fn value_calibrated() -> Vec<crate::agents::ArbParams> {
+    value_set(VALUE_TRADERS, 250e6, 1e6, (0.02, 0.09), 0.005, 10.0)
+}
+
+/// `traders` value traders whose entry discounts are spread evenly over `discounts` (fractions:
+/// the first trader enters at the low end, the last at the high end).
+pub fn value_set(
+    traders: u32,
+    max_position_usd: f64,
+    rate_usd_per_sec: f64,
+    discounts: (f64, f64),
+    exit: f64,
+    reaction_secs: f64,
+) -> Vec<crate::agents::ArbParams> {
+    (0..traders)
+        .map(|k| {
+            let share = if traders > 1 { k as f64 / (traders - 1) as f64 } else { 0.0 };
+            let discount = discounts.0 + (discounts.1 - discounts.0) * share;
+            crate::agents::ArbParams::value(max_position_usd, rate_usd_per_sec, discount, exit, reaction_secs)
+        })
+        .collect()
+}
+
 /// Everything a run needs, converted: money, prices and sizes in the exact units of the
 /// instrument, so that building a world converts nothing (the RON scenario loader builds this
 /// once, after validation; [`SimConfig::btc_14_to_1`] and friends build it in code). Behavioural
@@ -166,6 +198,10 @@ pub struct SimConfig {
     /// Basis arbitrageurs between the perp and the spot venues (none by default).
     #[serde(default)]
     pub arbitrageurs: Vec<ArbConfig>,
+    /// Value traders: capital that buys a deep discount to the fair value and sells a premium
+    /// (none by default; they need spot venues, whose fair value they trade against).
+    #[serde(default)]
+    pub value_traders: Vec<crate::agents::ArbParams>,
     /// Price levels whose fate the summary reports (none by default).
     #[serde(default)]
     pub watch_levels: Vec<Price>,
@@ -223,6 +259,7 @@ impl SimConfig {
             makers: Vec::new(),
             hunters: Vec::new(),
             arbitrageurs: ArbConfig::calibrated(),
+            value_traders: value_calibrated(),
             // The seed's levels above, and their mirrors around 71,450 below.
             watch_levels: [850_000, 900_000, 950_000, 1_000_000, 579_000, 529_000, 479_000, 429_000]
                 .map(Price)
@@ -525,6 +562,16 @@ impl Simulation {
             let id = world.spawn((Trader { account }, state, arb, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
         }
+        // Value traders: a perp account funding their largest position at 2x (never
+        // liquidated above half the price), and a spot-book id after the desks'.
+        for (k, params) in cfg.value_traders.iter().enumerate() {
+            let deposit = Money::usd(params.max_position_usd.ceil().max(1.0) as i64);
+            let account = ex.open_account(deposit, 2)?;
+            let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
+            let value = ValueTrader::new(params.clone(), deposit, 2 + (cfg.arbitrageurs.len() + k) as u32);
+            let id = world.spawn((Trader { account }, state, value, AgentOrders::default())).id();
+            agents::remember(&mut entities, account, id);
+        }
         // Components were just built from the ledger: what happens from here on reaches them as
         // messages.
         ex.refresh_liquidation_index()?;
@@ -593,6 +640,7 @@ impl Simulation {
         }
         summary.hunters = hunters::reports(&self.world);
         summary.hunter_pnl = summary.hunters.iter().map(|h| h.pnl_usd).sum();
+        (summary.value_pnl, summary.value_position_usd) = spot::value_report(&mut self.world);
         self.world.resource_mut::<Market>().0.finish()?;
         Ok(summary)
     }
@@ -685,7 +733,9 @@ fn build_schedule() -> Schedule {
         )
             .chain()
             .in_set(SimSystems::Decide),
-        (match_orders, orders::execute_agent_orders, spot::hedge_arbitrage).chain().in_set(SimSystems::Match),
+        (match_orders, orders::execute_agent_orders, spot::hedge_arbitrage, spot::value_trade)
+            .chain()
+            .in_set(SimSystems::Match),
         update_mark.in_set(SimSystems::Mark),
         liquidate_breached.in_set(SimSystems::Liquidate),
         settle_funding.in_set(SimSystems::Funding),

@@ -211,16 +211,145 @@ pub(super) fn arbitrage(
             continue;
         };
         let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
-        let limit = idx * o.limit_vs_index;
-        let price = match side {
-            Side::Buy => Price((limit.floor() as i64).max(1)),
-            Side::Sell => Price((limit.ceil() as i64).max(1)),
-        };
+        let price = limit_price(side, idx * o.limit_vs_index);
         let lots = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(price)).unwrap_or(Qty::ZERO);
         if lots.is_positive() {
             orders.place(side, OrderKind::Ioc, price, lots, 0);
         }
     }
+}
+
+/// A value trader: capital that buys at a deep discount to the fair value the venues quote
+/// around (news moves the fair value; hunts, cascades and the impact they leave do not) and
+/// sells at a premium, by the arbitrageur's rule with the fair value in place of the index, its
+/// discount as the entry and no costs. It buys where the discount is deeper: spot (the index)
+/// or the perp (its touch), which it holds in its own fully funded perp account, its
+/// [`Trader`]. Its position is both legs together, at the index.
+#[derive(Component, Debug, Clone)]
+pub struct ValueTrader {
+    pub params: ArbParams,
+    /// Its perp account's deposit.
+    pub deposit: crate::units::Money,
+    last_decision: Option<u64>,
+    /// Its spot inventory (lots, signed) and its cash (ticks·lots, signed), fees included.
+    pub spot_qty: i64,
+    pub spot_cash: i128,
+    /// Its spot-book id (after the arbitrageurs').
+    spot_id: AccountId,
+}
+
+impl ValueTrader {
+    pub fn new(params: ArbParams, deposit: crate::units::Money, spot_id: u32) -> ValueTrader {
+        ValueTrader {
+            params,
+            deposit,
+            last_decision: None,
+            spot_qty: 0,
+            spot_cash: 0,
+            spot_id: AccountId(spot_id),
+        }
+    }
+}
+
+/// Match, after the desks hedged: each value trader whose reaction time has passed compares the
+/// index and the perp's touch with the fair value. Where the discount (premium) is deeper past
+/// its threshold it trades: on spot now, on the venue that quotes best; on the perp by an IOC
+/// that the next tick's matching carries out; each no worse than where its discount still
+/// holds. The index is set again.
+pub(super) fn value_trade(
+    (market, clock): (Res<Market>, Res<Clock>),
+    mut spot: ResMut<SpotMarket>,
+    mut index: ResMut<IndexState>,
+    mut traders: Query<(&Trader, &mut ValueTrader, &mut AgentOrders)>,
+) {
+    if spot.venues.is_empty() {
+        return;
+    }
+    let ex = &market.0;
+    let now = clock.tick * ex.config().tick_secs;
+    let inst = *ex.instrument();
+    let (bid, ask) = (ex.book().best_bid(), ex.book().best_ask());
+    let mut traded = false;
+    for (trader, mut v, mut orders) in traders.iter_mut() {
+        let since = v.last_decision.map_or(f64::INFINITY, |t| (now - t) as f64);
+        if since < v.params.reaction_secs {
+            continue;
+        }
+        v.last_decision = Some(now);
+        let (fair, idx) = (spot.fair(), index.value);
+        let perp_qty = ex.ledger().account(trader.account).map(|a| a.position.qty.0).unwrap_or(0);
+        let price_usd = inst.price_f64(Price(idx.round() as i64));
+        let position_usd = inst.qty_f64(Qty(v.spot_qty + perp_qty)) * price_usd;
+        let on_spot = arb_decide(&v.params, idx, idx, fair, position_usd, since);
+        let on_perp = bid
+            .zip(ask)
+            .and_then(|(b, a)| arb_decide(&v.params, b.0 as f64, a.0 as f64, fair, position_usd, since));
+        // Enter on the leg whose price is further from the fair value; unwind the perp leg first.
+        let perp = on_perp.zip(bid.zip(ask)).and_then(|(o, (b, a))| {
+            let unwinding = o.notional_usd * position_usd < 0.0;
+            let perp_mid = (b.0 + a.0) as f64 / 2.0;
+            let further = (perp_mid - fair).abs() > (idx - fair).abs();
+            let lots =
+                inst.qty_floor(o.notional_usd.abs() / inst.price_f64(Price(fair.round() as i64))).ok()?;
+            match unwinding {
+                true if perp_qty != 0 => Some((o, Qty(lots.0.min(perp_qty.abs())))),
+                false if further => Some((o, lots)),
+                _ => None,
+            }
+        });
+        if let Some((o, lots)) = perp {
+            let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
+            if lots.is_positive() {
+                orders.place(side, OrderKind::Ioc, limit_price(side, fair * o.limit_vs_index), lots, 0);
+            }
+            continue;
+        }
+        let Some(o) = on_spot else { continue };
+        let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
+        let limit = limit_price(side, fair * o.limit_vs_index);
+        let qty = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(limit)).unwrap_or(Qty::ZERO);
+        let Some(k) = spot.best_venue(side) else { continue };
+        let venue = &mut spot.venues[k];
+        let fee_rate = venue.config().taker_fee;
+        let taken = venue.take(v.spot_id, side, qty, Some(limit));
+        if taken.qty.is_zero() {
+            continue;
+        }
+        traded = true;
+        let fee = (taken.value_ticks_lots as f64 * fee_rate).round() as i128;
+        v.spot_qty += side.sign() * taken.qty.0;
+        v.spot_cash -= side.sign() as i128 * taken.value_ticks_lots + fee;
+    }
+    if traded && let Some(i) = spot.index() {
+        index.value = i;
+    }
+}
+
+/// A limit in ticks on the grid, on the side that keeps the trade within `limit` (floor to buy,
+/// ceiling to sell), at least one tick.
+fn limit_price(side: Side, limit: f64) -> Price {
+    match side {
+        Side::Buy => Price((limit.floor() as i64).max(1)),
+        Side::Sell => Price((limit.ceil() as i64).max(1)),
+    }
+}
+
+/// The value traders' PnL (the spot leg at the index plus its cash, the perp account's at the
+/// final mark) and their net position (both legs at the index), USD.
+pub(super) fn value_report(world: &mut World) -> (f64, f64) {
+    let ex = &world.resource::<Market>().0;
+    let inst = *ex.instrument();
+    let idx = world.resource::<IndexState>().value;
+    let usd = |ticks_lots: f64| ticks_lots * inst.tick_lot_value() as f64 / 1e6;
+    let (mut pnl, mut position) = (0.0, 0.0);
+    let mut q = world.try_query::<(&Trader, &ValueTrader)>().expect("registered components");
+    for (t, v) in q.iter(world) {
+        let perp = ex.ledger().account(t.account).map(|a| a.position.qty.0).unwrap_or(0);
+        let held = v.spot_qty as f64 * idx;
+        pnl += usd(held + v.spot_cash as f64) + super::hunter_pnl(ex, t.account, v.deposit);
+        position += usd((v.spot_qty + perp) as f64 * idx);
+    }
+    (pnl, position)
 }
 
 /// Match, after the agents' orders: each arbitrageur brings its spot leg to the opposite of its

@@ -395,6 +395,34 @@ fn golden_event_stream_hash() {
 
 const GOLDEN_STREAM_HASH: &str = "770cee25a693662c3e4d2479b8a42ef1171939ffa3146d9443e114c4f62bb54f";
 
+/// A $2B market sell on the spot venues takes the index, and the perp with it, far below the
+/// fair value (two thirds of a taker's impact stays); the value traders buy the perp's
+/// discount, the desks carry their buying to spot, and the index gives back more of its fall
+/// with them than without.
+#[test]
+fn value_traders_buy_a_deep_discount_and_the_fall_retraces() {
+    let mut cfg = seed_config(1_000, 1_200, 0.0);
+    let notional = Money::usd(2_000_000_000);
+    cfg.shocks = vec![Shock { tick: 60, side: Side::Sell, market: ShockMarket::Spot, notional }];
+    let (with, m_with) = run(&cfg);
+    let mut alone = cfg.clone();
+    alone.value_traders.clear();
+    let (without, m_without) = run(&alone);
+    let start = cfg.start_price_usd();
+    let low = |m: &Metrics| m.rows.iter().map(|r| r.index).fold(f64::INFINITY, f64::min);
+    // The shock takes both below the lowest entry discount (2%) ...
+    assert!(1.0 - low(&m_without) / start > 0.03, "{:?}", low(&m_without));
+    assert!(1.0 - low(&m_with) / start > 0.03, "{:?}", low(&m_with));
+    // ... and the value traders hold what they bought.
+    assert!(with.value_position_usd > 1e8, "{with:?}");
+    assert_eq!(without.value_position_usd, 0.0);
+    // At the end, the index has given back more of its fall with them.
+    let retrace = |m: &Metrics| (m.rows.last().unwrap().index - low(m)) / (start - low(m));
+    let (r_with, r_without) = (retrace(&m_with), retrace(&m_without));
+    eprintln!("retrace with {r_with:.3}, without {r_without:.3}");
+    assert!(r_with > r_without + 0.1, "retrace with {r_with:.3}, without {r_without:.3}");
+}
+
 #[test]
 fn the_liquidity_provider_rebuilds_binance_like_depth() {
     let mut cfg = seed_config(1_000, 60, 0.0);

@@ -1,12 +1,19 @@
 //! Helpers the integration tests share: the bundled scenarios and a horizon swapped in a text.
+// Each test crate compiles its own copy and uses some of these.
+#![allow(dead_code)]
 
-/// The bundled scenario files' names (`btc_14_to_1.ron`, ...), sorted.
+/// The bundled scenario files' names under `scenarios/` (`btc_14_to_1.ron`, ...,
+/// `history/oct_10_2025.ron`), sorted.
 pub fn bundled_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".ron"))
-        .collect();
+    let mut names = Vec::new();
+    for dir in ["", "history/"] {
+        for e in std::fs::read_dir(format!("scenarios/{dir}")).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".ron") {
+                names.push(format!("{dir}{name}"));
+            }
+        }
+    }
     names.sort();
     names
 }

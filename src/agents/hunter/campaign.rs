@@ -93,8 +93,8 @@ pub enum HuntOrder {
     Take { side: Side, limit_usd: f64, notional_usd: f64 },
     /// Rest a post-only quote.
     Rest { side: Side, price_usd: f64, size_btc: f64 },
-    /// Reduce the position by up to `size_btc` at market.
-    Flatten { side: Side, size_btc: f64 },
+    /// Reduce the position by up to `size_btc`, IOC, no worse than `limit_usd`.
+    Flatten { side: Side, size_btc: f64, limit_usd: f64 },
 }
 
 /// A hunter's memory.
@@ -300,7 +300,10 @@ impl HunterState {
             } else {
                 let side = if v.position_btc > 0.0 { Side::Sell } else { Side::Buy };
                 let size = v.position_btc.abs().min(p.unwind_per_tick_usd.max(DUST_USD) / price);
-                out.push(HuntOrder::Flatten { side, size_btc: size });
+                // Within its slippage of the mark: into an emptied book it waits for the refill
+                // rather than sweeping to whatever is left.
+                let limit_usd = v.mark_usd * (1.0 + side.sign() as f64 * p.unwind_slippage);
+                out.push(HuntOrder::Flatten { side, size_btc: size, limit_usd });
             }
         }
         if next == Phase::Cooldown {

@@ -115,6 +115,8 @@ pub struct HunterParams {
     pub feed_quiet_ticks: u64,
     pub feed_max_ticks: u64,
     pub unwind_per_tick_usd: f64,
+    /// It unwinds no further than this fraction from the mark.
+    pub unwind_slippage: f64,
     /// Abandon when the mark moves this fraction against the campaign.
     pub stop_loss: f64,
     /// Ticks to wait for liquidations once budget or room has run out.
@@ -155,6 +157,7 @@ impl Default for HunterParams {
             feed_quiet_ticks: 120,
             feed_max_ticks: 1_800,
             unwind_per_tick_usd: 20e6,
+            unwind_slippage: 0.01,
             stop_loss: 0.05,
             grace_ticks: 300,
             cooldown_ticks: 600,

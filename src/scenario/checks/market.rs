@@ -6,7 +6,7 @@ use crate::agents::ArbParams;
 use crate::engine::ExchangeConfig;
 use crate::liquidity::{CurveError, DepthCurve};
 use crate::margin::TierTable;
-use crate::scenario::{ArbitrageSpec, Duration, IndexSpec, LiquiditySpec, MarketSpec};
+use crate::scenario::{ArbitrageSpec, Duration, IndexSpec, LiquiditySpec, MarketSpec, ValueSpec};
 use crate::sim::{ArbConfig, IndexConfig, LiquidityConfig};
 use crate::spot::SpotVenueConfig;
 use crate::units::{Instrument, Price, Rate};
@@ -394,26 +394,15 @@ pub(in crate::scenario) fn liquidity(
 /// The arbitrage desks, converted.
 pub(in crate::scenario) fn arbitrage(c: &mut Checker, a: &ArbitrageSpec) -> Option<Vec<ArbConfig>> {
     let mark = c.mark();
-    if a.desks > 1_000 {
-        c.fail("arbitrage.desks", format!("{} desks is absurd (at most 1000)", a.desks));
-    }
+    let sizes_ok = group(c, "arbitrage", ("desks", a.desks), a.max_position_usd, a.rate_usd_per_second);
     let deposit = c.money("arbitrage.deposit_usd", a.deposit_usd);
     c.leverage("arbitrage.leverage", a.leverage);
-    let mut sizes_ok = true;
-    for (path, v) in [
-        ("arbitrage.max_position_usd", a.max_position_usd),
-        ("arbitrage.rate_usd_per_second", a.rate_usd_per_second),
-    ] {
-        sizes_ok &= c.within(path, v, 0.0, super::MAX_MONEY_USD as f64);
-    }
     for (path, v) in [
         ("arbitrage.entry_pct", a.entry_pct),
         ("arbitrage.exit_pct", a.exit_pct),
         ("arbitrage.costs_pct", a.costs_pct),
     ] {
-        if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
-            c.fail(path, format!("must be a percentage between 0 and 10, got {v}"));
-        }
+        percentage(c, path, v, 10.0);
     }
     if a.desks > 0 && sizes_ok && a.max_position_usd > a.deposit_usd * a.leverage as f64 {
         c.fail(
@@ -437,4 +426,62 @@ pub(in crate::scenario) fn arbitrage(c: &mut Checker, a: &ArbitrageSpec) -> Opti
     };
     let desk = ArbConfig { deposit: deposit?, leverage: a.leverage, params };
     Some(vec![desk; a.desks as usize])
+}
+
+/// The value traders, converted.
+pub(in crate::scenario) fn value(c: &mut Checker, v: &ValueSpec) -> Option<Vec<ArbParams>> {
+    let mark = c.mark();
+    group(c, "value", ("traders", v.traders), v.max_position_usd, v.rate_usd_per_second);
+    let (lo, hi) = v.discount_pct;
+    let bounds =
+        percentage(c, "value.discount_pct", lo, 50.0) & percentage(c, "value.discount_pct", hi, 50.0);
+    if bounds && lo > hi {
+        c.fail("value.discount_pct", format!("the low discount {lo} is above the high one {hi}"));
+    }
+    if percentage(c, "value.exit_pct", v.exit_pct, 50.0) && bounds && v.exit_pct >= lo {
+        c.fail(
+            "value.exit_pct",
+            format!(
+                "{} must be below the lowest entry discount {lo}: a trader would unwind as it enters",
+                v.exit_pct
+            ),
+        );
+    }
+    c.sound_since(mark).then(|| {
+        crate::sim::value_set(
+            v.traders,
+            v.max_position_usd,
+            v.rate_usd_per_second,
+            (lo / 100.0, hi / 100.0),
+            v.exit_pct / 100.0,
+            v.reaction.secs() as f64,
+        )
+    })
+}
+
+/// A percentage between 0 and `max`, or a problem at `path`.
+fn percentage(c: &mut Checker, path: &str, v: f64, max: f64) -> bool {
+    let ok = v.is_finite() && (0.0..=max).contains(&v);
+    if !ok {
+        c.fail(path, format!("must be a percentage between 0 and {max}, got {v}"));
+    }
+    ok
+}
+
+/// A group of like traders in `section`: at most 1000 of them, each with a largest position and
+/// a rate within the money range. Whether the sizes are sound.
+fn group(
+    c: &mut Checker,
+    section: &str,
+    (what, count): (&str, u32),
+    max_position_usd: f64,
+    rate: f64,
+) -> bool {
+    if count > 1_000 {
+        c.fail(format!("{section}.{what}"), format!("{count} {what} is absurd (at most 1000)"));
+    }
+    let mut ok =
+        c.within(&format!("{section}.max_position_usd"), max_position_usd, 0.0, super::MAX_MONEY_USD as f64);
+    ok &= c.within(&format!("{section}.rate_usd_per_second"), rate, 0.0, super::MAX_MONEY_USD as f64);
+    ok
 }

@@ -10,10 +10,10 @@
 mod market;
 mod traders;
 
-pub(super) use market::{arbitrage, index, liquidity, market};
+pub(super) use market::{arbitrage, index, liquidity, market, value};
 pub(super) use traders::{background, holders, hunters, makers, map, world_money};
 
-use super::{MAX_TICKS, MonteCarloSpec, OutputSpec, Problem, Scenario, ShockSpec};
+use super::{MAX_TICKS, MonteCarloSpec, OutputSpec, Problem, Scenario};
 use crate::ledger::MAX_LEVERAGE;
 use crate::sim::Shock;
 use crate::units::{Instrument, Money, Price, Rate, money_from_usd};
@@ -288,6 +288,15 @@ pub(super) fn spot_needed(c: &mut Checker, s: &Scenario) {
             ),
         );
     }
+    if s.value.traders > 0 {
+        c.fail(
+            "value.traders",
+            format!(
+                "{} value traders need spot venues, whose fair value they trade against, and index.venues is empty (set traders: 0)",
+                s.value.traders
+            ),
+        );
+    }
 }
 
 /// Market orders from outside, at their ticks.
@@ -302,15 +311,36 @@ pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Opt
         if sh.at.secs() > s.horizon.secs() {
             c.fail(format!("shocks[{i}].at"), format!("{} is after the horizon {}", sh.at, s.horizon));
         }
+        if let Some(over) = sh.over {
+            let tick = s.tick.secs().max(1);
+            if over.secs() < tick {
+                c.fail(
+                    format!("shocks[{i}].over"),
+                    format!("must be at least one tick ({tick}s), got {over}"),
+                );
+            } else if sh.at.secs().saturating_add(over.secs()) > s.horizon.secs() {
+                c.fail(
+                    format!("shocks[{i}].over"),
+                    format!("{} from {} ends after the horizon {}", over, sh.at, s.horizon),
+                );
+            }
+        }
     }
     let clock = clock.filter(|_| c.sound_since(mark))?;
-    let shock = |(sh, notional): (&ShockSpec, Money)| Shock {
-        tick: sh.at.secs() / clock.tick,
-        side: sh.side,
-        market: sh.market,
-        notional,
-    };
-    Some(s.shocks.iter().zip(notionals).map(shock).collect())
+    let mut out = Vec::new();
+    for (sh, notional) in s.shocks.iter().zip(notionals) {
+        let first = sh.at.secs() / clock.tick;
+        let slices = sh.over.map_or(1, |d| (d.secs() / clock.tick).max(1));
+        // Equal slices of the exact notional; the first few carry the remainder's units.
+        let (each, rest) = (notional.0 / slices as i64, notional.0 % slices as i64);
+        for k in 0..slices {
+            let part = Money(each + i64::from((k as i64) < rest));
+            if part.0 > 0 {
+                out.push(Shock { tick: first + k, side: sh.side, market: sh.market, notional: part });
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Price levels to judge: each on the grid, above or below the start price, within 10x of it.

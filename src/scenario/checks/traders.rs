@@ -339,6 +339,7 @@ fn hunter_params(c: &mut Checker, at: &str, p: &HuntingSpec) {
     c.fraction(&path("max_distance"), p.max_distance);
     c.within(&path("sweep_pct_per_second"), p.sweep_pct_per_second, 0.0, 100.0);
     c.fraction(&path("stop_loss"), p.stop_loss);
+    c.within(&path("unwind_slippage_pct"), p.unwind_slippage_pct, 0.0, 50.0);
     c.within(&path("min_ratio"), p.min_ratio, 0.0, 1e12);
     c.whole_within(&path("feed_levels"), p.feed_levels as u64, 0, 1_000);
     if let MapView::Estimated(e) = &p.map {
