@@ -509,6 +509,13 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             needle: "map.bands[0].stop_loss.trigger: Hyperliquid triggers stops on the mark only",
         },
         Bad {
+            name: "price-band-zero",
+            scenario: Some("(market: (price_band_pct: 0.0))"),
+            args: vec![],
+            code: 2,
+            needle: "market.price_band_pct: must be a percentage above 0 and at most 100, got 0",
+        },
+        Bad {
             name: "stop-rounds-zero",
             scenario: Some("(market: (max_stop_rounds: 0))"),
             args: vec![],
