@@ -323,6 +323,12 @@ fn stream(seed: u64, k: u64) -> ChaCha8Rng {
     rng
 }
 
+/// The stream a run of `seed` draws its liquidation map from (first, from account 0):
+/// validation draws the same map to refuse, before the run, what only a drawn map shows.
+pub fn map_rng(seed: u64) -> ChaCha8Rng {
+    stream(seed, 0)
+}
+
 /// The index price between Exogenous and Mark, in ticks as a float (the weighted median of the
 /// spot venues' mids, set in Exogenous and again after the arbitrageurs hedged).
 #[derive(Resource, Debug)]
@@ -433,7 +439,7 @@ impl Simulation {
         if !stream_hash {
             ex.skip_stream_hash();
         }
-        let mut rng = stream(cfg.seed, 0);
+        let mut rng = map_rng(cfg.seed);
         ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
         let mut map = if cfg.map.bands.is_empty() {
