@@ -158,8 +158,10 @@ fn le4(s: &[u8]) -> [u8; 4] {
 /// Why a log could not be written or read. Offsets are byte offsets from the start of the file.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("i/o error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     #[error("not a liqsim event log (bad magic bytes at offset 0)")]
     NotALog,
     #[error(
@@ -178,6 +180,8 @@ pub enum LogError {
     #[error("cannot encode event seq {seq}: {what}")]
     Encode { seq: u64, what: String },
 }
+
+crate::units::from_cause!(LogError::Io(io::Error));
 
 /// Streams envelopes into a log. Call [`LogWriter::finish`] to write the footer; a writer
 /// dropped without it leaves a log that readers reject as cut short.

@@ -861,9 +861,13 @@ fn settle_funding(mut market: ResMut<Market>, mut halt: ResMut<Halt>, mut publis
 pub enum SimError {
     #[error(transparent)]
     Engine(#[from] EngineError),
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("liquidation map: {0}")]
-    Map(#[from] population::MapError),
+    Map(population::MapError),
 }
+
+crate::units::from_cause!(SimError::Map(population::MapError));
 
 impl From<crate::engine::RecordError> for SimError {
     fn from(e: crate::engine::RecordError) -> Self {
