@@ -957,6 +957,8 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
         "premium index",
         "weighted premium average",
         "funding rate accrued",
+        "a market order's protection price is the mark moved by the band",
+        "a market order fills within its protection price",
     ] {
         assert!(report.lines().any(|l| l.ends_with(what)), "the audit never checked {what}: {report}");
     }
@@ -996,6 +998,22 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let f = audit(&bad);
     assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
     assert!(stderr(&f).contains("maker fee"), "{}", stderr(&f));
+    // A market order whose protection price is not the band's from the mark is caught too.
+    let market = |l: &&str| {
+        l.contains("\"type\":\"OrderPlaced\"")
+            && l.contains("\"order_kind\":\"market\"")
+            && l.contains("\"liquidation\":false")
+    };
+    let line = text.lines().find(market).expect("the run sent a market order");
+    let price = line.split("\"price\":").nth(1).unwrap().split(',').next().unwrap();
+    let moved = format!("{}", price.parse::<f64>().unwrap() + 1000.0);
+    let forged =
+        text.replacen(line, &line.replace(&format!("\"price\":{price},"), &format!("\"price\":{moved},")), 1);
+    assert_ne!(forged, text);
+    std::fs::write(&bad, forged).unwrap();
+    let f = audit(&bad);
+    assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
+    assert!(stderr(&f).contains("protection price"), "{}", stderr(&f));
 }
 
 /// Waits (up to a minute) until `dir` is locked by the process `pid`.
