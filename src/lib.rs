@@ -30,3 +30,6 @@ pub mod sim;
 pub mod spot;
 pub mod units;
 pub mod venue;
+
+#[cfg(test)]
+mod error_chains;

@@ -329,6 +329,27 @@ impl LevelMemory {
         self.left.get(&(side, price)).map(|&(held, at)| (held, (now - at).max(0.0)))
     }
 
+    /// Takes in how the last quote went: of the levels placed or kept then (`quoted`), those
+    /// still resting (`still`, sorted) are quoted and forgotten here; those gone were taken
+    /// (emptied at `taken_at`), unless the book refused their placement (`refused`: a post-only
+    /// order that would have crossed never rested, and nothing was taken there, so the level
+    /// keeps what it had before — none: it is placed in full when quoted again).
+    pub fn settle(
+        &mut self,
+        quoted: &[(Side, Price)],
+        still: &[(Side, Price)],
+        refused: &[(Side, Price)],
+        taken_at: f64,
+    ) {
+        for &(side, price) in quoted {
+            if still.binary_search(&(side, price)).is_ok() {
+                self.placed(side, price);
+            } else if !refused.contains(&(side, price)) {
+                self.left(side, price, Qty::ZERO, taken_at);
+            }
+        }
+    }
+
     /// Forgets levels that left more than `secs` before `now` (by then they have refilled).
     pub fn forget_older_than(&mut self, now: f64, secs: f64) {
         self.left.retain(|_, &mut (_, at)| now - at <= secs);
@@ -471,6 +492,41 @@ mod tests {
             &mut out,
         );
         assert!(out.contains(&Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(85) }), "{out:?}");
+    }
+
+    #[test]
+    fn a_refused_placement_is_not_a_level_taken() {
+        let (bid, ask, taken, refused) = (
+            (Side::Buy, Price(99)),
+            (Side::Sell, Price(101)),
+            (Side::Sell, Price(102)),
+            (Side::Buy, Price(100)),
+        );
+        let mut m = LevelMemory::default();
+        // 101 was cancelled half-way earlier, then quoted again and rests: quoted, forgotten.
+        m.left(ask.0, ask.1, Qty(40), 0.0);
+        m.settle(&[bid, ask, taken, refused], &[bid, ask], &[refused], 9.0);
+        assert_eq!(m.before(ask.0, ask.1, 10.0), None);
+        assert_eq!(m.before(bid.0, bid.1, 10.0), None);
+        // 102 rested and is gone: taken, it refills from nothing.
+        assert_eq!(m.before(taken.0, taken.1, 10.0), Some((Qty::ZERO, 1.0)));
+        // 100 would have crossed: it never rested, so it comes back full ...
+        assert_eq!(m.before(refused.0, refused.1, 10.0), None);
+        let mut out: Vec<Requote<u64>> = Vec::new();
+        requote(
+            Side::Buy,
+            &[(Price(100), Qty(50))],
+            &[],
+            1.0,
+            20.0,
+            |p| m.before(Side::Buy, p, 10.0),
+            &mut out,
+        );
+        assert_eq!(out, vec![Requote::Place { side: Side::Buy, price: Price(100), qty: Qty(50) }]);
+        // ... and a level emptied before that is refused again keeps what it had.
+        m.left(Side::Buy, Price(98), Qty(5), 8.0);
+        m.settle(&[(Side::Buy, Price(98))], &[], &[(Side::Buy, Price(98))], 9.0);
+        assert_eq!(m.before(Side::Buy, Price(98), 10.0), Some((Qty(5), 2.0)));
     }
 
     #[test]

@@ -46,9 +46,13 @@ pub enum RunError {
     Sim(#[from] SimError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("event log: {0}")]
-    Log(#[from] crate::events::LogError),
+    Log(crate::events::LogError),
 }
+
+crate::units::from_cause!(RunError::Log(crate::events::LogError));
 
 /// The sampled liquidation map as the heatmap picture's data: buckets spanning half to one and
 /// a half times the start price, as vendors' pictures do (the far tails — 1x counterparties,
@@ -155,7 +159,7 @@ fn run_into(
     }
     let log = if v.scenario.outputs.event_log {
         let file = report::interrupt::create_temporary(log_tmp)
-            .map_err(|source| ReportError::Io { path: log_path.to_path_buf(), source })?;
+            .map_err(|cause| ReportError::Io { path: log_path.to_path_buf(), cause })?;
         let out: Box<dyn Write + Send + Sync> = Box::new(BufWriter::new(file));
         Some(LogTarget { out, scenario_hash: hash, seed: cfg.seed })
     } else {

@@ -57,6 +57,20 @@ pub enum UnitError {
 // Errors are built with `ok_or_else`, not `ok_or`: `UnitError` holds strings, so building one
 // eagerly costs a call to its drop glue on every successful operation (~3% of a run's
 // instructions under callgrind).
+/// `From<cause> for error`, into the variant `error::variant`: for a variant whose message
+/// shows its cause, so that it does not also return it as its `source()` (`#[from]` does both,
+/// and a chain printed with `{:#}` would say the cause twice).
+macro_rules! from_cause {
+    ($error:ident :: $variant:ident ( $cause:ty )) => {
+        impl From<$cause> for $error {
+            fn from(e: $cause) -> Self {
+                $error::$variant(e)
+            }
+        }
+    };
+}
+pub(crate) use from_cause;
+
 macro_rules! checked_ops {
     ($t:ident, $name:literal) => {
         impl $t {

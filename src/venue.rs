@@ -39,6 +39,11 @@ pub struct ExchangeConfig {
     pub max_stop_rounds: u32,
     /// Width of a liquidation-map bucket, in ticks.
     pub map_bucket_ticks: i64,
+    /// Market-order price protection: an ordinary market order (not a liquidation's) fills no
+    /// further than this fraction from the mark it was sent at, and the rest expires, as
+    /// Binance's market order price cap/floor ratio (5% for BTCUSDT, the `PERCENT_PRICE`
+    /// multipliers 0.95 / 1.05 of the mark). See `docs/venues.md`.
+    pub market_price_band: Rate,
     /// How liquidations end: which venue's chain of resort, and the insurance fund's limits.
     pub liquidation: LiquidationRules,
 }
@@ -129,7 +134,8 @@ impl ExchangeConfig {
     }
 
     /// Binance BTCUSDT-like defaults: 0.02%/0.05% fees, 0.5% clearance fee, 8 h funding with the
-    /// 0.01% interest and 0.05% clamp, 30 s premium average, 1 s ticks.
+    /// 0.01% interest and 0.05% clamp, 30 s premium average, 1 s ticks, market orders protected
+    /// at 5% from the mark.
     pub fn btcusdt() -> ExchangeConfig {
         ExchangeConfig {
             instrument: Instrument::btcusdt(),
@@ -148,6 +154,7 @@ impl ExchangeConfig {
             max_liquidation_rounds: 8,
             max_stop_rounds: 8,
             map_bucket_ticks: 1_000,
+            market_price_band: Rate(5_000_000),
             liquidation: LiquidationRules::of(VenuePreset::Binance),
         }
     }

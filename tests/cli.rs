@@ -384,6 +384,13 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
     let a_file = dir.join("a-file");
     std::fs::write(&a_file, "not a folder").unwrap();
 
+    // Counterparties at 50x facing shorts liquidated up to 90K: liquidated well before that.
+    let close_map = dir.join("close-map.ron");
+    std::fs::write(
+        &close_map,
+        "(map: (bands: [(side: Short, liq_low_usd: 84000.0, liq_high_usd: 90000.0, notional_usd: 1e9, shape: Flat, leverage: [(leverage: 3, weight: 1.0)], accounts: 10)], counterparty_leverage: 50))",
+    )
+    .unwrap();
     let band = |body: &str| format!(r#"(map: (bands: [({body})]))"#);
     let ok_band = "side: Short, liq_low_usd: 84000.0, liq_high_usd: 90000.0, notional_usd: 1e9, shape: Flat, leverage: [(leverage: 3, weight: 1.0)], accounts: 10";
     let cases: Vec<Bad> = vec![
@@ -509,6 +516,20 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             args: vec![],
             code: 2,
             needle: "map.bands[0].stop_loss.trigger: Hyperliquid triggers stops on the mark only",
+        },
+        Bad {
+            name: "price-band-zero",
+            scenario: Some("(market: (price_band_pct: 0.0))"),
+            args: vec![],
+            code: 2,
+            needle: "market.price_band_pct: must be a percentage above 0 and at most 100, got 0",
+        },
+        Bad {
+            name: "counterparties-too-close",
+            scenario: None,
+            args: vec!["validate".into(), s(&close_map).into()],
+            code: 2,
+            needle: "map.counterparty_leverage: counterparty",
         },
         Bad {
             name: "stop-rounds-zero",
@@ -938,6 +959,8 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
         "premium index",
         "weighted premium average",
         "funding rate accrued",
+        "a market order's protection price is the mark moved by the band",
+        "a market order fills within its protection price",
     ] {
         assert!(report.lines().any(|l| l.ends_with(what)), "the audit never checked {what}: {report}");
     }
@@ -977,6 +1000,22 @@ fn an_independent_program_recomputes_fees_triggers_and_funding_from_the_export()
     let f = audit(&bad);
     assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
     assert!(stderr(&f).contains("maker fee"), "{}", stderr(&f));
+    // A market order whose protection price is not the band's from the mark is caught too.
+    let market = |l: &&str| {
+        l.contains("\"type\":\"OrderPlaced\"")
+            && l.contains("\"order_kind\":\"market\"")
+            && l.contains("\"liquidation\":false")
+    };
+    let line = text.lines().find(market).expect("the run sent a market order");
+    let price = line.split("\"price\":").nth(1).unwrap().split(',').next().unwrap();
+    let moved = format!("{}", price.parse::<f64>().unwrap() + 1000.0);
+    let forged =
+        text.replacen(line, &line.replace(&format!("\"price\":{price},"), &format!("\"price\":{moved},")), 1);
+    assert_ne!(forged, text);
+    std::fs::write(&bad, forged).unwrap();
+    let f = audit(&bad);
+    assert_eq!(f.status.code(), Some(1), "{}", stdout(&f));
+    assert!(stderr(&f).contains("protection price"), "{}", stderr(&f));
 }
 
 /// Waits (up to a minute) until `dir` is locked by the process `pid`.
@@ -1392,22 +1431,25 @@ fn the_resource_budget_refuses_each_bomb_before_any_work_unless_forced() {
 }
 
 #[test]
-fn a_map_that_cannot_be_laid_out_is_bad_input_not_a_failure() {
-    // Validation passes it (whether a counterparty is safe depends on the generated map), but
-    // building the world refuses it: that is the scenario's fault, exit 2, naming the field.
+fn a_map_whose_counterparties_would_be_liquidated_near_the_price_is_refused_by_validate() {
+    // Whether a counterparty is safe depends on the drawn map: validation draws the map a run
+    // with the scenario's seed draws, so `validate` refuses it (exit 2, naming the field), and
+    // `run` and `mc` refuse it before any work.
     let dir = temp_dir("map-refused");
     let text = std::fs::read_to_string(short_copy("btc_14_to_1.ron", &dir, "1m")).unwrap();
     let file = dir.join("close.ron");
+    assert!(text.contains("counterparty_leverage: 1,"));
     std::fs::write(&file, text.replace("counterparty_leverage: 1,", "counterparty_leverage: 100,")).unwrap();
-    assert!(liqsim(&["validate", s(&file)]).status.success());
     for args in [
+        vec!["validate", s(&file)],
         vec!["run", s(&file), "--out", s(&dir.join("run")), "--quiet"],
         vec!["mc", s(&file), "--runs", "1", "--out", s(&dir.join("mc")), "--quiet"],
     ] {
         let o = liqsim(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("counterparty_leverage: counterparty"), "{}", stderr(&o));
-        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains("map.counterparty_leverage: counterparty"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("lower counterparty_leverage (now 100)"), "{}", stderr(&o));
     }
     assert!(!dir.join("run/summary.json").exists());
+    assert!(!dir.join("mc/mc.json").exists());
 }

@@ -28,6 +28,8 @@ accounts, then checks, exactly, in integers:
   (the last trade's, or the mark) has reached it and no stop of its queue is first in line
   before it (nearest trigger, then earliest), followed at once by its market order, cancelled
   on a liquidation only while its owner is being liquidated; stops move no money;
+- every ordinary market order's protection price (the mark of the moment moved by the venue's
+  band, toward the mark, at least one tick), and that none of its fills went beyond it;
 - at the end, the insurance fund, liquidation counts and notionals, ADL count, stops triggered,
   event count and the funding rate accrued (what the open interval's samples give) against
   summary.json.
@@ -92,6 +94,11 @@ class Audit:
         self.next_stop = 0
         self.stop_order_due = None  # (trigger seq, stop) whose market order must come next
         self.stops_triggered = 0
+        # Market-order price protection: an ordinary market order's price is the mark moved by
+        # the band (toward the mark, at least one tick), and none of its fills is beyond it.
+        self.band = rate(header["market_price_band"])
+        self.protected = {}  # the market order being matched: id -> (side, protection price)
+        self.protected_orders = 0
 
     # --- units ---
     def ticks(self, usd):
@@ -202,6 +209,8 @@ class Audit:
                 a[4] += money(m)
                 a[2] += side * q
                 a[3] += self.notional(p, side * q)
+        elif k == "OrderPlaced":
+            self.order_placed(e)
         elif k == "Traded":
             self.traded(e)
             self.last = self.ticks(e["price"])
@@ -324,8 +333,26 @@ class Audit:
             self.shortfall -= self.insurance
             self.insurance = 0
 
+    def order_placed(self, e):
+        self.protected.clear()
+        if e["order_kind"] != "market" or e["liquidation"]:
+            return
+        price = self.ticks(e["price"])
+        if self.band == 0:
+            self.ok("an unprotected market order has no price", price == 0, e)
+            return
+        move = self.mark * self.band // RATE
+        want = self.mark + move if e["side"] == "buy" else max(1, self.mark - move)
+        self.ok("a market order's protection price is the mark moved by the band", price == want, (e, self.mark))
+        self.protected[e["order"]] = (e["side"], price)
+        self.protected_orders += 1
+
     def traded(self, e):
         p, q = self.ticks(e["price"]), self.lots(e["qty"])
+        if e["taker_order"] in self.protected:
+            side, limit = self.protected[e["taker_order"]]
+            within = p <= limit if side == "buy" else p >= limit
+            self.ok("a market order fills within its protection price", within, (e, limit))
         n = self.notional(p, q)
         maker_fee, taker_fee = money(e["maker_fee"]), money(e["taker_fee"])
         self.ok("maker fee", maker_fee == ceil_div(n * self.maker, RATE), (maker_fee, n))

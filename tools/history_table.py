@@ -1,6 +1,7 @@
 """The October 2025 replication beside history (docs/market.md): over seeds, the drawdown of the
 mark from the start, the share of the run's liquidations in the first hour after the headline,
-and the rebound (the share of the drawdown given back) three hours after the low.
+and the rebound (the share of the drawdown given back): the highest within three hours of the
+low, and where the mark stands three hours after it.
 
     cargo build --release
     python3 tools/history_table.py scenarios/history/oct_10_2025.ron 40 [headline_minute=10]
@@ -24,7 +25,9 @@ def one(scn, seed, headline_s):
     low = min(range(len(mark)), key=lambda i: mark[i])
     drawdown = 1 - mark[low] / start
     after = min(len(mark) - 1, low + 3 * 3600)
-    rebound = (mark[after] - mark[low]) / (start - mark[low]) if start > mark[low] else 0.0
+    fall = start - mark[low]
+    rebound = (mark[after] - mark[low]) / fall if fall > 0 else 0.0
+    best = (max(mark[low : after + 1]) - mark[low]) / fall if fall > 0 else 0.0
     total = sum(liq)
     first_hour = sum(liq[headline_s : headline_s + 3600]) / total if total > 0 else 0.0
     return {
@@ -32,6 +35,7 @@ def one(scn, seed, headline_s):
         "low_min": (low - headline_s) / 60,
         "first_hour": first_hour,
         "rebound": rebound,
+        "best": best,
         "liquidated": total,
         "adl": s["adl_notional"],
         "takeover": s["insurance_takeover_notional"],
@@ -61,7 +65,8 @@ if __name__ == "__main__":
     print(row("drawdown of the mark", "drawdown", "{:.1f}%", 100))
     print(row("minutes from the headline to the low", "low_min", "{:.0f}"))
     print(row("liquidations in the first hour", "first_hour", "{:.0f}%", 100))
-    print(row("rebound 3 h after the low (share of the drawdown)", "rebound", "{:.0f}%", 100))
+    print(row("rebound: highest within 3 h of the low (share of the drawdown)", "best", "{:.0f}%", 100))
+    print(row("rebound: where it stands 3 h after the low", "rebound", "{:.0f}%", 100))
     print(row("liquidated notional ($M)", "liquidated", "{:,.0f}", 1e-6))
     print(row("insurance takeovers ($M)", "takeover", "{:,.0f}", 1e-6))
     print(row("ADL ($M)", "adl", "{:,.0f}", 1e-6))

@@ -328,6 +328,8 @@ impl OrderBook {
             return Err(BookError::ZeroOrNegativeQty(o.qty));
         }
         let limit = match o.kind {
+            // A price-protected market order goes no further than its protection price.
+            OrderKind::Market if o.price.0 > 0 => o.price,
             OrderKind::Market => match o.side {
                 Side::Buy => Price::MAX,
                 Side::Sell => Price::MIN,
@@ -696,6 +698,23 @@ impl OrderBook {
             }
         }
         None
+    }
+
+    /// The worst price an order of `qty` on `taker_side`, limited at `limit`, would fill at now:
+    /// the last level it reaches before it is filled or the next level is beyond its limit
+    /// (`None`: it would fill nothing). A market order's limit is [`Price::MAX`] or
+    /// [`Price::MIN`], or its protection price.
+    pub fn worst_fill(&self, taker_side: Side, qty: Qty, limit: Price) -> Option<Price> {
+        let mut rem = qty.0;
+        let mut worst = None;
+        for (p, l) in self.ladder(taker_side.opposite()).iter() {
+            if rem <= 0 || !crosses(taker_side, limit, p) {
+                break;
+            }
+            worst = Some(p);
+            rem -= l.total.0;
+        }
+        worst
     }
 
     /// Number of non-empty price levels on `side`.
@@ -1128,6 +1147,28 @@ mod tests {
         put(&mut b, gtc(6, 5, S, 110, 1), &mut out);
         put(&mut b, gtc(7, 5, B, 95, 2), &mut out);
         b
+    }
+
+    #[test]
+    fn a_protected_market_order_stops_at_its_price_and_worst_fill_says_where() {
+        let b = ladder_book();
+        assert_eq!(b.worst_fill(B, Qty(4), Price::MAX), Some(Price(101)));
+        assert_eq!(b.worst_fill(B, Qty(5), Price::MAX), Some(Price(102)));
+        assert_eq!(b.worst_fill(B, Qty(17), Price::MAX), Some(Price(110)));
+        assert_eq!(b.worst_fill(B, Qty(17), Price(104)), Some(Price(104)));
+        assert_eq!(b.worst_fill(B, Qty(1), Price(100)), None);
+        assert_eq!(b.worst_fill(S, Qty(50), Price(97)), Some(Price(98)));
+        assert_eq!(b.worst_fill(S, Qty(50), Price::MIN), Some(Price(95)));
+        // A market buy protected at 104 takes 101, 102 and 104 and leaves 110; unprotected
+        // (price 0), it takes that too.
+        for (limit, filled, best_left) in [(104, 15, Some(Price(110))), (0, 16, None)] {
+            let mut b = ladder_book();
+            let mut out = Vec::new();
+            let r = put(&mut b, order(20, 42, B, OrderKind::Market, limit, 20), &mut out);
+            assert_eq!((r.filled, r.cancelled), (Qty(filled), Qty(20 - filled)), "limit {limit}");
+            assert!(out.iter().all(|f| limit == 0 || f.price.0 <= limit));
+            assert_eq!(b.best(S), best_left);
+        }
     }
 
     #[test]

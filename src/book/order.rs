@@ -28,7 +28,8 @@ pub enum OrderKind {
     PostOnly,
     /// Limit, immediate or cancel: matches what it can, cancels the rest.
     Ioc,
-    /// Takes liquidity at any price, cancels the rest (an IOC without a price limit).
+    /// Takes liquidity up to its protection price (the venue's band from the mark), cancels the
+    /// rest; with a price of zero (the liquidation engine's), at any price.
     Market,
 }
 
@@ -59,7 +60,7 @@ pub struct NewOrder {
     pub owner: AccountId,
     pub side: Side,
     pub kind: OrderKind,
-    /// Limit price; ignored for [`OrderKind::Market`].
+    /// Limit price; for [`OrderKind::Market`] its protection price, or zero for none.
     pub price: Price,
     pub qty: Qty,
     pub flags: OrderFlags,

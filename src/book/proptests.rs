@@ -126,6 +126,8 @@ impl RefBook {
             return Err(BookError::ZeroOrNegativeQty(o.qty));
         }
         let limit = match (o.kind, o.side) {
+            // A market order with a price is protected: it goes no further.
+            (OrderKind::Market, _) if o.price.0 > 0 => o.price,
             (OrderKind::Market, Side::Buy) => Price::MAX,
             (OrderKind::Market, Side::Sell) => Price::MIN,
             _ if o.price.0 <= 0 => return Err(BookError::NonPositivePrice(o.price)),

@@ -101,7 +101,7 @@ fn mc_error(e: McError) -> anyhow::Error {
     match e {
         McError::Input(msg) => bad(msg),
         // The map cannot be laid out as the scenario asks (it names the field): bad input.
-        McError::Sim { source: e @ liqsim::sim::SimError::Map(_), .. } => bad(e.to_string()),
+        McError::Sim { cause: e @ liqsim::sim::SimError::Map(_), .. } => bad(e.to_string()),
         other => other.into(),
     }
 }

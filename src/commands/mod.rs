@@ -39,7 +39,7 @@ pub fn bad(msg: impl Into<String>) -> anyhow::Error {
 /// Reads and validates a scenario file; anything wrong with it is bad input.
 fn load(file: &Path) -> Result<Validated> {
     liqsim::scenario::load(file).map_err(|e| match e {
-        ScenarioError::Read { path, source } => bad(format!("{}: {source}", path.display())),
+        ScenarioError::Read { path, cause } => bad(format!("{}: {cause}", path.display())),
         invalid => bad(invalid.to_string()),
     })
 }

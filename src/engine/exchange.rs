@@ -27,15 +27,21 @@ use serde::{Deserialize, Serialize};
 pub enum EngineError {
     #[error(transparent)]
     Record(#[from] RecordError),
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("book: {0}")]
-    Book(#[from] BookError),
+    Book(BookError),
     #[error("margin: {0}")]
-    Margin(#[from] MarginError),
+    Margin(MarginError),
     #[error("ledger: {0}")]
-    Ledger(#[from] crate::ledger::LedgerError),
+    Ledger(crate::ledger::LedgerError),
     #[error(transparent)]
     Unit(#[from] UnitError),
 }
+
+crate::units::from_cause!(EngineError::Book(BookError));
+crate::units::from_cause!(EngineError::Margin(MarginError));
+crate::units::from_cause!(EngineError::Ledger(crate::ledger::LedgerError));
 
 pub(super) type Result<T> = std::result::Result<T, EngineError>;
 

@@ -5,7 +5,7 @@ use super::exchange::{Exchange, Result};
 use crate::book::{AccountId, Cancelled, Fill, NewOrder, OrderFlags, OrderId, OrderKind};
 use crate::events::{CancelReason, Event, RejectReason, Seq};
 use crate::margin;
-use crate::units::{Money, Price, Qty, Side};
+use crate::units::{Money, Price, Qty, RATE_SCALE, Side};
 
 /// An order an agent wants to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +28,9 @@ pub enum Submitted {
 
 impl Exchange {
     /// Sends an order: checks it (a refusal is recorded as `OrderRejected`), matches it, settles
-    /// its fills, and triggers the stops its trades reached.
+    /// its fills, and triggers the stops its trades reached. A market order goes to the book
+    /// with its protection price (see [`Exchange::protection_price`]): it fills no further from
+    /// the mark than the venue's band, and the rest expires.
     pub fn submit(&mut self, req: OrderRequest, cause: Option<Seq>) -> Result<Submitted> {
         let qty = match self.pre_trade_check(&req)? {
             Ok(qty) => qty,
@@ -51,7 +53,7 @@ impl Exchange {
             owner: req.account,
             side: req.side,
             kind: req.kind,
-            price: if req.kind == OrderKind::Market { Price::ZERO } else { req.price },
+            price: if req.kind == OrderKind::Market { self.protection_price(req.side) } else { req.price },
             qty,
             flags: OrderFlags { reduce_only: req.reduce_only, liquidation: false },
         };
@@ -62,9 +64,31 @@ impl Exchange {
         Ok(Submitted::Accepted { id: order.id, filled, rested })
     }
 
+    /// The protection price of an ordinary market order on `side`: the mark moved by the venue's
+    /// band (rounded toward the mark, and at least one tick), the furthest it may fill. A venue
+    /// without a band (`market_price_band` zero) leaves market orders unlimited
+    /// ([`Price::ZERO`], as the liquidation engine's own market orders).
+    pub fn protection_price(&self, side: Side) -> Price {
+        let band = self.cfg.market_price_band.0 as i128;
+        if band <= 0 {
+            return Price::ZERO;
+        }
+        let move_by = (self.mark.0 as i128 * band / RATE_SCALE as i128).min(i64::MAX as i128) as i64;
+        match side {
+            Side::Buy => Price(self.mark.0.saturating_add(move_by)),
+            Side::Sell => Price(self.mark.0.saturating_sub(move_by).max(1)),
+        }
+    }
+
     /// The size the order may go to the book with (reduce-only clipped to the position), or why
     /// it may not. New exposure needs its initial margin — at the account's leverage, capped by
-    /// the maximum leverage of the tier the resulting position falls in — plus the taker fee.
+    /// the maximum leverage of the tier the resulting position falls in, priced at the worst
+    /// fill the book offers within the order's limit — plus the taker fee on the whole order at
+    /// the highest price it may trade at. An order that also closes the position (it turns a
+    /// long into a short or back) needs, on top, the loss of closing it at the order's limit
+    /// that its margin does not cover (Binance's "open loss"): only a fill that reduces a
+    /// position may take an account to its bankruptcy path, so one that opens must find the
+    /// money there, whatever the book does within the order's limit.
     fn pre_trade_check(&self, req: &OrderRequest) -> Result<std::result::Result<Qty, RejectReason>> {
         let Some(acct) = self.ledger().account(req.account).copied() else {
             return Ok(Err(RejectReason::UnknownAccount));
@@ -90,19 +114,44 @@ impl Exchange {
         let opening = Qty((qty.0 - reducible.0).max(0));
         if opening.is_positive() {
             let inst = &self.cfg.instrument;
-            let price = match req.kind {
-                OrderKind::Market => match self.book().impact_price(req.side, qty) {
-                    Some((worst, _)) => worst,
-                    None => self.book().best(req.side.opposite()).unwrap_or(self.last).max(self.last),
+            let book = self.book();
+            // The order's limit: its price, a market order's protection price, or none at all.
+            let limit = match req.kind {
+                OrderKind::Market => match self.protection_price(req.side) {
+                    Price::ZERO if req.side == Side::Buy => Price::MAX,
+                    Price::ZERO => Price::MIN,
+                    p => p,
                 },
                 _ => req.price,
+            };
+            let best = book.best(req.side.opposite());
+            // The worst fill the book offers now (an order it cannot fill is priced at the best
+            // price, or the last trade's when that side is empty).
+            let price = match req.kind {
+                OrderKind::Market => book
+                    .worst_fill(req.side, qty, limit)
+                    .unwrap_or_else(|| best.unwrap_or(self.last).max(self.last)),
+                _ => req.price,
+            };
+            // Where it may trade at worst (its limit; without one, the worst fill now) and at
+            // the highest price (a buy at its worst, a sell at the best bid it crosses first).
+            let bound = if limit == Price::MAX || limit == Price::MIN { price } else { limit };
+            let highest = match req.side {
+                Side::Buy => bound,
+                Side::Sell => best.map_or(bound, |b| b.max(bound)),
             };
             // The tier is that of the whole position the order leaves (as the ledger sizes it).
             let after = held.checked_add(Qty(req.side.sign() * qty.0))?;
             let resulting = inst.notional(price, after.abs())?;
             let leverage = self.ledger().opening_leverage(&acct, resulting);
-            let needed = margin::initial_margin(inst, opening, price, leverage)?
-                .checked_add(margin::fee(inst.notional(price, qty)?, self.cfg.taker_fee)?)?;
+            let mut needed = margin::initial_margin(inst, opening, price, leverage)?
+                .checked_add(margin::fee(inst.notional(highest, qty)?, self.cfg.taker_fee)?)?;
+            if reducible.is_positive() {
+                // The whole position closes first: its loss at the bound, beyond its margin.
+                let realised = inst.notional(bound, held)?.checked_sub(acct.position.cost)?;
+                let uncovered = Money((-realised.0).saturating_sub(acct.position.margin.0).max(0));
+                needed = needed.checked_add(uncovered)?;
+            }
             if acct.balance < needed {
                 return Ok(Err(RejectReason::InsufficientMargin));
             }

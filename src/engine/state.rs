@@ -32,8 +32,10 @@ use crate::venue::ExchangeConfig;
 pub enum StateError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("book: {0}")]
-    Book(#[from] BookError),
+    Book(BookError),
     #[error("event seq {found} out of sequence (expected {expected})")]
     Sequence { expected: Seq, found: Seq },
     #[error("event at tick {found} after tick {current}")]
@@ -55,8 +57,11 @@ pub enum StateError {
     #[error("{what}, but the interval's samples give {computed}")]
     Funding { what: String, computed: String },
     #[error("funding: {0}")]
-    Margin(#[from] MarginError),
+    Margin(MarginError),
 }
+
+crate::units::from_cause!(StateError::Book(BookError));
+crate::units::from_cause!(StateError::Margin(MarginError));
 
 type Result<T> = std::result::Result<T, StateError>;
 

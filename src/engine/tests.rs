@@ -76,11 +76,16 @@ impl Fixture {
     }
 
     fn bid(&mut self, usd: f64, btc: f64) {
+        self.quote(Side::Buy, usd, btc);
+    }
+
+    /// The LP rests a GTC order on `side`, which must be accepted.
+    fn quote(&mut self, side: Side, usd: f64, btc: f64) {
         self.open_tick();
         let inst = *self.ex.instrument();
         let req = OrderRequest {
             account: self.lp,
-            side: Side::Buy,
+            side,
             kind: OrderKind::Gtc,
             price: inst.price(usd).unwrap(),
             qty: inst.qty(btc).unwrap(),
@@ -874,4 +879,5 @@ fn new_exposure_is_margined_at_the_tier_cap_at_every_boundary() {
     }
 }
 
+mod band;
 mod stops;

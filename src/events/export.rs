@@ -408,7 +408,7 @@ fn header_json(h: &LogHeader) -> String {
          \"liquidation_fee\":{},\"partial_liquidation_tier\":{},\"funding_interval_secs\":{},\
          \"funding_interest_8h\":{},\"funding_clamp\":{},\"funding_cap\":{},\"impact_notional\":{},\
          \"premium_window_secs\":{},\"max_liquidation_rounds\":{},\"max_stop_rounds\":{},\"map_bucket\":{},\
-         \"tiers\":[",
+         \"market_price_band\":{},\"tiers\":[",
         h.version,
         h.seed,
         inst.price_string(h.start_price),
@@ -428,6 +428,7 @@ fn header_json(h: &LogHeader) -> String {
         v.max_liquidation_rounds,
         v.max_stop_rounds,
         inst.price_string(Price(v.map_bucket_ticks)),
+        rate(v.market_price_band),
     );
     for (i, t) in v.tiers.tiers().iter().enumerate() {
         let _ = write!(

@@ -25,8 +25,10 @@ const MAGIC: &[u8; 8] = b"LIQSIMLG";
 /// they happen, the margin each fill moved). Version 3 was written by two lines of development
 /// for different layouts, so neither is read: version 4 has both, each account's margin mode,
 /// the funding premium samples on the price updates and the sample count of each funding rate,
-/// and stop orders (their events, and the venue's stop rounds in the header).
-pub const LOG_FORMAT_VERSION: u16 = 4;
+/// and stop orders (their events, and the venue's stop rounds in the header). Version 5 adds
+/// the venue's market-order price band to the header, and a market order's protection price
+/// (the furthest it may fill) to its `OrderPlaced`.
+pub const LOG_FORMAT_VERSION: u16 = 5;
 /// Magic, version and body length.
 const PREFIX_LEN: usize = 8 + 2 + 4;
 /// Larger header bodies are taken as corruption rather than allocated.
@@ -156,8 +158,10 @@ fn le4(s: &[u8]) -> [u8; 4] {
 /// Why a log could not be written or read. Offsets are byte offsets from the start of the file.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("i/o error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     #[error("not a liqsim event log (bad magic bytes at offset 0)")]
     NotALog,
     #[error(
@@ -176,6 +180,8 @@ pub enum LogError {
     #[error("cannot encode event seq {seq}: {what}")]
     Encode { seq: u64, what: String },
 }
+
+crate::units::from_cause!(LogError::Io(io::Error));
 
 /// Streams envelopes into a log. Call [`LogWriter::finish`] to write the footer; a writer
 /// dropped without it leaves a log that readers reject as cut short.
@@ -513,15 +519,15 @@ mod tests {
         assert!(matches!(read_all(&bytes), Err(LogError::UnsupportedVersion { found: 99, .. })));
         // Logs of older layouts (version 1: no venue settings in the header; version 2: no margin
         // modes, funding samples or stop orders; version 3: one of two layouts, each without the
-        // other's margin modes and funding samples, or stop orders) are refused by their version,
-        // with advice, not misread.
-        for old in [1u16, 2, 3] {
+        // other's margin modes and funding samples, or stop orders; version 4: no market-order
+        // price band) are refused by their version, with advice, not misread.
+        for old in [1u16, 2, 3, 4] {
             let mut bytes = b"LIQSIMLG".to_vec();
             bytes.extend_from_slice(&old.to_le_bytes());
             bytes.extend_from_slice(&[0u8; 60]);
             let err = read_all(&bytes).unwrap_err();
             assert!(
-                matches!(err, LogError::UnsupportedVersion { found, supported: 4 } if found == old),
+                matches!(err, LogError::UnsupportedVersion { found, supported: 5 } if found == old),
                 "{err}"
             );
             assert!(err.to_string().contains("re-run"), "{err}");

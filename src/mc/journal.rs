@@ -251,7 +251,7 @@ pub fn read_journal(dir: &Path, checksums: bool) -> Result<JournalRead, McError>
     let bytes = match fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JournalRead::default()),
-        Err(e) => return Err(McError::Io { path, source: e }),
+        Err(e) => return Err(McError::Io { path, cause: e }),
     };
     let mut read = JournalRead::default();
     // (run, line number, record)

@@ -59,17 +59,21 @@ pub enum McError {
     /// The user's input cannot be used (exit 2).
     #[error("{0}")]
     Input(String),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("run {run} (seed {seed}): {source}")]
-    Sim { run: u32, seed: u64, source: SimError },
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
+    #[error("run {run} (seed {seed}): {cause}")]
+    Sim { run: u32, seed: u64, cause: SimError },
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error("event log: {0}")]
-    Log(#[from] crate::events::LogError),
+    Log(crate::events::LogError),
     #[error(transparent)]
     Folder(FolderError),
 }
+
+crate::units::from_cause!(McError::Log(crate::events::LogError));
 
 /// A folder in use or a file named as one is the user's input; the rest fails the run.
 fn folder_err(e: FolderError) -> McError {
@@ -77,7 +81,7 @@ fn folder_err(e: FolderError) -> McError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> McError + '_ {
-    move |source| McError::Io { path: path.to_path_buf(), source }
+    move |cause| McError::Io { path: path.to_path_buf(), cause }
 }
 
 /// How to run a Monte Carlo.

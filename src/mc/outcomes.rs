@@ -190,7 +190,7 @@ pub fn simulate(
     let mut cfg = v.sim.clone();
     cfg.seed = run_seed(master_seed, run);
     let seed = cfg.seed;
-    let sim_err = |source| McError::Sim { run, seed, source };
+    let sim_err = |cause| McError::Sim { run, seed, cause };
     let sink = match log {
         Some(path) => {
             let mut hash = [0u8; 32];

@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
+    #[error("cannot write {path}: {cause}")]
+    Io { path: PathBuf, cause: io::Error },
     #[error("cannot draw {path}: {msg}")]
     Plot { path: PathBuf, msg: String },
 }
@@ -34,14 +36,14 @@ pub fn finish_atomic(tmp: &Path, path: &Path) -> Result<(), ReportError> {
     });
     renamed.map_err(|source| {
         let _ = fs::remove_file(tmp);
-        ReportError::Io { path: path.to_path_buf(), source }
+        ReportError::Io { path: path.to_path_buf(), cause: source }
     })
 }
 
 /// Writes `summary.json` (a finished folder's mark) last: every other file of the folder is
 /// already on disk, and so are their names (the folder is synced before and after).
 pub fn write_summary(dir: &Path, json: &str) -> Result<(), ReportError> {
-    let io = |source| ReportError::Io { path: dir.to_path_buf(), source };
+    let io = |cause| ReportError::Io { path: dir.to_path_buf(), cause };
     lock::sync_dir(dir).map_err(io)?;
     write_atomic(&dir.join("summary.json"), |w| writeln!(w, "{json}"))?;
     lock::sync_dir(dir).map_err(io)
@@ -53,7 +55,7 @@ pub fn write_atomic(
     fill: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
 ) -> Result<(), ReportError> {
     let tmp = atomic_path(path);
-    let io_err = |source| ReportError::Io { path: path.to_path_buf(), source };
+    let io_err = |cause| ReportError::Io { path: path.to_path_buf(), cause };
     let result = (|| {
         let mut w = BufWriter::new(interrupt::create_temporary(&tmp)?);
         fill(&mut w)?;

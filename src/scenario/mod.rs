@@ -47,8 +47,10 @@ impl fmt::Display for Problem {
 /// Why a scenario could not be used: it could not be read, or it has problems (all of them).
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
+    #[error("cannot read {path}: {cause}")]
+    Read { path: PathBuf, cause: std::io::Error },
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Problem>),
 }
@@ -77,11 +79,11 @@ pub fn load(path: &Path) -> Result<Validated, ScenarioError> {
     if path.is_dir() {
         return Err(ScenarioError::Read {
             path: path.to_path_buf(),
-            source: std::io::Error::other("is a directory, not a scenario file"),
+            cause: std::io::Error::other("is a directory, not a scenario file"),
         });
     }
     let bytes =
-        std::fs::read(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+        std::fs::read(path).map_err(|cause| ScenarioError::Read { path: path.to_path_buf(), cause })?;
     parse(&path.display().to_string(), &bytes)
 }
 

@@ -70,6 +70,10 @@ pub struct MarketSpec {
     pub max_stop_rounds: u32,
     /// Width of a liquidation-map bucket (heatmap rows), USD.
     pub map_bucket_usd: f64,
+    /// Market-order price protection, percent: an ordinary market order (a trader's, a stop's)
+    /// fills no further than this from the mark, and the rest expires (default 5, Binance
+    /// BTCUSDT's; docs/venues.md). Liquidations keep their own rules.
+    pub price_band_pct: f64,
     /// Whose liquidation chain the venue runs: `Binance` (default), `Bybit` or `Hyperliquid`
     /// (docs/venues.md).
     pub venue: VenuePreset,
@@ -398,6 +402,7 @@ impl Default for MarketSpec {
             max_liquidation_rounds: 8,
             max_stop_rounds: 8,
             map_bucket_usd: 100.0,
+            price_band_pct: 5.0,
             venue: VenuePreset::Binance,
             insurance: InsuranceSpec::default(),
         }

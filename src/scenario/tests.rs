@@ -125,6 +125,20 @@ fn every_semantic_problem_is_reported_at_once_with_its_path() {
     }
 }
 
+/// Whether a counterparty is liquidated within the map's reach shows only once the map is
+/// drawn: validation draws the map a run with the scenario's seed draws, and refuses it with the
+/// field's path and the generator's reason, as the run would at setup.
+#[test]
+fn counterparties_liquidated_within_the_map_are_refused_by_validation() {
+    let text = SMALL_MAP.replace("counterparty_leverage: 1", "counterparty_leverage: 50");
+    assert_problem(
+        &format!("({text})"),
+        "s.ron: map.counterparty_leverage: counterparty AccountId(50) would be liquidated at",
+    );
+    assert_problem(&format!("({text})"), "lower counterparty_leverage (now 50)");
+    assert!(parse("s.ron", format!("({SMALL_MAP})").as_bytes()).is_ok());
+}
+
 #[test]
 fn map_problems_name_the_band_and_field() {
     assert_problem(

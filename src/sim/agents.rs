@@ -292,14 +292,11 @@ pub(super) fn quote_liquidity(
             orders.live.iter().filter_map(|o| book.order(o.id).map(|r| (o.id, o.side, o.price, r.qty))),
         );
         let secs = now as f64;
-        // What rested after its last quote and is gone now was taken during the last tick.
+        // What rested after its last quote and is gone now was taken during the last tick; a
+        // placement the book refused (it would have crossed) was not.
         let mut still: Vec<(Side, Price)> = live.iter().map(|l| (l.1, l.2)).collect();
         still.sort_unstable();
-        for &(side, price) in &lp.resting {
-            if still.binary_search(&(side, price)).is_err() {
-                lp.memory.left(side, price, Qty::ZERO, secs - dt);
-            }
-        }
+        lp.memory.settle(&lp.resting, &still, &orders.refused, secs - dt);
         changes.clear();
         let half_life = if lp.quoted { lp.refill_half_life } else { 0.0 };
         lp.quoted = true;
@@ -329,10 +326,7 @@ pub(super) fn quote_liquidity(
                         }
                     }
                 }
-                Requote::Place { side, price, .. } => {
-                    lp.memory.placed(side, price);
-                    resting.push((side, price));
-                }
+                Requote::Place { side, price, .. } => resting.push((side, price)),
                 Requote::Resize { .. } => {}
             }
         }

@@ -34,7 +34,7 @@ pub use spot::{Arbitrageur, IndexConfig, SpotMarket, ValueTrader};
 
 use crate::book::{AccountId, OrderKind, StopId, StopKind};
 use crate::engine::{
-    EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest, StopRequest, StopSubmitted,
+    EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest, StopRequest, StopSubmitted, Submitted,
 };
 use crate::liquidity::DepthCurve;
 use crate::population::{self, MapPlan, Role};
@@ -360,6 +360,12 @@ fn stream(seed: u64, k: u64) -> ChaCha8Rng {
     rng
 }
 
+/// The stream a run of `seed` draws its liquidation map from (first, from account 0):
+/// validation draws the same map to refuse, before the run, what only a drawn map shows.
+pub fn map_rng(seed: u64) -> ChaCha8Rng {
+    stream(seed, 0)
+}
+
 /// The index price between Exogenous and Mark, in ticks as a float (the weighted median of the
 /// spot venues' mids, set in Exogenous and again after the arbitrageurs hedged).
 #[derive(Resource, Debug)]
@@ -372,6 +378,9 @@ pub struct IndexState {
 pub struct ShockQueue {
     pub account: AccountId,
     pub pending: Vec<Shock>,
+    /// The perp shocks sent this tick, in the order their market orders go to the book: what
+    /// the venue's price band leaves of each is sent again the next tick.
+    pub sent: Vec<Shock>,
 }
 
 impl ShockQueue {
@@ -467,7 +476,7 @@ impl Simulation {
         if !stream_hash {
             ex.skip_stream_hash();
         }
-        let mut rng = stream(cfg.seed, 0);
+        let mut rng = map_rng(cfg.seed);
         ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
         let mut map = if cfg.map.bands.is_empty() {
@@ -590,7 +599,7 @@ impl Simulation {
         world.insert_resource(spot);
         let mut pending = cfg.shocks.clone();
         pending.sort_by_key(|s| s.tick);
-        world.insert_resource(ShockQueue { account: shock_account, pending });
+        world.insert_resource(ShockQueue { account: shock_account, pending, sent: Vec::new() });
         world.insert_resource(wake);
         world.insert_resource(entities);
         world.insert_resource(Halt::default());
@@ -765,9 +774,11 @@ fn send_shocks(
     let account = shocks.account;
     let inst = *market.0.instrument();
     let price = inst.price_f64(market.0.last()).max(1.0);
+    shocks.sent.clear();
     for s in shocks.take_due(clock.tick, ShockMarket::Perp) {
         let qty = inst.qty_floor(s.notional.to_usd_f64() / price).unwrap_or(Qty::ZERO);
         if qty.is_positive() {
+            shocks.sent.push(s.clone());
             out.write(OrderIntent(OrderRequest {
                 account,
                 side: s.side,
@@ -785,6 +796,7 @@ fn match_orders(
     mut margins: MessageReader<MarginIntent>,
     mut stop_cancels: MessageReader<CancelStopIntent>,
     mut market: ResMut<Market>,
+    mut shocks: ResMut<ShockQueue>,
     mut halt: ResMut<Halt>,
     mut publisher: Publisher,
 ) {
@@ -795,8 +807,15 @@ fn match_orders(
         for c in stop_cancels.read() {
             market.0.cancel_stop(c.account, c.stop, None)?;
         }
+        let mut sent = std::mem::take(&mut shocks.sent).into_iter();
         for OrderIntent(req) in intents.read() {
-            market.0.submit(*req, None)?;
+            let submitted = market.0.submit(*req, None)?;
+            if req.account == shocks.account
+                && let Some(shock) = sent.next()
+                && let Some(rest) = shock_rest(shock, req.qty, submitted)
+            {
+                shocks.pending.push(rest);
+            }
         }
         Ok(())
     };
@@ -805,6 +824,16 @@ fn match_orders(
         return;
     }
     publisher.publish_or_halt(&mut market, &mut halt);
+}
+
+/// What a perp shock's market order left unfilled (the venue's price band stops it where the
+/// book is too thin for it), as the same shock with the unfilled share of its notional, due
+/// again at the next tick: a seller working a large order through the venue's price protection.
+fn shock_rest(shock: Shock, qty: Qty, submitted: Submitted) -> Option<Shock> {
+    let Submitted::Accepted { filled, .. } = submitted else { return None };
+    let unfilled = qty.0.checked_sub(filled.0).filter(|&u| u > 0)?;
+    let notional = Money((shock.notional.0 as i128 * unfilled as i128 / qty.0 as i128) as i64);
+    notional.is_positive().then_some(Shock { notional, ..shock })
 }
 
 /// Brings the components of every account the tick changed up to date: leverage, margin,
@@ -882,9 +911,13 @@ fn settle_funding(mut market: ResMut<Market>, mut halt: ResMut<Halt>, mut publis
 pub enum SimError {
     #[error(transparent)]
     Engine(#[from] EngineError),
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
     #[error("liquidation map: {0}")]
-    Map(#[from] population::MapError),
+    Map(population::MapError),
 }
+
+crate::units::from_cause!(SimError::Map(population::MapError));
 
 impl From<crate::engine::RecordError> for SimError {
     fn from(e: crate::engine::RecordError) -> Self {

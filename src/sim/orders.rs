@@ -55,6 +55,10 @@ pub struct AgentOrders {
     /// Resting orders as of the start of this tick's Decide (filled ones are pruned).
     pub live: Vec<LiveOrder>,
     pub pending: Vec<AgentAction>,
+    /// The placements of the last tick's actions that neither rested nor traded (a post-only
+    /// order that would have crossed, an order refused): side and price. Never in `live`, and
+    /// nothing was taken from them.
+    pub refused: Vec<(Side, Price)>,
 }
 
 impl AgentOrders {
@@ -105,6 +109,7 @@ pub(super) fn execute_agent_orders(
 ) {
     for (trader, mut orders) in agents.iter_mut() {
         let orders = &mut *orders;
+        orders.refused.clear();
         for action in orders.pending.drain(..) {
             let result = match action {
                 AgentAction::Cancel(id) => market.0.cancel(trader.account, id, None).map(|_| ()),
@@ -127,12 +132,12 @@ pub(super) fn execute_agent_orders(
                 },
                 AgentAction::Place { side, kind, price, qty, reduce_only, tag } => {
                     let req = OrderRequest { account: trader.account, side, kind, price, qty, reduce_only };
-                    market.0.submit(req, None).map(|s| {
-                        if let Submitted::Accepted { id, rested, .. } = s
-                            && rested.is_positive()
-                        {
+                    market.0.submit(req, None).map(|s| match s {
+                        Submitted::Accepted { id, rested, .. } if rested.is_positive() => {
                             orders.live.push(LiveOrder { id, side, price, tag });
                         }
+                        Submitted::Accepted { filled, .. } if filled.is_positive() => {}
+                        _ => orders.refused.push((side, price)),
                     })
                 }
             };

@@ -393,7 +393,7 @@ fn golden_event_stream_hash() {
     assert_eq!(summary.event_stream_hash, GOLDEN_STREAM_HASH, "{summary:?}");
 }
 
-const GOLDEN_STREAM_HASH: &str = "770cee25a693662c3e4d2479b8a42ef1171939ffa3146d9443e114c4f62bb54f";
+const GOLDEN_STREAM_HASH: &str = "88c15f109ffb67461f044fc4fa05ed6b2ac428937a0ce07669b793474d1341a9";
 
 /// A $2B market sell on the spot venues takes the index, and the perp with it, far below the
 /// fair value (two thirds of a taker's impact stays); the value traders buy the perp's
@@ -467,4 +467,34 @@ fn a_halt_keeps_its_first_error() {
         "{:?}",
         halt.0
     );
+}
+
+/// A perp shock larger than the book holds within the price band: the band stops each of its
+/// market orders short and the seller sends what is left again the next tick, until its notional
+/// is sold. Nothing fills beyond the band of the mark of the moment.
+#[test]
+fn a_shock_the_band_stops_short_is_sent_again_until_it_is_sold() {
+    let mut cfg = seed_config(1_000, 600, 0.0);
+    let notional = Money::usd(3_000_000_000);
+    cfg.shocks = vec![Shock { tick: 60, side: Side::Sell, market: ShockMarket::Perp, notional }];
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    // The shock's seller: the one account opened with a trillion.
+    let ledger = sim.exchange().ledger();
+    let seller = (0..ledger.accounts().len())
+        .map(|i| AccountId(i as u32))
+        .find(|&a| ledger.account(a).unwrap().balance >= Money::usd(1_000_000_000_000))
+        .unwrap();
+    let sold = |sim: &Simulation| -sim.exchange().ledger().account(seller).unwrap().position.cost.0;
+    while sold(&sim) == 0 {
+        assert!(sim.step().unwrap(), "the shock never traded");
+    }
+    let first = sold(&sim);
+    while sim.step().unwrap() {}
+    let all = sold(&sim);
+    // The first order took what the book held within 5% of the mark: well under the $3B.
+    assert!(first > 0 && first < notional.0 * 3 / 4, "first tick sold {first}");
+    // The rest followed, each order's share of the notional at the price of its tick: all of
+    // it, less the prices falling under the shock.
+    assert!(all > notional.0 * 9 / 10 && all <= notional.0, "sold {all} of {}", notional.0);
+    sim.finish().unwrap();
 }

@@ -232,7 +232,7 @@ impl MapConfig {
     pub fn plan(&self, inst: &Instrument) -> Result<MapPlan, MapError> {
         let price = inst
             .price_floor(self.price_usd)
-            .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?;
+            .map_err(|cause| MapError::Unit { path: "price_usd".into(), cause })?;
         let mut bands = Vec::with_capacity(self.bands.len());
         for (i, b) in self.bands.iter().enumerate() {
             let (lo, hi) = band_ticks(inst, b, &format!("bands[{i}].liq_low_usd"))?;
@@ -311,11 +311,13 @@ pub enum MapError {
     )]
     CounterpartyTooClose { account: AccountId, liq_usd: String, limit_usd: String, leverage: u32 },
     /// Exact arithmetic failed (overflow) while seeding.
-    #[error("{path}: {source}")]
-    Margin { path: String, source: MarginError },
+    // Displayed with the cause, and so not its `source()` too: a chain printed with `{:#}`
+    // says each cause once.
+    #[error("{path}: {cause}")]
+    Margin { path: String, cause: MarginError },
     /// A unit conversion failed.
-    #[error("{path}: {source}")]
-    Unit { path: String, source: UnitError },
+    #[error("{path}: {cause}")]
+    Unit { path: String, cause: UnitError },
 }
 
 impl MapError {
@@ -338,7 +340,7 @@ pub(super) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Map
 
 /// A band's ends on the tick grid: the lowest tick ≥ low and the highest tick ≤ high.
 fn band_ticks(inst: &Instrument, b: &Band, path: &str) -> Result<(i64, i64), MapError> {
-    let unit = |source| MapError::Unit { path: path.to_string(), source };
+    let unit = |cause| MapError::Unit { path: path.to_string(), cause };
     let lo = inst.price_ceil(b.liq_low_usd).map_err(unit)?;
     let hi = inst.price_floor(b.liq_high_usd).map_err(unit)?;
     Ok((lo.0, hi.0))
@@ -387,7 +389,7 @@ pub fn validate(
     }
     let price = inst
         .price_floor(cfg.price_usd)
-        .map_err(|source| MapError::Unit { path: "price_usd".into(), source })?;
+        .map_err(|cause| MapError::Unit { path: "price_usd".into(), cause })?;
     if price.0 < 1 {
         return Err(invalid("price_usd", "is below one tick"));
     }

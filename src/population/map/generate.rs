@@ -265,7 +265,7 @@ pub fn generate(
     let mut rr = [0u64; 2];
     let overflow = |what: &'static str| MapError::Margin {
         path: "counterparties".into(),
-        source: MarginError::Overflow(what),
+        cause: MarginError::Overflow(what),
     };
     for a in &accounts {
         let g = usize::from(a.side == PositionSide::Short);
@@ -273,7 +273,7 @@ pub fn generate(
         rr[g] += 1;
         let q = a.qty.abs();
         let cp_margin = margin::initial_margin(inst, q, a.entry, cfg.counterparty_leverage)
-            .map_err(|source| MapError::Margin { path: "counterparty_leverage".into(), source })?;
+            .map_err(|cause| MapError::Margin { path: "counterparty_leverage".into(), cause })?;
         let cp = &mut cps[idx];
         cp.qty = cp.qty.checked_sub(a.qty).map_err(|_| overflow("counterparty size"))?;
         cp.cost = cp.cost.checked_sub(a.cost).map_err(|_| overflow("counterparty cost"))?;
@@ -292,7 +292,7 @@ pub fn generate(
         }
         cp.entry = Price(((cp.cost.0 as f64) / (cp.qty.0 as f64 * v as f64)).round() as i64);
         cp.liquidation_price = margin::liquidation_price_tiered(inst, tiers, cp.qty, cp.cost, cp.margin)
-            .map_err(|source| MapError::Margin { path: "counterparty_leverage".into(), source })?;
+            .map_err(|cause| MapError::Margin { path: "counterparty_leverage".into(), cause })?;
         if let Some(lp) = cp.liquidation_price {
             let close = match cp.side {
                 PositionSide::Long => lp.0 >= price_t - farthest,

@@ -76,9 +76,19 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             ),
         );
     }
+    // A band of 0 would refuse every market order; 100% lets a sell go down to one tick.
+    let band = if m.price_band_pct.is_finite() && m.price_band_pct > 0.0 && m.price_band_pct <= 100.0 {
+        c.percent("market.price_band_pct", m.price_band_pct)
+    } else {
+        c.fail(
+            "market.price_band_pct",
+            format!("must be a percentage above 0 and at most 100, got {}", m.price_band_pct),
+        );
+        None
+    };
     let tiers = tiers(c, m);
     let liquidation = liquidation_rules(c, m);
-    let exchange = match (instrument, &tiers, maker, taker, liq_fee, interest, clamp, impact) {
+    let exchange = match (instrument, &tiers, maker, taker, liq_fee, interest, clamp, (impact, band)) {
         (
             Some(instrument),
             Some(tiers),
@@ -87,7 +97,7 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             Some(liq_fee),
             Some(interest),
             Some(clamp),
-            Some(impact),
+            (Some(impact), Some(band)),
         ) if c.sound_since(mark) => Some(ExchangeConfig {
             instrument,
             tiers: tiers.clone(),
@@ -106,6 +116,7 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             max_stop_rounds: m.max_stop_rounds,
             map_bucket_ticks: ((m.map_bucket_usd * 1e6) / instrument.tick_micros() as f64).round().max(1.0)
                 as i64,
+            market_price_band: band,
             liquidation: liquidation.clone(),
         }),
         _ => None,

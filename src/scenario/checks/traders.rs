@@ -3,7 +3,7 @@
 
 use super::Checker;
 use crate::agents::hunter::MapView;
-use crate::book::TriggerSource;
+use crate::book::{AccountId, TriggerSource};
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig, MapPlan};
 use crate::scenario::behaviour::ticks;
@@ -65,17 +65,28 @@ pub(in crate::scenario) fn map(
             notional_jitter: map.notional_jitter,
         });
     }
-    match population::validate(&map, inst, tiers, s.holders.reserve_fraction) {
-        Ok(plan) => c.sound_since(mark).then_some(plan),
-        Err(e) => {
-            // The generator's message starts with its own path; say it once, from the file's root.
-            let text = e.to_string();
-            let path = e.path().to_string();
-            let message = text.strip_prefix(&format!("{path}: ")).unwrap_or(&text).to_string();
-            c.fail(format!("map.{path}"), message);
-            None
-        }
+    let reserve = s.holders.reserve_fraction;
+    let plan = population::validate(&map, inst, tiers, reserve).map_err(|e| map_problem(c, e)).ok()?;
+    if !c.sound_since(mark) {
+        return None;
     }
+    // What only drawn accounts show (a counterparty that would be liquidated within the map's
+    // reach, a band whose draws cannot be solved onto it): the map a run with the scenario's
+    // seed seeds, drawn here as the run draws it.
+    let mut rng = crate::sim::map_rng(s.seed);
+    population::generate(&plan, inst, tiers, &mut rng, AccountId(0), reserve)
+        .map_err(|e| map_problem(c, e))
+        .ok()?;
+    Some(plan)
+}
+
+/// Reports a map generator's error at its field, from the file's root (`map.counterparty_leverage`).
+fn map_problem(c: &mut Checker, e: population::MapError) {
+    // The generator's message starts with its own path; say it once.
+    let text = e.to_string();
+    let path = e.path().to_string();
+    let message = text.strip_prefix(&format!("{path}: ")).unwrap_or(&text).to_string();
+    c.fail(format!("map.{path}"), message);
 }
 
 pub(in crate::scenario) fn holders(c: &mut Checker, h: &HolderConfig) -> Option<HolderConfig> {
