@@ -142,9 +142,9 @@ pub const VALUE_TRADERS: u32 = 8;
 /// The default value traders (see [`crate::sim::ValueTrader`]): eight, each holding at most
 /// $250M of spot and perp together, building or unwinding it at $1M a second and looking every 10 seconds, with
 /// entry discounts spread evenly from 2% to 9% of the fair value and an exit within 0.5%: $2B
-/// of capital that leans on a dislocation, more the deeper it goes. The capital is calibrated
-/// to the rebound after the 10 October 2025 crash (docs/market.md); it is not a published
-/// figure.
+/// of capital that leans on a dislocation, more the deeper it goes. The capital is an
+/// assumption (no public figure sizes it; twice the desks'), and docs/market.md measures what
+/// it changes.
 pub fn value_calibrated() -> Vec<crate::agents::ArbParams> {
     value_set(VALUE_TRADERS, 250e6, 1e6, (0.02, 0.09), 0.005, 10.0)
 }
