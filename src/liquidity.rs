@@ -104,13 +104,21 @@ impl DepthCurve {
     /// from zero at the centre, along the last segment's slope past the last point, and flat
     /// past `reach`.
     pub fn depth_within(&self, distance: f64) -> f64 {
+        self.depth_within_from(distance, &mut 0)
+    }
+
+    /// [`DepthCurve::depth_within`], searching the points from `*at` (which it leaves at the
+    /// segment found): for distances read in increasing order, as a provider's level edges are.
+    fn depth_within_from(&self, distance: f64, at: &mut usize) -> f64 {
         let d = distance.clamp(0.0, self.reach);
-        let mut prev = (0.0, 0.0);
-        for &(pd, pv) in &self.points {
-            if d <= pd {
-                return prev.1 + (pv - prev.1) * (d - prev.0) / (pd - prev.0);
-            }
-            prev = (pd, pv);
+        let mut k = *at;
+        while k < self.points.len() && d > self.points[k].0 {
+            k += 1;
+        }
+        *at = k;
+        if let Some(&(pd, pv)) = self.points.get(k) {
+            let prev = if k == 0 { (0.0, 0.0) } else { self.points[k - 1] };
+            return prev.1 + (pv - prev.1) * (d - prev.0) / (pd - prev.0);
         }
         // Past the last point: the last segment's slope.
         let n = self.points.len();
@@ -149,45 +157,59 @@ impl DepthCurve {
         let c = centre.0.max(1);
         let cf = c as f64;
         let distance = |p: i64| (p - c).abs() as f64 / cf;
+        // Each level's distance, computed once: the placement below needs it and so do the
+        // shares after it.
+        let mut dists: Vec<f64> = Vec::with_capacity(64);
         let mut bucket = 0;
         let mut p = c - side.sign();
+        // The bucket of the level placed last: the next one in the same bucket is one step
+        // further (what snapping the tick beyond it gives, without a division).
+        let mut placed_in: Option<usize> = None;
         loop {
             while bucket < grid.buckets.len() && distance(p) > grid.buckets[bucket].0 {
                 bucket += 1;
             }
             let Some(&(outer, step)) = grid.buckets.get(bucket) else { break };
-            let q = match side {
-                Side::Buy => p.div_euclid(step) * step,
-                Side::Sell => -((-p).div_euclid(step) * step),
+            let q = match (placed_in == Some(bucket), side) {
+                (true, Side::Buy) => p + 1 - step,
+                (true, Side::Sell) => p - 1 + step,
+                (false, Side::Buy) => p.div_euclid(step) * step,
+                (false, Side::Sell) => -((-p).div_euclid(step) * step),
             };
             if q <= 0 {
                 break;
             }
-            if distance(q) > outer {
+            let dq = distance(q);
+            if dq > outer {
                 // Snapping crossed into the next bucket: go on from there with its step.
                 p = q;
                 bucket += 1;
+                placed_in = None;
                 continue;
             }
             out.push((Price(q), Qty::ZERO));
+            dists.push(dq);
+            placed_in = Some(bucket);
             p = q - side.sign();
         }
         // Each level's share runs from halfway to the level inside to halfway to the one outside:
         // a level's inner edge is the outer edge of the one before, the same float, so the curve
-        // is read once per edge, and each level's distance is computed once.
+        // is read once per edge. The edges only grow, so the curve is searched from where the
+        // last edge was found.
         let n = out.len();
-        let (mut prev, mut d) = (0.0, out.first().map_or(0.0, |l| distance(l.0.0)));
-        let mut depth_inside = self.depth_within(0.0);
+        let (mut prev, mut d) = (0.0, dists.first().copied().unwrap_or(0.0));
+        let mut at = 0;
+        let mut depth_inside = self.depth_within_from(0.0, &mut at);
         for i in 0..n {
             let outer = if i + 1 < n {
-                let next = distance(out[i + 1].0.0);
+                let next = dists[i + 1];
                 let outer = (d + next) / 2.0;
                 (prev, d) = (d, next);
                 outer
             } else {
                 (d + (d - prev) / 2.0).min(self.reach)
             };
-            let depth_outside = self.depth_within(outer);
+            let depth_outside = self.depth_within_from(outer, &mut at);
             let usd = (depth_outside - depth_inside).max(0.0);
             depth_inside = depth_outside;
             out[i].1 = inst.qty_floor(usd / inst.price_f64(out[i].0))?.max(Qty(1));
@@ -441,6 +463,102 @@ mod tests {
             .collect();
         assert!(far.len() > 8);
         assert!(far.iter().all(|p| moved.iter().any(|m| m.0 == *p)), "far levels kept their prices");
+    }
+
+    /// The levels as first written (a division per level to snap it to the grid, every
+    /// distance computed twice, the curve searched from its start at each edge): the oracle the
+    /// faster `levels` must match exactly.
+    fn levels_reference(
+        curve: &DepthCurve,
+        grid: &LevelGrid,
+        inst: &Instrument,
+        centre: Price,
+        side: Side,
+    ) -> Vec<(Price, Qty)> {
+        let mut out = Vec::new();
+        let c = centre.0.max(1);
+        let cf = c as f64;
+        let distance = |p: i64| (p - c).abs() as f64 / cf;
+        let depth_within = |distance: f64| {
+            let d = distance.clamp(0.0, curve.reach);
+            let mut prev = (0.0, 0.0);
+            for &(pd, pv) in &curve.points {
+                if d <= pd {
+                    return prev.1 + (pv - prev.1) * (d - prev.0) / (pd - prev.0);
+                }
+                prev = (pd, pv);
+            }
+            curve.depth_within(d)
+        };
+        let mut bucket = 0;
+        let mut p = c - side.sign();
+        loop {
+            while bucket < grid.buckets.len() && distance(p) > grid.buckets[bucket].0 {
+                bucket += 1;
+            }
+            let Some(&(outer, step)) = grid.buckets.get(bucket) else { break };
+            let q = match side {
+                Side::Buy => p.div_euclid(step) * step,
+                Side::Sell => -((-p).div_euclid(step) * step),
+            };
+            if q <= 0 {
+                break;
+            }
+            if distance(q) > outer {
+                p = q;
+                bucket += 1;
+                continue;
+            }
+            out.push((Price(q), Qty::ZERO));
+            p = q - side.sign();
+        }
+        let n = out.len();
+        let (mut prev, mut d) = (0.0, out.first().map_or(0.0, |l| distance(l.0.0)));
+        let mut depth_inside = depth_within(0.0);
+        for i in 0..n {
+            let outer = if i + 1 < n {
+                let next = distance(out[i + 1].0.0);
+                let outer = (d + next) / 2.0;
+                (prev, d) = (d, next);
+                outer
+            } else {
+                (d + (d - prev) / 2.0).min(curve.reach)
+            };
+            let depth_outside = depth_within(outer);
+            let usd = (depth_outside - depth_inside).max(0.0);
+            depth_inside = depth_outside;
+            out[i].1 = inst.qty_floor(usd / inst.price_f64(out[i].0)).unwrap().max(Qty(1));
+        }
+        out
+    }
+
+    #[test]
+    fn levels_match_the_reference_exactly() {
+        let inst = Instrument::btcusdt();
+        let start = inst.price(71_450.0).unwrap();
+        let curves = [
+            DepthCurve::binance_btcusdt_perp(),
+            DepthCurve::binance_btc_spot().scaled(5.0),
+            DepthCurve::new(vec![(0.002, 1e6), (0.004, 1.5e6)], 0.5).unwrap(),
+        ];
+        let mut got = Vec::new();
+        for curve in &curves {
+            for reference in [start, Price(start.0 / 7), Price(997)] {
+                let grid = curve.grid(reference);
+                // Centres on and off the grid, near and far from where it was laid out.
+                for k in -400i64..400 {
+                    let centre = Price(reference.0 + k * k * k / 9 + k * 37);
+                    for side in [Side::Buy, Side::Sell] {
+                        curve.levels(&grid, &inst, centre, side, &mut got).unwrap();
+                        assert_eq!(
+                            got,
+                            levels_reference(curve, &grid, &inst, centre, side),
+                            "{centre:?} {side:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub struct Exchange {
     /// Scratch: accounts breached in a liquidation round.
     pub(super) breached: Vec<AccountId>,
     dirty: Dirty,
+    /// Scratch: the refreshed entries of the dirty accounts.
+    entries: Vec<(AccountId, Option<LiqEntry>)>,
     /// Accounts refreshed since the last [`Exchange::drain`], and the events recorded since
     /// (kept only while publishing).
     changed: Vec<AccountId>,
@@ -191,6 +193,7 @@ impl Exchange {
             fills: Vec::new(),
             breached: Vec::new(),
             dirty: Dirty::default(),
+            entries: Vec::new(),
             changed: Vec::new(),
             outbox: None,
             gone: Vec::new(),
@@ -271,7 +274,7 @@ impl Exchange {
             self.volume.add(qty.0);
         }
         let moves_fund = matches!(event, Event::Liquidated { .. } | Event::InsuranceFundChanged { .. });
-        let published = self.outbox.is_some().then(|| event.clone());
+        let published = (self.outbox.is_some() && publishes(&event)).then(|| event.clone());
         // An order leaves the book only by a cancel (of any reason) or a fill: these events
         // name every order that may have left, with its owner.
         let may_leave = match event {
@@ -407,8 +410,9 @@ impl Exchange {
         out.append(&mut self.gone);
     }
 
-    /// Refreshes the liquidation index, then hands over the events recorded and the accounts
-    /// changed since the last call (nothing unless publishing).
+    /// Refreshes the liquidation index, then hands over the events recorded since the last call
+    /// that the world turns into messages (trades, marks, liquidations and their ends, stop
+    /// triggers: see [`publishes`]) and the accounts changed (nothing unless publishing).
     pub fn drain(&mut self, events: &mut Vec<Envelope>, accounts: &mut Vec<AccountId>) -> Result<()> {
         self.refresh_liquidation_index()?;
         if let Some(outbox) = &mut self.outbox {
@@ -421,13 +425,27 @@ impl Exchange {
     /// Recomputes the liquidation price of every account changed since the last refresh.
     pub fn refresh_liquidation_index(&mut self) -> Result<()> {
         let mut dirty = std::mem::take(&mut self.dirty.list);
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.clear();
+        let mut failed = None;
         for &a in &dirty {
             self.dirty.flag[a.0 as usize] = false;
-            let entry = match self.state.ledger().account(a) {
-                Some(acct) => self.liq_entry(acct)?,
+            let entry = match self.state.ledger().account(a).map(|acct| self.liq_entry(acct)) {
+                Some(Ok(entry)) => entry,
+                Some(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
                 None => None,
             };
-            self.liq.set(a, entry);
+            entries.push((a, entry));
+        }
+        // One by one, or (a funding settlement's million) rebuilt in one pass; on a failure,
+        // what was refreshed before it, as when they were set one at a time.
+        self.liq.set_many(&entries);
+        self.entries = entries;
+        if let Some(e) = failed {
+            return Err(e);
         }
         if self.outbox.is_some() {
             self.changed.extend_from_slice(&dirty);
@@ -504,6 +522,20 @@ impl Exchange {
         }
         Ok(())
     }
+}
+
+/// Whether publishing keeps `event` for [`Exchange::drain`]: the kinds the ECS world turns into
+/// messages of their own. The others (orders placed and amended, funding payments, ...) reach
+/// the world only as changed accounts, and copying them out was a good part of a busy tick.
+pub(crate) fn publishes(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Traded { .. }
+            | Event::MarkUpdated { .. }
+            | Event::LiquidationTriggered { .. }
+            | Event::Liquidated { .. }
+            | Event::StopTriggered { .. }
+    )
 }
 
 /// A rate as a float fraction (reports only).

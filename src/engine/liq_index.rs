@@ -29,6 +29,16 @@ pub struct LiqEntry {
 /// accounts at a million of them, so scanning the one a mark falls in is cheap.
 const INDEX_BUCKETS_PER_MAP_BUCKET: i64 = 64;
 
+/// Below this many changes at once, [`LiquidationIndex::set_many`] sets them one by one.
+const BULK_MIN: usize = 1_024;
+
+/// An account's entry and its position in its bucket.
+#[derive(Clone, Copy, Debug, Default)]
+struct Indexed {
+    entry: Option<LiqEntry>,
+    at: u32,
+}
+
 /// One side's accounts, bucketed by liquidation price, and its share of the liquidation map.
 #[derive(Clone, Debug, Default)]
 struct SideIndex {
@@ -86,6 +96,18 @@ impl SideIndex {
         bucket.get(at as usize).map(|&(_, a)| a)
     }
 
+    /// Empties the side, keeping its buckets' allocations and map slots (at zero).
+    fn clear(&mut self) {
+        for b in &mut self.buckets {
+            b.clear();
+        }
+        self.keys.clear();
+        for m in &mut self.map {
+            m.1 = 0;
+        }
+        self.len = 0;
+    }
+
     fn add_to_map(&mut self, start: Price, delta: i128) {
         let slot = match self.map_slots.get(start.0 as u64) {
             Some(slot) => slot as usize,
@@ -117,9 +139,9 @@ impl SideIndex {
 pub struct LiquidationIndex {
     longs: SideIndex,
     shorts: SideIndex,
-    entries: Vec<Option<LiqEntry>>,
-    /// Each indexed account's position in its bucket.
-    at: Vec<u32>,
+    /// Per account: its entry, and its position in its bucket (side by side, so that moving an
+    /// account touches one cache line of this table, not two).
+    accounts: Vec<Indexed>,
     bucket_ticks: i64,
     /// Width of an index bucket, in ticks.
     index_ticks: i64,
@@ -136,8 +158,7 @@ impl LiquidationIndex {
         LiquidationIndex {
             longs: SideIndex::default(),
             shorts: SideIndex::default(),
-            entries: Vec::new(),
-            at: Vec::new(),
+            accounts: Vec::new(),
             bucket_ticks,
             index_ticks: (bucket_ticks / INDEX_BUCKETS_PER_MAP_BUCKET).max(1),
             long_top: None,
@@ -154,7 +175,7 @@ impl LiquidationIndex {
     }
 
     pub fn get(&self, account: AccountId) -> Option<LiqEntry> {
-        self.entries.get(account.0 as usize).copied().flatten()
+        self.accounts.get(account.0 as usize).and_then(|a| a.entry)
     }
 
     fn key(&self, price: Price) -> i64 {
@@ -164,23 +185,22 @@ impl LiquidationIndex {
     /// Sets (or with `None` clears) an account's liquidation price.
     pub fn set(&mut self, account: AccountId, entry: Option<LiqEntry>) {
         let slot = account.0 as usize;
-        if slot >= self.entries.len() {
+        if slot >= self.accounts.len() {
             if entry.is_none() {
                 return;
             }
-            self.entries.resize(slot + 1, None);
-            self.at.resize(slot + 1, 0);
+            self.accounts.resize(slot + 1, Indexed::default());
         }
-        if self.entries[slot] == entry {
+        if self.accounts[slot].entry == entry {
             return;
         }
-        if let Some(old) = self.entries[slot].take() {
+        if let Some(old) = self.accounts[slot].entry.take() {
             let key = self.key(old.price);
             let start = self.bucket(old.price);
-            let at = self.at[slot];
+            let at = self.accounts[slot].at;
             let side = self.side_mut(old.side);
             if let Some(moved) = side.remove(key, at) {
-                self.at[moved.0 as usize] = at;
+                self.accounts[moved.0 as usize].at = at;
             }
             let side = self.side_mut(old.side);
             side.add_to_map(start, -(old.notional.0 as i128));
@@ -198,7 +218,7 @@ impl LiquidationIndex {
             let side = self.side_mut(new.side);
             let at = side.insert(key, new.price, account);
             side.add_to_map(start, new.notional.0 as i128);
-            self.at[slot] = at;
+            self.accounts[slot].at = at;
             match new.side {
                 Side::Buy => self.long_top = self.long_top.max(Some(new.price)),
                 Side::Sell => {
@@ -206,7 +226,56 @@ impl LiquidationIndex {
                 }
             }
         }
-        self.entries[slot] = entry;
+        self.accounts[slot].entry = entry;
+    }
+
+    /// Sets many accounts' entries at once, with the result of [`LiquidationIndex::set`] on
+    /// each in turn. When they are a large share of the index (a funding settlement moves every
+    /// position's price), the entries are written in place and the buckets and the map rebuilt
+    /// in one pass over the accounts, instead of a remove and an insert per account at random
+    /// places in memory.
+    pub fn set_many(&mut self, changes: &[(AccountId, Option<LiqEntry>)]) {
+        self.set_many_from(changes, BULK_MIN);
+    }
+
+    /// [`LiquidationIndex::set_many`], rebuilding from `bulk_min` changes on.
+    fn set_many_from(&mut self, changes: &[(AccountId, Option<LiqEntry>)], bulk_min: usize) {
+        if changes.len() < bulk_min || changes.len() * 4 < self.len() {
+            for &(account, entry) in changes {
+                self.set(account, entry);
+            }
+            return;
+        }
+        for &(account, entry) in changes {
+            let slot = account.0 as usize;
+            if slot >= self.accounts.len() {
+                if entry.is_none() {
+                    continue;
+                }
+                self.accounts.resize(slot + 1, Indexed::default());
+            }
+            self.accounts[slot].entry = entry;
+        }
+        self.rebuild();
+    }
+
+    /// Rebuilds both sides' buckets, the map and the frontier from the accounts' entries.
+    fn rebuild(&mut self) {
+        let (index_ticks, bucket_ticks) = (self.index_ticks, self.bucket_ticks);
+        self.longs.clear();
+        self.shorts.clear();
+        for (i, a) in self.accounts.iter_mut().enumerate() {
+            let Some(e) = a.entry else { continue };
+            let side = match e.side {
+                Side::Buy => &mut self.longs,
+                Side::Sell => &mut self.shorts,
+            };
+            a.at = side.insert(e.price.0.div_euclid(index_ticks), e.price, AccountId(i as u32));
+            let start = Price(e.price.0.div_euclid(bucket_ticks) * bucket_ticks);
+            side.add_to_map(start, e.notional.0 as i128);
+        }
+        self.long_top = self.longs.highest();
+        self.short_bottom = self.shorts.lowest();
     }
 
     fn side_mut(&mut self, side: Side) -> &mut SideIndex {
@@ -240,7 +309,7 @@ impl LiquidationIndex {
     }
 
     fn price_of(&self, a: AccountId) -> Price {
-        self.entries[a.0 as usize].map_or(Price(0), |e| e.price)
+        self.accounts[a.0 as usize].entry.map_or(Price(0), |e| e.price)
     }
 
     fn collect_longs(&self, mark: Price, out: &mut Vec<AccountId>) {
@@ -263,8 +332,10 @@ impl LiquidationIndex {
     #[cfg(test)]
     fn breached_by_search(&self, mark: Price, out: &mut Vec<AccountId>) {
         let all = |side: Side| {
-            let mut v: Vec<(Price, AccountId)> = (self.entries.iter().enumerate())
-                .filter_map(|(i, e)| e.filter(|e| e.side == side).map(|e| (e.price, AccountId(i as u32))))
+            let mut v: Vec<(Price, AccountId)> = (self.accounts.iter().enumerate())
+                .filter_map(|(i, a)| {
+                    a.entry.filter(|e| e.side == side).map(|e| (e.price, AccountId(i as u32)))
+                })
                 .collect();
             v.sort_unstable();
             v
@@ -347,18 +418,79 @@ mod tests {
                     ix.breached_by_search(Price(m), &mut slow);
                     prop_assert_eq!(fast, slow);
                     let (long, short) = ix.nearest(Price(m));
-                    let by_scan = |side: Side| ix.entries.iter().flatten().filter(move |e| e.side == side);
+                    let by_scan = |side: Side| ix.accounts.iter().filter_map(|a| a.entry).filter(move |e| e.side == side);
                     prop_assert_eq!(long, by_scan(Side::Buy).map(|e| e.price).filter(|&p| p <= Price(m)).max());
                     prop_assert_eq!(short, by_scan(Side::Sell).map(|e| e.price).filter(|&p| p >= Price(m)).min());
                 }
                 // The map is the sum of the entries by bucket, empty buckets left out.
                 let mut sums = std::collections::BTreeMap::new();
-                for e in ix.entries.iter().flatten() {
+                for e in ix.accounts.iter().filter_map(|a| a.entry) {
                     *sums.entry((e.side, ix.bucket(e.price))).or_insert(0i128) += e.notional.0 as i128;
                 }
                 let map: Vec<_> = ix.map().collect();
                 prop_assert_eq!(map, sums.into_iter().map(|((s, p), v)| (s, p, v)).collect::<Vec<_>>());
-                prop_assert_eq!(ix.len(), ix.entries.iter().flatten().count());
+                prop_assert_eq!(ix.len(), ix.accounts.iter().filter_map(|a| a.entry).count());
+            }
+        }
+    }
+
+    proptest! {
+        /// Setting a batch at once (rebuilt) leaves the index answering as setting its entries
+        /// one by one does.
+        #[test]
+        fn a_rebuilt_batch_answers_like_single_sets(
+            batches in prop::collection::vec(
+                prop::collection::vec((0u32..40, prop::option::of((any::<bool>(), 900i64..1_100, 1i64..50))), 0..60),
+                1..8),
+            marks in prop::collection::vec(850i64..1_150, 1..10),
+            wide in any::<bool>(),
+        ) {
+            let bucket = if wide { 640 } else { 10 };
+            let (mut one, mut many) = (LiquidationIndex::new(bucket), LiquidationIndex::new(bucket));
+            for batch in batches {
+                let changes: Vec<_> = batch
+                    .into_iter()
+                    .map(|(a, e)| {
+                        let e = e.map(|(long, p, n)| LiqEntry {
+                            side: if long { Side::Buy } else { Side::Sell },
+                            price: Price(p),
+                            notional: Money(n),
+                        });
+                        (AccountId(a), e)
+                    })
+                    .collect();
+                for &(a, e) in &changes {
+                    one.set(a, e);
+                }
+                many.set_many_from(&changes, 0);
+                prop_assert_eq!(one.len(), many.len());
+                prop_assert_eq!(one.map().collect::<Vec<_>>(), many.map().collect::<Vec<_>>());
+                for a in 0..40 {
+                    prop_assert_eq!(one.get(AccountId(a)), many.get(AccountId(a)));
+                }
+                for &m in &marks {
+                    let (mut x, mut y) = (Vec::new(), Vec::new());
+                    one.breached(Price(m), &mut x);
+                    many.breached(Price(m), &mut y);
+                    prop_assert_eq!(x, y);
+                    prop_assert_eq!(one.nearest(Price(m)), many.nearest(Price(m)));
+                    for side in [Side::Buy, Side::Sell] {
+                        prop_assert_eq!(
+                            one.notional_between(side, Price(m - 100), Price(m + 100)),
+                            many.notional_between(side, Price(m - 100), Price(m + 100))
+                        );
+                    }
+                }
+                // And single sets after a rebuild keep it right.
+                for &(a, _) in changes.iter().take(3) {
+                    one.set(a, None);
+                    many.set(a, None);
+                }
+                prop_assert_eq!(one.map().collect::<Vec<_>>(), many.map().collect::<Vec<_>>());
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                one.breached(Price(1_000), &mut x);
+                many.breached(Price(1_000), &mut y);
+                prop_assert_eq!(x, y);
             }
         }
     }

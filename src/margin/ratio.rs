@@ -68,6 +68,11 @@ impl Ord for Ratio {
     /// formed.
     fn cmp(&self, other: &Ratio) -> std::cmp::Ordering {
         use std::cmp::Ordering;
+        // Both denominators are positive: when the cross products fit, they decide (the same
+        // answer, without the divisions of the expansion below).
+        if let (Some(l), Some(r)) = (self.num.checked_mul(other.den), other.num.checked_mul(self.den)) {
+            return l.cmp(&r);
+        }
         let (mut a, mut b) = (self.num, self.den);
         let (mut c, mut d) = (other.num, other.den);
         // Invariant: compare a/b with c/d (b, d > 0), `flip` inverts the answer.
@@ -106,9 +111,21 @@ impl PartialOrd for Ratio {
 
 fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
+        // Once both fit 64 bits, go on with 64-bit remainders: a 128-bit one is a call into
+        // compiler-builtins and several times slower (the same gcd either way).
+        if let (Ok(a64), Ok(b64)) = (u64::try_from(a), u64::try_from(b)) {
+            return u128::from(gcd64(a64, b64)).max(1);
+        }
         (a, b) = (b, a % b);
     }
     a.max(1)
+}
+
+fn gcd64(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// `⌊a / b⌋` for `b != 0` (callers guarantee `b != 0` and not `MIN / -1`).
@@ -316,6 +333,42 @@ mod tests {
             // And a dividend built to sit just below the limit, where quotients are largest.
             let hi = d - 1;
             prop_assert_eq!(div_wide(hi, a, d), div_wide_bitwise(hi, a, d));
+        }
+    }
+
+    /// The comparison by continued fractions alone (what `cmp` does when the cross products
+    /// overflow): the oracle for its fast path.
+    fn cmp_by_expansion(x: Ratio, y: Ratio) -> std::cmp::Ordering {
+        // Scale both by a power of two that makes the cross products overflow, so `cmp` takes
+        // the expansion (the value, hence the order, is unchanged).
+        let k = |r: Ratio| r.num.unsigned_abs().max(r.den.unsigned_abs()).leading_zeros().saturating_sub(1);
+        let (kx, ky) = (k(x), k(y));
+        let sx = Ratio { num: x.num << kx, den: x.den << kx };
+        let sy = Ratio { num: y.num << ky, den: y.den << ky };
+        sx.cmp(&sy)
+    }
+
+    fn plain_gcd(mut a: u128, mut b: u128) -> u128 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a.max(1)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+        /// The cross-product fast path orders like the expansion, and the mixed-width gcd is the
+        /// plain one.
+        #[test]
+        fn fast_paths_agree(
+            a in any::<i64>(), b in 1i64..i64::MAX, c in any::<i64>(), d in 1i64..i64::MAX,
+            shift in 0u32..70,
+        ) {
+            let x = Ratio::new((a as i128) << (shift / 2), b as i128).unwrap();
+            let y = Ratio::new((c as i128) << (shift % 40), d as i128).unwrap();
+            prop_assert_eq!(x.cmp(&y), cmp_by_expansion(x, y));
+            let (u, v) = ((a.unsigned_abs() as u128) << shift, (d as u128) << (shift % 7));
+            prop_assert_eq!(gcd(u, v), plain_gcd(u, v));
         }
     }
 

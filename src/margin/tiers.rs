@@ -143,9 +143,21 @@ impl TierTable {
     pub(crate) fn tier_index_at_price(&self, price: Ratio, lot_value: i128) -> usize {
         self.tiers
             .iter()
-            .position(|t| match Ratio::new(t.notional_cap.0 as i128, lot_value) {
-                Ok(cap_price) => price <= cap_price,
-                Err(_) => true,
+            .position(|t| {
+                let cap = t.notional_cap.0 as i128;
+                // price ≤ cap / lot_value ⇔ num · lot_value ≤ cap · den (both denominators
+                // positive): exact when the products fit, which they do for any real position;
+                // otherwise the reduced fraction is compared.
+                if lot_value > 0
+                    && let (Some(l), Some(r)) =
+                        (price.num().checked_mul(lot_value), cap.checked_mul(price.den()))
+                {
+                    return l <= r;
+                }
+                match Ratio::new(cap, lot_value) {
+                    Ok(cap_price) => price <= cap_price,
+                    Err(_) => true,
+                }
             })
             .unwrap_or(self.tiers.len() - 1)
     }

@@ -124,6 +124,8 @@ impl Publisher<'_, '_> {
         self.changed.clear();
         ex.drain(&mut self.events, &mut self.changed)?;
         let inst = *ex.instrument();
+        // Only the kinds matched here are handed over (the engine's `publishes` lists them: a
+        // kind added here must be added there).
         for env in self.events.iter() {
             let seq = env.seq;
             match env.event {

@@ -518,17 +518,21 @@ impl Simulation {
         for acct in &map.accounts {
             let Some(a) = ex.ledger().account(acct.account).copied() else { continue };
             let state = PositionState::of(&a, ex.liquidation_index().get(acct.account).map(|e| e.price));
-            let mut e = world.spawn((Trader { account: acct.account }, state));
-            if acct.role == Role::Map {
+            let trader = Trader { account: acct.account };
+            // Spawned whole: inserting the holder afterwards moved each of a million entities to
+            // another table.
+            let id = if acct.role == Role::Map {
                 let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };
                 let stop = stop_of.get(acct.account.0 as usize).copied().flatten();
-                e.insert(PositionHolder { side, stop });
+                let id = world.spawn((trader, state, PositionHolder { side, stop })).id();
                 let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
                 if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
-                    wake.0.push(t, e.id());
+                    wake.0.push(t, id);
                 }
-            }
-            let id = e.id();
+                id
+            } else {
+                world.spawn((trader, state)).id()
+            };
             agents::remember(&mut entities, acct.account, id);
         }
         // No depth curve: no liquidity provider (e.g. background traders make the book).

@@ -260,7 +260,8 @@ pub fn generate(
         }
     }
 
-    let mut events: Vec<Event> = Vec::with_capacity(accounts.len() * 2 + cps.len());
+    // Each account's opening, each map account's seed and, at most, a deposit each.
+    let mut events: Vec<Event> = Vec::with_capacity(accounts.len() * 3 + cps.len() * 2);
     let mut seeds: Vec<Event> = Vec::with_capacity(accounts.len());
     let mut rr = [0u64; 2];
     let overflow = |what: &'static str| MapError::Margin {
