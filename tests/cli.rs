@@ -417,6 +417,20 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
         },
         Bad { name: "empty", scenario: Some(""), args: vec![], code: 2, needle: ":1:1:" },
         Bad {
+            name: "value-discounts-inverted",
+            scenario: Some("(value: (discount_pct: (9.0, 2.0)))"),
+            args: vec![],
+            code: 2,
+            needle: "value.discount_pct: the low discount 9 is above the high one 2",
+        },
+        Bad {
+            name: "shock-spread-past-the-horizon",
+            scenario: Some(r#"(horizon: "1h", shocks: [(at: "00:50", side: Sell, notional_usd: 1e8, over: "20m")])"#),
+            args: vec![],
+            code: 2,
+            needle: "shocks[0].over: 20m from 50m ends after the horizon 1h",
+        },
+        Bad {
             name: "bad-duration",
             scenario: Some("(horizon: \"6 hours\")"),
             args: vec![],
