@@ -55,6 +55,21 @@ fn human_units_convert_exactly() {
 }
 
 #[test]
+fn value_traders_are_checked_and_counted_in_the_world_money() {
+    // Their perp accounts hold their largest positions: a thousand of $1T is too much money.
+    assert_problem("(value: (traders: 1000, max_position_usd: 1e12))", "value.max_position_usd");
+    assert_problem("(value: (traders: 1000, max_position_usd: 1e12))", "the world would hold");
+    assert_problem("(value: (exit_pct: 3.0))", "value.exit_pct: 3 must be below the lowest entry discount 2");
+    assert_problem("(value: (traders: 1001))", "value.traders: 1001 traders is absurd");
+    let v = parse("s.ron", b"(value: (traders: 3, discount_pct: (2.0, 6.0)))").unwrap();
+    let entries: Vec<f64> = v.sim.value_traders.iter().map(|p| p.entry).collect();
+    assert_eq!(entries.len(), 3);
+    for (got, want) in entries.iter().zip([0.02, 0.04, 0.06]) {
+        assert!((got - want).abs() < 1e-12, "{entries:?}");
+    }
+}
+
+#[test]
 fn a_shock_spread_over_a_duration_is_equal_exact_slices_every_tick() {
     use crate::units::Money;
     // $1,000,000.000001 over 6 s at a 2 s tick: three slices, the remainder's two micro-dollars

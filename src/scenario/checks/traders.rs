@@ -384,9 +384,12 @@ pub(in crate::scenario) fn world_money(c: &mut Checker, s: &Scenario) {
         * (2.0 + s.holders.reserve_fraction.max(0.0));
     let lp = if s.liquidity.enabled { s.liquidity.deposit_usd } else { 0.0 };
     let arbitrage = s.arbitrage.deposit_usd * s.arbitrage.desks as f64;
+    // A value trader's perp account holds its largest position.
+    let value = s.value.max_position_usd * s.value.traders as f64;
     let total = s.insurance_fund_usd
         + lp
         + arbitrage
+        + value
         + map
         + b.fcn.as_ref().map_or(0.0, |f| f.deposit_usd * f.agents as f64)
         + b.noise.as_ref().map_or(0.0, |n| n.deposit_usd * n.agents as f64)
@@ -394,7 +397,7 @@ pub(in crate::scenario) fn world_money(c: &mut Checker, s: &Scenario) {
         + s.hunters.iter().map(|h| h.deposit_usd).sum::<f64>();
     if total.is_finite() && total > super::MAX_WORLD_USD {
         c.fail(
-            "insurance_fund_usd / map.bands / *.deposit_usd",
+            "insurance_fund_usd / map.bands / *.deposit_usd / value.max_position_usd",
             format!(
                 "the world would hold about {total:.3e} USD in all (deposits, insurance fund, map margins), more than the {:e} USD a run may hold",
                 super::MAX_WORLD_USD
