@@ -291,8 +291,10 @@ pub(super) fn value_trade(
             let further = (perp_mid - fair).abs() > (idx - fair).abs();
             let lots =
                 inst.qty_floor(o.notional_usd.abs() / inst.price_f64(Price(fair.round() as i64))).ok()?;
+            // An unwind trades the perp only where it reduces the perp leg.
+            let reduces_perp = perp_qty != 0 && (o.notional_usd > 0.0) == (perp_qty < 0);
             match unwinding {
-                true if perp_qty != 0 => Some((o, Qty(lots.0.min(perp_qty.abs())))),
+                true if reduces_perp => Some((o, Qty(lots.0.min(perp_qty.abs())))),
                 false if further => Some((o, lots)),
                 _ => None,
             }
