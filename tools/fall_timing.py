@@ -10,7 +10,7 @@ auto-deleveraged, and the hunters' PnL — for the scenario and variants of it (
 Each variant is a list of (text, replacement) edits applied to the scenario file. A run that never
 loses 9% counts as the horizon.
 """
-import csv, json, pathlib, shutil, statistics, subprocess, sys, tempfile
+import csv, json, pathlib, re, shutil, statistics, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -43,8 +43,16 @@ def one(scn, seed, tag):
     }
 
 
+def one_second_ticks(path):
+    """These tools count rows of ticks.csv as seconds: refuse another tick length."""
+    m = re.search(r'\btick:\s*"([^"]+)"', open(path).read())
+    if m and m.group(1) not in ("1s", "00:00:01"):
+        sys.exit(f"{path}: tick is {m.group(1)}; this tool reads ticks.csv rows as seconds (use a 1s tick)")
+
+
 if __name__ == "__main__":
     scn, seeds, variants = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+    one_second_ticks(scn)
     print(f"{seeds} runs per variant of {scn}; medians [10th – 90th percentile]")
     print("| variant | hours to −5% | hours to −9% | largest 1-min move | liquidated $M | taken over $M | ADL $M | hunters' PnL $M |")
     print("|---|---|---|---|---|---|---|---|")

@@ -6,7 +6,7 @@ low, and where the mark stands three hours after it.
     cargo build --release
     python3 tools/history_table.py scenarios/history/oct_10_2025.ron 40 [headline_minute=10]
 """
-import csv, json, pathlib, statistics, subprocess, sys, tempfile
+import csv, json, pathlib, re, statistics, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -49,8 +49,16 @@ def q(xs, p):
     return xs[min(len(xs) - 1, int(p * len(xs)))]
 
 
+def one_second_ticks(path):
+    """These tools count rows of ticks.csv as seconds: refuse another tick length."""
+    m = re.search(r'\btick:\s*"([^"]+)"', open(path).read())
+    if m and m.group(1) not in ("1s", "00:00:01"):
+        sys.exit(f"{path}: tick is {m.group(1)}; this tool reads ticks.csv rows as seconds (use a 1s tick)")
+
+
 if __name__ == "__main__":
     scn, seeds = sys.argv[1], int(sys.argv[2])
+    one_second_ticks(scn)
     headline_s = 60 * int(sys.argv[3]) if len(sys.argv) > 3 else 600
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda k: one(scn, k, headline_s), range(1, seeds + 1)))

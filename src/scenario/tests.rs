@@ -57,8 +57,8 @@ fn human_units_convert_exactly() {
 #[test]
 fn value_traders_are_checked_and_counted_in_the_world_money() {
     // Their perp accounts hold their largest positions: a thousand of $1T is too much money.
-    assert_problem("(value: (traders: 1000, max_position_usd: 1e12))", "value.max_position_usd");
     assert_problem("(value: (traders: 1000, max_position_usd: 1e12))", "the world would hold");
+    assert_problem("(value: (max_position_usd: 2e12))", "value.max_position_usd: ");
     assert_problem("(value: (exit_pct: 3.0))", "value.exit_pct: 3 must be below the lowest entry discount 2");
     assert_problem("(value: (traders: 1001))", "value.traders: 1001 traders is absurd");
     let v = parse("s.ron", b"(value: (traders: 3, discount_pct: (2.0, 6.0)))").unwrap();
@@ -92,6 +92,12 @@ fn a_shock_spread_over_a_duration_is_equal_exact_slices_every_tick() {
         r#"(horizon: "1h", shocks: [(at: "00:50", side: Sell, notional_usd: 1e6, over: "20m")])"#,
         "shocks[0].over: 20m from 50m ends after the horizon",
     );
+    assert_problem(
+        r#"(shocks: [(at: "00:10", side: Sell, notional_usd: 100.0, over: "10s")])"#,
+        "shocks[0].over: 10 slices of 10 USD are each less than one lot",
+    );
+    let two = r#"(at: "00:10", side: Sell, notional_usd: 1e11, over: "11d")"#;
+    assert_problem(&format!(r#"(horizon: "12d", shocks: [{two}, {two}])"#), "shocks: 1900800 slices in all");
 }
 
 #[test]

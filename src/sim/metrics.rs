@@ -101,8 +101,9 @@ pub struct RunSummary {
     pub hunter_pnl: f64,
     #[serde(default)]
     pub hunters: Vec<HunterReport>,
-    /// The value traders' PnL (realised + unrealised at the final mark) and their net position
-    /// at the final mark, USD.
+    /// The value traders' PnL (the perp leg at the final mark, the spot leg at the final index)
+    /// and their net position of both legs at the index, USD (floats: the spot legs live
+    /// outside the exact ledger).
     #[serde(default)]
     pub value_pnl: f64,
     #[serde(default)]

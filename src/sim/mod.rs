@@ -377,18 +377,35 @@ pub struct IndexState {
 #[derive(Resource, Debug)]
 pub struct ShockQueue {
     pub account: AccountId,
-    pub pending: Vec<Shock>,
+    /// Shocks not yet sent, in time order (equal ticks in the order they were queued).
+    pending: std::collections::VecDeque<Shock>,
     /// The perp shocks sent this tick, in the order their market orders go to the book: what
     /// the venue's price band leaves of each is sent again the next tick.
     pub sent: Vec<Shock>,
 }
 
 impl ShockQueue {
-    /// Removes and returns the shocks on `market` due by `tick`, in time order.
+    pub fn new(account: AccountId, mut shocks: Vec<Shock>) -> ShockQueue {
+        shocks.sort_by_key(|s| s.tick);
+        ShockQueue { account, pending: shocks.into(), sent: Vec::new() }
+    }
+
+    /// Queues a shock after every one due at or before its tick.
+    pub fn push(&mut self, shock: Shock) {
+        let at = self.pending.partition_point(|s| s.tick <= shock.tick);
+        self.pending.insert(at, shock);
+    }
+
+    /// Removes and returns the shocks on `market` due by `tick`, in time order. Only the due
+    /// front of the queue is looked at: a shock spread over every tick of an hour costs a few
+    /// moves a tick, not the whole queue's.
     pub fn take_due(&mut self, tick: u64, market: ShockMarket) -> Vec<Shock> {
-        let (due, rest) =
-            std::mem::take(&mut self.pending).into_iter().partition(|s| s.tick <= tick && s.market == market);
-        self.pending = rest;
+        let end = self.pending.partition_point(|s| s.tick <= tick);
+        let (due, other): (Vec<Shock>, Vec<Shock>) =
+            self.pending.drain(..end).partition(|s| s.market == market);
+        for s in other.into_iter().rev() {
+            self.pending.push_front(s);
+        }
         due
     }
 }
@@ -575,8 +592,9 @@ impl Simulation {
             let id = world.spawn((Trader { account }, state, arb, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
         }
-        // Value traders: a perp account funding their largest position at 2x (never
-        // liquidated above half the price), and a spot-book id after the desks'.
+        // Value traders: a perp account whose deposit is their largest position, at 2x (a full
+        // long is liquidated only after the price has fallen by about 40%), and a spot-book id
+        // after the desks'.
         for (k, params) in cfg.value_traders.iter().enumerate() {
             let deposit = Money::usd(params.max_position_usd.ceil().max(1.0) as i64);
             let account = ex.open_account(deposit, 2)?;
@@ -601,9 +619,7 @@ impl Simulation {
             SpotMarket::new(&cfg.index, &inst, start, stream(cfg.seed, 1)).map_err(EngineError::from)?;
         world.insert_resource(IndexState { value: spot.index().unwrap_or(start.0 as f64) });
         world.insert_resource(spot);
-        let mut pending = cfg.shocks.clone();
-        pending.sort_by_key(|s| s.tick);
-        world.insert_resource(ShockQueue { account: shock_account, pending, sent: Vec::new() });
+        world.insert_resource(ShockQueue::new(shock_account, cfg.shocks.clone()));
         world.insert_resource(wake);
         world.insert_resource(entities);
         world.insert_resource(Halt::default());
@@ -818,7 +834,7 @@ fn match_orders(
                 && let Some(shock) = sent.next()
                 && let Some(rest) = shock_rest(shock, req.qty, submitted)
             {
-                shocks.pending.push(rest);
+                shocks.push(rest);
             }
         }
         Ok(())

@@ -6,7 +6,7 @@
 //! is set. Arbitrageurs decide on the perp in Decide; after the perp has matched they hedge what
 //! they got on the cheapest spot venue, which moves the index the Mark stage reads.
 
-use super::{AgentOrders, Clock, Halt, IndexState, Market, ShockMarket, ShockQueue, Trader};
+use super::{AgentAction, AgentOrders, Clock, Halt, IndexState, Market, ShockMarket, ShockQueue, Trader};
 use crate::agents::{ArbParams, arb_decide};
 use crate::book::{AccountId, OrderKind};
 use crate::spot::{SpotVenue, SpotVenueConfig, weighted_median};
@@ -302,14 +302,29 @@ pub(super) fn value_trade(
         if let Some((o, lots)) = perp {
             let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
             if lots.is_positive() {
-                orders.place(side, OrderKind::Ioc, limit_price(side, fair * o.limit_vs_index), lots, 0);
+                // An unwind may not turn the leg over if it shrank before the order is matched.
+                orders.pending.push(AgentAction::Place {
+                    side,
+                    kind: OrderKind::Ioc,
+                    price: limit_price(side, fair * o.limit_vs_index),
+                    qty: lots,
+                    reduce_only: o.notional_usd * position_usd < 0.0,
+                    tag: 0,
+                });
             }
             continue;
         }
         let Some(o) = on_spot else { continue };
         let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
         let limit = limit_price(side, fair * o.limit_vs_index);
-        let qty = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(limit)).unwrap_or(Qty::ZERO);
+        let mut qty = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(limit)).unwrap_or(Qty::ZERO);
+        if o.notional_usd * position_usd < 0.0 {
+            // An unwind on spot only shrinks the spot leg: it never sells spot it does not hold.
+            if v.spot_qty == 0 || (side == Side::Buy) != (v.spot_qty < 0) {
+                continue;
+            }
+            qty = Qty(qty.0.min(v.spot_qty.abs()));
+        }
         let Some(k) = spot.best_venue(side) else { continue };
         let venue = &mut spot.venues[k];
         let fee_rate = venue.config().taker_fee;

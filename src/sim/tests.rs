@@ -395,6 +395,37 @@ fn golden_event_stream_hash() {
 
 const GOLDEN_STREAM_HASH: &str = "88c15f109ffb67461f044fc4fa05ed6b2ac428937a0ce07669b793474d1341a9";
 
+/// The shock queue hands out what is due, market by market, in time order and, at equal ticks,
+/// in the order queued: as a partition of the whole queue would, which it replaced.
+#[test]
+fn the_shock_queue_hands_out_the_due_front_in_order() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
+    let shock = |rng: &mut rand::rngs::ChaCha8Rng, n: i64| Shock {
+        tick: rng.random_range(0..50),
+        side: Side::Sell,
+        market: if rng.random_bool(0.5) { ShockMarket::Perp } else { ShockMarket::Spot },
+        notional: Money(n),
+    };
+    let initial: Vec<Shock> = (0..300).map(|n| shock(&mut rng, n)).collect();
+    let mut queue = ShockQueue::new(crate::book::AccountId(0), initial.clone());
+    let mut reference = initial;
+    reference.sort_by_key(|s| s.tick);
+    for tick in 0..60 {
+        for market in [ShockMarket::Spot, ShockMarket::Perp] {
+            let (due, rest): (Vec<Shock>, Vec<Shock>) = std::mem::take(&mut reference)
+                .into_iter()
+                .partition(|s| s.tick <= tick && s.market == market);
+            reference = rest;
+            assert_eq!(queue.take_due(tick, market), due, "tick {tick}");
+        }
+        // What the band left is queued again for the next tick.
+        let again = Shock { tick: tick + 1, ..shock(&mut rng, 1_000 + tick as i64) };
+        queue.push(again.clone());
+        reference.push(again);
+    }
+}
+
 /// A $2B market sell on the spot venues takes the index, and the perp with it, far below the
 /// fair value (two thirds of a taker's impact stays); the value traders buy the perp's
 /// discount, the desks carry their buying to spot, and the index gives back more of its fall
@@ -407,7 +438,7 @@ fn value_traders_buy_a_deep_discount_and_the_fall_retraces() {
     let (with, m_with) = run(&cfg);
     let mut alone = cfg.clone();
     alone.value_traders.clear();
-    let (without, m_without) = run(&alone);
+    let (_, m_without) = run(&alone);
     let start = cfg.start_price_usd();
     let low = |m: &Metrics| m.rows.iter().map(|r| r.index).fold(f64::INFINITY, f64::min);
     // The shock takes both below the lowest entry discount (2%) ...
@@ -415,7 +446,6 @@ fn value_traders_buy_a_deep_discount_and_the_fall_retraces() {
     assert!(1.0 - low(&m_with) / start > 0.03, "{:?}", low(&m_with));
     // ... and the value traders hold what they bought.
     assert!(with.value_position_usd > 1e8, "{with:?}");
-    assert_eq!(without.value_position_usd, 0.0);
     // At the end, the index has given back more of its fall with them (0.45 against 0.36 of
     // it: part of their buying is on the perp, which reaches spot only through the desks).
     let retrace = |m: &Metrics| (m.rows.last().unwrap().index - low(m)) / (start - low(m));

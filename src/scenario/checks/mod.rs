@@ -300,8 +300,12 @@ pub(super) fn spot_needed(c: &mut Checker, s: &Scenario) {
 }
 
 /// Market orders from outside, at their ticks.
+/// How many slices the shocks spread over durations may make in all.
+const MAX_SHOCK_SLICES: u64 = 1_000_000;
+
 pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Option<Vec<Shock>> {
     let mark = c.mark();
+    let mut slices_in_all: u64 = 0;
     let mut notionals = Vec::new();
     for (i, sh) in s.shocks.iter().enumerate() {
         let path = format!("shocks[{i}].notional_usd");
@@ -313,6 +317,10 @@ pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Opt
         }
         if let Some(over) = sh.over {
             let tick = s.tick.secs().max(1);
+            let slices = over.secs() / tick;
+            slices_in_all = slices_in_all.saturating_add(slices);
+            // A slice smaller than one lot at the start price would be sent as nothing.
+            let lot_usd = s.market.lot_btc * s.start_price_usd;
             if over.secs() < tick {
                 c.fail(
                     format!("shocks[{i}].over"),
@@ -323,8 +331,24 @@ pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Opt
                     format!("shocks[{i}].over"),
                     format!("{} from {} ends after the horizon {}", over, sh.at, s.horizon),
                 );
+            } else if lot_usd.is_finite() && sh.notional_usd / (slices as f64) < lot_usd {
+                c.fail(
+                    format!("shocks[{i}].over"),
+                    format!(
+                        "{slices} slices of {} USD are each less than one lot ({lot_usd} USD at the start price)",
+                        sh.notional_usd / slices as f64
+                    ),
+                );
             }
         }
+    }
+    if slices_in_all > MAX_SHOCK_SLICES {
+        c.fail(
+            "shocks",
+            format!(
+                "{slices_in_all} slices in all (the shocks' `over` at this tick); at most {MAX_SHOCK_SLICES}"
+            ),
+        );
     }
     let clock = clock.filter(|_| c.sound_since(mark))?;
     let mut out = Vec::new();
