@@ -151,37 +151,59 @@ pub(super) fn move_index(
     index.value = spot.index().unwrap_or_else(|| ex.book().mid().unwrap_or(ex.last()).0 as f64);
 }
 
+/// An agent's holdings on the spot venues, beside the perp ledger: integers, taken fill by fill.
+#[derive(Debug, Clone)]
+pub struct SpotLeg {
+    /// Inventory (lots, signed) and what it paid for it (ticks·lots, signed: < 0 when it
+    /// bought), fees included.
+    pub qty: i64,
+    pub cash: i128,
+    /// Spot fees paid, ticks·lots.
+    pub fees: i128,
+    /// Its spot-book id (2, 3, ...: 0 is the providers', 1 the shocks').
+    id: AccountId,
+}
+
+impl SpotLeg {
+    fn new(id: u32) -> SpotLeg {
+        SpotLeg { qty: 0, cash: 0, fees: 0, id: AccountId(id) }
+    }
+
+    /// The leg's value at `price` (ticks), in ticks·lots: inventory plus cash.
+    pub fn value(&self, price: Price) -> i128 {
+        self.qty as i128 * price.0 as i128 + self.cash
+    }
+
+    /// Takes up to `qty` on `side` on the venue quoting best, no worse than `limit`, paying the
+    /// venue's taker fee. Whether anything filled.
+    fn take(&mut self, spot: &mut SpotMarket, side: Side, qty: Qty, limit: Option<Price>) -> bool {
+        let Some(k) = spot.best_venue(side) else { return false };
+        let venue = &mut spot.venues[k];
+        let fee_rate = venue.config().taker_fee;
+        let taken = venue.take(self.id, side, qty, limit);
+        if taken.qty.is_zero() {
+            return false;
+        }
+        let fee = (taken.value_ticks_lots as f64 * fee_rate).round() as i128;
+        self.qty += side.sign() * taken.qty.0;
+        self.cash -= side.sign() as i128 * taken.value_ticks_lots + fee;
+        self.fees += fee;
+        true
+    }
+}
+
 /// A basis arbitrageur: its perp account is its [`Trader`]; its spot leg lives here.
 #[derive(Component, Debug, Clone)]
 pub struct Arbitrageur {
     pub params: ArbParams,
     /// Seconds of simulated time at its last decision.
     last_decision: Option<u64>,
-    /// Its spot inventory (lots, signed) and what it paid for it (ticks·lots, signed: < 0
-    /// when it bought), fees included.
-    pub spot_qty: i64,
-    pub spot_cash: i128,
-    /// Spot fees paid, ticks·lots.
-    pub spot_fees: i128,
-    /// Its spot-book id (2, 3, ...: 0 is the providers', 1 the shocks').
-    spot_id: AccountId,
+    pub spot: SpotLeg,
 }
 
 impl Arbitrageur {
     pub fn new(params: ArbParams, ordinal: u64) -> Arbitrageur {
-        Arbitrageur {
-            params,
-            last_decision: None,
-            spot_qty: 0,
-            spot_cash: 0,
-            spot_fees: 0,
-            spot_id: AccountId(2 + ordinal as u32),
-        }
-    }
-
-    /// The spot leg's value at `price` (ticks), in ticks·lots: inventory plus cash.
-    pub fn spot_value(&self, price: Price) -> i128 {
-        self.spot_qty as i128 * price.0 as i128 + self.spot_cash
+        Arbitrageur { params, last_decision: None, spot: SpotLeg::new(2 + ordinal as u32) }
     }
 }
 
@@ -231,23 +253,13 @@ pub struct ValueTrader {
     /// Its perp account's deposit.
     pub deposit: crate::units::Money,
     last_decision: Option<u64>,
-    /// Its spot inventory (lots, signed) and its cash (ticks·lots, signed), fees included.
-    pub spot_qty: i64,
-    pub spot_cash: i128,
-    /// Its spot-book id (after the arbitrageurs').
-    spot_id: AccountId,
+    /// Its spot leg (its spot-book id follows the arbitrageurs').
+    pub spot: SpotLeg,
 }
 
 impl ValueTrader {
     pub fn new(params: ArbParams, deposit: crate::units::Money, spot_id: u32) -> ValueTrader {
-        ValueTrader {
-            params,
-            deposit,
-            last_decision: None,
-            spot_qty: 0,
-            spot_cash: 0,
-            spot_id: AccountId(spot_id),
-        }
+        ValueTrader { params, deposit, last_decision: None, spot: SpotLeg::new(spot_id) }
     }
 }
 
@@ -279,7 +291,7 @@ pub(super) fn value_trade(
         let (fair, idx) = (spot.fair(), index.value);
         let perp_qty = ex.ledger().account(trader.account).map(|a| a.position.qty.0).unwrap_or(0);
         let price_usd = inst.price_f64(Price(idx.round() as i64));
-        let position_usd = inst.qty_f64(Qty(v.spot_qty + perp_qty)) * price_usd;
+        let position_usd = inst.qty_f64(Qty(v.spot.qty + perp_qty)) * price_usd;
         let on_spot = arb_decide(&v.params, idx, idx, fair, position_usd, since);
         let on_perp = bid
             .zip(ask)
@@ -320,22 +332,12 @@ pub(super) fn value_trade(
         let mut qty = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(limit)).unwrap_or(Qty::ZERO);
         if o.notional_usd * position_usd < 0.0 {
             // An unwind on spot only shrinks the spot leg: it never sells spot it does not hold.
-            if v.spot_qty == 0 || (side == Side::Buy) != (v.spot_qty < 0) {
+            if v.spot.qty == 0 || (side == Side::Buy) != (v.spot.qty < 0) {
                 continue;
             }
-            qty = Qty(qty.0.min(v.spot_qty.abs()));
+            qty = Qty(qty.0.min(v.spot.qty.abs()));
         }
-        let Some(k) = spot.best_venue(side) else { continue };
-        let venue = &mut spot.venues[k];
-        let fee_rate = venue.config().taker_fee;
-        let taken = venue.take(v.spot_id, side, qty, Some(limit));
-        if taken.qty.is_zero() {
-            continue;
-        }
-        traded = true;
-        let fee = (taken.value_ticks_lots as f64 * fee_rate).round() as i128;
-        v.spot_qty += side.sign() * taken.qty.0;
-        v.spot_cash -= side.sign() as i128 * taken.value_ticks_lots + fee;
+        traded |= v.spot.take(&mut spot, side, qty, Some(limit));
     }
     if traded && let Some(i) = spot.index() {
         index.value = i;
@@ -362,9 +364,9 @@ pub(super) fn value_report(world: &mut World) -> (f64, f64) {
     let mut q = world.try_query::<(&Trader, &ValueTrader)>().expect("registered components");
     for (t, v) in q.iter(world) {
         let perp = ex.ledger().account(t.account).map(|a| a.position.qty.0).unwrap_or(0);
-        let held = v.spot_qty as f64 * idx;
-        pnl += usd(held + v.spot_cash as f64) + super::hunter_pnl(ex, t.account, v.deposit);
-        position += usd((v.spot_qty + perp) as f64 * idx);
+        let held = v.spot.qty as f64 * idx;
+        pnl += usd(held + v.spot.cash as f64) + super::hunter_pnl(ex, t.account, v.deposit);
+        position += usd((v.spot.qty + perp) as f64 * idx);
     }
     (pnl, position)
 }
@@ -382,23 +384,12 @@ pub(super) fn hedge_arbitrage(
     let mut traded = false;
     for (trader, mut arb) in arbs.iter_mut() {
         let perp = ex.ledger().account(trader.account).map(|a| a.position.qty.0).unwrap_or(0);
-        let want = -perp - arb.spot_qty;
+        let want = -perp - arb.spot.qty;
         if want == 0 {
             continue;
         }
         let side = if want > 0 { Side::Buy } else { Side::Sell };
-        let Some(v) = spot.best_venue(side) else { continue };
-        let venue = &mut spot.venues[v];
-        let fee_rate = venue.config().taker_fee;
-        let taken = venue.take(arb.spot_id, side, Qty(want.abs()), None);
-        if taken.qty.is_zero() {
-            continue;
-        }
-        traded = true;
-        let fee = (taken.value_ticks_lots as f64 * fee_rate).round() as i128;
-        arb.spot_qty += side.sign() * taken.qty.0;
-        arb.spot_cash -= side.sign() as i128 * taken.value_ticks_lots + fee;
-        arb.spot_fees += fee;
+        traded |= arb.spot.take(&mut spot, side, Qty(want.abs()), None);
     }
     if traded && let Some(i) = spot.index() {
         index.value = i;
