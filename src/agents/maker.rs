@@ -50,6 +50,19 @@ pub struct MakerParams {
     pub widen_factor: f64,
     /// Calm ticks (stress below the current regime) before stepping back one regime.
     pub cooldown_ticks: u32,
+    /// A hunting maker's lean while it pushes: its quotes on the side that holds price back
+    /// (the asks, pushing up) are pulled, and those on the other side move this many bps
+    /// toward mid (never closer than [`LEAN_FLOOR_BPS`]), so sellers meet firmer bids and
+    /// buyers thinner asks. Ignored by makers that do not hunt.
+    #[serde(default = "default_lean_bps")]
+    pub lean_bps: f64,
+}
+
+/// A leaned quote stays at least this far from mid, bps: it rests, it does not take.
+pub const LEAN_FLOOR_BPS: f64 = 1.0;
+
+fn default_lean_bps() -> f64 {
+    MakerParams::default().lean_bps
 }
 
 impl Default for MakerParams {
@@ -76,6 +89,7 @@ impl Default for MakerParams {
             flow_min_btc: 10.0,
             widen_factor: 3.0,
             cooldown_ticks: 60,
+            lean_bps: 4.0,
         }
     }
 }
@@ -228,9 +242,76 @@ pub fn desired_ladder(p: &MakerParams, s: &MakerState, mid_usd: f64) -> Vec<Quot
     out
 }
 
+/// A hunting maker's quotes while it pushes toward `push` (the side it takes): only its ladder
+/// on that side, each quote moved `lean_bps` toward mid but no closer than [`LEAN_FLOOR_BPS`].
+/// The other side, which would hold price back, is not quoted. The ladder is its calm, flat
+/// one: the volatility, the one-sided fills and the inventory are of its own making, and its
+/// campaign's limits (budget, inventory room, stop-loss) govern them instead.
+///
+/// Its fills there add to the campaign's position, so the ladder holds at most `room_btc` in
+/// all (the campaign's budget or inventory room left, whichever is less), trimmed from the
+/// deepest level.
+pub fn leaned_ladder(p: &MakerParams, mid_usd: f64, push: Side, room_btc: f64) -> Vec<Quote> {
+    let lean = p.lean_bps.max(0.0) / 1e4;
+    let floor = LEAN_FLOOR_BPS / 1e4;
+    let mut out = desired_ladder(p, &MakerState::default(), mid_usd);
+    out.retain(|q| q.side == push);
+    let mut room = if room_btc.is_nan() { 0.0 } else { room_btc.max(0.0) };
+    out.retain_mut(|q| {
+        q.size_btc = q.size_btc.min(room);
+        room -= q.size_btc;
+        q.size_btc > 0.0
+    });
+    for q in &mut out {
+        q.price_usd = match push {
+            Side::Buy => (q.price_usd + mid_usd * lean).min(mid_usd * (1.0 - floor)),
+            Side::Sell => (q.price_usd - mid_usd * lean).max(mid_usd * (1.0 + floor)),
+        };
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leaning_maker_pulls_the_side_in_the_way_and_firms_up_the_other() {
+        let p = MakerParams { lean_bps: 4.0, ..MakerParams::default() };
+        let mid = 70_000.0;
+        let plain = desired_ladder(&p, &MakerState::default(), mid);
+        // Stressed and at its inventory cap, it still leans its full ladder: the stress is its own.
+        let stressed = MakerState {
+            regime: Regime::Pulled,
+            inventory_btc: -p.max_inventory_btc,
+            ..MakerState::default()
+        };
+        assert!(desired_ladder(&p, &stressed, mid).is_empty());
+        for push in [Side::Buy, Side::Sell] {
+            let leaned = leaned_ladder(&p, mid, push, f64::INFINITY);
+            assert!(!leaned.is_empty());
+            assert!(leaned.iter().all(|q| q.side == push), "the side in the way is pulled");
+            assert_eq!(size(&leaned, push), size(&plain, push));
+            let (was, now) = (best(&plain, push).unwrap(), best(&leaned, push).unwrap());
+            // 3 bps from mid moved 4 bps toward it stops at the 1 bp floor.
+            let floor = match push {
+                Side::Buy => mid * (1.0 - LEAN_FLOOR_BPS / 1e4),
+                Side::Sell => mid * (1.0 + LEAN_FLOOR_BPS / 1e4),
+            };
+            assert!((now - floor).abs() < 1e-6, "{push:?}: {was} -> {now}");
+            // Deeper levels move the full lean.
+            let deep = |q: &[Quote]| q.iter().rfind(|x| x.side == push).unwrap().price_usd;
+            assert!(((deep(&leaned) - deep(&plain)).abs() - mid * 4e-4).abs() < 1e-6);
+        }
+        // Room for 5 BTC of its 10 BTC side: the deepest levels go first.
+        let trimmed = leaned_ladder(&p, mid, Side::Sell, 5.0);
+        assert_eq!(trimmed.iter().map(|q| q.size_btc).collect::<Vec<_>>(), [2.0, 2.0, 1.0]);
+        assert!(leaned_ladder(&p, mid, Side::Sell, 0.0).is_empty());
+        assert!(leaned_ladder(&p, mid, Side::Sell, f64::NAN).is_empty());
+        let none = MakerParams { lean_bps: 0.0, ..p };
+        let only_bids = leaned_ladder(&none, mid, Side::Buy, f64::INFINITY);
+        assert_eq!(only_bids, plain.iter().copied().filter(|q| q.side == Side::Buy).collect::<Vec<_>>());
+    }
 
     fn best(q: &[Quote], side: Side) -> Option<f64> {
         q.iter().filter(|x| x.side == side).map(|x| x.price_usd).next()

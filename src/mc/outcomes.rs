@@ -142,6 +142,13 @@ headline! { |summary, swings|
     /// journals.
     #[serde(default)]
     funding_rate_accrued: f64 = summary.funding_rate_accrued, Appended;
+    /// The way the run's first hunting campaign pushed (a hunter's or a hunting maker's):
+    /// 1 up, −1 down, 0 no campaign; 0 in older journals.
+    #[serde(default)]
+    hunter_direction: f64 = summary.first_hunt_direction(), Appended;
+    /// Hunters and hunting makers in the run; 0 in older journals.
+    #[serde(default)]
+    hunters: u64 = summary.hunters.len() as u64, Appended;
 }
 
 /// A numeric column's name and how to read it from a run's outcome.

@@ -140,6 +140,33 @@ pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
             probability: stats::probability(k, n),
         });
     }
+    // Hunters' outcomes, when the runs have any (hunters or hunting makers).
+    if runs.iter().any(|r| r.headline.hunters > 0) {
+        for (name, definition, k) in [
+            (
+                "hunter_loss",
+                "the hunters' total PnL (realised + unrealised at the final mark, after fees) < 0"
+                    .to_string(),
+                count(&|r| r.headline.hunter_pnl < 0.0),
+            ),
+            (
+                "hunter_up",
+                "the first hunting campaign pushed up".into(),
+                count(&|r| r.headline.hunter_direction > 0.0),
+            ),
+            (
+                "hunter_down",
+                "the first hunting campaign pushed down".into(),
+                count(&|r| r.headline.hunter_direction < 0.0),
+            ),
+        ] {
+            probabilities.push(NamedProbability {
+                name: name.into(),
+                definition,
+                probability: stats::probability(k, n),
+            });
+        }
+    }
     let levels = m
         .watch_levels
         .iter()

@@ -128,6 +128,10 @@ pub fn metrics(s: &McSummary) -> Vec<(String, Option<f64>)> {
         out.push((format!("p_touch_{label}"), Some(l.touched.p)));
         out.push((format!("minutes_to_{label}_p50"), l.minutes_to_touch.p50));
     }
+    // Appended last, so that the earlier columns keep their places; empty without hunters.
+    for name in ["hunter_loss", "hunter_up", "hunter_down"] {
+        prob(&mut out, name, s.probability(name));
+    }
     out
 }
 

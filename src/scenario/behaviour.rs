@@ -171,6 +171,8 @@ pub struct QuotingSpec {
     pub widen_factor: f64,
     /// How long stress must stay below the current regime before it steps back one.
     pub cooldown: Duration,
+    /// A hunting maker's lean while it pushes, bps (see `makers[i].hunting`).
+    pub lean_bps: f64,
 }
 
 impl QuotingSpec {
@@ -196,6 +198,7 @@ impl QuotingSpec {
             flow_min_btc: self.flow_min_btc,
             widen_factor: self.widen_factor,
             cooldown_ticks: ticks(self.cooldown, tick).min(u32::MAX as u64) as u32,
+            lean_bps: self.lean_bps,
         }
     }
 }
@@ -222,6 +225,7 @@ impl Default for QuotingSpec {
             flow_min_btc: p.flow_min_btc,
             widen_factor: p.widen_factor,
             cooldown: duration(p.cooldown_ticks as u64, 1),
+            lean_bps: p.lean_bps,
         }
     }
 }

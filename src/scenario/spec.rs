@@ -285,6 +285,11 @@ pub struct MakerSpec {
     pub deposit_usd: f64,
     pub leverage: u32,
     pub quoting: QuotingSpec,
+    /// A maker that reads the liquidation map and hunts (`None`: it only quotes). It runs a
+    /// hunter's campaign with these limits: it leans its quotes toward the cluster it chose
+    /// (`quoting.lean_bps`), pushes with its own takes, feeds (absorbs) the forced flow it set
+    /// off, unwinds, and gives up at its stop-loss or when budget and room run out.
+    pub hunting: Option<HuntingSpec>,
 }
 
 /// A hunter (`(deposit_usd: 8e9, leverage: 1, team: None, hunting: (...))`).
@@ -531,7 +536,7 @@ impl Default for BackgroundSpec {
 impl Default for MakerSpec {
     /// $50M at 10x: ample for the default 20 BTC inventory cap.
     fn default() -> MakerSpec {
-        MakerSpec { deposit_usd: 50e6, leverage: 10, quoting: QuotingSpec::default() }
+        MakerSpec { deposit_usd: 50e6, leverage: 10, quoting: QuotingSpec::default(), hunting: None }
     }
 }
 

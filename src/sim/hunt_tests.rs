@@ -360,3 +360,97 @@ fn makers_quote_then_pull_when_a_hunt_turns_the_flow_toxic_and_levels_get_verdic
     assert_eq!(at(52_900.0).liquidated_near_usd, 0.0);
     assert!(at(52_900.0).liquidated_near_usd.is_sign_positive());
 }
+
+/// The seed's thin world of [`hunted`] on `map`, hunted by no standalone hunter but by one market
+/// maker that reads the map: $3B at 1x, a $2B push budget and $2.5B of inventory room. Each tick
+/// checks that, while it pushes, its ladder quotes only the side it takes (leaned), and counts
+/// the ticks it did; returns the run and that count.
+fn maker_hunt(map: MapConfig, seed: u64) -> (RunSummary, u64) {
+    let mut cfg = hunted(HuntMode::Adaptive, seed, 900);
+    cfg.hunters.clear();
+    cfg.map = map.plan(&cfg.exchange.instrument).unwrap();
+    let hunting = HunterParams { budget_usd: 2e9, max_inventory_usd: 2.5e9, ..HunterParams::default() };
+    cfg.makers.push(crate::sim::MakerConfig {
+        deposit: Money::usd(3_000_000_000),
+        leverage: 1,
+        hunting: Some(hunting),
+        ..crate::sim::MakerConfig::default()
+    });
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    let mut leaned_ticks = 0;
+    while sim.step().unwrap() {
+        let l = sim.exchange().ledger();
+        assert_eq!(l.total_money(), l.deposits());
+        let mut q =
+            sim.world.try_query::<(&crate::sim::MarketMaker, &Hunter, &crate::sim::AgentOrders)>().unwrap();
+        let tick = sim.world.resource::<crate::sim::Clock>().tick;
+        for (_, h, orders) in q.iter(&sim.world) {
+            let Some(c) = h.state.current() else { continue };
+            // It quotes before it decides: the tick a campaign starts, its ladder is still full.
+            if h.state.phase != crate::agents::hunter::Phase::Push || c.start_tick == tick {
+                continue;
+            }
+            // What rests in the book (the live list still holds this tick's cancels until the
+            // next tick prunes them).
+            let book = sim.exchange().book();
+            let ladder: Vec<_> = orders
+                .live
+                .iter()
+                .filter(|o| o.tag == crate::sim::makers::LADDER && book.order(o.id).is_some())
+                .collect();
+            let push = c.direction.taker_side();
+            assert!(
+                ladder.iter().all(|o| o.side == push),
+                "pushing {:?} at tick {tick} (from {}): {ladder:?}",
+                c.direction,
+                c.start_tick
+            );
+            if !ladder.is_empty() {
+                leaned_ticks += 1;
+            }
+        }
+    }
+    (sim.finish().unwrap(), leaned_ticks)
+}
+
+#[test]
+fn a_map_reading_maker_leans_and_pushes_toward_the_nearer_worthwhile_cluster_up_or_down() {
+    // January's shape (near longs, far shorts): the maker hunts down.
+    let jan = magnet_map(
+        (66_000.0, 69_000.0, 1.5e9),
+        (88_000.0, 95_000.0, 6e9),
+        &[(10, 3.0), (20, 3.0), (25, 2.0)],
+        &[(2, 2.0), (3, 3.0), (5, 3.0)],
+    );
+    let (down, leaned_down) = maker_hunt(jan, 3);
+    // Its mirror (near shorts, far longs): up.
+    let mirror = magnet_map(
+        (47_000.0, 54_000.0, 6e9),
+        (74_000.0, 77_000.0, 1.5e9),
+        &[(2, 2.0), (3, 3.0), (5, 3.0)],
+        &[(10, 3.0), (20, 3.0), (25, 2.0)],
+    );
+    let (up, leaned_up) = maker_hunt(mirror, 3);
+    for (s, d, leaned) in [(&down, Direction::Down, leaned_down), (&up, Direction::Up, leaned_up)] {
+        assert_eq!(s.hunters.len(), 1, "one hunter: the maker");
+        let h = &s.hunters[0];
+        assert!(h.maker, "{h:?}");
+        let c = &h.campaigns[0];
+        assert_eq!(c.direction, d, "{c:?}");
+        assert!(c.spent_usd > 1e8, "it pushed with its own takes: {c:?}");
+        assert!(leaned > 10, "it leaned its ladder while pushing: {leaned} ticks");
+        let hunted =
+            if d == Direction::Up { s.liquidated_notional_short } else { s.liquidated_notional_long };
+        println!(
+            "{d:?}: spent ${:.0}M, hunted ${:.0}M liquidated, PnL ${:.1}M, leaned {leaned} ticks, {:?}",
+            c.spent_usd / 1e6,
+            hunted / 1e6,
+            h.pnl_usd / 1e6,
+            c.outcome
+        );
+        assert!(hunted > 1e8, "the push reached the cluster: {s:?}");
+        assert!(c.feed_tick.is_some(), "it fed the forced flow it set off: {c:?}");
+    }
+    assert_eq!(down.liquidated_accounts_short, 0);
+    assert_eq!(up.liquidated_accounts_long, 0);
+}

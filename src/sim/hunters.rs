@@ -6,12 +6,14 @@
 use super::orders::{AgentAction, AgentOrders};
 use super::{Clock, Market, SimRng, Trader};
 use crate::agents::hunter::{
-    self, Assessment, Campaign, Direction, HuntMode, HuntOrder, HunterParams, HunterState, HunterView,
-    MapBucket, MapView,
+    self, Assessment, Campaign, Direction, EstimateParams, HuntMode, HuntOrder, HunterParams, HunterState,
+    HunterView, MapBucket, MapView,
 };
 use crate::book::OrderKind;
 use crate::engine::Exchange;
 use crate::margin;
+use crate::population::{Role, SeededMap};
+use crate::units::Instrument;
 use crate::units::{Money, Qty, Side};
 use bevy_ecs::prelude::*;
 use rand::RngExt;
@@ -52,8 +54,79 @@ pub struct Hunter {
     pub state: HunterState,
     pub team: Option<u32>,
     pub deposit: Money,
-    /// The price the estimated map assumes open interest was opened around (the start price).
+    /// The price an estimated map assumes open interest was opened at when none was added
+    /// before the run (the start price).
     pub reference_usd: f64,
+    /// The estimated map it drew at its first read, and the open interest then (USD).
+    belief: Option<(Vec<MapBucket>, f64)>,
+    /// The lowest and highest mark it has seen: a believed cluster the mark has passed is
+    /// gone (liquidated or never there), as vendors clear theirs.
+    seen_usd: (f64, f64),
+}
+
+impl Hunter {
+    pub fn new(params: HunterParams, team: Option<u32>, deposit: Money, reference_usd: f64) -> Hunter {
+        Hunter {
+            params,
+            state: HunterState::default(),
+            team,
+            deposit,
+            reference_usd,
+            belief: None,
+            seen_usd: (reference_usd, reference_usd),
+        }
+    }
+
+    /// The map it believes now: its estimate, scaled by how open interest has changed since it
+    /// drew it, without the clusters the mark has passed.
+    fn believed(
+        &mut self,
+        e: &EstimateParams,
+        added: &OpenInterestAdded,
+        oi_usd: f64,
+        rng: &mut SimRng,
+    ) -> Vec<MapBucket> {
+        let reference = self.reference_usd;
+        let (map, oi_then) = self.belief.get_or_insert_with(|| {
+            let entries = if added.0.is_empty() { vec![(reference, oi_usd)] } else { added.0.clone() };
+            (hunter::estimate_map(&entries, e, &mut rng.0), oi_usd)
+        });
+        let scale = if *oi_then > 0.0 { oi_usd / *oi_then } else { 0.0 };
+        let (low, high) = self.seen_usd;
+        map.iter()
+            .filter(|b| match b.side {
+                Side::Buy => b.price_usd < low,
+                Side::Sell => b.price_usd > high,
+            })
+            .map(|b| MapBucket { notional_usd: b.notional_usd * scale, ..*b })
+            .collect()
+    }
+}
+
+/// Where open interest was added before the run: the USD notional of the seeded map's positions
+/// by entry price (its counterparties' side of the same trades is not counted again), in price
+/// buckets [`OI_BUCKET`] apart (relative), in price order. A heatmap vendor sees these as
+/// open-interest increases at those prices.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct OpenInterestAdded(pub Vec<(f64, f64)>);
+
+/// The relative width of an [`OpenInterestAdded`] bucket: 0.05% (about $36 at 71K).
+pub const OI_BUCKET: f64 = 5e-4;
+
+impl OpenInterestAdded {
+    /// Of the seeded map, when some hunter reads an estimated map (otherwise none is needed).
+    pub fn of(map: &SeededMap, inst: &Instrument, needed: bool) -> OpenInterestAdded {
+        let mut buckets: BTreeMap<i64, f64> = BTreeMap::new();
+        let step = OI_BUCKET.ln_1p();
+        for a in map.accounts.iter().filter(|a| needed && a.role == Role::Map) {
+            let price = inst.price_f64(a.entry);
+            if price > 0.0 {
+                *buckets.entry((price.ln() / step).round() as i64).or_default() +=
+                    a.cost.0.unsigned_abs() as f64 / 1e6;
+            }
+        }
+        OpenInterestAdded(buckets.into_iter().map(|(k, usd)| ((k as f64 * step).exp(), usd)).collect())
+    }
 }
 
 /// One hunter's outcome.
@@ -61,6 +134,9 @@ pub struct Hunter {
 #[serde(deny_unknown_fields)]
 pub struct HunterReport {
     pub account: u32,
+    /// A market maker that hunts, rather than a standalone hunter (written only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub maker: bool,
     pub team: Option<u32>,
     pub mode: HuntMode,
     pub deposit_usd: f64,
@@ -126,7 +202,7 @@ fn view_of(ex: &Exchange, tick: u64, account: crate::book::AccountId) -> HunterV
 /// team's, when a team-mate is already campaigning); then advances its campaign and turns its
 /// orders into agent actions.
 pub(super) fn hunt(
-    (market, clock): (Res<Market>, Res<Clock>),
+    (market, clock, added): (Res<Market>, Res<Clock>, Res<OpenInterestAdded>),
     mut rng: ResMut<SimRng>,
     mut hunters: Query<(&Trader, &mut Hunter, &mut AgentOrders)>,
 ) {
@@ -142,15 +218,18 @@ pub(super) fn hunt(
     for (trader, mut h, mut orders) in hunters.iter_mut() {
         let h = &mut *h;
         let view = view_of(ex, clock.tick, trader.account);
+        if view.mark_usd > 0.0 {
+            h.seen_usd = (h.seen_usd.0.min(view.mark_usd), h.seen_usd.1.max(view.mark_usd));
+        }
         // Only with a two-sided book: an empty side would price the push at nothing.
         let two_sided = view.best_bid_usd.is_some() && view.best_ask_usd.is_some();
         if h.state.ready(&h.params, clock.tick) && view.mark_usd > 0.0 && two_sided {
             let estimated;
-            let map: &[MapBucket] = match &h.params.map {
+            let map: &[MapBucket] = match h.params.map.clone() {
                 MapView::Exact => exact.get_or_insert_with(|| exact_map(ex)),
                 MapView::Estimated(e) => {
                     let oi_usd = inst.qty_f64(ex.ledger().open_interest().0) * view.mark_usd;
-                    estimated = hunter::estimate_map(oi_usd, h.reference_usd, e, &mut rng.0);
+                    estimated = h.believed(&e, &added, oi_usd, &mut rng);
                     &estimated
                 }
             };
@@ -184,7 +263,12 @@ pub(super) fn hunt(
                     let k = usize::from(side == Side::Sell);
                     if !cancelled[k] {
                         cancelled[k] = true;
-                        let ids: Vec<_> = orders.live_on(side).map(|l| l.id).collect();
+                        // Its campaign's orders only: a hunting maker's ladder is its quoting's.
+                        let ids: Vec<_> = orders
+                            .live_on(side)
+                            .filter(|l| l.tag == super::makers::CAMPAIGN)
+                            .map(|l| l.id)
+                            .collect();
                         for id in ids {
                             orders.push(AgentAction::Cancel(id));
                         }
@@ -213,7 +297,7 @@ pub(super) fn hunt(
                 HuntOrder::Rest { side, price_usd, size_btc } => {
                     let q = crate::agents::maker::Quote { side, price_usd, size_btc };
                     if let Some((side, price, qty)) = super::makers::on_grid(&inst, &q) {
-                        orders.place(side, OrderKind::PostOnly, price, qty, 0);
+                        orders.place(side, OrderKind::PostOnly, price, qty, super::makers::CAMPAIGN);
                     }
                 }
                 HuntOrder::Flatten { side, size_btc, limit_usd } => {
@@ -249,10 +333,11 @@ pub(super) fn reports(world: &World) -> Vec<HunterReport> {
     let ex = &market.0;
     let inst = *ex.instrument();
     let mut out = Vec::new();
-    let Some(mut q) = world.try_query::<(&Trader, &Hunter)>() else { return out };
-    for (t, h) in q.iter(world) {
+    let Some(mut q) = world.try_query::<(&Trader, &Hunter, Has<super::MarketMaker>)>() else { return out };
+    for (t, h, maker) in q.iter(world) {
         out.push(HunterReport {
             account: t.account.0,
+            maker,
             team: h.team,
             mode: h.params.mode,
             deposit_usd: h.deposit.to_usd_f64(),

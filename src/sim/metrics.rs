@@ -110,6 +110,19 @@ pub struct RunSummary {
     pub value_position_usd: f64,
 }
 
+impl RunSummary {
+    /// The way the run's first hunting campaign pushed, by start tick (ties: the first hunter):
+    /// 1 up, −1 down, 0 when no one hunted.
+    pub fn first_hunt_direction(&self) -> f64 {
+        self.hunters
+            .iter()
+            .flat_map(|h| h.campaigns.iter())
+            .min_by_key(|c| c.start_tick)
+            .map(|c| c.direction.sign())
+            .unwrap_or(0.0)
+    }
+}
+
 /// The tick series and cascades so far.
 #[derive(Resource, Debug, Clone)]
 pub struct Metrics {

@@ -568,20 +568,17 @@ impl Simulation {
             let account = ex.open_account(m.deposit, m.leverage.max(1))?;
             let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
             let maker = MarketMaker { params: m.quoting.clone(), state: Default::default() };
-            let id = world.spawn((Trader { account }, state, maker, AgentOrders::default())).id();
-            agents::remember(&mut entities, account, id);
+            let mut e = world.spawn((Trader { account }, state, maker, AgentOrders::default()));
+            if let Some(hunting) = &m.hunting {
+                e.insert(Hunter::new(hunting.clone(), None, m.deposit, cfg.start_price_usd()));
+            }
+            agents::remember(&mut entities, account, e.id());
         }
         for h in &cfg.hunters {
             let deposit = h.deposit;
             let account = ex.open_account(deposit, h.leverage.max(1))?;
             let state = PositionState::of(&ex.ledger().accounts()[account.0 as usize], None);
-            let hunter = Hunter {
-                params: h.hunting.clone(),
-                state: Default::default(),
-                team: h.team,
-                deposit,
-                reference_usd: cfg.start_price_usd(),
-            };
+            let hunter = Hunter::new(h.hunting.clone(), h.team, deposit, cfg.start_price_usd());
             let id = world.spawn((Trader { account }, state, hunter, AgentOrders::default())).id();
             agents::remember(&mut entities, account, id);
         }
@@ -612,6 +609,16 @@ impl Simulation {
         MessageRegistry::register_message::<MarginIntent>(&mut world);
         MessageRegistry::register_message::<CancelStopIntent>(&mut world);
         messages::register(&mut world);
+        let estimated = |p: &crate::agents::hunter::HunterParams| {
+            matches!(p.map, crate::agents::hunter::MapView::Estimated(_))
+        };
+        let needed = cfg
+            .hunters
+            .iter()
+            .map(|h| &h.hunting)
+            .chain(cfg.makers.iter().filter_map(|m| m.hunting.as_ref()))
+            .any(estimated);
+        world.insert_resource(hunters::OpenInterestAdded::of(&map, &inst, needed));
         world.insert_resource(Market(ex));
         world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
         world.insert_resource(SimRng(rng));

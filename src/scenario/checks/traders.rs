@@ -2,7 +2,7 @@
 //! background traders, the market makers and the hunters.
 
 use super::Checker;
-use crate::agents::hunter::MapView;
+use crate::agents::hunter::{HunterParams, MapView};
 use crate::book::{AccountId, TriggerSource};
 use crate::margin::TierTable;
 use crate::population::{self, MapConfig, MapPlan};
@@ -304,6 +304,7 @@ fn maker_params(c: &mut Checker, at: &str, p: &QuotingSpec) {
         ("skew_bps_at_max", p.skew_bps_at_max),
         ("vol_widen_bps", p.vol_widen_bps),
         ("vol_pull_bps", p.vol_pull_bps),
+        ("lean_bps", p.lean_bps),
     ] {
         c.within(&path(name), v, 0.0, MAX_BPS);
     }
@@ -320,6 +321,27 @@ fn maker_params(c: &mut Checker, at: &str, p: &QuotingSpec) {
     c.fraction(&path("toxic_widen"), p.toxic_widen);
     c.fraction(&path("toxic_pull"), p.toxic_pull);
     c.within(&path("widen_factor"), p.widen_factor, 1.0, 1_000.0);
+}
+
+/// A hunter's (or a hunting maker's) campaign at `at`, read at the tick once that is known.
+fn hunting(c: &mut Checker, at: &str, h: &HuntingSpec, tick: Option<u64>) -> Option<HunterParams> {
+    hunter_params(c, at, h);
+    // One tick's reach beyond the touch: past half the price an order limit would be
+    // meaningless (a sell limited at or below zero is dropped).
+    let sweep = h.sweep_pct_per_second;
+    if let Some(t) = tick
+        && sweep.is_finite()
+        && sweep * t as f64 > 50.0
+    {
+        c.fail(
+            format!("{at}.sweep_pct_per_second"),
+            format!(
+                "{sweep}% a second reaches {}% beyond the touch in one {t}s tick; at most 50%",
+                sweep * t as f64
+            ),
+        );
+    }
+    tick.map(|t| h.per_tick(t))
 }
 
 /// A hunter's map view, budget, limits and pacing.
@@ -417,10 +439,12 @@ pub(in crate::scenario) fn makers(
         let deposit = c.money(&format!("makers[{i}].deposit_usd"), mk.deposit_usd);
         c.leverage(format!("makers[{i}].leverage"), mk.leverage);
         maker_params(c, &format!("makers[{i}].quoting"), &mk.quoting);
+        let hunting = mk.hunting.as_ref().map(|h| hunting(c, &format!("makers[{i}].hunting"), h, tick));
         out.extend(deposit.zip(tick).map(|(deposit, tick)| MakerConfig {
             deposit,
             leverage: mk.leverage,
             quoting: mk.quoting.per_tick(tick),
+            hunting: hunting.flatten(),
         }));
     }
     c.sound_since(mark).then_some(out)
@@ -436,27 +460,12 @@ pub(in crate::scenario) fn hunters(
     for (i, h) in hunters.iter().enumerate() {
         let deposit = c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
         c.leverage(format!("hunters[{i}].leverage"), h.leverage);
-        hunter_params(c, &format!("hunters[{i}].hunting"), &h.hunting);
-        // One tick's reach beyond the touch: past half the price an order limit would be
-        // meaningless (a sell limited at or below zero is dropped).
-        let sweep = h.hunting.sweep_pct_per_second;
-        if let Some(t) = tick
-            && sweep.is_finite()
-            && sweep * t as f64 > 50.0
-        {
-            c.fail(
-                format!("hunters[{i}].hunting.sweep_pct_per_second"),
-                format!(
-                    "{sweep}% a second reaches {}% beyond the touch in one {t}s tick; at most 50%",
-                    sweep * t as f64
-                ),
-            );
-        }
-        out.extend(deposit.zip(tick).map(|(deposit, tick)| HunterConfig {
+        let hunting = hunting(c, &format!("hunters[{i}].hunting"), &h.hunting, tick);
+        out.extend(deposit.zip(hunting).map(|(deposit, hunting)| HunterConfig {
             deposit,
             leverage: h.leverage,
             team: h.team,
-            hunting: h.hunting.per_tick(tick),
+            hunting,
         }));
     }
     c.sound_since(mark).then_some(out)
