@@ -43,6 +43,11 @@ pub struct HuntingSpec {
     pub max_distance: f64,
     pub cluster_usd: f64,
     pub min_ratio: f64,
+    /// An `Expected` hunter's threshold (USD) and its model of the book: the refill half-life it
+    /// assumes, and the share of the move left while it unwinds what the forced flow did not take.
+    pub min_expected_pnl_usd: f64,
+    pub book_half_life: Duration,
+    pub unwind_retention: f64,
     pub budget_usd: f64,
     /// Notional it takes while pushing, a second.
     pub pace_usd_per_second: f64,
@@ -85,6 +90,9 @@ impl HuntingSpec {
             max_distance: self.max_distance,
             cluster_usd: self.cluster_usd,
             min_ratio: self.min_ratio,
+            min_expected_pnl_usd: self.min_expected_pnl_usd,
+            book_half_life_ticks: self.book_half_life.secs() as f64 / dt,
+            unwind_retention: self.unwind_retention,
             budget_usd: self.budget_usd,
             pace_usd_per_tick: self.pace_usd_per_second * dt,
             sweep_per_tick: self.sweep_pct_per_second / 100.0 * dt,
@@ -120,6 +128,9 @@ impl Default for HuntingSpec {
             max_distance: p.max_distance,
             cluster_usd: p.cluster_usd,
             min_ratio: p.min_ratio,
+            min_expected_pnl_usd: p.min_expected_pnl_usd,
+            book_half_life: duration(p.book_half_life_ticks as u64, 1),
+            unwind_retention: p.unwind_retention,
             budget_usd: p.budget_usd,
             pace_usd_per_second: p.pace_usd_per_tick,
             sweep_pct_per_second: p.sweep_per_tick * 100.0,

@@ -6,7 +6,7 @@
 //!   accounts per band are unchanged, so each run costs the same;
 //! - `map.max_leverage`: caps every band's leverage mix at value (an integer ≥ 1), merging the
 //!   weight of higher settings into the cap;
-//! - `hunters.mode`: `"none"` (no hunters), `"up"`, `"down"`, `"adaptive"` or `"random"`; every
+//! - `hunters.mode`: `"none"` (no hunters), `"up"`, `"down"`, `"adaptive"`, `"expected"` or `"random"`; every
 //!   hunter takes that mode, and a scenario without hunters gets one default hunter;
 //! - `liquidity.depth_scale`, `liquidity.reach_pct`, `index.drift_pct`, `index.spot_depth_scale`, `index.volatility_pct_per_hour`:
 //!   set the field;
@@ -114,9 +114,10 @@ pub fn apply(s: &mut Scenario, parameter: &str, value: &SweepValue) -> Result<()
                 "down" => HuntMode::Down,
                 "adaptive" => HuntMode::Adaptive,
                 "random" => HuntMode::Random,
+                "expected" => HuntMode::Expected,
                 other => {
                     return Err(format!(
-                        "hunters.mode must be none, up, down, adaptive or random, got {other:?}"
+                        "hunters.mode must be none, up, down, adaptive, expected or random, got {other:?}"
                     ));
                 }
             };

@@ -454,3 +454,80 @@ fn a_map_reading_maker_leans_and_pushes_toward_the_nearer_worthwhile_cluster_up_
     assert_eq!(down.liquidated_accounts_short, 0);
     assert_eq!(up.liquidated_accounts_long, 0);
 }
+
+/// The grid of maps on which an adaptive or expected-PnL hunter's choice is checked against the
+/// better of the forced directions: long and short clusters near or far, small or large (16
+/// maps).
+pub(crate) fn map_grid() -> Vec<(String, MapConfig)> {
+    let mix = [(5, 1.0), (10, 1.0), (20, 1.0)];
+    let mut out = Vec::new();
+    for (ln, longs) in [("near", (66_000.0, 69_000.0)), ("far", (50_000.0, 56_000.0))] {
+        for long_usd in [0.8e9, 3e9] {
+            for (sn, shorts) in [("near", (74_000.0, 77_000.0)), ("far", (88_000.0, 95_000.0))] {
+                for short_usd in [0.8e9, 6e9] {
+                    let name =
+                        format!("longs {ln} ${:.1}B, shorts {sn} ${:.1}B", long_usd / 1e9, short_usd / 1e9);
+                    let map =
+                        magnet_map((longs.0, longs.1, long_usd), (shorts.0, shorts.1, short_usd), &mix, &mix);
+                    out.push((name, map));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Mean hunter PnL of `mode` on `map` over `seeds`, and the first campaign's directions.
+fn mean_pnl(map: &MapConfig, mode: HuntMode, seeds: &[u64]) -> (f64, Vec<Option<Direction>>) {
+    let mut total = 0.0;
+    let mut dirs = Vec::new();
+    for &seed in seeds {
+        let mut cfg = hunted(mode, seed, 900);
+        cfg.map = map.plan(&cfg.exchange.instrument).unwrap();
+        // This thin perp has no index of its own (it is its own mid) and its provider follows
+        // wherever price is taken: a move stays while the hunter unwinds.
+        cfg.hunters[0].hunting.unwind_retention = 1.0;
+        let (s, _) = run(&cfg);
+        total += s.hunter_pnl;
+        dirs.push(s.hunters[0].campaigns.first().map(|c| c.direction));
+    }
+    (total / seeds.len() as f64, dirs)
+}
+
+/// On each map of the grid, the mean PnL of forced up and down hunts over four seeds, and the
+/// directions the adaptive (fuel/cost) and expected-PnL hunters choose. The expected-PnL hunter
+/// must choose the better forced direction (by mean PnL; none when both lose) in at least 90% of
+/// the maps, by a majority of its seeds. `cargo test --release --lib direction_grid --
+/// --nocapture` prints the table.
+#[test]
+fn direction_grid_expected_pnl_hunters_choose_the_better_forced_direction() {
+    let seeds = [1, 2, 3, 4];
+    let (mut adaptive_right, mut expected_right) = (0, 0);
+    let grid = map_grid();
+    for (name, map) in &grid {
+        let (up, _) = mean_pnl(map, HuntMode::Up, &seeds);
+        let (down, _) = mean_pnl(map, HuntMode::Down, &seeds);
+        let (ad, ad_dirs) = mean_pnl(map, HuntMode::Adaptive, &seeds);
+        let (ex, ex_dirs) = mean_pnl(map, HuntMode::Expected, &seeds);
+        let best = if up.max(down) <= 0.0 {
+            None
+        } else if up >= down {
+            Some(Direction::Up)
+        } else {
+            Some(Direction::Down)
+        };
+        let right = |dirs: &[Option<Direction>]| dirs.iter().filter(|d| **d == best).count() * 2 > dirs.len();
+        adaptive_right += usize::from(right(&ad_dirs));
+        expected_right += usize::from(right(&ex_dirs));
+        println!(
+            "{name:<34} up {:>7.1}M down {:>7.1}M best {best:?} | adaptive {:>7.1}M {ad_dirs:?} | expected {:>7.1}M {ex_dirs:?}",
+            up / 1e6,
+            down / 1e6,
+            ad / 1e6,
+            ex / 1e6
+        );
+    }
+    let n = grid.len();
+    println!("better direction chosen: adaptive {adaptive_right}/{n}, expected {expected_right}/{n}");
+    assert!(expected_right * 10 >= n * 9, "expected-PnL hunters right on {expected_right} of {n} maps");
+}

@@ -234,8 +234,13 @@ pub(super) fn hunt(
                 }
             };
             let price = view.mark_usd;
+            let book = hunter::BookModel::of(&h.params, crate::engine::rate_f64(ex.config().taker_fee));
             let assess = |d: Direction| -> Assessment {
-                hunter::assess(map, price, d, &h.params, |t| push_cost(ex, d, t))
+                let mut a = hunter::assess(map, price, d, &h.params, |t| push_cost(ex, d, t));
+                if h.params.mode == HuntMode::Expected {
+                    a.expected = Some(hunter::expected_pnl(map, price, &a, &h.params, &book));
+                }
+                a
             };
             let (up, down) = (assess(Direction::Up), assess(Direction::Down));
             let team = h.team.and_then(|t| teams.get(&t).copied());

@@ -19,6 +19,135 @@ pub struct Assessment {
     /// Notional to take to push the touch to the target (visible book, extrapolated beyond).
     pub cost_usd: f64,
     pub ratio: f64,
+    /// What a campaign this way is expected to earn (USD), by [`expected_pnl`]; only an
+    /// `Expected` hunter works it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Expectation>,
+}
+
+/// A campaign's expected outcome by the hunter's own model of the book ([`expected_pnl`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Whether its pace outruns the book's refill all the way to the target.
+    pub reachable: bool,
+    /// What it expects to take on the way (USD), refill included.
+    pub push_usd: f64,
+    /// Hunted notional it expects the cascade to force into the book (USD), and the price the
+    /// cascade carries the touch to.
+    pub forced_usd: f64,
+    pub peak_usd: f64,
+    pub pnl_usd: f64,
+}
+
+/// How a hunter models the book it pushes: the depth it sees refills with `half_life_ticks`
+/// (the liquidity provider's refill), what the cascade leaves of the move while it unwinds the
+/// rest is `retention`, and it pays `fee` (a fraction: the venue's taker fee) on what it trades.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BookModel {
+    pub half_life_ticks: f64,
+    pub retention: f64,
+    pub fee: f64,
+}
+
+impl BookModel {
+    /// The hunter's assumptions at a venue charging `fee`.
+    pub fn of(p: &HunterParams, fee: f64) -> BookModel {
+        BookModel { half_life_ticks: p.book_half_life_ticks, retention: p.unwind_retention, fee }
+    }
+}
+
+/// The expected PnL of a campaign from `price_usd` toward the assessment's target, when the book
+/// holds `density` USD of liquidity per USD of price (the visible book's, as `cost_usd` prices
+/// it):
+///
+/// - **Push.** Taking at `pace` a tick against depth that refills with half-life h, the book's
+///   deficit stops growing at pace·h/ln2: the touch can be held no further than that over
+///   `density`. Pushing a distance Δ takes S = DΔ / (1 − DΔ·ln2 / (2·pace·h)) (the refill
+///   while the touch is on average Δ/2 away); it is reachable when that is positive and within
+///   the budget and the inventory room. Bought on average at P0 + Δ/2.
+/// - **Cascade.** From the target on, the hunted positions are forced into the book, and each
+///   USD of it moves the touch 1/D further: the cascade runs on while the hunted notional
+///   reached so far outruns the distance (within `max_distance`), to a peak.
+/// - **Exit.** It sells (buys back) into the forced flow, as much as that flow is, at the
+///   midpoint of target and peak; the rest it unwinds once price has retained `retention` of the
+///   move from the start, at its unwind pace against the same refill: its own selling holds the
+///   price back by up to `unwind pace`·h/ln2 over D, half that on average. Fees on both legs.
+/// - **Unreachable.** It gives up when budget or room run out: it expects to buy the distance it
+///   can hold and sell it back after the book refills, losing half that distance and the fees on
+///   what it spent.
+pub fn expected_pnl(
+    map: &[MapBucket],
+    price_usd: f64,
+    a: &Assessment,
+    p: &HunterParams,
+    book: &BookModel,
+) -> Expectation {
+    let sign = a.direction.sign();
+    let nothing =
+        Expectation { reachable: false, push_usd: 0.0, forced_usd: 0.0, peak_usd: price_usd, pnl_usd: 0.0 };
+    let Some(target) = a.target_usd else { return nothing };
+    let delta = (target - price_usd) * sign;
+    if !(price_usd > 0.0 && delta.is_finite() && delta >= 0.0) {
+        return nothing;
+    }
+    let density = if delta > 0.0 { a.cost_usd / delta } else { 0.0 };
+    let fee = book.fee.max(0.0);
+    let pace = p.pace_usd_per_tick.max(f64::MIN_POSITIVE);
+    let h = book.half_life_ticks.max(f64::MIN_POSITIVE);
+    let ln2 = std::f64::consts::LN_2;
+    let limit = p.budget_usd.min(p.max_inventory_usd).max(0.0);
+    let strain = density * delta * ln2 / (2.0 * pace * h);
+    let push_usd = if strain < 1.0 { density * delta / (1.0 - strain) } else { f64::INFINITY };
+    if push_usd.is_nan() || push_usd > limit {
+        // It holds what its pace can against the refill, buys that, and sells it back.
+        let held = if density > 0.0 { (pace * h / ln2 / density).min(delta) } else { delta };
+        let spent = limit;
+        let pnl_usd = -spent * (held / 2.0 / price_usd) - 2.0 * fee * spent;
+        return Expectation {
+            reachable: false,
+            push_usd: spent,
+            forced_usd: 0.0,
+            peak_usd: price_usd + sign * held,
+            pnl_usd,
+        };
+    }
+    // The cascade from the target: hunted buckets in the push's way, nearest first.
+    let side = a.direction.hunted_side();
+    let reach = price_usd * (1.0 + sign * p.max_distance.max(0.0));
+    let mut ahead: Vec<(f64, f64)> = map
+        .iter()
+        .filter(|b| b.side == side && b.notional_usd > 0.0)
+        .map(|b| (b.price_usd, b.notional_usd))
+        .filter(|&(px, _)| (px - price_usd) * sign >= 0.0 && (reach - px) * sign >= 0.0)
+        .collect();
+    ahead.sort_by(|x, y| ((x.0 - price_usd) * sign).total_cmp(&((y.0 - price_usd) * sign)));
+    let mut forced = 0.0;
+    let mut peak = target;
+    for &(px, n) in &ahead {
+        if (px - peak) * sign > 0.0 {
+            break; // the cascade stopped short of this bucket
+        }
+        forced += n;
+        if density > 0.0 {
+            peak = (target + sign * forced / density).clamp(reach.min(price_usd), reach.max(price_usd));
+        }
+    }
+    let bought_at = price_usd + sign * delta / 2.0;
+    let qty = push_usd / bought_at;
+    let exit_at = (target + peak) / 2.0;
+    let fed_qty = qty.min(forced / exit_at.max(f64::MIN_POSITIVE));
+    // The rest goes back into the book at its unwind pace, against the same refill: its own
+    // impact holds the price back by up to pace·h/ln2 over the density, half that on average.
+    let retained = price_usd + book.retention.clamp(0.0, 1.0) * (peak - price_usd);
+    let rest_usd = (qty - fed_qty) * retained;
+    let held =
+        if density > 0.0 { rest_usd.min(p.unwind_per_tick_usd.max(0.0) * h / ln2) / density } else { 0.0 };
+    let unwind_at = (retained - sign * held / 2.0).max(0.0);
+    let proceeds = fed_qty * exit_at + (qty - fed_qty) * unwind_at;
+    // Long the push up: proceeds − cost; short the push down: cost − proceeds.
+    let pnl_usd = sign * (proceeds - push_usd) - fee * (push_usd + proceeds);
+    Expectation { reachable: true, push_usd, forced_usd: forced, peak_usd: peak, pnl_usd }
 }
 
 /// Fuel, target and cost of `direction` from `price_usd`; `cost_to(target)` prices the push.
@@ -51,7 +180,7 @@ pub fn assess(
     }
     let cost_usd = target_usd.map(|t| cost_to(t).max(0.0)).unwrap_or(0.0);
     let ratio = if target_usd.is_some() { fuel_usd / cost_usd.max(1.0) } else { 0.0 };
-    Assessment { direction, fuel_usd, target_usd, cost_usd, ratio }
+    Assessment { direction, fuel_usd, target_usd, cost_usd, ratio, expected: None }
 }
 
 /// The cost of moving the touch from `from_usd` to `target_usd` when the visible book on the path
@@ -88,6 +217,16 @@ pub fn choose(
                 Direction::Down
             }
         }
+        (None, HuntMode::Expected) => {
+            let pnl = |a: &Assessment| a.expected.filter(|_| has(a)).map(|e| e.pnl_usd);
+            match (pnl(up), pnl(down)) {
+                (Some(u), Some(d)) if u >= d && u > p.min_expected_pnl_usd => Direction::Up,
+                (Some(_), Some(d)) if d > p.min_expected_pnl_usd => Direction::Down,
+                (Some(u), None) if u > p.min_expected_pnl_usd => Direction::Up,
+                (None, Some(d)) if d > p.min_expected_pnl_usd => Direction::Down,
+                _ => return None,
+            }
+        }
         (None, HuntMode::Adaptive) => match (has(up), has(down)) {
             (true, true) if up.ratio >= down.ratio => Direction::Up,
             (true, true) => Direction::Down,
@@ -97,7 +236,9 @@ pub fn choose(
         },
     };
     let a = if pick == Direction::Up { up } else { down };
-    let enough = team.is_some() || matches!(p.mode, HuntMode::Up | HuntMode::Down) || a.ratio >= p.min_ratio;
+    let enough = team.is_some()
+        || matches!(p.mode, HuntMode::Up | HuntMode::Down | HuntMode::Expected)
+        || a.ratio >= p.min_ratio;
     (has(a) && enough).then_some(pick)
 }
 
@@ -158,6 +299,52 @@ mod tests {
         assert_eq!(choose(&rnd, &up, &down, None, 0.7), Some(Direction::Down));
         let none = assess(&[], 71_450.0, Direction::Up, &p, |_| 1.0);
         assert_eq!(choose(&p, &none, &none, None, 0.0), None);
+    }
+
+    #[test]
+    fn expected_pnl_weighs_reach_cascade_and_unwind() {
+        let p = HunterParams { budget_usd: 5e9, max_inventory_usd: 6e9, ..HunterParams::default() };
+        let book = BookModel { half_life_ticks: 20.0, retention: 1.0, fee: 0.0 };
+        // A book of $100K per dollar of move; $1B of shorts 5% up, then $3B packed beyond it.
+        let mut map = vec![bucket(Side::Sell, 75_000.0, 1e9)];
+        for k in 0..30 {
+            map.push(bucket(Side::Sell, 75_100.0 + 100.0 * k as f64, 1e8));
+        }
+        let from = 71_450.0;
+        let a = assess(&map, from, Direction::Up, &p, linear_cost(from, 1e5));
+        assert_eq!(a.target_usd, Some(75_000.0));
+        let e = expected_pnl(&map, from, &a, &p, &book);
+        // Δ = 3,550: $355M visible, more with the refill at $10M a tick and h = 20 ticks.
+        let strain = 355e6 * std::f64::consts::LN_2 / (2.0 * 10e6 * 20.0);
+        assert!(e.reachable && (e.push_usd - 355e6 / (1.0 - strain)).abs() < 1.0, "{e:?}");
+        // Each forced dollar moves the touch 1/D: the $4B carries it through all of its buckets.
+        assert!((e.forced_usd - 4e9).abs() < 1.0 && e.peak_usd > 77_900.0, "{e:?}");
+        assert!(e.pnl_usd > 0.0, "{e:?}");
+        // The same push to a $300M cluster with nothing beyond earns less: the forced flow takes
+        // only part of what it bought. With the move given back before it unwinds the rest
+        // (retention 0), the push loses.
+        let thin = vec![bucket(Side::Sell, 75_000.0, 3e8)];
+        let t = expected_pnl(&thin, from, &a, &p, &book);
+        assert!(t.pnl_usd < e.pnl_usd, "{t:?} vs {e:?}");
+        let gone = BookModel { retention: 0.0, ..book };
+        assert!(expected_pnl(&thin, from, &a, &p, &gone).pnl_usd < 0.0);
+        // Fees are paid on both legs.
+        let fees = BookModel { fee: 0.0005, ..book };
+        assert!(expected_pnl(&map, from, &a, &p, &fees).pnl_usd < e.pnl_usd);
+        // A pace the refill outruns never gets there: it expects to lose.
+        let slow = HunterParams { pace_usd_per_tick: 1e6, ..p.clone() };
+        let s = expected_pnl(&map, from, &a, &slow, &book);
+        assert!(!s.reachable && s.pnl_usd < 0.0, "{s:?}");
+        // Expected hunters choose the better expectation, or nothing below their threshold.
+        let ev = HunterParams { mode: HuntMode::Expected, ..p.clone() };
+        let with =
+            |a: &Assessment, pnl: f64| Assessment { expected: Some(Expectation { pnl_usd: pnl, ..e }), ..*a };
+        let down = Assessment { direction: Direction::Down, ..a };
+        assert_eq!(choose(&ev, &with(&a, 5e6), &with(&down, 9e6), None, 0.0), Some(Direction::Down));
+        assert_eq!(choose(&ev, &with(&a, 9e6), &with(&down, 5e6), None, 0.0), Some(Direction::Up));
+        assert_eq!(choose(&ev, &with(&a, -1.0), &with(&down, -2.0), None, 0.0), None);
+        let picky = HunterParams { min_expected_pnl_usd: 1e7, ..ev };
+        assert_eq!(choose(&picky, &with(&a, 9e6), &with(&down, 5e6), None, 0.0), None);
     }
 
     #[test]

@@ -344,6 +344,7 @@ mod tests {
             target_usd: Some(80_000.0),
             cost_usd: 2e9,
             ratio: 0.5,
+            expected: None,
         };
         assert!(!s.ready(p, 0) && s.ready(p, p.start_tick));
         s.start(a, &view(0, 70_000.0, 0.0, 0.0, 0.0));

@@ -27,7 +27,7 @@ mod assessment;
 mod campaign;
 mod map_estimate;
 
-pub use assessment::{Assessment, assess, choose, path_cost};
+pub use assessment::{Assessment, BookModel, Expectation, assess, choose, expected_pnl, path_cost};
 pub use campaign::{Campaign, HuntOrder, HunterState, HunterView, Outcome, Phase};
 pub use map_estimate::{EstimateParams, MapBucket, MapView, estimate_map};
 
@@ -71,6 +71,9 @@ pub enum HuntMode {
     /// The better fuel/cost ratio: the "magnet".
     #[default]
     Adaptive,
+    /// The better expected PnL by its model of the book ([`expected_pnl`]), and only when that
+    /// is above `min_expected_pnl_usd`; otherwise no campaign.
+    Expected,
     /// A fair coin from the simulation's stream.
     Random,
 }
@@ -88,6 +91,13 @@ pub struct HunterParams {
     pub cluster_usd: f64,
     /// Adaptive and random hunters only start when the chosen ratio is at least this.
     pub min_ratio: f64,
+    /// An `Expected` hunter starts only when the better direction is expected to earn more than
+    /// this (USD); its model of the book ([`BookModel`]): the refill half-life it assumes
+    /// (ticks), and the share of the move it expects to be left while it unwinds what the forced
+    /// flow did not take.
+    pub min_expected_pnl_usd: f64,
+    pub book_half_life_ticks: f64,
+    pub unwind_retention: f64,
     /// Notional it may take while pushing, in total, and per tick.
     pub budget_usd: f64,
     pub pace_usd_per_tick: f64,
@@ -142,6 +152,9 @@ impl Default for HunterParams {
             max_distance: 0.3,
             cluster_usd: 250e6,
             min_ratio: 0.0,
+            min_expected_pnl_usd: 0.0,
+            book_half_life_ticks: 20.0,
+            unwind_retention: 0.25,
             budget_usd: 5e9,
             pace_usd_per_tick: 10e6,
             sweep_per_tick: 0.01,

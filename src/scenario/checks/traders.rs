@@ -374,6 +374,9 @@ fn hunter_params(c: &mut Checker, at: &str, p: &HuntingSpec) {
     c.fraction(&path("stop_loss"), p.stop_loss);
     c.within(&path("unwind_slippage_pct"), p.unwind_slippage_pct, 0.0, 50.0);
     c.within(&path("min_ratio"), p.min_ratio, 0.0, 1e12);
+    c.within(&path("min_expected_pnl_usd"), p.min_expected_pnl_usd, 0.0, 1e13);
+    c.whole_within(&path("book_half_life"), p.book_half_life.secs(), 1, 1_000_000);
+    c.fraction(&path("unwind_retention"), p.unwind_retention);
     c.whole_within(&path("feed_levels"), p.feed_levels as u64, 0, 1_000);
     if let MapView::Estimated(e) = &p.map {
         let path = |f: &str| format!("{at}.map.{f}");
