@@ -117,6 +117,7 @@ pub const RUN_FILES: &[&str] = &[
     "price.png",
     "map.png",
     "map.svg",
+    "belief.png",
 ];
 
 /// Runs a validated scenario and writes its outputs into `opts.out`, which it holds locked (see
@@ -166,6 +167,9 @@ fn run_into(
         None
     };
     let mut sim = Simulation::new(cfg, log)?;
+    // The exchange's map at the start, to draw beside what an estimating hunter believed.
+    let truth = (v.scenario.outputs.pictures && sim.reads_estimated_maps())
+        .then(|| crate::sim::exact_map(sim.exchange()));
     let bar = progress_bar(opts.progress, cfg.ticks);
     let tick_secs = cfg.exchange.tick_secs.max(1);
     sim.sample_heatmap_every((v.scenario.outputs.heatmap_interval.secs() / tick_secs).max(1));
@@ -185,6 +189,13 @@ fn run_into(
     write_heatmap_csv(&out.join("heatmap.csv"), &heatmap)?;
     if v.scenario.outputs.pictures {
         write_pictures(out, &metrics, &heatmap, tick_secs, v.sim.start_price_usd())?;
+        if let (Some(truth), Some((who, mut believed))) = (truth, sim.first_belief()) {
+            // As it reads it from the start price: a long above it or a short below is gone.
+            let price = v.sim.start_price_usd();
+            believed.retain(|b| (b.side == crate::units::Side::Buy) == (b.price_usd < price));
+            let b = report::belief::BeliefMap { price, truth, believed, who };
+            report::belief::belief_map(&b, Some(&out.join("belief.png")), None)?;
+        }
     }
     let report = RunReport {
         scenario: v.scenario.name.clone(),

@@ -68,6 +68,30 @@ fn every_bundled_scenario_validates_and_runs() {
 }
 
 #[test]
+fn hunting_makers_report_as_hunters_and_their_estimated_map_is_drawn_beside_the_true_one() {
+    let dir = temp_dir("maker-hunt");
+    let file = short_copy("maker_hunt.ron", &dir, "20m");
+    let out = dir.join("out");
+    let r = liqsim(&["run", s(&file), "--out", s(&out), "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(out.join("belief.png").is_file(), "belief.png missing");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let hunters = summary["hunters"].as_array().unwrap();
+    assert_eq!(hunters.len(), 2, "{hunters:?}");
+    assert!(hunters.iter().all(|h| h["maker"] == true), "{hunters:?}");
+    // The first starts at one minute and chooses a direction from what it believes.
+    let first = &hunters[0]["campaigns"][0];
+    assert!(first["direction"] == "Up" || first["direction"] == "Down", "{first:?}");
+    // A run whose hunter reads the exact map draws no belief.
+    let plain = short_copy("btc_14_to_1.ron", &dir, "2m");
+    let out = dir.join("plain");
+    let r = liqsim(&["run", s(&plain), "--out", s(&out), "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(out.join("map.png").is_file() && !out.join("belief.png").exists());
+}
+
+#[test]
 fn a_run_writes_every_output_and_its_log_verifies() {
     let dir = temp_dir("run");
     let file = short_copy("btc_14_to_1.ron", &dir, "20m");

@@ -1,6 +1,7 @@
 //! Run outputs: files written atomically (a temporary name, then a rename, so a killed run never
 //! leaves a file that looks complete), tables as CSV, and pictures.
 
+pub mod belief;
 pub mod interrupt;
 pub mod lock;
 pub mod plots;

@@ -77,6 +77,11 @@ impl Hunter {
         }
     }
 
+    /// The estimated map it drew at its first read, if it has read one.
+    pub fn belief(&self) -> Option<&[MapBucket]> {
+        self.belief.as_ref().map(|(m, _)| m.as_slice())
+    }
+
     /// The map it believes now: its estimate, scaled by how open interest has changed since it
     /// drew it, without the clusters the mark has passed.
     fn believed(

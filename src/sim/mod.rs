@@ -685,6 +685,23 @@ impl Simulation {
         &self.world.resource::<Market>().0
     }
 
+    /// Whether some hunter or hunting maker reads an estimated map.
+    pub fn reads_estimated_maps(&mut self) -> bool {
+        let Some(mut q) = self.world.try_query::<&Hunter>() else { return false };
+        q.iter(&self.world).any(|h| matches!(h.params.map, crate::agents::hunter::MapView::Estimated(_)))
+    }
+
+    /// The first (in entity order) estimated map a hunter drew, and who it is ("hunter on
+    /// account 7", "maker on account 9").
+    pub fn first_belief(&mut self) -> Option<(String, Vec<crate::agents::hunter::MapBucket>)> {
+        let mut q = self.world.try_query::<(&Trader, &Hunter, Has<MarketMaker>)>()?;
+        q.iter(&self.world).find_map(|(t, h, maker)| {
+            let who =
+                format!("the {} on account {}", if maker { "hunting maker" } else { "hunter" }, t.account.0);
+            h.belief().map(|b| (who, b.to_vec()))
+        })
+    }
+
     pub fn metrics(&self) -> &Metrics {
         self.world.resource::<Metrics>()
     }
