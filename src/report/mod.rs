@@ -1,9 +1,11 @@
 //! Run outputs: files written atomically (a temporary name, then a rename, so a killed run never
 //! leaves a file that looks complete), tables as CSV, and pictures.
 
+pub mod fmt;
 pub mod interrupt;
 pub mod lock;
 pub mod plots;
+pub mod text;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -143,6 +145,7 @@ mod tests {
         assert!(fs::read_to_string(dir.join("hs.svg")).unwrap().contains(legend));
         assert!(!fs::read_to_string(dir.join("h.svg")).unwrap().contains(legend), "no stops, no stop legend");
         let series = plots::PriceSeries {
+            title: "test, seed 1".into(),
             minutes: vec![0.0, 1.0, 2.0],
             last: vec![1.0, 2.0, 3.0],
             mark: vec![1.0, 2.0, 2.5],
@@ -152,10 +155,12 @@ mod tests {
         };
         plots::price_chart(&series, Some(&dir.join("p.png")), None).unwrap();
         let bars = [
-            plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true },
-            plots::MapBar { price: 90_000.0, notional_usd: 3e9, long: false },
+            plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true, leverage: 10 },
+            plots::MapBar { price: 60_000.0, notional_usd: 5e7, long: true, leverage: 25 },
+            plots::MapBar { price: 90_000.0, notional_usd: 3e9, long: false, leverage: 3 },
         ];
         plots::liquidation_map(
+            "test, seed 1",
             &bars,
             &[],
             1_000.0,
@@ -164,8 +169,17 @@ mod tests {
             Some(&dir.join("m.svg")),
         )
         .unwrap();
-        let stops = [plots::MapBar { price: 65_000.0, notional_usd: 4e8, long: true }];
-        plots::liquidation_map(&bars, &stops, 1_000.0, 71_450.0, None, Some(&dir.join("ms.svg"))).unwrap();
+        let stops = [plots::MapBar { price: 65_000.0, notional_usd: 4e8, long: true, leverage: 0 }];
+        plots::liquidation_map(
+            "test, seed 1",
+            &bars,
+            &stops,
+            1_000.0,
+            71_450.0,
+            None,
+            Some(&dir.join("ms.svg")),
+        )
+        .unwrap();
         assert!(fs::read_to_string(dir.join("ms.svg")).unwrap().contains("stop orders (at their triggers)"));
         assert!(!fs::read_to_string(dir.join("m.svg")).unwrap().contains("stop orders"));
         for f in ["h.png", "h.svg", "hs.svg", "p.png", "m.png", "m.svg", "ms.svg"] {
