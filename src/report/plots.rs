@@ -358,11 +358,10 @@ fn draw_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, hm: &Heatmap)
             )))
             .map_err(err)?;
     }
+    // Segment by segment: a thick polyline's mitres shoot out where the price turns sharply.
+    let path: Vec<(f64, f64)> = hm.minutes.iter().copied().zip(hm.path.iter().copied()).collect();
     chart
-        .draw_series(LineSeries::new(
-            hm.minutes.iter().zip(&hm.path).map(|(&t, &p)| (t, p)),
-            WHITE.stroke_width(2),
-        ))
+        .draw_series(path.windows(2).map(|w| PathElement::new(vec![w[0], w[1]], WHITE.stroke_width(2))))
         .map_err(err)?;
     chart
         .draw_series(hm.liquidations.iter().map(|&(t, p, long)| {
@@ -510,15 +509,20 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
     // broad orange band, the mark a blue line, the last price a thin black line on top.
     let index = RGBColor(255, 150, 0);
     let mark = RGBColor(30, 90, 230);
-    for (series, style) in [
-        (&s.index, index.mix(0.55).stroke_width(6)),
-        (&s.mark, mark.stroke_width(2)),
-        (&s.last, BLACK.stroke_width(1)),
-    ] {
+    // Thick lines go segment by segment: plotters joins a thick polyline with mitres, which
+    // shoot far out of the chart where a price reverses within a tick or two.
+    for (series, style) in [(&s.index, index.mix(0.55).stroke_width(6)), (&s.mark, mark.stroke_width(2))] {
+        let points: Vec<(f64, f64)> = s.minutes.iter().copied().zip(series.iter().copied()).collect();
         chart
-            .draw_series(LineSeries::new(s.minutes.iter().zip(series).map(|(&t, &p)| (t, p)), style))
+            .draw_series(points.windows(2).map(|w| PathElement::new(vec![w[0], w[1]], style)))
             .map_err(err)?;
     }
+    chart
+        .draw_series(LineSeries::new(
+            s.minutes.iter().zip(&s.last).map(|(&t, &p)| (t, p)),
+            BLACK.stroke_width(1),
+        ))
+        .map_err(err)?;
     let width = (t_end / 400.0).max(1.0).ceil();
     let unit = if width == 1.0 { "minute".to_string() } else { format!("{width:.0} minutes") };
     let shorts = per_bin(&s.minutes, &s.liquidated_short_usd, width);
@@ -702,10 +706,11 @@ fn draw_map<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &MapPicture) -
     let note = ("sans-serif", 13).into_font().color(&GREY_600).pos(Pos::new(HPos::Left, VPos::Center));
     let y = draw_legend(&panel, (10, 66), &legend, &BLACK)?;
     let bold = ("sans-serif", 16).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-    let ratio = if totals[0] > 0.0 {
-        format!("shorts : longs = {:.1} : 1", totals[1] / totals[0])
-    } else {
-        String::new()
+    // The larger side first: "shorts : longs = 15.6 : 1", "longs : shorts = 6.0 : 1".
+    let ratio = match (totals[0], totals[1]) {
+        (l, s) if l > 0.0 && s >= l => format!("shorts : longs = {:.1} : 1", s / l),
+        (l, s) if s > 0.0 && l > s => format!("longs : shorts = {:.1} : 1", l / s),
+        _ => String::new(),
     };
     for (i, line) in
         [format!("longs  {}", usd(totals[0])), format!("shorts {}", usd(totals[1])), ratio].iter().enumerate()
