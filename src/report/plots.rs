@@ -588,7 +588,7 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
     Ok(())
 }
 
-/// A colour per leverage setting, low to high.
+/// A colour per leverage setting, low to high (no violet: that is the stop orders').
 const LEVERAGE_PALETTE: [RGBColor; 8] = [
     RGBColor(120, 170, 230),
     RGBColor(60, 110, 200),
@@ -596,8 +596,8 @@ const LEVERAGE_PALETTE: [RGBColor; 8] = [
     RGBColor(230, 190, 60),
     RGBColor(240, 130, 50),
     RGBColor(210, 60, 60),
-    RGBColor(150, 60, 170),
-    RGBColor(90, 40, 90),
+    RGBColor(140, 90, 50),
+    RGBColor(70, 70, 70),
 ];
 
 /// The leverage classes the map's stacks show: each setting on its own when there are few,
