@@ -2,6 +2,8 @@
 //! liquidation heatmap, and write every output atomically into the run's folder, the summary
 //! last (a folder with a `summary.json` holds a finished run).
 
+pub mod text;
+
 use crate::engine::LogTarget;
 use crate::report::lock::{FolderError, open_output};
 use crate::report::{self, ReportError, plots};

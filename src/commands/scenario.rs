@@ -45,5 +45,5 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 }
 
 fn print_summary(r: &liqsim::runner::RunReport, out: &Path, tick_secs: u64) {
-    print!("{}", liqsim::report::text::run_summary(r, tick_secs, out));
+    print!("{}", liqsim::runner::text::run_summary(r, tick_secs, out));
 }

@@ -5,7 +5,6 @@ pub mod fmt;
 pub mod interrupt;
 pub mod lock;
 pub mod plots;
-pub mod text;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -125,6 +124,7 @@ mod tests {
     fn pictures_render_to_png_and_svg() {
         let dir = temp_dir("plots");
         let hm = plots::Heatmap {
+            title: "test, seed 1".into(),
             minutes: vec![0.0, 1.0, 2.0],
             price_lo: 70_000.0,
             bucket_usd: 1_000.0,
@@ -182,6 +182,22 @@ mod tests {
         .unwrap();
         assert!(fs::read_to_string(dir.join("ms.svg")).unwrap().contains("stop orders (at their triggers)"));
         assert!(!fs::read_to_string(dir.join("m.svg")).unwrap().contains("stop orders"));
+        // A run without leverage: pictures that say there is nothing to draw, not empty axes.
+        let none =
+            plots::Heatmap { title: "flat, seed 1".into(), minutes: vec![0.0, 1.0], ..Default::default() };
+        plots::heatmap(&none, None, Some(&dir.join("h0.svg"))).unwrap();
+        plots::liquidation_map("flat, seed 1", &[], &[], 1_000.0, 300.0, None, Some(&dir.join("m0.svg")))
+            .unwrap();
+        for f in ["h0.svg", "m0.svg"] {
+            let text = fs::read_to_string(dir.join(f)).unwrap();
+            assert!(text.contains("Nothing to draw") && text.contains("flat, seed 1"), "{f}");
+        }
+        assert!(!fs::read_to_string(dir.join("h.svg")).unwrap().contains("Nothing to draw"));
+        // The heatmap explains its scale and marks, titled with scenario and seed.
+        let h = fs::read_to_string(dir.join("h.svg")).unwrap();
+        for words in ["test, seed 1", "log scale: ln(1 + USD)", "a long liquidated", "last price", "00:02"] {
+            assert!(h.contains(words), "{words:?} not in the heatmap");
+        }
         for f in ["h.png", "h.svg", "hs.svg", "p.png", "m.png", "m.svg", "ms.svg"] {
             let bytes = fs::read(dir.join(f)).unwrap();
             assert!(bytes.len() > 1_000, "{f} is too small to hold a picture");

@@ -2,11 +2,11 @@
 //! separators ($904.2M), clock times from the start (HH:MM:SS) instead of tick numbers, the
 //! hunters' direction and PnL, each watch level's verdict, the biggest cascades with their size
 //! and duration, and the small ones folded into one line. Every number comes from the
-//! `summary.json` beside it (see [`crate::runner::RunReport`]).
+//! `summary.json` beside it (see [`RunReport`]).
 
-use super::fmt::{clock, duration, price, thousands, usd};
+use super::RunReport;
 use crate::agents::hunter::{Direction, HuntMode};
-use crate::runner::RunReport;
+use crate::report::fmt::{clock, duration, price, thousands, usd};
 use crate::sim::Verdict;
 use std::fmt::Write;
 use std::path::Path;
