@@ -2,6 +2,8 @@
 //! liquidation heatmap, and write every output atomically into the run's folder, the summary
 //! last (a folder with a `summary.json` holds a finished run).
 
+pub mod text;
+
 use crate::engine::LogTarget;
 use crate::report::lock::{FolderError, open_output};
 use crate::report::{self, ReportError, plots};
@@ -57,7 +59,14 @@ crate::units::from_cause!(RunError::Log(crate::events::LogError));
 /// The sampled liquidation map as the heatmap picture's data: buckets spanning half to one and
 /// a half times the start price, as vendors' pictures do (the far tails — 1x counterparties,
 /// the liquidity provider — would only squash it).
-fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_secs: u64) -> plots::Heatmap {
+fn heatmap(
+    samples: &HeatmapSamples,
+    sim: &Simulation,
+    metrics: &Metrics,
+    tick_secs: u64,
+    title: String,
+    watch_levels: Vec<f64>,
+) -> plots::Heatmap {
     let ex = sim.exchange();
     let inst = ex.instrument();
     let bucket_ticks = ex.liquidation_index().bucket_ticks().max(1);
@@ -68,15 +77,22 @@ fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_s
         || samples.columns.iter().flat_map(|c| c.buckets.iter().chain(&c.stops).map(|b| b.1).filter(inside));
     let lo = buckets_inside().min().unwrap_or(Price(0)).0;
     let hi = buckets_inside().max().unwrap_or(Price(0)).0;
-    let buckets = ((hi - lo) / bucket_ticks + 1).max(1) as usize;
+    // No liquidation price in the window (a market without leverage): no buckets at all, rather
+    // than the far tails' bucket at price 0.
+    let any_inside = buckets_inside().next().is_some();
+    let buckets = if any_inside { ((hi - lo) / bucket_ticks + 1).max(1) as usize } else { 0 };
     let minutes = |tick: u64| (tick * tick_secs) as f64 / 60.0;
-    let grid = |of: &dyn Fn(&HeatmapColumn) -> &[MapBucket]| -> Vec<Vec<f64>> {
+    // The buckets of one side (`Some(side)`) or both.
+    let grid = |of: &dyn Fn(&HeatmapColumn) -> &[MapBucket], side: Option<Side>| -> Vec<Vec<f64>> {
         samples
             .columns
             .iter()
             .map(|c| {
                 let mut row = vec![0.0; buckets];
-                for &(_, b, v) in of(c).iter().filter(|b| (lo..=hi).contains(&b.1.0)) {
+                let wanted = |b: &&MapBucket| {
+                    any_inside && (lo..=hi).contains(&b.1.0) && side.is_none_or(|s| s == b.0)
+                };
+                for &(_, b, v) in of(c).iter().filter(wanted) {
                     row[((b.0 - lo) / bucket_ticks) as usize] += v as f64 / 1e6;
                 }
                 row
@@ -85,11 +101,13 @@ fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_s
     };
     let has_stops = samples.columns.iter().any(|c| !c.stops.is_empty());
     plots::Heatmap {
+        title,
         minutes: samples.columns.iter().map(|c| minutes(c.tick)).collect(),
         price_lo: inst.price_f64(Price(lo)),
         bucket_usd: inst.price_f64(Price(bucket_ticks)),
-        cells: grid(&|c| &c.buckets),
-        stops: if has_stops { grid(&|c| &c.stops) } else { Vec::new() },
+        cells: grid(&|c| &c.buckets, None),
+        cells_long: grid(&|c| &c.buckets, Some(Side::Buy)),
+        stops: if has_stops { grid(&|c| &c.stops, None) } else { Vec::new() },
         path: samples.columns.iter().map(|c| inst.price_f64(c.last)).collect(),
         liquidations: metrics
             .liquidations
@@ -101,7 +119,28 @@ fn heatmap(samples: &HeatmapSamples, sim: &Simulation, metrics: &Metrics, tick_s
             .iter()
             .map(|&(t, _, p)| (minutes(t), inst.price_f64(p)))
             .collect(),
+        watch_levels,
     }
+}
+
+/// The liquidation map before the first tick, by leverage setting: (long?, bucket start USD,
+/// leverage, notional USD at the liquidation price), for the map picture's stacks.
+fn start_map(sim: &Simulation) -> Vec<(bool, f64, u32, f64)> {
+    let ex = sim.exchange();
+    let inst = ex.instrument();
+    let index = ex.liquidation_index();
+    let bucket_ticks = index.bucket_ticks().max(1);
+    let mut sums: std::collections::BTreeMap<(bool, i64, u32), i128> = Default::default();
+    for (i, a) in ex.ledger().accounts().iter().enumerate() {
+        let Some(e) = u32::try_from(i).ok().and_then(|i| index.get(crate::book::AccountId(i))) else {
+            continue;
+        };
+        let bucket = e.price.0.div_euclid(bucket_ticks) * bucket_ticks;
+        *sums.entry((e.side == Side::Buy, bucket, a.leverage)).or_default() += i128::from(e.notional.0);
+    }
+    sums.into_iter()
+        .map(|((long, b, lev), v)| (long, inst.price_f64(Price(b)), lev, v as f64 / 1e6))
+        .collect()
 }
 
 /// Every file a run writes into its folder, `summary.json` first (it is removed first and written
@@ -167,6 +206,7 @@ fn run_into(
         None
     };
     let mut sim = Simulation::new(cfg, log)?;
+    let start_map = if v.scenario.outputs.pictures { start_map(&sim) } else { Vec::new() };
     // The exchange's map at the start, to draw beside what an estimating hunter believed.
     let truth = (v.scenario.outputs.pictures && sim.reads_estimated_maps())
         .then(|| crate::sim::exact_map(sim.exchange()));
@@ -185,10 +225,11 @@ fn run_into(
     write_ticks(&out.join("ticks.csv"), &metrics)?;
     write_levels(&out.join("levels.csv"), &summary.levels)?;
     let samples = sim.world.remove_resource::<HeatmapSamples>().unwrap_or_default();
-    let heatmap = heatmap(&samples, &sim, &metrics, tick_secs);
+    let title = format!("{}, seed {}", v.scenario.name, cfg.seed);
+    let heatmap = heatmap(&samples, &sim, &metrics, tick_secs, title, v.sim.watch_levels_usd());
     write_heatmap_csv(&out.join("heatmap.csv"), &heatmap)?;
     if v.scenario.outputs.pictures {
-        write_pictures(out, &metrics, &heatmap, tick_secs, v.sim.start_price_usd())?;
+        write_pictures(out, &metrics, &heatmap, &start_map, tick_secs, v.sim.start_price_usd())?;
         if let (Some(truth), Some((who, mut believed))) = (truth, sim.first_belief()) {
             // As it reads it from the start price: a long above it or a short below is gone.
             let price = v.sim.start_price_usd();
@@ -307,12 +348,14 @@ fn write_pictures(
     out: &Path,
     m: &Metrics,
     heatmap: &plots::Heatmap,
+    start_map: &[(bool, f64, u32, f64)],
     tick_secs: u64,
     start_price: f64,
 ) -> Result<(), ReportError> {
     plots::heatmap(heatmap, Some(&out.join("heatmap.png")), Some(&out.join("heatmap.svg")))?;
     let minutes: Vec<f64> = m.rows.iter().map(|r| (r.tick * tick_secs) as f64 / 60.0).collect();
     let series = plots::PriceSeries {
+        title: heatmap.title.clone(),
         minutes,
         last: m.rows.iter().map(|r| r.last).collect(),
         mark: m.rows.iter().map(|r| r.mark).collect(),
@@ -321,24 +364,32 @@ fn write_pictures(
         liquidated_short_usd: m.rows.iter().map(|r| r.liquidated_short_usd).collect(),
     };
     plots::price_chart(&series, Some(&out.join("price.png")), None)?;
-    // The starting map: the heatmap's first column, by side of the price; its stops beside it.
-    let bars_of = |grid: &[Vec<f64>]| -> Vec<plots::MapBar> {
-        grid.first()
-            .map(|c| {
-                c.iter()
-                    .enumerate()
-                    .filter(|(_, v)| **v > 0.0)
-                    .map(|(b, &v)| {
-                        let price = heatmap.price_lo + b as f64 * heatmap.bucket_usd;
-                        plots::MapBar { price, notional_usd: v, long: price < start_price }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    // The starting map: the liquidations by leverage setting, in the heatmap's price range; its
+    // stops (the heatmap's first column) beside it.
+    let p_hi = heatmap.price_lo + heatmap.bucket_usd * heatmap.cells.first().map_or(0, Vec::len) as f64;
+    let bars: Vec<plots::MapBar> = start_map
+        .iter()
+        .filter(|&&(_, price, _, v)| v > 0.0 && (heatmap.price_lo..p_hi).contains(&price))
+        .map(|&(long, price, leverage, v)| plots::MapBar { price, notional_usd: v, long, leverage })
+        .collect();
+    let stops: Vec<plots::MapBar> = heatmap
+        .stops
+        .first()
+        .map(|c| {
+            c.iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(b, &v)| {
+                    let price = heatmap.price_lo + b as f64 * heatmap.bucket_usd;
+                    plots::MapBar { price, notional_usd: v, long: price < start_price, leverage: 0 }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     plots::liquidation_map(
-        &bars_of(&heatmap.cells),
-        &bars_of(&heatmap.stops),
+        &heatmap.title,
+        &bars,
+        &stops,
         heatmap.bucket_usd,
         start_price,
         Some(&out.join("map.png")),

@@ -100,6 +100,24 @@ fn a_run_writes_every_output_and_its_log_verifies() {
     assert!(r.status.success(), "{}", stderr(&r));
     let table = stdout(&r);
     assert!(table.contains("final state hash"), "{table}");
+    // In a trader's words: the hunter's direction and PnL, each watch level's verdict, USD with
+    // separators and clock times, never a long bare number (a tick, "904214121 USD").
+    for needle in [
+        "liqsim run: btc_14_to_1 (seed 42)",
+        "  hunter            adaptive: pushed ",
+        "; PnL ",
+        "  watch levels      100,000 ",
+        "  longs liquidated  $",
+    ] {
+        assert!(table.contains(needle), "{needle:?} not in\n{table}");
+    }
+    assert_eq!(table.matches("not touched").count() + table.matches("touched at ").count(), 6, "{table}");
+    for line in table.lines().filter(|l| !l.contains("state hash") && !l.contains("outputs")) {
+        let bare = line.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() >= 5);
+        assert!(!bare, "a number without separators in {line:?}");
+        // Times are clocks: "tick" appears only in the tick length.
+        assert!(!line.contains(" USD") && !line.replace("(ticks of ", "").contains("tick"), "{line:?}");
+    }
     for f in [
         "summary.json",
         "ticks.csv",

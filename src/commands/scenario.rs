@@ -39,50 +39,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             other => other.into(),
         })?;
     if !quiet {
-        print_summary(&report, &out);
+        print_summary(&report, &out, v.sim.exchange.tick_secs.max(1));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(r: &liqsim::runner::RunReport, out: &Path) {
-    let s = &r.summary;
-    let usd = |v: f64| format!("{v:>18.0}");
-    println!("liqsim run: {} (seed {})", r.scenario, r.seed);
-    println!("  ticks                       {:>18}", s.ticks);
-    println!("  start price                 {}", usd(s.start_price));
-    println!("  final / max / min price     {:.1} / {:.1} / {:.1}", s.final_price, s.max_price, s.min_price);
-    println!("  max / min mark              {:.1} / {:.1}", s.max_mark, s.min_mark);
-    println!(
-        "  liquidated longs            {:>18} accounts {} USD",
-        s.liquidated_accounts_long,
-        usd(s.liquidated_notional_long).trim()
-    );
-    println!(
-        "  liquidated shorts           {:>18} accounts {} USD",
-        s.liquidated_accounts_short,
-        usd(s.liquidated_notional_short).trim()
-    );
-    println!("  cascades                    {:>18}", s.cascades.len());
-    if let Some(c) = s.cascades.iter().max_by(|a, b| a.notional_usd.total_cmp(&b.notional_usd)) {
-        println!(
-            "  largest cascade             {:.0} USD, {} accounts, ticks {}–{}, {:.1} → {:.1}",
-            c.notional_usd, c.accounts, c.start_tick, c.end_tick, c.price_before, c.price_after
-        );
-    }
-    println!("  insurance fund min / final  {:.2} / {:.2} USD", s.insurance_fund_min, s.insurance_fund_final);
-    if s.insurance_shortfall > 0.0 {
-        println!("  beyond the fund (venue)     {:.2} USD", s.insurance_shortfall);
-    }
-    println!(
-        "  taken over by the fund      {:>18} positions {} USD, fund PnL {:.0} USD",
-        s.insurance_takeovers,
-        usd(s.insurance_takeover_notional).trim(),
-        s.insurance_fund_pnl
-    );
-    println!("  ADL events                  {:>18} ({} USD)", s.adl_count, usd(s.adl_notional).trim());
-    // A fraction per interval: for a run shorter than the interval, the rate it would have paid.
-    println!("  funding rate accrued        {:>17.6}% per interval", s.funding_rate_accrued * 100.0);
-    println!("  events                      {:>18}", s.events);
-    println!("  final state hash            {}", s.final_state_hash);
-    println!("  outputs                     {}", out.display());
+fn print_summary(r: &liqsim::runner::RunReport, out: &Path, tick_secs: u64) {
+    print!("{}", liqsim::runner::text::run_summary(r, tick_secs, out));
 }

@@ -5,7 +5,8 @@
 use super::stats::quantile_sorted;
 use super::{Manifest, RunOutcome};
 use crate::report::ReportError;
-use crate::report::plots::{DrawResult, err, render};
+use crate::report::fmt::clock_minutes;
+use crate::report::plots::{DrawResult, err, price_label, render, time_axis};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::full_palette::{BLUE_200, BLUE_600, BLUE_900, GREY_600};
@@ -56,15 +57,26 @@ fn draw_fan<DB: DrawingBackend>(
     let (lo, hi) = (lo - pad, hi + pad);
     let mut chart = ChartBuilder::on(root)
         .caption(
-            format!("{}: price path over {runs} runs (p5–p95, p25–p75, median)", m.scenario),
+            format!(
+                "Price paths — {}, {runs} runs, master seed {} (p5–p95, p25–p75, median)",
+                m.scenario, m.master_seed
+            ),
             ("sans-serif", 22),
         )
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(90)
-        .build_cartesian_2d(0.0..t_end, lo..hi)
+        .build_cartesian_2d(time_axis(t_end), lo..hi)
         .map_err(err)?;
-    chart.configure_mesh().x_desc("minutes").y_desc("last price (USD)").draw().map_err(err)?;
+    let span = hi - lo;
+    chart
+        .configure_mesh()
+        .x_desc("time from the start (HH:MM)")
+        .y_desc("last price (USD)")
+        .x_label_formatter(&|m| clock_minutes(*m))
+        .y_label_formatter(&|p| price_label(*p, span))
+        .draw()
+        .map_err(err)?;
     for (a, b, color, name) in [(0, 4, BLUE_200.mix(0.5), "p5–p95"), (1, 3, BLUE_600.mix(0.45), "p25–p75")]
     {
         let mut pts: Vec<(f64, f64)> = bands.iter().enumerate().map(|(i, q)| (minute(i), q[b])).collect();
@@ -85,11 +97,16 @@ fn draw_fan<DB: DrawingBackend>(
         .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE_900));
     for &level in m.watch_levels.iter().filter(|&&l| l > lo && l < hi) {
         chart
-            .draw_series(LineSeries::new([(0.0, level), (t_end, level)], GREY_600.mix(0.7).stroke_width(1)))
+            .draw_series(DashedLineSeries::new(
+                [(0.0, level), (t_end, level)],
+                8,
+                6,
+                GREY_600.stroke_width(1),
+            ))
             .map_err(err)?;
         chart
             .draw_series(std::iter::once(Text::new(
-                format!("{level}"),
+                format!("watch {}", price_label(level, span)),
                 (t_end * 0.005, level),
                 ("sans-serif", 13).into_font().color(&GREY_600),
             )))
@@ -105,50 +122,180 @@ fn draw_fan<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Writes a histogram of `values` (30 equal bins between their min and max) as PNG.
-pub fn histogram(title: &str, values: &[f64], png: &Path) -> Result<(), ReportError> {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let (lo, hi) = finite.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let (lo, hi) = if lo > hi {
-        (0.0, 1.0)
-    } else if lo == hi {
-        (lo - 0.5, hi + 0.5)
-    } else {
-        (lo, hi)
-    };
-    const BINS: usize = 30;
-    let w = (hi - lo) / BINS as f64;
-    let mut counts = [0u32; BINS];
-    for v in &finite {
-        counts[(((v - lo) / w) as usize).min(BINS - 1)] += 1;
-    }
-    render(Some(png), None, (1000, 600), |a| draw_hist(a, title, lo, w, &counts), |_| Ok(()))
+/// How a histogram shows its values.
+#[derive(Clone, Debug, PartialEq)]
+enum Bars {
+    /// Every run gave the same value.
+    Constant(f64),
+    /// Few distinct values: one bar each, (value, runs).
+    Discrete(Vec<(f64, u32)>),
+    /// Equal bins from `lo`, `width` wide.
+    Binned { lo: f64, width: f64, counts: Vec<u32> },
 }
 
-fn draw_hist<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    lo: f64,
-    w: f64,
-    counts: &[u32],
-) -> DrawResult {
+/// Most distinct values drawn one bar each.
+const MAX_DISCRETE: usize = 12;
+
+fn bars_of(finite: &[f64]) -> Bars {
+    let mut sorted = finite.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut distinct: Vec<(f64, u32)> = Vec::new();
+    for &v in &sorted {
+        match distinct.last_mut() {
+            Some(last) if last.0 == v => last.1 += 1,
+            _ => distinct.push((v, 1)),
+        }
+    }
+    match distinct.len() {
+        0 => Bars::Constant(0.0),
+        1 => Bars::Constant(distinct[0].0),
+        // Few values among many runs (counts, or a metric that only takes a few values).
+        n if n <= MAX_DISCRETE && n * 2 <= sorted.len() => Bars::Discrete(distinct),
+        _ => {
+            // About √runs bins (5 to 30): enough to show a shape, few enough not to leave most
+            // bins holding one run.
+            let bins = ((sorted.len() as f64).sqrt().ceil() as usize).clamp(5, 30);
+            let (lo, hi) = (sorted[0], sorted[sorted.len() - 1]);
+            let width = (hi - lo) / bins as f64;
+            let mut counts = vec![0u32; bins];
+            for v in &sorted {
+                counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+            }
+            Bars::Binned { lo, width, counts }
+        }
+    }
+}
+
+/// Writes a histogram of `values` as PNG: `title` above, `x_desc` (the metric and its unit)
+/// under the x axis, runs up the y axis in whole numbers; a constant metric is one bar with
+/// its value written, a metric with few distinct values one bar per value, any other
+/// about √runs equal bins; the median is a dashed line.
+pub fn histogram(title: &str, x_desc: &str, values: &[f64], png: &Path) -> Result<(), ReportError> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let bars = bars_of(&finite);
+    let mut sorted = finite.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = quantile_sorted(&sorted, 0.5);
+    let h = Hist { title, x_desc, bars: &bars, runs: finite.len(), median };
+    render(Some(png), None, (1000, 600), |a| draw_hist(a, &h), |_| Ok(()))
+}
+
+struct Hist<'a> {
+    title: &'a str,
+    x_desc: &'a str,
+    bars: &'a Bars,
+    runs: usize,
+    median: Option<f64>,
+}
+
+/// A value on a histogram's axis: separators, and decimals only where the span needs them.
+fn value_label(v: f64, span: f64) -> String {
+    let decimals = if span >= 50.0 || v.fract() == 0.0 {
+        0
+    } else if span >= 1.0 {
+        1
+    } else {
+        3
+    };
+    crate::report::fmt::thousands(v, decimals)
+}
+
+fn draw_hist<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Hist) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
-    let hi = lo + w * counts.len() as f64;
+    // The x range and each bar as (from, to, runs).
+    let (lo, hi, rects): (f64, f64, Vec<(f64, f64, u32)>) = match h.bars {
+        Bars::Constant(v) => {
+            let half = (v.abs() * 0.01).max(0.5);
+            (v - 2.0 * half, v + 2.0 * half, vec![(v - half * 0.4, v + half * 0.4, h.runs as u32)])
+        }
+        Bars::Discrete(values) => {
+            let gap = values.windows(2).map(|w| w[1].0 - w[0].0).fold(f64::MAX, f64::min);
+            let gap = if gap.is_finite() && gap > 0.0 { gap } else { 1.0 };
+            let (first, last) = (values[0].0, values[values.len() - 1].0);
+            let bars = values.iter().map(|&(v, n)| (v - gap * 0.35, v + gap * 0.35, n)).collect();
+            (first - gap, last + gap, bars)
+        }
+        Bars::Binned { lo, width, counts } => {
+            let bars = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, &c)| (lo + i as f64 * width, lo + (i as f64 + 0.96) * width, c))
+                .collect();
+            let pad = width * counts.len() as f64 * 0.02;
+            (lo - pad, lo + width * counts.len() as f64 + pad, bars)
+        }
+    };
+    let top = rects.iter().map(|r| r.2).max().unwrap_or(1).max(1);
+    // Whole runs up the axis: at most about ten labels.
+    let top_axis = top + (top / 10).max(1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
+        .caption(h.title, ("sans-serif", 20))
         .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(lo..hi, 0.0..top)
+        .margin_right(40)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .build_cartesian_2d(lo..hi, 0u32..top_axis)
         .map_err(err)?;
-    chart.configure_mesh().y_desc("runs").draw().map_err(err)?;
+    let span = hi - lo;
+    let x_label = |v: &f64| value_label(*v, span);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(h.x_desc)
+        .y_desc("runs")
+        .x_label_formatter(&x_label)
+        .y_labels((top_axis as usize + 1).min(11))
+        .light_line_style(WHITE)
+        .axis_desc_style(("sans-serif", 16));
+    match h.bars {
+        // One value: it is written over its bar; an axis around it would only invent a spread.
+        Bars::Constant(_) => {
+            mesh.x_labels(0);
+        }
+        Bars::Discrete(values) => {
+            mesh.x_labels(values.len() + 2);
+        }
+        Bars::Binned { .. } => {}
+    }
+    mesh.draw().map_err(err)?;
     chart
-        .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {
-            let x = lo + i as f64 * w;
-            Rectangle::new([(x, 0.0), (x + w * 0.95, c as f64)], BLUE_600.filled())
-        }))
+        .draw_series(rects.iter().map(|&(a, b, n)| Rectangle::new([(a, 0), (b, n)], BLUE_600.filled())))
         .map_err(err)?;
+    let label = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
+    match h.bars {
+        Bars::Constant(v) => {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("every one of the {} runs: {}", h.runs, value_label(*v, v.abs().max(50.0))),
+                    (*v, top),
+                    label,
+                )))
+                .map_err(err)?;
+        }
+        Bars::Discrete(values) => {
+            chart
+                .draw_series(values.iter().map(|&(v, n)| {
+                    Text::new(format!("{} ({n})", value_label(v, span)), (v, n), label.clone())
+                }))
+                .map_err(err)?;
+        }
+        Bars::Binned { .. } => {
+            if let Some(m) = h.median {
+                let style = BLUE_900.stroke_width(2);
+                chart
+                    .draw_series(DashedLineSeries::new([(m, 0), (m, top_axis)], 6, 4, style))
+                    .map_err(err)?
+                    .label(format!("median {}", value_label(m, span)))
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.9))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(err)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -234,4 +381,29 @@ fn draw_grid<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, g: &Grid) -> Dra
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_handle_constant_discrete_and_spread_metrics() {
+        assert_eq!(bars_of(&[0.0; 20]), Bars::Constant(0.0));
+        assert_eq!(bars_of(&[]), Bars::Constant(0.0));
+        let discrete: Vec<f64> = (0..20).map(|i| f64::from(i % 3)).collect();
+        assert_eq!(bars_of(&discrete), Bars::Discrete(vec![(0.0, 7), (1.0, 7), (2.0, 6)]));
+        // Twenty different values: √20 → 5 bins, every run counted once.
+        let spread: Vec<f64> = (0..20).map(|i| 70_000.0 + 37.0 * f64::from(i)).collect();
+        let Bars::Binned { counts, .. } = bars_of(&spread) else { panic!("not binned") };
+        assert_eq!(counts.len(), 5);
+        assert_eq!(counts.iter().sum::<u32>(), 20);
+        let dir = std::env::temp_dir().join(format!("liqsim-hist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, values) in [("constant", vec![0.0; 20]), ("discrete", discrete), ("spread", spread)] {
+            let path = dir.join(format!("{name}.png"));
+            histogram(name, "value (unit)", &values, &path).unwrap();
+            assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
+        }
+    }
 }

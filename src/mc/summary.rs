@@ -248,22 +248,26 @@ pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<Mc
         rows.iter().map(|r| r.iter().map(String::as_str)),
     )?;
     plots::fan_chart(m, runs, Some(&dir.join("fan.png")), Some(&dir.join("fan.svg")))?;
-    for (file, title, get) in [
+    for (file, what, unit, get) in [
         (
             "hist_final_price.png",
-            "Final price (USD)",
+            "Final price",
+            "last price at the end (USD)",
             (|r: &RunOutcome| r.headline.final_price) as fn(&RunOutcome) -> f64,
         ),
-        ("hist_max_price.png", "Max price (USD)", |r| r.headline.max_price),
-        ("hist_liquidated_short.png", "Liquidated short notional (USD M)", |r| {
+        ("hist_max_price.png", "Highest price", "highest last price of the run (USD)", |r| {
+            r.headline.max_price
+        }),
+        ("hist_liquidated_short.png", "Shorts liquidated", "short notional liquidated ($M)", |r| {
             r.headline.liquidated_notional_short / 1e6
         }),
-        ("hist_liquidated_long.png", "Liquidated long notional (USD M)", |r| {
+        ("hist_liquidated_long.png", "Longs liquidated", "long notional liquidated ($M)", |r| {
             r.headline.liquidated_notional_long / 1e6
         }),
     ] {
         let values: Vec<f64> = runs.iter().map(get).collect();
-        plots::histogram(title, &values, &dir.join(file))?;
+        let title = format!("{what} — {}, {} runs, master seed {}", m.scenario, runs.len(), m.master_seed);
+        plots::histogram(&title, unit, &values, &dir.join(file))?;
     }
     let summary = summarize(m, runs);
     let json = serde_json::to_string_pretty(&summary).unwrap_or_default();

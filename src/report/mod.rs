@@ -2,6 +2,7 @@
 //! leaves a file that looks complete), tables as CSV, and pictures.
 
 pub mod belief;
+pub mod fmt;
 pub mod interrupt;
 pub mod lock;
 pub mod plots;
@@ -124,6 +125,7 @@ mod tests {
     fn pictures_render_to_png_and_svg() {
         let dir = temp_dir("plots");
         let hm = plots::Heatmap {
+            title: "test, seed 1".into(),
             minutes: vec![0.0, 1.0, 2.0],
             price_lo: 70_000.0,
             bucket_usd: 1_000.0,
@@ -144,6 +146,7 @@ mod tests {
         assert!(fs::read_to_string(dir.join("hs.svg")).unwrap().contains(legend));
         assert!(!fs::read_to_string(dir.join("h.svg")).unwrap().contains(legend), "no stops, no stop legend");
         let series = plots::PriceSeries {
+            title: "test, seed 1".into(),
             minutes: vec![0.0, 1.0, 2.0],
             last: vec![1.0, 2.0, 3.0],
             mark: vec![1.0, 2.0, 2.5],
@@ -153,10 +156,12 @@ mod tests {
         };
         plots::price_chart(&series, Some(&dir.join("p.png")), None).unwrap();
         let bars = [
-            plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true },
-            plots::MapBar { price: 90_000.0, notional_usd: 3e9, long: false },
+            plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true, leverage: 10 },
+            plots::MapBar { price: 60_000.0, notional_usd: 5e7, long: true, leverage: 25 },
+            plots::MapBar { price: 90_000.0, notional_usd: 3e9, long: false, leverage: 3 },
         ];
         plots::liquidation_map(
+            "test, seed 1",
             &bars,
             &[],
             1_000.0,
@@ -165,10 +170,35 @@ mod tests {
             Some(&dir.join("m.svg")),
         )
         .unwrap();
-        let stops = [plots::MapBar { price: 65_000.0, notional_usd: 4e8, long: true }];
-        plots::liquidation_map(&bars, &stops, 1_000.0, 71_450.0, None, Some(&dir.join("ms.svg"))).unwrap();
+        let stops = [plots::MapBar { price: 65_000.0, notional_usd: 4e8, long: true, leverage: 0 }];
+        plots::liquidation_map(
+            "test, seed 1",
+            &bars,
+            &stops,
+            1_000.0,
+            71_450.0,
+            None,
+            Some(&dir.join("ms.svg")),
+        )
+        .unwrap();
         assert!(fs::read_to_string(dir.join("ms.svg")).unwrap().contains("stop orders (at their triggers)"));
         assert!(!fs::read_to_string(dir.join("m.svg")).unwrap().contains("stop orders"));
+        // A run without leverage: pictures that say there is nothing to draw, not empty axes.
+        let none =
+            plots::Heatmap { title: "flat, seed 1".into(), minutes: vec![0.0, 1.0], ..Default::default() };
+        plots::heatmap(&none, None, Some(&dir.join("h0.svg"))).unwrap();
+        plots::liquidation_map("flat, seed 1", &[], &[], 1_000.0, 300.0, None, Some(&dir.join("m0.svg")))
+            .unwrap();
+        for f in ["h0.svg", "m0.svg"] {
+            let text = fs::read_to_string(dir.join(f)).unwrap();
+            assert!(text.contains("Nothing to draw") && text.contains("flat, seed 1"), "{f}");
+        }
+        assert!(!fs::read_to_string(dir.join("h.svg")).unwrap().contains("Nothing to draw"));
+        // The heatmap explains its scale and marks, titled with scenario and seed.
+        let h = fs::read_to_string(dir.join("h.svg")).unwrap();
+        for words in ["test, seed 1", "log scale: ln(1 + USD)", "a long liquidated", "last price", "00:02"] {
+            assert!(h.contains(words), "{words:?} not in the heatmap");
+        }
         for f in ["h.png", "h.svg", "hs.svg", "p.png", "m.png", "m.svg", "ms.svg"] {
             let bytes = fs::read(dir.join(f)).unwrap();
             assert!(bytes.len() > 1_000, "{f} is too small to hold a picture");

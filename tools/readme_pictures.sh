@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Regenerates the README's pictures from the bundled scenarios, so they never go stale:
+#   docs/img/heatmap_btc_14_to_1.png, map_btc_14_to_1.png, price_btc_14_to_1.png
+#       liqsim run scenarios/btc_14_to_1.ron (seed 42)
+#   docs/img/fan_btc_14_to_1.png
+#       liqsim mc scenarios/btc_14_to_1.ron --runs 100 (master seed 42)
+#   with --sweep also docs/img/heatmap_p_squeeze_up.png
+#       liqsim sweep scenarios/imbalance_sweep.ron (long: 28 cells of 20 runs)
+# Every run is deterministic, so the pictures change only when the code or a scenario does.
+# Usage: tools/readme_pictures.sh [--sweep]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/liqsim
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$bin" run scenarios/btc_14_to_1.ron --out "$tmp/run" --quiet
+for f in heatmap map price; do
+    cp "$tmp/run/$f.png" "docs/img/${f}_btc_14_to_1.png"
+done
+
+"$bin" mc scenarios/btc_14_to_1.ron --runs 100 --out "$tmp/mc" > /dev/null
+cp "$tmp/mc/fan.png" docs/img/fan_btc_14_to_1.png
+
+if [[ "${1:-}" == "--sweep" ]]; then
+    "$bin" sweep scenarios/imbalance_sweep.ron --out "$tmp/sweep" > /dev/null
+    cp "$tmp/sweep/heatmap_p_squeeze_up.png" docs/img/heatmap_p_squeeze_up.png
+fi
+echo "regenerated: $(ls docs/img/*.png | tr '\n' ' ')"
