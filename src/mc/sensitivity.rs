@@ -774,7 +774,16 @@ fn range_text(p: &Parameter) -> String {
 
 /// A parameter value, briefly: 2500000000 → 2.5e9.
 fn short_number(x: f64) -> String {
-    if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) { format!("{x:e}") } else { format!("{x}") }
+    if x == 0.0 {
+        return "0".into();
+    }
+    if x.abs() >= 1e5 || x.abs() < 1e-3 {
+        return format!("{x:e}");
+    }
+    // Six significant digits, trailing zeros dropped.
+    let decimals = (5 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 /// The readable table (`sensitivity.txt`, and stdout): per metric, parameters by swing.
@@ -859,11 +868,18 @@ fn axis_number(v: f64) -> String {
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
+/// The tornado's heading's height, pixels.
+const HEAD: u32 = 118;
+/// The base's interval behind the bars.
+const BASE_BAND: RGBColor = RGBColor(215, 215, 215);
+
 /// One tornado panel's data, in display units.
 struct Panel {
     title: String,
     x_desc: String,
     base: Option<f64>,
+    /// The base's 95% interval.
+    base_interval: Option<(f64, f64)>,
     /// Largest swing first.
     bars: Vec<Bar>,
 }
@@ -906,6 +922,7 @@ fn tornado(plan: &Plan, r: &SensitivityReport, png: &Path) -> Result<(), McError
                 title: format!("{}: {}", m.name, m.definition),
                 x_desc: if unit.is_empty() { m.name.clone() } else { format!("{} ({unit})", m.name) },
                 base: scale(m.base.estimate),
+                base_interval: scale(m.base.lo).zip(scale(m.base.hi)),
                 bars,
             }
         })
@@ -913,7 +930,7 @@ fn tornado(plan: &Plan, r: &SensitivityReport, png: &Path) -> Result<(), McError
     let cols = if panels.len() > 1 { 2 } else { 1 };
     let rows = panels.len().div_ceil(cols);
     let panel_h = (130 + 46 * plan.parameters.len()).max(320) as u32;
-    let size = (1000 * cols as u32, 110 + panel_h * rows as u32);
+    let size = ((1000 * cols as u32).max(1500), HEAD + panel_h * rows as u32);
     let title = format!(
         "{}: one-at-a-time sensitivity ({} points per range, {} runs per point, the same seeds at every point)",
         r.scenario, r.points_per_parameter, r.runs_per_point
@@ -930,28 +947,36 @@ fn draw_tornado<DB: DrawingBackend>(
     (rows, cols): (usize, usize),
 ) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
-    let (head, body) = root.split_vertically(110);
+    let (head, body) = root.split_vertically(HEAD);
     head.draw(&Text::new(title, (20, 14), ("sans-serif", 24).into_font())).map_err(err)?;
     let low_colour = BLUE_600;
     let high_colour = ORANGE_700;
     let mut x = 20;
-    for (text, colour) in [
-        ("parameter at the low end of its range", Some(low_colour)),
-        ("at the high end", Some(high_colour)),
-        ("points between", None),
+    let font = ("sans-serif", 18);
+    for (text, key) in [
+        ("parameter at the low end of its range", 0),
+        ("at the high end", 1),
+        ("points between", 2),
+        ("base scenario", 3),
+        ("its 95% interval", 4),
     ] {
-        match colour {
-            Some(c) => head.draw(&Rectangle::new([(x, 62), (x + 26, 80)], c.filled())).map_err(err)?,
-            None => head.draw(&Circle::new((x + 13, 71), 5, BLACK.filled())).map_err(err)?,
+        match key {
+            0 => head.draw(&Rectangle::new([(x, 56), (x + 26, 74)], low_colour.filled())).map_err(err)?,
+            1 => head.draw(&Rectangle::new([(x, 56), (x + 26, 74)], high_colour.filled())).map_err(err)?,
+            2 => head.draw(&Circle::new((x + 13, 65), 5, BLACK.filled())).map_err(err)?,
+            3 => head
+                .draw(&PathElement::new([(x + 13, 52), (x + 13, 78)], BLACK.stroke_width(2)))
+                .map_err(err)?,
+            _ => head.draw(&Rectangle::new([(x, 56), (x + 26, 74)], BASE_BAND.filled())).map_err(err)?,
         }
-        head.draw(&Text::new(text, (x + 34, 62), ("sans-serif", 18).into_font())).map_err(err)?;
-        x += 44 + 9 * text.len() as i32;
+        head.draw(&Text::new(text, (x + 34, 56), font.into_font())).map_err(err)?;
+        x += 50 + 9 * text.len() as i32;
     }
-    head.draw(&PathElement::new([(x, 58), (x, 84)], BLACK.stroke_width(2))).map_err(err)?;
     head.draw(&Text::new(
-        "base scenario; bars from base to the value at each end, longest swing on top",
-        (x + 10, 62),
-        ("sans-serif", 18).into_font(),
+        "Bars run from the base to the metric at each end of the parameter's range, the others at base; \
+         the longest swing is on top.",
+        (20, 88),
+        font.into_font(),
     ))
     .map_err(err)?;
     let areas = body.split_evenly((rows, cols));
@@ -969,6 +994,7 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> DrawResult {
     let n = p.bars.len().max(1) as i32;
     let mut all: Vec<f64> = p.base.into_iter().collect();
+    all.extend(p.base_interval.iter().flat_map(|&(a, b)| [a, b]));
     for Bar { at_low: lo, at_high: hi, between, .. } in &p.bars {
         all.extend(lo.iter().chain(hi.iter()).chain(between.iter()).copied());
     }
@@ -1007,6 +1033,14 @@ fn draw_panel<DB: DrawingBackend>(
     let band = (chart.plotting_area().dim_in_pixel().1 as f64 / f64::from(n)).max(4.0);
     let (edge, mid) = ((band * 0.14) as u32, (band * 0.5) as u32);
     let Some(base) = p.base else { return Ok(()) };
+    if let Some((a, b)) = p.base_interval {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, SegmentValue::Exact(0)), (b, SegmentValue::Exact(n))],
+                BASE_BAND.filled(),
+            )))
+            .map_err(err)?;
+    }
     for (rank, Bar { at_low, at_high, between, .. }) in p.bars.iter().enumerate() {
         let y = row(rank);
         // The high end's bar in the upper half of the row, the low end's in the lower half.
