@@ -42,6 +42,16 @@ pub enum Command {
     /// A Monte Carlo per cell of the scenario's sweep grid; sweep.csv, a table and heatmaps.
     #[command(after_help = "Example:\n  liqsim sweep scenarios/imbalance_sweep.ron --metric p_squeeze_up")]
     Sweep(SweepArgs),
+    /// Sensitivity analysis: the scenario's `sensitivity:` parameters varied over their ranges
+    /// (one at a time, and Morris elementary effects), a Monte Carlo at every point.
+    #[command(
+        after_help = "Outputs: sensitivity.csv, morris.csv, sensitivity.txt, tornado.png, summary.json \
+                            (last). Every point runs the same seeds (common random numbers); see \
+                            docs/sensitivity.md.\n\n\
+                            Examples:\n  liqsim sensitivity scenarios/btc_14_to_1.ron --runs 20 --threads 2\n  \
+                            liqsim sensitivity scenarios/imbalance_sweep.ron --points 3 --out out/sens --quiet"
+    )]
+    Sensitivity(SensitivityArgs),
     /// Rebuild the ledger from an event log and print its state hash.
     #[command(after_help = "Examples:\n  liqsim replay out/btc_14_to_1/events.log --verify\n  \
                             liqsim replay events.log --expect 3f2a...")]
@@ -257,6 +267,31 @@ pub struct SweepArgs {
     /// The axis up the heatmap (default the second).
     #[arg(long)]
     pub y: Option<String>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct SensitivityArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+    /// Runs per point (default: sensitivity.runs, else monte_carlo.runs).
+    #[arg(long)]
+    pub runs: Option<u32>,
+    /// Values per parameter from low to high (default: sensitivity.points).
+    #[arg(long)]
+    pub points: Option<u32>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Master seed (default: monte_carlo.seed, else the scenario's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default out/<scenario>/sensitivity/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,
 }

@@ -1509,3 +1509,158 @@ fn a_map_whose_counterparties_would_be_liquidated_near_the_price_is_refused_by_v
     assert!(!dir.join("run/summary.json").exists());
     assert!(!dir.join("mc/mc.json").exists());
 }
+
+/// A tiny world (250 map accounts, 10 minutes, no value traders) with a sensitivity section: a
+/// parameter that cannot matter (the size of value traders there are none of), one that must
+/// (the fair value's drift), and the book's depth.
+const TINY_SENSITIVITY: &str = r#"(
+    name: "tiny_sensitivity",
+    seed: 7,
+    horizon: "10m",
+    map: (
+        bands: [
+            (side: Short, liq_low_usd: 72500.0, liq_high_usd: 76000.0, notional_usd: 1.4e9, shape: Rising,
+             leverage: [(leverage: 5, weight: 1.0), (leverage: 10, weight: 1.0)], accounts: 150),
+            (side: Long, liq_low_usd: 67000.0, liq_high_usd: 70500.0, notional_usd: 0.1e9, shape: Rising,
+             leverage: [(leverage: 10, weight: 1.0), (leverage: 20, weight: 1.0)], accounts: 100),
+        ],
+        counterparty_leverage: 1,
+    ),
+    index: (volatility_pct_per_hour: 3.0),
+    value: (traders: 0),
+    watch_levels: [72000.0, 71000.0],
+    outputs: (pictures: false, event_log: false),
+    monte_carlo: (runs: 4),
+    sensitivity: (
+        parameters: [
+            (name: "value.max_position_usd", low: 1e7, high: 1e9),
+            (name: "index.drift_pct", low: -20.0, high: 20.0),
+            (name: "liquidity.depth_scale", low: 0.5, high: 2.0),
+        ],
+        points: 3,
+        metrics: ["final_price", "p_touch_72000", "max_price"],
+        morris: (trajectories: 3),
+    ),
+)"#;
+
+#[test]
+fn sensitivity_writes_its_outputs_the_same_whatever_the_threads_and_a_parameter_that_cannot_matter_has_no_swing()
+ {
+    let dir = temp_dir("sensitivity");
+    let file = dir.join("tiny.ron");
+    std::fs::write(&file, TINY_SENSITIVITY).unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let r = liqsim(&["sensitivity", s(&file), "--out", s(&a), "--threads", "1", "--quiet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stdout(&r).is_empty(), "--quiet prints nothing");
+    let r = liqsim(&["sensitivity", s(&file), "--out", s(&b), "--threads", "3"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stdout(&r).contains("index.drift_pct"), "{}", stdout(&r));
+    for f in ["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "summary.json"] {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert!(!x.is_empty() && x == y, "{f} differs between 1 and 3 threads");
+    }
+    assert_eq!(files_under(&a).len(), 5, "{:?}", files_under(&a));
+
+    // One row per metric at the base, then per parameter, value and metric.
+    let csv = std::fs::read_to_string(a.join("sensitivity.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("parameter,value,metric,estimate,lo,hi"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3 + 3 * 3 * 3);
+    assert!(rows.iter().all(|r| r.len() == 6 && !r[3].is_empty()), "{csv}");
+    let at = |parameter: &str, metric: &str| -> Vec<f64> {
+        rows.iter().filter(|r| r[0] == parameter && r[2] == metric).map(|r| r[3].parse().unwrap()).collect()
+    };
+    let values: Vec<&str> =
+        rows.iter().filter(|r| r[0] == "index.drift_pct" && r[2] == "final_price").map(|r| r[1]).collect();
+    assert_eq!(values, ["-20", "0", "20"]);
+
+    // The same seeds at every point: a parameter that changes no run changes nothing at all.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
+    let swing = |parameter: &str, metric: &str| -> f64 {
+        summary["swings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["parameter"] == parameter && s["metric"] == metric)
+            .and_then(|s| s["swing"].as_f64())
+            .unwrap()
+    };
+    for metric in ["final_price", "p_touch_72000", "max_price"] {
+        assert_eq!(swing("value.max_position_usd", metric), 0.0, "{metric}");
+        let v = at("value.max_position_usd", metric);
+        assert!(v.iter().all(|x| *x == v[0]), "{metric}: {v:?}");
+    }
+    // A 40% swing of the fair value's drift moves the final price by thousands, upward.
+    let drift = at("index.drift_pct", "final_price");
+    assert!(drift[0] < drift[1] && drift[1] < drift[2], "{drift:?}");
+    assert!(swing("index.drift_pct", "final_price") > 5_000.0, "{drift:?}");
+    // Morris agrees: no effect where none can be, a large one where it must.
+    let morris = std::fs::read_to_string(a.join("morris.csv")).unwrap();
+    assert!(morris.lines().any(|l| l == "value.max_position_usd,final_price,0,0,0,3"), "{morris}");
+    let drift_mu_star: f64 = morris
+        .lines()
+        .find(|l| l.starts_with("index.drift_pct,final_price,"))
+        .and_then(|l| l.split(',').nth(2))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(drift_mu_star > 5_000.0, "{morris}");
+    // The table sorts by swing: the drift first.
+    let txt = std::fs::read_to_string(a.join("sensitivity.txt")).unwrap();
+    let block = txt.split("\nfinal_price = ").nth(1).unwrap();
+    let first = block.lines().nth(2).unwrap();
+    assert!(first.trim_start().starts_with("index.drift_pct"), "{txt}");
+}
+
+#[test]
+fn bad_sensitivity_input_exits_2_with_where_and_what_and_an_interrupted_one_leaves_no_output() {
+    let dir = temp_dir("sensitivity-bad");
+    let file = dir.join("tiny.ron");
+    std::fs::write(&file, TINY_SENSITIVITY).unwrap();
+    let out = dir.join("o");
+    let write = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let metric = write("metric.ron", TINY_SENSITIVITY.replace("\"p_touch_72000\"", "\"p_touch_99\""));
+    let range = write("range.ron", TINY_SENSITIVITY.replace("low: 0.5, high: 2.0", "low: 2.0, high: 0.5"));
+    let none =
+        write("none.ron", TINY_SENSITIVITY.split("    sensitivity:").next().unwrap().to_string() + ")");
+    for (args, needle) in [
+        (
+            vec![s(&metric)],
+            "metric.ron: sensitivity.metrics[1]: unknown metric \"p_touch_99\"; one of: p_touch_72000",
+        ),
+        (vec![s(&range)], "range.ron: sensitivity.parameters[2].high: must be above low (2), got 0.5"),
+        (vec![s(&none)], "none.ron: sensitivity: the scenario has no sensitivity section"),
+        (vec![s(&file), "--points", "1"], "--points: must be 2..=1000, got 1"),
+        (vec![s(&file), "--runs", "0"], "--runs: must be 1..=1000000, got 0"),
+        (vec![s(&file), "--threads", "0"], "--threads: must be at least 1"),
+    ] {
+        let mut all = vec!["sensitivity"];
+        all.extend(args.iter().copied());
+        all.extend(["--out", s(&out), "--quiet"]);
+        let r = liqsim(&all);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {}", stderr(&r));
+        assert!(stderr(&r).contains(needle), "{args:?}: {}", stderr(&r));
+        assert!(!out.join("summary.json").exists());
+    }
+
+    // Stopped mid-way: exit 130, and nothing in the folder (no output, no lock, no temporary).
+    let child = Command::new(env!("CARGO_BIN_EXE_liqsim"))
+        .args(["sensitivity", s(&file), "--out", s(&out), "--runs", "400", "--threads", "1", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lock(&out, child.id());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    signal(child.id(), "INT");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("run `liqsim sensitivity` again"), "{}", stderr(&o));
+    assert_eq!(files_under(&out), Vec::<String>::new());
+}

@@ -2,9 +2,9 @@
 //! of them.
 
 use super::{bad, load, within_budget};
-use crate::cli::{McArgs, MergeArgs, SweepArgs};
+use crate::cli::{McArgs, MergeArgs, SensitivityArgs, SweepArgs};
 use anyhow::Result;
-use liqsim::mc::{self, McError, McOptions, Shard, sweep::SweepOptions};
+use liqsim::mc::{self, McError, McOptions, Shard, sensitivity::SensitivityOptions, sweep::SweepOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -79,6 +79,25 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let results = mc::sweep::run_sweep(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
     if !quiet {
         print!("{}", mc::sweep::table(&results));
+        println!("outputs: {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sensitivity(args: SensitivityArgs) -> Result<ExitCode> {
+    let SensitivityArgs { file, budget: limits, runs, points, threads, seed, out, quiet } = args;
+    let v = load(&file)?;
+    if threads == Some(0) {
+        return Err(bad("--threads: must be at least 1"));
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sensitivity"));
+    super::out_folder(&out)?;
+    let opts = SensitivityOptions { runs, points, seed, threads, out: out.clone(), progress: !quiet };
+    let plan = mc::sensitivity::plan(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
+    within_budget(&limits, &estimate(&v, plan.simulations(), threads, false))?;
+    let report = mc::sensitivity::run_sensitivity(&plan, &opts).map_err(mc_error)?;
+    if !quiet {
+        print!("{}", mc::sensitivity::table(&report));
         println!("outputs: {}", out.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -12,7 +12,7 @@ pub use demo::demo;
 pub use facts::facts;
 pub use log::{export, replay};
 pub use margin::margin;
-pub use mc::{mc, merge, sweep};
+pub use mc::{mc, merge, sensitivity, sweep};
 pub use scenario::{run, validate};
 
 use anyhow::Result;

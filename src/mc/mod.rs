@@ -26,6 +26,7 @@ mod journal;
 mod outcomes;
 pub mod plots;
 mod seeds;
+pub mod sensitivity;
 pub mod stats;
 mod summary;
 pub mod sweep;

@@ -46,7 +46,10 @@ pub fn cells(v: &Validated, file: &str) -> Result<Vec<Cell>, McError> {
             rest /= size;
         }
         let mut s = v.scenario.clone();
+        // A cell is a Monte Carlo: the file's sensitivity ranges are not its to check (a cell
+        // without hunters cannot take the hunters' ranges).
         s.sweep = None;
+        s.sensitivity = None;
         let mut settings = Vec::new();
         for (a, axis) in sweep.axes.iter().enumerate() {
             let value = &axis.values[pick[a]];

@@ -7,6 +7,7 @@
 mod behaviour;
 mod checks;
 mod duration;
+pub mod sensitivity;
 mod spec;
 pub mod sweep;
 mod syntax;
@@ -15,8 +16,9 @@ pub use behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, Qu
 pub use duration::Duration;
 pub use spec::{
     ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec,
-    LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, NoiseSpec, OutputSpec, Scenario,
-    ShockSpec, SpotVenueSpec, SweepAxis, SweepSpec, TierSpec, ValueSpec,
+    LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, MorrisSpec, NoiseSpec, OutputSpec,
+    Scenario, SensitivityParameter, SensitivitySpec, ShockSpec, Spacing, SpotVenueSpec, SweepAxis, SweepSpec,
+    TierSpec, ValueSpec,
 };
 pub use sweep::SweepValue;
 
@@ -197,6 +199,7 @@ fn validate(file: &str, s: &Scenario) -> Result<SimConfig, ScenarioError> {
     checks::world_money(&mut c, s);
     checks::spot_needed(&mut c, s);
     sweep::check(file, s, &mut c.problems);
+    sensitivity::check(file, s, &mut c.problems);
     let map = checks::map(&mut c, s, market.instrument.as_ref(), market.tiers.as_ref());
 
     if !c.problems.is_empty() {

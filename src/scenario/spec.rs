@@ -42,6 +42,10 @@ pub struct Scenario {
     pub outputs: OutputSpec,
     pub monte_carlo: MonteCarloSpec,
     pub sweep: Option<SweepSpec>,
+    /// A sensitivity analysis (`liqsim sensitivity`). Left out of the canonical form when
+    /// absent, so that scenarios without one keep the meaning (and Monte Carlo folders) they had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<SensitivitySpec>,
 }
 
 /// The contract and the venue's rules.
@@ -353,6 +357,69 @@ pub struct SweepAxis {
     pub values: Vec<SweepValue>,
 }
 
+/// A sensitivity analysis: parameters varied over ranges, one at a time and by Morris's
+/// elementary effects, a Monte Carlo at every point (see [`crate::mc::sensitivity`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivitySpec {
+    pub parameters: Vec<SensitivityParameter>,
+    /// Values per parameter in the one-at-a-time design, from `low` to `high` (at least 2).
+    #[serde(default = "default_points")]
+    pub points: u32,
+    /// Runs per point (`None`: `monte_carlo.runs`).
+    #[serde(default)]
+    pub runs: Option<u32>,
+    /// The outcomes reported and drawn (`None`: a headline set; see docs/sensitivity.md).
+    #[serde(default)]
+    pub metrics: Option<Vec<String>>,
+    /// A Morris elementary-effects screening (`None`: none).
+    #[serde(default)]
+    pub morris: Option<MorrisSpec>,
+}
+
+fn default_points() -> u32 {
+    5
+}
+
+/// A parameter of a sensitivity analysis and its range.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityParameter {
+    /// One of the sweep parameters that take any number (e.g. `"liquidity.depth_scale"`).
+    pub name: String,
+    pub low: f64,
+    pub high: f64,
+    /// `Linear` or `Log` spacing between `low` and `high` (`None`: `Log` for the scales and
+    /// sizes, `Linear` for the rest).
+    #[serde(default)]
+    pub spacing: Option<Spacing>,
+}
+
+/// How the values of a range are spaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Spacing {
+    Linear,
+    Log,
+}
+
+/// Morris's screening design: `trajectories` random one-step-at-a-time paths on a grid of
+/// `levels` values per parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MorrisSpec {
+    pub trajectories: u32,
+    /// Grid levels per parameter, an even number ≥ 2 (default 4).
+    #[serde(default = "default_levels")]
+    pub levels: u32,
+    /// Runs per point (`None`: the one-at-a-time design's).
+    #[serde(default)]
+    pub runs: Option<u32>,
+}
+
+fn default_levels() -> u32 {
+    4
+}
+
 impl Default for Scenario {
     /// The seed's setup at 100,000 accounts over six hours.
     fn default() -> Scenario {
@@ -384,6 +451,7 @@ impl Default for Scenario {
             outputs: OutputSpec::default(),
             monte_carlo: MonteCarloSpec::default(),
             sweep: None,
+            sensitivity: None,
         }
     }
 }

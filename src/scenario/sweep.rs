@@ -8,9 +8,17 @@
 //!   weight of higher settings into the cap;
 //! - `hunters.mode`: `"none"` (no hunters), `"up"`, `"down"`, `"adaptive"`, `"expected"` or `"random"`; every
 //!   hunter takes that mode, and a scenario without hunters gets one default hunter;
-//! - `liquidity.depth_scale`, `liquidity.reach_pct`, `index.drift_pct`, `index.spot_depth_scale`, `index.volatility_pct_per_hour`:
-//!   set the field;
+//! - `liquidity.depth_scale`, `liquidity.reach_pct`, `index.drift_pct`, `index.spot_depth_scale`,
+//!   `index.volatility_pct_per_hour`, `value.max_position_usd`, `insurance_fund_usd`: set the
+//!   field;
+//! - `hunters.budget_usd`, `hunters.max_distance`, `hunters.cluster_usd`,
+//!   `hunters.pace_usd_per_second`: set the field of every hunter's `hunting` (a scenario
+//!   without hunters cannot take them);
 //! - `monte_carlo.runs`: runs per cell (an integer ≥ 1).
+//!
+//! The numbers that are not whole ([`continuous`]) can also be a sensitivity analysis's
+//! parameters (see [`crate::mc::sensitivity`]); [`base_value`] reads a scenario's value of one,
+//! and [`multiplicative`] says which are scales or sizes, whose natural spacing is logarithmic.
 
 use super::HunterSpec;
 use super::{Problem, Scenario};
@@ -37,17 +45,85 @@ impl fmt::Display for SweepValue {
 }
 
 /// The parameters a sweep may vary.
-pub const PARAMETERS: [&str; 9] = [
+pub const PARAMETERS: &[&str] = &[
     "map.imbalance",
     "map.max_leverage",
     "hunters.mode",
+    "hunters.budget_usd",
+    "hunters.max_distance",
+    "hunters.cluster_usd",
+    "hunters.pace_usd_per_second",
+    "value.max_position_usd",
     "liquidity.depth_scale",
     "liquidity.reach_pct",
     "index.drift_pct",
     "index.spot_depth_scale",
     "index.volatility_pct_per_hour",
+    "insurance_fund_usd",
     "monte_carlo.runs",
 ];
+
+/// Whether `parameter` takes any number in a range (not a name, not a whole number).
+pub fn continuous(parameter: &str) -> bool {
+    PARAMETERS.contains(&parameter)
+        && !matches!(parameter, "map.max_leverage" | "hunters.mode" | "monte_carlo.runs")
+}
+
+/// Whether `parameter` is a scale or a size (positive, and what matters is its ratio): its
+/// natural spacing over a range is logarithmic. The others (distances, percentages, a drift
+/// that may be negative) are spaced evenly.
+pub fn multiplicative(parameter: &str) -> bool {
+    matches!(
+        parameter,
+        "map.imbalance"
+            | "hunters.budget_usd"
+            | "hunters.cluster_usd"
+            | "hunters.pace_usd_per_second"
+            | "value.max_position_usd"
+            | "liquidity.depth_scale"
+            | "index.spot_depth_scale"
+            | "index.volatility_pct_per_hour"
+            | "insurance_fund_usd"
+    )
+}
+
+/// The side totals of the map's bands: (Σ long, Σ short) notional.
+fn sides(s: &Scenario) -> (f64, f64) {
+    let sum = |side| s.map.bands.iter().filter(|b| b.side == side).map(|b| b.notional_usd).sum::<f64>();
+    (sum(PositionSide::Long), sum(PositionSide::Short))
+}
+
+/// The scenario's own value of a [`continuous`] parameter: the field, Σ short : Σ long for
+/// `map.imbalance`, the first hunter's for `hunters.*`.
+pub fn base_value(s: &Scenario, parameter: &str) -> Result<f64, String> {
+    let hunter = |get: fn(&HunterSpec) -> f64| {
+        s.hunters.first().map(get).ok_or_else(|| format!("{parameter}: the scenario has no hunters"))
+    };
+    Ok(match parameter {
+        "map.imbalance" => {
+            let (long, short) = sides(s);
+            if long <= 0.0 || short <= 0.0 {
+                return Err("map.imbalance needs both long and short bands in map.bands".into());
+            }
+            short / long
+        }
+        "hunters.budget_usd" => hunter(|h| h.hunting.budget_usd)?,
+        "hunters.max_distance" => hunter(|h| h.hunting.max_distance)?,
+        "hunters.cluster_usd" => hunter(|h| h.hunting.cluster_usd)?,
+        "hunters.pace_usd_per_second" => hunter(|h| h.hunting.pace_usd_per_second)?,
+        "value.max_position_usd" => s.value.max_position_usd,
+        "liquidity.depth_scale" => s.liquidity.depth_scale,
+        "liquidity.reach_pct" => s.liquidity.reach_pct,
+        "index.drift_pct" => s.index.drift_pct,
+        "index.spot_depth_scale" => s.index.spot_depth_scale,
+        "index.volatility_pct_per_hour" => s.index.volatility_pct_per_hour,
+        "insurance_fund_usd" => s.insurance_fund_usd,
+        other => {
+            let numeric: Vec<&str> = PARAMETERS.iter().copied().filter(|p| continuous(p)).collect();
+            return Err(format!("unknown parameter {other:?}; one of: {}", numeric.join(", ")));
+        }
+    })
+}
 
 fn number(parameter: &str, v: &SweepValue) -> Result<f64, String> {
     match v {
@@ -73,9 +149,7 @@ pub fn apply(s: &mut Scenario, parameter: &str, value: &SweepValue) -> Result<()
             if ratio <= 0.0 {
                 return Err(format!("map.imbalance must be positive, got {ratio}"));
             }
-            let sum =
-                |side| s.map.bands.iter().filter(|b| b.side == side).map(|b| b.notional_usd).sum::<f64>();
-            let (long, short) = (sum(PositionSide::Long), sum(PositionSide::Short));
+            let (long, short) = sides(s);
             if long <= 0.0 || short <= 0.0 {
                 return Err("map.imbalance needs both long and short bands in map.bands".into());
             }
@@ -128,6 +202,26 @@ pub fn apply(s: &mut Scenario, parameter: &str, value: &SweepValue) -> Result<()
                 h.hunting.mode = mode;
             }
         }
+        "hunters.budget_usd"
+        | "hunters.max_distance"
+        | "hunters.cluster_usd"
+        | "hunters.pace_usd_per_second" => {
+            let x = number(parameter, value)?;
+            if s.hunters.is_empty() {
+                return Err(format!("{parameter}: the scenario has no hunters"));
+            }
+            for h in &mut s.hunters {
+                let field = match parameter {
+                    "hunters.budget_usd" => &mut h.hunting.budget_usd,
+                    "hunters.max_distance" => &mut h.hunting.max_distance,
+                    "hunters.cluster_usd" => &mut h.hunting.cluster_usd,
+                    _ => &mut h.hunting.pace_usd_per_second,
+                };
+                *field = x;
+            }
+        }
+        "value.max_position_usd" => s.value.max_position_usd = number(parameter, value)?,
+        "insurance_fund_usd" => s.insurance_fund_usd = number(parameter, value)?,
         "liquidity.depth_scale" => s.liquidity.depth_scale = number(parameter, value)?,
         "liquidity.reach_pct" => s.liquidity.reach_pct = number(parameter, value)?,
         "index.drift_pct" => s.index.drift_pct = number(parameter, value)?,

@@ -831,3 +831,74 @@ fn per_second_parameters_are_checked_against_the_tick() {
     );
     assert!(problems(&fcn("10s")).is_empty(), "{:?}", problems(&fcn("10s")));
 }
+
+#[test]
+fn a_sensitivity_section_is_checked_with_field_paths() {
+    let ok = parse(
+        "s.ron",
+        br#"(hunters: [()], sensitivity: Some((parameters: [
+            (name: "liquidity.depth_scale", low: 0.5, high: 2.0),
+            (name: "index.drift_pct", low: -10, high: 10),
+            (name: "hunters.budget_usd", low: 1e9, high: 8e9, spacing: Linear),
+        ], points: 3, morris: Some((trajectories: 2)))))"#,
+    )
+    .unwrap();
+    let spec = ok.scenario.sensitivity.as_ref().unwrap();
+    use super::sensitivity::{spacing, values};
+    assert_eq!(spacing(&spec.parameters[0]), Spacing::Log, "a scale is spaced logarithmically");
+    assert_eq!(values(&spec.parameters[0], 3), vec![0.5, 1.0, 2.0]);
+    assert_eq!(values(&spec.parameters[1], 3), vec![-10.0, 0.0, 10.0]);
+    assert_eq!(values(&spec.parameters[2], 3), vec![1e9, 4.5e9, 8e9]);
+    assert_eq!(spec.morris.as_ref().unwrap().levels, 4, "default levels");
+    // Every hunter's field is set; the base is the first hunter's.
+    let mut s = ok.scenario.clone();
+    s.hunters.push(s.hunters[0].clone());
+    sweep::apply(&mut s, "hunters.max_distance", &SweepValue::Number(0.2)).unwrap();
+    assert!(s.hunters.iter().all(|h| h.hunting.max_distance == 0.2));
+    assert_eq!(sweep::base_value(&s, "hunters.max_distance"), Ok(0.2));
+    let imbalance = sweep::base_value(&s, "map.imbalance").unwrap();
+    assert!(imbalance > 1.0, "the seed's map has more shorts: {imbalance}");
+
+    for (text, needle) in [
+        (
+            r#"(name: "liquidity.depth", low: 1, high: 2)"#,
+            "s.ron: sensitivity.parameters[0].name: unknown parameter",
+        ),
+        (r#"(name: "hunters.mode", low: 1, high: 2)"#, "sensitivity.parameters[0].name: unknown parameter"),
+        (
+            r#"(name: "index.drift_pct", low: 3, high: 2)"#,
+            "sensitivity.parameters[0].high: must be above low",
+        ),
+        (
+            r#"(name: "liquidity.depth_scale", low: 0, high: 2)"#,
+            "sensitivity.parameters[0].low: liquidity.depth_scale uses its default Log",
+        ),
+        (
+            r#"(name: "hunters.max_distance", low: 0.1, high: 1.5)"#,
+            "sensitivity.parameters[0].high: at 1.5 the scenario is invalid: hunters[0].hunting.max_distance",
+        ),
+        (r#"(name: "index.drift_pct", low: 1, high: 2, step: 3)"#, "step"),
+    ] {
+        assert_problem(&format!("(hunters: [()], sensitivity: Some((parameters: [{text}])))"), needle);
+    }
+    assert_problem(
+        r#"(hunters: [], sensitivity: Some((parameters: [(name: "hunters.budget_usd", low: 1e9, high: 2e9)])))"#,
+        "sensitivity.parameters[0].name: hunters.budget_usd: the scenario has no hunters",
+    );
+    assert_problem(
+        r#"(sensitivity: Some((parameters: [(name: "index.drift_pct", low: 1, high: 2), (name: "index.drift_pct", low: 1, high: 2)])))"#,
+        "sensitivity.parameters[1].name: index.drift_pct is already a parameter",
+    );
+    assert_problem(
+        r#"(sensitivity: Some((parameters: [(name: "index.drift_pct", low: 1, high: 2)], points: 1)))"#,
+        "sensitivity.points: must be 2..=1000, got 1",
+    );
+    assert_problem(
+        r#"(sensitivity: Some((parameters: [(name: "index.drift_pct", low: 1, high: 2)], morris: Some((trajectories: 3, levels: 5)))))"#,
+        "sensitivity.morris.levels: must be an even number",
+    );
+    assert_problem(
+        r#"(sensitivity: Some((parameters: [])))"#,
+        "sensitivity.parameters: needs at least one parameter",
+    );
+}
