@@ -55,6 +55,7 @@ pub fn run_summary(r: &RunReport, tick_secs: u64, out: &Path) -> String {
             HuntMode::Down => "down",
             HuntMode::Adaptive => "adaptive",
             HuntMode::Random => "random",
+            HuntMode::Expected => "by expected PnL",
         };
         let ups = h.campaigns.iter().filter(|c| c.direction == Direction::Up).count();
         let downs = h.campaigns.len() - ups;
@@ -66,7 +67,8 @@ pub fn run_summary(r: &RunReport, tick_secs: u64, out: &Path) -> String {
         };
         let first = h.campaigns.iter().map(|c| c.start_tick).min();
         let from = first.map(|f| format!(" from {}", at(f))).unwrap_or_default();
-        let label = if s.hunters.len() == 1 { "hunter".to_string() } else { format!("hunter {}", i + 1) };
+        let who = if h.maker { "hunting maker" } else { "hunter" };
+        let label = if s.hunters.len() == 1 { who.to_string() } else { format!("{who} {}", i + 1) };
         line(&label, format!("{mode}: {pushed}{from}; PnL {}", signed_usd(h.pnl_usd)));
     }
     if s.hunters.len() > 1 {
