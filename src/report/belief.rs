@@ -18,7 +18,7 @@ pub struct BeliefMap {
     pub price: f64,
     pub truth: Vec<MapBucket>,
     pub believed: Vec<MapBucket>,
-    /// e.g. "maker 3 (hunting)" or "hunter 1".
+    /// e.g. "the hunting maker on account 9".
     pub who: String,
 }
 

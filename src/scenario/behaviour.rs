@@ -45,8 +45,13 @@ pub struct HuntingSpec {
     pub min_ratio: f64,
     /// An `Expected` hunter's threshold (USD) and its model of the book: the refill half-life it
     /// assumes, and the share of the move left while it unwinds what the forced flow did not take.
+    // Written only when set: a scenario's canonical form (its Monte Carlo meaning) is what it
+    // was before these existed unless it uses them.
+    #[serde(skip_serializing_if = "is_default_min_expected_pnl")]
     pub min_expected_pnl_usd: f64,
+    #[serde(skip_serializing_if = "is_default_book_half_life")]
     pub book_half_life: Duration,
+    #[serde(skip_serializing_if = "is_default_unwind_retention")]
     pub unwind_retention: f64,
     pub budget_usd: f64,
     /// Notional it takes while pushing, a second.
@@ -182,7 +187,9 @@ pub struct QuotingSpec {
     pub widen_factor: f64,
     /// How long stress must stay below the current regime before it steps back one.
     pub cooldown: Duration,
-    /// A hunting maker's lean while it pushes, bps (see `makers[i].hunting`).
+    /// A hunting maker's lean while it pushes, bps (see `makers[i].hunting`); written only when
+    /// set, as the hunting fields are.
+    #[serde(skip_serializing_if = "is_default_lean")]
     pub lean_bps: f64,
 }
 
@@ -339,6 +346,22 @@ impl FactorSpec {
             max_factor: self.max_factor,
         }
     }
+}
+
+fn is_default_min_expected_pnl(v: &f64) -> bool {
+    *v == HunterParams::default().min_expected_pnl_usd
+}
+
+fn is_default_book_half_life(v: &Duration) -> bool {
+    *v == duration(HunterParams::default().book_half_life_ticks as u64, 1)
+}
+
+fn is_default_unwind_retention(v: &f64) -> bool {
+    *v == HunterParams::default().unwind_retention
+}
+
+fn is_default_lean(v: &f64) -> bool {
+    *v == MakerParams::default().lean_bps
 }
 
 #[cfg(test)]

@@ -293,6 +293,7 @@ pub struct MakerSpec {
     /// hunter's campaign with these limits: it leans its quotes toward the cluster it chose
     /// (`quoting.lean_bps`), pushes with its own takes, feeds (absorbs) the forced flow it set
     /// off, unwinds, and gives up at its stop-loss or when budget and room run out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hunting: Option<HuntingSpec>,
 }
 

@@ -165,7 +165,7 @@ fn the_estimated_map_drives_a_campaign_too() {
     cfg.hunters[0].hunting.map = crate::agents::hunter::MapView::Estimated(Default::default());
     let (s, _) = run(&cfg);
     let c = &s.hunters[0].campaigns[0];
-    // The vendor picture is symmetric around the reference: clusters at ±(1/L − mmr).
+    // The vendor picture: clusters either side of each entry at ±(1/L − mmr), whoever is long.
     assert!(c.assessment.target_usd.is_some() && c.assessment.fuel_usd > 0.0, "{c:?}");
 }
 
@@ -484,8 +484,10 @@ fn mean_pnl(map: &MapConfig, mode: HuntMode, seeds: &[u64]) -> (f64, Vec<Option<
     for &seed in seeds {
         let mut cfg = hunted(mode, seed, 900);
         cfg.map = map.plan(&cfg.exchange.instrument).unwrap();
-        // This thin perp has no index of its own (it is its own mid) and its provider follows
-        // wherever price is taken: a move stays while the hunter unwinds.
+        // This thin perp has no index of its own (it is its own mid) and its provider re-centres
+        // wherever price is taken: its refill does not pull the price back (an infinite
+        // half-life, as the hunter models it), and a move stays while the hunter unwinds.
+        cfg.hunters[0].hunting.book_half_life_ticks = f64::INFINITY;
         cfg.hunters[0].hunting.unwind_retention = 1.0;
         let (s, _) = run(&cfg);
         total += s.hunter_pnl;

@@ -57,8 +57,8 @@ pub struct Hunter {
     /// The price an estimated map assumes open interest was opened at when none was added
     /// before the run (the start price).
     pub reference_usd: f64,
-    /// The estimated map it drew at its first read, and the open interest then (USD).
-    belief: Option<(Vec<MapBucket>, f64)>,
+    /// The estimated map it drew at its first read (once there was open interest to read).
+    belief: Option<Vec<MapBucket>>,
     /// The lowest and highest mark it has seen: a believed cluster the mark has passed is
     /// gone (liquidated or never there), as vendors clear theirs.
     seen_usd: (f64, f64),
@@ -79,11 +79,12 @@ impl Hunter {
 
     /// The estimated map it drew at its first read, if it has read one.
     pub fn belief(&self) -> Option<&[MapBucket]> {
-        self.belief.as_ref().map(|(m, _)| m.as_slice())
+        self.belief.as_deref()
     }
 
-    /// The map it believes now: its estimate, scaled by how open interest has changed since it
-    /// drew it, without the clusters the mark has passed.
+    /// The map it believes now: its estimate, drawn at the first read with open interest in the
+    /// market (USD at the mark, `oi_usd`) and kept, less the clusters the mark has passed. The
+    /// estimate is not rescaled afterwards: what the cascade removed is what the mark passed.
     fn believed(
         &mut self,
         e: &EstimateParams,
@@ -91,20 +92,18 @@ impl Hunter {
         oi_usd: f64,
         rng: &mut SimRng,
     ) -> Vec<MapBucket> {
-        let reference = self.reference_usd;
-        let (map, oi_then) = self.belief.get_or_insert_with(|| {
-            let entries = if added.0.is_empty() { vec![(reference, oi_usd)] } else { added.0.clone() };
-            (hunter::estimate_map(&entries, e, &mut rng.0), oi_usd)
-        });
-        let scale = if *oi_then > 0.0 { oi_usd / *oi_then } else { 0.0 };
+        if self.belief.is_none() && oi_usd > 0.0 {
+            let entries =
+                if added.0.is_empty() { vec![(self.reference_usd, oi_usd)] } else { added.0.clone() };
+            let map = hunter::estimate_map(&entries, e, &mut rng.0);
+            self.belief = (!map.is_empty()).then_some(map);
+        }
         let (low, high) = self.seen_usd;
-        map.iter()
-            .filter(|b| match b.side {
-                Side::Buy => b.price_usd < low,
-                Side::Sell => b.price_usd > high,
-            })
-            .map(|b| MapBucket { notional_usd: b.notional_usd * scale, ..*b })
-            .collect()
+        let passed = |b: &&MapBucket| match b.side {
+            Side::Buy => b.price_usd < low,
+            Side::Sell => b.price_usd > high,
+        };
+        self.belief.iter().flatten().filter(passed).copied().collect()
     }
 }
 
@@ -123,7 +122,10 @@ impl OpenInterestAdded {
     pub fn of(map: &SeededMap, inst: &Instrument, needed: bool) -> OpenInterestAdded {
         let mut buckets: BTreeMap<i64, f64> = BTreeMap::new();
         let step = OI_BUCKET.ln_1p();
-        for a in map.accounts.iter().filter(|a| needed && a.role == Role::Map) {
+        if !needed {
+            return OpenInterestAdded::default();
+        }
+        for a in map.accounts.iter().filter(|a| a.role == Role::Map) {
             let price = inst.price_f64(a.entry);
             if price > 0.0 {
                 *buckets.entry((price.ln() / step).round() as i64).or_default() +=
@@ -230,9 +232,10 @@ pub(super) fn hunt(
         let two_sided = view.best_bid_usd.is_some() && view.best_ask_usd.is_some();
         if h.state.ready(&h.params, clock.tick) && view.mark_usd > 0.0 && two_sided {
             let estimated;
-            let map: &[MapBucket] = match h.params.map.clone() {
+            let map: &[MapBucket] = match &h.params.map {
                 MapView::Exact => exact.get_or_insert_with(|| exact_map(ex)),
                 MapView::Estimated(e) => {
+                    let e = e.clone();
                     let oi_usd = inst.qty_f64(ex.ledger().open_interest().0) * view.mark_usd;
                     estimated = h.believed(&e, &added, oi_usd, &mut rng);
                     &estimated

@@ -99,7 +99,9 @@ fn ladder(mm: &MarketMaker, hunter: Option<&Hunter>, mid: f64, position_btc: f64
     let d = c.direction;
     let inventory_usd = position_btc * d.sign() * mid;
     let room_usd = (h.params.budget_usd - c.spent_usd).min(h.params.max_inventory_usd - inventory_usd);
-    maker::leaned_ladder(&mm.params, mid, d.taker_side(), room_usd / mid)
+    // What its campaign takes this tick comes out of the same room.
+    let take_usd = h.params.pace_usd_per_tick.min(room_usd).max(0.0);
+    maker::leaned_ladder(&mm.params, mid, d.taker_side(), (room_usd - take_usd) / mid)
 }
 
 /// Each maker updates its windows from the mid and its position, then re-quotes its ladder.

@@ -609,15 +609,12 @@ impl Simulation {
         MessageRegistry::register_message::<MarginIntent>(&mut world);
         MessageRegistry::register_message::<CancelStopIntent>(&mut world);
         messages::register(&mut world);
-        let estimated = |p: &crate::agents::hunter::HunterParams| {
-            matches!(p.map, crate::agents::hunter::MapView::Estimated(_))
-        };
         let needed = cfg
             .hunters
             .iter()
             .map(|h| &h.hunting)
             .chain(cfg.makers.iter().filter_map(|m| m.hunting.as_ref()))
-            .any(estimated);
+            .any(|p| p.map.is_estimated());
         world.insert_resource(hunters::OpenInterestAdded::of(&map, &inst, needed));
         world.insert_resource(Market(ex));
         world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
@@ -688,7 +685,7 @@ impl Simulation {
     /// Whether some hunter or hunting maker reads an estimated map.
     pub fn reads_estimated_maps(&mut self) -> bool {
         let Some(mut q) = self.world.try_query::<&Hunter>() else { return false };
-        q.iter(&self.world).any(|h| matches!(h.params.map, crate::agents::hunter::MapView::Estimated(_)))
+        q.iter(&self.world).any(|h| h.params.map.is_estimated())
     }
 
     /// The first (in entity order) estimated map a hunter drew, and who it is ("hunter on

@@ -61,11 +61,11 @@ impl BookModel {
 /// holds `density` USD of liquidity per USD of price (the visible book's, as `cost_usd` prices
 /// it):
 ///
-/// - **Push.** Taking at `pace` a tick against depth that refills with half-life h, the book's
-///   deficit stops growing at pace·h/ln2: the touch can be held no further than that over
-///   `density`. Pushing a distance Δ takes S = DΔ / (1 − DΔ·ln2 / (2·pace·h)) (the refill
-///   while the touch is on average Δ/2 away); it is reachable when that is positive and within
-///   the budget and the inventory room. Bought on average at P0 + Δ/2.
+/// - **Push.** Taking at `pace` a tick against depth that refills with half-life h, the deficit
+///   X it has taken grows as dX/dt = pace − X·ln2/h and stops at X* = pace·h/ln2: the touch can
+///   be held no further than X*/D. Pushing a distance Δ (a deficit DΔ < X*) takes
+///   S = −X*·ln(1 − DΔ/X*); it is reachable when DΔ < X* and S is within the budget and the
+///   inventory room. The book's DΔ is bought on average at P0 + Δ/2, the refill at the far touch.
 /// - **Cascade.** From the target on, the hunted positions are forced into the book, and each
 ///   USD of it moves the touch 1/D further: the cascade runs on while the hunted notional
 ///   reached so far outruns the distance (within `max_distance`), to a peak.
@@ -97,8 +97,18 @@ pub fn expected_pnl(
     let h = book.half_life_ticks.max(f64::MIN_POSITIVE);
     let ln2 = std::f64::consts::LN_2;
     let limit = p.budget_usd.min(p.max_inventory_usd).max(0.0);
-    let strain = density * delta * ln2 / (2.0 * pace * h);
-    let push_usd = if strain < 1.0 { density * delta / (1.0 - strain) } else { f64::INFINITY };
+    // The deficit X it has taken out of the book grows as dX/dt = pace − X·ln2/h, toward
+    // X* = pace·h/ln2: reaching DΔ takes t = −(h/ln2)·ln(1 − DΔ/X*), so it spends pace·t.
+    let ceiling = pace * h / ln2;
+    let strain = density * delta / ceiling;
+    // (A book that never refills against it, h = ∞, costs only what it shows.)
+    let push_usd = if !ceiling.is_finite() {
+        density * delta
+    } else if strain < 1.0 {
+        -ceiling * (1.0 - strain).ln()
+    } else {
+        f64::INFINITY
+    };
     if push_usd.is_nan() || push_usd > limit {
         // It holds what its pace can against the refill, buys that, and sells it back.
         let held = if density > 0.0 { (pace * h / ln2 / density).min(delta) } else { delta };
@@ -133,8 +143,10 @@ pub fn expected_pnl(
             peak = (target + sign * forced / density).clamp(reach.min(price_usd), reach.max(price_usd));
         }
     }
-    let bought_at = price_usd + sign * delta / 2.0;
-    let qty = push_usd / bought_at;
+    // The book's own depth is bought on the way (on average halfway); the refill is bought near
+    // the far touch, where it is taken.
+    let visible = (density * delta).min(push_usd);
+    let qty = visible / (price_usd + sign * delta / 2.0) + (push_usd - visible) / (price_usd + sign * delta);
     let exit_at = (target + peak) / 2.0;
     let fed_qty = qty.min(forced / exit_at.max(f64::MIN_POSITIVE));
     // The rest goes back into the book at its unwind pace, against the same refill: its own
@@ -313,10 +325,19 @@ mod tests {
         let from = 71_450.0;
         let a = assess(&map, from, Direction::Up, &p, linear_cost(from, 1e5));
         assert_eq!(a.target_usd, Some(75_000.0));
+        // Δ = 3,550: $355M of book; a $10M-a-tick pace against h = 20 ticks can hold at most
+        // X* = $289M out of it, so it never gets there; at $20M a tick (X* = $577M) it does,
+        // spending more than the book shows, and less than twice the book.
+        let unreachable = expected_pnl(&map, from, &a, &p, &book);
+        assert!(!unreachable.reachable && unreachable.pnl_usd < 0.0, "{unreachable:?}");
+        // A book that never pulls back (h = ∞) costs only what it shows.
+        let free = BookModel { half_life_ticks: f64::INFINITY, ..book };
+        assert!((expected_pnl(&map, from, &a, &p, &free).push_usd - 355e6).abs() < 1.0);
+        let p = HunterParams { pace_usd_per_tick: 20e6, ..p };
         let e = expected_pnl(&map, from, &a, &p, &book);
-        // Δ = 3,550: $355M visible, more with the refill at $10M a tick and h = 20 ticks.
-        let strain = 355e6 * std::f64::consts::LN_2 / (2.0 * 10e6 * 20.0);
-        assert!(e.reachable && (e.push_usd - 355e6 / (1.0 - strain)).abs() < 1.0, "{e:?}");
+        let ceiling = 20e6 * 20.0 / std::f64::consts::LN_2;
+        assert!(e.reachable && (e.push_usd + ceiling * (1.0 - 355e6 / ceiling).ln()).abs() < 1.0, "{e:?}");
+        assert!(e.push_usd > 355e6 && e.push_usd < 710e6, "{e:?}");
         // Each forced dollar moves the touch 1/D: the $4B carries it through all of its buckets.
         assert!((e.forced_usd - 4e9).abs() < 1.0 && e.peak_usd > 77_900.0, "{e:?}");
         assert!(e.pnl_usd > 0.0, "{e:?}");
@@ -331,10 +352,17 @@ mod tests {
         // Fees are paid on both legs.
         let fees = BookModel { fee: 0.0005, ..book };
         assert!(expected_pnl(&map, from, &a, &p, &fees).pnl_usd < e.pnl_usd);
-        // A pace the refill outruns never gets there: it expects to lose.
-        let slow = HunterParams { pace_usd_per_tick: 1e6, ..p.clone() };
-        let s = expected_pnl(&map, from, &a, &slow, &book);
-        assert!(!s.reachable && s.pnl_usd < 0.0, "{s:?}");
+        // Mirrored (longs as far below as the shorts were above, the same book): the down-hunt
+        // expects about what the up-hunt does (a short gains on a fall what a long gains on the
+        // same rise, in USD a little less).
+        let mirror: Vec<MapBucket> =
+            map.iter().map(|b| bucket(Side::Buy, 2.0 * from - b.price_usd, b.notional_usd)).collect();
+        let down = assess(&mirror, from, Direction::Down, &p, linear_cost(from, 1e5));
+        assert_eq!(down.target_usd, Some(2.0 * from - 75_000.0));
+        let d = expected_pnl(&mirror, from, &down, &p, &book);
+        assert!(d.reachable && (d.push_usd - e.push_usd).abs() < 1.0, "{d:?} vs {e:?}");
+        assert!((d.peak_usd - (2.0 * from - e.peak_usd)).abs() < 1.0, "{d:?} vs {e:?}");
+        assert!(d.pnl_usd > 0.0 && (d.pnl_usd / e.pnl_usd - 1.0).abs() < 0.15, "{d:?} vs {e:?}");
         // Expected hunters choose the better expectation, or nothing below their threshold.
         let ev = HunterParams { mode: HuntMode::Expected, ..p.clone() };
         let with =

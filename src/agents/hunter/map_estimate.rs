@@ -19,6 +19,12 @@ pub enum MapView {
     Estimated(EstimateParams),
 }
 
+impl MapView {
+    pub fn is_estimated(&self) -> bool {
+        matches!(self, MapView::Estimated(_))
+    }
+}
+
 /// One bucket of a liquidation map: positions of `side` (`Buy` = longs) liquidated from
 /// `price_usd`, `notional_usd` of them.
 #[derive(Clone, Copy, Debug, PartialEq)]
