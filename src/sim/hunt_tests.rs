@@ -8,7 +8,10 @@ use crate::sim::{RunSummary, SimConfig, Simulation};
 use crate::units::Side;
 
 fn hunter(mode: HuntMode) -> HunterConfig {
-    HunterConfig { hunting: HunterParams { mode, ..HunterParams::default() }, ..HunterConfig::default() }
+    // Insiders: these tests are about the mechanics of a hunt, not about reading the map.
+    let hunting =
+        HunterParams { mode, map: crate::agents::hunter::MapView::Exact, ..HunterParams::default() };
+    HunterConfig { hunting, ..HunterConfig::default() }
 }
 
 /// The seed's world (2,000 accounts, no index drift) with one hunter, on a thin perp alone: no
@@ -369,7 +372,12 @@ fn maker_hunt(map: MapConfig, seed: u64) -> (RunSummary, u64) {
     let mut cfg = hunted(HuntMode::Adaptive, seed, 900);
     cfg.hunters.clear();
     cfg.map = map.plan(&cfg.exchange.instrument).unwrap();
-    let hunting = HunterParams { budget_usd: 2e9, max_inventory_usd: 2.5e9, ..HunterParams::default() };
+    let hunting = HunterParams {
+        budget_usd: 2e9,
+        max_inventory_usd: 2.5e9,
+        map: crate::agents::hunter::MapView::Exact,
+        ..HunterParams::default()
+    };
     cfg.makers.push(crate::sim::MakerConfig {
         deposit: Money::usd(3_000_000_000),
         leverage: 1,

@@ -312,7 +312,10 @@ impl SimConfig {
             ..BackgroundConfig::default()
         };
         cfg.makers = vec![MakerConfig::default(), MakerConfig::default()];
-        cfg.hunters = vec![HunterConfig::default()];
+        // The seed's whale reads the exchange's own map (an insider).
+        let mut whale = HunterConfig::default();
+        whale.hunting.map = crate::agents::hunter::MapView::Exact;
+        cfg.hunters = vec![whale];
         cfg
     }
 }

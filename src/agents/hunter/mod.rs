@@ -148,7 +148,8 @@ impl Default for HunterParams {
     fn default() -> HunterParams {
         HunterParams {
             mode: HuntMode::Adaptive,
-            map: MapView::Exact,
+            // What a trader without the exchange's data sees; `Exact` is the insider's view.
+            map: MapView::Estimated(EstimateParams::default()),
             max_distance: 0.3,
             cluster_usd: 250e6,
             min_ratio: 0.0,
