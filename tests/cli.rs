@@ -459,6 +459,13 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
         },
         Bad { name: "empty", scenario: Some(""), args: vec![], code: 2, needle: ":1:1:" },
         Bad {
+            name: "hunting-maker-inventory-beyond-its-capital",
+            scenario: Some("(makers: [(deposit_usd: 5e7, leverage: 10, hunting: Some(()))])"),
+            args: vec![],
+            code: 2,
+            needle: "makers[0].hunting.max_inventory_usd: must be at most the account's deposit × leverage (500000000), got 6000000000",
+        },
+        Bad {
             name: "value-discounts-inverted",
             scenario: Some("(value: (discount_pct: (9.0, 2.0)))"),
             args: vec![],

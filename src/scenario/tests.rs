@@ -757,7 +757,7 @@ mod tick_invariance {
             params: (market_orders_per_second: 0.5, limit_orders_per_second: 2.0, buy_probability: 0.5,
                      size_mean: 0.5, limit_offset_mean: 0.001, limit_ttl: "2m")))),
         makers: [(deposit_usd: 50000000.0, leverage: 10)],
-        hunters: [(deposit_usd: 8000000000.0, leverage: 1, hunting: (mode: Down, budget_usd: 2000000000.0))],
+        hunters: [(deposit_usd: 8000000000.0, leverage: 1, hunting: (mode: Down, map: Exact, budget_usd: 2000000000.0))],
         watch_levels: [69000.0],
         outputs: (pictures: false, event_log: false),
     )"#;

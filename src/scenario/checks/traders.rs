@@ -323,9 +323,26 @@ fn maker_params(c: &mut Checker, at: &str, p: &QuotingSpec) {
     c.within(&path("widen_factor"), p.widen_factor, 1.0, 1_000.0);
 }
 
-/// A hunter's (or a hunting maker's) campaign at `at`, read at the tick once that is known.
-fn hunting(c: &mut Checker, at: &str, h: &HuntingSpec, tick: Option<u64>) -> Option<HunterParams> {
+/// A hunter's (or a hunting maker's) campaign at `at`, read at the tick once that is known;
+/// `capital_usd` is its account's deposit × leverage, the most it could hold.
+fn hunting(
+    c: &mut Checker,
+    at: &str,
+    h: &HuntingSpec,
+    tick: Option<u64>,
+    capital_usd: f64,
+) -> Option<HunterParams> {
     hunter_params(c, at, h);
+    // An inventory its account cannot margin would have its orders refused, silently.
+    if capital_usd.is_finite() && capital_usd >= 0.0 && h.max_inventory_usd > capital_usd {
+        c.fail(
+            format!("{at}.max_inventory_usd"),
+            format!(
+                "must be at most the account's deposit × leverage ({capital_usd}), got {}",
+                h.max_inventory_usd
+            ),
+        );
+    }
     // One tick's reach beyond the touch: past half the price an order limit would be
     // meaningless (a sell limited at or below zero is dropped).
     let sweep = h.sweep_pct_per_second;
@@ -442,7 +459,9 @@ pub(in crate::scenario) fn makers(
         let deposit = c.money(&format!("makers[{i}].deposit_usd"), mk.deposit_usd);
         c.leverage(format!("makers[{i}].leverage"), mk.leverage);
         maker_params(c, &format!("makers[{i}].quoting"), &mk.quoting);
-        let hunting = mk.hunting.as_ref().map(|h| hunting(c, &format!("makers[{i}].hunting"), h, tick));
+        let capital = mk.deposit_usd * mk.leverage as f64;
+        let hunting =
+            mk.hunting.as_ref().map(|h| hunting(c, &format!("makers[{i}].hunting"), h, tick, capital));
         out.extend(deposit.zip(tick).map(|(deposit, tick)| MakerConfig {
             deposit,
             leverage: mk.leverage,
@@ -463,7 +482,8 @@ pub(in crate::scenario) fn hunters(
     for (i, h) in hunters.iter().enumerate() {
         let deposit = c.money(&format!("hunters[{i}].deposit_usd"), h.deposit_usd);
         c.leverage(format!("hunters[{i}].leverage"), h.leverage);
-        let hunting = hunting(c, &format!("hunters[{i}].hunting"), &h.hunting, tick);
+        let capital = h.deposit_usd * h.leverage as f64;
+        let hunting = hunting(c, &format!("hunters[{i}].hunting"), &h.hunting, tick, capital);
         out.extend(deposit.zip(hunting).map(|(deposit, hunting)| HunterConfig {
             deposit,
             leverage: h.leverage,
