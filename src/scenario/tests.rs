@@ -457,7 +457,7 @@ mod trusted {
                 shocks: [(at: "1h", side: Sell, notional_usd: 1e6)],
                 liquidity: (withdraw_flow_usd_per_second: 2.5e6, deposit_usd: 1e9),
                 arbitrage: (desks: 2, deposit_usd: 5e6, leverage: 2, max_position_usd: 1e7),
-                makers: [(deposit_usd: 3e6)], hunters: [(deposit_usd: 4e6)],
+                makers: [(deposit_usd: 3e6)], hunters: [(deposit_usd: 4e6, hunting: (max_inventory_usd: 4e6))],
                 map: (bands: []))"#,
         )
         .unwrap();
