@@ -760,7 +760,7 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             scenario: None,
             args: vec!["events".into(), "export".into(), s(&log).into(), "--kind".into(), "gossip".into()],
             code: 2,
-            needle: "unknown event kind",
+            needle: "unknown event kind \"gossip\"; one of: account, order, trade, price, funding, insurance, liquidation, tick, stop, AccountOpened,",
         },
         Bad {
             name: "margin-off-grid",

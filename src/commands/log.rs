@@ -106,7 +106,9 @@ pub fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCod
 
 pub fn export(path: &Path, output: Option<&Path>, format: Format, kind: Option<&str>) -> Result<ExitCode> {
     let kinds = match kind {
-        Some(k) => Some(EventKind::parse_filter(k).ok_or_else(|| bad(format!("unknown event kind {k:?}")))?),
+        Some(k) => Some(EventKind::parse_filter(k).ok_or_else(|| {
+            bad(format!("unknown event kind {k:?}; one of: {}", EventKind::filter_names().join(", ")))
+        })?),
         None => None,
     };
     let reader = open_log(path)?;

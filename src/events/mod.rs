@@ -342,6 +342,18 @@ impl EventKind {
         }
     }
 
+    /// The filters [`parse_filter`](EventKind::parse_filter) accepts: the group names, then the
+    /// exact type names, each once, in declaration order.
+    pub fn filter_names() -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for name in EventKind::ALL.iter().map(|k| k.group()).chain(EventKind::ALL.iter().map(|k| k.name())) {
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
     /// Parse a filter: a group name (`trade`) or an exact type name (`Traded`).
     pub fn parse_filter(text: &str) -> Option<Vec<EventKind>> {
         let exact: Vec<_> = EventKind::ALL.iter().copied().filter(|k| k.name() == text).collect();
