@@ -118,11 +118,15 @@ pub struct McResult {
 /// The manifest of a Monte Carlo of `v` with these options.
 pub fn manifest(v: &Validated, opts: &McOptions) -> Manifest {
     let tick_secs = v.sim.exchange.tick_secs.max(1);
+    // A Monte Carlo never reads the sensitivity section: editing it does not change what the
+    // runs mean (resume and merge keep accepting the folder).
+    let mut meant = v.scenario.clone();
+    meant.sensitivity = None;
     Manifest {
         format: FORMAT,
         scenario: v.scenario.name.clone(),
         scenario_hash: v.hash.clone(),
-        scenario_meaning: meaning(&canonical(&v.scenario)),
+        scenario_meaning: meaning(&canonical(&meant)),
         master_seed: opts.seed.or(v.scenario.monte_carlo.seed).unwrap_or(v.scenario.seed),
         runs: opts.runs.unwrap_or(v.scenario.monte_carlo.runs),
         start_price: v.sim.start_price_usd(),

@@ -628,13 +628,14 @@ pub fn run_sensitivity(plan: &Plan, opts: &SensitivityOptions) -> Result<Sensiti
                         let before = est(t.points[s], plan.morris_runs)[mi].estimate;
                         let after = est(t.points[s + 1], plan.morris_runs)[mi].estimate;
                         if let (Some(a), Some(b)) = (before, after) {
-                            ee.push((b - a) / (sign * delta));
+                            // + 0.0: no effect down a step is 0, not −0.
+                            ee.push((b - a) / (sign * delta) + 0.0);
                         }
                     }
                 }
                 let n = ee.len();
                 let mean = |f: &dyn Fn(f64) -> f64| (n > 0).then(|| ee.iter().map(|&x| f(x)).sum::<f64>() / n as f64);
-                let mu = mean(&|x| x);
+                let mu = mean(&|x| x).map(|m| m + 0.0);
                 let sigma = mu.filter(|_| n > 1).map(|mu| {
                     (ee.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / (n - 1) as f64).sqrt()
                 });

@@ -140,8 +140,9 @@ pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
             probability: stats::probability(k, n),
         });
     }
-    // Hunters' outcomes, when the runs have any (hunters or hunting makers).
-    if runs.iter().any(|r| r.headline.hunters > 0) {
+    // Hunters' outcomes, when the runs have any (hunters or hunting makers); with no runs at all
+    // (a caller asking which names there are) they are listed too.
+    if runs.is_empty() || runs.iter().any(|r| r.headline.hunters > 0) {
         for (name, definition, k) in [
             (
                 "hunter_loss",
