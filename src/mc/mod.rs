@@ -103,6 +103,23 @@ pub struct McOptions {
     pub progress: bool,
 }
 
+impl McOptions {
+    /// Options for a manifest that is only read (which names a summary has, what a run means):
+    /// one run, nothing written, quiet.
+    pub(crate) fn probe() -> McOptions {
+        McOptions {
+            runs: Some(1),
+            seed: None,
+            threads: None,
+            out: PathBuf::new(),
+            keep_logs: false,
+            resume: false,
+            shard: None,
+            progress: false,
+        }
+    }
+}
+
 /// The result of [`run_mc`].
 #[derive(Clone, Debug)]
 pub struct McResult {

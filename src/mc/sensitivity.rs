@@ -278,19 +278,6 @@ fn metric(name: &str, probabilities: &[(String, String)]) -> Result<Metric, Stri
     Err(format!("unknown metric {name:?}; one of: {}", names.join(", ")))
 }
 
-fn mc_probe() -> McOptions {
-    McOptions {
-        runs: Some(1),
-        seed: None,
-        threads: None,
-        out: PathBuf::new(),
-        keep_logs: false,
-        resume: false,
-        shard: None,
-        progress: false,
-    }
-}
-
 /// Plans the analysis of `v`'s `sensitivity:` section: its parameters, metrics and points,
 /// each point's scenario validated. `file` names the scenario in messages.
 pub fn plan(v: &Validated, file: &str, opts: &SensitivityOptions) -> Result<Plan, McError> {
@@ -323,7 +310,7 @@ pub fn plan(v: &Validated, file: &str, opts: &SensitivityOptions) -> Result<Plan
         });
     }
     // The metrics, by the names a summary gives its probabilities.
-    let m = manifest(v, &mc_probe());
+    let m = manifest(v, &McOptions::probe());
     let probabilities: Vec<(String, String)> =
         summarize(&m, &[]).probabilities.into_iter().map(|p| (p.name, p.definition)).collect();
     let names: Vec<String> = match &spec.metrics {
@@ -440,7 +427,7 @@ pub fn median_interval(sorted: &[f64]) -> Option<(f64, f64)> {
 
 /// Every metric's estimate over `runs` (in run order).
 fn estimates(plan: &Plan, metrics: &[Metric], runs: &[RunOutcome]) -> Vec<Estimate> {
-    let m = manifest(&plan.base_scenario, &McOptions { runs: Some(runs.len() as u32), ..mc_probe() });
+    let m = manifest(&plan.base_scenario, &McOptions { runs: Some(runs.len() as u32), ..McOptions::probe() });
     let summary = metrics.iter().any(|x| matches!(x.kind, Kind::Probability(_))).then(|| summarize(&m, runs));
     metrics
         .iter()

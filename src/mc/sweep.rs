@@ -161,16 +161,7 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
     }
     // The metric must be a column before any cell runs.
     if let Some(c) = cells.first() {
-        let probe = McOptions {
-            runs: Some(1),
-            seed: None,
-            threads: None,
-            out: PathBuf::new(),
-            keep_logs: false,
-            resume: false,
-            shard: None,
-            progress: false,
-        };
+        let probe = McOptions::probe();
         let names: Vec<String> =
             metrics(&summarize(&manifest(&c.scenario, &probe), &[])).into_iter().map(|(n, _)| n).collect();
         if !names.contains(&opts.metric) {
