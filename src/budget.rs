@@ -131,7 +131,7 @@ pub fn run(v: &Validated) -> Estimate {
     let o = &s.outputs;
     let secs = v.sim.ticks.saturating_mul(v.sim.exchange.tick_secs.max(1));
     let columns = secs.div_ceil(o.heatmap_interval.secs().max(1)) + 1;
-    let buckets = whole(s.start_price_usd / s.market.map_bucket_usd.max(f64::MIN_POSITIVE)) + 1;
+    let buckets = whole(s.start_price_usd / s.market.map_bucket_usd().max(f64::MIN_POSITIVE)) + 1;
     let cells = mul(columns, buckets.min(v.sim.map.map_accounts() + 1));
     e.parts.push(Part {
         what: format!(

@@ -50,7 +50,7 @@ pub enum UnitError {
     Parse { what: &'static str, text: String, reason: &'static str },
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),
-    #[error("tick size {tick_usd} USD x lot size {lot_btc} BTC is not a whole number of micro-USD")]
+    #[error("tick size {tick_usd} USD x lot size {lot_btc} is not a whole number of micro-USD")]
     InexactContract { tick_usd: String, lot_btc: String },
 }
 

@@ -82,9 +82,8 @@ impl TierTable {
 
     /// Binance BTCUSDT brackets (snapshot Oct 2024), the default table.
     pub fn binance_btcusdt() -> TierTable {
-        const USD: i64 = MICROS_PER_USD;
         // (cap USD, max leverage, MMR in basis points: 0.40% = 40)
-        const ROWS: [(i64, u32, i64); 12] = [
+        TierTable::from_basis_points(&[
             (50_000, 125, 40),
             (600_000, 100, 50),
             (3_000_000, 75, 65),
@@ -97,17 +96,42 @@ impl TierTable {
             (800_000_000, 3, 1_500),
             (1_200_000_000, 2, 2_500),
             (1_800_000_000, 1, 5_000),
-        ];
-        let rows: Vec<(Money, u32, Rate)> = ROWS
+        ])
+    }
+
+    /// Binance ETHUSDT brackets as of the Binance liquidation-price FAQ's worked ETH example
+    /// (`../shared/reference/margin-and-liquidation.md`): the first six rows reproduce its
+    /// maintenance amount (MMR 10%, cum 135,365) and put its 5.37M position in the 10% tier.
+    /// The 10% tier's upper cap and the rows past it (4x to 1x) are assumptions the example does
+    /// not pin; a scenario that needs today's table gives `market.tiers`.
+    pub fn binance_ethusdt() -> TierTable {
+        TierTable::from_basis_points(&[
+            (10_000, 100, 50),
+            (100_000, 75, 65),
+            (500_000, 50, 100),
+            (1_000_000, 25, 200),
+            (2_000_000, 10, 500),
+            (10_000_000, 5, 1_000),
+            (20_000_000, 4, 1_250),
+            (40_000_000, 3, 1_500),
+            (100_000_000, 2, 2_500),
+            (200_000_000, 1, 5_000),
+        ])
+    }
+
+    /// A constant table from `(cap USD, max leverage, MMR in basis points)` rows.
+    fn from_basis_points(rows: &[(i64, u32, i64)]) -> TierTable {
+        const USD: i64 = MICROS_PER_USD;
+        let rows: Vec<(Money, u32, Rate)> = rows
             .iter()
             .map(|&(cap, lev, mmr_bp)| (Money(cap * USD), lev, Rate(mmr_bp * (RATE_SCALE / 10_000))))
             .collect();
         match TierTable::new(&rows) {
             Ok(t) => t,
-            // The constant table above satisfies every rule (tested); this arm is unreachable.
+            // The constant tables above satisfy every rule (tested); this arm is unreachable.
             Err(_) => TierTable {
                 tiers: vec![Tier {
-                    notional_cap: Money(1_800_000_000 * USD),
+                    notional_cap: rows.last().map_or(Money(USD), |r| r.0),
                     max_leverage: 1,
                     mmr: Rate(RATE_SCALE / 2),
                     cum: Money::ZERO,
@@ -220,6 +244,20 @@ mod tests {
         }
         assert_eq!(t.tiers()[0].mmr, Rate(400_000));
         assert_eq!(t.tiers()[11].mmr, Rate(50_000_000));
+    }
+
+    #[test]
+    fn binance_ethusdt_reproduces_the_faq_example_cum() {
+        let t = TierTable::binance_ethusdt();
+        let expected_cum_usd: [i64; 10] =
+            [0, 15, 365, 5_365, 35_365, 135_365, 385_365, 885_365, 4_885_365, 29_885_365];
+        assert_eq!(t.tiers().len(), 10);
+        for (tier, cum) in t.tiers().iter().zip(expected_cum_usd) {
+            assert_eq!(tier.cum, Money::usd(cum), "{tier:?}");
+        }
+        // The FAQ's example, 3,683.979 ETH at 1,456.84 (5.37M), is in the 10% tier, cum 135,365.
+        let tier = t.tier_for(Money::usd(5_366_982));
+        assert_eq!((tier.mmr, tier.cum, tier.max_leverage), (Rate(10_000_000), Money::usd(135_365), 5));
     }
 
     #[test]

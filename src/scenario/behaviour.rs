@@ -168,9 +168,13 @@ pub struct QuotingSpec {
     pub half_spread_bps: f64,
     pub level_spacing_bps: f64,
     pub levels: u32,
-    pub size_per_level_btc: f64,
+    /// Size of each level, in the asset (BTC for BTCUSDT).
+    #[serde(alias = "size_per_level_btc")]
+    pub size_per_level: f64,
     pub skew_bps_at_max: f64,
-    pub max_inventory_btc: f64,
+    /// The largest position it holds either way, in the asset.
+    #[serde(alias = "max_inventory_btc")]
+    pub max_inventory: f64,
     pub maker_fee_bps: f64,
     pub min_edge_bps: f64,
     /// The realised-volatility window.
@@ -183,7 +187,9 @@ pub struct QuotingSpec {
     pub flow_window: Duration,
     pub toxic_widen: f64,
     pub toxic_pull: f64,
-    pub flow_min_btc: f64,
+    /// Fills, in the asset, the window must hold before one-sidedness counts.
+    #[serde(alias = "flow_min_btc")]
+    pub flow_min: f64,
     pub widen_factor: f64,
     /// How long stress must stay below the current regime before it steps back one.
     pub cooldown: Duration,
@@ -202,9 +208,9 @@ impl QuotingSpec {
             half_spread_bps: self.half_spread_bps,
             level_spacing_bps: self.level_spacing_bps,
             levels: self.levels,
-            size_per_level_btc: self.size_per_level_btc,
+            size_per_level_btc: self.size_per_level,
             skew_bps_at_max: self.skew_bps_at_max,
-            max_inventory_btc: self.max_inventory_btc,
+            max_inventory_btc: self.max_inventory,
             maker_fee_bps: self.maker_fee_bps,
             min_edge_bps: self.min_edge_bps,
             vol_window: ticks_u32(self.vol_window, tick),
@@ -213,7 +219,7 @@ impl QuotingSpec {
             flow_window: ticks_u32(self.flow_window, tick),
             toxic_widen: self.toxic_widen,
             toxic_pull: self.toxic_pull,
-            flow_min_btc: self.flow_min_btc,
+            flow_min_btc: self.flow_min,
             widen_factor: self.widen_factor,
             cooldown_ticks: ticks(self.cooldown, tick).min(u32::MAX as u64) as u32,
             lean_bps: self.lean_bps,
@@ -229,9 +235,9 @@ impl Default for QuotingSpec {
             half_spread_bps: p.half_spread_bps,
             level_spacing_bps: p.level_spacing_bps,
             levels: p.levels,
-            size_per_level_btc: p.size_per_level_btc,
+            size_per_level: p.size_per_level_btc,
             skew_bps_at_max: p.skew_bps_at_max,
-            max_inventory_btc: p.max_inventory_btc,
+            max_inventory: p.max_inventory_btc,
             maker_fee_bps: p.maker_fee_bps,
             min_edge_bps: p.min_edge_bps,
             vol_window: duration(p.vol_window as u64, 1),
@@ -240,7 +246,7 @@ impl Default for QuotingSpec {
             flow_window: duration(p.flow_window as u64, 1),
             toxic_widen: p.toxic_widen,
             toxic_pull: p.toxic_pull,
-            flow_min_btc: p.flow_min_btc,
+            flow_min: p.flow_min_btc,
             widen_factor: p.widen_factor,
             cooldown: duration(p.cooldown_ticks as u64, 1),
             lean_bps: p.lean_bps,

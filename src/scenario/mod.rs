@@ -15,10 +15,10 @@ mod syntax;
 pub use behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
 pub use duration::Duration;
 pub use spec::{
-    ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InsuranceSpec,
-    LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, MorrisSpec, NoiseSpec, OutputSpec,
-    Scenario, SensitivityParameter, SensitivitySpec, ShockSpec, Spacing, SpotVenueSpec, SweepAxis, SweepSpec,
-    TierSpec, ValueSpec,
+    ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InstrumentPreset,
+    InsuranceSpec, LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, MorrisSpec, NoiseSpec,
+    OutputSpec, Scenario, SensitivityParameter, SensitivitySpec, ShockSpec, Spacing, SpotVenueSpec,
+    SweepAxis, SweepSpec, TierSpec, ValueSpec,
 };
 pub use sweep::SweepValue;
 
@@ -97,13 +97,17 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
             message: format!("not UTF-8 text: {e}"),
         }])
     })?;
-    let scenario: Scenario = ron::Options::default()
+    let mut scenario: Scenario = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str(text)
         .map_err(|e| syntax_error(file, text, &e))?;
+    scenario.market.resolve();
     let sim = validate(file, &scenario)?;
     Ok(Validated { scenario, sim, hash: blake3::hash(bytes).to_hex().to_string() })
 }
+
+/// Field names that are still read but no longer written (serde aliases of the new ones).
+const OLD_NAMES: [&str; 4] = ["lot_btc", "size_per_level_btc", "max_inventory_btc", "flow_min_btc"];
 
 /// A syntax error where it is (`file:line:column`), in which field when it is in one, and for a
 /// whole number out of its type's bounds (a negative leverage), the range the field allows.
@@ -136,7 +140,9 @@ fn syntax_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenari
             Some(parent) => format!("{parent}.{found}"),
             None => found.clone(),
         };
-        let message = format!("{path}: no such field; this section has {}", expected.join(", "));
+        // Old names still read are not offered.
+        let names: Vec<&str> = expected.iter().copied().filter(|n| !OLD_NAMES.contains(n)).collect();
+        let message = format!("{path}: no such field; this section has {}", names.join(", "));
         return ScenarioError::Invalid(vec![Problem { location, message }]);
     }
     let at = syntax::offset(text, line, col).filter(|_| about_a_value);

@@ -4,6 +4,7 @@
 use super::Duration;
 use super::behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
 use super::sweep::SweepValue;
+use crate::margin::TierTable;
 use crate::population::{self, Band};
 use crate::sim::{HolderConfig, ShockMarket};
 use crate::units::Side;
@@ -52,8 +53,14 @@ pub struct Scenario {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSpec {
-    pub tick_usd: f64,
-    pub lot_btc: f64,
+    /// The contract whose grid, tier table, impact notional and map bucket the fields left out
+    /// take: `BtcUsdt` (the default) or `EthUsdt`.
+    pub instrument: InstrumentPreset,
+    /// Price tick, USD (`None`: the instrument's).
+    pub tick_usd: Option<f64>,
+    /// Quantity step, in the asset (BTC for BTCUSDT, ETH for ETHUSDT; `None`: the instrument's).
+    #[serde(alias = "lot_btc")]
+    pub lot: Option<f64>,
     pub maker_fee_pct: f64,
     pub taker_fee_pct: f64,
     /// Clearance fee on liquidated notional (historically 0.3–0.5%).
@@ -62,18 +69,19 @@ pub struct MarketSpec {
     pub funding_interest_pct: f64,
     pub funding_clamp_pct: f64,
     pub funding_cap_pct: Option<f64>,
-    pub impact_notional_usd: f64,
+    /// The notional whose impact bid and ask make the premium (`None`: the instrument's).
+    pub impact_notional_usd: Option<f64>,
     pub premium_window: Duration,
     /// Positions above this tier (0-based) are first cut to its cap; `None`: always in full.
     pub partial_liquidation_tier: Option<usize>,
-    /// Notional tiers; `None` is Binance BTCUSDT's table.
+    /// Notional tiers; `None` is the instrument's table (Binance BTCUSDT's or ETHUSDT's).
     pub tiers: Option<Vec<TierSpec>>,
     pub max_liquidation_rounds: u32,
     /// Stop rounds after one price change (stops → their market orders → the stops those
     /// reach ...).
     pub max_stop_rounds: u32,
-    /// Width of a liquidation-map bucket (heatmap rows), USD.
-    pub map_bucket_usd: f64,
+    /// Width of a liquidation-map bucket (heatmap rows), USD (`None`: the instrument's).
+    pub map_bucket_usd: Option<f64>,
     /// Market-order price protection, percent: an ordinary market order (a trader's, a stop's)
     /// fills no further than this from the mark, and the rest expires (default 5, Binance
     /// BTCUSDT's; docs/venues.md). Liquidations keep their own rules.
@@ -84,6 +92,88 @@ pub struct MarketSpec {
     /// The insurance fund's limits and how it works off what it takes over; each left out
     /// takes the venue's default.
     pub insurance: InsuranceSpec,
+}
+
+/// A contract whose values a market section's left-out fields take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InstrumentPreset {
+    /// Binance BTCUSDT: tick 0.1 USD, lot 0.001 BTC, its Oct 2024 tier table, impact notional
+    /// 25,000 USD (200 USDT of margin at 125x), 100 USD map buckets.
+    #[default]
+    BtcUsdt,
+    /// Binance ETHUSDT: tick 0.01 USD, lot 0.001 ETH, the tier table of Binance's worked ETH
+    /// example ([`TierTable::binance_ethusdt`]), impact notional 20,000 USD (200 USDT at its
+    /// 100x), 5 USD map buckets (about the same share of the price as BTC's 100).
+    EthUsdt,
+}
+
+impl InstrumentPreset {
+    /// The asset a lot counts.
+    pub fn asset(self) -> &'static str {
+        match self {
+            InstrumentPreset::BtcUsdt => "BTC",
+            InstrumentPreset::EthUsdt => "ETH",
+        }
+    }
+
+    pub fn tick_usd(self) -> f64 {
+        match self {
+            InstrumentPreset::BtcUsdt => 0.1,
+            InstrumentPreset::EthUsdt => 0.01,
+        }
+    }
+
+    pub fn lot(self) -> f64 {
+        0.001
+    }
+
+    pub fn impact_notional_usd(self) -> f64 {
+        match self {
+            InstrumentPreset::BtcUsdt => 25_000.0,
+            InstrumentPreset::EthUsdt => 20_000.0,
+        }
+    }
+
+    pub fn map_bucket_usd(self) -> f64 {
+        match self {
+            InstrumentPreset::BtcUsdt => 100.0,
+            InstrumentPreset::EthUsdt => 5.0,
+        }
+    }
+
+    pub fn tiers(self) -> TierTable {
+        match self {
+            InstrumentPreset::BtcUsdt => TierTable::binance_btcusdt(),
+            InstrumentPreset::EthUsdt => TierTable::binance_ethusdt(),
+        }
+    }
+}
+
+impl MarketSpec {
+    pub fn tick_usd(&self) -> f64 {
+        self.tick_usd.unwrap_or(self.instrument.tick_usd())
+    }
+
+    pub fn lot(&self) -> f64 {
+        self.lot.unwrap_or(self.instrument.lot())
+    }
+
+    pub fn impact_notional_usd(&self) -> f64 {
+        self.impact_notional_usd.unwrap_or(self.instrument.impact_notional_usd())
+    }
+
+    pub fn map_bucket_usd(&self) -> f64 {
+        self.map_bucket_usd.unwrap_or(self.instrument.map_bucket_usd())
+    }
+
+    /// Writes the instrument's values into the fields left out, so that a scenario's canonical
+    /// form states its grid whichever way it was written.
+    pub fn resolve(&mut self) {
+        self.tick_usd = Some(self.tick_usd());
+        self.lot = Some(self.lot());
+        self.impact_notional_usd = Some(self.impact_notional_usd());
+        self.map_bucket_usd = Some(self.map_bucket_usd());
+    }
 }
 
 /// The insurance fund's settings, in percent; `None` is the venue's default.
@@ -460,8 +550,9 @@ impl Default for Scenario {
 impl Default for MarketSpec {
     fn default() -> MarketSpec {
         MarketSpec {
-            tick_usd: 0.1,
-            lot_btc: 0.001,
+            instrument: InstrumentPreset::BtcUsdt,
+            tick_usd: None,
+            lot: None,
             maker_fee_pct: 0.02,
             taker_fee_pct: 0.05,
             liquidation_fee_pct: 0.5,
@@ -469,13 +560,13 @@ impl Default for MarketSpec {
             funding_interest_pct: 0.01,
             funding_clamp_pct: 0.05,
             funding_cap_pct: Some(0.75),
-            impact_notional_usd: 25_000.0,
+            impact_notional_usd: None,
             premium_window: Duration(30),
             partial_liquidation_tier: None,
             tiers: None,
             max_liquidation_rounds: 8,
             max_stop_rounds: 8,
-            map_bucket_usd: 100.0,
+            map_bucket_usd: None,
             price_band_pct: 5.0,
             venue: VenuePreset::Binance,
             insurance: InsuranceSpec::default(),

@@ -105,7 +105,10 @@ fn syntax_errors_name_line_and_column() {
     assert_problem("(\n  seed: 1\n  horizon: \"6h\",\n)", "s.ron:3:");
     assert_problem("(seed: \"one\")", "s.ron:1:");
     assert_problem("(sed: 1)", "s.ron:1:2: sed: no such field");
-    assert_problem("(market: (tick: 0.1))", "market.tick: no such field; this section has tick_usd,");
+    assert_problem(
+        "(market: (tick: 0.1))",
+        "market.tick: no such field; this section has instrument, tick_usd, lot, maker_fee_pct,",
+    );
     assert_problem("(horizon: \"6q\")", "unknown unit");
     assert_problem("(horizon: 6)", "s.ron:1:");
     assert_problem("", "s.ron:");
@@ -901,4 +904,55 @@ fn a_sensitivity_section_is_checked_with_field_paths() {
         r#"(sensitivity: Some((parameters: [])))"#,
         "sensitivity.parameters: needs at least one parameter",
     );
+}
+
+#[test]
+fn an_instrument_preset_fills_the_grid_tiers_and_bucket_that_are_left_out() {
+    let eth = parse(
+        "s.ron",
+        format!("(start_price_usd: 3500.0, market: (instrument: EthUsdt), {SMALL_MAP})").as_bytes(),
+    );
+    // The BTC map's bands lie far above 3,500; only the grid and tiers matter here.
+    let eth = match eth {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(eth.sim.exchange.instrument, Instrument::new(0.01, 0.001).unwrap());
+    assert_eq!(eth.sim.exchange.tiers, crate::margin::TierTable::binance_ethusdt());
+    assert_eq!(eth.sim.exchange.impact_notional, crate::units::Money::usd(20_000));
+    // 5 USD buckets of 0.01 ticks.
+    assert_eq!(eth.sim.exchange.map_bucket_ticks, 500);
+    // The canonical form states the values the preset gave.
+    assert_eq!(eth.scenario.market.tick_usd, Some(0.01));
+    assert_eq!(eth.scenario.market.map_bucket_usd, Some(5.0));
+    // A field given keeps its value under any preset.
+    let own =
+        parse("s.ron", b"(market: (instrument: EthUsdt, tick_usd: 0.1, map_bucket_usd: 250.0))").unwrap();
+    assert_eq!(own.sim.exchange.instrument, Instrument::btcusdt());
+    assert_eq!(own.sim.exchange.map_bucket_ticks, 2_500);
+    assert_eq!(own.sim.exchange.tiers, crate::margin::TierTable::binance_ethusdt());
+    assert_problem("(market: (instrument: SolUsdt))", "s.ron:1:23");
+}
+
+#[test]
+fn sizes_are_named_for_any_asset_and_the_old_btc_names_are_still_read() {
+    let quoting = |names: [&str; 4]| {
+        format!(
+            "(market: ({}: 0.01), makers: [(quoting: ({}: 3.0, {}: 30.0, {}: 12.0))])",
+            names[0], names[1], names[2], names[3]
+        )
+    };
+    let new =
+        parse("s.ron", quoting(["lot", "size_per_level", "max_inventory", "flow_min"]).as_bytes()).unwrap();
+    let old = parse(
+        "s.ron",
+        quoting(["lot_btc", "size_per_level_btc", "max_inventory_btc", "flow_min_btc"]).as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(new.sim, old.sim);
+    assert_eq!(new.scenario, old.scenario);
+    assert_eq!(new.sim.makers[0].quoting.size_per_level_btc, 3.0);
+    assert_eq!(new.sim.exchange.instrument, Instrument::new(0.1, 0.01).unwrap());
+    // Problems name the new field.
+    assert_problem("(makers: [(quoting: (max_inventory: -1.0))])", "makers[0].quoting.max_inventory");
 }

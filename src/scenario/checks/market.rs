@@ -25,10 +25,10 @@ pub(in crate::scenario) struct Market {
 /// exchange's configuration (it is checked with the horizon, by [`time`](super::time)).
 pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) -> Market {
     let mark = c.mark();
-    let instrument = match Instrument::new(m.tick_usd, m.lot_btc) {
+    let instrument = match Instrument::new(m.tick_usd(), m.lot()) {
         Ok(i) => Some(i),
         Err(e) => {
-            c.fail("market.tick_usd / market.lot_btc", e);
+            c.fail("market.tick_usd / market.lot", e);
             None
         }
     };
@@ -38,7 +38,7 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
     let interest = c.percent("market.funding_interest_pct", m.funding_interest_pct);
     let clamp = c.percent("market.funding_clamp_pct", m.funding_clamp_pct);
     let cap = m.funding_cap_pct.map(|v| c.percent("market.funding_cap_pct", v));
-    let impact = c.money("market.impact_notional_usd", m.impact_notional_usd);
+    let impact = c.money("market.impact_notional_usd", m.impact_notional_usd());
     if m.premium_window.secs() < tick.max(1) || m.premium_window.secs() > 86_400 {
         c.fail(
             "market.premium_window",
@@ -63,17 +63,14 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
     if m.max_stop_rounds == 0 || m.max_stop_rounds > 1_000 {
         c.fail("market.max_stop_rounds", format!("must be 1..=1000, got {}", m.max_stop_rounds));
     }
-    if c.finite_positive("market.map_bucket_usd", m.map_bucket_usd)
+    let bucket_usd = m.map_bucket_usd();
+    if c.finite_positive("market.map_bucket_usd", bucket_usd)
         && let Some(inst) = instrument
-        && m.map_bucket_usd * 1e6 < inst.tick_micros() as f64
+        && bucket_usd * 1e6 < inst.tick_micros() as f64
     {
         c.fail(
             "market.map_bucket_usd",
-            format!(
-                "{} is less than one tick ({})",
-                m.map_bucket_usd,
-                inst.price_f64(crate::units::Price(1))
-            ),
+            format!("{} is less than one tick ({})", bucket_usd, inst.price_f64(crate::units::Price(1))),
         );
     }
     // A band of 0 would refuse every market order; 100% lets a sell go down to one tick.
@@ -114,8 +111,7 @@ pub(in crate::scenario) fn market(c: &mut Checker, m: &MarketSpec, tick: u64) ->
             tick_secs: tick,
             max_liquidation_rounds: m.max_liquidation_rounds,
             max_stop_rounds: m.max_stop_rounds,
-            map_bucket_ticks: ((m.map_bucket_usd * 1e6) / instrument.tick_micros() as f64).round().max(1.0)
-                as i64,
+            map_bucket_ticks: ((bucket_usd * 1e6) / instrument.tick_micros() as f64).round().max(1.0) as i64,
             market_price_band: band,
             liquidation: liquidation.clone(),
         }),
@@ -158,11 +154,11 @@ fn liquidation_rules(c: &mut Checker, m: &MarketSpec) -> LiquidationRules {
     rules
 }
 
-/// The notional tiers (Binance BTCUSDT's table when none are given) and the partial-liquidation
+/// The notional tiers (the instrument's table when none are given) and the partial-liquidation
 /// tier, which must name one of them.
 fn tiers(c: &mut Checker, m: &MarketSpec) -> Option<TierTable> {
     let tiers = match &m.tiers {
-        None => Some(TierTable::binance_btcusdt()),
+        None => Some(m.instrument.tiers()),
         Some(specs) => {
             let mut brackets = Vec::new();
             for (i, t) in specs.iter().enumerate() {
@@ -189,7 +185,7 @@ fn tiers(c: &mut Checker, m: &MarketSpec) -> Option<TierTable> {
             if specs.is_empty() {
                 c.fail(
                     "market.tiers",
-                    "needs at least one tier (or leave it out for Binance BTCUSDT's table)",
+                    "needs at least one tier (or leave it out for the instrument's table)",
                 );
                 None
             } else if brackets.len() == specs.len() {

@@ -244,8 +244,9 @@ pub(super) fn start(c: &mut Checker, s: &Scenario, inst: Option<&Instrument>) ->
                 c.fail(
                     "start_price_usd",
                     format!(
-                        "one lot ({} BTC) at {} is worth {lot_value} USD, more than the {MAX_LOT_VALUE_USD} USD a lot may be worth (lower the price or market.lot_btc)",
+                        "one lot ({} {}) at {} is worth {lot_value} USD, more than the {MAX_LOT_VALUE_USD} USD a lot may be worth (lower the price or market.lot)",
                         inst.lot_sats() as f64 / 1e8,
+                        s.market.instrument.asset(),
                         s.start_price_usd
                     ),
                 );
@@ -320,7 +321,7 @@ pub(super) fn shocks(c: &mut Checker, s: &Scenario, clock: Option<Clock>) -> Opt
             let slices = over.secs() / tick;
             slices_in_all = slices_in_all.saturating_add(slices);
             // A slice smaller than one lot at the start price would be sent as nothing.
-            let lot_usd = s.market.lot_btc * s.start_price_usd;
+            let lot_usd = s.market.lot() * s.start_price_usd;
             if over.secs() < tick {
                 c.fail(
                     format!("shocks[{i}].over"),

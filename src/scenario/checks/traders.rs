@@ -312,9 +312,9 @@ fn maker_params(c: &mut Checker, at: &str, p: &QuotingSpec) {
         c.within(&path(name), v, -MAX_BPS, MAX_BPS);
     }
     c.whole_within(&path("levels"), p.levels as u64, 0, 1_000);
-    c.within(&path("size_per_level_btc"), p.size_per_level_btc, 0.0, 1e9);
-    c.within(&path("max_inventory_btc"), p.max_inventory_btc, 0.0, 1e9);
-    c.within(&path("flow_min_btc"), p.flow_min_btc, 0.0, 1e9);
+    c.within(&path("size_per_level"), p.size_per_level, 0.0, 1e9);
+    c.within(&path("max_inventory"), p.max_inventory, 0.0, 1e9);
+    c.within(&path("flow_min"), p.flow_min, 0.0, 1e9);
     c.whole_within(&path("vol_window"), p.vol_window.secs(), 1, 1_000_000);
     c.whole_within(&path("flow_window"), p.flow_window.secs(), 1, 1_000_000);
     c.whole_within(&path("cooldown"), p.cooldown.secs(), 0, 1_000_000);
