@@ -466,6 +466,13 @@ fn bad_input_is_a_clear_error_with_where_and_what() {
             needle: "makers[0].hunting.max_inventory_usd: must be at most the account's deposit × leverage (500000000), got 6000000000",
         },
         Bad {
+            name: "map-csv-missing",
+            scenario: Some(r#"(map: (csv: (path: "maps/nowhere.csv")))"#),
+            args: vec![],
+            code: 2,
+            needle: "maps/nowhere.csv",
+        },
+        Bad {
             name: "value-discounts-inverted",
             scenario: Some("(value: (discount_pct: (9.0, 2.0)))"),
             args: vec![],

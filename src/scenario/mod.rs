@@ -7,6 +7,7 @@
 mod behaviour;
 mod checks;
 mod duration;
+mod map_csv;
 pub mod sensitivity;
 mod spec;
 pub mod sweep;
@@ -14,6 +15,7 @@ mod syntax;
 
 pub use behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
 pub use duration::Duration;
+pub use map_csv::MapCsvSpec;
 pub use spec::{
     ArbitrageSpec, BackgroundSpec, FcnSpec, FundamentalSpec, HunterSpec, IndexSpec, InstrumentPreset,
     InsuranceSpec, LiquiditySpec, MakerSpec, MapSpec, MarketSpec, MonteCarloSpec, MorrisSpec, NoiseSpec,
@@ -102,6 +104,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
         .from_str(text)
         .map_err(|e| syntax_error(file, text, &e))?;
     scenario.market.resolve();
+    map_csv::expand(file, &mut scenario)?;
     let sim = validate(file, &scenario)?;
     Ok(Validated { scenario, sim, hash: blake3::hash(bytes).to_hex().to_string() })
 }

@@ -3,6 +3,7 @@
 
 use super::Duration;
 use super::behaviour::{FactorSpec, FcnBehaviourSpec, HuntingSpec, NoiseFlowSpec, QuotingSpec};
+use super::map_csv::MapCsvSpec;
 use super::sweep::SweepValue;
 use crate::margin::TierTable;
 use crate::population::{self, Band};
@@ -288,6 +289,9 @@ pub struct ValueSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct MapSpec {
     pub bands: Vec<Band>,
+    /// Bands read from a liquidation-heatmap export, added after `bands` (docs/scenario.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csv: Option<MapCsvSpec>,
     pub counterparty_leverage: u32,
     /// How many low-leverage accounts take the other side (0: one per 100 map accounts).
     pub counterparties: u32,
@@ -526,6 +530,7 @@ impl Default for Scenario {
             index: IndexSpec::default(),
             map: MapSpec {
                 bands: seed_map.bands,
+                csv: None,
                 counterparty_leverage: seed_map.counterparty_leverage,
                 counterparties: seed_map.counterparties,
                 notional_jitter: seed_map.notional_jitter,
@@ -648,7 +653,13 @@ impl Default for ValueSpec {
 
 impl Default for MapSpec {
     fn default() -> MapSpec {
-        MapSpec { bands: Vec::new(), counterparty_leverage: 2, counterparties: 0, notional_jitter: 0.5 }
+        MapSpec {
+            bands: Vec::new(),
+            csv: None,
+            counterparty_leverage: 2,
+            counterparties: 0,
+            notional_jitter: 0.5,
+        }
     }
 }
 

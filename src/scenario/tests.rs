@@ -956,3 +956,40 @@ fn sizes_are_named_for_any_asset_and_the_old_btc_names_are_still_read() {
     // Problems name the new field.
     assert_problem("(makers: [(quoting: (max_inventory: -1.0))])", "makers[0].quoting.max_inventory");
 }
+
+#[test]
+fn a_map_csv_is_read_beside_the_scenario_and_its_problems_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("maps")).unwrap();
+    let scenario = dir.path().join("s.ron");
+    std::fs::write(
+        &scenario,
+        r#"(map: (csv: (path: "maps/m.csv", scale: 2.0), counterparty_leverage: 1), start_price_usd: 71450.0)"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("maps/m.csv"),
+        "price,long_usd,short_usd\n60000,1e8,0\n61000,0,0\n85000,0,3e8\n",
+    )
+    .unwrap();
+    let v = load(&scenario).unwrap();
+    let b = &v.scenario.map.bands;
+    assert_eq!(b.len(), 2);
+    assert_eq!(
+        (b[0].side, b[0].liq_low_usd, b[0].liq_high_usd, b[0].notional_usd),
+        (crate::population::PositionSide::Long, 59_500.0, 60_500.0, 2e8)
+    );
+    assert_eq!(
+        (b[1].side, b[1].liq_low_usd, b[1].liq_high_usd, b[1].notional_usd),
+        (crate::population::PositionSide::Short, 73_000.0, 97_000.0, 6e8)
+    );
+    assert_eq!(v.sim.map.bands.len(), 2);
+    // The export's problems, and a missing export, name the file (and line).
+    std::fs::write(dir.path().join("maps/m.csv"), "price,long_usd,short_usd\n60000,1e8,0\n61000,lots,0\n")
+        .unwrap();
+    let e = load(&scenario).unwrap_err().to_string();
+    assert!(e.ends_with("maps/m.csv:3: long_usd: \"lots\" is not a number"), "{e}");
+    std::fs::remove_file(dir.path().join("maps/m.csv")).unwrap();
+    let e = load(&scenario).unwrap_err().to_string();
+    assert!(e.starts_with("cannot read ") && e.contains("maps/m.csv"), "{e}");
+}
