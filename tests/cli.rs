@@ -30,12 +30,18 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A bundled scenario cut to a short horizon, written into `dir`.
+/// A bundled scenario cut to a short horizon, written into `dir` with the heatmap exports a
+/// scenario may read beside it (`maps/`).
 fn short_copy(name: &str, dir: &Path, horizon: &str) -> PathBuf {
     let text = std::fs::read_to_string(Path::new("scenarios").join(name)).unwrap();
     let cut = with_horizon(&text, horizon);
     let path = dir.join(name.replace('/', "-"));
     std::fs::write(&path, cut).unwrap();
+    std::fs::create_dir_all(dir.join("maps")).unwrap();
+    for e in std::fs::read_dir("scenarios/maps").unwrap() {
+        let e = e.unwrap().path();
+        std::fs::copy(&e, dir.join("maps").join(e.file_name().unwrap())).unwrap();
+    }
     path
 }
 

@@ -8,7 +8,7 @@ Runs `liqsim mc` on copies of the scenario whose `tick` is replaced, then prints
 drawdown (max_drawdown_pct), rise, liquidated notional, hunter PnL and minutes to each watch level
 (median over the runs that touched it) and how many runs touched it.
 """
-import csv, pathlib, re, statistics, subprocess, sys, tempfile
+import csv, pathlib, re, shutil, statistics, subprocess, sys, tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = str(ROOT / "target/release/liqsim")
 
@@ -34,6 +34,10 @@ def main():
     src, runs, ticks = sys.argv[1], sys.argv[2], sys.argv[3:]
     text = open(src).read()
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="liqsim-ticks-"))
+    # A scenario may read a heatmap export beside it (map.csv): the copies need it too.
+    maps = pathlib.Path(src).resolve().parent / "maps"
+    if maps.is_dir():
+        shutil.copytree(maps, tmp / "maps")
     results = []
     for t in ticks:
         scn = tmp / f"t{t}.ron"
