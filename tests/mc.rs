@@ -554,8 +554,13 @@ fn compare_puts_monte_carlo_folders_and_runs_side_by_side() {
     let (ra, rb) = (dir.join("ra"), dir.join("rb"));
     ok(liqsim(&["run", s(&file), "--out", s(&ra), "--quiet"]));
     ok(liqsim(&["run", s(&file), "--seed", "9", "--out", s(&rb), "--quiet"]));
-    let rout = dir.join("rcmp");
+    // Into the folder of the Monte Carlo comparison: its files go, the run comparison's come.
+    let rout = dir.join("cmp");
     let r = ok(liqsim(&["compare", s(&ra), s(&rb), "--out", s(&rout)]));
+    assert!(
+        !rout.join("fan.png").exists() && !rout.join("hist_final_price.png").exists(),
+        "stale pictures stay"
+    );
     let text = String::from_utf8_lossy(&r.stdout).into_owned();
     for needle in ["2 runs", "small, seed 7", "small, seed 9", "final_price", "watch level", "72,000"] {
         assert!(text.contains(needle), "{needle} not in {text}");

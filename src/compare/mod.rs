@@ -222,6 +222,18 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<Comparison, CompareError>
     let lock = open_output(out, "compare", &[])
         .map_err(|e| if e.is_bad_input() { input(e.to_string()) } else { CompareError::Folder(e) })?;
     lock.on_interrupt(&["compare.txt", "compare.csv"], None);
+    // An earlier comparison's files would be read as this one's (a histogram of an outcome that
+    // is constant now): they go first.
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = matches!(name.as_str(), "compare.txt" | "compare.csv" | "fan.png" | "price.png")
+                || (name.starts_with("hist_") && name.ends_with(".png"));
+            if ours {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let (text, rows, mut files) = match &folders {
         Folders::Runs(runs) => compare_runs(runs, out)?,
         Folders::Mcs(mcs) => compare_mcs(mcs, out)?,
