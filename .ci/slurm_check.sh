@@ -29,8 +29,12 @@ if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null || ! comm
   say "installing slurm-wlm and munge"
   export DEBIAN_FRONTEND=noninteractive
   apt=(timeout 500 apt-get -qq -o DPkg::Lock::Timeout=300)
-  "${apt[@]}" update >/dev/null
-  "${apt[@]}" install -y --no-install-recommends slurm-wlm munge >/dev/null
+  log=$(mktemp)
+  if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends slurm-wlm munge; } >"$log" 2>&1; then
+    cat "$log" >&2
+    die "apt-get could not install slurm-wlm and munge"
+  fi
+  rm -f "$log"
 fi
 say "installed in $((SECONDS - t0)) s: slurm-wlm $(dpkg-query -W -f='${Version}' slurm-wlm)"
 
