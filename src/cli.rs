@@ -39,6 +39,16 @@ pub enum Command {
     /// Combine Monte Carlo shard folders into the outputs of one Monte Carlo.
     #[command(after_help = "Example:\n  liqsim merge shards/0 shards/1 shards/2 --out out/btc_14_to_1/mc")]
     Merge(MergeArgs),
+    /// Two or more run folders, or two or more Monte Carlo folders, side by side.
+    #[command(
+        after_help = "Prints a table of headline differences from the first folder (for Monte Carlo folders \
+                            with 95% intervals: a percentile bootstrap for medians, Newcombe's for \
+                            probabilities) and writes compare.txt, compare.csv and overlaid pictures: \
+                            price.png for runs; fan.png and hist_*.png for Monte Carlo folders.\n\n\
+                            Examples:\n  liqsim compare out/btc_14_to_1/mc out/symmetric_control/mc --out out/compare\n  \
+                            liqsim compare out/run_a out/run_b"
+    )]
+    Compare(CompareArgs),
     /// A Monte Carlo per cell of the scenario's sweep grid; sweep.csv, a table and heatmaps.
     #[command(after_help = "Example:\n  liqsim sweep scenarios/imbalance_sweep.ron --metric p_squeeze_up")]
     Sweep(SweepArgs),
@@ -233,6 +243,19 @@ pub struct MergeArgs {
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     /// Output folder (default out/<scenario>/mc/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No table on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Run folders (`liqsim run`) or whole Monte Carlo folders (`liqsim mc`, `liqsim merge`).
+    #[arg(required = true, num_args = 2..)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder (default out/compare/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No table on stdout.

@@ -15,6 +15,7 @@ pub mod agents;
 pub mod analysis;
 pub mod book;
 pub mod budget;
+pub mod compare;
 pub mod demo;
 pub mod engine;
 pub mod events;

@@ -43,6 +43,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => commands::run(args),
         Command::Mc(args) => commands::mc(args),
         Command::Merge(args) => commands::merge(args),
+        Command::Compare(args) => commands::compare(args),
         Command::Sweep(args) => commands::sweep(args),
         Command::Sensitivity(args) => commands::sensitivity(args),
         Command::Replay { log, verify, expect } => commands::replay(&log, verify, expect.as_deref()),

@@ -35,6 +35,9 @@ pub struct RunReport {
     pub scenario: String,
     pub scenario_hash: String,
     pub seed: u64,
+    /// Seconds a tick stands for: `ticks.csv`'s tick `t` is `t · tick_secs` seconds from the
+    /// start (what `liqsim compare` puts on its time axis).
+    pub tick_secs: u64,
     #[serde(flatten)]
     pub summary: RunSummary,
 }
@@ -242,6 +245,7 @@ fn run_into(
         scenario: v.scenario.name.clone(),
         scenario_hash: v.hash.clone(),
         seed: cfg.seed,
+        tick_secs: cfg.exchange.tick_secs.max(1),
         summary,
     };
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();

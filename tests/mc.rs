@@ -503,3 +503,101 @@ fn a_folder_of_format_1_resumes_and_is_rewritten_in_format_2() {
         assert!(read(&whole.join(f)) == read(&old.join(f)), "{f}");
     }
 }
+
+#[test]
+fn compare_puts_monte_carlo_folders_and_runs_side_by_side() {
+    let dir = temp_dir("compare");
+    let file = scenario(&dir, "");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    ok(mc(&file, &a, &["--seed", "1"]));
+    ok(mc(&file, &b, &["--seed", "2", "--runs", "10"]));
+    let out = dir.join("cmp");
+    let r = ok(liqsim(&["compare", s(&a), s(&b), "--out", s(&out)]));
+    let text = String::from_utf8_lossy(&r.stdout).into_owned();
+    for needle in [
+        "2 Monte Carlo folders",
+        "12 runs, master seed 1",
+        "10 runs, master seed 2",
+        "B − A",
+        "final_price",
+        "touch_72000",
+        "Newcombe",
+        "bootstrap",
+    ] {
+        assert!(text.contains(needle), "{needle} not in {text}");
+    }
+    let written = String::from_utf8(read(&out.join("compare.txt"))).unwrap();
+    assert!(text.starts_with(&written), "compare.txt is what was printed");
+    let csv = String::from_utf8(read(&out.join("compare.csv"))).unwrap();
+    assert!(csv.starts_with("kind,name,label,folder,value,lo,hi,interval\n"), "{csv}");
+    for kind in ["outcome", "outcome_diff", "probability", "probability_diff"] {
+        assert!(csv.lines().any(|l| l.starts_with(&format!("{kind},"))), "no {kind} row in {csv}");
+    }
+    // Every difference lies in its interval.
+    for l in csv.lines().filter(|l| l.starts_with("outcome_diff,") || l.starts_with("probability_diff,")) {
+        let c: Vec<&str> = l.split(',').collect();
+        let (v, lo, hi): (f64, f64, f64) =
+            (c[4].parse().unwrap(), c[5].parse().unwrap(), c[6].parse().unwrap());
+        assert!(lo <= v && v <= hi, "{l}");
+    }
+    for f in ["fan.png", "hist_final_price.png", "hist_max_price.png"] {
+        assert!(read(&out.join(f)).starts_with(b"\x89PNG"), "{f}");
+    }
+    // The same folders, the same bytes (the bootstrap's stream is seeded).
+    let again = dir.join("cmp2");
+    ok(liqsim(&["compare", s(&a), s(&b), "--out", s(&again), "--quiet"]));
+    for f in ["compare.txt", "compare.csv", "fan.png"] {
+        assert!(read(&out.join(f)) == read(&again.join(f)), "{f} differs between two comparisons");
+    }
+
+    // Two runs: headline numbers, levels and the overlaid price chart.
+    let (ra, rb) = (dir.join("ra"), dir.join("rb"));
+    ok(liqsim(&["run", s(&file), "--out", s(&ra), "--quiet"]));
+    ok(liqsim(&["run", s(&file), "--seed", "9", "--out", s(&rb), "--quiet"]));
+    // Into the folder of the Monte Carlo comparison: its files go, the run comparison's come.
+    let rout = dir.join("cmp");
+    let r = ok(liqsim(&["compare", s(&ra), s(&rb), "--out", s(&rout)]));
+    assert!(
+        !rout.join("fan.png").exists() && !rout.join("hist_final_price.png").exists(),
+        "stale pictures stay"
+    );
+    let text = String::from_utf8_lossy(&r.stdout).into_owned();
+    for needle in ["2 runs", "small, seed 7", "small, seed 9", "final_price", "watch level", "72,000"] {
+        assert!(text.contains(needle), "{needle} not in {text}");
+    }
+    assert!(read(&rout.join("price.png")).starts_with(b"\x89PNG"));
+    assert!(
+        String::from_utf8(read(&rout.join("compare.csv"))).unwrap().contains("\nrun_diff,final_price,B-A,")
+    );
+
+    // Refusals: exit 2, naming the folder and what is wrong.
+    let bad = |args: &[&str], needle: &str| {
+        let o = liqsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {needle} not in {}", stderr(&o));
+    };
+    let x = dir.join("x");
+    bad(&["compare", s(&a), s(&ra), "--out", s(&x)], "compare runs with runs");
+    bad(&["compare", s(&a), s(&dir.join("nowhere")), "--out", s(&x)], "nowhere: no such folder");
+    bad(&["compare", s(&a), "--out", s(&x)], "compare");
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    bad(&["compare", s(&a), s(&dir.join("empty")), "--out", s(&x)], "neither a run folder");
+    let shard = dir.join("shard");
+    ok(mc(&file, &shard, &["--shard", "0/2"]));
+    bad(&["compare", s(&a), s(&shard), "--out", s(&x)], "merge the shards first");
+    std::fs::remove_file(rb.join("ticks.csv")).unwrap();
+    bad(&["compare", s(&ra), s(&rb), "--out", s(&x)], "ticks.csv");
+    let cut = dir.join("cut");
+    std::fs::create_dir_all(&cut).unwrap();
+    for f in ["mc.json", "scenario.json"] {
+        std::fs::copy(a.join(f), cut.join(f)).unwrap();
+    }
+    let journal = String::from_utf8(read(&a.join("runs.jsonl"))).unwrap();
+    std::fs::write(
+        cut.join("runs.jsonl"),
+        journal.lines().take(5).map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    bad(&["compare", s(&a), s(&cut), "--out", s(&x)], "holds 5 of its 12 runs");
+    assert!(!x.join("compare.txt").exists(), "nothing written on refusal");
+}

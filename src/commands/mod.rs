@@ -1,6 +1,7 @@
 //! What each subcommand does, one function per subcommand, and the errors they share: bad
 //! input (exit 2) is a [`BadInput`], anything else a runtime failure (exit 1).
 
+mod compare;
 mod demo;
 mod facts;
 mod log;
@@ -8,6 +9,7 @@ mod margin;
 mod mc;
 mod scenario;
 
+pub use compare::compare;
 pub use demo::demo;
 pub use facts::facts;
 pub use log::{export, replay};

@@ -386,7 +386,7 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
 }
 
 /// A folder's journal, which must be intact (every line a checked record).
-fn intact(dir: &Path) -> Result<Vec<RunOutcome>, McError> {
+pub fn intact(dir: &Path) -> Result<Vec<RunOutcome>, McError> {
     let format = read_manifest(dir)?.format;
     let read = read_journal(dir, format >= 2)?;
     match read.damage() {

@@ -6,7 +6,9 @@ use super::stats::quantile_sorted;
 use super::{Manifest, RunOutcome};
 use crate::report::ReportError;
 use crate::report::fmt::clock_minutes;
-use crate::report::plots::{DrawResult, err, price_label, render, time_axis};
+use crate::report::plots::{
+    DrawResult, Mark, SERIES, draw_legend, err, price_label, render, time_axis, wrap_label,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::full_palette::{BLUE_200, BLUE_600, BLUE_900, GREY_600};
@@ -406,4 +408,272 @@ mod tests {
             assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
         }
     }
+}
+
+/// One Monte Carlo of an overlaid fan chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FanLayer {
+    /// "A: btc_14_to_1, 100 runs".
+    pub label: String,
+    /// Minutes between path points.
+    pub path_minutes: f64,
+    /// [`fan_bands`] of its runs.
+    pub bands: Vec<[f64; 5]>,
+}
+
+/// Writes Monte Carlo folders' fan charts overlaid (`liqsim compare`): per folder, in its colour,
+/// the p25–p75 band filled, p5 and p95 dashed, the median a thick line.
+pub fn fan_overlay(layers: &[FanLayer], png: &Path) -> Result<(), ReportError> {
+    render(Some(png), None, (1400, 800), |a| draw_fan_overlay(a, layers), |_| Ok(()))
+}
+
+fn draw_fan_overlay<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, layers: &[FanLayer]) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    let (left, panel) = root.split_horizontally(1400 - 270);
+    let minute = |l: &FanLayer, i: usize| i as f64 * l.path_minutes;
+    let t_end = layers.iter().map(|l| minute(l, l.bands.len().saturating_sub(1))).fold(1.0, f64::max);
+    // When the medians make their biggest move early (a crash in the first minutes of a
+    // six-hour run), a second panel shows the start: four times as long as it took them to get
+    // there, at least 20 minutes, in whole 10 minutes.
+    let extreme = |l: &FanLayer| {
+        let start = l.bands.first().map_or(0.0, |q| q[2]);
+        let k = (0..l.bands.len()).max_by(|&a, &b| {
+            (l.bands[a][2] - start).abs().total_cmp(&(l.bands[b][2] - start).abs()).then(b.cmp(&a))
+        });
+        k.map_or(0.0, |k| minute(l, k))
+    };
+    let t_zoom = (layers.iter().map(extreme).fold(0.0, f64::max) * 4.0).max(20.0);
+    let t_zoom = (t_zoom / 10.0).ceil() * 10.0;
+    if t_zoom * 2.0 <= t_end {
+        let (top, bottom) = left.split_vertically(420);
+        draw_fan_panel(&top, layers, t_end, "Price paths of the Monte Carlo folders overlaid")?;
+        let caption = format!("The first {} (zoomed)", crate::report::fmt::duration((t_zoom * 60.0) as u64));
+        draw_fan_panel(&bottom, layers, t_zoom, &caption)?;
+    } else {
+        draw_fan_panel(&left, layers, t_end, "Price paths of the Monte Carlo folders overlaid")?;
+    }
+    let colour = |i: usize| SERIES[i % SERIES.len()];
+    let mut legend: Vec<(Mark, String)> = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let end = l.bands.last().map_or(f64::NAN, |q| q[2]);
+        legend.push((
+            Mark::Line(colour(i), 3),
+            format!("{}\nmedian, ends at {}", wrap_label(&l.label), price_label(end, 100.0)),
+        ));
+        legend.push((Mark::Swatch(tint(colour(i), 0.22)), "p25–p75 of the runs".into()));
+        legend.push((Mark::Dashed(colour(i)), "p5 and p95".into()));
+    }
+    draw_legend(&panel, (10, 60), &legend, &BLACK)?;
+    Ok(())
+}
+
+/// One panel of [`fan_overlay`]: minutes 0 to `t_to`.
+fn draw_fan_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    layers: &[FanLayer],
+    t_to: f64,
+    caption: &str,
+) -> DrawResult {
+    let minute = |l: &FanLayer, i: usize| i as f64 * l.path_minutes;
+    // Each layer's points up to `t_to`.
+    let shown =
+        |l: &FanLayer| l.bands.iter().enumerate().take_while(|(k, _)| minute(l, *k) <= t_to + 1e-9).count();
+    let all = layers.iter().flat_map(|l| l.bands[..shown(l)].iter().flat_map(|q| [q[0], q[4]]));
+    let (lo, hi) = all.filter(|v| v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.05).max(1.0);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(90)
+        .build_cartesian_2d(time_axis(t_to), lo..hi)
+        .map_err(err)?;
+    let span = hi - lo;
+    chart
+        .configure_mesh()
+        .x_desc("time from the start (HH:MM)")
+        .y_desc("last price (USD)")
+        .x_label_formatter(&|m| clock_minutes(*m))
+        .y_label_formatter(&|p| price_label(*p, span))
+        .y_labels(8)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    let colour = |i: usize| SERIES[i % SERIES.len()];
+    // Bands first, every folder's, so no band covers another's median.
+    for (i, l) in layers.iter().enumerate() {
+        let b = &l.bands[..shown(l)];
+        let mut pts: Vec<(f64, f64)> = b.iter().enumerate().map(|(k, q)| (minute(l, k), q[3])).collect();
+        pts.extend(b.iter().enumerate().rev().map(|(k, q)| (minute(l, k), q[1])));
+        chart.draw_series(std::iter::once(Polygon::new(pts, colour(i).mix(0.22).filled()))).map_err(err)?;
+    }
+    for (i, l) in layers.iter().enumerate() {
+        let b = &l.bands[..shown(l)];
+        for q in [0, 4] {
+            let pts: Vec<(f64, f64)> = b.iter().enumerate().map(|(k, x)| (minute(l, k), x[q])).collect();
+            chart.draw_series(DashedLineSeries::new(pts, 6, 5, colour(i).stroke_width(1))).map_err(err)?;
+        }
+        let pts = b.iter().enumerate().map(|(k, q)| (minute(l, k), q[2]));
+        chart.draw_series(LineSeries::new(pts, colour(i).stroke_width(3))).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// One Monte Carlo of an overlaid histogram: its label and its runs' values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistLayer {
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+/// Writes one outcome of several Monte Carlo folders as histograms on shared bins, side by side
+/// in each bin, as the share of each folder's runs (folders may differ in run count); each
+/// folder's median a dashed line. Few distinct values are drawn one bar group per value.
+pub fn histogram_overlay(
+    title: &str,
+    x_desc: &str,
+    layers: &[HistLayer],
+    png: &Path,
+) -> Result<(), ReportError> {
+    render(Some(png), None, (1100, 620), |a| draw_hist_overlay(a, title, x_desc, layers), |_| Ok(()))
+}
+
+fn draw_hist_overlay<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    layers: &[HistLayer],
+) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    let finite: Vec<Vec<f64>> =
+        layers.iter().map(|l| l.values.iter().copied().filter(|v| v.is_finite()).collect()).collect();
+    let mut all: Vec<f64> = finite.iter().flatten().copied().collect();
+    all.sort_by(f64::total_cmp);
+    all.dedup();
+    // Bins: one per distinct value when there are few, else about √(runs per folder) equal bins.
+    let per_folder = finite.iter().map(Vec::len).max().unwrap_or(1);
+    let (lo, width, bins, discrete) = if all.len() <= MAX_DISCRETE && all.len() * 2 <= per_folder.max(2) {
+        let gap = all.windows(2).map(|w| w[1] - w[0]).fold(f64::MAX, f64::min);
+        let gap = if gap.is_finite() && gap > 0.0 {
+            gap
+        } else {
+            (all.first().copied().unwrap_or(0.0).abs() * 0.01).max(1.0)
+        };
+        (
+            all.first().copied().unwrap_or(0.0) - gap / 2.0,
+            gap,
+            ((all.last().copied().unwrap_or(0.0) - all[0]) / gap).round() as usize + 1,
+            true,
+        )
+    } else {
+        let bins = ((per_folder as f64).sqrt().ceil() as usize).clamp(5, 30);
+        let (a, b) = (all[0], all[all.len() - 1]);
+        (a, (b - a) / bins as f64, bins, false)
+    };
+    let bin_of = |v: f64| (((v - lo) / width).floor().max(0.0) as usize).min(bins - 1);
+    let shares: Vec<Vec<f64>> = finite
+        .iter()
+        .map(|vs| {
+            let mut counts = vec![0.0; bins];
+            for &v in vs {
+                counts[bin_of(v)] += 1.0;
+            }
+            counts.iter().map(|c| 100.0 * c / vs.len().max(1) as f64).collect()
+        })
+        .collect();
+    let top = shares.iter().flatten().copied().fold(1.0, f64::max) * 1.12;
+    let (x0, x1) = (lo - width * 0.1, lo + width * bins as f64 + width * 0.1);
+    let (left, panel) = root.split_horizontally(1100 - 250);
+    let mut chart = ChartBuilder::on(&left)
+        .caption(title, ("sans-serif", 20))
+        .margin(16)
+        .margin_right(30)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, 0.0..top)
+        .map_err(err)?;
+    let span = x1 - x0;
+    let x_label = |v: &f64| axis_label(*v, span);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
+        .y_desc("% of the folder's runs")
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&|v| format!("{v:.0}%"))
+        .light_line_style(WHITE)
+        .axis_desc_style(("sans-serif", 16));
+    if discrete {
+        mesh.x_labels(bins + 2);
+    }
+    mesh.draw().map_err(err)?;
+    // Each folder's bars span their whole bin, see-through, then every outline on top: where
+    // folders share a bin, the outlines show each one's height.
+    let bar = |b: usize| (lo + b as f64 * width, lo + (b as f64 + 1.0) * width);
+    for (i, s) in shares.iter().enumerate() {
+        let c = SERIES[i % SERIES.len()];
+        chart
+            .draw_series(s.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(b, &v)| {
+                let (a, z) = bar(b);
+                Rectangle::new([(a, 0.0), (z, v)], c.mix(0.3).filled())
+            }))
+            .map_err(err)?;
+    }
+    for (i, s) in shares.iter().enumerate() {
+        let c = SERIES[i % SERIES.len()];
+        chart
+            .draw_series(s.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(b, &v)| {
+                let (a, z) = bar(b);
+                Rectangle::new([(a, 0.0), (z, v)], c.stroke_width(2))
+            }))
+            .map_err(err)?;
+    }
+    let mut legend: Vec<(Mark, String)> = Vec::new();
+    for (i, vs) in finite.iter().enumerate() {
+        let c = SERIES[i % SERIES.len()];
+        let mut sorted = vs.clone();
+        sorted.sort_by(f64::total_cmp);
+        if let Some(m) = quantile_sorted(&sorted, 0.5) {
+            chart
+                .draw_series(DashedLineSeries::new([(m, 0.0), (m, top)], 7, 5, c.stroke_width(2)))
+                .map_err(err)?;
+            legend.push((
+                Mark::Swatch(tint(c, 0.45)),
+                format!("{}\n{} runs", wrap_label(&layers[i].label), vs.len()),
+            ));
+            legend.push((Mark::Dashed(c), format!("median {}", axis_label(m, span))));
+        }
+    }
+    draw_legend(&panel, (10, 60), &legend, &BLACK)?;
+    Ok(())
+}
+
+/// `c` drawn at opacity `a` over white, as a solid colour (for legend swatches).
+fn tint(c: RGBColor, a: f64) -> RGBColor {
+    let mix = |v: u8| (255.0 - (255.0 - f64::from(v)) * a).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// A value on an overlaid histogram's axis: millions and billions compact ("540M", "1.2B"), the
+/// rest as [`value_label`].
+fn axis_label(v: f64, span: f64) -> String {
+    let big = v.abs().max(span);
+    let (unit, div) = if big >= 5e9 {
+        ("B", 1e9)
+    } else if big >= 5e6 {
+        ("M", 1e6)
+    } else {
+        ("", 1.0)
+    };
+    if unit.is_empty() {
+        return value_label(v, span);
+    }
+    let decimals = if span / div >= 20.0 {
+        0
+    } else if span / div >= 2.0 {
+        1
+    } else {
+        2
+    };
+    format!("{}{unit}", crate::report::fmt::thousands(v / div, decimals))
 }

@@ -850,3 +850,135 @@ fn draw_map_side<DB: DrawingBackend>(
     }
     Ok(total)
 }
+
+/// The colours of compared folders (A, B, C, …), in order: distinct on white and for the
+/// commonest colour blindness (blue, orange, then green, purple, brown, grey).
+pub(crate) const SERIES: [RGBColor; 6] = [
+    RGBColor(31, 100, 200),
+    RGBColor(240, 120, 0),
+    RGBColor(40, 150, 60),
+    RGBColor(150, 80, 180),
+    RGBColor(140, 90, 50),
+    RGBColor(90, 90, 90),
+];
+
+/// One run of an overlaid price chart.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PathLayer {
+    /// "A: btc_14_to_1, seed 42".
+    pub label: String,
+    pub minutes: Vec<f64>,
+    pub last: Vec<f64>,
+    /// Liquidated notional at each point (longs and shorts), USD.
+    pub liquidated_usd: Vec<f64>,
+}
+
+/// Writes runs' last prices overlaid, with their cumulative liquidated notional below (`liqsim
+/// compare` of run folders).
+pub fn price_overlay(layers: &[PathLayer], png: &Path) -> Result<(), ReportError> {
+    render(Some(png), None, (1500, 900), |a| draw_price_overlay(a, layers), |_| Ok(()))
+}
+
+fn draw_price_overlay<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, layers: &[PathLayer]) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    let (left, panel) = root.split_horizontally(1500 - 260);
+    let (top, bottom) = left.split_vertically(580);
+    let t_end = layers.iter().filter_map(|l| l.minutes.last().copied()).fold(1.0, f64::max);
+    let prices = layers.iter().flat_map(|l| l.last.iter().copied()).filter(|v| v.is_finite());
+    let (lo, hi) = prices.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.05).max(hi.abs() * 1e-4).max(1e-6);
+    let span = hi - lo + 2.0 * pad;
+    let mut chart = ChartBuilder::on(&top)
+        .caption("Last price — the runs overlaid", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(86)
+        .build_cartesian_2d(time_axis(t_end), (lo - pad)..(hi + pad))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .y_desc("USD")
+        .x_label_formatter(&|m| clock_minutes(*m))
+        .y_label_formatter(&|p| price_label(*p, span))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    let cumulative: Vec<Vec<f64>> = layers
+        .iter()
+        .map(|l| {
+            l.liquidated_usd
+                .iter()
+                .scan(0.0, |sum, v| {
+                    *sum += v;
+                    Some(*sum / 1e6)
+                })
+                .collect()
+        })
+        .collect();
+    for (i, l) in layers.iter().enumerate() {
+        let c = SERIES[i % SERIES.len()];
+        chart
+            .draw_series(LineSeries::new(
+                l.minutes.iter().copied().zip(l.last.iter().copied()),
+                c.stroke_width(2),
+            ))
+            .map_err(err)?;
+    }
+    let max_liq = cumulative.iter().flatten().copied().fold(0.0_f64, f64::max);
+    let caption = if max_liq > 0.0 {
+        "Liquidated notional so far (longs and shorts), $M"
+    } else {
+        "Liquidated notional: none in these runs"
+    };
+    let top_liq = max_liq.max(1e-6) * 1.08;
+    let mut bars = ChartBuilder::on(&bottom)
+        .caption(caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(86)
+        .build_cartesian_2d(time_axis(t_end), 0.0..top_liq)
+        .map_err(err)?;
+    let decimals = if top_liq >= 10.0 { 0 } else { (1.0 - top_liq.log10()).ceil().clamp(1.0, 8.0) as usize };
+    bars.configure_mesh()
+        .x_desc("time from the start (HH:MM)")
+        .y_desc("$M")
+        .x_label_formatter(&|m| clock_minutes(*m))
+        .y_labels(if max_liq > 0.0 { 7 } else { 0 })
+        .y_label_formatter(&|v| format!("${}M", thousands(*v, decimals)))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(err)?;
+    for (i, (l, cum)) in layers.iter().zip(&cumulative).enumerate() {
+        let c = SERIES[i % SERIES.len()];
+        bars.draw_series(LineSeries::new(
+            l.minutes.iter().copied().zip(cum.iter().copied()),
+            c.stroke_width(2),
+        ))
+        .map_err(err)?;
+    }
+    let legend: Vec<(Mark, String)> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let total = cumulative[i].last().copied().unwrap_or(0.0) * 1e6;
+            let last = l.last.last().copied().unwrap_or(f64::NAN);
+            (
+                Mark::Line(SERIES[i % SERIES.len()], 3),
+                format!(
+                    "{}\nends at {}\nliquidated {}",
+                    wrap_label(&l.label),
+                    price_label(last, span),
+                    usd(total)
+                ),
+            )
+        })
+        .collect();
+    draw_legend(&panel, (10, 60), &legend, &BLACK)?;
+    Ok(())
+}
+
+/// A legend label split at ", " so it fits the narrow legend column.
+pub(crate) fn wrap_label(label: &str) -> String {
+    label.replacen(", ", ",\n", 1)
+}

@@ -197,8 +197,13 @@ mod tests {
     fn the_summary_reads_in_a_traders_words() {
         let json = include_str!("../../tests/data/summary_sample.json");
         let summary: RunSummary = serde_json::from_str(json).unwrap();
-        let mut r =
-            RunReport { scenario: "btc_14_to_1".into(), scenario_hash: String::new(), seed: 42, summary };
+        let mut r = RunReport {
+            scenario: "btc_14_to_1".into(),
+            scenario_hash: String::new(),
+            seed: 42,
+            tick_secs: 1,
+            summary,
+        };
         r.summary.cascades = vec![
             cascade(133, 161, 343_795_068.0),
             cascade(10, 12, 174.0),
