@@ -201,14 +201,18 @@ pub struct QuotingSpec {
 
 impl QuotingSpec {
     /// The maker's parameters at `tick` seconds a tick: the volatility thresholds apply to
-    /// per-tick returns, which grow with the square root of the tick.
+    /// per-tick returns, which grow with the square root of the tick. A maker re-posts what was
+    /// taken from its ladder once a second (the finest tick, at which its sizes are quoted);
+    /// a tick of `n` seconds batches `n` seconds of takers against the ladder, so its levels hold
+    /// the `n` refreshes the tick spans, and its ladder offers the same per second at any tick.
     pub fn per_tick(&self, tick: u64) -> MakerParams {
         let root = (tick.max(1) as f64).sqrt();
+        let refreshes = tick.max(1) as f64;
         MakerParams {
             half_spread_bps: self.half_spread_bps,
             level_spacing_bps: self.level_spacing_bps,
             levels: self.levels,
-            size_per_level_btc: self.size_per_level,
+            size_per_level_btc: self.size_per_level * refreshes,
             skew_bps_at_max: self.skew_bps_at_max,
             max_inventory_btc: self.max_inventory,
             maker_fee_bps: self.maker_fee_bps,
@@ -386,6 +390,8 @@ mod tests {
         assert_eq!(p2.feed_quiet_ticks, 60);
         let m = QuotingSpec::default().per_tick(4);
         assert_eq!((m.vol_widen_bps, m.vol_window, m.cooldown_ticks), (16.0, 8, 15));
+        // Four seconds of refreshes in each level; the inventory cap is a position, not a rate.
+        assert_eq!((m.size_per_level_btc, m.max_inventory_btc), (8.0, 20.0));
     }
 
     /// At a one-second tick the defaults are the agents' own, field for field: a scenario
