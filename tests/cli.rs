@@ -1174,7 +1174,11 @@ fn a_run_into_a_used_folder_leaves_nothing_of_the_previous_run() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["heatmap.csv", "levels.csv", "summary.json", "ticks.csv"], "only this run's files");
+    assert_eq!(
+        names,
+        ["heatmap.csv", "levels.csv", "scenario.json", "summary.json", "ticks.csv"],
+        "only this run's files"
+    );
 }
 
 #[test]
@@ -1563,11 +1567,13 @@ fn sensitivity_writes_its_outputs_the_same_whatever_the_threads_and_a_parameter_
     let r = liqsim(&["sensitivity", s(&file), "--out", s(&b), "--threads", "3"]);
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(stdout(&r).contains("index.drift_pct"), "{}", stdout(&r));
-    for f in ["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "summary.json"] {
+    for f in
+        ["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "scenario.json", "summary.json"]
+    {
         let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
         assert!(!x.is_empty() && x == y, "{f} differs between 1 and 3 threads");
     }
-    assert_eq!(files_under(&a).len(), 5, "{:?}", files_under(&a));
+    assert_eq!(files_under(&a).len(), 6, "{:?}", files_under(&a));
 
     // One row per metric at the base, then per parameter, value and metric.
     let csv = std::fs::read_to_string(a.join("sensitivity.csv")).unwrap();

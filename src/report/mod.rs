@@ -3,8 +3,10 @@
 
 pub mod belief;
 pub mod fmt;
+pub mod html;
 pub mod interrupt;
 pub mod lock;
+pub mod page;
 pub mod plots;
 
 use std::fs;
