@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Open a liqsim report in headless Chromium and check it, with the standard library only.
 
-    tools/report_check.py REPORT.html SUMMARY.json SCREENSHOT.png
+    tools/report_check.py REPORT.html SUMMARY.json SCREENSHOT.png [HEIGHT]
 
 Chromium is driven through its DevTools protocol over a pipe (--remote-debugging-pipe: the
 browser reads NUL-terminated JSON commands on fd 3 and writes replies and events on fd 4), so no
@@ -12,7 +12,8 @@ WebSocket client and no network port are needed. The check fails (exit 1) when:
   data-value) differs from summary.json's value, or the page has none;
 - the page asks for anything over the network (it must be self-contained).
 
-It writes a screenshot of the whole page. Exit 2 for bad arguments or a browser that cannot start.
+It writes a screenshot of the page, 1200 pixels wide, its top HEIGHT pixels (default: all of
+it, up to 6000). SUMMARY.json "-" skips the numbers' check (a sweep has no summary). Exit 2 for bad arguments or a browser that cannot start.
 """
 
 import base64
@@ -161,10 +162,11 @@ def same(expected, shown):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
         return 2
-    report, summary_path, shot = sys.argv[1:]
+    report, summary_path, shot = sys.argv[1:4]
+    most = int(sys.argv[4]) if len(sys.argv) == 5 else 6000
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if not binary:
         print("report_check: chromium not found", file=sys.stderr)
@@ -198,7 +200,7 @@ def main():
             })["result"]["value"]
             shot_data = b.send("Page.captureScreenshot", {
                 "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": 1200, "height": min(height, 6000), "scale": 1},
+                "clip": {"x": 0, "y": 0, "width": 1200, "height": min(height, most), "scale": 1},
             })["data"]
             with open(shot, "wb") as f:
                 f.write(base64.b64decode(shot_data))

@@ -23,8 +23,10 @@ use std::path::{Path, PathBuf};
 /// The report's file name in its folder.
 pub const REPORT_FILE: &str = "report.html";
 
-/// Most points of the price path the page draws (longer runs are thinned to this).
+/// Most stretches of the price path the page draws: a longer run is drawn by each stretch's
+/// lowest and highest price, the stretches [`STRETCH_SECS`] long.
 const PATH_POINTS: usize = 1500;
+const STRETCH_SECS: [u64; 13] = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800];
 /// Cascades listed one by one.
 const CASCADES_LISTED: usize = 10;
 
@@ -268,16 +270,31 @@ fn price_chart(dir: &Path, tick_secs: u64, levels: &[f64]) -> Result<String, Pag
     if rows.is_empty() {
         return Ok("<p>No ticks to draw (ticks.csv is empty).</p>\n".into());
     }
-    let step = rows.len().div_ceil(PATH_POINTS);
+    // Stretches of a round length, at most PATH_POINTS of them.
+    let run_secs = rows.len() as u64 * tick_secs;
+    let step_secs = STRETCH_SECS
+        .iter()
+        .copied()
+        .find(|s| run_secs.div_ceil(*s) <= PATH_POINTS as u64)
+        .unwrap_or_else(|| run_secs.div_ceil(PATH_POINTS as u64));
+    let step = step_secs.div_ceil(tick_secs).max(1) as usize;
     let mut series: [Vec<f64>; 6] = Default::default();
     for chunk in rows.chunks(step) {
-        let end = chunk[chunk.len() - 1];
-        series[0].push(end[0] * tick_secs as f64 / 60.0);
-        for k in 1..4 {
-            series[k].push(end[k]);
-        }
-        for k in 4..6 {
-            series[k].push(chunk.iter().map(|r| r[k]).sum());
+        // The stretch's lowest and highest last price, in time order, so that no spike is lost;
+        // its liquidations go on the first of them.
+        let by_last = |a: &&[f64; 6], b: &&[f64; 6]| a[1].total_cmp(&b[1]);
+        let low = chunk.iter().min_by(by_last).copied().unwrap_or(chunk[0]);
+        let high = chunk.iter().max_by(by_last).copied().unwrap_or(chunk[0]);
+        let mut points = if low[0] <= high[0] { vec![low, high] } else { vec![high, low] };
+        points.dedup_by(|a, b| a[0] == b[0]);
+        for (i, p) in points.iter().enumerate() {
+            series[0].push(p[0] * tick_secs as f64 / 60.0);
+            for k in 1..4 {
+                series[k].push(p[k]);
+            }
+            for k in 4..6 {
+                series[k].push(if i == 0 { chunk.iter().map(|r| r[k]).sum() } else { 0.0 });
+            }
         }
     }
     let [minutes, last, mark, index, long, short] = series;

@@ -116,9 +116,9 @@
     }
     el("line", { x1: L, x2: W - R, y1: mid, y2: mid, stroke: "#c4ccd4" }, svg);
     el("text", { x: L - 6, y: P + G + 10, "text-anchor": "end", "font-size": 11, fill: COL.up }, svg).textContent =
-      "shorts " + usd(most);
+      usd(most);
     el("text", { x: L - 6, y: B, "text-anchor": "end", "font-size": 11, fill: COL.down }, svg).textContent =
-      "longs " + usd(most);
+      usd(most);
     var legend = el("g", { "font-size": 12 }, svg), lx = L + 8;
     [["last", "last"], ["mark", "mark"], ["index", "index"], ["up", "shorts liquidated"], ["down", "longs liquidated"]]
       .forEach(function (s) {
