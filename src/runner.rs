@@ -159,7 +159,7 @@ pub const RUN_FILES: &[&str] = &[
     "map.svg",
     "belief.png",
     "scenario.json",
-    crate::report::page::REPORT_FILE,
+    crate::report::REPORT_FILE,
 ];
 
 /// Runs a validated scenario and writes its outputs into `opts.out`, which it holds locked (see
@@ -243,7 +243,7 @@ fn run_into(
     }
     // The scenario in its canonical form, for the folder's report (and any reader) to see what ran.
     report::write_atomic(&out.join("scenario.json"), |w| {
-        writeln!(w, "{}", crate::mc::canonical(&v.scenario))
+        writeln!(w, "{}", crate::scenario::canonical(&v.scenario))
     })?;
     let report = RunReport {
         scenario: v.scenario.name.clone(),

@@ -13,8 +13,7 @@ pub fn report(dir: &Path) -> Result<ExitCode> {
 
 /// Writes `dir`'s report; a folder it cannot be made of is bad input (exit 2).
 pub(super) fn write(dir: &Path) -> Result<PathBuf> {
-    liqsim::report::page::write_report(dir)
-        .map_err(|e| if e.is_bad_input() { bad(e.to_string()) } else { e.into() })
+    liqsim::page::write_report(dir).map_err(|e| if e.is_bad_input() { bad(e.to_string()) } else { e.into() })
 }
 
 /// `--report` at the end of a command that wrote `dir`: the page, said unless `quiet`.

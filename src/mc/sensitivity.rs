@@ -532,7 +532,7 @@ pub fn run_sensitivity(plan: &Plan, opts: &SensitivityOptions) -> Result<Sensiti
     unfinished.extend_from_slice(OUTPUT_FILES);
     lock.on_interrupt(&unfinished, Some("nothing is kept: run `liqsim sensitivity` again".into()));
     // Nothing of an earlier analysis may be mistaken for this one's.
-    for f in unfinished.iter().chain([&report::page::REPORT_FILE]) {
+    for f in unfinished.iter().chain([&report::REPORT_FILE]) {
         let _ = std::fs::remove_file(out.join(f));
     }
     let jobs: Vec<(usize, u32)> =

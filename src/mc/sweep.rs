@@ -177,7 +177,7 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
     // back last, after the heatmaps.
     let _lock = report::lock::open_output(&opts.out, "sweep", &[]).map_err(super::folder_err)?;
     let _ = std::fs::remove_file(opts.out.join("sweep.csv"));
-    let _ = std::fs::remove_file(opts.out.join(report::page::REPORT_FILE));
+    let _ = std::fs::remove_file(opts.out.join(report::REPORT_FILE));
     let mut results: Vec<CellResult> = Vec::new();
     for cell in &cells {
         let runs_is_axis = cell.settings.iter().any(|(p, _)| p == "monte_carlo.runs");

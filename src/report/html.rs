@@ -1,5 +1,6 @@
-//! The pieces of a self-contained HTML page: escaped text, pictures as data URIs, tables, data
-//! for the page's own script, and headline numbers marked for machines.
+//! The pieces of a self-contained HTML page (the report of [`crate::page`]): escaped text,
+//! pictures as data URIs, tables, data for the page's own script, and headline numbers marked
+//! for machines.
 //!
 //! A headline number is `<b data-key="/final_price" data-value="70595.3">$70,595.3</b>`:
 //! `data-key` is a JSON pointer (RFC 6901) into the folder's `summary.json` and `data-value` the

@@ -6,12 +6,12 @@
 //! Pictures are embedded as data URIs and the chart script is inline: the page needs no network.
 //! A run's price path is drawn by the page's own script (hover for values, drag to zoom); the
 //! rest are the folder's PNGs. Headline numbers carry their `summary.json` value (see
-//! [`super::html`]).
+//! [`crate::report::html`]).
 
-use super::html::{self, cards, escape, folded, number, picture, table};
-use super::lock::{FolderError, open_output};
-use super::{ReportError, fmt};
 use crate::mc::{LevelStats, McSummary};
+use crate::report::html::{self, cards, escape, folded, number, picture, table};
+use crate::report::lock::{FolderError, open_output};
+use crate::report::{ReportError, fmt};
 use crate::runner::RunReport;
 use crate::scenario::Scenario;
 use crate::sim::Verdict;
@@ -20,8 +20,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The report's file name in its folder.
-pub const REPORT_FILE: &str = "report.html";
+pub use crate::report::REPORT_FILE;
 
 /// Most stretches of the price path the page draws: a longer run is drawn by each stretch's
 /// lowest and highest price, the stretches [`STRETCH_SECS`] long.
@@ -71,7 +70,7 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, PageError> {
     let _lock = open_output(dir, "report", &[])?;
     let page = render(dir)?;
     let path = dir.join(REPORT_FILE);
-    super::write_atomic(&path, |w| w.write_all(page.as_bytes()))?;
+    crate::report::write_atomic(&path, |w| w.write_all(page.as_bytes()))?;
     Ok(path)
 }
 
@@ -169,6 +168,10 @@ fn pictures(dir: &Path, names: &[(&str, &str)]) -> String {
             out.push_str(&picture(&bytes, &format!("{caption} ({file})")));
         }
     }
+    if out.is_empty() {
+        out = "<p>No pictures in this folder (the scenario's <code>outputs.pictures</code> is off).</p>\n"
+            .into();
+    }
     out
 }
 
@@ -221,7 +224,7 @@ fn run_page(dir: &Path) -> Result<(String, String), PageError> {
         tick_secs,
         cards(&heads)
     );
-    let words = super::super::runner::text::run_summary(&r, tick_secs, dir);
+    let words = crate::runner::text::run_summary(&r, tick_secs, dir);
     body += &section("In words", &format!("<pre class=\"words\">{}</pre>\n", escape(&words)));
     body += &section("Price", &price_chart(dir, tick_secs, &scenario.watch_levels)?);
     body += &section("Watch levels", &levels_table(&r, tick_secs));
@@ -333,12 +336,17 @@ fn levels_table(r: &RunReport, tick_secs: u64) -> String {
             } else {
                 format!("{:.1}% away, at {}", l.closest_gap * 100.0, at(l.closest_tick))
             };
+            let velocity = if l.touched {
+                format!("{:+.2}% / {:+.2}%", l.velocity_before_pct_min, l.velocity_after_pct_min)
+            } else {
+                "–".to_string()
+            };
             vec![
-                escape(&fmt::price(l.level)),
+                escape(&level(l.level)),
                 format!("<span class=\"verdict {}\">{verdict}</span>", verdict_class(l.verdict)),
                 touched,
                 closest,
-                format!("{:+.2}% / {:+.2}%", l.velocity_before_pct_min, l.velocity_after_pct_min),
+                velocity,
                 escape(&fmt::usd(l.liquidated_near_usd)),
             ]
         })
@@ -354,6 +362,11 @@ fn levels_table(r: &RunReport, tick_secs: u64) -> String {
         ],
         &rows,
     )
+}
+
+/// A watch level as the scenario writes it, with separators: "$65,000", "$57,900.5".
+fn level(price: f64) -> String {
+    format!("${}", fmt::thousands(price, if price.fract() == 0.0 { 0 } else { 1 }))
 }
 
 fn verdict_class(v: Verdict) -> &'static str {
@@ -389,13 +402,19 @@ fn cascades_table(r: &RunReport, tick_secs: u64) -> String {
         })
         .collect();
     let total: f64 = cascades.iter().map(|c| c.notional_usd).sum();
+    let which = if rows.len() < cascades.len() {
+        format!("the {} largest", rows.len())
+    } else {
+        "largest first".to_string()
+    };
+    let noun = if cascades.len() == 1 { "cascade" } else { "cascades" };
     let mut t = format!(
-        "<p>{} cascades, {} liquidated in them; the {} largest:</p>\n",
+        "<p>{} {noun}, {} liquidated in them; {which}:</p>\n",
         cascades.len(),
         escape(&fmt::usd(total)),
-        rows.len()
     );
-    t += &table(&["from", "lasting", "liquidated", "accounts", "mostly", "last price"], &rows);
+    t +=
+        &table(&["from", "lasting", "liquidated", "accounts", "mostly", "last price, before → after"], &rows);
     t
 }
 
@@ -526,7 +545,7 @@ fn mc_levels(levels: &[LevelStats]) -> String {
             let q = &l.touched;
             let minutes = l.minutes_to_touch.p50.map_or_else(|| "–".to_string(), fmt::clock_minutes);
             vec![
-                escape(&fmt::price(l.level)),
+                escape(&level(l.level)),
                 format!("{:.1}%", q.p * 100.0),
                 interval_bar(q.p, q.lo, q.hi),
                 minutes,
@@ -639,7 +658,7 @@ fn sensitivity_page(dir: &Path) -> Result<(String, String), PageError> {
         "<p class=\"lead\">A sensitivity analysis of <b>{}</b>, master seed {}: every point runs the same \
          seeds.</p>\n{}",
         escape(&name),
-        v.get("master_seed").map(Value::to_string).unwrap_or_default(),
+        escape(&v.get("master_seed").map(Value::to_string).unwrap_or_default()),
         cards(&heads)
     );
     let table_text = fs::read_to_string(dir.join("sensitivity.txt")).unwrap_or_default();
@@ -684,7 +703,7 @@ mod tests {
     #[test]
     fn a_scenario_reads_back_from_its_canonical_form() {
         let v = crate::scenario::load(Path::new("scenarios/btc_14_to_1.ron")).unwrap();
-        let back: Scenario = serde_json::from_str(&crate::mc::canonical(&v.scenario)).unwrap();
+        let back: Scenario = serde_json::from_str(&crate::scenario::canonical(&v.scenario)).unwrap();
         assert_eq!(back, v.scenario);
     }
 }
