@@ -96,7 +96,7 @@
       if (lv < lo || lv > hi) return;
       el("line", { x1: L, x2: W - R, y1: yp(lv), y2: yp(lv), stroke: "#8a5a00", "stroke-dasharray": "5 4" }, svg);
       el("text", { x: W - R - 4, y: yp(lv) - 3, "text-anchor": "end", "font-size": 11, fill: "#8a5a00" }, svg)
-        .textContent = "watch " + price(lv);
+        .textContent = "watch $" + lv.toLocaleString("en-US", { maximumFractionDigits: 1 });
     });
     // Lines and bars stay inside the plot when zoomed (their end points lie just beyond it).
     var clip = el("clipPath", { id: "price-plot" }, el("defs", {}, svg));
