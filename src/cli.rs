@@ -62,6 +62,15 @@ pub enum Command {
                             liqsim sensitivity scenarios/imbalance_sweep.ron --points 3 --out out/sens --quiet"
     )]
     Sensitivity(SensitivityArgs),
+    /// Write one self-contained HTML page (report.html) for a run, Monte Carlo, sweep or
+    /// sensitivity folder: the summary in words and numbers, the pictures, the scenario.
+    #[command(after_help = "The page needs no network: pictures are embedded and its one chart is drawn by \
+                            its own script (hover for values, drag to zoom).\n\n\
+                            Examples:\n  liqsim report out/btc_14_to_1\n  liqsim report out/btc_14_to_1/mc")]
+    Report {
+        /// The output folder of `liqsim run`, `mc`, `merge`, `sweep` or `sensitivity`.
+        dir: PathBuf,
+    },
     /// Rebuild the ledger from an event log and print its state hash.
     #[command(after_help = "Examples:\n  liqsim replay out/btc_14_to_1/events.log --verify\n  \
                             liqsim replay events.log --expect 3f2a...")]
@@ -202,6 +211,9 @@ pub struct RunArgs {
     /// Output folder (default out/<scenario name>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write the folder's report.html at the end (as `liqsim report` does).
+    #[arg(long)]
+    pub report: bool,
     /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,
@@ -233,6 +245,9 @@ pub struct McArgs {
     /// Compute only the runs i with i mod N == K (merge the shards with `liqsim merge`).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Also write the folder's report.html at the end (as `liqsim report` does).
+    #[arg(long)]
+    pub report: bool,
     /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,
@@ -245,6 +260,9 @@ pub struct MergeArgs {
     /// Output folder (default out/<scenario>/mc/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write the folder's report.html at the end (as `liqsim report` does).
+    #[arg(long)]
+    pub report: bool,
     /// No table on stdout.
     #[arg(long)]
     pub quiet: bool,
@@ -290,6 +308,9 @@ pub struct SweepArgs {
     /// The axis up the heatmap (default the second).
     #[arg(long)]
     pub y: Option<String>,
+    /// Also write the folder's report.html at the end (as `liqsim report` does).
+    #[arg(long)]
+    pub report: bool,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -314,6 +335,9 @@ pub struct SensitivityArgs {
     /// Output folder (default out/<scenario>/sensitivity/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write the folder's report.html at the end (as `liqsim report` does).
+    #[arg(long)]
+    pub report: bool,
     /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod liquidity;
 pub mod margin;
 pub mod mc;
+pub mod page;
 pub mod population;
 pub mod report;
 pub mod runner;

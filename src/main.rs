@@ -46,6 +46,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Compare(args) => commands::compare(args),
         Command::Sweep(args) => commands::sweep(args),
         Command::Sensitivity(args) => commands::sensitivity(args),
+        Command::Report { dir } => commands::report(&dir),
         Command::Replay { log, verify, expect } => commands::replay(&log, verify, expect.as_deref()),
         Command::Events { command: EventsCommand::Export { log, output, format, kind } } => {
             commands::export(&log, output.as_deref(), format, kind.as_deref())

@@ -11,7 +11,7 @@ use crate::scenario::Validated;
 use crate::sim::{HeatmapColumn, HeatmapSamples, Metrics, RunSummary, SimConfig, SimError, Simulation};
 use crate::units::{Price, Side};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub struct RunOptions {
 }
 
 /// What `summary.json` holds: the scenario and seed, then the run's outcome.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub scenario: String,
     pub scenario_hash: String,
@@ -147,7 +147,8 @@ fn start_map(sim: &Simulation) -> Vec<(bool, f64, u32, f64)> {
 }
 
 /// Every file a run writes into its folder, `summary.json` first (it is removed first and written
-/// last).
+/// last), and the report made of them (`liqsim report`, `--report`), which would describe an
+/// earlier run.
 pub const RUN_FILES: &[&str] = &[
     "summary.json",
     "events.log",
@@ -160,6 +161,8 @@ pub const RUN_FILES: &[&str] = &[
     "map.png",
     "map.svg",
     "belief.png",
+    "scenario.json",
+    crate::report::REPORT_FILE,
 ];
 
 /// Runs a validated scenario and writes its outputs into `opts.out`, which it holds locked (see
@@ -241,6 +244,10 @@ fn run_into(
             report::belief::belief_map(&b, Some(&out.join("belief.png")), None)?;
         }
     }
+    // The scenario in its canonical form, for the folder's report (and any reader) to see what ran.
+    report::write_atomic(&out.join("scenario.json"), |w| {
+        writeln!(w, "{}", crate::scenario::canonical(&v.scenario))
+    })?;
     let report = RunReport {
         scenario: v.scenario.name.clone(),
         scenario_hash: v.hash.clone(),

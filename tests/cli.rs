@@ -1187,7 +1187,11 @@ fn a_run_into_a_used_folder_leaves_nothing_of_the_previous_run() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["heatmap.csv", "levels.csv", "summary.json", "ticks.csv"], "only this run's files");
+    assert_eq!(
+        names,
+        ["heatmap.csv", "levels.csv", "scenario.json", "summary.json", "ticks.csv"],
+        "only this run's files"
+    );
 }
 
 #[test]
@@ -1576,11 +1580,13 @@ fn sensitivity_writes_its_outputs_the_same_whatever_the_threads_and_a_parameter_
     let r = liqsim(&["sensitivity", s(&file), "--out", s(&b), "--threads", "3"]);
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(stdout(&r).contains("index.drift_pct"), "{}", stdout(&r));
-    for f in ["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "summary.json"] {
+    for f in
+        ["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "scenario.json", "summary.json"]
+    {
         let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
         assert!(!x.is_empty() && x == y, "{f} differs between 1 and 3 threads");
     }
-    assert_eq!(files_under(&a).len(), 5, "{:?}", files_under(&a));
+    assert_eq!(files_under(&a).len(), 6, "{:?}", files_under(&a));
 
     // One row per metric at the base, then per parameter, value and metric.
     let csv = std::fs::read_to_string(a.join("sensitivity.csv")).unwrap();
@@ -1683,4 +1689,145 @@ fn bad_sensitivity_input_exits_2_with_where_and_what_and_an_interrupted_one_leav
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(stderr(&o).contains("run `liqsim sensitivity` again"), "{}", stderr(&o));
     assert_eq!(files_under(&out), Vec::<String>::new());
+}
+
+/// The page's headline element for the JSON pointer `key`, holding summary.json's value there.
+fn headline_in(page: &str, summary: &serde_json::Value, key: &str) -> bool {
+    let value = summary.pointer(key).unwrap_or_else(|| panic!("{key} not in summary.json"));
+    let raw = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+    page.contains(&format!("data-key=\"{key}\" data-value=\"{raw}\""))
+}
+
+/// Nothing of the page is fetched from elsewhere: no http(s) source, link or stylesheet import.
+fn self_contained(page: &str) {
+    let lower = page.to_lowercase();
+    for needle in [
+        "src=\"http",
+        "src='http",
+        "href=\"http",
+        "href='http",
+        "url(http",
+        "@import",
+        "<script src",
+        "<link",
+    ] {
+        assert!(!lower.contains(needle), "the page fetches something: {needle:?}");
+    }
+}
+
+#[test]
+fn report_of_a_run_and_a_monte_carlo_is_one_self_contained_page_with_the_headline_numbers() {
+    let dir = temp_dir("report");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let run = dir.join("run");
+    assert!(liqsim(&["run", s(&file), "--out", s(&run), "--quiet"]).status.success());
+    assert!(!run.join("report.html").exists(), "no report unless asked");
+    let r = liqsim(&["report", s(&run)]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(stdout(&r).trim(), format!("report: {}", run.join("report.html").display()));
+    let page = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    self_contained(&page);
+    for key in
+        ["/final_price", "/max_price", "/min_price", "/liquidated_notional_long", "/hunter_pnl", "/events"]
+    {
+        assert!(headline_in(&page, &summary, key), "{key}");
+    }
+    // The printed summary's words, the scenario as the folder stores it, the pictures inline.
+    assert!(page.contains("liqsim run: btc_14_to_1 (seed 42)"));
+    assert!(page.contains("&quot;name&quot;: &quot;btc_14_to_1&quot;"), "the scenario, escaped");
+    assert!(page.matches("src=\"data:image/png;base64,").count() >= 3);
+    assert!(
+        page.contains("id=\"price-data\"")
+            && page.contains("Watch levels")
+            && page.contains("Biggest cascades")
+    );
+    let canonical: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("scenario.json")).unwrap()).unwrap();
+    assert_eq!(canonical["horizon"], "5m");
+
+    // A Monte Carlo with --report: its intervals and distributions; a second run of the folder
+    // with the same flag replaces the page.
+    let mc = dir.join("mc");
+    let m =
+        liqsim(&["mc", s(&file), "--out", s(&mc), "--runs", "3", "--threads", "2", "--quiet", "--report"]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    assert!(stdout(&m).is_empty(), "--quiet says nothing, report or not");
+    let page = std::fs::read_to_string(mc.join("report.html")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(mc.join("summary.json")).unwrap()).unwrap();
+    self_contained(&page);
+    let names: Vec<&str> =
+        summary["probabilities"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let squeeze = names.iter().position(|n| *n == "squeeze_down").unwrap();
+    assert!(headline_in(&page, &summary, &format!("/probabilities/{squeeze}/p")));
+    assert!(headline_in(&page, &summary, "/runs"));
+    let lo = summary["probabilities"][squeeze]["lo"].as_f64().unwrap();
+    assert!(page.contains(&format!("{:.1}–", lo * 100.0)), "the Wilson interval is shown");
+    for picture in ["fan.png", "hist_final_price.png"] {
+        assert!(page.contains(&format!("({picture})</figcaption>")), "{picture}");
+    }
+    // A new Monte Carlo into the folder takes the old page away with the old outputs.
+    let m = liqsim(&["mc", s(&file), "--out", s(&mc), "--runs", "2", "--threads", "2", "--quiet"]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    assert!(!mc.join("report.html").exists(), "a report of the previous Monte Carlo");
+}
+
+#[test]
+fn a_report_of_a_folder_it_cannot_read_is_bad_input_naming_the_file_and_leaves_no_page() {
+    let dir = temp_dir("report-bad");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let r = liqsim(&["report", s(&empty)]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains(&format!("{}: not a liqsim output folder", empty.display())),
+        "{}",
+        stderr(&r)
+    );
+    let r = liqsim(&["report", s(&dir.join("nowhere"))]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("no such folder"), "{}", stderr(&r));
+
+    // A run whose summary.json is cut short: the file, the line and column, and what.
+    let file = short_copy("btc_14_to_1.ron", &dir, "2m");
+    let run = dir.join("run");
+    assert!(liqsim(&["run", s(&file), "--out", s(&run), "--quiet"]).status.success());
+    let text = std::fs::read_to_string(run.join("summary.json")).unwrap();
+    std::fs::write(run.join("summary.json"), &text[..text.len() / 2]).unwrap();
+    let r = liqsim(&["report", s(&run)]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    let said = stderr(&r);
+    assert!(
+        said.contains(&format!("{}:", run.join("summary.json").display())) && said.contains("EOF"),
+        "{said}"
+    );
+    // Its ticks damaged instead: the file and line.
+    std::fs::write(run.join("summary.json"), &text).unwrap();
+    let ticks = std::fs::read_to_string(run.join("ticks.csv")).unwrap();
+    std::fs::write(run.join("ticks.csv"), ticks.replacen("\n1,", "\n1,x", 1)).unwrap();
+    let r = liqsim(&["report", s(&run)]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("ticks.csv:2: last is not a number"), "{}", stderr(&r));
+
+    // A shard has no report: say what to do instead, before any run.
+    let shard = dir.join("shard");
+    let m =
+        liqsim(&["mc", s(&file), "--out", s(&shard), "--runs", "2", "--shard", "0/2", "--quiet", "--report"]);
+    assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+    assert!(stderr(&m).contains("--report: a shard has no report"), "{}", stderr(&m));
+    assert!(!shard.exists(), "nothing was run");
+    assert!(
+        liqsim(&["mc", s(&file), "--out", s(&shard), "--runs", "2", "--shard", "0/2", "--quiet"])
+            .status
+            .success()
+    );
+    let r = liqsim(&["report", s(&shard)]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("merge the shards"), "{}", stderr(&r));
+    for folder in [&empty, &run, &shard] {
+        let left: Vec<String> = files_under(folder);
+        assert!(!left.iter().any(|f| f.contains("report.html") || f.contains(".tmp-")), "{left:?}");
+    }
 }

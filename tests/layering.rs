@@ -6,6 +6,7 @@
 //! (liquidity is layer 1, spot layer 2)
 //! 2 venue, spot  3 events        4 ledger        5 engine, population
 //! 6 sim, demo    7 scenario      8 runner, budget 9 mc
+//! 10 page (a folder's report, made of every kind of output)
 //! ```
 //! The command line (`src/main.rs` and its modules) sits on top of all of them.
 
@@ -31,6 +32,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("runner", 8),
     ("budget", 8),
     ("mc", 9),
+    ("page", 10),
 ];
 
 fn layer(module: &str) -> Option<u32> {

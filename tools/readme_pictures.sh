@@ -4,6 +4,8 @@
 #       liqsim run scenarios/btc_14_to_1.ron (seed 42)
 #   docs/img/fan_btc_14_to_1.png
 #       liqsim mc scenarios/btc_14_to_1.ron --runs 100 (master seed 42)
+#   docs/img/report_btc_14_to_1.png (the top of report.html, in headless Chromium)
+#       liqsim run scenarios/btc_14_to_1.ron --report
 #   with --sweep also docs/img/heatmap_p_squeeze_up.png
 #       liqsim sweep scenarios/imbalance_sweep.ron (long: 28 cells of 20 runs)
 # Every run is deterministic, so the pictures change only when the code or a scenario does.
@@ -22,6 +24,12 @@ done
 
 "$bin" mc scenarios/btc_14_to_1.ron --runs 100 --out "$tmp/mc" > /dev/null
 cp "$tmp/mc/fan.png" docs/img/fan_btc_14_to_1.png
+
+# Run from the temporary folder, so that the page names the default output folder.
+repo=$(pwd)
+(cd "$tmp" && "$repo/$bin" run "$repo/scenarios/btc_14_to_1.ron" --quiet --report)
+python3 tools/report_check.py "$tmp/out/btc_14_to_1/report.html" "$tmp/out/btc_14_to_1/summary.json" \
+    docs/img/report_btc_14_to_1.png 1400
 
 if [[ "${1:-}" == "--sweep" ]]; then
     "$bin" sweep scenarios/imbalance_sweep.ron --out "$tmp/sweep" > /dev/null

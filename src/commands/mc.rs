@@ -9,9 +9,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn mc(args: McArgs) -> Result<ExitCode> {
-    let McArgs { file, budget: limits, runs, threads, seed, out, keep_logs, resume, shard, quiet } = args;
+    let McArgs { file, budget: limits, runs, threads, seed, out, keep_logs, resume, shard, report, quiet } =
+        args;
     let v = load(&file)?;
     let shard = shard.map(|s| Shard::parse(&s)).transpose().map_err(bad)?;
+    if report && shard.is_some() {
+        return Err(bad(
+            "--report: a shard has no report of its own; merge the shards (`liqsim merge --report`) for one",
+        ));
+    }
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
     }
@@ -42,11 +48,12 @@ pub fn mc(args: McArgs) -> Result<ExitCode> {
         }
         println!("outputs: {}", out.display());
     }
+    super::report::at_end(report, &out, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn merge(args: MergeArgs) -> Result<ExitCode> {
-    let MergeArgs { dirs, out, quiet } = args;
+    let MergeArgs { dirs, out, report, quiet } = args;
     let out = match out {
         Some(o) => o,
         None => {
@@ -60,11 +67,13 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
         print!("{}", mc::table(s));
         println!("outputs: {}", out.display());
     }
+    super::report::at_end(report, &out, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
-    let SweepArgs { file, budget: limits, runs, threads, seed, out, resume, metric, x, y, quiet } = args;
+    let SweepArgs { file, budget: limits, runs, threads, seed, out, resume, metric, x, y, report, quiet } =
+        args;
     let v = load(&file)?;
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
@@ -81,11 +90,12 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
         print!("{}", mc::sweep::table(&results));
         println!("outputs: {}", out.display());
     }
+    super::report::at_end(report, &out, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn sensitivity(args: SensitivityArgs) -> Result<ExitCode> {
-    let SensitivityArgs { file, budget: limits, runs, points, threads, seed, out, quiet } = args;
+    let SensitivityArgs { file, budget: limits, runs, points, threads, seed, out, report, quiet } = args;
     let v = load(&file)?;
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
@@ -95,11 +105,12 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<ExitCode> {
     let opts = SensitivityOptions { runs, points, seed, threads, out: out.clone(), progress: !quiet };
     let plan = mc::sensitivity::plan(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
     within_budget(&limits, &estimate(&v, plan.simulations(), threads, false))?;
-    let report = mc::sensitivity::run_sensitivity(&plan, &opts).map_err(mc_error)?;
+    let analysis = mc::sensitivity::run_sensitivity(&plan, &opts).map_err(mc_error)?;
     if !quiet {
-        print!("{}", mc::sensitivity::table(&report));
+        print!("{}", mc::sensitivity::table(&analysis));
         println!("outputs: {}", out.display());
     }
+    super::report::at_end(report, &out, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,6 +7,7 @@ mod facts;
 mod log;
 mod margin;
 mod mc;
+mod report;
 mod scenario;
 
 pub use compare::compare;
@@ -15,6 +16,7 @@ pub use facts::facts;
 pub use log::{export, replay};
 pub use margin::margin;
 pub use mc::{mc, merge, sensitivity, sweep};
+pub use report::report;
 pub use scenario::{run, validate};
 
 use anyhow::Result;

@@ -27,7 +27,7 @@ pub fn validate(file: &Path, limits: &BudgetArgs) -> Result<ExitCode> {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let RunArgs { file, budget: limits, seed, out, quiet } = args;
+    let RunArgs { file, budget: limits, seed, out, report: with_report, quiet } = args;
     let v = load(&file)?;
     within_budget(&limits, &budget::run(&v))?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
@@ -41,6 +41,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if !quiet {
         print_summary(&report, &out, v.sim.exchange.tick_secs.max(1));
     }
+    super::report::at_end(with_report, &out, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 

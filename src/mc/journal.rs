@@ -90,10 +90,7 @@ pub(super) const CANONICAL: &str = "scenario.json";
 /// Where the lines a resume dropped from the journal are kept, for inspection.
 pub(super) const DROPPED: &str = "runs.jsonl.dropped";
 
-/// The scenario's canonical form: its parsed value with every default filled in, as JSON.
-pub fn canonical(scenario: &crate::scenario::Scenario) -> String {
-    serde_json::to_string_pretty(scenario).unwrap_or_default()
-}
+pub use crate::scenario::canonical;
 
 /// blake3 of a canonical form, hex: the scenario's meaning.
 pub fn meaning(canonical: &str) -> String {

@@ -289,7 +289,7 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
         }
         done = read.runs;
         // Outputs of the folder's last finish are written again at the end, the summary last.
-        for f in unfinished.iter() {
+        for f in unfinished.iter().chain([&report::REPORT_FILE]) {
             let _ = fs::remove_file(out.join(f));
         }
         if m.runs > old.runs {
@@ -314,7 +314,7 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
         }
         // A fresh start: nothing of an earlier Monte Carlo may be mistaken for this one's.
         let _ = fs::remove_file(out.join("summary.json"));
-        for f in [JOURNAL, DROPPED].into_iter().chain(OUTPUT_FILES.iter().copied()) {
+        for f in [JOURNAL, DROPPED, report::REPORT_FILE].into_iter().chain(OUTPUT_FILES.iter().copied()) {
             let _ = fs::remove_file(out.join(f));
         }
         write_text(&out.join(CANONICAL), &canonical_form)?;
@@ -468,7 +468,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<McResult, McError> {
     unfinished.extend_from_slice(OUTPUT_FILES);
     lock.on_interrupt(&unfinished, None);
     let _ = fs::remove_file(out.join("summary.json"));
-    for f in OUTPUT_FILES {
+    for f in OUTPUT_FILES.iter().chain([&report::REPORT_FILE]) {
         let _ = fs::remove_file(out.join(f));
     }
     write_manifest(out, &whole)?;

@@ -32,7 +32,7 @@
 //!
 //! # Folder
 //! `sensitivity.csv`, `morris.csv` (with a Morris design), `sensitivity.txt`, `tornado.png`,
-//! then `summary.json` last (the mark of a finished analysis). Nothing is journalled: an
+//! `scenario.json` (the base scenario's canonical form), then `summary.json` last (the mark of a finished analysis). Nothing is journalled: an
 //! interrupted analysis leaves no output, and is run again from the start.
 
 use super::stats::quantile_sorted;
@@ -58,7 +58,8 @@ pub const DEFAULT_METRICS: &[&str] =
     &["p_squeeze_up", "p_squeeze_down", "max_price", "min_price", "liquidated_notional_short", "hunter_pnl"];
 
 /// The files of a finished analysis besides `summary.json` (written last).
-pub const OUTPUT_FILES: &[&str] = &["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png"];
+pub const OUTPUT_FILES: &[&str] =
+    &["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "scenario.json"];
 
 /// How to run a sensitivity analysis.
 #[derive(Clone, Debug)]
@@ -531,7 +532,7 @@ pub fn run_sensitivity(plan: &Plan, opts: &SensitivityOptions) -> Result<Sensiti
     unfinished.extend_from_slice(OUTPUT_FILES);
     lock.on_interrupt(&unfinished, Some("nothing is kept: run `liqsim sensitivity` again".into()));
     // Nothing of an earlier analysis may be mistaken for this one's.
-    for f in &unfinished {
+    for f in unfinished.iter().chain([&report::REPORT_FILE]) {
         let _ = std::fs::remove_file(out.join(f));
     }
     let jobs: Vec<(usize, u32)> =
@@ -740,6 +741,11 @@ fn write_outputs(out: &Path, plan: &Plan, r: &SensitivityReport) -> Result<(), M
         w.write_all(text.as_bytes())
     })?;
     tornado(plan, r, &out.join("tornado.png"))?;
+    let scenario = super::canonical(&plan.base_scenario.scenario);
+    report::write_atomic(&out.join("scenario.json"), |w| {
+        use std::io::Write;
+        writeln!(w, "{scenario}")
+    })?;
     let json = serde_json::to_string_pretty(r).unwrap_or_default();
     report::write_summary(out, &json)?;
     Ok(())

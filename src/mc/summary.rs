@@ -7,7 +7,7 @@ use super::stats::{self, Probability, Summary};
 use super::{Manifest, McError, RunOutcome, SEED_DERIVATION, numeric_columns, plots};
 use crate::report;
 use crate::sim::Verdict;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// How quantiles are defined, as recorded in `summary.json`.
@@ -22,7 +22,7 @@ pub const SQUEEZE_PRICE_FRACTION: f64 = 0.05;
 pub const SQUEEZE_USD: f64 = 100e6;
 
 /// A numeric outcome's statistics.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NamedSummary {
     pub name: String,
     #[serde(flatten)]
@@ -30,7 +30,7 @@ pub struct NamedSummary {
 }
 
 /// A probability and its name.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NamedProbability {
     pub name: String,
     pub definition: String,
@@ -39,7 +39,7 @@ pub struct NamedProbability {
 }
 
 /// A watch level across runs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LevelStats {
     pub level: f64,
     pub touched: Probability,
@@ -52,7 +52,7 @@ pub struct LevelStats {
 }
 
 /// `summary.json` of a Monte Carlo.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct McSummary {
     pub scenario: String,
     pub scenario_hash: String,

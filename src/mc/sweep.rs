@@ -1,5 +1,6 @@
 //! Sweeps: a Monte Carlo per cell of the scenario's grid (`sweep.axes`, see
-//! [`crate::scenario::sweep`] for the parameters), then `sweep.csv`, a table and heatmaps.
+//! [`crate::scenario::sweep`] for the parameters), then heatmaps, `scenario.json` (the scenario's
+//! canonical form) and `sweep.csv` (last: the mark of a finished sweep), and a table.
 //!
 //! Cells are numbered row-major (the first axis varies slowest). Every cell uses the same master
 //! seed, so run `i` of each cell sees the same random streams (common random numbers: differences
@@ -176,6 +177,7 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
     // back last, after the heatmaps.
     let _lock = report::lock::open_output(&opts.out, "sweep", &[]).map_err(super::folder_err)?;
     let _ = std::fs::remove_file(opts.out.join("sweep.csv"));
+    let _ = std::fs::remove_file(opts.out.join(report::REPORT_FILE));
     let mut results: Vec<CellResult> = Vec::new();
     for cell in &cells {
         let runs_is_axis = cell.settings.iter().any(|(p, _)| p == "monte_carlo.runs");
@@ -197,6 +199,11 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
         results.push(CellResult { cell: cell.clone(), summary });
     }
     write_heatmaps(&opts.out, &axes, &results, &opts.metric, x, y)?;
+    let scenario = super::canonical(&v.scenario);
+    report::write_atomic(&opts.out.join("scenario.json"), |w| {
+        use std::io::Write;
+        writeln!(w, "{scenario}")
+    })?;
     write_sweep_csv(&opts.out.join("sweep.csv"), &axes, &results)?;
     Ok(results)
 }

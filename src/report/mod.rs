@@ -3,6 +3,7 @@
 
 pub mod belief;
 pub mod fmt;
+pub mod html;
 pub mod interrupt;
 pub mod lock;
 pub mod plots;
@@ -10,6 +11,10 @@ pub mod plots;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// The report page of an output folder (see `crate::page`): removed with the outputs it
+/// described when a command writes the folder again.
+pub const REPORT_FILE: &str = "report.html";
 
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]

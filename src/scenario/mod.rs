@@ -78,6 +78,12 @@ pub struct Validated {
     pub hash: String,
 }
 
+/// The scenario's canonical form: its parsed value with every default filled in, as JSON. Output
+/// folders store it as `scenario.json`; a Monte Carlo keys resumes on its hash.
+pub fn canonical(scenario: &Scenario) -> String {
+    serde_json::to_string_pretty(scenario).unwrap_or_default()
+}
+
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Validated, ScenarioError> {
     if path.is_dir() {
