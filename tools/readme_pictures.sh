@@ -4,6 +4,8 @@
 #       liqsim run scenarios/btc_14_to_1.ron (seed 42)
 #   docs/img/fan_btc_14_to_1.png
 #       liqsim mc scenarios/btc_14_to_1.ron --runs 100 (master seed 42)
+#   docs/img/compare_*_btc_14_to_1_vs_symmetric_control.png
+#       liqsim compare of that and symmetric_control.ron's 100 runs
 #   docs/img/report_btc_14_to_1.png (the top of report.html, in headless Chromium)
 #       liqsim run scenarios/btc_14_to_1.ron --report
 #   with --sweep also docs/img/heatmap_p_squeeze_up.png
@@ -24,6 +26,12 @@ done
 
 "$bin" mc scenarios/btc_14_to_1.ron --runs 100 --out "$tmp/mc" > /dev/null
 cp "$tmp/mc/fan.png" docs/img/fan_btc_14_to_1.png
+
+# compare: the 14:1 map against its 1:1 control, 100 runs each (master seed 42).
+"$bin" mc scenarios/symmetric_control.ron --runs 100 --out "$tmp/mc_control" > /dev/null
+"$bin" compare "$tmp/mc" "$tmp/mc_control" --out "$tmp/compare" > /dev/null
+cp "$tmp/compare/fan.png" docs/img/compare_fan_btc_14_to_1_vs_symmetric_control.png
+cp "$tmp/compare/hist_liquidated_notional_long.png" docs/img/compare_hist_longs_btc_14_to_1_vs_symmetric_control.png
 
 # Run from the temporary folder, so that the page names the default output folder.
 repo=$(pwd)
