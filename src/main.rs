@@ -46,8 +46,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => commands::sweep(args),
         Command::Sensitivity(args) => commands::sensitivity(args),
         Command::Replay { log, verify, expect } => commands::replay(&log, verify, expect.as_deref()),
-        Command::Events { command: EventsCommand::Export { log, output, format, kind } } => {
-            commands::export(&log, output.as_deref(), format, kind.as_deref())
+        Command::Events { command: EventsCommand::Export { log, out, output, format, kind } } => {
+            commands::export(&log, out.as_deref(), output.as_deref(), format, kind.as_deref())
         }
         Command::Margin { side, entry, size, leverage, mode, wallet, json } => {
             commands::margin(side, &entry, &size, leverage, mode, wallet.as_deref(), json)
