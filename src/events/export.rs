@@ -1027,6 +1027,28 @@ mod tests {
         }
     }
 
+    /// A kind's line in docs/events.md's table of columns.
+    fn doc_line(kind: EventKind) -> String {
+        let columns: Vec<String> = kind_columns(kind)[4..]
+            .iter()
+            .map(|c| format!("{} {}{}", c.name, c.ty.name(), if c.optional { "?" } else { "" }))
+            .collect();
+        let columns = if columns.is_empty() { "(none)".to_string() } else { columns.join(", ") };
+        format!("| `{}` | {} | {columns} |", kind.name(), kind.group())
+    }
+
+    #[test]
+    fn docs_list_every_tables_columns_and_types() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md")).unwrap();
+        let missing: Vec<String> =
+            EventKind::ALL.iter().map(|&k| doc_line(k)).filter(|l| !docs.contains(l.as_str())).collect();
+        assert!(
+            missing.is_empty(),
+            "docs/events.md lacks (or has other columns for):\n{}",
+            missing.join("\n")
+        );
+    }
+
     fn traded() -> Event {
         one_of_each().into_iter().find(|e| e.kind() == EventKind::Traded).expect("one_of_each has a trade")
     }
