@@ -366,6 +366,22 @@ fn tidy_export_writes_a_typed_table_per_kind_and_parquet_the_same_bytes_each_tim
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("is a file, not a folder"), "{}", stderr(&o));
     assert!(!none.exists());
+    // A log that breaks off half-way: no table is put in place (earlier ones stay as they were)
+    // and no temporary is left.
+    let bytes = std::fs::read(&log).unwrap();
+    let torn = dir.join("torn.log");
+    std::fs::write(&torn, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    for format in ["csv", "parquet"] {
+        let o = liqsim(&["events", "export", s(&torn), "--out", s(&tables), "--format", format]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("torn.log"), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(tables.join("Traded.csv")).unwrap(), traded);
+    let o = liqsim(&["events", "export", s(&torn), "--out", s(&none)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!none.exists(), "a folder the failed export created is removed");
+    let left = files_under(&tables);
+    assert!(left.iter().all(|f| f.ends_with(".csv") && !f.contains(".tmp-")), "{left:?}");
 }
 
 /// Rewrites `log` into `dir/events.log` with one event edited by `edit` (checksums and footer

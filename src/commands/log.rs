@@ -195,6 +195,7 @@ fn export_tables(path: &Path, dir: &Path, parquet: bool, kinds: &[EventKind]) ->
         )));
     }
     let reader = open_log(path)?;
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| bad(format!("--out {}: {e}", dir.display())))?;
     let targets: Vec<(EventKind, PathBuf, PathBuf)> = kinds
         .iter()
@@ -233,6 +234,10 @@ fn export_tables(path: &Path, dir: &Path, parquet: bool, kinds: &[EventKind]) ->
         Err(e) => {
             for (_, _, tmp) in &targets {
                 let _ = std::fs::remove_file(tmp);
+            }
+            if created {
+                // Only if still empty.
+                let _ = std::fs::remove_dir(dir);
             }
             return Err(e.context(format!("{}: no table written", dir.display())));
         }
