@@ -174,6 +174,8 @@ pub struct ParquetTable<W: Write + Send> {
     values: Vec<Buffer>,
     levels: Vec<Vec<i16>>,
     rows: usize,
+    /// A row failed half-way: the buffers no longer line up, so nothing more is written.
+    failed: bool,
 }
 
 fn parquet_err(e: parquet::errors::ParquetError) -> io::Error {
@@ -219,11 +221,15 @@ impl<W: Write + Send> ParquetTable<W> {
             })
             .collect();
         let levels = vec![Vec::new(); columns.len()];
-        Ok(ParquetTable { writer, columns, values, levels, rows: 0 })
+        Ok(ParquetTable { writer, columns, values, levels, rows: 0, failed: false })
     }
 
     pub fn push(&mut self, row: &[Value]) -> io::Result<()> {
+        if self.failed {
+            return Err(invalid("an earlier row could not be written".into()));
+        }
         check_row(&self.columns, row)?;
+        self.failed = true;
         for (i, v) in row.iter().enumerate() {
             if self.columns[i].optional {
                 self.levels[i].push(i16::from(*v != Value::Null));
@@ -239,13 +245,17 @@ impl<W: Write + Send> ParquetTable<W> {
                 })?),
                 (Buffer::Text(b), Value::Text(t)) => b.push(ByteArray::from(t)),
                 (Buffer::Bool(b), Value::Bool(x)) => b.push(x),
-                _ => unreachable!("check_row matched every value to its column's type"),
+                // check_row matched every value to its column's type.
+                (_, other) => {
+                    return Err(invalid(format!("column {}: cannot hold {other:?}", self.columns[i].name)));
+                }
             }
         }
         self.rows += 1;
         if self.rows == ROW_GROUP_ROWS {
             self.flush()?;
         }
+        self.failed = false;
         Ok(())
     }
 
@@ -283,6 +293,9 @@ impl<W: Write + Send> ParquetTable<W> {
 
     /// Writes the last row group and the footer; returns the output.
     pub fn finish(mut self) -> io::Result<W> {
+        if self.failed {
+            return Err(invalid("an earlier row could not be written".into()));
+        }
         self.flush()?;
         let mut out = self.writer.into_inner().map_err(parquet_err)?;
         out.flush()?;
@@ -405,6 +418,9 @@ mod tests {
         let mut bad = rows(1).remove(0);
         bad[2] = Value::Decimal("7x");
         assert!(p.push(&bad).unwrap_err().to_string().contains("\"7x\" is not a number"));
+        // The half-written row spoils the table: no later row, no file.
+        assert!(p.push(&rows(1)[0]).is_err());
+        assert!(p.finish().is_err());
     }
 
     #[test]
