@@ -143,21 +143,31 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum EventsCommand {
-    /// Export an event log as CSV or JSON Lines (to stdout, or to a file with --output), in USD and BTC.
+    /// Export an event log: tidy tables, one per event kind (with --out DIR, CSV or Parquet), or one
+    /// wide CSV or JSON Lines stream of every event (to stdout, or to a file with --output), in USD and BTC.
     #[command(
-        after_help = "Examples:\n  liqsim events export out/btc_14_to_1/events.log --format csv --output events.csv\n  \
+        after_help = "With --out DIR, DIR/<Kind>.csv (or .parquet) for every kind (or those --kind names), each \
+                            with seq, tick, time_s, cause and its own typed columns (docs/events.md).\n\n\
+                            Examples:\n  liqsim events export out/btc_14_to_1/events.log --out out/btc_14_to_1/events\n  \
+                            liqsim events export out/btc_14_to_1/events.log --out tables --format parquet --kind liquidation\n  \
+                            liqsim events export out/btc_14_to_1/events.log --format csv --output events.csv\n  \
                             liqsim events export out/btc_14_to_1/events.log --format jsonl --kind liquidation | head"
     )]
     Export {
         log: PathBuf,
-        /// Write to this file, atomically: it appears whole once every row is written, and on
-        /// any failure (or SIGINT/SIGTERM) nothing is put at its name.
+        /// Write one tidy table per event kind into this folder (created if missing): <Kind>.csv, or
+        /// <Kind>.parquet with --format parquet. Each appears whole once every table is written.
+        #[arg(long, value_name = "DIR", conflicts_with = "output")]
+        out: Option<PathBuf>,
+        /// Write the wide table (or JSON Lines) to this file, atomically: it appears whole once
+        /// every row is written, and on any failure (or SIGINT/SIGTERM) nothing is put at its name.
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
+        /// csv or parquet (tidy tables, with --out), or jsonl (one stream, without --out).
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
         /// Keep only one kind: a group (account, order, trade, price, funding, insurance,
-        /// liquidation, tick) or an event name (Traded, Liquidated, ...).
+        /// liquidation, tick, stop) or an event name (Traded, Liquidated, ...).
         #[arg(long)]
         kind: Option<String>,
     },
@@ -167,6 +177,16 @@ pub enum EventsCommand {
 pub enum Format {
     Csv,
     Jsonl,
+    Parquet,
+}
+
+/// The format of a run's or a Monte Carlo's tables besides CSV.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// CSV tables only.
+    Csv,
+    /// Also a Parquet copy of each data table: ticks.parquet (run), outcomes.parquet (mc, merge).
+    Parquet,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -214,6 +234,9 @@ pub struct RunArgs {
     /// Also write the folder's report.html at the end (as `liqsim report` does).
     #[arg(long)]
     pub report: bool,
+    /// parquet: also ticks.parquet beside ticks.csv.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
     /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,
@@ -248,6 +271,9 @@ pub struct McArgs {
     /// Also write the folder's report.html at the end (as `liqsim report` does).
     #[arg(long)]
     pub report: bool,
+    /// parquet: also outcomes.parquet beside outcomes.csv.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
     /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,
@@ -263,6 +289,9 @@ pub struct MergeArgs {
     /// Also write the folder's report.html at the end (as `liqsim report` does).
     #[arg(long)]
     pub report: bool,
+    /// parquet: also outcomes.parquet beside outcomes.csv.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
     /// No table on stdout.
     #[arg(long)]
     pub quiet: bool,

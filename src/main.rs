@@ -48,8 +48,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sensitivity(args) => commands::sensitivity(args),
         Command::Report { dir } => commands::report(&dir),
         Command::Replay { log, verify, expect } => commands::replay(&log, verify, expect.as_deref()),
-        Command::Events { command: EventsCommand::Export { log, output, format, kind } } => {
-            commands::export(&log, output.as_deref(), format, kind.as_deref())
+        Command::Events { command: EventsCommand::Export { log, out, output, format, kind } } => {
+            commands::export(&log, out.as_deref(), output.as_deref(), format, kind.as_deref())
         }
         Command::Margin { side, entry, size, leverage, mode, wallet, json } => {
             commands::margin(side, &entry, &size, leverage, mode, wallet.as_deref(), json)

@@ -6,6 +6,7 @@ pub mod text;
 
 use crate::engine::LogTarget;
 use crate::report::lock::{FolderError, open_output};
+use crate::report::table::{self, Column, ColumnType, Value};
 use crate::report::{self, ReportError, plots};
 use crate::scenario::Validated;
 use crate::sim::{HeatmapColumn, HeatmapSamples, Metrics, RunSummary, SimConfig, SimError, Simulation};
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
+    /// Also write `ticks.parquet` beside `ticks.csv`.
+    pub parquet: bool,
 }
 
 /// What `summary.json` holds: the scenario and seed, then the run's outcome.
@@ -153,6 +156,7 @@ pub const RUN_FILES: &[&str] = &[
     "summary.json",
     "events.log",
     "ticks.csv",
+    "ticks.parquet",
     "levels.csv",
     "heatmap.csv",
     "heatmap.png",
@@ -228,7 +232,7 @@ fn run_into(
         report::finish_atomic(log_tmp, log_path)?;
     }
     let metrics = sim.metrics().clone();
-    write_ticks(&out.join("ticks.csv"), &metrics)?;
+    write_ticks(out, &metrics, opts.parquet)?;
     write_levels(&out.join("levels.csv"), &summary.levels)?;
     let samples = sim.world.remove_resource::<HeatmapSamples>().unwrap_or_default();
     let title = format!("{}, seed {}", v.scenario.name, cfg.seed);
@@ -274,35 +278,50 @@ fn progress_bar(show: bool, ticks: u64) -> ProgressBar {
     bar
 }
 
-fn write_ticks(path: &Path, m: &Metrics) -> Result<(), ReportError> {
-    let header = [
-        "tick",
-        "last",
-        "mark",
-        "index",
-        "volume_btc",
-        "open_interest_btc",
-        "liquidated_long_usd",
-        "liquidated_short_usd",
-        "insurance_fund_usd",
-        "funding_rate",
-    ];
-    let rows = m.rows.iter().map(|r| {
+/// The columns of `ticks.csv` (and `ticks.parquet`): `tick` an integer, the rest numbers.
+pub fn tick_columns() -> Vec<Column> {
+    let mut columns = vec![Column::new("tick", ColumnType::Int)];
+    columns.extend(
         [
-            r.tick.to_string(),
-            r.last.to_string(),
-            r.mark.to_string(),
-            r.index.to_string(),
-            r.volume_btc.to_string(),
-            r.open_interest_btc.to_string(),
-            r.liquidated_long_usd.to_string(),
-            r.liquidated_short_usd.to_string(),
-            r.insurance_fund_usd.to_string(),
-            r.funding_rate.to_string(),
+            "last",
+            "mark",
+            "index",
+            "volume_btc",
+            "open_interest_btc",
+            "liquidated_long_usd",
+            "liquidated_short_usd",
+            "insurance_fund_usd",
+            "funding_rate",
         ]
-    });
-    let rows: Vec<[String; 10]> = rows.collect();
-    report::write_csv(path, &header, rows.iter().map(|r| r.iter().map(String::as_str)))
+        .map(|name| Column::new(name, ColumnType::Float)),
+    );
+    columns
+}
+
+/// Writes `ticks.csv`, and `ticks.parquet` when asked, into `out`.
+fn write_ticks(out: &Path, m: &Metrics, parquet: bool) -> Result<(), ReportError> {
+    let rows = || {
+        m.rows.iter().map(|r| {
+            vec![
+                Value::Int(i64::try_from(r.tick).unwrap_or(i64::MAX)),
+                Value::Float(r.last),
+                Value::Float(r.mark),
+                Value::Float(r.index),
+                Value::Float(r.volume_btc),
+                Value::Float(r.open_interest_btc),
+                Value::Float(r.liquidated_long_usd),
+                Value::Float(r.liquidated_short_usd),
+                Value::Float(r.insurance_fund_usd),
+                Value::Float(r.funding_rate),
+            ]
+        })
+    };
+    let columns = tick_columns();
+    table::write_table(&out.join("ticks.csv"), &columns, rows(), false)?;
+    if parquet {
+        table::write_table(&out.join("ticks.parquet"), &columns, rows(), true)?;
+    }
+    Ok(())
 }
 
 fn write_levels(path: &Path, levels: &[crate::sim::LevelReport]) -> Result<(), ReportError> {

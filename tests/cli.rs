@@ -267,6 +267,129 @@ fn export_writes_csv_and_filtered_jsonl() {
     }
 }
 
+#[test]
+fn tidy_export_writes_a_typed_table_per_kind_and_parquet_the_same_bytes_each_time() {
+    let dir = temp_dir("tidy");
+    let file = short_copy("btc_14_to_1.ron", &dir, "5m");
+    let out = dir.join("out");
+    let r = liqsim(&["run", s(&file), "--out", s(&out), "--quiet", "--format", "parquet"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let log = out.join("events.log");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let events = summary["events"].as_u64().unwrap();
+
+    // CSV: a table per kind, every event in exactly one.
+    let tables = dir.join("csv");
+    let o = liqsim(&["events", "export", s(&log), "--out", s(&tables)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("22 CSV tables")
+            && stdout(&o).contains(&format!("{events} of the log's {events} events")),
+        "{}",
+        stdout(&o)
+    );
+    let read = |name: &str| std::fs::read_to_string(tables.join(name)).unwrap();
+    let mut rows = 0;
+    for e in std::fs::read_dir(&tables).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(name.ends_with(".csv") && !name.starts_with('.'), "{name}");
+        rows += read(&name).lines().count() as u64 - 1;
+    }
+    assert_eq!(rows, events, "every event in one table");
+    let traded = read("Traded.csv");
+    let mut lines = traded.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "seq,tick,time_s,cause,maker_order,maker,taker_order,taker,side,price,qty,maker_fee,taker_fee,maker_margin,taker_margin,liquidation"
+    );
+    let trades: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!trades.is_empty());
+    for t in &trades {
+        assert_eq!(t.len(), 16, "{t:?}");
+        // Integers as integers (no `.0`), a number where a number goes, no empty cell.
+        for &i in &[0, 1, 2, 3, 4, 5, 6, 7] {
+            assert!(t[i].parse::<u64>().is_ok(), "column {i} of {t:?}");
+        }
+        assert!(["buy", "sell"].contains(&t[8]) && ["true", "false"].contains(&t[15]), "{t:?}");
+        for &f in &[9, 10, 11, 12, 13, 14] {
+            assert!(t[f].parse::<f64>().is_ok(), "column {f} of {t:?}");
+        }
+        assert_eq!(t[2], t[1], "one-second ticks: time_s is the tick");
+    }
+    let liquidated = read("Liquidated.csv");
+    assert!(liquidated.lines().count() > 1, "the bundled hunter liquidates within five minutes");
+    assert_eq!(read("StopTriggered.csv").lines().count(), 1, "no stops: a header only");
+    // Only the kinds asked for.
+    let some = dir.join("some");
+    assert!(liqsim(&["events", "export", s(&log), "--out", s(&some), "--kind", "trade"]).status.success());
+    let names: Vec<String> = std::fs::read_dir(&some)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["Traded.csv"]);
+    assert_eq!(std::fs::read_to_string(some.join("Traded.csv")).unwrap(), traded);
+
+    // Parquet: files that start and end with PAR1, the same bytes on a second export.
+    let (p1, p2) = (dir.join("p1"), dir.join("p2"));
+    for d in [&p1, &p2] {
+        let o = liqsim(&["events", "export", s(&log), "--out", s(d), "--format", "parquet"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let mut files = 0;
+    for e in std::fs::read_dir(&p1).unwrap() {
+        let name = e.unwrap().file_name();
+        let bytes = std::fs::read(p1.join(&name)).unwrap();
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "{name:?}");
+        assert!(bytes == std::fs::read(p2.join(&name)).unwrap(), "{name:?} differs between two exports");
+        files += 1;
+    }
+    assert_eq!(files, 22);
+    // The run's ticks: ticks.parquet beside ticks.csv, the same bytes from the same seed.
+    let ticks = std::fs::read(out.join("ticks.parquet")).unwrap();
+    assert!(ticks.starts_with(b"PAR1") && ticks.ends_with(b"PAR1"));
+    let again = dir.join("again");
+    assert!(
+        liqsim(&["run", s(&file), "--out", s(&again), "--quiet", "--format", "parquet"]).status.success()
+    );
+    assert!(ticks == std::fs::read(again.join("ticks.parquet")).unwrap(), "ticks.parquet differs");
+    assert!(std::fs::read(out.join("ticks.csv")).unwrap() == std::fs::read(again.join("ticks.csv")).unwrap());
+    // A run without Parquet into the same folder leaves no stale copy.
+    assert!(liqsim(&["run", s(&file), "--out", s(&again), "--quiet"]).status.success());
+    assert!(!again.join("ticks.parquet").exists());
+
+    // Formats that do not go with the destination are bad input, and nothing is written.
+    let none = dir.join("none");
+    let o = liqsim(&["events", "export", s(&log), "--format", "parquet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--out DIR"), "{}", stderr(&o));
+    let o = liqsim(&["events", "export", s(&log), "--format", "jsonl", "--out", s(&none)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--output FILE"), "{}", stderr(&o));
+    let o = liqsim(&["events", "export", s(&log), "--out", s(&none), "--output", s(&dir.join("x.csv"))]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = liqsim(&["events", "export", s(&log), "--out", s(&out.join("ticks.csv"))]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a file, not a folder"), "{}", stderr(&o));
+    assert!(!none.exists());
+    // A log that breaks off half-way: no table is put in place (earlier ones stay as they were)
+    // and no temporary is left.
+    let bytes = std::fs::read(&log).unwrap();
+    let torn = dir.join("torn.log");
+    std::fs::write(&torn, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    for format in ["csv", "parquet"] {
+        let o = liqsim(&["events", "export", s(&torn), "--out", s(&tables), "--format", format]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("torn.log"), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(tables.join("Traded.csv")).unwrap(), traded);
+    let o = liqsim(&["events", "export", s(&torn), "--out", s(&none)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!none.exists(), "a folder the failed export created is removed");
+    let left = files_under(&tables);
+    assert!(left.iter().all(|f| f.ends_with(".csv") && !f.contains(".tmp-")), "{left:?}");
+}
+
 /// Rewrites `log` into `dir/events.log` with one event edited by `edit` (checksums and footer
 /// recomputed, as a forger would), beside the run's summary. Returns whether an edit was made.
 fn forge(

@@ -197,6 +197,43 @@ fn shards_merge_into_the_single_process_outputs() {
 }
 
 #[test]
+fn parquet_outcomes_are_the_same_bytes_whatever_the_threads_and_after_a_merge() {
+    let dir = temp_dir("parquet");
+    let file = scenario(&dir, "");
+    let (one, two, csv_only) = (dir.join("t1"), dir.join("t2"), dir.join("csv"));
+    ok(mc(&file, &one, &["--threads", "1", "--format", "parquet"]));
+    ok(mc(&file, &two, &["--threads", "2", "--format", "parquet"]));
+    ok(mc(&file, &csv_only, &["--threads", "2"]));
+    let shards: Vec<PathBuf> = (0..2).map(|k| dir.join(format!("shard{k}"))).collect();
+    for (k, out) in shards.iter().enumerate() {
+        ok(mc(&file, out, &["--shard", &format!("{k}/2")]));
+    }
+    let merged = dir.join("merged");
+    ok(liqsim(&[
+        "merge",
+        "--out",
+        s(&merged),
+        "--quiet",
+        "--format",
+        "parquet",
+        s(&shards[0]),
+        s(&shards[1]),
+    ]));
+    let parquet = read(&one.join("outcomes.parquet"));
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"), "not a Parquet file");
+    assert!(parquet == read(&two.join("outcomes.parquet")), "the thread count changed outcomes.parquet");
+    assert!(parquet == read(&merged.join("outcomes.parquet")), "merge changed outcomes.parquet");
+    // The CSV is always written, and the same as without Parquet.
+    for d in [&one, &two, &merged] {
+        same_outputs(&csv_only, d);
+    }
+    assert!(!csv_only.join("outcomes.parquet").exists());
+    // A fresh Monte Carlo into the folder without Parquet leaves no stale copy.
+    ok(mc(&file, &two, &["--threads", "2"]));
+    assert!(!two.join("outcomes.parquet").exists(), "an old outcomes.parquet outlived its Monte Carlo");
+}
+
+#[test]
 fn an_interrupted_mc_resumes_to_the_same_bytes() {
     let dir = temp_dir("resume");
     let file = scenario(&dir, "");

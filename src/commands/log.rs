@@ -4,11 +4,11 @@
 use super::bad;
 use crate::cli::Format;
 use anyhow::{Context, Result};
-use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader};
+use liqsim::events::{EventKind, ExportFormat, Exporter, LogReader, TableExporter, table_file_name};
 use liqsim::report;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn open_log(path: &Path) -> Result<LogReader<BufReader<File>>> {
@@ -104,18 +104,43 @@ pub fn replay(path: &Path, verify: bool, expect: Option<&str>) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(path: &Path, output: Option<&Path>, format: Format, kind: Option<&str>) -> Result<ExitCode> {
+pub fn export(
+    path: &Path,
+    out_dir: Option<&Path>,
+    output: Option<&Path>,
+    format: Format,
+    kind: Option<&str>,
+) -> Result<ExitCode> {
     let kinds = match kind {
         Some(k) => Some(EventKind::parse_filter(k).ok_or_else(|| {
             bad(format!("unknown event kind {k:?}; one of: {}", EventKind::filter_names().join(", ")))
         })?),
         None => None,
     };
-    let reader = open_log(path)?;
+    if let Some(dir) = out_dir {
+        let parquet = match format {
+            Format::Csv => false,
+            Format::Parquet => true,
+            Format::Jsonl => {
+                return Err(bad(
+                    "--format jsonl is one stream of every event: write it with --output FILE (or to stdout), \
+                     not into a folder of tables (--out takes csv or parquet)",
+                ));
+            }
+        };
+        let kinds = kinds.unwrap_or_else(|| EventKind::ALL.to_vec());
+        return export_tables(path, dir, parquet, &kinds);
+    }
     let format = match format {
         Format::Csv => ExportFormat::Csv,
         Format::Jsonl => ExportFormat::JsonLines,
+        Format::Parquet => {
+            return Err(bad(
+                "--format parquet writes one table per event kind: give the folder with --out DIR",
+            ));
+        }
     };
+    let reader = open_log(path)?;
     let header = reader.header().clone();
     let rows = |out: &mut dyn Write| -> Result<()> {
         let mut ex = Exporter::new(BufWriter::new(out), format, &header, kinds);
@@ -157,6 +182,79 @@ pub fn export(path: &Path, output: Option<&Path>, format: Format, kind: Option<&
     }
     report::finish_atomic(&tmp, target)?;
     let _ = report::lock::sync_dir(parent);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `events export --out DIR`: a tidy table per kind, each written to a temporary beside its name;
+/// all are renamed into place once every one is complete, none on any failure.
+fn export_tables(path: &Path, dir: &Path, parquet: bool, kinds: &[EventKind]) -> Result<ExitCode> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(bad(format!(
+            "--out {}: is a file, not a folder (the tables go into a folder)",
+            dir.display()
+        )));
+    }
+    let reader = open_log(path)?;
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(|e| bad(format!("--out {}: {e}", dir.display())))?;
+    let targets: Vec<(EventKind, PathBuf, PathBuf)> = kinds
+        .iter()
+        .map(|&k| {
+            let target = dir.join(table_file_name(k, parquet));
+            let tmp = report::atomic_path(&target);
+            (k, target, tmp)
+        })
+        .collect();
+    let _registered: Vec<_> =
+        targets.iter().map(|(_, _, tmp)| report::interrupt::Temporary::register(tmp)).collect();
+    let header = reader.header().clone();
+    let mut events = 0u64;
+    let written = (|| -> Result<Vec<u64>> {
+        let tmp_of = |kind| targets.iter().find(|(k, _, _)| *k == kind).map(|(_, _, tmp)| tmp.as_path());
+        let mut ex = TableExporter::new(&header, kinds, parquet, |kind| {
+            let tmp = tmp_of(kind).ok_or_else(|| std::io::Error::other("a table without a file"))?;
+            Ok(BufWriter::new(report::interrupt::create_temporary(tmp)?))
+        })
+        .context("cannot start the tables")?;
+        for env in reader {
+            let env = env.map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            ex.write(&env)?;
+            events += 1;
+        }
+        let mut rows = Vec::new();
+        for (kind, w, n) in ex.finish()? {
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all().with_context(|| format!("cannot write the {} table", kind.name()))?;
+            rows.push(n);
+        }
+        Ok(rows)
+    })();
+    let rows = match written {
+        Ok(rows) => rows,
+        Err(e) => {
+            for (_, _, tmp) in &targets {
+                let _ = std::fs::remove_file(tmp);
+            }
+            if created {
+                // Only if still empty.
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(e.context(format!("{}: no table written", dir.display())));
+        }
+    };
+    for (_, target, tmp) in &targets {
+        report::finish_atomic(tmp, target)?;
+    }
+    let _ = report::lock::sync_dir(dir);
+    let kept: u64 = rows.iter().sum();
+    let filled = rows.iter().filter(|&&n| n > 0).count();
+    println!(
+        "{}: {} {} tables ({} with rows), {kept} of the log's {events} events",
+        dir.display(),
+        targets.len(),
+        if parquet { "Parquet" } else { "CSV" },
+        filled
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,15 +2,27 @@
 //! of them.
 
 use super::{bad, load, within_budget};
-use crate::cli::{McArgs, MergeArgs, SensitivityArgs, SweepArgs};
+use crate::cli::{McArgs, MergeArgs, SensitivityArgs, SweepArgs, TableFormat};
 use anyhow::Result;
 use liqsim::mc::{self, McError, McOptions, Shard, sensitivity::SensitivityOptions, sweep::SweepOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn mc(args: McArgs) -> Result<ExitCode> {
-    let McArgs { file, budget: limits, runs, threads, seed, out, keep_logs, resume, shard, report, quiet } =
-        args;
+    let McArgs {
+        file,
+        budget: limits,
+        runs,
+        threads,
+        seed,
+        out,
+        keep_logs,
+        resume,
+        shard,
+        report,
+        format,
+        quiet,
+    } = args;
     let v = load(&file)?;
     let shard = shard.map(|s| Shard::parse(&s)).transpose().map_err(bad)?;
     if report && shard.is_some() {
@@ -31,8 +43,17 @@ pub fn mc(args: McArgs) -> Result<ExitCode> {
             None => base,
         }
     });
-    let opts =
-        McOptions { runs, seed, threads, out: out.clone(), keep_logs, resume, shard, progress: !quiet };
+    let opts = McOptions {
+        runs,
+        seed,
+        threads,
+        out: out.clone(),
+        keep_logs,
+        resume,
+        shard,
+        progress: !quiet,
+        parquet: format == TableFormat::Parquet,
+    };
     let r = mc::run_mc(&v, &opts).map_err(mc_error)?;
     if !quiet {
         match &r.summary {
@@ -53,7 +74,7 @@ pub fn mc(args: McArgs) -> Result<ExitCode> {
 }
 
 pub fn merge(args: MergeArgs) -> Result<ExitCode> {
-    let MergeArgs { dirs, out, report, quiet } = args;
+    let MergeArgs { dirs, out, report, format, quiet } = args;
     let out = match out {
         Some(o) => o,
         None => {
@@ -62,7 +83,7 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
             PathBuf::from("out").join(m.scenario).join("mc")
         }
     };
-    let r = mc::merge(&dirs, &out).map_err(mc_error)?;
+    let r = mc::merge(&dirs, &out, format == TableFormat::Parquet).map_err(mc_error)?;
     if !quiet && let Some(s) = &r.summary {
         print!("{}", mc::table(s));
         println!("outputs: {}", out.display());

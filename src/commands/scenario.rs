@@ -1,7 +1,7 @@
 //! `validate` and `run`: one scenario file, checked, or run once with its outputs written.
 
 use super::{bad, load, within_budget};
-use crate::cli::{BudgetArgs, RunArgs};
+use crate::cli::{BudgetArgs, RunArgs, TableFormat};
 use anyhow::Result;
 use liqsim::budget::{self, Bytes};
 use liqsim::runner::{RunError, RunOptions, run_scenario};
@@ -27,17 +27,20 @@ pub fn validate(file: &Path, limits: &BudgetArgs) -> Result<ExitCode> {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let RunArgs { file, budget: limits, seed, out, report: with_report, quiet } = args;
+    let RunArgs { file, budget: limits, seed, out, report: with_report, format, quiet } = args;
     let v = load(&file)?;
     within_budget(&limits, &budget::run(&v))?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
-    let report =
-        run_scenario(&v, &RunOptions { seed, out: out.clone(), progress: !quiet }).map_err(|e| match e {
-            RunError::Folder(f) if f.is_bad_input() => bad(f.to_string()),
-            // The map cannot be laid out as the scenario asks (it names the field): bad input.
-            RunError::Sim(e @ liqsim::sim::SimError::Map(_)) => bad(format!("{}: {e}", file.display())),
-            other => other.into(),
-        })?;
+    let report = run_scenario(
+        &v,
+        &RunOptions { seed, out: out.clone(), progress: !quiet, parquet: format == TableFormat::Parquet },
+    )
+    .map_err(|e| match e {
+        RunError::Folder(f) if f.is_bad_input() => bad(f.to_string()),
+        // The map cannot be laid out as the scenario asks (it names the field): bad input.
+        RunError::Sim(e @ liqsim::sim::SimError::Map(_)) => bad(format!("{}: {e}", file.display())),
+        other => other.into(),
+    })?;
     if !quiet {
         print_summary(&report, &out, v.sim.exchange.tick_secs.max(1));
     }

@@ -1,11 +1,14 @@
-//! Export of events to CSV and JSON Lines, in human units (USD, BTC) written as exact decimals.
+//! Export of events to CSV and JSON Lines, in human units (USD, BTC) written as exact decimals,
+//! and to tidy tables: one per event kind, CSV or Parquet.
 //!
-//! Both formats come from one typed description of each event ([`event_cells`]), so a column
-//! means the same thing in both. CSV rows have every column in [`column_names`] (empty where an
-//! event has no such field); JSON objects carry only the fields the event has.
+//! Every format comes from one typed description of each event ([`event_cells`]), so a column
+//! means the same thing in all. The wide CSV's rows have every column in [`column_names`] (empty
+//! where an event has no such field); JSON objects carry only the fields the event has; a tidy
+//! table ([`TableExporter`]) has the columns of its kind only ([`kind_columns`]), typed.
 
 use super::{Envelope, Event, EventKind, LogHeader};
 use crate::margin::AdlScore;
+use crate::report::table::{Column, ColumnType, TableSink, Value};
 use crate::units::{Instrument, Money, Price, Qty, RATE_SCALE, Rate, format_scaled};
 use std::io::{self, Write};
 
@@ -273,6 +276,253 @@ pub fn event_cells(event: &Event, inst: &Instrument) -> Vec<(&'static str, Cell)
             ("account", id(account.0.into())),
             ("reason", Cell::Text(reason.as_str())),
         ],
+    }
+}
+
+/// The columns every tidy table starts with: the envelope's `seq`, `tick`, `time_s` (seconds
+/// since the start: tick × the log's tick length) and `cause` (the `seq` of the event that
+/// caused this one; empty for none).
+pub fn envelope_columns() -> Vec<Column> {
+    vec![
+        Column::new("seq", ColumnType::Int),
+        Column::new("tick", ColumnType::Int),
+        Column::new("time_s", ColumnType::Int),
+        Column::optional("cause", ColumnType::Int),
+    ]
+}
+
+/// The fields of one kind of event, in [`event_cells`]' order, with their types.
+fn kind_fields(kind: EventKind) -> &'static [(&'static str, ColumnType)] {
+    use ColumnType::{Bool as B, Float as F, Int as I, Text as T};
+    match kind {
+        EventKind::AccountOpened => &[("account", I), ("deposit", F), ("leverage", I), ("margin_mode", T)],
+        EventKind::Deposited | EventKind::MarginAdded | EventKind::FundingPaid => {
+            &[("account", I), ("amount", F)]
+        }
+        EventKind::PositionSeeded => {
+            &[("long", I), ("short", I), ("qty", F), ("price", F), ("long_margin", F), ("short_margin", F)]
+        }
+        EventKind::OrderRejected => &[
+            ("account", I),
+            ("side", T),
+            ("order_kind", T),
+            ("price", F),
+            ("qty", F),
+            ("reduce_only", B),
+            ("reason", T),
+        ],
+        EventKind::OrderPlaced => &[
+            ("order", I),
+            ("account", I),
+            ("side", T),
+            ("order_kind", T),
+            ("price", F),
+            ("qty", F),
+            ("reduce_only", B),
+            ("liquidation", B),
+        ],
+        EventKind::OrderCancelled => &[("order", I), ("account", I), ("remaining", F), ("reason", T)],
+        EventKind::OrderAmended => &[("order", I), ("account", I), ("price", F), ("qty", F)],
+        EventKind::Traded => &[
+            ("maker_order", I),
+            ("maker", I),
+            ("taker_order", I),
+            ("taker", I),
+            ("side", T),
+            ("price", F),
+            ("qty", F),
+            ("maker_fee", F),
+            ("taker_fee", F),
+            ("maker_margin", F),
+            ("taker_margin", F),
+            ("liquidation", B),
+        ],
+        EventKind::MarkUpdated => &[
+            ("index", F),
+            ("mark", F),
+            ("last", F),
+            ("round", I),
+            ("impact_bid", F),
+            ("impact_ask", F),
+            ("premium", F),
+            ("samples", I),
+        ],
+        EventKind::FundingRateSet => &[("rate", F), ("premium", F), ("samples", I), ("mark", F)],
+        EventKind::InsuranceFundChanged => &[("delta", F), ("reason", T)],
+        EventKind::LiquidationTriggered => &[
+            ("account", I),
+            ("reason", T),
+            ("mark", F),
+            ("position", F),
+            ("position_side", T),
+            ("notional", F),
+            ("maintenance", F),
+            ("equity", F),
+            ("liquidation_price", F),
+            ("bankruptcy_price", F),
+        ],
+        EventKind::InsuranceTakeover => &[("account", I), ("qty", F), ("price", F), ("notional", F)],
+        EventKind::AutoDeleveraged => {
+            &[("account", I), ("counterparty", I), ("qty", F), ("price", F), ("notional", F), ("score", F)]
+        }
+        EventKind::Liquidated => &[
+            ("account", I),
+            ("closed", F),
+            ("position_side", T),
+            ("price", F),
+            ("notional", F),
+            ("partial", B),
+            ("fee", F),
+            ("insurance_delta", F),
+        ],
+        EventKind::TickClosed => &[],
+        EventKind::StopPlaced => &[
+            ("stop", I),
+            ("account", I),
+            ("side", T),
+            ("stop_kind", T),
+            ("trigger_source", T),
+            ("trigger", F),
+            ("qty", F),
+            ("reduce_only", B),
+        ],
+        EventKind::StopRejected => &[
+            ("account", I),
+            ("side", T),
+            ("stop_kind", T),
+            ("trigger_source", T),
+            ("trigger", F),
+            ("qty", F),
+            ("reduce_only", B),
+            ("reason", T),
+        ],
+        EventKind::StopCancelled => &[("stop", I), ("account", I), ("reason", T)],
+        EventKind::StopTriggered => &[
+            ("stop", I),
+            ("account", I),
+            ("side", T),
+            ("stop_kind", T),
+            ("trigger_source", T),
+            ("trigger", F),
+            ("qty", F),
+            ("reduce_only", B),
+            ("price", F),
+        ],
+    }
+}
+
+/// Whether a kind's field may be empty: the premium sample of a price update (only when a
+/// funding sampling time fell in the tick), and a USD notional (only if it overflows, beyond
+/// 9.2 trillion USD).
+fn optional_field(kind: EventKind, name: &str) -> bool {
+    name == "notional"
+        || (kind == EventKind::MarkUpdated
+            && matches!(name, "impact_bid" | "impact_ask" | "premium" | "samples"))
+}
+
+/// The columns of one kind's tidy table: [`envelope_columns`], then the kind's own fields.
+pub fn kind_columns(kind: EventKind) -> Vec<Column> {
+    let mut columns = envelope_columns();
+    columns.extend(kind_fields(kind).iter().map(|&(name, ty)| Column {
+        name: name.into(),
+        ty,
+        optional: optional_field(kind, name),
+    }));
+    columns
+}
+
+/// A tidy table's file name: the kind's type name (`Traded.csv`, `Liquidated.parquet`).
+pub fn table_file_name(kind: EventKind, parquet: bool) -> String {
+    format!("{}.{}", kind.name(), if parquet { "parquet" } else { "csv" })
+}
+
+/// One kind's table being written.
+struct KindTable<W: Write + Send> {
+    kind: EventKind,
+    columns: Vec<Column>,
+    sink: TableSink<W>,
+    rows: u64,
+}
+
+/// Writes events as tidy tables, one per kind: each has only its kind's columns
+/// ([`kind_columns`]), typed, in CSV or Parquet.
+pub struct TableExporter<W: Write + Send> {
+    /// By position in [`EventKind::ALL`]; `None` for a kind not exported.
+    tables: Vec<Option<KindTable<W>>>,
+    instrument: Instrument,
+    tick_secs: u64,
+}
+
+impl<W: Write + Send> TableExporter<W> {
+    /// An exporter of `kinds` (a table each, even if no event of the kind comes, so that a script
+    /// reading `Liquidated.csv` works on a run without liquidations); `open` gives each kind's
+    /// table its output.
+    pub fn new(
+        header: &LogHeader,
+        kinds: &[EventKind],
+        parquet: bool,
+        mut open: impl FnMut(EventKind) -> io::Result<W>,
+    ) -> io::Result<Self> {
+        let mut tables = Vec::with_capacity(EventKind::ALL.len());
+        for &kind in EventKind::ALL {
+            tables.push(if kinds.contains(&kind) {
+                let columns = kind_columns(kind);
+                let sink = TableSink::new(open(kind)?, columns.clone(), parquet)?;
+                Some(KindTable { kind, columns, sink, rows: 0 })
+            } else {
+                None
+            });
+        }
+        Ok(TableExporter { tables, instrument: *header.instrument(), tick_secs: header.venue.tick_secs })
+    }
+
+    pub fn write(&mut self, env: &Envelope) -> io::Result<()> {
+        let kind = env.event.kind();
+        let Some(table) =
+            EventKind::ALL.iter().position(|k| *k == kind).and_then(|i| self.tables.get_mut(i)?.as_mut())
+        else {
+            return Ok(());
+        };
+        let cells = event_cells(&env.event, &self.instrument);
+        let int = |v: u64| i64::try_from(v).map(Value::Int);
+        let fail = |what: String| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("{} event {}: {what}", kind.name(), env.seq))
+        };
+        let out_of_range = |name: &str| fail(format!("{name} beyond the int64 range"));
+        let mut row = vec![
+            int(env.seq).map_err(|_| out_of_range("seq"))?,
+            int(env.tick).map_err(|_| out_of_range("tick"))?,
+            int(env.tick.saturating_mul(self.tick_secs)).map_err(|_| out_of_range("time_s"))?,
+            match env.cause {
+                Some(c) => int(c).map_err(|_| out_of_range("cause"))?,
+                None => Value::Null,
+            },
+        ];
+        for column in &table.columns[row.len()..] {
+            let cell = cells.iter().find(|(n, _)| *n == column.name).map(|(_, c)| c);
+            row.push(match cell {
+                None => Value::Null,
+                Some(Cell::Int(v)) => {
+                    i64::try_from(*v).map(Value::Int).map_err(|_| out_of_range(&column.name))?
+                }
+                Some(Cell::Decimal(d)) => Value::Decimal(d),
+                // A notional beyond Money's range: empty.
+                Some(Cell::Text(_)) if column.ty == ColumnType::Float => Value::Null,
+                Some(Cell::Text(t)) => Value::Text(t),
+                Some(Cell::Bool(b)) => Value::Bool(*b),
+            });
+        }
+        if let Some((name, _)) = cells.iter().find(|(n, _)| !table.columns.iter().any(|c| c.name == *n)) {
+            return Err(fail(format!("field {name} has no column in its table")));
+        }
+        table.sink.push(&row).map_err(|e| fail(e.to_string()))?;
+        table.rows += 1;
+        Ok(())
+    }
+
+    /// Finishes every table; returns each kind's output and its number of rows.
+    pub fn finish(self) -> io::Result<Vec<(EventKind, W, u64)>> {
+        self.tables.into_iter().flatten().map(|t| Ok((t.kind, t.sink.finish()?, t.rows))).collect()
     }
 }
 
@@ -625,6 +875,178 @@ mod tests {
                 assert!(column_names().contains(&name), "{name} missing from column_names");
             }
         }
+    }
+
+    /// The column type a cell belongs in.
+    fn cell_type(cell: &Cell) -> ColumnType {
+        match cell {
+            Cell::Int(_) => ColumnType::Int,
+            Cell::Decimal(_) => ColumnType::Float,
+            Cell::Text(_) => ColumnType::Text,
+            Cell::Bool(_) => ColumnType::Bool,
+        }
+    }
+
+    /// One event of every kind, and a price update without a premium sample.
+    fn events_to_table() -> Vec<Envelope> {
+        let mut events = one_of_each();
+        events.push(Event::MarkUpdated {
+            index: Price(714_000),
+            mark: Price(714_100),
+            last: Price(714_400),
+            round: 2,
+            sample: None,
+        });
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| Envelope { seq: i as u64, tick: 3, cause: (i % 2 == 1).then_some(7), event })
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_has_a_table_with_exactly_its_fields_typed() {
+        let inst = Instrument::btcusdt();
+        for &kind in EventKind::ALL {
+            let columns = kind_columns(kind);
+            let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names[..4], ["seq", "tick", "time_s", "cause"], "{kind:?}");
+            let mut unique = names.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), names.len(), "{kind:?} repeats a column");
+            for c in &columns[4..] {
+                assert!(column_names().contains(&c.name.as_str()), "{} missing from the wide table", c.name);
+            }
+        }
+        for env in events_to_table() {
+            let kind = env.event.kind();
+            let columns = kind_columns(kind);
+            let cells = event_cells(&env.event, &inst);
+            // The event's fields are its table's columns, in order, each of its type; only an
+            // optional column is ever missing.
+            let required: Vec<&str> =
+                columns[4..].iter().filter(|c| !c.optional).map(|c| c.name.as_str()).collect();
+            for name in required {
+                assert!(cells.iter().any(|(n, _)| *n == name), "{kind:?} lacks required {name}");
+            }
+            let mut at = 4;
+            for (name, cell) in &cells {
+                let offset = columns[at..].iter().position(|c| c.name == *name);
+                let Some(offset) = offset else { panic!("{kind:?}: {name} out of order or not a column") };
+                at += offset;
+                assert_eq!(columns[at].ty, cell_type(cell), "{kind:?}.{name}");
+                at += 1;
+            }
+        }
+    }
+
+    /// Writes `envs` as tidy tables of every kind; returns each kind's bytes and rows.
+    fn tables(envs: &[Envelope], kinds: &[EventKind], parquet: bool) -> Vec<(EventKind, Vec<u8>, u64)> {
+        let mut ex = TableExporter::new(&log_header(), kinds, parquet, |_| Ok(Vec::new())).unwrap();
+        for env in envs {
+            ex.write(env).unwrap();
+        }
+        ex.finish().unwrap()
+    }
+
+    #[test]
+    fn tidy_csv_tables_hold_each_event_once_in_its_own_typed_columns() {
+        let envs = events_to_table();
+        let out = tables(&envs, EventKind::ALL, false);
+        assert_eq!(out.len(), EventKind::ALL.len(), "a table for every kind");
+        let inst = Instrument::btcusdt();
+        for (kind, bytes, rows) in out {
+            let text = String::from_utf8(bytes).unwrap();
+            let mut lines = text.lines();
+            let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+            let names: Vec<String> = kind_columns(kind).into_iter().map(|c| c.name).collect();
+            assert_eq!(header, names, "{kind:?}");
+            let mine: Vec<&Envelope> = envs.iter().filter(|e| e.event.kind() == kind).collect();
+            assert_eq!(rows as usize, mine.len());
+            for (line, env) in lines.zip(&mine) {
+                let row: Vec<&str> = line.split(',').collect();
+                assert_eq!(row.len(), header.len(), "{line}");
+                assert_eq!(
+                    row[..3],
+                    [env.seq.to_string(), "3".into(), "6".into()],
+                    "tick 3 of 2-second ticks"
+                );
+                assert_eq!(row[3], env.cause.map(|c| c.to_string()).unwrap_or_default());
+                let cells = event_cells(&env.event, &inst);
+                for (name, cell) in row[4..].iter().zip(&header[4..]).map(|(v, n)| (*n, *v)) {
+                    let want = cells.iter().find(|(n, _)| *n == name).map(|(_, c)| c);
+                    let mut text = String::new();
+                    if let Some(c) = want {
+                        push_cell(&mut text, c);
+                    }
+                    assert_eq!(cell, text, "{kind:?}.{name}");
+                }
+            }
+        }
+        // Kept kinds only.
+        let liq = tables(&envs, &EventKind::parse_filter("liquidation").unwrap(), false);
+        let kinds: Vec<_> = liq.iter().map(|(k, _, _)| k.name()).collect();
+        assert_eq!(kinds, ["LiquidationTriggered", "InsuranceTakeover", "AutoDeleveraged", "Liquidated"]);
+        assert_eq!(table_file_name(EventKind::Traded, true), "Traded.parquet");
+    }
+
+    #[test]
+    fn tidy_parquet_tables_read_back_as_the_csv_says() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::Field;
+        use std::io::Write as _;
+        let envs = events_to_table();
+        let csv = tables(&envs, EventKind::ALL, false);
+        let parquet = tables(&envs, EventKind::ALL, true);
+        assert_eq!(parquet, tables(&envs, EventKind::ALL, true), "the same events give the same bytes");
+        for ((kind, csv, _), (_, bytes, rows)) in csv.iter().zip(parquet) {
+            assert!(bytes.starts_with(b"PAR1"), "{kind:?}");
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&bytes).unwrap();
+            let reader = SerializedFileReader::new(file).unwrap();
+            assert_eq!(reader.metadata().file_metadata().num_rows() as u64, rows, "{kind:?}");
+            let columns = kind_columns(*kind);
+            let text = String::from_utf8(csv.clone()).unwrap();
+            let back = reader.get_row_iter(None).unwrap();
+            for (line, row) in text.lines().skip(1).zip(back) {
+                let row = row.unwrap();
+                let fields: Vec<&Field> = row.get_column_iter().map(|(_, f)| f).collect();
+                assert_eq!(fields.len(), columns.len());
+                for ((c, cell), field) in columns.iter().zip(line.split(',')).zip(fields) {
+                    let want = match (cell, c.ty) {
+                        ("", _) => Field::Null,
+                        (v, ColumnType::Int) => Field::Long(v.parse().unwrap()),
+                        (v, ColumnType::Float) => Field::Double(v.parse().unwrap()),
+                        (v, ColumnType::Bool) => Field::Bool(v.parse().unwrap()),
+                        (v, _) => Field::Str(v.into()),
+                    };
+                    assert_eq!(field, &want, "{kind:?}.{}", c.name);
+                }
+            }
+        }
+    }
+
+    /// A kind's line in docs/events.md's table of columns.
+    fn doc_line(kind: EventKind) -> String {
+        let columns: Vec<String> = kind_columns(kind)[4..]
+            .iter()
+            .map(|c| format!("{} {}{}", c.name, c.ty.name(), if c.optional { "?" } else { "" }))
+            .collect();
+        let columns = if columns.is_empty() { "(none)".to_string() } else { columns.join(", ") };
+        format!("| `{}` | {} | {columns} |", kind.name(), kind.group())
+    }
+
+    #[test]
+    fn docs_list_every_tables_columns_and_types() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md")).unwrap();
+        let missing: Vec<String> =
+            EventKind::ALL.iter().map(|&k| doc_line(k)).filter(|l| !docs.contains(l.as_str())).collect();
+        assert!(
+            missing.is_empty(),
+            "docs/events.md lacks (or has other columns for):\n{}",
+            missing.join("\n")
+        );
     }
 
     fn traded() -> Event {

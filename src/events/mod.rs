@@ -8,7 +8,10 @@
 mod export;
 mod log;
 
-pub use export::{Cell, ExportFormat, Exporter, column_names, event_cells};
+pub use export::{
+    Cell, ExportFormat, Exporter, TableExporter, column_names, envelope_columns, event_cells, kind_columns,
+    table_file_name,
+};
 pub(crate) use log::HASH_BLOCK;
 pub use log::{LOG_FORMAT_VERSION, LogError, LogHeader, LogReader, LogWriter};
 

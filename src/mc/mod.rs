@@ -101,6 +101,8 @@ pub struct McOptions {
     pub shard: Option<Shard>,
     /// Draw a progress bar (on a terminal only).
     pub progress: bool,
+    /// Also write `outcomes.parquet` beside `outcomes.csv`.
+    pub parquet: bool,
 }
 
 impl McOptions {
@@ -116,6 +118,7 @@ impl McOptions {
             resume: false,
             shard: None,
             progress: false,
+            parquet: false,
         }
     }
 }
@@ -381,7 +384,7 @@ pub fn run_mc(v: &Validated, opts: &McOptions) -> Result<McResult, McError> {
     let runs = exactly(intact(out)?, &wanted, &journal_path.display().to_string())?;
     // The journal, sorted: the same bytes however the runs were computed.
     write_journal(out, &runs)?;
-    let summary = if m.shard.is_none() { Some(write_outputs(out, &m, &runs)?) } else { None };
+    let summary = if m.shard.is_none() { Some(write_outputs(out, &m, &runs, opts.parquet)?) } else { None };
     Ok(McResult { manifest: m, computed: missing.len(), outcomes: runs, summary })
 }
 
@@ -404,8 +407,9 @@ fn write_text(path: &Path, text: &str) -> Result<(), McError> {
     Ok(())
 }
 
-/// Combines shard folders into the outputs of the whole Monte Carlo, written into `out`.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<McResult, McError> {
+/// Combines shard folders into the outputs of the whole Monte Carlo, written into `out` (with
+/// `outcomes.parquet` when `parquet`).
+pub fn merge(dirs: &[PathBuf], out: &Path, parquet: bool) -> Result<McResult, McError> {
     let Some(first) = dirs.first() else {
         return Err(McError::Input("merge: name at least one shard folder".into()));
     };
@@ -476,7 +480,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<McResult, McError> {
         write_text(&out.join(CANONICAL), form.trim_end())?;
     }
     write_journal(out, &runs)?;
-    let summary = write_outputs(out, &whole, &runs)?;
+    let summary = write_outputs(out, &whole, &runs, parquet)?;
     Ok(McResult { manifest: whole, computed: 0, outcomes: runs, summary: Some(summary) })
 }
 

@@ -48,16 +48,20 @@ enum Columns {
 
 /// A headline number as a column value.
 trait ColumnValue {
+    /// Whether the column holds whole numbers (an `int64` column in Parquet).
+    const INTEGER: bool;
     fn column_value(self) -> f64;
 }
 
 impl ColumnValue for u64 {
+    const INTEGER: bool = true;
     fn column_value(self) -> f64 {
         self as f64
     }
 }
 
 impl ColumnValue for f64 {
+    const INTEGER: bool = false;
     fn column_value(self) -> f64 {
         self
     }
@@ -67,6 +71,7 @@ impl ColumnValue for f64 {
 struct Listed {
     name: &'static str,
     columns: Columns,
+    integer: bool,
     value: fn(&RunOutcome) -> f64,
 }
 
@@ -92,6 +97,7 @@ macro_rules! headline {
         const LISTED: &[Listed] = &[$(Listed {
             name: stringify!($name),
             columns: Columns::$columns,
+            integer: <$ty as ColumnValue>::INTEGER,
             value: |o| o.headline.$name.column_value(),
         },)*];
     };
@@ -158,6 +164,11 @@ pub type Column = (&'static str, fn(&RunOutcome) -> f64);
 pub fn numeric_columns() -> Vec<Column> {
     let of = |columns| LISTED.iter().filter(move |l| l.columns == columns).map(|l| (l.name, l.value));
     of(Columns::Published).chain(of(Columns::Appended)).collect()
+}
+
+/// Whether a numeric column of `outcomes.csv` holds whole numbers (counts).
+pub fn integer_column(name: &str) -> bool {
+    LISTED.iter().any(|l| l.name == name && l.integer)
 }
 
 /// How far the last price swung over a run, percent: its largest fall from a running peak

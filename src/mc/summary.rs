@@ -6,6 +6,7 @@
 use super::stats::{self, Probability, Summary};
 use super::{Manifest, McError, RunOutcome, SEED_DERIVATION, numeric_columns, plots};
 use crate::report;
+use crate::report::table::{self, Column as TableColumn, ColumnType, Value};
 use crate::sim::Verdict;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -202,13 +203,10 @@ pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
     }
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
 /// The files [`write_outputs`] writes besides `summary.json`.
 pub const OUTPUT_FILES: &[&str] = &[
     "outcomes.csv",
+    "outcomes.parquet",
     "fan.png",
     "fan.svg",
     "hist_final_price.png",
@@ -217,37 +215,60 @@ pub const OUTPUT_FILES: &[&str] = &[
     "hist_liquidated_long.png",
 ];
 
-/// Writes `outcomes.csv` and the pictures, each on disk, then `summary.json` last; returns the
-/// statistics.
-pub fn write_outputs(dir: &Path, m: &Manifest, runs: &[RunOutcome]) -> Result<McSummary, McError> {
-    let columns = numeric_columns();
-    let mut header: Vec<String> = vec!["run".into(), "seed".into()];
-    header.extend(columns.iter().map(|(n, _)| n.to_string()));
-    header.push("final_state_hash".into());
-    for &level in &m.watch_levels {
-        header.push(format!("minutes_to_{}", level_label(level)));
-        header.push(format!("verdict_{}", level_label(level)));
+/// The columns of `outcomes.csv` (and `outcomes.parquet`) for a Monte Carlo watching `levels`:
+/// `run`, `seed`, the numeric outcomes (counts as integers), `final_state_hash`, then per watch
+/// level the minutes to its first touch (empty if untouched) and its verdict.
+pub fn outcome_columns(levels: &[f64]) -> Vec<TableColumn> {
+    let mut columns =
+        vec![TableColumn::new("run", ColumnType::Int), TableColumn::new("seed", ColumnType::UInt)];
+    columns.extend(numeric_columns().into_iter().map(|(name, _)| {
+        let ty = if super::outcomes::integer_column(name) { ColumnType::Int } else { ColumnType::Float };
+        TableColumn::new(name, ty)
+    }));
+    columns.push(TableColumn::new("final_state_hash", ColumnType::Text));
+    for &level in levels {
+        columns.push(TableColumn::optional(format!("minutes_to_{}", level_label(level)), ColumnType::Float));
+        columns.push(TableColumn::optional(format!("verdict_{}", level_label(level)), ColumnType::Text));
     }
-    let rows: Vec<Vec<String>> = runs
+    columns
+}
+
+/// Writes `outcomes.csv` (and `outcomes.parquet` when `parquet`) and the pictures, each on disk,
+/// then `summary.json` last; returns the statistics.
+pub fn write_outputs(
+    dir: &Path,
+    m: &Manifest,
+    runs: &[RunOutcome],
+    parquet: bool,
+) -> Result<McSummary, McError> {
+    let columns = outcome_columns(&m.watch_levels);
+    let numeric = numeric_columns();
+    let verdicts: Vec<Vec<Option<String>>> = runs
         .iter()
         .map(|r| {
-            let mut row = vec![r.run.to_string(), r.seed.to_string()];
-            row.extend(columns.iter().map(|(_, get)| get(r).to_string()));
-            row.push(r.final_state_hash.clone());
-            for i in 0..m.watch_levels.len() {
-                let l = r.levels.get(i);
-                row.push(opt(l.and_then(|l| l.minutes)));
-                row.push(l.map(|l| format!("{:?}", l.verdict)).unwrap_or_default());
+            (0..m.watch_levels.len()).map(|i| r.levels.get(i).map(|l| format!("{:?}", l.verdict))).collect()
+        })
+        .collect();
+    let rows = || {
+        runs.iter().zip(&verdicts).map(|(r, verdicts)| {
+            let mut row = vec![Value::Int(i64::from(r.run)), Value::UInt(r.seed)];
+            row.extend(numeric.iter().map(|&(name, get)| {
+                let v = get(r);
+                // Counts are whole numbers well inside f64's exact range.
+                if super::outcomes::integer_column(name) { Value::Int(v as i64) } else { Value::Float(v) }
+            }));
+            row.push(Value::Text(&r.final_state_hash));
+            for (i, verdict) in verdicts.iter().enumerate() {
+                row.push(r.levels.get(i).and_then(|l| l.minutes).map_or(Value::Null, Value::Float));
+                row.push(verdict.as_deref().map_or(Value::Null, Value::Text));
             }
             row
         })
-        .collect();
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    report::write_csv(
-        &dir.join("outcomes.csv"),
-        &header_refs,
-        rows.iter().map(|r| r.iter().map(String::as_str)),
-    )?;
+    };
+    table::write_table(&dir.join("outcomes.csv"), &columns, rows(), false)?;
+    if parquet {
+        table::write_table(&dir.join("outcomes.parquet"), &columns, rows(), true)?;
+    }
     plots::fan_chart(m, runs, Some(&dir.join("fan.png")), Some(&dir.join("fan.svg")))?;
     for (file, what, unit, get) in [
         (

@@ -190,6 +190,7 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
             resume: opts.resume,
             shard: None,
             progress: opts.progress,
+            parquet: false,
         };
         if opts.progress {
             eprintln!("cell {}/{}: {}", cell.index + 1, cells.len(), cell.label());

@@ -7,6 +7,7 @@ pub mod html;
 pub mod interrupt;
 pub mod lock;
 pub mod plots;
+pub mod table;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
