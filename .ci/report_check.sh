@@ -29,12 +29,13 @@ sed -E 's/horizon: "[^"]*"/horizon: "10m"/' scenarios/btc_14_to_1.ron >"$work/sm
 "$bin" run "$work/small.ron" --out "$work/run" --quiet --report
 "$bin" mc "$work/small.ron" --runs 4 --threads 2 --out "$work/mc" --quiet --report
 
-# The checker must be able to fail: a thrown error, and a headline number that differs.
+# The checker must be able to fail: a thrown error, and a headline number that differs. Each
+# check has 3 minutes: a browser that hangs fails CI instead of stalling it.
 sed 's|</body>|<script>notDefinedAnywhere()</script></body>|' "$work/run/report.html" >"$work/error.html"
 sed -E '0,/data-key="\/final_price" data-value="[^"]*"/s//data-key="\/final_price" data-value="1"/' \
   "$work/run/report.html" >"$work/wrong.html"
 for bad in error wrong; do
-  if python3 tools/report_check.py "$work/$bad.html" "$work/run/summary.json" "$work/$bad.png" 2>"$work/$bad.err"; then
+  if timeout 180 python3 tools/report_check.py "$work/$bad.html" "$work/run/summary.json" "$work/$bad.png" 2>"$work/$bad.err"; then
     echo "report_check: the checker passed a page it must fail ($bad.html)" >&2
     exit 1
   fi
@@ -42,6 +43,6 @@ done
 grep -q "notDefinedAnywhere is not defined" "$work/error.err"
 grep -q "/final_price: the page shows '1'" "$work/wrong.err"
 
-python3 tools/report_check.py "$work/run/report.html" "$work/run/summary.json" "$shots/run.png"
-python3 tools/report_check.py "$work/mc/report.html" "$work/mc/summary.json" "$shots/mc.png"
+timeout 180 python3 tools/report_check.py "$work/run/report.html" "$work/run/summary.json" "$shots/run.png"
+timeout 180 python3 tools/report_check.py "$work/mc/report.html" "$work/mc/summary.json" "$shots/mc.png"
 echo "report_check: ok in $(($(date +%s) - start)) s"

@@ -1941,6 +1941,23 @@ fn a_report_of_a_folder_it_cannot_read_is_bad_input_naming_the_file_and_leaves_n
     assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
     assert!(stderr(&m).contains("--report: a shard has no report"), "{}", stderr(&m));
     assert!(!shard.exists(), "nothing was run");
+    // Nor outcomes of its own in Parquet.
+    let m = liqsim(&[
+        "mc",
+        s(&file),
+        "--out",
+        s(&shard),
+        "--runs",
+        "2",
+        "--shard",
+        "0/2",
+        "--quiet",
+        "--format",
+        "parquet",
+    ]);
+    assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+    assert!(stderr(&m).contains("--format parquet: a shard writes no outcomes"), "{}", stderr(&m));
+    assert!(!shard.exists(), "nothing was run");
     assert!(
         liqsim(&["mc", s(&file), "--out", s(&shard), "--runs", "2", "--shard", "0/2", "--quiet"])
             .status

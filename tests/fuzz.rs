@@ -165,7 +165,9 @@ fn mutated_scenarios_that_validate_run_without_a_panic_or_a_runtime_error() {
         let (name, text) = &scenarios[index];
         let (text, said) = mutate(text, &edits);
         let case = format!("{name} with {}", said.join(", "));
-        let parsed = catch_unwind(|| scenario::parse(name, text.as_bytes()))
+        // Parsed as the file it is, so that a heatmap export it reads beside it (map.csv) is found.
+        let file = format!("scenarios/{name}");
+        let parsed = catch_unwind(|| scenario::parse(&file, text.as_bytes()))
             .map_err(|_| TestCaseError::fail(format!("{case}: validation panicked")))?;
         let Ok(v) = parsed else {
             refused.set(refused.get() + 1);

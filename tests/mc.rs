@@ -617,6 +617,11 @@ fn compare_puts_monte_carlo_folders_and_runs_side_by_side() {
     bad(&["compare", s(&a), s(&ra), "--out", s(&x)], "compare runs with runs");
     bad(&["compare", s(&a), s(&dir.join("nowhere")), "--out", s(&x)], "nowhere: no such folder");
     bad(&["compare", s(&a), "--out", s(&x)], "compare");
+    // Into a folder being compared, or any run or Monte Carlo folder: its pictures would go.
+    let fan = read(&a.join("fan.png"));
+    bad(&["compare", s(&a), s(&b), "--out", s(&a)], "is a run or Monte Carlo folder");
+    bad(&["compare", s(&ra), s(&rb), "--out", s(&ra)], "is a run or Monte Carlo folder");
+    assert_eq!(read(&a.join("fan.png")), fan, "the input's fan chart is untouched");
     std::fs::create_dir_all(dir.join("empty")).unwrap();
     bad(&["compare", s(&a), s(&dir.join("empty")), "--out", s(&x)], "neither a run folder");
     let shard = dir.join("shard");

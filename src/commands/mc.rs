@@ -30,6 +30,11 @@ pub fn mc(args: McArgs) -> Result<ExitCode> {
             "--report: a shard has no report of its own; merge the shards (`liqsim merge --report`) for one",
         ));
     }
+    if format == TableFormat::Parquet && shard.is_some() {
+        return Err(bad(
+            "--format parquet: a shard writes no outcomes of its own; merge the shards (`liqsim merge --format parquet`) for them",
+        ));
+    }
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
     }

@@ -219,6 +219,20 @@ fn load_run(dir: &Path) -> Result<RunFolder, CompareError> {
 /// Compares the folders and writes `compare.txt`, `compare.csv` and the pictures into `out`.
 pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<Comparison, CompareError> {
     let folders = load(dirs)?;
+    // The comparison's pictures (fan.png, hist_*.png, price.png) have the names a run's or a
+    // Monte Carlo's own have: writing them into a folder being compared, or into any run or
+    // Monte Carlo folder, would replace its pictures.
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if dirs.iter().any(|d| same(d, out)) || out.join("summary.json").exists() || out.join("mc.json").exists()
+    {
+        return Err(input(format!(
+            "--out {}: is a run or Monte Carlo folder, whose pictures the comparison's would replace; name another folder",
+            out.display()
+        )));
+    }
     let lock = open_output(out, "compare", &[])
         .map_err(|e| if e.is_bad_input() { input(e.to_string()) } else { CompareError::Folder(e) })?;
     lock.on_interrupt(&["compare.txt", "compare.csv"], None);

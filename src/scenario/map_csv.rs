@@ -3,7 +3,7 @@
 //! with an assumed leverage mix, since a heatmap says where positions are liquidated but not at
 //! what leverage they were opened.
 
-use super::{Problem, Scenario, ScenarioError};
+use super::{InstrumentPreset, Problem, Scenario, ScenarioError};
 use crate::population::{Band, LeverageWeight, PositionSide, Shape};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 pub struct MapCsvSpec {
     /// The file, relative to the scenario file's folder.
     pub path: String,
-    /// The leverage mix assumed for the long liquidations ...
-    pub long_leverage: Vec<LeverageWeight>,
+    /// The leverage mix assumed for the long liquidations (`None`: the instrument's, see
+    /// [`default_mix`]) ...
+    pub long_leverage: Option<Vec<LeverageWeight>>,
     /// ... and for the short ones.
-    pub short_leverage: Vec<LeverageWeight>,
+    pub short_leverage: Option<Vec<LeverageWeight>>,
     /// One account per this much liquidated notional (at least one per non-empty bucket).
     pub usd_per_account: f64,
     /// Multiplies every USD figure: e.g. the venue's share of an all-exchange heatmap.
@@ -25,20 +26,34 @@ pub struct MapCsvSpec {
 }
 
 impl Default for MapCsvSpec {
-    /// Retail's 10/25/50/100x mix (the one an estimated map assumes, docs/market.md) on both
-    /// sides; $150K an account, the bundled 14:1 map's average ($14.9B over 100,000 accounts).
+    /// $150K an account, the bundled 14:1 map's average ($14.9B over 100,000 accounts).
     fn default() -> MapCsvSpec {
-        let mix = [(10, 3.0), (25, 3.0), (50, 2.0), (100, 2.0)]
-            .map(|(leverage, weight)| LeverageWeight { leverage, weight })
-            .to_vec();
         MapCsvSpec {
             path: String::new(),
-            long_leverage: mix.clone(),
-            short_leverage: mix,
+            long_leverage: None,
+            short_leverage: None,
             usd_per_account: 150_000.0,
             scale: 1.0,
         }
     }
+}
+
+/// The leverage mix assumed when the export's is not given: retail's 10/25/50/100x (the one an
+/// estimated map assumes, docs/market.md) where the tiers allow 100x on a $150K account
+/// (BTCUSDT), and 5/10/20/25x where they stop at 50x above $100K and 25x above $500K (ETHUSDT).
+pub fn default_mix(instrument: InstrumentPreset) -> Vec<LeverageWeight> {
+    let mix: [(u32, f64); 4] = match instrument {
+        InstrumentPreset::BtcUsdt => [(10, 3.0), (25, 3.0), (50, 2.0), (100, 2.0)],
+        InstrumentPreset::EthUsdt => [(5, 2.0), (10, 3.0), (20, 3.0), (25, 2.0)],
+    };
+    mix.map(|(leverage, weight)| LeverageWeight { leverage, weight }).to_vec()
+}
+
+/// What an export made: the bands, where each came from (`file:line`), and the file's bytes.
+pub(super) struct Expanded {
+    pub first_band: usize,
+    pub origins: Vec<String>,
+    pub bytes: Vec<u8>,
 }
 
 /// One bucket of the export, where it was read.
@@ -51,11 +66,19 @@ struct Row {
 }
 
 /// Reads `scenario.map.csv`, if any, and appends its bands to `map.bands`. `file` is the
-/// scenario's own path, which a relative `path` is read against.
-pub(super) fn expand(file: &str, scenario: &mut Scenario) -> Result<(), ScenarioError> {
-    let Some(spec) = scenario.map.csv.clone() else { return Ok(()) };
+/// scenario's own path, which a relative `path` is read against. A start price that is not a
+/// positive number leaves the export unread: validation says what is wrong with it.
+pub(super) fn expand(file: &str, scenario: &mut Scenario) -> Result<Option<Expanded>, ScenarioError> {
+    let Some(spec) = scenario.map.csv.clone() else { return Ok(None) };
+    let start = scenario.start_price_usd;
+    if !(start.is_finite() && start > 0.0) {
+        return Ok(None);
+    }
     let fail = |message: String| {
-        ScenarioError::Invalid(vec![Problem { location: format!("{file}: map.csv"), message }])
+        ScenarioError::Invalid(vec![Problem {
+            location: file.to_string(),
+            message: format!("map.csv.{message}"),
+        }])
     };
     if spec.path.trim().is_empty() {
         return Err(fail("path: names no file".into()));
@@ -67,13 +90,40 @@ pub(super) fn expand(file: &str, scenario: &mut Scenario) -> Result<(), Scenario
         return Err(fail(format!("scale: must be positive, got {}", spec.scale)));
     }
     let path = resolve(file, &spec.path);
-    let text =
-        std::fs::read_to_string(&path).map_err(|cause| ScenarioError::Read { path: path.clone(), cause })?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| fail(format!("path: cannot read {}: {e}", path.display())))?;
     let at = path.display().to_string();
-    let rows = parse(&at, &text).map_err(ScenarioError::Invalid)?;
-    let bands = bands(&at, &rows, &spec, scenario.start_price_usd).map_err(ScenarioError::Invalid)?;
-    scenario.map.bands.extend(bands);
-    Ok(())
+    let text = std::str::from_utf8(&bytes).map_err(|e| fail(format!("path: {at} is not UTF-8 text: {e}")))?;
+    let rows = parse(&at, text).map_err(ScenarioError::Invalid)?;
+    let instrument = scenario.market.instrument;
+    let mixes = (
+        spec.long_leverage.clone().unwrap_or_else(|| default_mix(instrument)),
+        spec.short_leverage.clone().unwrap_or_else(|| default_mix(instrument)),
+    );
+    let made =
+        bands(&at, &rows, &spec, &mixes, start, scenario.market.lot()).map_err(ScenarioError::Invalid)?;
+    let first_band = scenario.map.bands.len();
+    let origins = made.iter().map(|(_, origin)| origin.clone()).collect();
+    scenario.map.bands.extend(made.into_iter().map(|(band, _)| band));
+    Ok(Some(Expanded { first_band, origins, bytes }))
+}
+
+/// Names a problem with band `k` of `map.bands` by where it came from, when an export made it:
+/// `s.ron: map.bands[12].accounts` becomes `s.ron: map.bands[12] (from maps/x.csv:40,
+/// long_usd).accounts`.
+pub(super) fn locate(problem: &mut Problem, expanded: &Expanded) {
+    const AT: &str = ": map.bands[";
+    let Some(at) = problem.location.find(AT) else { return };
+    let rest = &problem.location[at + AT.len()..];
+    let Some((k, tail)) = rest.split_once(']') else { return };
+    let origin = k
+        .parse::<usize>()
+        .ok()
+        .and_then(|k| k.checked_sub(expanded.first_band))
+        .and_then(|i| expanded.origins.get(i));
+    if let Some(origin) = origin {
+        problem.location = format!("{}{AT}{k}] (from {origin}){tail}", &problem.location[..at]);
+    }
 }
 
 /// `path` against the folder of the scenario file `file` (as given: relative to the working
@@ -91,6 +141,7 @@ fn resolve(file: &str, path: &str) -> PathBuf {
 /// lines and lines starting with `#` are skipped.
 fn parse(file: &str, text: &str) -> Result<Vec<Row>, Vec<Problem>> {
     let problem = |line: usize, message: String| Problem { location: format!("{file}:{line}"), message };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -112,9 +163,13 @@ fn parse(file: &str, text: &str) -> Result<Vec<Row>, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut last_price = None;
     for (line, l) in lines {
-        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+        let cells: Vec<&str> = l.split(',').map(|c| c.trim().trim_matches('"').trim()).collect();
         let mut cell = |col: usize, name: &str| -> Option<f64> {
-            match cells.get(col).map(|c| c.parse::<f64>()) {
+            // An empty cell is nothing liquidated there; an empty price is an error below.
+            let value = cells
+                .get(col)
+                .map(|c| if c.is_empty() && name != "price" { Ok(0.0) } else { c.parse::<f64>() });
+            match value {
                 Some(Ok(v)) if v.is_finite() && v >= 0.0 && (name != "price" || v > 0.0) => Some(v),
                 Some(Ok(v)) => {
                     let least = if name == "price" { "above 0" } else { "0 or more" };
@@ -160,30 +215,32 @@ fn parse(file: &str, text: &str) -> Result<Vec<Row>, Vec<Problem>> {
     if problems.is_empty() { Ok(rows) } else { Err(problems) }
 }
 
-/// A band per side and non-empty bucket. Each row's price is its bucket's centre; the bucket
-/// reaches halfway to its neighbours (the first and last as far out as in). Long liquidations
-/// lie below the start price and short ones above it: a bucket that holds the start price is cut
-/// there, and liquidations on the wrong side of it are refused (they would already be gone).
-fn bands(file: &str, rows: &[Row], spec: &MapCsvSpec, start: f64) -> Result<Vec<Band>, Vec<Problem>> {
+/// A band per side and non-empty bucket, with where it came from. Each row's price is its
+/// bucket's centre, and every bucket is as wide as the smallest step between rows (an export's
+/// grid: one that leaves out empty buckets does not stretch its neighbours over them). Long
+/// liquidations lie below the start price and short ones above it: a bucket that holds the
+/// start price is cut there, and liquidations on the wrong side of it are refused (they would
+/// already be gone). A cell worth less than one lot at its price (`lot`, in the asset) is dust
+/// and left out.
+fn bands(
+    file: &str,
+    rows: &[Row],
+    spec: &MapCsvSpec,
+    (long_mix, short_mix): &(Vec<LeverageWeight>, Vec<LeverageWeight>),
+    start: f64,
+    lot: f64,
+) -> Result<Vec<(Band, String)>, Vec<Problem>> {
+    let width = rows.windows(2).map(|w| w[1].price - w[0].price).fold(f64::INFINITY, f64::min);
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let below = if i == 0 {
-            r.price - (rows[1].price - r.price) / 2.0
-        } else {
-            (rows[i - 1].price + r.price) / 2.0
-        };
-        let above = if i + 1 == rows.len() {
-            r.price + (r.price - rows[i - 1].price) / 2.0
-        } else {
-            (r.price + rows[i + 1].price) / 2.0
-        };
-        for (side, usd, mix) in [
-            (PositionSide::Long, r.long_usd, &spec.long_leverage),
-            (PositionSide::Short, r.short_usd, &spec.short_leverage),
+    for r in rows {
+        let (below, above) = (r.price - width / 2.0, r.price + width / 2.0);
+        for (side, name, usd, mix) in [
+            (PositionSide::Long, "long_usd", r.long_usd, long_mix),
+            (PositionSide::Short, "short_usd", r.short_usd, short_mix),
         ] {
             let usd = usd * spec.scale;
-            if usd <= 0.0 {
+            if usd <= 0.0 || usd < lot * r.price {
                 continue;
             }
             let (low, high) = match side {
@@ -191,10 +248,7 @@ fn bands(file: &str, rows: &[Row], spec: &MapCsvSpec, start: f64) -> Result<Vec<
                 PositionSide::Short => (below.max(start), above),
             };
             if high <= low {
-                let (name, way) = match side {
-                    PositionSide::Long => ("long_usd", "at or above"),
-                    PositionSide::Short => ("short_usd", "at or below"),
-                };
+                let way = if side == PositionSide::Long { "at or above" } else { "at or below" };
                 problems.push(Problem {
                     location: format!("{file}:{}", r.line),
                     message: format!(
@@ -205,7 +259,7 @@ fn bands(file: &str, rows: &[Row], spec: &MapCsvSpec, start: f64) -> Result<Vec<
                 continue;
             }
             let accounts = (usd / spec.usd_per_account).round().clamp(1.0, u32::MAX as f64) as u32;
-            out.push(Band {
+            let band = Band {
                 side,
                 liq_low_usd: low,
                 liq_high_usd: high,
@@ -215,7 +269,8 @@ fn bands(file: &str, rows: &[Row], spec: &MapCsvSpec, start: f64) -> Result<Vec<
                 accounts,
                 stop_loss: None,
                 cross_share: 0.0,
-            });
+            };
+            out.push((band, format!("{file}:{}, {name}", r.line)));
         }
     }
     if problems.is_empty() { Ok(out) } else { Err(problems) }
@@ -229,30 +284,49 @@ mod tests {
         parse("m.csv", text).map_err(|p| p.iter().map(|p| p.to_string()).collect())
     }
 
+    fn btc_mixes() -> (Vec<LeverageWeight>, Vec<LeverageWeight>) {
+        (default_mix(InstrumentPreset::BtcUsdt), default_mix(InstrumentPreset::BtcUsdt))
+    }
+
     #[test]
     fn a_heatmap_export_becomes_one_band_per_side_and_bucket_cut_at_the_start_price() {
-        let text = "# exported\nPrice,Long_USD,short_usd,time\n69000,2e8,0,x\n\n70000,1e8,0,x\n71000,5e7,4e7,x\n72000,0,3e8,x\n";
+        // A spreadsheet's export: a byte-order mark, quoted cells, an empty cell, a column more,
+        // the empty buckets between 72,000 and 75,000 left out, and a dust cell.
+        let text = "\u{feff}# exported\nPrice,Long_USD,short_usd,time\n69000,2e8,0,x\n\n\"70000\",\"1e8\",,x\n71000,5e7,4e7,x\n72000,0,3e8,x\n75000,0,1e8,x\n76000,0,20,x\n";
         let r = rows(text).unwrap();
-        assert_eq!(r.len(), 4);
+        assert_eq!(r.len(), 6);
         assert_eq!((r[0].line, r[0].price, r[0].long_usd), (3, 69_000.0, 2e8));
+        assert_eq!((r[1].line, r[1].price, r[1].long_usd, r[1].short_usd), (5, 70_000.0, 1e8, 0.0));
         let spec = MapCsvSpec { scale: 0.5, ..MapCsvSpec::default() };
-        let b = bands("m.csv", &r, &spec, 71_200.0).unwrap();
-        let got: Vec<(PositionSide, f64, f64, f64, u32)> =
-            b.iter().map(|b| (b.side, b.liq_low_usd, b.liq_high_usd, b.notional_usd, b.accounts)).collect();
+        let b = bands("m.csv", &r, &spec, &btc_mixes(), 71_200.0, 0.001).unwrap();
+        let got: Vec<(PositionSide, f64, f64, f64, u32, &str)> = b
+            .iter()
+            .map(|(b, o)| (b.side, b.liq_low_usd, b.liq_high_usd, b.notional_usd, b.accounts, o.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![
-                (PositionSide::Long, 68_500.0, 69_500.0, 1e8, 667),
-                (PositionSide::Long, 69_500.0, 70_500.0, 5e7, 333),
+                (PositionSide::Long, 68_500.0, 69_500.0, 1e8, 667, "m.csv:3, long_usd"),
+                (PositionSide::Long, 69_500.0, 70_500.0, 5e7, 333, "m.csv:5, long_usd"),
                 // The bucket 70,500-71,500 holds the start price: longs below it, shorts above.
-                (PositionSide::Long, 70_500.0, 71_200.0, 2.5e7, 167),
-                (PositionSide::Short, 71_200.0, 71_500.0, 2e7, 133),
-                (PositionSide::Short, 71_500.0, 72_500.0, 1.5e8, 1_000),
+                (PositionSide::Long, 70_500.0, 71_200.0, 2.5e7, 167, "m.csv:6, long_usd"),
+                (PositionSide::Short, 71_200.0, 71_500.0, 2e7, 133, "m.csv:6, short_usd"),
+                (PositionSide::Short, 71_500.0, 72_500.0, 1.5e8, 1_000, "m.csv:7, short_usd"),
+                // Every bucket is the grid's width, however far the next row is.
+                (PositionSide::Short, 74_500.0, 75_500.0, 5e7, 333, "m.csv:8, short_usd"),
+                // $10 at 76,000 is less than a lot: dust, left out.
             ]
         );
-        assert!(
-            b.iter().all(|b| b.leverage == MapCsvSpec::default().long_leverage && b.shape == Shape::Flat)
-        );
+        assert!(b.iter().all(|(b, _)| b.leverage == btc_mixes().0 && b.shape == Shape::Flat));
+    }
+
+    #[test]
+    fn the_default_leverage_mix_is_one_the_instrument_s_tiers_allow() {
+        assert_eq!(default_mix(InstrumentPreset::BtcUsdt).iter().map(|l| l.leverage).max(), Some(100));
+        // ETHUSDT allows 25x up to $1M: a $150K account cannot be at 50x or 100x.
+        let eth = crate::margin::TierTable::binance_ethusdt();
+        let max = default_mix(InstrumentPreset::EthUsdt).iter().map(|l| l.leverage).max().unwrap();
+        assert!(max <= eth.max_leverage_for(crate::units::Money::usd(1_000_000)), "{max}x");
     }
 
     #[test]
@@ -280,7 +354,7 @@ mod tests {
         assert!(rows("").unwrap_err()[0].starts_with("m.csv:1: no header"));
         // Longs above the start price would already be liquidated.
         let r = rows("price,long_usd,short_usd\n100,0,0\n110,5,0\n").unwrap();
-        let e = bands("m.csv", &r, &MapCsvSpec::default(), 90.0).unwrap_err();
+        let e = bands("m.csv", &r, &MapCsvSpec::default(), &btc_mixes(), 90.0, 0.001).unwrap_err();
         assert_eq!(
             e[0].to_string(),
             "m.csv:3: long_usd: liquidations at 110 lie at or above the start price 90: they would already have happened"

@@ -110,9 +110,21 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
         .from_str(text)
         .map_err(|e| syntax_error(file, text, &e))?;
     scenario.market.resolve();
-    map_csv::expand(file, &mut scenario)?;
-    let sim = validate(file, &scenario)?;
-    Ok(Validated { scenario, sim, hash: blake3::hash(bytes).to_hex().to_string() })
+    let expanded = map_csv::expand(file, &mut scenario)?;
+    let sim = validate(file, &scenario).map_err(|e| match (e, &expanded) {
+        (ScenarioError::Invalid(mut problems), Some(x)) => {
+            problems.iter_mut().for_each(|p| map_csv::locate(p, x));
+            ScenarioError::Invalid(problems)
+        }
+        (e, _) => e,
+    })?;
+    // The hash names what the run was made of: the file, and the export it read.
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(bytes);
+    if let Some(x) = &expanded {
+        hasher.update(&x.bytes);
+    }
+    Ok(Validated { scenario, sim, hash: hasher.finalize().to_hex().to_string() })
 }
 
 /// Field names that are still read but no longer written (serde aliases of the new ones).

@@ -959,37 +959,53 @@ fn sizes_are_named_for_any_asset_and_the_old_btc_names_are_still_read() {
 
 #[test]
 fn a_map_csv_is_read_beside_the_scenario_and_its_problems_name_file_and_line() {
+    use crate::population::PositionSide::{Long, Short};
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("maps")).unwrap();
     let scenario = dir.path().join("s.ron");
-    std::fs::write(
-        &scenario,
-        r#"(map: (csv: (path: "maps/m.csv", scale: 2.0), counterparty_leverage: 1), start_price_usd: 71450.0)"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("maps/m.csv"),
-        "price,long_usd,short_usd\n60000,1e8,0\n61000,0,0\n85000,0,3e8\n",
-    )
-    .unwrap();
+    let write = |extra: &str| {
+        std::fs::write(
+            &scenario,
+            format!(
+                r#"(map: (csv: (path: "maps/m.csv", scale: 2.0{extra}), counterparty_leverage: 1), start_price_usd: 71450.0)"#
+            ),
+        )
+        .unwrap()
+    };
+    write("");
+    let csv = dir.path().join("maps/m.csv");
+    std::fs::write(&csv, "price,long_usd,short_usd\n60000,1e8,0\n61000,0,0\n85000,0,3e8\n").unwrap();
     let v = load(&scenario).unwrap();
     let b = &v.scenario.map.bands;
     assert_eq!(b.len(), 2);
     assert_eq!(
         (b[0].side, b[0].liq_low_usd, b[0].liq_high_usd, b[0].notional_usd),
-        (crate::population::PositionSide::Long, 59_500.0, 60_500.0, 2e8)
+        (Long, 59_500.0, 60_500.0, 2e8)
     );
     assert_eq!(
         (b[1].side, b[1].liq_low_usd, b[1].liq_high_usd, b[1].notional_usd),
-        (crate::population::PositionSide::Short, 73_000.0, 97_000.0, 6e8)
+        (Short, 84_500.0, 85_500.0, 6e8)
     );
     assert_eq!(v.sim.map.bands.len(), 2);
+    // The scenario's hash covers the export it read.
+    let first = v.hash.clone();
+    std::fs::write(&csv, "price,long_usd,short_usd\n60000,1e8,0\n61000,0,0\n85000,0,4e8\n").unwrap();
+    assert_ne!(load(&scenario).unwrap().hash, first);
+    // A band's problem names the export's line it came from.
+    write(", long_leverage: [(leverage: 200, weight: 1.0)]");
+    let e = load(&scenario).unwrap_err().to_string();
+    assert!(e.contains("map.bands[0] (from ") && e.contains("maps/m.csv:2, long_usd).leverage"), "{e}");
+    write("");
     // The export's problems, and a missing export, name the file (and line).
-    std::fs::write(dir.path().join("maps/m.csv"), "price,long_usd,short_usd\n60000,1e8,0\n61000,lots,0\n")
-        .unwrap();
+    std::fs::write(&csv, "price,long_usd,short_usd\n60000,1e8,0\n61000,lots,0\n").unwrap();
     let e = load(&scenario).unwrap_err().to_string();
     assert!(e.ends_with("maps/m.csv:3: long_usd: \"lots\" is not a number"), "{e}");
-    std::fs::remove_file(dir.path().join("maps/m.csv")).unwrap();
+    std::fs::remove_file(&csv).unwrap();
     let e = load(&scenario).unwrap_err().to_string();
-    assert!(e.starts_with("cannot read ") && e.contains("maps/m.csv"), "{e}");
+    assert!(e.contains("s.ron: map.csv.path: cannot read ") && e.contains("maps/m.csv"), "{e}");
+    // A start price that is not a price is said once, not once per row of the export.
+    std::fs::write(&scenario, r#"(map: (csv: (path: "maps/m.csv")), start_price_usd: -5.0)"#).unwrap();
+    let e = load(&scenario).unwrap_err();
+    assert!(e.problems().iter().any(|p| p.location.ends_with(": start_price_usd")), "{e}");
+    assert!(!e.to_string().contains("m.csv"), "{e}");
 }
