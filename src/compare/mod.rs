@@ -468,24 +468,6 @@ fn compare_runs(runs: &[RunFolder], out: &Path) -> Result<(String, Rows, Vec<Str
 // ---------------------------------------------------------------------------------------------
 // Monte Carlo folders
 
-/// SplitMix64: the bootstrap's deterministic stream.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (multiply-shift: no modulo bias worth the name at these sizes).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
 fn median_of(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     stats::quantile_sorted(values, 0.5).unwrap_or(f64::NAN)
@@ -505,15 +487,15 @@ pub fn bootstrap_median_difference(name: &str, a: &[f64], b: &[f64]) -> (f64, f6
     let hash = blake3::hash(name.as_bytes());
     let mut seed = [0u8; 8];
     seed.copy_from_slice(&hash.as_bytes()[..8]);
-    let mut rng = SplitMix64(u64::from_le_bytes(seed));
+    let mut rng = crate::mc::SplitMix64(u64::from_le_bytes(seed));
     let (mut ra, mut rb) = (vec![0.0; a.len()], vec![0.0; b.len()]);
     let mut diffs = Vec::with_capacity(RESAMPLES);
     for _ in 0..RESAMPLES {
         for x in ra.iter_mut() {
-            *x = a[rng.below(a.len())];
+            *x = a[rng.below(a.len() as u64) as usize];
         }
         for x in rb.iter_mut() {
-            *x = b[rng.below(b.len())];
+            *x = b[rng.below(b.len() as u64) as usize];
         }
         diffs.push(median_of(&mut rb) - median_of(&mut ra));
     }

@@ -35,7 +35,7 @@ pub use journal::{
     FORMAT, JournalRead, Manifest, Shard, canonical, differences, meaning, read_journal, read_manifest,
 };
 pub use outcomes::{Column, Headline, LevelOutcome, RunOutcome, numeric_columns, simulate};
-pub use seeds::{SEED_DERIVATION, run_seed};
+pub use seeds::{SEED_DERIVATION, SplitMix64, run_seed};
 pub use summary::{
     LevelStats, MOVE_FRACTION, McSummary, NamedProbability, NamedSummary, OUTPUT_FILES, QUANTILE_DEFINITION,
     SQUEEZE_PRICE_FRACTION, SQUEEZE_USD, level_label, summarize, table, write_outputs,

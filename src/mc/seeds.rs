@@ -6,12 +6,35 @@
 /// How run seeds are derived, as recorded in `summary.json`.
 pub const SEED_DERIVATION: &str = "seed of run i = (i+1)-th output of SplitMix64 seeded with master_seed (depends on master_seed and i only)";
 
-/// The seed of run `run` of a Monte Carlo with master seed `master` (see the module docs).
-pub fn run_seed(master: u64, run: u32) -> u64 {
-    let mut z = master.wrapping_add((run as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+/// SplitMix64's increment (the golden ratio in 64 bits).
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's finaliser.
+fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// The seed of run `run` of a Monte Carlo with master seed `master` (see the module docs).
+pub fn run_seed(master: u64, run: u32) -> u64 {
+    mix(master.wrapping_add((run as u64 + 1).wrapping_mul(GAMMA)))
+}
+
+/// A SplitMix64 stream: the deterministic draws of Morris's paths and of `compare`'s bootstrap.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GAMMA);
+        mix(self.0)
+    }
+
+    /// A whole number in `0..n` (by the high bits of a 128-bit product: no modulo bias worth the
+    /// name at these sizes).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
 }
 
 #[cfg(test)]

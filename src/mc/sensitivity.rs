@@ -215,28 +215,10 @@ impl Plan {
     }
 }
 
-/// SplitMix64: Morris's paths.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A whole number in `0..n` (by the high bits of a 128-bit product).
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
-    }
-}
-
 /// The points of `k` Morris paths on a grid of `levels` (even) for `d` parameters: per path,
 /// the start's grid levels, the order the parameters move in, and each move's sign.
 fn morris_paths(seed: u64, k: u32, levels: u32, d: usize) -> Vec<(Vec<u32>, Vec<usize>, Vec<f64>)> {
-    let mut rng = SplitMix(seed ^ MORRIS_SALT);
+    let mut rng = super::SplitMix64(seed ^ MORRIS_SALT);
     let jump = levels / 2;
     (0..k)
         .map(|_| {
