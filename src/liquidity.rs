@@ -139,6 +139,7 @@ impl DepthCurve {
                 .map(|&(outer, bps): &(f64, f64)| (outer.min(self.reach), step(bps)))
                 .collect();
         buckets.dedup_by(|b, a| b.0 <= a.0);
+        debug_assert!(buckets.len() <= MAX_BUCKETS);
         LevelGrid { buckets }
     }
 
@@ -156,20 +157,24 @@ impl DepthCurve {
         out.clear();
         let c = centre.0.max(1);
         let cf = c as f64;
-        let distance = |p: i64| (p - c).abs() as f64 / cf;
-        // Each level's distance, computed once: the placement below needs it and so do the
-        // shares after it.
-        let mut dists: Vec<f64> = Vec::with_capacity(64);
+        // A level is in a bucket while its distance `|p − c| / c` is within the bucket's outer
+        // distance. Division is monotone, so that holds exactly up to a whole number of ticks
+        // from the centre, found once per bucket here rather than by a division per level.
+        let mut reach_ticks = [0i64; MAX_BUCKETS];
+        for (r, &(outer, _)) in reach_ticks.iter_mut().zip(&grid.buckets) {
+            *r = ticks_within(outer, cf);
+        }
+        let offset = |p: i64| (p - c).abs();
         let mut bucket = 0;
         let mut p = c - side.sign();
         // The bucket of the level placed last: the next one in the same bucket is one step
         // further (what snapping the tick beyond it gives, without a division).
         let mut placed_in: Option<usize> = None;
         loop {
-            while bucket < grid.buckets.len() && distance(p) > grid.buckets[bucket].0 {
+            while bucket < grid.buckets.len() && offset(p) > reach_ticks[bucket] {
                 bucket += 1;
             }
-            let Some(&(outer, step)) = grid.buckets.get(bucket) else { break };
+            let Some(&(_, step)) = grid.buckets.get(bucket) else { break };
             let q = match (placed_in == Some(bucket), side) {
                 (true, Side::Buy) => p + 1 - step,
                 (true, Side::Sell) => p - 1 + step,
@@ -179,30 +184,32 @@ impl DepthCurve {
             if q <= 0 {
                 break;
             }
-            let dq = distance(q);
-            if dq > outer {
+            if offset(q) > reach_ticks[bucket] {
                 // Snapping crossed into the next bucket: go on from there with its step.
                 p = q;
                 bucket += 1;
                 placed_in = None;
                 continue;
             }
-            out.push((Price(q), Qty::ZERO));
-            dists.push(dq);
+            // Each level's distance is computed once, and kept in its quantity's place until
+            // the shares below replace it (sparing a scratch buffer).
+            let dq = offset(q) as f64 / cf;
+            out.push((Price(q), Qty(dq.to_bits() as i64)));
             placed_in = Some(bucket);
             p = q - side.sign();
         }
+        let dist = |l: &(Price, Qty)| f64::from_bits(l.1.0 as u64);
         // Each level's share runs from halfway to the level inside to halfway to the one outside:
         // a level's inner edge is the outer edge of the one before, the same float, so the curve
         // is read once per edge. The edges only grow, so the curve is searched from where the
         // last edge was found.
         let n = out.len();
-        let (mut prev, mut d) = (0.0, dists.first().copied().unwrap_or(0.0));
+        let (mut prev, mut d) = (0.0, out.first().map_or(0.0, dist));
         let mut at = 0;
         let mut depth_inside = self.depth_within_from(0.0, &mut at);
         for i in 0..n {
             let outer = if i + 1 < n {
-                let next = dists[i + 1];
+                let next = dist(&out[i + 1]);
                 let outer = (d + next) / 2.0;
                 (prev, d) = (d, next);
                 outer
@@ -216,6 +223,22 @@ impl DepthCurve {
         }
         Ok(())
     }
+}
+
+/// The most buckets a [`LevelGrid`] has.
+const MAX_BUCKETS: usize = 5;
+
+/// The most whole ticks `k` from a centre of `cf` ticks whose distance `k / cf` is within
+/// `outer` (−1 if none): the same test as comparing each level's distance, decided once.
+fn ticks_within(outer: f64, cf: f64) -> i64 {
+    let mut k = (outer * cf).floor().clamp(-1.0, 9e15) as i64;
+    while k >= 0 && k as f64 / cf > outer {
+        k -= 1;
+    }
+    while ((k + 1) as f64 / cf) <= outer {
+        k += 1;
+    }
+    k
 }
 
 /// A provider's fixed price grid: (outer distance, step in ticks) buckets, nearest first.
@@ -263,10 +286,32 @@ pub fn requote<I: Copy>(
     before: impl Fn(Price) -> Option<(Qty, f64)>,
     out: &mut Vec<Requote<I>>,
 ) {
-    let mut have = vec![false; targets.len()];
-    let find = |p: Price| match side {
-        Side::Buy => targets.binary_search_by(|t| p.cmp(&t.0)),
-        Side::Sell => targets.binary_search_by(|t| t.0.cmp(&p)),
+    // Which targets have a live order: on the stack for any grid of up to 256 levels a side.
+    let (mut small, mut large) = ([false; 256], Vec::new());
+    let have: &mut [bool] = match small.get_mut(..targets.len()) {
+        Some(have) => have,
+        None => {
+            large.resize(targets.len(), false);
+            &mut large
+        }
+    };
+    // A provider's orders on a side usually come level by level, outward or inward (as they
+    // were placed, or sorted by price), so the levels next to the last one found are tried
+    // first; otherwise the (strictly ordered) levels are searched.
+    let mut last: Option<usize> = None;
+    let mut find = |p: Price| {
+        let near = last.into_iter().flat_map(|k| [k + 1, k.wrapping_sub(1)]);
+        let found = match near.into_iter().find(|&k| targets.get(k).is_some_and(|t| t.0 == p)) {
+            Some(k) => Ok(k),
+            None => match side {
+                Side::Buy => targets.binary_search_by(|t| p.cmp(&t.0)),
+                Side::Sell => targets.binary_search_by(|t| t.0.cmp(&p)),
+            },
+        };
+        if let Ok(k) = found {
+            last = Some(k);
+        }
+        found
     };
     for &(id, s, price, held) in live {
         if s != side {
@@ -333,11 +378,17 @@ pub fn refill(current: Qty, target: Qty, dt_secs: f64, half_life_secs: f64) -> Q
 #[derive(Clone, Debug, Default)]
 pub struct LevelMemory {
     left: BTreeMap<(Side, Price), (Qty, f64)>,
+    /// No level remembered left before this (seconds): until it is old enough to forget,
+    /// nothing is, and the memory need not be walked.
+    oldest: f64,
 }
 
 impl LevelMemory {
     /// The level `(side, price)` held `held` when it stopped being quoted at `at` seconds.
     pub fn left(&mut self, side: Side, price: Price, held: Qty, at: f64) {
+        if self.left.is_empty() || at < self.oldest {
+            self.oldest = at;
+        }
         self.left.insert((side, price), (held, at));
     }
 
@@ -351,11 +402,11 @@ impl LevelMemory {
         self.left.get(&(side, price)).map(|&(held, at)| (held, (now - at).max(0.0)))
     }
 
-    /// Takes in how the last quote went: of the levels placed or kept then (`quoted`), those
-    /// still resting (`still`, sorted) are quoted and forgotten here; those gone were taken
-    /// (emptied at `taken_at`), unless the book refused their placement (`refused`: a post-only
-    /// order that would have crossed never rested, and nothing was taken there, so the level
-    /// keeps what it had before — none: it is placed in full when quoted again).
+    /// Takes in how the last quote went: of the levels placed or kept then (`quoted`, sorted),
+    /// those still resting (`still`, sorted) are quoted and forgotten here; those gone were
+    /// taken (emptied at `taken_at`), unless the book refused their placement (`refused`: a
+    /// post-only order that would have crossed never rested, and nothing was taken there, so
+    /// the level keeps what it had before — none: it is placed in full when quoted again).
     pub fn settle(
         &mut self,
         quoted: &[(Side, Price)],
@@ -363,18 +414,32 @@ impl LevelMemory {
         refused: &[(Side, Price)],
         taken_at: f64,
     ) {
-        for &(side, price) in quoted {
-            if still.binary_search(&(side, price)).is_ok() {
-                self.placed(side, price);
-            } else if !refused.contains(&(side, price)) {
-                self.left(side, price, Qty::ZERO, taken_at);
+        debug_assert!(quoted.is_sorted() && still.is_sorted());
+        // Forgetting touches only what is remembered: walk the memory, not every level.
+        if !self.left.is_empty() {
+            self.left
+                .retain(|key, _| !(quoted.binary_search(key).is_ok() && still.binary_search(key).is_ok()));
+        }
+        // Both lists are sorted: one pass finds the quoted levels no longer resting.
+        let mut rest = still.iter().peekable();
+        for &key in quoted {
+            while rest.next_if(|&&r| r < key).is_some() {}
+            if rest.peek() == Some(&&key) {
+                continue;
+            }
+            if !refused.contains(&key) {
+                self.left(key.0, key.1, Qty::ZERO, taken_at);
             }
         }
     }
 
     /// Forgets levels that left more than `secs` before `now` (by then they have refilled).
     pub fn forget_older_than(&mut self, now: f64, secs: f64) {
+        if self.left.is_empty() || now - self.oldest <= secs {
+            return;
+        }
         self.left.retain(|_, &mut (_, at)| now - at <= secs);
+        self.oldest = self.left.values().map(|&(_, at)| at).fold(f64::INFINITY, f64::min);
     }
 
     pub fn len(&self) -> usize {
@@ -623,7 +688,7 @@ mod tests {
         let mut m = LevelMemory::default();
         // 101 was cancelled half-way earlier, then quoted again and rests: quoted, forgotten.
         m.left(ask.0, ask.1, Qty(40), 0.0);
-        m.settle(&[bid, ask, taken, refused], &[bid, ask], &[refused], 9.0);
+        m.settle(&[bid, refused, ask, taken], &[bid, ask], &[refused], 9.0);
         assert_eq!(m.before(ask.0, ask.1, 10.0), None);
         assert_eq!(m.before(bid.0, bid.1, 10.0), None);
         // 102 rested and is gone: taken, it refills from nothing.

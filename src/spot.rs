@@ -105,8 +105,14 @@ pub struct SpotVenue {
     /// The centre last quoted around, in ticks.
     centre: f64,
     grid: LevelGrid,
-    /// The provider's resting orders: id, side, price (what rests is the book's to say).
-    live: Vec<(OrderId, Side, Price)>,
+    /// The provider's resting orders: id, side, price and quantity resting, sorted by side and
+    /// price (it rests one order a level, so each is found by its level, and its levels are
+    /// matched with the targets in one pass). Only [`SpotVenue::take`] and the provider's own
+    /// changes touch the book, so the quantities are kept here fill by fill instead of being
+    /// looked up every tick (a quantity of zero: the order was taken in full and has left the
+    /// book). Only the provider rests in a spot book, one order a level, so the order in which
+    /// its changes are applied leaves the same book.
+    live: Vec<(OrderId, Side, Price, Qty)>,
     /// What the provider held at levels it stopped quoting, and when (see [`LevelMemory`]).
     memory: LevelMemory,
     /// Seconds since the start.
@@ -115,7 +121,7 @@ pub struct SpotVenue {
     last_fill: Option<Price>,
     fills: Vec<Fill>,
     /// Scratch of each requote (kept to spare four allocations a venue a tick): the resting
-    /// orders with their quantities, one side's targets, and the changes.
+    /// orders, one side's targets, and the changes.
     resting: Vec<(OrderId, Side, Price, Qty)>,
     targets: Vec<(Price, Qty)>,
     changes: Vec<Requote<OrderId>>,
@@ -172,18 +178,16 @@ impl SpotVenue {
         let c = Price(self.centre.round() as i64);
         // Before the first tick (dt 0) every level is placed full.
         let half_life = if dt_secs > 0.0 { self.cfg.refill_half_life_secs } else { 0.0 };
-        let mut live = std::mem::take(&mut self.resting);
-        live.clear();
-        live.extend(
-            self.live
-                .iter()
-                .filter_map(|&(id, side, price)| self.book.order(id).map(|o| (id, side, price, o.qty))),
-        );
         self.elapsed += dt_secs;
         let now = self.elapsed;
         // What rested after the last quote and is gone now was taken during the last tick.
-        for &(id, side, price) in &self.live {
-            if self.book.order(id).is_none() {
+        let mut live = std::mem::take(&mut self.resting);
+        live.clear();
+        for &(id, side, price, qty) in &self.live {
+            debug_assert_eq!(self.book.order(id).map_or(Qty::ZERO, |o| o.qty), qty, "{id:?} tracked");
+            if qty.is_positive() {
+                live.push((id, side, price, qty));
+            } else {
                 self.memory.left(side, price, Qty::ZERO, now - dt_secs);
             }
         }
@@ -197,28 +201,31 @@ impl SpotVenue {
             requote(side, &targets, &live, dt_secs.max(1e-9), half_life, before, &mut changes);
         }
         apply_order(&mut changes);
-        // What stays resting: what rested, less what is cancelled, plus what is placed.
-        let mut kept = std::mem::take(&mut self.live);
-        kept.clear();
-        kept.extend(live.iter().map(|&(id, s, p, _)| (id, s, p)));
+        // Cancels come first: they go from `live`, resizes change what rests in place, and
+        // placements join at their level (so `live` stays sorted).
         for &change in &changes {
             match change {
                 Requote::Cancel(id) => {
                     let _ = self.book.cancel(id);
-                    if let Some(&(_, side, price, held)) = live.iter().find(|l| l.0 == id) {
+                    if let Some(k) = live.iter().position(|l| l.0 == id) {
+                        let (_, side, price, held) = live.remove(k);
                         self.memory.left(side, price, held, now);
                     }
-                    kept.retain(|l| l.0 != id);
                 }
                 Requote::Resize { id, price, qty } => {
                     self.fills.clear();
                     // At its own price a resting order cannot cross: this never fills.
-                    let _ = self.book.amend(id, price, qty, &mut self.fills);
+                    if let Ok(done) = self.book.amend(id, price, qty, &mut self.fills)
+                        && let Some(k) = position_at(&live, id, price)
+                    {
+                        live[k].3 = done.rested;
+                    }
                 }
                 Requote::Place { side, price, qty } => {
                     if let Some(id) = self.rest(side, price, qty) {
                         self.memory.placed(side, price);
-                        kept.push((id, side, price));
+                        let k = live.partition_point(|l| (l.1, l.2) < (side, price));
+                        live.insert(k, (id, side, price, qty));
                     }
                 }
             }
@@ -228,8 +235,7 @@ impl SpotVenue {
         if self.book.mid().is_some() {
             self.last_fill = None;
         }
-        self.live = kept;
-        self.resting = live;
+        self.resting = std::mem::replace(&mut self.live, live);
         self.targets = targets;
         self.changes = changes;
         Ok(())
@@ -277,6 +283,11 @@ impl SpotVenue {
             taken.qty = Qty(taken.qty.0 + f.qty.0);
             taken.value_ticks_lots += f.price.0 as i128 * f.qty.0 as i128;
             self.last_fill = Some(f.price);
+            if f.maker == PROVIDER
+                && let Some(k) = position_at(&self.live, f.maker_order, f.price)
+            {
+                self.live[k].3 = Qty(self.live[k].3.0 - f.qty.0);
+            }
         }
         let after = self.mid();
         if before.is_positive() && after.is_positive() {
@@ -284,6 +295,14 @@ impl SpotVenue {
         }
         taken
     }
+}
+
+/// Where the provider's order `id`, resting at `price`, is in its `live` list (sorted by side
+/// and price).
+fn position_at(live: &[(OrderId, Side, Price, Qty)], id: OrderId, price: Price) -> Option<usize> {
+    [Side::Buy, Side::Sell].into_iter().find_map(|side| {
+        live.binary_search_by(|l| (l.1, l.2).cmp(&(side, price))).ok().filter(|&k| live[k].0 == id)
+    })
 }
 
 /// The weighted median of `(price, weight)`: the smallest price at which the cumulative weight

@@ -314,6 +314,7 @@ pub(super) fn quote_liquidity(
         apply_order(changes);
         // What will rest after this tick's changes: the live orders kept, and the placements;
         // what it cancels is remembered with what it held.
+        // `still` is sorted, and stays so as cancels leave it and placements join it.
         let mut resting = still;
         for c in changes.iter() {
             match *c {
@@ -321,16 +322,18 @@ pub(super) fn quote_liquidity(
                     if let Some(l) = live.iter().find(|l| l.0 == id) {
                         let key = (l.1, l.2);
                         lp.memory.left(l.1, l.2, l.3, secs);
-                        if let Some(k) = resting.iter().position(|r| *r == key) {
-                            resting.swap_remove(k);
+                        if let Ok(k) = resting.binary_search(&key) {
+                            resting.remove(k);
                         }
                     }
                 }
-                Requote::Place { side, price, .. } => resting.push((side, price)),
+                Requote::Place { side, price, .. } => {
+                    let k = resting.partition_point(|r| *r <= (side, price));
+                    resting.insert(k, (side, price));
+                }
                 Requote::Resize { .. } => {}
             }
         }
-        resting.sort_unstable();
         lp.resting = resting;
         lp.memory.forget_older_than(secs, MEMORY_HALF_LIVES * lp.refill_half_life);
         for &change in changes.iter() {
