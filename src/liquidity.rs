@@ -313,6 +313,8 @@ pub fn requote<I: Copy>(
         }
         found
     };
+    // The share of a deficit closed over this tick, worked out once.
+    let mut tick_share: Option<f64> = None;
     for &(id, s, price, held) in live {
         if s != side {
             continue;
@@ -322,7 +324,8 @@ pub fn requote<I: Copy>(
                 have[k] = true;
                 let target = targets[k].1;
                 if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
-                    let qty = refill(held, target, dt_secs, half_life_secs);
+                    let share = || *tick_share.get_or_insert_with(|| follow_share(dt_secs, half_life_secs));
+                    let qty = refill_by(held, target, half_life_secs, share);
                     if qty != held {
                         out.push(Requote::Resize { id, price, qty });
                     }
@@ -358,6 +361,12 @@ pub fn apply_order<I: Copy>(changes: &mut [Requote<I>]) {
 /// `half_life_secs`: the deficit shrinks by `1 − 2^(−dt/h)` (at least one lot), and a deficit
 /// under 2% of the target (or one lot) is filled at once, so refilling ends.
 pub fn refill(current: Qty, target: Qty, dt_secs: f64, half_life_secs: f64) -> Qty {
+    refill_by(current, target, half_life_secs, || follow_share(dt_secs, half_life_secs))
+}
+
+/// [`refill`], with the share of the deficit closed (`share`, asked for only when a deficit is
+/// left to close) given: the same for every level a quote refills over one tick.
+fn refill_by(current: Qty, target: Qty, half_life_secs: f64, share: impl FnOnce() -> f64) -> Qty {
     if current >= target {
         return current;
     }
@@ -365,8 +374,7 @@ pub fn refill(current: Qty, target: Qty, dt_secs: f64, half_life_secs: f64) -> Q
     if deficit <= (target.0 as f64 * 0.02).max(1.0) || half_life_secs <= 0.0 {
         return target;
     }
-    let share = 1.0 - (-dt_secs / half_life_secs * std::f64::consts::LN_2).exp();
-    let add = (deficit * share).ceil().max(1.0) as i64;
+    let add = (deficit * share()).ceil().max(1.0) as i64;
     Qty((current.0 + add).min(target.0))
 }
 
@@ -415,10 +423,21 @@ impl LevelMemory {
         taken_at: f64,
     ) {
         debug_assert!(quoted.is_sorted() && still.is_sorted());
-        // Forgetting touches only what is remembered: walk the memory, not every level.
+        // Forget what is remembered of the levels quoted and still resting: the memory, the
+        // quoted and the still resting are all sorted, so one walk finds them.
         if !self.left.is_empty() {
-            self.left
-                .retain(|key, _| !(quoted.binary_search(key).is_ok() && still.binary_search(key).is_ok()));
+            let (mut q, mut r) = (quoted.iter().peekable(), still.iter().peekable());
+            let mut again = Vec::new();
+            for key in self.left.keys() {
+                while q.next_if(|&k| k < key).is_some() {}
+                while r.next_if(|&k| k < key).is_some() {}
+                if q.peek() == Some(&key) && r.peek() == Some(&key) {
+                    again.push(*key);
+                }
+            }
+            for key in &again {
+                self.left.remove(key);
+            }
         }
         // Both lists are sorted: one pass finds the quoted levels no longer resting.
         let mut rest = still.iter().peekable();
