@@ -8,9 +8,10 @@ Runs `liqsim mc` on copies of the scenario whose `tick` is replaced, then prints
 drawdown (max_drawdown_pct), rise, liquidated notional, hunter PnL and minutes to each watch level
 (median over the runs that touched it) and how many runs touched it. Then, for each tick after
 the first, `liqsim compare` against the first: the change in each headline median with its 95%
-bootstrap interval, in percent of the first tick's median (with 20 runs a hunter's PnL, a small
-difference of large legs, moves by tens of percent from sampling alone: the interval says how
-much of a change is the tick).
+bootstrap interval, in percent of the first tick's median's size (negative: lower; with 20 runs
+a hunter's PnL, a small difference of large legs, moves by tens of percent from sampling alone:
+the interval says how much of a change is the tick). The Monte Carlo folders are made in a
+temporary folder that is deleted at the end.
 """
 import csv, pathlib, re, shutil, statistics, subprocess, sys, tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -42,6 +43,13 @@ def main():
     maps = pathlib.Path(src).resolve().parent / "maps"
     if maps.is_dir():
         shutil.copytree(maps, tmp / "maps")
+    try:
+        report(text, runs, ticks, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(text, runs, ticks, tmp):
     results = []
     for t in ticks:
         scn = tmp / f"t{t}.ron"
@@ -56,7 +64,8 @@ def main():
         cells = []
         for r in results:
             v = r.get(k, float("nan"))
-            change = (v / base - 1) * 100 if base not in (0.0,) and base == base and v == v else float("nan")
+            # As a share of the first median's size: a hunter's loss that grows is negative.
+            change = (v - base) / abs(base) * 100 if base not in (0.0,) and base == base and v == v else float("nan")
             cells.append(f"{v:8.1f}" + (f" {change:+4.0f}%" if r is not results[0] else "      "))
         print(f"{k:28s}" + "".join(f"{c:>14s}" for c in cells))
     headline = ["max_drawdown_pct", "max_runup_pct", "liquidated_notional_long", "liquidated_notional_short", "hunter_pnl"]
@@ -74,7 +83,6 @@ def main():
             pct = lambda x: f"{x / abs(base) * 100:+.0f}%" if base else "n/a"
             d, lo, hi = float(r["value"]), float(r["lo"]), float(r["hi"])
             print(f"{r['name']:28s}{d:+14.4g} [{lo:+.4g}, {hi:+.4g}]   {pct(d)} [{pct(lo)}, {pct(hi)}]")
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
