@@ -91,15 +91,19 @@ pub enum Command {
     },
     /// Margin calculator: initial and maintenance margin, tier, liquidation and bankruptcy price.
     #[command(
-        after_help = "Examples:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5\n  liqsim margin --side long --entry 70000 --size 1 --leverage 10 --mode cross --wallet 10000"
+        after_help = "Examples:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5\n  liqsim margin --side long --entry 70000 --size 1 --leverage 10 --mode cross --wallet 10000\n  liqsim margin --instrument ethusdt --side long --entry 3426.15 --size 20 --leverage 20"
     )]
     Margin {
+        /// The contract: Binance BTCUSDT (tick 0.1 USD, lot 0.001 BTC, its tier table) or
+        /// ETHUSDT (tick 0.01 USD, lot 0.001 ETH, the tiers of Binance's worked ETH example).
+        #[arg(long, value_enum, default_value = "btcusdt")]
+        instrument: MarginInstrument,
         #[arg(long, value_enum)]
         side: MarginSide,
         /// Entry price, USD.
         #[arg(long)]
         entry: String,
-        /// Position size, BTC.
+        /// Position size, in the contract's asset (BTC or ETH).
         #[arg(long)]
         size: String,
         #[arg(long)]
@@ -187,6 +191,12 @@ pub enum TableFormat {
     Csv,
     /// Also a Parquet copy of each data table: ticks.parquet (run), outcomes.parquet (mc, merge).
     Parquet,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MarginInstrument {
+    Btcusdt,
+    Ethusdt,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -483,6 +483,44 @@ fn the_margin_calculator_uses_the_same_core() {
     assert!(stdout(&t).contains("liquidation price"));
 }
 
+/// ETHUSDT, on Binance's worked ETH example (shared reference, margin-and-liquidation.md): a
+/// wallet of 1,535,443.01 backing a long of 3,683.979 ETH at 1,456.84 (5.37M, the 10% tier, cum
+/// 135,365) liquidates at (1,535,443.01 + 135,365 − 3,683.979 × 1,456.84) / (3,683.979 × 0.1 −
+/// 3,683.979) = 1,114.78496…, which the FAQ prints as 1,114.78; the venue's rounding (up, for a
+/// long, to the 0.01 tick) gives 1,114.79.
+#[test]
+fn the_margin_calculator_takes_ethusdt_and_reproduces_binances_eth_example() {
+    let args = |instrument: Option<&'static str>, leverage: &'static str| {
+        let mut a = vec!["margin"];
+        if let Some(i) = instrument {
+            a.extend(["--instrument", i]);
+        }
+        a.extend(["--side", "long", "--entry", "1456.84", "--size", "3683.979", "--leverage", leverage]);
+        a.extend(["--mode", "cross", "--wallet", "1535443.01", "--json"]);
+        a
+    };
+    let o = liqsim(&args(Some("ethusdt"), "5"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["instrument"], "ETHUSDT");
+    assert_eq!(v["size_eth"].as_f64(), Some(3_683.979));
+    assert_eq!(v["tier"].as_u64(), Some(6));
+    assert_eq!(v["maintenance_margin_rate"].as_f64(), Some(0.1));
+    assert_eq!(v["liquidation_price"].as_f64(), Some(1_114.79));
+    // The table names the contract.
+    let mut plain = args(Some("ethusdt"), "5");
+    plain.pop();
+    let t = liqsim(&plain);
+    assert!(stdout(&t).contains("ETHUSDT, 3683.979 ETH at 1456.84 USD"), "{}", stdout(&t));
+    // The 10% tier allows 5x at most; and on BTCUSDT's 0.1 grid the entry is off the grid.
+    for (o, needle) in
+        [(liqsim(&args(Some("ethusdt"), "6")), "--leverage"), (liqsim(&args(None, "5")), "--entry")]
+    {
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+}
+
 /// Cross margin: the whole wallet backs the position (Binance's cross formula with no other
 /// position). 1 BTC at 70,000 is in tier 2 (MMR 0.5%, cum 50); with a wallet of 10,000:
 /// long LP = (10,000 + 50 − 70,000)/(0.005 − 1) = 60,251.256… → 60,251.3 (up), bankruptcy 60,000;

@@ -1,11 +1,13 @@
-//! `margin`: the margin calculator on Binance BTCUSDT's tiers, isolated or cross.
+//! `margin`: the margin calculator on Binance BTCUSDT's or ETHUSDT's tiers, isolated or cross.
 
 use super::bad;
-use crate::cli::{MarginModeArg, MarginSide};
+use crate::cli::{MarginInstrument, MarginModeArg, MarginSide};
 use anyhow::Result;
 use std::process::ExitCode;
 
+#[allow(clippy::too_many_arguments)]
 pub fn margin(
+    instrument: MarginInstrument,
     side: MarginSide,
     entry: &str,
     size: &str,
@@ -14,10 +16,16 @@ pub fn margin(
     wallet: Option<&str>,
     json: bool,
 ) -> Result<ExitCode> {
-    use liqsim::margin::{self as m, CrossOthers, TierTable};
+    use liqsim::margin::{self as m, CrossOthers};
+    use liqsim::scenario::InstrumentPreset;
     use liqsim::units::{Instrument, Money, Qty, parse_money};
-    let inst = Instrument::btcusdt();
-    let tiers = TierTable::binance_btcusdt();
+    let (preset, symbol) = match instrument {
+        MarginInstrument::Btcusdt => (InstrumentPreset::BtcUsdt, "BTCUSDT"),
+        MarginInstrument::Ethusdt => (InstrumentPreset::EthUsdt, "ETHUSDT"),
+    };
+    // The same grid and tiers a scenario with `market: (instrument: ...)` trades on.
+    let inst = Instrument::new(preset.tick_usd(), preset.lot())?;
+    let tiers = preset.tiers();
     let entry = inst.parse_price(entry).map_err(|e| bad(format!("--entry: {e}")))?;
     let size = inst.parse_qty(size).map_err(|e| bad(format!("--size: {e}")))?;
     if !size.is_positive() {
@@ -74,10 +82,10 @@ pub fn margin(
     let usd = |p: liqsim::units::Price| inst.price_string(p);
     let money = |v: Money| v.to_usd_string();
     if json {
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
+            "instrument": symbol,
             "side": if qty.is_positive() { "long" } else { "short" },
             "entry": inst.price_f64(entry),
-            "size_btc": inst.qty_f64(size),
             "leverage": leverage,
             "margin_mode": mode_name,
             "wallet": wallet.to_usd_f64(),
@@ -89,8 +97,16 @@ pub fn margin(
             "liquidation_price": lp.map(|p| inst.price_f64(p)),
             "bankruptcy_price": inst.price_f64(bp),
         });
+        // `size_btc` or `size_eth`: the size in the contract's asset.
+        out[format!("size_{}", preset.asset().to_lowercase())] = serde_json::json!(inst.qty_f64(size));
         println!("{out}");
     } else {
+        println!(
+            "contract            {symbol}, {} {} at {} USD",
+            inst.qty_string(size),
+            preset.asset(),
+            usd(entry)
+        );
         println!(
             "notional            {} USD (tier {}, max {}x, MMR {}%)",
             money(cost.abs()),
