@@ -93,31 +93,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  liqsim margin --side short --entry 71450 --size 1.5 --leverage 5\n  liqsim margin --side long --entry 70000 --size 1 --leverage 10 --mode cross --wallet 10000\n  liqsim margin --instrument ethusdt --side long --entry 3426.15 --size 20 --leverage 20"
     )]
-    Margin {
-        /// The contract: Binance BTCUSDT (tick 0.1 USD, lot 0.001 BTC, its tier table) or
-        /// ETHUSDT (tick 0.01 USD, lot 0.001 ETH, the tiers of Binance's worked ETH example).
-        #[arg(long, value_enum, default_value = "btcusdt")]
-        instrument: MarginInstrument,
-        #[arg(long, value_enum)]
-        side: MarginSide,
-        /// Entry price, USD.
-        #[arg(long)]
-        entry: String,
-        /// Position size, in the contract's asset (BTC or ETH).
-        #[arg(long)]
-        size: String,
-        #[arg(long)]
-        leverage: u32,
-        /// Isolated: the initial margin backs the position. Cross: the whole wallet does.
-        #[arg(long, value_enum, default_value = "isolated")]
-        mode: MarginModeArg,
-        /// Cross margin's wallet balance backing the position, USD (at least the initial margin).
-        #[arg(long)]
-        wallet: Option<String>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Margin(MarginArgs),
     /// Stylized facts of a run's prices: tail index, excess kurtosis, autocorrelations.
     #[command(after_help = "Example:\n  liqsim facts out/pams_ci2002/ticks.csv --every 60 --column last")]
     Facts {
@@ -191,6 +167,33 @@ pub enum TableFormat {
     Csv,
     /// Also a Parquet copy of each data table: ticks.parquet (run), outcomes.parquet (mc, merge).
     Parquet,
+}
+
+#[derive(Args)]
+pub struct MarginArgs {
+    /// The contract: Binance BTCUSDT (tick 0.1 USD, lot 0.001 BTC, its tier table) or
+    /// ETHUSDT (tick 0.01 USD, lot 0.001 ETH, the tiers of Binance's worked ETH example).
+    #[arg(long, value_enum, default_value = "btcusdt")]
+    pub instrument: MarginInstrument,
+    #[arg(long, value_enum)]
+    pub side: MarginSide,
+    /// Entry price, USD.
+    #[arg(long)]
+    pub entry: String,
+    /// Position size, in the contract's asset (BTC or ETH).
+    #[arg(long)]
+    pub size: String,
+    #[arg(long)]
+    pub leverage: u32,
+    /// Isolated: the initial margin backs the position. Cross: the whole wallet does.
+    #[arg(long, value_enum, default_value = "isolated")]
+    pub mode: MarginModeArg,
+    /// Cross margin's wallet balance backing the position, USD (at least the initial margin).
+    #[arg(long)]
+    pub wallet: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

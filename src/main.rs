@@ -51,9 +51,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Events { command: EventsCommand::Export { log, out, output, format, kind } } => {
             commands::export(&log, out.as_deref(), output.as_deref(), format, kind.as_deref())
         }
-        Command::Margin { instrument, side, entry, size, leverage, mode, wallet, json } => {
-            commands::margin(instrument, side, &entry, &size, leverage, mode, wallet.as_deref(), json)
-        }
+        Command::Margin(args) => commands::margin(args),
         Command::Demo { seed, out } => commands::demo(seed, &out),
         Command::Facts { ticks, every, column, lags, json } => {
             commands::facts(&ticks, every, &column, lags, json)

@@ -1,28 +1,21 @@
 //! `margin`: the margin calculator on Binance BTCUSDT's or ETHUSDT's tiers, isolated or cross.
 
 use super::bad;
-use crate::cli::{MarginInstrument, MarginModeArg, MarginSide};
+use crate::cli::{MarginArgs, MarginInstrument, MarginModeArg, MarginSide};
 use anyhow::Result;
 use std::process::ExitCode;
 
-#[allow(clippy::too_many_arguments)]
-pub fn margin(
-    instrument: MarginInstrument,
-    side: MarginSide,
-    entry: &str,
-    size: &str,
-    leverage: u32,
-    mode: MarginModeArg,
-    wallet: Option<&str>,
-    json: bool,
-) -> Result<ExitCode> {
+pub fn margin(args: MarginArgs) -> Result<ExitCode> {
+    let MarginArgs { instrument, side, entry, size, leverage, mode, wallet, json } = args;
+    let (entry, size, wallet) = (entry.as_str(), size.as_str(), wallet.as_deref());
     use liqsim::margin::{self as m, CrossOthers};
     use liqsim::scenario::InstrumentPreset;
     use liqsim::units::{Instrument, Money, Qty, parse_money};
-    let (preset, symbol) = match instrument {
-        MarginInstrument::Btcusdt => (InstrumentPreset::BtcUsdt, "BTCUSDT"),
-        MarginInstrument::Ethusdt => (InstrumentPreset::EthUsdt, "ETHUSDT"),
+    let preset = match instrument {
+        MarginInstrument::Btcusdt => InstrumentPreset::BtcUsdt,
+        MarginInstrument::Ethusdt => InstrumentPreset::EthUsdt,
     };
+    let symbol = preset.symbol();
     // The same grid and tiers a scenario with `market: (instrument: ...)` trades on.
     let inst = Instrument::new(preset.tick_usd(), preset.lot())?;
     let tiers = preset.tiers();

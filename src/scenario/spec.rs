@@ -109,6 +109,14 @@ pub enum InstrumentPreset {
 }
 
 impl InstrumentPreset {
+    /// The venue's name for the contract.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            InstrumentPreset::BtcUsdt => "BTCUSDT",
+            InstrumentPreset::EthUsdt => "ETHUSDT",
+        }
+    }
+
     /// The asset a lot counts.
     pub fn asset(self) -> &'static str {
         match self {
