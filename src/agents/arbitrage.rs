@@ -62,8 +62,8 @@ pub struct ArbOrder {
 }
 
 /// The decision, given the perp's best bid and ask and the index (prices in any one unit), the
-/// position it holds (USD notional at the index, signed: < 0 short perp / long spot), and the
-/// seconds since its last decision. `None`: nothing to do.
+/// position it holds (USD notional at the index, signed: < 0 short perp / long spot), the
+/// seconds since its last decision and the tick's length in seconds. `None`: nothing to do.
 pub fn arb_decide(
     p: &ArbParams,
     perp_bid: f64,
@@ -71,12 +71,14 @@ pub fn arb_decide(
     index: f64,
     position_usd: f64,
     secs_since_last: f64,
+    tick_secs: f64,
 ) -> Option<ArbOrder> {
     if !(index > 0.0 && perp_bid > 0.0 && perp_ask > 0.0) || secs_since_last < p.reaction_secs {
         return None;
     }
-    // At most its rate over one reaction time: a desk that has been idle does not burst.
-    let clip = p.rate_usd_per_sec * secs_since_last.min(p.reaction_secs.max(1.0));
+    // At most its rate over one reaction time, or over one tick when it decides every tick (its
+    // rate is a rate in time at any tick): a desk that has been idle does not burst.
+    let clip = p.rate_usd_per_sec * secs_since_last.min(p.reaction_secs.max(tick_secs).max(1.0));
     let rich = perp_bid / index - 1.0 - p.costs;
     let cheap = 1.0 - perp_ask / index - p.costs;
     let room_short = p.max_position_usd + position_usd;
@@ -122,19 +124,37 @@ mod tests {
     fn it_sells_a_rich_perp_buys_a_cheap_one_and_unwinds_when_the_basis_is_back() {
         let p = params();
         // 0.3% rich: beyond 0.15% costs + 0.05% entry. Sell 2M a second for 2 seconds.
-        let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 2.0).unwrap();
+        let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 2.0, 1.0).unwrap();
         assert_eq!(o.notional_usd, -4e6);
         assert!((o.limit_vs_index - 1.002).abs() < 1e-12);
         // 0.1% rich: inside its costs, and flat: nothing.
-        assert_eq!(arb_decide(&p, 100.10, 100.11, 100.0, 0.0, 2.0), None);
+        assert_eq!(arb_decide(&p, 100.10, 100.11, 100.0, 0.0, 2.0, 1.0), None);
         // 0.3% cheap: buy.
-        assert!(arb_decide(&p, 99.69, 99.70, 100.0, 0.0, 2.0).unwrap().notional_usd > 0.0);
+        assert!(arb_decide(&p, 99.69, 99.70, 100.0, 0.0, 2.0, 1.0).unwrap().notional_usd > 0.0);
         // Short 10M and the basis is back to 0.01%: buy back.
-        let o = arb_decide(&p, 100.00, 100.02, 100.0, -10e6, 2.0).unwrap();
+        let o = arb_decide(&p, 100.00, 100.02, 100.0, -10e6, 2.0, 1.0).unwrap();
         assert_eq!(o.notional_usd, 4e6);
         // Too soon after the last decision: nothing.
-        assert_eq!(arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 1.0), None);
+        assert_eq!(arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 1.0, 1.0), None);
         // At its limit it adds nothing more on that side.
-        assert_eq!(arb_decide(&p, 100.30, 100.31, 100.0, -100e6, 2.0), None);
+        assert_eq!(arb_decide(&p, 100.30, 100.31, 100.0, -100e6, 2.0, 1.0), None);
+    }
+
+    #[test]
+    fn its_rate_is_per_second_whatever_the_tick() {
+        let p = params();
+        // Deciding every tick at ticks of 1, 2 and 4 seconds, it builds its $2M a second: a
+        // tick longer than its reaction time does not cap it at one reaction time's worth.
+        for dt in [1.0_f64, 2.0, 4.0] {
+            let since = dt.max(p.reaction_secs);
+            let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, since, dt).unwrap();
+            assert_eq!(o.notional_usd, -p.rate_usd_per_sec * since, "tick {dt} s");
+        }
+        // Idle for a minute, it still takes one reaction time's worth (at a 1 s tick) or one
+        // tick's (at 4 s), not a minute's.
+        let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 60.0, 1.0).unwrap();
+        assert_eq!(o.notional_usd, -4e6);
+        let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 60.0, 4.0).unwrap();
+        assert_eq!(o.notional_usd, -8e6);
     }
 }

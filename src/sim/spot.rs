@@ -219,6 +219,7 @@ pub(super) fn arbitrage(
     let book = ex.book();
     let (Some(bid), Some(ask)) = (book.best_bid(), book.best_ask()) else { return };
     let now = clock.tick * ex.config().tick_secs;
+    let dt = ex.config().tick_secs as f64;
     let idx = index.value;
     for (trader, mut arb, mut orders) in arbs.iter_mut() {
         let since = arb.last_decision.map_or(f64::INFINITY, |t| (now - t) as f64);
@@ -229,7 +230,8 @@ pub(super) fn arbitrage(
         }
         // It looked: whether or not it trades, its next look is a reaction time away.
         arb.last_decision = Some(now);
-        let Some(o) = arb_decide(&arb.params, bid.0 as f64, ask.0 as f64, idx, position_usd, since) else {
+        let Some(o) = arb_decide(&arb.params, bid.0 as f64, ask.0 as f64, idx, position_usd, since, dt)
+        else {
             continue;
         };
         let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
@@ -279,6 +281,7 @@ pub(super) fn value_trade(
     }
     let ex = &market.0;
     let now = clock.tick * ex.config().tick_secs;
+    let dt = ex.config().tick_secs as f64;
     let inst = *ex.instrument();
     let (bid, ask) = (ex.book().best_bid(), ex.book().best_ask());
     let mut traded = false;
@@ -292,10 +295,10 @@ pub(super) fn value_trade(
         let perp_qty = ex.ledger().account(trader.account).map(|a| a.position.qty.0).unwrap_or(0);
         let price_usd = inst.price_f64(Price(idx.round() as i64));
         let position_usd = inst.qty_f64(Qty(v.spot.qty + perp_qty)) * price_usd;
-        let on_spot = arb_decide(&v.params, idx, idx, fair, position_usd, since);
+        let on_spot = arb_decide(&v.params, idx, idx, fair, position_usd, since, dt);
         let on_perp = bid
             .zip(ask)
-            .and_then(|(b, a)| arb_decide(&v.params, b.0 as f64, a.0 as f64, fair, position_usd, since));
+            .and_then(|(b, a)| arb_decide(&v.params, b.0 as f64, a.0 as f64, fair, position_usd, since, dt));
         // Enter on the leg whose price is further from the fair value; unwind the perp leg first.
         let perp = on_perp.zip(bid.zip(ask)).and_then(|(o, (b, a))| {
             let unwinding = o.notional_usd * position_usd < 0.0;
