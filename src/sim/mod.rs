@@ -705,6 +705,12 @@ impl Simulation {
     pub fn metrics(&self) -> &Metrics {
         self.world.resource::<Metrics>()
     }
+
+    /// The spot fees each basis desk has paid (ticks·lots): whether it traded.
+    #[cfg(test)]
+    pub(crate) fn desk_spot_fees(&mut self) -> Vec<i128> {
+        self.world.query::<&spot::Arbitrageur>().iter(&self.world).map(|a| a.spot.fees).collect()
+    }
 }
 
 /// Per-tick hazards of passive holders, and what a wake-up does.

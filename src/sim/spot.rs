@@ -235,6 +235,12 @@ pub(super) fn arbitrage(
             continue;
         };
         let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
+        // While part of its perp is not yet hedged (the spot books would not take it within the
+        // hedge's limit), it adds nothing to that side: only trades that shrink it.
+        let unhedged = qty.0 + arb.spot.qty;
+        if unhedged != 0 && side.sign() == unhedged.signum() {
+            continue;
+        }
         let price = limit_price(side, idx * o.limit_vs_index);
         let lots = inst.qty_floor(o.notional_usd.abs() / inst.price_f64(price)).unwrap_or(Qty::ZERO);
         if lots.is_positive() {
@@ -392,7 +398,22 @@ pub(super) fn hedge_arbitrage(
             continue;
         }
         let side = if want > 0 { Side::Buy } else { Side::Sell };
-        traded |= arb.spot.take(&mut spot, side, Qty(want.abs()), None);
+        // It takes what the venues quote within its entry margin of the best touch, venue by
+        // venue (a hedge that walked a thin book further would cost more than the basis pays,
+        // and flip it); what is left is hedged on a later tick.
+        let Some(touch) = spot.best_venue(side).and_then(|k| spot.venues[k].book().best(side.opposite()))
+        else {
+            continue;
+        };
+        let limit = touch.0 as f64 * (1.0 + side.sign() as f64 * arb.params.entry);
+        let limit = Price((limit.round() as i64).max(1));
+        for _ in 0..spot.venues.len() {
+            let left = -perp - arb.spot.qty;
+            if left == 0 || !arb.spot.take(&mut spot, side, Qty(left.abs()), Some(limit)) {
+                break;
+            }
+            traded = true;
+        }
     }
     if traded && let Some(i) = spot.index() {
         index.value = i;
