@@ -232,7 +232,7 @@ fn run_into(
         report::finish_atomic(log_tmp, log_path)?;
     }
     let metrics = sim.metrics().clone();
-    write_ticks(out, &metrics, opts.parquet)?;
+    write_ticks(out, &metrics, v.scenario.market.instrument.asset(), opts.parquet)?;
     write_levels(&out.join("levels.csv"), &summary.levels)?;
     let samples = sim.world.remove_resource::<HeatmapSamples>().unwrap_or_default();
     let title = format!("{}, seed {}", v.scenario.name, cfg.seed);
@@ -278,28 +278,30 @@ fn progress_bar(show: bool, ticks: u64) -> ProgressBar {
     bar
 }
 
-/// The columns of `ticks.csv` (and `ticks.parquet`): `tick` an integer, the rest numbers.
-pub fn tick_columns() -> Vec<Column> {
+/// The columns of `ticks.csv` (and `ticks.parquet`): `tick` an integer, the rest numbers. Volume
+/// and open interest are in the contract's asset (`asset`, e.g. "BTC"), which names them:
+/// `volume_btc`, `open_interest_eth`.
+pub fn tick_columns(asset: &str) -> Vec<Column> {
+    let asset = asset.to_lowercase();
     let mut columns = vec![Column::new("tick", ColumnType::Int)];
-    columns.extend(
-        [
-            "last",
-            "mark",
-            "index",
-            "volume_btc",
-            "open_interest_btc",
-            "liquidated_long_usd",
-            "liquidated_short_usd",
-            "insurance_fund_usd",
-            "funding_rate",
-        ]
-        .map(|name| Column::new(name, ColumnType::Float)),
-    );
+    let names = [
+        "last".to_string(),
+        "mark".to_string(),
+        "index".to_string(),
+        format!("volume_{asset}"),
+        format!("open_interest_{asset}"),
+        "liquidated_long_usd".to_string(),
+        "liquidated_short_usd".to_string(),
+        "insurance_fund_usd".to_string(),
+        "funding_rate".to_string(),
+    ];
+    columns.extend(names.iter().map(|name| Column::new(name, ColumnType::Float)));
     columns
 }
 
-/// Writes `ticks.csv`, and `ticks.parquet` when asked, into `out`.
-fn write_ticks(out: &Path, m: &Metrics, parquet: bool) -> Result<(), ReportError> {
+/// Writes `ticks.csv`, and `ticks.parquet` when asked, into `out`, volume and open interest
+/// named after `asset`.
+fn write_ticks(out: &Path, m: &Metrics, asset: &str, parquet: bool) -> Result<(), ReportError> {
     let rows = || {
         m.rows.iter().map(|r| {
             vec![
@@ -316,7 +318,7 @@ fn write_ticks(out: &Path, m: &Metrics, parquet: bool) -> Result<(), ReportError
             ]
         })
     };
-    let columns = tick_columns();
+    let columns = tick_columns(asset);
     table::write_table(&out.join("ticks.csv"), &columns, rows(), false)?;
     if parquet {
         table::write_table(&out.join("ticks.parquet"), &columns, rows(), true)?;

@@ -64,12 +64,13 @@ fn every_bundled_scenario_validates_and_runs() {
             assert!(out.join(f).is_file(), "{name}: {f} missing");
         }
         // The event log is written exactly when the scenario asks for it.
-        let wants_log = liqsim::scenario::load(Path::new(&format!("scenarios/{name}")))
-            .unwrap()
-            .scenario
-            .outputs
-            .event_log;
-        assert_eq!(out.join("events.log").is_file(), wants_log, "{name}: events.log");
+        let scenario = liqsim::scenario::load(Path::new(&format!("scenarios/{name}"))).unwrap().scenario;
+        assert_eq!(out.join("events.log").is_file(), scenario.outputs.event_log, "{name}: events.log");
+        // Volume and open interest are counted, and named, in the contract's asset.
+        let ticks = std::fs::read_to_string(out.join("ticks.csv")).unwrap();
+        let asset = scenario.market.instrument.asset().to_lowercase();
+        let header = ticks.lines().next().unwrap();
+        assert!(header.contains(&format!(",volume_{asset},open_interest_{asset},")), "{name}: {header}");
     }
 }
 
