@@ -4,7 +4,8 @@
 //! Each tick the fair value takes a step (fat-tailed, in time units), every spot venue requotes
 //! around it shifted by the permanent impact its takers left, spot shocks trade, and the index
 //! is set. Arbitrageurs decide on the perp in Decide; after the perp has matched they hedge what
-//! they got on the cheapest spot venue, which moves the index the Mark stage reads.
+//! they got on the spot venues, best first and no further than their entry margin from the best
+//! touch, which moves the index the Mark stage reads.
 
 use super::{AgentAction, AgentOrders, Clock, Halt, IndexState, Market, ShockMarket, ShockQueue, Trader};
 use crate::agents::{ArbParams, arb_decide};
@@ -235,8 +236,9 @@ pub(super) fn arbitrage(
             continue;
         };
         let side = if o.notional_usd > 0.0 { Side::Buy } else { Side::Sell };
-        // While part of its perp is not yet hedged (the spot books would not take it within the
-        // hedge's limit), it adds nothing to that side: only trades that shrink it.
+        // While its legs do not yet offset (the spot books would not take the whole hedge within
+        // its limit), it sends no perp order that widens the gap: not even an unwind, which
+        // waits until the spot leg has caught up.
         let unhedged = qty.0 + arb.spot.qty;
         if unhedged != 0 && side.sign() == unhedged.signum() {
             continue;
@@ -380,9 +382,10 @@ pub(super) fn value_report(world: &mut World) -> (f64, f64) {
     (pnl, position)
 }
 
-/// Match, after the agents' orders: each arbitrageur brings its spot leg to the opposite of its
-/// perp position on the venue that quotes best, and the index is set again from the venues'
-/// mids.
+/// Match, after the agents' orders: each arbitrageur brings its spot leg toward the opposite of
+/// its perp position, venue by venue from the one quoting best, taking only what is quoted
+/// within its entry margin of the best touch (the rest waits for a later tick), and the index is
+/// set again from the venues' mids.
 pub(super) fn hedge_arbitrage(
     market: Res<Market>,
     mut spot: ResMut<SpotMarket>,
