@@ -5,7 +5,8 @@ auto-deleveraged, and the hunters' PnL — for the scenario and variants of it (
 
     cargo build --release
     python3 tools/fall_timing.py scenarios/jan_2025_down_hunt.ron 20 \
-      '[["as bundled", []], ["no hunting budget", [["budget_usd: 3e9", "budget_usd: 0.0"], ["budget_usd: 3e9", "budget_usd: 0.0"]]]]'
+      '[["as bundled", []], ["no hunting budget", [["budget_usd: 3e9", "budget_usd: 0.0"], ["budget_usd: 3e9", "budget_usd: 0.0"]]],
+        ["hunters at the default $10M a second", [["pace_usd_per_second: 3e5", "pace_usd_per_second: 1e7"], ["pace_usd_per_second: 3e5", "pace_usd_per_second: 1e7"]]]]'
 
 Each variant is a list of (text, replacement) edits applied to the scenario file. A run that never
 loses 9% counts as the horizon.
