@@ -110,6 +110,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
         .from_str(text)
         .map_err(|e| syntax_error(file, text, &e))?;
     scenario.market.resolve();
+    btc_defaults_on_another_contract(file, text, &scenario)?;
     let expanded = map_csv::expand(file, &mut scenario)?;
     let sim = validate(file, &scenario).map_err(|e| match (e, &expanded) {
         (ScenarioError::Invalid(mut problems), Some(x)) => {
@@ -125,6 +126,38 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Validated, ScenarioError> {
         hasher.update(&x.bytes);
     }
     Ok(Validated { scenario, sim, hash: hasher.finalize().to_hex().to_string() })
+}
+
+/// A scenario on another contract than BTCUSDT must give its own start price and map: left out,
+/// they would be the seed's (71,450 and bands at 60–100K), which are BTC's, and the run would
+/// trade ETH at a BTC price without a word.
+fn btc_defaults_on_another_contract(file: &str, text: &str, s: &Scenario) -> Result<(), ScenarioError> {
+    if s.market.instrument == InstrumentPreset::BtcUsdt {
+        return Ok(());
+    }
+    let given: Vec<String> = match ron::Options::default().from_str::<ron::Value>(text) {
+        Ok(ron::Value::Map(m)) => m
+            .keys()
+            .filter_map(|k| match k {
+                ron::Value::String(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => return Ok(()),
+    };
+    let contract = s.market.instrument.symbol();
+    let problems: Vec<Problem> = [
+        ("start_price_usd", "the default, 71450, is BTC's"),
+        ("map", "the default map is BTC's (shorts at 84K–100K, longs at 60K–70K)"),
+    ]
+    .into_iter()
+    .filter(|(field, _)| !given.iter().any(|g| g == field))
+    .map(|(field, why)| Problem {
+        location: format!("{file}: {field}"),
+        message: format!("required with market.instrument {contract}: {why}"),
+    })
+    .collect();
+    if problems.is_empty() { Ok(()) } else { Err(ScenarioError::Invalid(problems)) }
 }
 
 /// Field names that are still read but no longer written (serde aliases of the new ones).

@@ -15,6 +15,25 @@ fn assert_problem(text: &str, needle: &str) {
     assert!(p.iter().any(|l| l.contains(needle)), "expected {needle:?} among {p:#?}");
 }
 
+/// On ETHUSDT the seed's BTC start price and map are not taken silently: both must be given.
+#[test]
+fn another_contract_needs_its_own_start_price_and_map() {
+    let p = problems("(market: (instrument: EthUsdt))");
+    assert!(
+        p.iter().any(|l| l.contains("s.ron: start_price_usd: required with market.instrument ETHUSDT")),
+        "{p:#?}"
+    );
+    assert!(p.iter().any(|l| l.contains("s.ron: map: required with market.instrument ETHUSDT")), "{p:#?}");
+    let p = problems("(market: (instrument: EthUsdt), start_price_usd: 3500.0)");
+    assert!(p.len() == 1 && p[0].contains("s.ron: map: required"), "{p:#?}");
+    // Given both, it is checked as any scenario is; on BTCUSDT the defaults stand.
+    let eth = r#"(market: (instrument: EthUsdt), start_price_usd: 3500.0, map: (bands: [(side: Long,
+        liq_low_usd: 3000.0, liq_high_usd: 3300.0, notional_usd: 1e8, shape: Rising,
+        leverage: [(leverage: 10, weight: 1.0)], accounts: 50)], counterparty_leverage: 1))"#;
+    assert!(problems(eth).is_empty(), "{:#?}", problems(eth));
+    assert!(problems("(market: (instrument: BtcUsdt))").is_empty());
+}
+
 const SMALL_MAP: &str = r#"map: (bands: [(side: Short, liq_low_usd: 84000.0, liq_high_usd: 90000.0, notional_usd: 1e9,
         shape: Rising, leverage: [(leverage: 3, weight: 1.0)], accounts: 50)], counterparty_leverage: 1)"#;
 
