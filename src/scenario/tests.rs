@@ -989,8 +989,11 @@ fn an_instrument_preset_fills_the_grid_tiers_and_bucket_that_are_left_out() {
     assert_eq!(eth.scenario.market.tick_usd, Some(0.01));
     assert_eq!(eth.scenario.market.map_bucket_usd, Some(5.0));
     // A field given keeps its value under any preset.
-    let own =
-        parse("s.ron", b"(market: (instrument: EthUsdt, tick_usd: 0.1, map_bucket_usd: 250.0))").unwrap();
+    // (An ETHUSDT scenario gives its own start price and map: here the BTC-like ones its grid fits.)
+    let own = format!(
+        "(start_price_usd: 71450.0, market: (instrument: EthUsdt, tick_usd: 0.1, map_bucket_usd: 250.0), {SMALL_MAP})"
+    );
+    let own = parse("s.ron", own.as_bytes()).unwrap();
     assert_eq!(own.sim.exchange.instrument, Instrument::btcusdt());
     assert_eq!(own.sim.exchange.map_bucket_ticks, 2_500);
     assert_eq!(own.sim.exchange.tiers, crate::margin::TierTable::binance_ethusdt());
