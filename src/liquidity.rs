@@ -425,19 +425,14 @@ impl LevelMemory {
         debug_assert!(quoted.is_sorted() && still.is_sorted());
         // Forget what is remembered of the levels quoted and still resting: the memory, the
         // quoted and the still resting are all sorted, so one walk finds them.
+        // (`retain` visits the memory in ascending key order.)
         if !self.left.is_empty() {
             let (mut q, mut r) = (quoted.iter().peekable(), still.iter().peekable());
-            let mut again = Vec::new();
-            for key in self.left.keys() {
+            self.left.retain(|key, _| {
                 while q.next_if(|&k| k < key).is_some() {}
                 while r.next_if(|&k| k < key).is_some() {}
-                if q.peek() == Some(&key) && r.peek() == Some(&key) {
-                    again.push(*key);
-                }
-            }
-            for key in &again {
-                self.left.remove(key);
-            }
+                !(q.peek() == Some(&key) && r.peek() == Some(&key))
+            });
         }
         // Both lists are sorted: one pass finds the quoted levels no longer resting.
         let mut rest = still.iter().peekable();
