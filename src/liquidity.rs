@@ -109,6 +109,7 @@ impl DepthCurve {
 
     /// [`DepthCurve::depth_within`], searching the points from `*at` (which it leaves at the
     /// segment found): for distances read in increasing order, as a provider's level edges are.
+    #[inline]
     fn depth_within_from(&self, distance: f64, at: &mut usize) -> f64 {
         let d = distance.clamp(0.0, self.reach);
         let mut k = *at;
@@ -191,35 +192,46 @@ impl DepthCurve {
                 placed_in = None;
                 continue;
             }
-            // Each level's distance is computed once, and kept in its quantity's place until
-            // the shares below replace it (sparing a scratch buffer).
-            let dq = offset(q) as f64 / cf;
-            out.push((Price(q), Qty(dq.to_bits() as i64)));
+            out.push((Price(q), Qty::ZERO));
             placed_in = Some(bucket);
             p = q - side.sign();
         }
-        let dist = |l: &(Price, Qty)| f64::from_bits(l.1.0 as u64);
+        // Each level's distance is computed once, and kept in its quantity's place until the
+        // passes below replace it (sparing a scratch buffer).
+        for level in out.iter_mut() {
+            level.1 = Qty((offset(level.0.0) as f64 / cf).to_bits() as i64);
+        }
+        let bits = |l: &(Price, Qty)| f64::from_bits(l.1.0 as u64);
         // Each level's share runs from halfway to the level inside to halfway to the one outside:
         // a level's inner edge is the outer edge of the one before, the same float, so the curve
         // is read once per edge. The edges only grow, so the curve is searched from where the
-        // last edge was found.
+        // last edge was found. Two passes, each with no chain from one level to the next but
+        // the running search, so a level's divisions overlap its neighbours' (one pass per
+        // level took twice as long, waiting on each level's chain of divisions in turn).
         let n = out.len();
-        let (mut prev, mut d) = (0.0, out.first().map_or(0.0, dist));
         let mut at = 0;
-        let mut depth_inside = self.depth_within_from(0.0, &mut at);
+        let depth_centre = self.depth_within_from(0.0, &mut at);
+        // First pass: each level's distance is replaced by the depth within its outer edge.
+        let mut prev = 0.0;
         for i in 0..n {
-            let outer = if i + 1 < n {
-                let next = dist(&out[i + 1]);
-                let outer = (d + next) / 2.0;
-                (prev, d) = (d, next);
-                outer
-            } else {
-                (d + (d - prev) / 2.0).min(self.reach)
+            let d = bits(&out[i]);
+            let outer = match out.get(i + 1) {
+                Some(next) => (d + bits(next)) / 2.0,
+                None => (d + (d - prev) / 2.0).min(self.reach),
             };
-            let depth_outside = self.depth_within_from(outer, &mut at);
+            prev = d;
+            out[i].1 = Qty(self.depth_within_from(outer, &mut at).to_bits() as i64);
+        }
+        // Second pass: the notional between a level's edges, in lots at its price.
+        let mut depth_inside = depth_centre;
+        for level in out.iter_mut() {
+            let depth_outside = bits(level);
             let usd = (depth_outside - depth_inside).max(0.0);
             depth_inside = depth_outside;
-            out[i].1 = inst.qty_floor(usd / inst.price_f64(out[i].0))?.max(Qty(1));
+            level.1 = Qty(inst.lots_f64(usd / inst.price_f64(level.0)).to_bits() as i64);
+        }
+        for level in out.iter_mut() {
+            level.1 = Qty::floor_of_lots(bits(level))?.max(Qty(1));
         }
         Ok(())
     }

@@ -349,7 +349,19 @@ impl Instrument {
     }
     /// Lots rounded down from a BTC float, for agents that think in floats.
     pub fn qty_floor(&self, btc: f64) -> Result<Qty, UnitError> {
-        let lots = btc * SATS_PER_BTC as f64 / self.lot_sats as f64;
+        Qty::floor_of_lots(self.lots_f64(btc))
+    }
+    /// A BTC float in lots, unrounded: [`Instrument::qty_floor`] is its floor.
+    #[inline]
+    pub fn lots_f64(&self, btc: f64) -> f64 {
+        btc * SATS_PER_BTC as f64 / self.lot_sats as f64
+    }
+}
+
+impl Qty {
+    /// The whole lots at or below `lots`.
+    #[inline]
+    pub fn floor_of_lots(lots: f64) -> Result<Qty, UnitError> {
         floor_to_i64("quantity", lots).map(Qty)
     }
 }
