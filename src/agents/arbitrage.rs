@@ -76,9 +76,13 @@ pub fn arb_decide(
     if !(index > 0.0 && perp_bid > 0.0 && perp_ask > 0.0) || secs_since_last < p.reaction_secs {
         return None;
     }
-    // At most its rate over one reaction time, or over one tick when it decides every tick (its
-    // rate is a rate in time at any tick): a desk that has been idle does not burst.
-    let clip = p.rate_usd_per_sec * secs_since_last.min(p.reaction_secs.max(tick_secs).max(1.0));
+    // At most its rate over the time between its looks: one reaction time rounded up to whole
+    // ticks (one tick when it decides every tick; four seconds for a 3 s reaction at 2 s
+    // ticks), so its rate is a rate in time at any tick. A desk that has been idle (its first
+    // look) does not burst.
+    let tick = tick_secs.max(1.0);
+    let look = (p.reaction_secs / tick).ceil().max(1.0) * tick;
+    let clip = p.rate_usd_per_sec * secs_since_last.min(look);
     let rich = perp_bid / index - 1.0 - p.costs;
     let cheap = 1.0 - perp_ask / index - p.costs;
     let room_short = p.max_position_usd + position_usd;
@@ -150,6 +154,16 @@ mod tests {
             let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, since, dt).unwrap();
             assert_eq!(o.notional_usd, -p.rate_usd_per_sec * since, "tick {dt} s");
         }
+        // A reaction time that is not a whole number of ticks: it looks every other 2 s tick
+        // (every 4 s) and takes 4 s worth, not 3 s worth (which would build at 3/4 of its rate).
+        let slow = ArbParams { reaction_secs: 3.0, ..params() };
+        assert_eq!(arb_decide(&slow, 100.30, 100.31, 100.0, 0.0, 2.0, 2.0), None);
+        let o = arb_decide(&slow, 100.30, 100.31, 100.0, 0.0, 4.0, 2.0).unwrap();
+        assert_eq!(o.notional_usd, -8e6);
+        // A 10 s reaction at 3 s ticks: every 12 s, 12 s worth.
+        let value = ArbParams { reaction_secs: 10.0, ..params() };
+        let o = arb_decide(&value, 100.30, 100.31, 100.0, 0.0, 12.0, 3.0).unwrap();
+        assert_eq!(o.notional_usd, -24e6);
         // Idle for a minute, it still takes one reaction time's worth (at a 1 s tick) or one
         // tick's (at 4 s), not a minute's.
         let o = arb_decide(&p, 100.30, 100.31, 100.0, 0.0, 60.0, 1.0).unwrap();
