@@ -480,6 +480,25 @@ impl OrderBook {
             return Err(BookError::SizeOverflow);
         }
         self.clear_self_trade_cancels();
+        if new_price == s.price && self.ladder(s.side).is_last(i, s.price) {
+            // A larger size at its price, already last in its level: the back of the level is
+            // where it stands, so it grows in place (a resting order at its own price cannot
+            // cross), sparing the unlink and relink (and a level that empties and returns).
+            let d = new_qty.0 - s.qty.0;
+            if let Some(m) = self.slab.get_mut(i) {
+                m.qty = new_qty;
+            }
+            self.ladder_mut(s.side).grow(s.price, Qty(d));
+            self.stats.placed += d as i128;
+            self.stats.resting += d as i128;
+            return Ok(PlaceOutcome {
+                filled: Qty(0),
+                rested: new_qty,
+                cancelled: Qty(0),
+                self_trade_cancelled: Qty(0),
+                status: PlaceStatus::Resting,
+            });
+        }
         {
             let OrderBook { slab, bids, asks, .. } = self;
             match s.side {
@@ -1023,6 +1042,33 @@ mod tests {
         let r = b.amend(OrderId(3), Price(100), Qty(1), &mut out).unwrap();
         assert_eq!(r.cancelled, Qty(0));
         assert_eq!(ids_at(&b, S, 100), vec![(1, 4), (2, 5), (3, 1)]);
+        b.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn a_size_increase_of_the_last_order_at_a_level_grows_it_where_it_stands() {
+        let mut b = OrderBook::new();
+        let mut out = Vec::new();
+        put(&mut b, gtc(1, 1, S, 100, 5), &mut out);
+        put(&mut b, gtc(2, 2, S, 100, 5), &mut out);
+        put(&mut b, gtc(3, 3, S, 101, 5), &mut out);
+        let before = b.stats();
+        let r = b.amend(OrderId(2), Price(100), Qty(9), &mut out).unwrap();
+        assert_eq!(r.status, PlaceStatus::Resting);
+        assert_eq!((r.filled, r.rested, r.cancelled), (Qty(0), Qty(9), Qty(0)));
+        assert_eq!(ids_at(&b, S, 100), vec![(1, 5), (2, 9)]);
+        assert_eq!(b.side_qty(S), Qty(19));
+        assert_eq!(b.stats().placed, before.placed + 4);
+        assert_eq!(b.stats().resting, before.resting + 4);
+        // Alone at the best level, it grows there: the level and the best price stay.
+        let r = b.amend(OrderId(3), Price(101), Qty(8), &mut out).unwrap();
+        assert_eq!(r.rested, Qty(8));
+        assert_eq!(ids_at(&b, S, 101), vec![(3, 8)]);
+        assert_eq!((b.best_ask(), b.levels_len(S)), (Some(Price(100)), 2));
+        b.check_invariants().unwrap();
+        // A buyer meets the queue in its order: 1, then the grown 2.
+        put(&mut b, gtc(4, 4, B, 100, 7), &mut out);
+        assert_eq!(out.iter().map(|f| (f.maker_order.0, f.qty.0)).collect::<Vec<_>>(), vec![(1, 5), (2, 2)]);
         b.check_invariants().unwrap();
     }
 

@@ -187,6 +187,26 @@ impl Ladder {
         }
     }
 
+    /// Whether slot `i` is the last order of level `p` (where a size increase sends it anyway).
+    #[inline]
+    pub(crate) fn is_last(&self, i: u32, p: Price) -> bool {
+        self.level(p).is_some_and(|l| l.tail == i)
+    }
+
+    /// Grows the total of level `p` by `by` (the caller grew its last order's qty by as much):
+    /// the size increase that leaves the order where it is, at the back of its level.
+    #[inline]
+    pub(crate) fn grow(&mut self, p: Price, by: Qty) {
+        let l = match self.dense_index(p.0) {
+            Some(k) => self.dense.get_mut(k),
+            None => self.far.get_mut(&p.0),
+        };
+        if let Some(l) = l {
+            l.total = Qty(l.total.0 + by.0);
+            self.total = Qty(self.total.0 + by.0);
+        }
+    }
+
     /// After the best level (at dense index `hint`, or in the far map if `None`) emptied.
     fn recompute_best(&mut self, hint: Option<usize>) {
         let dense_best = if self.dense_levels == 0 {
