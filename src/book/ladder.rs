@@ -177,14 +177,7 @@ impl Ladder {
     /// much, leaving it positive).
     #[inline]
     pub(crate) fn reduce(&mut self, p: Price, by: Qty) {
-        let l = match self.dense_index(p.0) {
-            Some(k) => self.dense.get_mut(k),
-            None => self.far.get_mut(&p.0),
-        };
-        if let Some(l) = l {
-            l.total = Qty(l.total.0 - by.0);
-            self.total = Qty(self.total.0 - by.0);
-        }
+        self.add_to_level(p, -by.0);
     }
 
     /// Whether slot `i` is the last order of level `p` (where a size increase sends it anyway).
@@ -197,13 +190,19 @@ impl Ladder {
     /// the size increase that leaves the order where it is, at the back of its level.
     #[inline]
     pub(crate) fn grow(&mut self, p: Price, by: Qty) {
+        self.add_to_level(p, by.0);
+    }
+
+    /// Adds `delta` lots to level `p`'s total and the side's.
+    #[inline]
+    fn add_to_level(&mut self, p: Price, delta: i64) {
         let l = match self.dense_index(p.0) {
             Some(k) => self.dense.get_mut(k),
             None => self.far.get_mut(&p.0),
         };
         if let Some(l) = l {
-            l.total = Qty(l.total.0 + by.0);
-            self.total = Qty(self.total.0 + by.0);
+            l.total = Qty(l.total.0 + delta);
+            self.total = Qty(self.total.0 + delta);
         }
     }
 
