@@ -1,11 +1,15 @@
-//! What one Monte Carlo run costs, and the exact ADL ranking that dominated it.
+//! What one Monte Carlo run costs, the spot venues' quoting inside it, and the exact ADL
+//! ranking that once dominated it.
 //!
 //! - `mc_run/btc_14_to_1`: one whole run of `scenarios/btc_14_to_1.ron` (100k accounts, 6 h of
-//!   one-second ticks, the adaptive hunter's crash with ~9,400 auto-deleveragings), exactly as
-//!   `liqsim mc` runs it (no event log). 1,000 runs on 2 threads take about 500 × this.
+//!   one-second ticks on the perp and three spot venues, the adaptive hunter's push through the
+//!   longs: about $570M liquidated, no auto-deleveraging since the insurance fund takes over
+//!   first), exactly as `liqsim mc` runs it (no event log). 1,000 runs on 2 threads take about
+//!   500 × this.
 //! - `spot_quote/levels_both_sides`: a provider's target ladder (`DepthCurve::levels`) on
-//!   Binance spot's curve, both sides, at 1,000 centres along a one-second random walk of 0.5%
-//!   per square-root hour: the quoting every spot venue and the perp's provider do every tick.
+//!   Binance spot's curve (the perp's provider's curve has the same grid), both sides, at 1,000
+//!   centres along a one-second random walk of 0.5% per square-root hour: the quoting every spot
+//!   venue and the perp's provider do every tick.
 //! - `spot_quote/venue_hour`: one spot venue's hour of one-second requotes along that walk, with
 //!   a $200k–$2M market order taken every ten seconds (a busy venue, not an idle one).
 //! - `adl/score_and_rank_100k`: scoring and ranking 100k positions at a mark, the work of one
@@ -90,6 +94,7 @@ fn fair_walk(inst: &liqsim::units::Instrument, secs: usize) -> Vec<f64> {
 }
 
 fn spot_quote(c: &mut Criterion) {
+    book_mix::print_yardstick("before");
     use liqsim::liquidity::DepthCurve;
     use liqsim::spot::{SpotVenue, SpotVenueConfig};
     use liqsim::units::{Instrument, Price, Side};

@@ -1273,6 +1273,10 @@ fn lock_one_writer_per_folder_names_the_holder_and_a_killed_holders_lock_is_take
     let dir = temp_dir("lock");
     let file = short_copy("btc_14_to_1.ron", &dir, "10m");
     let out = dir.join("mc");
+    // An event log to export into the held folder.
+    let o = liqsim(&["run", s(&file), "--out", s(&dir.join("run")), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = dir.join("run").join("events.log");
     // A long Monte Carlo holds the folder...
     let mut first = Command::new(env!("CARGO_BIN_EXE_liqsim"))
         .args(["mc", s(&file), "--out", s(&out), "--runs", "400", "--threads", "1", "--quiet"])
@@ -1287,6 +1291,7 @@ fn lock_one_writer_per_folder_names_the_holder_and_a_killed_holders_lock_is_take
         vec!["mc", s(&file), "--out", s(&out), "--runs", "400", "--resume", "--quiet"],
         vec!["mc", s(&file), "--out", s(&out), "--runs", "3", "--quiet"],
         vec!["run", s(&file), "--out", s(&out), "--quiet"],
+        vec!["events", "export", s(&log), "--out", s(&out), "--format", "csv"],
     ] {
         let o = liqsim(&args);
         let err = stderr(&o);

@@ -1060,11 +1060,19 @@ mod tests {
         assert_eq!(b.side_qty(S), Qty(19));
         assert_eq!(b.stats().placed, before.placed + 4);
         assert_eq!(b.stats().resting, before.resting + 4);
-        // Alone at the best level, it grows there: the level and the best price stay.
+        // Alone at its level, it grows there: the level stays.
         let r = b.amend(OrderId(3), Price(101), Qty(8), &mut out).unwrap();
         assert_eq!(r.rested, Qty(8));
         assert_eq!(ids_at(&b, S, 101), vec![(3, 8)]);
         assert_eq!((b.best_ask(), b.levels_len(S)), (Some(Price(100)), 2));
+        // Alone at the best level, it grows there: the best price stays (the old path emptied
+        // the level and found the best again).
+        put(&mut b, gtc(5, 5, B, 99, 3), &mut out);
+        put(&mut b, gtc(6, 6, B, 98, 3), &mut out);
+        let r = b.amend(OrderId(5), Price(99), Qty(6), &mut out).unwrap();
+        assert_eq!(r.rested, Qty(6));
+        assert_eq!(ids_at(&b, B, 99), vec![(5, 6)]);
+        assert_eq!((b.best_bid(), b.levels_len(B), b.side_qty(B)), (Some(Price(99)), 2, Qty(9)));
         b.check_invariants().unwrap();
         // A buyer meets the queue in its order: 1, then the grown 2.
         put(&mut b, gtc(4, 4, B, 100, 7), &mut out);

@@ -196,7 +196,10 @@ fn export_tables(path: &Path, dir: &Path, parquet: bool, kinds: &[EventKind]) ->
     }
     let reader = open_log(path)?;
     let created = !dir.exists();
-    std::fs::create_dir_all(dir).map_err(|e| bad(format!("--out {}: {e}", dir.display())))?;
+    // One writer a folder, as for the other commands: a second export (or a run writing there)
+    // is refused, naming the holder, instead of writing over the same temporaries.
+    let lock = report::lock::open_output(dir, "events export", &[])
+        .map_err(|e| if e.is_bad_input() { bad(e.to_string()) } else { anyhow::Error::new(e) })?;
     let targets: Vec<(EventKind, PathBuf, PathBuf)> = kinds
         .iter()
         .map(|&k| {
@@ -236,7 +239,8 @@ fn export_tables(path: &Path, dir: &Path, parquet: bool, kinds: &[EventKind]) ->
                 let _ = std::fs::remove_file(tmp);
             }
             if created {
-                // Only if still empty.
+                // Only if still empty, once the lock's file has gone with the lock.
+                drop(lock);
                 let _ = std::fs::remove_dir(dir);
             }
             return Err(e.context(format!("{}: no table written", dir.display())));

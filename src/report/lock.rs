@@ -1,5 +1,6 @@
-//! One writer per output folder: `run`, `mc` and `merge` hold an exclusive lock on their folder
-//! from before they touch it until they return.
+//! One writer per output folder: every command that writes one (`run`, `mc`, `merge`, `sweep`,
+//! `sensitivity`, `compare`, `report`, `events export --out`) holds an exclusive lock on it from
+//! before it touches it until it returns.
 //!
 //! # How
 //! The lock is `.liqsim.lock` in the folder, held with an advisory `flock` (std's
