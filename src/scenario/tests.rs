@@ -171,6 +171,37 @@ fn every_semantic_problem_is_reported_at_once_with_its_path() {
 /// Whether a counterparty is liquidated within the map's reach shows only once the map is
 /// drawn: validation draws the map a run with the scenario's seed draws, and refuses it with the
 /// field's path and the generator's reason, as the run would at setup.
+/// Checking a sensitivity analysis validates the scenario at each end of each range; a value
+/// that leaves the map as it is does not draw it again, one that changes it does, and a map that
+/// fails is refused every time (only maps drawn without error are remembered).
+#[test]
+fn validation_draws_each_distinct_map_once() {
+    let section = r#"sensitivity: (parameters: [(name: "liquidity.depth_scale", low: 0.5, high: 2.0),
+        (name: "index.drift_pct", low: -5.0, high: 5.0), (name: "map.imbalance", low: 2.0, high: 4.0)])"#;
+    let two_sided = SMALL_MAP.replace(
+        "accounts: 50)]",
+        "accounts: 50), (side: Long, liq_low_usd: 60000.0, liq_high_usd: 65000.0, notional_usd: 1e8, \
+         shape: Rising, leverage: [(leverage: 10, weight: 1.0)], accounts: 20)]",
+    );
+    // A seed of its own: no other test on this thread has drawn its maps.
+    let text = format!("(seed: 9191, {section}, {two_sided})");
+    let before = super::checks::map_draws();
+    parse("s.ron", text.as_bytes()).unwrap();
+    // The scenario's own map once (for the four values that keep it, and itself), and the two
+    // imbalances' maps.
+    assert_eq!(super::checks::map_draws() - before, 3);
+    parse("s.ron", text.as_bytes()).unwrap();
+    assert_eq!(super::checks::map_draws() - before, 3, "all remembered");
+    let bad = format!(
+        "(seed: 9191, {})",
+        two_sided.replace("counterparty_leverage: 1", "counterparty_leverage: 50")
+    );
+    for _ in 0..2 {
+        assert!(parse("s.ron", bad.as_bytes()).is_err());
+    }
+    assert_eq!(super::checks::map_draws() - before, 5, "a failed draw is not remembered");
+}
+
 #[test]
 fn counterparties_liquidated_within_the_map_are_refused_by_validation() {
     let text = SMALL_MAP.replace("counterparty_leverage: 1", "counterparty_leverage: 50");

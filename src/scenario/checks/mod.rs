@@ -11,6 +11,8 @@ mod market;
 mod traders;
 
 pub(super) use market::{arbitrage, index, liquidity, market, value};
+#[cfg(test)]
+pub(super) use traders::map_draws;
 pub(super) use traders::{background, holders, hunters, makers, map, world_money};
 
 use super::{MAX_TICKS, MonteCarloSpec, OutputSpec, Problem, Scenario};
