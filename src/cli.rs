@@ -353,6 +353,9 @@ pub struct SweepArgs {
     /// Also write the folder's report.html at the end (as `liqsim report` does).
     #[arg(long)]
     pub report: bool,
+    /// parquet: also sweep.parquet beside sweep.csv, and each cell's outcomes.parquet.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
     #[arg(long)]
     pub quiet: bool,
 }

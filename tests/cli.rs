@@ -2015,3 +2015,53 @@ fn a_report_of_a_folder_it_cannot_read_is_bad_input_naming_the_file_and_leaves_n
         assert!(!left.iter().any(|f| f.contains("report.html") || f.contains(".tmp-")), "{left:?}");
     }
 }
+
+/// `sweep --format parquet`: sweep.parquet holds sweep.csv's cells typed (the cell a uint64, a
+/// numeric axis a double, a named one a string, a metric a double or null where the CSV is
+/// empty), and every cell has its outcomes.parquet.
+#[test]
+fn a_sweep_in_parquet_holds_its_csv_cells_typed() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let dir = temp_dir("sweep-parquet");
+    let file = short_copy("imbalance_sweep.ron", &dir, "5m");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let small = text
+        .replace("values: [1.0, 2.0, 4.0, 8.0, 14.0, 20.0, 30.0]", "values: [1.0, 14.0]")
+        .replace(r#"values: ["none", "up", "down", "adaptive"]"#, r#"values: ["none", "down"]"#);
+    assert!(small.contains("values: [1.0, 14.0]") && small.contains(r#"values: ["none", "down"]"#));
+    std::fs::write(&file, small).unwrap();
+    let out = dir.join("sweep");
+    let o = liqsim(&["sweep", s(&file), "--out", s(&out), "--runs", "2", "--format", "parquet", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cells: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(cells.len(), 4);
+    let reader = SerializedFileReader::new(std::fs::File::open(out.join("sweep.parquet")).unwrap()).unwrap();
+    let rows: Vec<Vec<(String, Field)>> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| r.unwrap().get_column_iter().map(|(n, f)| (n.clone(), f.clone())).collect())
+        .collect();
+    assert_eq!(rows.len(), cells.len());
+    for (row, cell) in rows.iter().zip(&cells) {
+        let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, header);
+        for ((name, field), text) in row.iter().zip(cell) {
+            match field {
+                Field::ULong(v) => assert_eq!(v.to_string(), *text, "{name}"),
+                Field::Double(v) => assert_eq!(*v, text.parse::<f64>().unwrap(), "{name}"),
+                Field::Str(v) => assert_eq!(v, text, "{name}"),
+                Field::Null => assert!(text.is_empty(), "{name}: null for {text:?}"),
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+        assert!(matches!(row[0].1, Field::ULong(_)) && matches!(row[1].1, Field::Double(_)));
+        assert!(matches!(row[2].1, Field::Str(_)), "hunters.mode is named: {:?}", row[2]);
+    }
+    for k in 0..4 {
+        assert!(out.join(format!("cell-{k:03}/outcomes.parquet")).is_file(), "cell {k}");
+    }
+}

@@ -98,8 +98,21 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
-    let SweepArgs { file, budget: limits, runs, threads, seed, out, resume, metric, x, y, report, quiet } =
-        args;
+    let SweepArgs {
+        file,
+        budget: limits,
+        runs,
+        threads,
+        seed,
+        out,
+        resume,
+        metric,
+        x,
+        y,
+        report,
+        format,
+        quiet,
+    } = args;
     let v = load(&file)?;
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
@@ -110,7 +123,19 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     within_budget(&limits, &estimate(&v, per_cell.saturating_mul(cells), threads, false))?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sweep"));
     super::out_folder(&out)?;
-    let opts = SweepOptions { runs, seed, threads, out: out.clone(), resume, progress: !quiet, metric, x, y };
+    let parquet = format == TableFormat::Parquet;
+    let opts = SweepOptions {
+        runs,
+        seed,
+        threads,
+        out: out.clone(),
+        resume,
+        progress: !quiet,
+        metric,
+        x,
+        y,
+        parquet,
+    };
     let results = mc::sweep::run_sweep(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
     if !quiet {
         print!("{}", mc::sweep::table(&results));

@@ -83,6 +83,8 @@ pub struct SweepOptions {
     /// The axes (parameters) across and up the heatmaps; default the first two.
     pub x: Option<String>,
     pub y: Option<String>,
+    /// Also `sweep.parquet` beside `sweep.csv`, and each cell's `outcomes.parquet`.
+    pub parquet: bool,
 }
 
 /// One cell's row of `sweep.csv`.
@@ -177,6 +179,7 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
     // back last, after the heatmaps.
     let _lock = report::lock::open_output(&opts.out, "sweep", &[]).map_err(super::folder_err)?;
     let _ = std::fs::remove_file(opts.out.join("sweep.csv"));
+    let _ = std::fs::remove_file(opts.out.join("sweep.parquet"));
     let _ = std::fs::remove_file(opts.out.join(report::REPORT_FILE));
     let mut results: Vec<CellResult> = Vec::new();
     for cell in &cells {
@@ -190,7 +193,7 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
             resume: opts.resume,
             shard: None,
             progress: opts.progress,
-            parquet: false,
+            parquet: opts.parquet,
         };
         if opts.progress {
             eprintln!("cell {}/{}: {}", cell.index + 1, cells.len(), cell.label());
@@ -205,8 +208,42 @@ pub fn run_sweep(v: &Validated, file: &str, opts: &SweepOptions) -> Result<Vec<C
         use std::io::Write;
         writeln!(w, "{scenario}")
     })?;
+    if opts.parquet {
+        write_sweep_parquet(&opts.out.join("sweep.parquet"), &axes, &results)?;
+    }
     write_sweep_csv(&opts.out.join("sweep.csv"), &axes, &results)?;
     Ok(results)
+}
+
+/// `sweep.csv` as Parquet: the cell (`uint64`), each axis (`double`, or `string` for a named
+/// value such as a hunting mode), and the metrics (`double`, null where the CSV is empty).
+fn write_sweep_parquet(path: &Path, axes: &[String], results: &[CellResult]) -> Result<(), McError> {
+    use crate::report::table::{self, Column, ColumnType, Value};
+    let numeric: Vec<bool> = (0..axes.len())
+        .map(|a| results.iter().all(|r| matches!(r.cell.settings[a].1, SweepValue::Number(_))))
+        .collect();
+    let mut columns = vec![Column::new("cell", ColumnType::UInt)];
+    for (name, &number) in axes.iter().zip(&numeric) {
+        columns.push(Column::new(name.clone(), if number { ColumnType::Float } else { ColumnType::Text }));
+    }
+    if let Some(r) = results.first() {
+        columns.extend(metrics(&r.summary).into_iter().map(|(n, _)| Column::optional(n, ColumnType::Float)));
+    }
+    let texts: Vec<Vec<String>> =
+        results.iter().map(|r| r.cell.settings.iter().map(|(_, v)| v.to_string()).collect()).collect();
+    let rows = results.iter().zip(&texts).map(|(r, text)| {
+        let mut row = vec![Value::UInt(r.cell.index as u64)];
+        for ((setting, t), &number) in r.cell.settings.iter().zip(text).zip(&numeric) {
+            row.push(match setting.1 {
+                SweepValue::Number(x) if number => Value::Float(x),
+                _ => Value::Text(t),
+            });
+        }
+        row.extend(metrics(&r.summary).into_iter().map(|(_, v)| v.map_or(Value::Null, Value::Float)));
+        row
+    });
+    table::write_table(path, &columns, rows, true)?;
+    Ok(())
 }
 
 fn write_sweep_csv(path: &Path, axes: &[String], results: &[CellResult]) -> Result<(), McError> {
