@@ -212,7 +212,7 @@ impl DepthCurve {
         let n = out.len();
         let mut at = 0;
         let depth_centre = self.depth_within_from(0.0, &mut at);
-        // First pass: each level's distance is replaced by the depth within its outer edge.
+        // Edges: each level's distance is replaced by the depth within its outer edge.
         let mut prev = 0.0;
         for i in 0..n {
             let d = bits(&out[i]);
@@ -223,7 +223,7 @@ impl DepthCurve {
             prev = d;
             out[i].1 = Qty(self.depth_within_from(outer, &mut at).to_bits() as i64);
         }
-        // Second pass: the notional between a level's edges, in lots at its price.
+        // Lots: the notional between a level's edges, in lots at its price (unrounded) ...
         let mut depth_inside = depth_centre;
         for level in out.iter_mut() {
             let depth_outside = bits(level);
@@ -231,6 +231,7 @@ impl DepthCurve {
             depth_inside = depth_outside;
             level.1 = Qty(inst.lots_f64(usd / inst.price_f64(level.0)).to_bits() as i64);
         }
+        // ... and floored, at least one.
         for level in out.iter_mut() {
             level.1 = Qty::floor_of_lots(bits(level))?.max(Qty(1));
         }

@@ -98,20 +98,9 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode> {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
+    let parquet = args.format == TableFormat::Parquet;
     let SweepArgs {
-        file,
-        budget: limits,
-        runs,
-        threads,
-        seed,
-        out,
-        resume,
-        metric,
-        x,
-        y,
-        report,
-        format,
-        quiet,
+        file, budget: limits, runs, threads, seed, out, resume, metric, x, y, report, quiet, ..
     } = args;
     let v = load(&file)?;
     if threads == Some(0) {
@@ -123,7 +112,6 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     within_budget(&limits, &estimate(&v, per_cell.saturating_mul(cells), threads, false))?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sweep"));
     super::out_folder(&out)?;
-    let parquet = format == TableFormat::Parquet;
     let opts = SweepOptions {
         runs,
         seed,
