@@ -77,7 +77,7 @@ pub fn run_demo(seed: u64, log: Option<Box<dyn Write + Send + Sync>>) -> Result<
     let tiers = ex.config().tiers.clone();
     let plan = population::validate(&map, &inst, &tiers, 0.0)?;
     let seeded = population::generate(&plan, &inst, &tiers, &mut rng, first, 0.0)?;
-    for event in seeded.events {
+    for event in seeded.events() {
         ex.record(event, None)?;
     }
     ex.refresh_liquidation_index()?;

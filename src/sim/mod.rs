@@ -499,13 +499,13 @@ impl Simulation {
         let mut rng = map_rng(cfg.seed);
         ex.fund_insurance(cfg.insurance_fund)?;
         // A market without leverage (e.g. background traders alone) has no map to seed.
-        let mut map = if cfg.map.bands.is_empty() {
+        let map = if cfg.map.bands.is_empty() {
             population::SeededMap::default()
         } else {
             let reserve = cfg.holders.reserve_fraction;
             population::generate(&cfg.map, &inst, &cfg.exchange.tiers, &mut rng, AccountId(0), reserve)?
         };
-        for event in std::mem::take(&mut map.events) {
+        for event in map.events() {
             ex.record(event, None)?;
         }
         ex.refresh_liquidation_index()?;

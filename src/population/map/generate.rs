@@ -54,20 +54,49 @@ pub struct SeededAccount {
     pub band: Option<usize>,
 }
 
-/// The events that seed a map, and what they produce.
+/// A seeded map: its accounts, the counterparty of each map position, and what they produce. The
+/// events that seed it are produced on demand by [`SeededMap::events`] (at a million accounts,
+/// three million events held at once cost a quarter of a gigabyte and a tenth of the build).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeededMap {
-    /// All `AccountOpened` (map accounts, then counterparties), then all `PositionSeeded`, then a
-    /// `Deposited` per map account with a reserve, in account order.
-    pub events: Vec<Event>,
     /// Map accounts in id order, then counterparties.
     pub accounts: Vec<SeededAccount>,
+    /// For each map account, in order: the counterparty that takes the other side of its
+    /// position, and the margin that counterparty posts for it.
+    seeds: Vec<(AccountId, Money)>,
     /// Σ |size| × liquidation price over long map accounts, micro-USD.
     pub liq_notional_long: Money,
     /// Σ |size| × liquidation price over short map accounts, micro-USD.
     pub liq_notional_short: Money,
     /// The same per band, in band order.
     pub band_liq_notional: Vec<Money>,
+}
+
+impl SeededMap {
+    /// The events that seed the map: all `AccountOpened` (map accounts, then counterparties),
+    /// then all `PositionSeeded`, then a `Deposited` per map account with a reserve, in account
+    /// order.
+    pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
+        let opened = self.accounts.iter().map(|a| Event::AccountOpened {
+            account: a.account,
+            deposit: a.margin,
+            leverage: a.leverage,
+            mode: a.mode,
+        });
+        let seeded = self.accounts.iter().zip(&self.seeds).map(|(a, &(cp, cp_margin))| {
+            let (long, short, long_margin, short_margin) = match a.side {
+                PositionSide::Long => (a.account, cp, a.margin, cp_margin),
+                PositionSide::Short => (cp, a.account, cp_margin, a.margin),
+            };
+            Event::PositionSeeded { long, short, qty: a.qty.abs(), price: a.entry, long_margin, short_margin }
+        });
+        let deposits = self
+            .accounts
+            .iter()
+            .filter(|a| a.reserve.is_positive())
+            .map(|a| Event::Deposited { account: a.account, amount: a.reserve });
+        opened.chain(seeded).chain(deposits)
+    }
 }
 
 /// The spare cash an isolated map account holds beside its margin: `⌊margin × fraction⌋`.
@@ -260,9 +289,8 @@ pub fn generate(
         }
     }
 
-    // Each account's opening, each map account's seed and, at most, a deposit each.
-    let mut events: Vec<Event> = Vec::with_capacity(accounts.len() * 3 + cps.len() * 2);
-    let mut seeds: Vec<Event> = Vec::with_capacity(accounts.len());
+    // Each map account's counterparty, round robin within its group.
+    let mut seeds: Vec<(AccountId, Money)> = Vec::with_capacity(accounts.len());
     let mut rr = [0u64; 2];
     let overflow = |what: &'static str| MapError::Margin {
         path: "counterparties".into(),
@@ -279,11 +307,7 @@ pub fn generate(
         cp.qty = cp.qty.checked_sub(a.qty).map_err(|_| overflow("counterparty size"))?;
         cp.cost = cp.cost.checked_sub(a.cost).map_err(|_| overflow("counterparty cost"))?;
         cp.margin = cp.margin.checked_add(cp_margin).map_err(|_| overflow("counterparty margin"))?;
-        let (long, short, long_margin, short_margin) = match a.side {
-            PositionSide::Long => (a.account, cp.account, a.margin, cp_margin),
-            PositionSide::Short => (cp.account, a.account, cp_margin, a.margin),
-        };
-        seeds.push(Event::PositionSeeded { long, short, qty: q, price: a.entry, long_margin, short_margin });
+        seeds.push((cp.account, cp_margin));
     }
 
     // Counterparties must survive any move that stays within the map.
@@ -319,23 +343,10 @@ pub fn generate(
         }
     }
     accounts.extend(cps);
-    for a in &accounts {
-        let ev = Event::AccountOpened {
-            account: a.account,
-            deposit: a.margin,
-            leverage: a.leverage,
-            mode: a.mode,
-        };
-        events.push(ev);
-    }
-    events.extend(seeds);
-    for a in accounts.iter().filter(|a| a.reserve.is_positive()) {
-        events.push(Event::Deposited { account: a.account, amount: a.reserve });
-    }
     let to_money = |x: i128| i64::try_from(x).map(Money).map_err(|_| overflow("liquidation notional"));
     Ok(SeededMap {
-        events,
         accounts,
+        seeds,
         liq_notional_long: to_money(long_sum)?,
         liq_notional_short: to_money(short_sum)?,
         band_liq_notional: band_liq,
