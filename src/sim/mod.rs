@@ -37,7 +37,7 @@ use crate::engine::{
     EngineError, Exchange, ExchangeConfig, LogTarget, OrderRequest, StopRequest, StopSubmitted, Submitted,
 };
 use crate::liquidity::DepthCurve;
-use crate::population::{self, MapPlan, Role};
+use crate::population::{self, MapPlan, Role, SeededAccount};
 use crate::units::{Money, Price, Qty, Side};
 use bevy_ecs::message::{MessageRegistry, message_update_system};
 use bevy_ecs::prelude::*;
@@ -535,25 +535,40 @@ impl Simulation {
         let mut entities = AccountEntities::default();
         let mut wake = WakeQueue::default();
         let rates = HolderRates::new(&cfg.holders, cfg.exchange.tick_secs);
-        for acct in &map.accounts {
-            let Some(a) = ex.ledger().account(acct.account).copied() else { continue };
-            let state = PositionState::of(&a, ex.liquidation_index().get(acct.account).map(|e| e.price));
-            let trader = Trader { account: acct.account };
-            // Spawned whole: inserting the holder afterwards moved each of a million entities to
-            // another table.
-            let id = if acct.role == Role::Map {
-                let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };
-                let stop = stop_of.get(acct.account.0 as usize).copied().flatten();
-                let id = world.spawn((trader, state, PositionHolder { side, stop })).id();
-                let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
-                if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
-                    wake.0.push(t, id);
+        // Spawned whole (inserting the holder afterwards moved each of a million entities to
+        // another table), a run of consecutive accounts of one role at a time: each run's table
+        // is sized once rather than doubled a million entities long, and entities are numbered
+        // in account order, as one spawn at a time numbers them.
+        let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
+        let exists = |acct: &&SeededAccount| ex.ledger().account(acct.account).is_some();
+        let state = |acct: &SeededAccount| {
+            let a = &ex.ledger().accounts()[acct.account.0 as usize];
+            PositionState::of(a, ex.liquidation_index().get(acct.account).map(|e| e.price))
+        };
+        let mut rest = &map.accounts[..];
+        while let Some(first) = rest.first() {
+            let (run, next) =
+                rest.split_at(rest.iter().position(|a| a.role != first.role).unwrap_or(rest.len()));
+            rest = next;
+            let accounts = run.iter().filter(exists);
+            if first.role == Role::Map {
+                let holders = accounts.clone().map(|acct| {
+                    let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };
+                    let stop = stop_of.get(acct.account.0 as usize).copied().flatten();
+                    (Trader { account: acct.account }, state(acct), PositionHolder { side, stop })
+                });
+                for (acct, id) in accounts.zip(world.spawn_batch(holders)) {
+                    if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
+                        wake.0.push(t, id);
+                    }
+                    agents::remember(&mut entities, acct.account, id);
                 }
-                id
             } else {
-                world.spawn((trader, state)).id()
-            };
-            agents::remember(&mut entities, acct.account, id);
+                let others = accounts.clone().map(|acct| (Trader { account: acct.account }, state(acct)));
+                for (acct, id) in accounts.zip(world.spawn_batch(others)) {
+                    agents::remember(&mut entities, acct.account, id);
+                }
+            }
         }
         // No depth curve: no liquidity provider (e.g. background traders make the book).
         if let Some(lp) = LiquidityProvider::new(&cfg.liquidity, &inst, start) {
