@@ -540,7 +540,10 @@ impl Simulation {
         // is sized once rather than doubled a million entities long, and entities are numbered
         // in account order, as one spawn at a time numbers them.
         let hazard = if rates.open > 0.0 { rates.open } else { rates.flat };
-        let exists = |acct: &&SeededAccount| ex.ledger().account(acct.account).is_some();
+        // Every seeded account was opened above; one that was not would shift the numbering.
+        if let Some(a) = map.accounts.iter().find(|a| ex.ledger().account(a.account).is_none()) {
+            return Err(EngineError::Ledger(crate::ledger::LedgerError::UnknownAccount(a.account)).into());
+        }
         let state = |acct: &SeededAccount| {
             let a = &ex.ledger().accounts()[acct.account.0 as usize];
             PositionState::of(a, ex.liquidation_index().get(acct.account).map(|e| e.price))
@@ -550,7 +553,7 @@ impl Simulation {
             let (run, next) =
                 rest.split_at(rest.iter().position(|a| a.role != first.role).unwrap_or(rest.len()));
             rest = next;
-            let accounts = run.iter().filter(exists);
+            let accounts = run.iter();
             if first.role == Role::Map {
                 let holders = accounts.clone().map(|acct| {
                     let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };

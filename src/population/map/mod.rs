@@ -2,7 +2,8 @@
 //!
 //! A [`MapConfig`] describes, in human units, where positions would be liquidated: per band a
 //! side, a range of liquidation prices, a total liquidation notional, a shape, a leverage mix and
-//! a number of accounts. [`generate()`] turns it into the [`Event`]s that seed a fresh ledger:
+//! a number of accounts. [`generate()`] turns it into a [`SeededMap`], whose
+//! [`SeededMap::events`] are the [`Event`]s that seed a fresh ledger:
 //! one `AccountOpened` per account, then one `PositionSeeded` per map position, each against a
 //! low-leverage counterparty so open interest stays balanced after every event.
 //!
