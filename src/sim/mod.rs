@@ -553,22 +553,21 @@ impl Simulation {
             let (run, next) =
                 rest.split_at(rest.iter().position(|a| a.role != first.role).unwrap_or(rest.len()));
             rest = next;
-            let accounts = run.iter();
             if first.role == Role::Map {
-                let holders = accounts.clone().map(|acct| {
+                let holders = run.iter().map(|acct| {
                     let side = if acct.qty.is_positive() { Side::Buy } else { Side::Sell };
                     let stop = stop_of.get(acct.account.0 as usize).copied().flatten();
                     (Trader { account: acct.account }, state(acct), PositionHolder { side, stop })
                 });
-                for (acct, id) in accounts.zip(world.spawn_batch(holders)) {
+                for (acct, id) in run.iter().zip(world.spawn_batch(holders)) {
                     if let Some(t) = agents::next_wake(&mut rng, 0, hazard) {
                         wake.0.push(t, id);
                     }
                     agents::remember(&mut entities, acct.account, id);
                 }
             } else {
-                let others = accounts.clone().map(|acct| (Trader { account: acct.account }, state(acct)));
-                for (acct, id) in accounts.zip(world.spawn_batch(others)) {
+                let others = run.iter().map(|acct| (Trader { account: acct.account }, state(acct)));
+                for (acct, id) in run.iter().zip(world.spawn_batch(others)) {
                     agents::remember(&mut entities, acct.account, id);
                 }
             }
