@@ -85,8 +85,9 @@ fn check_scenario(name: &str) -> Result<u64, String> {
     let started = std::time::Instant::now();
     let path = Path::new("scenarios").join(name);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
-    let text = match SHORTENED.iter().find(|(n, _)| *n == name) {
-        Some((_, horizon)) => common::with_horizon(&text, horizon),
+    let cut = SHORTENED.iter().find(|(n, _)| *n == name).map(|(_, horizon)| *horizon);
+    let text = match cut {
+        Some(horizon) => common::with_horizon(&text, horizon),
         None => text,
     };
     let v = liqsim::scenario::parse(&path.display().to_string(), text.as_bytes())
@@ -114,8 +115,9 @@ fn check_scenario(name: &str) -> Result<u64, String> {
     let checked =
         adl_only_when_the_fund_cannot_take_over(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!(
-        "{}: {checked} ADL events, each with the fund unable to take over ({:.1} s)",
+        "{}{}: {checked} ADL events, each with the fund unable to take over ({:.1} s)",
         path.display(),
+        cut.map(|h| format!(" cut to {h}")).unwrap_or_default(),
         started.elapsed().as_secs_f64()
     );
     Ok(checked)

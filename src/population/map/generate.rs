@@ -56,7 +56,7 @@ pub struct SeededAccount {
 
 /// A seeded map: its accounts, the counterparty of each map position, and what they produce. The
 /// events that seed it are produced on demand by [`SeededMap::events`] (at a million accounts,
-/// three million events held at once cost a quarter of a gigabyte and a tenth of the build).
+/// three million events held at once cost a quarter of a gigabyte and a sixth of the build).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeededMap {
     /// Map accounts in id order, then counterparties.
