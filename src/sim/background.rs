@@ -21,6 +21,7 @@
 //! traders does not change the index path or the position holders' draws.
 
 use super::agents::remember;
+use super::slots::ResourceSlots;
 use super::{
     AccountEntities, AgentAction, AgentOrders, Clock, IndexConfig, Market, PositionState, SimConfig,
     SimError, Trader, stream,
@@ -240,6 +241,7 @@ pub(super) fn spawn(
     cfg: &SimConfig,
     ex: &mut Exchange,
     world: &mut World,
+    slots: &mut ResourceSlots,
     entities: &mut AccountEntities,
 ) -> Result<(), SimError> {
     let bg = &cfg.background;
@@ -278,15 +280,18 @@ pub(super) fn spawn(
     roster.max_price_deviation = if band > 0.0 && band <= 1.0 { band } else { 1.0 };
     let inst = *ex.instrument();
     let start = inst.price_f64(ex.last());
-    world.insert_resource(Fundamental {
-        value: bg.fundamental.price.map_or(start, |p| inst.price_f64(p)),
-        config: bg.fundamental.clone(),
-    });
-    world.insert_resource(PriceTape(PriceHistory::new(depth, start)));
-    world.insert_resource(OrderExpiry::new(max_ttl));
-    world.insert_resource(roster);
-    world.insert_resource(regime);
-    world.insert_resource(BackgroundRng(rng));
+    slots.insert(
+        world,
+        Fundamental {
+            value: bg.fundamental.price.map_or(start, |p| inst.price_f64(p)),
+            config: bg.fundamental.clone(),
+        },
+    );
+    slots.insert(world, PriceTape(PriceHistory::new(depth, start)));
+    slots.insert(world, OrderExpiry::new(max_ttl));
+    slots.insert(world, roster);
+    slots.insert(world, regime);
+    slots.insert(world, BackgroundRng(rng));
     Ok(())
 }
 

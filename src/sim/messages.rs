@@ -3,12 +3,12 @@
 //! recorded ([`Publisher::publish`]), so there is no buffer inside the exchange that another
 //! stage has to read and clear.
 
+use super::slots::ResourceSlots;
 use super::{Halt, Market};
 use crate::book::{AccountId, StopKind, TriggerSource};
 use crate::engine::{EngineError, Exchange};
 use crate::events::{Envelope, Event, Seq, TriggerReason};
 use crate::units::{Money, Price, Qty, Side};
-use bevy_ecs::message::MessageRegistry;
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
 
@@ -91,14 +91,14 @@ pub struct AccountChanged {
     pub account: AccountId,
 }
 
-/// Registers the messages in a standalone world.
-pub(super) fn register(world: &mut World) {
-    MessageRegistry::register_message::<TradeExecuted>(world);
-    MessageRegistry::register_message::<MarkChanged>(world);
-    MessageRegistry::register_message::<PositionLiquidated>(world);
-    MessageRegistry::register_message::<LiquidationSettled>(world);
-    MessageRegistry::register_message::<AccountChanged>(world);
-    MessageRegistry::register_message::<StopFired>(world);
+/// Registers the messages, their queues held by `slots`.
+pub(super) fn register(world: &mut World, slots: &mut ResourceSlots) {
+    slots.register_message::<TradeExecuted>(world);
+    slots.register_message::<MarkChanged>(world);
+    slots.register_message::<PositionLiquidated>(world);
+    slots.register_message::<LiquidationSettled>(world);
+    slots.register_message::<AccountChanged>(world);
+    slots.register_message::<StopFired>(world);
 }
 
 /// What a system that changed the market needs to publish it.

@@ -14,6 +14,7 @@ mod makers;
 mod messages;
 mod metrics;
 mod orders;
+mod slots;
 mod spot;
 pub mod wake;
 
@@ -39,7 +40,7 @@ use crate::engine::{
 use crate::liquidity::DepthCurve;
 use crate::population::{self, MapPlan, Role, SeededAccount};
 use crate::units::{Money, Price, Qty, Side};
-use bevy_ecs::message::{MessageRegistry, message_update_system};
+use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::common_conditions::resource_exists;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
@@ -473,6 +474,8 @@ pub const STOPS_STREAM: u64 = 0x570;
 pub struct Simulation {
     pub world: World,
     schedule: Schedule,
+    /// The entities still free to hold a resource inserted after the build.
+    slots: slots::ResourceSlots,
 }
 
 impl Simulation {
@@ -532,6 +535,7 @@ impl Simulation {
         }
 
         let mut world = World::new();
+        let mut slots = slots::ResourceSlots::reserve(&mut world);
         let mut entities = AccountEntities::default();
         let mut wake = WakeQueue::default();
         let rates = HolderRates::new(&cfg.holders, cfg.exchange.tick_secs);
@@ -582,7 +586,7 @@ impl Simulation {
         }
         // Fully funded (1x): a shock is an outside order, not a leveraged bet to be liquidated.
         let shock_account = ex.open_account(Money::usd(1_000_000_000_000), 1)?;
-        background::spawn(cfg, &mut ex, &mut world, &mut entities)?;
+        background::spawn(cfg, &mut ex, &mut world, &mut slots, &mut entities)?;
         // Makers and hunters after every other account, so worlds without them are unchanged.
         for m in &cfg.makers {
             let account = ex.open_account(m.deposit, m.leverage.max(1))?;
@@ -625,37 +629,38 @@ impl Simulation {
         ex.refresh_liquidation_index()?;
         ex.set_publishing(true);
 
-        MessageRegistry::register_message::<OrderIntent>(&mut world);
-        MessageRegistry::register_message::<MarginIntent>(&mut world);
-        MessageRegistry::register_message::<CancelStopIntent>(&mut world);
-        messages::register(&mut world);
+        slots.register_message::<OrderIntent>(&mut world);
+        slots.register_message::<MarginIntent>(&mut world);
+        slots.register_message::<CancelStopIntent>(&mut world);
+        messages::register(&mut world, &mut slots);
         let needed = cfg
             .hunters
             .iter()
             .map(|h| &h.hunting)
             .chain(cfg.makers.iter().filter_map(|m| m.hunting.as_ref()))
             .any(|p| p.map.is_estimated());
-        world.insert_resource(hunters::OpenInterestAdded::of(&map, &inst, needed));
-        world.insert_resource(Market(ex));
-        world.insert_resource(Clock { tick: 0, ticks: cfg.ticks });
-        world.insert_resource(SimRng(rng));
+        slots.insert(&mut world, hunters::OpenInterestAdded::of(&map, &inst, needed));
+        slots.insert(&mut world, Market(ex));
+        slots.insert(&mut world, Clock { tick: 0, ticks: cfg.ticks });
+        slots.insert(&mut world, SimRng(rng));
         let spot =
             SpotMarket::new(&cfg.index, &inst, start, stream(cfg.seed, 1)).map_err(EngineError::from)?;
-        world.insert_resource(IndexState { value: spot.index().unwrap_or(start.0 as f64) });
-        world.insert_resource(spot);
-        world.insert_resource(ShockQueue::new(shock_account, cfg.shocks.clone()));
-        world.insert_resource(wake);
-        world.insert_resource(entities);
-        world.insert_resource(Halt::default());
-        world.insert_resource(rates);
-        world.insert_resource(Metrics::new(start));
-        world.insert_resource(WatchLevels { levels: cfg.watch_levels_usd(), start: cfg.start_price_usd() });
-        Ok(Simulation { world, schedule: build_schedule() })
+        slots.insert(&mut world, IndexState { value: spot.index().unwrap_or(start.0 as f64) });
+        slots.insert(&mut world, spot);
+        slots.insert(&mut world, ShockQueue::new(shock_account, cfg.shocks.clone()));
+        slots.insert(&mut world, wake);
+        slots.insert(&mut world, entities);
+        slots.insert(&mut world, Halt::default());
+        slots.insert(&mut world, rates);
+        slots.insert(&mut world, Metrics::new(start));
+        slots
+            .insert(&mut world, WatchLevels { levels: cfg.watch_levels_usd(), start: cfg.start_price_usd() });
+        Ok(Simulation { world, schedule: build_schedule(), slots })
     }
 
     /// Samples the liquidation map into [`HeatmapSamples`] every `ticks` ticks (from the first).
     pub fn sample_heatmap_every(&mut self, ticks: u64) {
-        self.world.insert_resource(HeatmapSamples::every(ticks));
+        self.slots.insert(&mut self.world, HeatmapSamples::every(ticks));
     }
 
     /// Runs one tick. Returns false when the horizon is reached or the run halted.
