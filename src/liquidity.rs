@@ -264,7 +264,12 @@ pub struct LevelGrid {
 /// One change a provider makes to its resting orders (`I`: the venue's order id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requote<I> {
-    Cancel(I),
+    /// Cancel a resting order (at `price`, on the side requoted: what finds it in a list
+    /// sorted by level).
+    Cancel {
+        id: I,
+        price: Price,
+    },
     /// Resize a resting order at its price.
     Resize {
         id: I,
@@ -347,7 +352,7 @@ pub fn requote<I: Copy>(
                     out.push(Requote::Resize { id, price, qty: target });
                 }
             }
-            _ => out.push(Requote::Cancel(id)),
+            _ => out.push(Requote::Cancel { id, price }),
         }
     }
     for (k, &(price, target)) in targets.iter().enumerate() {
@@ -365,7 +370,7 @@ pub fn requote<I: Copy>(
 /// placements).
 pub fn apply_order<I: Copy>(changes: &mut [Requote<I>]) {
     changes.sort_by_key(|c| match c {
-        Requote::Cancel(_) => 0,
+        Requote::Cancel { .. } => 0,
         Requote::Resize { .. } => 1,
         Requote::Place { .. } => 2,
     });
@@ -679,8 +684,8 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                Requote::Cancel(3),
-                Requote::Cancel(5),
+                Requote::Cancel { id: 3, price: Price(95) },
+                Requote::Cancel { id: 5, price: Price(99) },
                 Requote::Resize { id: 2, price: Price(98), qty: Qty(55) },
                 Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(50) },
             ],

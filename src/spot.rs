@@ -205,9 +205,9 @@ impl SpotVenue {
         // placements join at their level (so `live` stays sorted).
         for &change in &changes {
             match change {
-                Requote::Cancel(id) => {
+                Requote::Cancel { id, price } => {
                     let _ = self.book.cancel(id);
-                    if let Some(k) = live.iter().position(|l| l.0 == id) {
+                    if let Some(k) = position_at(&live, id, price) {
                         let (_, side, price, held) = live.remove(k);
                         self.memory.left(side, price, held, now);
                     }
@@ -301,7 +301,10 @@ impl SpotVenue {
 /// and price).
 fn position_at(live: &[(OrderId, Side, Price, Qty)], id: OrderId, price: Price) -> Option<usize> {
     [Side::Buy, Side::Sell].into_iter().find_map(|side| {
-        live.binary_search_by(|l| (l.1, l.2).cmp(&(side, price))).ok().filter(|&k| live[k].0 == id)
+        // A level may hold a stray second order until it is cancelled: look at each.
+        let from = live.partition_point(|l| (l.1, l.2) < (side, price));
+        let mut at_level = live[from..].iter().take_while(|l| (l.1, l.2) == (side, price));
+        at_level.position(|l| l.0 == id).map(|k| from + k)
     })
 }
 
@@ -326,6 +329,23 @@ pub fn weighted_median(values: &mut [(Price, f64)]) -> Option<Price> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_is_found_at_its_level_even_beside_a_stray() {
+        let live = [
+            (OrderId(7), Side::Buy, Price(99), Qty(1)),
+            (OrderId(3), Side::Buy, Price(100), Qty(1)),
+            (OrderId(9), Side::Buy, Price(100), Qty(1)),
+            (OrderId(4), Side::Sell, Price(100), Qty(1)),
+            (OrderId(5), Side::Sell, Price(101), Qty(1)),
+        ];
+        assert_eq!(position_at(&live, OrderId(3), Price(100)), Some(1));
+        assert_eq!(position_at(&live, OrderId(9), Price(100)), Some(2));
+        assert_eq!(position_at(&live, OrderId(4), Price(100)), Some(3));
+        assert_eq!(position_at(&live, OrderId(5), Price(101)), Some(4));
+        assert_eq!(position_at(&live, OrderId(5), Price(100)), None, "not at that level");
+        assert_eq!(position_at(&live, OrderId(8), Price(99)), None);
+    }
 
     fn venue(permanence: f64) -> (SpotVenue, Instrument) {
         let inst = Instrument::btcusdt();

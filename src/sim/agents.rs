@@ -316,10 +316,17 @@ pub(super) fn quote_liquidity(
         // what it cancels is remembered with what it held.
         // `still` is sorted, and stays so as cancels leave it and placements join it.
         let mut resting = still;
+        // `live` is in the order the orders were placed, so by id (the exchange numbers orders
+        // as they come); should it not be, each is searched for.
+        let by_id = live.is_sorted_by_key(|l| l.0);
+        let find = |id: OrderId| match by_id {
+            true => live.binary_search_by_key(&id, |l| l.0).ok().map(|k| &live[k]),
+            false => live.iter().find(|l| l.0 == id),
+        };
         for c in changes.iter() {
             match *c {
-                Requote::Cancel(id) => {
-                    if let Some(l) = live.iter().find(|l| l.0 == id) {
+                Requote::Cancel { id, .. } => {
+                    if let Some(l) = find(id) {
                         let key = (l.1, l.2);
                         lp.memory.left(l.1, l.2, l.3, secs);
                         if let Ok(k) = resting.binary_search(&key) {
@@ -338,9 +345,9 @@ pub(super) fn quote_liquidity(
         lp.memory.forget_older_than(secs, MEMORY_HALF_LIVES * lp.refill_half_life);
         for &change in changes.iter() {
             match change {
-                Requote::Cancel(id) => orders.pending.push(AgentAction::Cancel(id)),
+                Requote::Cancel { id, .. } => orders.pending.push(AgentAction::Cancel(id)),
                 Requote::Resize { id, qty, .. } => {
-                    let held = live.iter().find(|l| l.0 == id).map_or(qty, |l| l.3);
+                    let held = find(id).map_or(qty, |l| l.3);
                     orders.pending.push(AgentAction::Resize { id, by: qty.0 - held.0 })
                 }
                 Requote::Place { side, price, qty } => orders.place(side, OrderKind::PostOnly, price, qty, 0),
