@@ -301,7 +301,7 @@ impl SpotVenue {
 /// and price).
 fn position_at(live: &[(OrderId, Side, Price, Qty)], id: OrderId, price: Price) -> Option<usize> {
     [Side::Buy, Side::Sell].into_iter().find_map(|side| {
-        // A level may hold a stray second order until it is cancelled: look at each.
+        // A venue keeps one order a level; should a level hold more, each is looked at.
         let from = live.partition_point(|l| (l.1, l.2) < (side, price));
         let mut at_level = live[from..].iter().take_while(|l| (l.1, l.2) == (side, price));
         at_level.position(|l| l.0 == id).map(|k| from + k)

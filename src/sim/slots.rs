@@ -19,8 +19,8 @@ pub(crate) struct ResourceSlots {
 }
 
 impl ResourceSlots {
-    /// More than a simulation inserts (31 with the heatmap samples); one inserted past the last
-    /// slot is still inserted, on an entity of its own.
+    /// More than a simulation inserts (30 with the heatmap samples); one inserted past the last
+    /// slot is still inserted, on an entity of its own (and caught by debug builds).
     const COUNT: usize = 40;
 
     /// Spawns the empty entities (into the empty archetype, which every world has: no archetype
@@ -40,7 +40,10 @@ impl ResourceSlots {
             Some(slot) => {
                 world.entity_mut(slot).insert(value);
             }
-            None => world.insert_resource(value),
+            None => {
+                debug_assert!(false, "more resources than slots: raise ResourceSlots::COUNT");
+                world.insert_resource(value)
+            }
         }
     }
 
@@ -60,6 +63,7 @@ impl ResourceSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::any::TypeId;
 
     #[derive(Resource, Debug, PartialEq)]
     struct Answer(u32);
@@ -89,7 +93,58 @@ mod tests {
         assert!(resources.iter().all(|e| e.index() < lowest_account), "{resources:?}");
     }
 
+    #[derive(Resource)]
+    struct Later;
+
+    #[derive(Message)]
+    struct Pong;
+
+    /// The components of each archetype, in the order the world created them, and the components
+    /// in the order they were registered (by type: bevy names them only with its debug feature).
+    fn layout(world: &World) -> (Vec<Vec<Option<TypeId>>>, Vec<Option<TypeId>>) {
+        let ty = |id| world.components().get_info(id).and_then(|c| c.type_id());
+        let archetypes = world.archetypes().iter().map(|a| a.components().iter().map(|&c| ty(c)).collect());
+        let components = world.components().iter_registered().map(|(_, c)| c.type_id()).collect();
+        (archetypes.collect(), components)
+    }
+
     #[test]
+    fn slots_build_the_world_bevy_would_build() {
+        // The same inserts, interleaved with spawns, into slots and as bevy does them.
+        let mut plain = World::new();
+        plain.spawn_batch((0..10).map(|_| Account));
+        plain.insert_resource(Answer(1));
+        MessageRegistry::register_message::<Ping>(&mut plain);
+        MessageRegistry::register_message::<Pong>(&mut plain);
+        plain.spawn((Account, Answer(2)));
+        plain.insert_resource(Later);
+
+        let mut slotted = World::new();
+        let mut slots = ResourceSlots::reserve(&mut slotted);
+        slotted.spawn_batch((0..10).map(|_| Account));
+        slots.insert(&mut slotted, Answer(1));
+        slots.register_message::<Ping>(&mut slotted);
+        slots.register_message::<Pong>(&mut slotted);
+        slotted.spawn((Account, Answer(2)));
+        slots.insert(&mut slotted, Later);
+
+        assert_eq!(layout(&slotted), layout(&plain));
+        // Both queues are updated each frame (a message outlives two updates, not forever).
+        for world in [&mut plain, &mut slotted] {
+            world.resource_mut::<Messages<Ping>>().write(Ping);
+            world.resource_mut::<Messages<Pong>>().write(Pong);
+            for _ in 0..2 {
+                world.resource_scope(|world, mut registry: Mut<MessageRegistry>| {
+                    registry.run_updates(world, bevy_ecs::change_detection::Tick::new(0));
+                });
+            }
+            assert!(world.resource::<Messages<Ping>>().is_empty());
+            assert!(world.resource::<Messages<Pong>>().is_empty());
+        }
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "more resources than slots"))]
     fn a_resource_past_the_last_slot_is_still_inserted() {
         let mut world = World::new();
         let mut slots = ResourceSlots { free: Vec::new().into_iter() };
