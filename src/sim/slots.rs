@@ -8,7 +8,8 @@
 //!
 //! The slots are filled in the order the resources were inserted before, so the world creates
 //! its archetypes, and numbers them, in the same order. That order matters: a query visits the
-//! archetypes it matches in an order that follows their ids, and the agents act in that order.
+//! archetypes it matches in an order set by their ids (a hash map's, keyed by id), and the agents
+//! act in that order.
 
 use bevy_ecs::message::{Message, MessageRegistry, Messages};
 use bevy_ecs::prelude::*;
