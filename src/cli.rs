@@ -383,6 +383,9 @@ pub struct SensitivityArgs {
     /// Also write the folder's report.html at the end (as `liqsim report` does).
     #[arg(long)]
     pub report: bool,
+    /// parquet: also sensitivity.parquet and morris.parquet beside their CSVs.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
     /// No progress bar and no table on stdout.
     #[arg(long)]
     pub quiet: bool,

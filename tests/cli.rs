@@ -1744,7 +1744,7 @@ fn sensitivity_writes_its_outputs_the_same_whatever_the_threads_and_a_parameter_
     let r = liqsim(&["sensitivity", s(&file), "--out", s(&a), "--threads", "1", "--quiet"]);
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(stdout(&r).is_empty(), "--quiet prints nothing");
-    let r = liqsim(&["sensitivity", s(&file), "--out", s(&b), "--threads", "3"]);
+    let r = liqsim(&["sensitivity", s(&file), "--out", s(&b), "--threads", "3", "--format", "parquet"]);
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(stdout(&r).contains("index.drift_pct"), "{}", stdout(&r));
     for f in
@@ -1754,6 +1754,15 @@ fn sensitivity_writes_its_outputs_the_same_whatever_the_threads_and_a_parameter_
         assert!(!x.is_empty() && x == y, "{f} differs between 1 and 3 threads");
     }
     assert_eq!(files_under(&a).len(), 6, "{:?}", files_under(&a));
+    // --format parquet adds the two tables as Parquet, cell for cell the CSVs'.
+    assert_eq!(files_under(&b).len(), 8, "{:?}", files_under(&b));
+    use parquet::record::Field;
+    let oat = parquet_matches_csv(&b.join("sensitivity.parquet"), &b.join("sensitivity.csv"));
+    // The base rows (one per metric) have no value; every other row's is a number.
+    assert!(oat[..3].iter().all(|r| r[1].1 == Field::Null), "{:?}", &oat[..3]);
+    assert!(oat[3..].iter().all(|r| matches!(r[1].1, Field::Double(_))));
+    let effects = parquet_matches_csv(&b.join("morris.parquet"), &b.join("morris.csv"));
+    assert!(effects.iter().all(|r| matches!(r[5].1, Field::ULong(_))), "{effects:?}");
 
     // One row per metric at the base, then per parameter, value and metric.
     let csv = std::fs::read_to_string(a.join("sensitivity.csv")).unwrap();
@@ -2016,36 +2025,23 @@ fn a_report_of_a_folder_it_cannot_read_is_bad_input_naming_the_file_and_leaves_n
     }
 }
 
-/// `sweep --format parquet`: sweep.parquet holds sweep.csv's cells typed (the cell a uint64, a
-/// numeric axis a double, a named one a string, a metric a double or null where the CSV is
-/// empty), and every cell has its outcomes.parquet.
-#[test]
-fn a_sweep_in_parquet_holds_its_csv_cells_typed() {
+/// A Parquet table has the CSV's header as its columns and, row for row, its cells: an integer
+/// as a uint64, a number as a double, text as a string, an empty cell as null. Returns the rows.
+fn parquet_matches_csv(parquet: &Path, csv: &Path) -> Vec<Vec<(String, parquet::record::Field)>> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
-    let dir = temp_dir("sweep-parquet");
-    let file = short_copy("imbalance_sweep.ron", &dir, "5m");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let small = text
-        .replace("values: [1.0, 2.0, 4.0, 8.0, 14.0, 20.0, 30.0]", "values: [1.0, 14.0]")
-        .replace(r#"values: ["none", "up", "down", "adaptive"]"#, r#"values: ["none", "down"]"#);
-    assert!(small.contains("values: [1.0, 14.0]") && small.contains(r#"values: ["none", "down"]"#));
-    std::fs::write(&file, small).unwrap();
-    let out = dir.join("sweep");
-    let o = liqsim(&["sweep", s(&file), "--out", s(&out), "--runs", "2", "--format", "parquet", "--quiet"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let csv = std::fs::read_to_string(csv).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let cells: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(cells.len(), 4);
-    let reader = SerializedFileReader::new(std::fs::File::open(out.join("sweep.parquet")).unwrap()).unwrap();
+    let reader = SerializedFileReader::new(std::fs::File::open(parquet).unwrap()).unwrap();
     let rows: Vec<Vec<(String, Field)>> = reader
         .get_row_iter(None)
         .unwrap()
         .map(|r| r.unwrap().get_column_iter().map(|(n, f)| (n.clone(), f.clone())).collect())
         .collect();
-    assert_eq!(rows.len(), cells.len());
+    assert!(!rows.is_empty(), "{}: no rows", parquet.display());
+    assert_eq!(rows.len(), cells.len(), "{}", parquet.display());
     for (row, cell) in rows.iter().zip(&cells) {
         let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, header);
@@ -2058,6 +2054,30 @@ fn a_sweep_in_parquet_holds_its_csv_cells_typed() {
                 other => panic!("{name}: unexpected {other:?}"),
             }
         }
+    }
+    rows
+}
+
+/// `sweep --format parquet`: sweep.parquet holds sweep.csv's cells typed (the cell a uint64, a
+/// numeric axis a double, a named one a string, a metric a double or null where the CSV is
+/// empty), and every cell has its outcomes.parquet.
+#[test]
+fn a_sweep_in_parquet_holds_its_csv_cells_typed() {
+    use parquet::record::Field;
+    let dir = temp_dir("sweep-parquet");
+    let file = short_copy("imbalance_sweep.ron", &dir, "5m");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let small = text
+        .replace("values: [1.0, 2.0, 4.0, 8.0, 14.0, 20.0, 30.0]", "values: [1.0, 14.0]")
+        .replace(r#"values: ["none", "up", "down", "adaptive"]"#, r#"values: ["none", "down"]"#);
+    assert!(small.contains("values: [1.0, 14.0]") && small.contains(r#"values: ["none", "down"]"#));
+    std::fs::write(&file, small).unwrap();
+    let out = dir.join("sweep");
+    let o = liqsim(&["sweep", s(&file), "--out", s(&out), "--runs", "2", "--format", "parquet", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = parquet_matches_csv(&out.join("sweep.parquet"), &out.join("sweep.csv"));
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
         assert!(matches!(row[0].1, Field::ULong(_)) && matches!(row[1].1, Field::Double(_)));
         assert!(matches!(row[2].1, Field::Str(_)), "hunters.mode is named: {:?}", row[2]);
     }

@@ -134,14 +134,16 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
 }
 
 pub fn sensitivity(args: SensitivityArgs) -> Result<ExitCode> {
-    let SensitivityArgs { file, budget: limits, runs, points, threads, seed, out, report, quiet } = args;
+    let parquet = args.format == TableFormat::Parquet;
+    let SensitivityArgs { file, budget: limits, runs, points, threads, seed, out, report, quiet, .. } = args;
     let v = load(&file)?;
     if threads == Some(0) {
         return Err(bad("--threads: must be at least 1"));
     }
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name).join("sensitivity"));
     super::out_folder(&out)?;
-    let opts = SensitivityOptions { runs, points, seed, threads, out: out.clone(), progress: !quiet };
+    let opts =
+        SensitivityOptions { runs, points, seed, threads, out: out.clone(), progress: !quiet, parquet };
     let plan = mc::sensitivity::plan(&v, &file.display().to_string(), &opts).map_err(mc_error)?;
     within_budget(&limits, &estimate(&v, plan.simulations(), threads, false))?;
     let analysis = mc::sensitivity::run_sensitivity(&plan, &opts).map_err(mc_error)?;

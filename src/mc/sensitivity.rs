@@ -58,8 +58,15 @@ pub const DEFAULT_METRICS: &[&str] =
     &["p_squeeze_up", "p_squeeze_down", "max_price", "min_price", "liquidated_notional_short", "hunter_pnl"];
 
 /// The files of a finished analysis besides `summary.json` (written last).
-pub const OUTPUT_FILES: &[&str] =
-    &["sensitivity.csv", "morris.csv", "sensitivity.txt", "tornado.png", "scenario.json"];
+pub const OUTPUT_FILES: &[&str] = &[
+    "sensitivity.csv",
+    "morris.csv",
+    "sensitivity.parquet",
+    "morris.parquet",
+    "sensitivity.txt",
+    "tornado.png",
+    "scenario.json",
+];
 
 /// How to run a sensitivity analysis.
 #[derive(Clone, Debug)]
@@ -72,6 +79,8 @@ pub struct SensitivityOptions {
     pub threads: Option<usize>,
     pub out: PathBuf,
     pub progress: bool,
+    /// Also `sensitivity.parquet` and `morris.parquet` beside their CSVs.
+    pub parquet: bool,
 }
 
 /// What an outcome's number is, for labels and formatting.
@@ -661,7 +670,7 @@ pub fn run_sensitivity(plan: &Plan, opts: &SensitivityOptions) -> Result<Sensiti
         swings,
         morris,
     };
-    write_outputs(out, plan, &report)?;
+    write_outputs(out, plan, &report, opts.parquet)?;
     Ok(report)
 }
 
@@ -669,7 +678,10 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn write_outputs(out: &Path, plan: &Plan, r: &SensitivityReport) -> Result<(), McError> {
+fn write_outputs(out: &Path, plan: &Plan, r: &SensitivityReport, parquet: bool) -> Result<(), McError> {
+    if parquet {
+        write_parquet(out, r)?;
+    }
     let mut rows: Vec<Vec<String>> = Vec::new();
     for m in &r.metrics {
         rows.push(vec![
@@ -730,6 +742,67 @@ fn write_outputs(out: &Path, plan: &Plan, r: &SensitivityReport) -> Result<(), M
     })?;
     let json = serde_json::to_string_pretty(r).unwrap_or_default();
     report::write_summary(out, &json)?;
+    Ok(())
+}
+
+/// `sensitivity.csv` and `morris.csv` as Parquet: names as strings, the parameter's value and the
+/// estimates as doubles (null where the CSV is empty: the base rows' value, an estimate no run
+/// gave), Morris's count of elementary effects as a uint64.
+fn write_parquet(out: &Path, r: &SensitivityReport) -> Result<(), McError> {
+    use crate::report::table::{Column, ColumnType, Value, write_table};
+    let float = |v: Option<f64>| v.map_or(Value::Null, Value::Float);
+    let columns = [
+        Column::new("parameter", ColumnType::Text),
+        Column::optional("value", ColumnType::Float),
+        Column::new("metric", ColumnType::Text),
+        Column::optional("estimate", ColumnType::Float),
+        Column::optional("lo", ColumnType::Float),
+        Column::optional("hi", ColumnType::Float),
+    ];
+    let base = r.metrics.iter().map(|m| {
+        let e = &m.base;
+        vec![
+            Value::Text("base"),
+            Value::Null,
+            Value::Text(&m.name),
+            float(e.estimate),
+            float(e.lo),
+            float(e.hi),
+        ]
+    });
+    let oat = r.one_at_a_time.iter().map(|row| {
+        let e = &row.estimate;
+        vec![
+            Value::Text(&row.parameter),
+            Value::Float(row.value),
+            Value::Text(&row.metric),
+            float(e.estimate),
+            float(e.lo),
+            float(e.hi),
+        ]
+    });
+    write_table(&out.join("sensitivity.parquet"), &columns, base.chain(oat), true)?;
+    if let Some(m) = &r.morris {
+        let columns = [
+            Column::new("parameter", ColumnType::Text),
+            Column::new("metric", ColumnType::Text),
+            Column::optional("mu_star", ColumnType::Float),
+            Column::optional("mu", ColumnType::Float),
+            Column::optional("sigma", ColumnType::Float),
+            Column::new("effects", ColumnType::UInt),
+        ];
+        let rows = m.effects.iter().map(|e| {
+            vec![
+                Value::Text(&e.parameter),
+                Value::Text(&e.metric),
+                float(e.mu_star),
+                float(e.mu),
+                float(e.sigma),
+                Value::UInt(e.effects as u64),
+            ]
+        });
+        write_table(&out.join("morris.parquet"), &columns, rows, true)?;
+    }
     Ok(())
 }
 
