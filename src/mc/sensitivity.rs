@@ -57,7 +57,8 @@ pub const MORRIS_SALT: u64 = 0x4d4f_5252_4953_2131;
 pub const DEFAULT_METRICS: &[&str] =
     &["p_squeeze_up", "p_squeeze_down", "max_price", "min_price", "liquidated_notional_short", "hunter_pnl"];
 
-/// The files of a finished analysis besides `summary.json` (written last).
+/// The files an analysis writes besides `summary.json` (written last); the Parquet ones only with
+/// `--format parquet`. All are removed before an analysis starts and when one is interrupted.
 pub const OUTPUT_FILES: &[&str] = &[
     "sensitivity.csv",
     "morris.csv",
