@@ -675,61 +675,8 @@ pub fn run_sensitivity(plan: &Plan, opts: &SensitivityOptions) -> Result<Sensiti
     Ok(report)
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
 fn write_outputs(out: &Path, plan: &Plan, r: &SensitivityReport, parquet: bool) -> Result<(), McError> {
-    if parquet {
-        write_parquet(out, r)?;
-    }
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for m in &r.metrics {
-        rows.push(vec![
-            "base".into(),
-            String::new(),
-            m.name.clone(),
-            opt(m.base.estimate),
-            opt(m.base.lo),
-            opt(m.base.hi),
-        ]);
-    }
-    for row in &r.one_at_a_time {
-        rows.push(vec![
-            row.parameter.clone(),
-            row.value.to_string(),
-            row.metric.clone(),
-            opt(row.estimate.estimate),
-            opt(row.estimate.lo),
-            opt(row.estimate.hi),
-        ]);
-    }
-    report::write_csv(
-        &out.join("sensitivity.csv"),
-        &["parameter", "value", "metric", "estimate", "lo", "hi"],
-        rows.iter().map(|r| r.iter().map(String::as_str)),
-    )?;
-    if let Some(m) = &r.morris {
-        let rows: Vec<Vec<String>> = m
-            .effects
-            .iter()
-            .map(|e| {
-                vec![
-                    e.parameter.clone(),
-                    e.metric.clone(),
-                    opt(e.mu_star),
-                    opt(e.mu),
-                    opt(e.sigma),
-                    e.effects.to_string(),
-                ]
-            })
-            .collect();
-        report::write_csv(
-            &out.join("morris.csv"),
-            &["parameter", "metric", "mu_star", "mu", "sigma", "effects"],
-            rows.iter().map(|r| r.iter().map(String::as_str)),
-        )?;
-    }
+    write_tables(out, r, parquet)?;
     let text = table(r);
     report::write_atomic(&out.join("sensitivity.txt"), |w| {
         use std::io::Write;
@@ -746,11 +693,14 @@ fn write_outputs(out: &Path, plan: &Plan, r: &SensitivityReport, parquet: bool) 
     Ok(())
 }
 
-/// `sensitivity.csv` and `morris.csv` as Parquet: names as strings, the parameter's value and the
-/// estimates as doubles (null where the CSV is empty: the base rows' value, an estimate no run
-/// gave), Morris's count of elementary effects as a uint64.
-fn write_parquet(out: &Path, r: &SensitivityReport) -> Result<(), McError> {
+/// `sensitivity.csv` and `morris.csv` (with a Morris design), and when `parquet` the same tables as
+/// Parquet, written first: names as strings, the parameter's value and the estimates as doubles
+/// (empty, or null, where there is none: the base rows' value, an estimate no run gave), Morris's
+/// count of elementary effects as a uint64.
+fn write_tables(out: &Path, r: &SensitivityReport, parquet: bool) -> Result<(), McError> {
     use crate::report::table::{Column, ColumnType, Value, write_table};
+    let formats: &[(&str, bool)] =
+        if parquet { &[("parquet", true), ("csv", false)] } else { &[("csv", false)] };
     let float = |v: Option<f64>| v.map_or(Value::Null, Value::Float);
     let columns = [
         Column::new("parameter", ColumnType::Text),
@@ -760,29 +710,19 @@ fn write_parquet(out: &Path, r: &SensitivityReport) -> Result<(), McError> {
         Column::optional("lo", ColumnType::Float),
         Column::optional("hi", ColumnType::Float),
     ];
-    let base = r.metrics.iter().map(|m| {
-        let e = &m.base;
-        vec![
-            Value::Text("base"),
-            Value::Null,
-            Value::Text(&m.name),
-            float(e.estimate),
-            float(e.lo),
-            float(e.hi),
-        ]
-    });
-    let oat = r.one_at_a_time.iter().map(|row| {
-        let e = &row.estimate;
-        vec![
-            Value::Text(&row.parameter),
-            Value::Float(row.value),
-            Value::Text(&row.metric),
-            float(e.estimate),
-            float(e.lo),
-            float(e.hi),
-        ]
-    });
-    write_table(&out.join("sensitivity.parquet"), &columns, base.chain(oat), true)?;
+    let rows = || {
+        let base = r.metrics.iter().map(|m| (Value::Text("base"), Value::Null, &m.name, &m.base));
+        let oat = r
+            .one_at_a_time
+            .iter()
+            .map(|o| (Value::Text(&o.parameter), Value::Float(o.value), &o.metric, &o.estimate));
+        base.chain(oat).map(|(parameter, value, metric, e)| {
+            vec![parameter, value, Value::Text(metric), float(e.estimate), float(e.lo), float(e.hi)]
+        })
+    };
+    for &(ext, as_parquet) in formats {
+        write_table(&out.join(format!("sensitivity.{ext}")), &columns, rows(), as_parquet)?;
+    }
     if let Some(m) = &r.morris {
         let columns = [
             Column::new("parameter", ColumnType::Text),
@@ -792,17 +732,16 @@ fn write_parquet(out: &Path, r: &SensitivityReport) -> Result<(), McError> {
             Column::optional("sigma", ColumnType::Float),
             Column::new("effects", ColumnType::UInt),
         ];
-        let rows = m.effects.iter().map(|e| {
-            vec![
-                Value::Text(&e.parameter),
-                Value::Text(&e.metric),
-                float(e.mu_star),
-                float(e.mu),
-                float(e.sigma),
-                Value::UInt(e.effects as u64),
-            ]
-        });
-        write_table(&out.join("morris.parquet"), &columns, rows, true)?;
+        let rows = || {
+            m.effects.iter().map(|e| {
+                let (parameter, metric) = (Value::Text(&e.parameter), Value::Text(&e.metric));
+                let effects = Value::UInt(e.effects as u64);
+                vec![parameter, metric, float(e.mu_star), float(e.mu), float(e.sigma), effects]
+            })
+        };
+        for &(ext, as_parquet) in formats {
+            write_table(&out.join(format!("morris.{ext}")), &columns, rows(), as_parquet)?;
+        }
     }
     Ok(())
 }
