@@ -155,16 +155,21 @@ impl DepthCurve {
         side: Side,
         out: &mut Vec<(Price, Qty)>,
     ) -> Result<(), UnitError> {
+        self.levels_around(&grid.around(centre), inst, side, out)
+    }
+
+    /// [`DepthCurve::levels`] on a grid already placed around its centre: what a provider
+    /// quoting both sides works out once.
+    pub fn levels_around(
+        &self,
+        at: &GridAround,
+        inst: &Instrument,
+        side: Side,
+        out: &mut Vec<(Price, Qty)>,
+    ) -> Result<(), UnitError> {
         out.clear();
-        let c = centre.0.max(1);
+        let (grid, c, reach_ticks) = (at.grid, at.centre, &at.reach_ticks);
         let cf = c as f64;
-        // A level is in a bucket while its distance `|p − c| / c` is within the bucket's outer
-        // distance. Division is monotone, so that holds exactly up to a whole number of ticks
-        // from the centre, found once per bucket here rather than by a division per level.
-        let mut reach_ticks = [0i64; MAX_BUCKETS];
-        for (r, &(outer, _)) in reach_ticks.iter_mut().zip(&grid.buckets) {
-            *r = ticks_within(outer, cf);
-        }
         let offset = |p: i64| (p - c).abs();
         let mut bucket = 0;
         let mut p = c - side.sign();
@@ -259,6 +264,29 @@ fn ticks_within(outer: f64, cf: f64) -> i64 {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LevelGrid {
     buckets: Vec<(f64, i64)>,
+}
+
+impl LevelGrid {
+    /// The grid around `centre`: how many whole ticks from it each bucket reaches.
+    pub fn around(&self, centre: Price) -> GridAround<'_> {
+        let c = centre.0.max(1);
+        // A level is in a bucket while its distance `|p − c| / c` is within the bucket's outer
+        // distance. Division is monotone, so that holds exactly up to a whole number of ticks
+        // from the centre, found once per bucket here rather than by a division per level.
+        let mut reach_ticks = [0i64; MAX_BUCKETS];
+        for (r, &(outer, _)) in reach_ticks.iter_mut().zip(&self.buckets) {
+            *r = ticks_within(outer, c as f64);
+        }
+        GridAround { grid: self, centre: c, reach_ticks }
+    }
+}
+
+/// A [`LevelGrid`] placed around a centre (ticks, at least one), for both sides' levels.
+#[derive(Clone, Copy, Debug)]
+pub struct GridAround<'a> {
+    grid: &'a LevelGrid,
+    centre: i64,
+    reach_ticks: [i64; MAX_BUCKETS],
 }
 
 /// One change a provider makes to its resting orders (`I`: the venue's order id).

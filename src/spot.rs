@@ -194,8 +194,9 @@ impl SpotVenue {
         let (mut targets, mut changes) =
             (std::mem::take(&mut self.targets), std::mem::take(&mut self.changes));
         changes.clear();
+        let around = self.grid.around(c);
         for side in [Side::Buy, Side::Sell] {
-            self.cfg.depth.levels(&self.grid, &self.inst, c, side, &mut targets)?;
+            self.cfg.depth.levels_around(&around, &self.inst, side, &mut targets)?;
             let memory = &self.memory;
             let before = |p: Price| memory.before(side, p, now);
             requote(side, &targets, &live, dt_secs.max(1e-9), half_life, before, &mut changes);

@@ -21,7 +21,20 @@ pub struct Price(pub i64);
 
 /// A quantity in lots of the instrument. Order sizes are positive; position sizes are signed
 /// (long > 0, short < 0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    bytemuck::Zeroable,
+)]
 #[serde(transparent)]
 pub struct Qty(pub i64);
 

@@ -264,7 +264,7 @@ impl OrderBook {
             if !crosses(t.side, t.limit, p) {
                 break;
             }
-            let Some(head) = opp.level(p).map(|l| l.head) else {
+            let Some(head) = opp.level(p).map(|l| l.head()) else {
                 break;
             };
             let Some(m) = slab.get_mut(head) else { break };

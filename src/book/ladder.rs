@@ -183,7 +183,7 @@ impl Ladder {
     /// Whether slot `i` is the last order of level `p` (where a size increase sends it anyway).
     #[inline]
     pub(crate) fn is_last(&self, i: u32, p: Price) -> bool {
-        self.level(p).is_some_and(|l| l.tail == i)
+        self.level(p).is_some_and(|l| l.tail() == i)
     }
 
     /// Grows the total of level `p` by `by` (the caller grew its last order's qty by as much):
@@ -269,7 +269,7 @@ impl Ladder {
             if w == 0 {
                 return None;
             }
-            self.dense = vec![Level::EMPTY; w];
+            self.dense = bytemuck::zeroed_vec(w);
             self.bits = vec![0; w.div_ceil(64)];
             self.base = p.saturating_sub((w / 2) as i64);
         } else if self.dense_levels == 0 {
@@ -286,7 +286,7 @@ impl Ladder {
             let new_base = if p128 < base { hi - new_len as i128 } else { lo };
             let new_base = i64::try_from(new_base).ok()?;
             let shift = usize::try_from(self.base as i128 - new_base as i128).ok()?;
-            let mut dense = vec![Level::EMPTY; new_len];
+            let mut dense: Vec<Level> = bytemuck::zeroed_vec(new_len);
             let mut bits = vec![0u64; new_len.div_ceil(64)];
             let mut k = self.next_set(0);
             while let Some(old) = k {
@@ -409,7 +409,7 @@ impl Ladder {
                     return Err(format!("{side:?} level {p:?} longer than its count"));
                 }
             }
-            if before != l.tail || count != l.count || sum != l.total.0 as i128 {
+            if before != l.tail() || count != l.count || sum != l.total.0 as i128 {
                 return Err(format!(
                     "{side:?} level {p:?} tail/count/total mismatch: {l:?} vs {count}, {sum}"
                 ));

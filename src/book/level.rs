@@ -90,16 +90,43 @@ impl Slab {
 }
 
 /// A price level: head (oldest) and tail (newest) of its FIFO, number of orders and total size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// The head and tail slots are stored plus one (wrapping, so [`NIL`] is 0): an empty level is
+/// all zero bytes, and a ladder's window of them is allocated zeroed, which the allocator hands
+/// out as fresh pages the kernel maps in only when a level is first written, instead of writing
+/// every level of a window whose levels are mostly never used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Zeroable)]
 pub(crate) struct Level {
-    pub head: u32,
-    pub tail: u32,
+    head1: u32,
+    tail1: u32,
     pub count: u32,
     pub total: Qty,
 }
 
 impl Level {
-    pub(crate) const EMPTY: Level = Level { head: NIL, tail: NIL, count: 0, total: Qty(0) };
+    pub(crate) const EMPTY: Level = Level { head1: 0, tail1: 0, count: 0, total: Qty(0) };
+
+    /// The oldest order's slot ([`NIL`] if none).
+    #[inline]
+    pub(crate) fn head(&self) -> u32 {
+        self.head1.wrapping_sub(1)
+    }
+
+    /// The newest order's slot ([`NIL`] if none).
+    #[inline]
+    pub(crate) fn tail(&self) -> u32 {
+        self.tail1.wrapping_sub(1)
+    }
+
+    #[inline]
+    fn set_head(&mut self, i: u32) {
+        self.head1 = i.wrapping_add(1);
+    }
+
+    #[inline]
+    fn set_tail(&mut self, i: u32) {
+        self.tail1 = i.wrapping_add(1);
+    }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
@@ -109,7 +136,7 @@ impl Level {
     /// Appends slot `i` (already holding its qty) at the back of the queue.
     #[inline]
     pub(crate) fn push_back(&mut self, slab: &mut Slab, i: u32) {
-        let tail = self.tail;
+        let tail = self.tail();
         let qty = match slab.get_mut(i) {
             Some(s) => {
                 s.prev = tail;
@@ -120,9 +147,9 @@ impl Level {
         };
         match slab.get_mut(tail) {
             Some(t) => t.next = i,
-            None => self.head = i,
+            None => self.set_head(i),
         }
-        self.tail = i;
+        self.set_tail(i);
         self.count += 1;
         self.total = Qty(self.total.0 + qty.0);
     }
@@ -141,11 +168,11 @@ impl Level {
         };
         match slab.get_mut(prev) {
             Some(p) => p.next = next,
-            None => self.head = next,
+            None => self.set_head(next),
         }
         match slab.get_mut(next) {
             Some(n) => n.prev = prev,
-            None => self.tail = prev,
+            None => self.set_tail(prev),
         }
         self.count -= 1;
         self.total = Qty(self.total.0 - qty.0);
@@ -153,7 +180,7 @@ impl Level {
 
     /// Iterates the slot indices of this level, oldest first.
     pub(crate) fn iter<'a>(&self, slab: &'a Slab) -> LevelIter<'a> {
-        LevelIter { slab, cur: self.head }
+        LevelIter { slab, cur: self.head() }
     }
 }
 
@@ -200,7 +227,7 @@ mod tests {
         assert_eq!(ids(&l, &slab), vec![1, 3]);
         l.unlink(&mut slab, a);
         assert_eq!(ids(&l, &slab), vec![3]);
-        assert_eq!((l.head, l.tail), (c, c));
+        assert_eq!((l.head(), l.tail()), (c, c));
         l.push_back(&mut slab, a);
         assert_eq!(ids(&l, &slab), vec![3, 1]);
         l.unlink(&mut slab, a);
