@@ -92,9 +92,9 @@ impl Slab {
 /// A price level: head (oldest) and tail (newest) of its FIFO, number of orders and total size.
 ///
 /// The head and tail slots are stored plus one (wrapping, so [`NIL`] is 0): an empty level is
-/// all zero bytes, and a ladder's window of them is allocated zeroed, which the allocator hands
-/// out as fresh pages the kernel maps in only when a level is first written, instead of writing
-/// every level of a window whose levels are mostly never used.
+/// all zero bytes, and a ladder's window of them is allocated zeroed: a large one comes as fresh
+/// pages that the kernel maps in only when a level is first written, instead of every level of a
+/// window whose levels are mostly never used being written up front.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Zeroable)]
 pub(crate) struct Level {
     head1: u32,
@@ -209,6 +209,22 @@ mod tests {
 
     fn ids(l: &Level, slab: &Slab) -> Vec<u64> {
         l.iter(slab).map(|(_, s)| s.id.0).collect()
+    }
+
+    #[test]
+    fn an_empty_level_is_all_zero_bytes() {
+        // Ladders allocate their windows zeroed and read every zeroed level as empty.
+        let zeroed: Level = bytemuck::Zeroable::zeroed();
+        assert_eq!(zeroed, Level::EMPTY);
+        assert!(zeroed.is_empty() && zeroed.head() == NIL && zeroed.tail() == NIL);
+        // A level emptied by unlinking its last order is back to all zeros.
+        let mut slab = Slab::default();
+        let mut l = Level::EMPTY;
+        let a = slab.alloc(slot(1, 5)).unwrap();
+        l.push_back(&mut slab, a);
+        assert_ne!(l, Level::EMPTY);
+        l.unlink(&mut slab, a);
+        assert_eq!(l, zeroed);
     }
 
     #[test]
