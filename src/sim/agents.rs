@@ -183,6 +183,39 @@ pub struct LiquidityConfig {
     pub withdraw_flow_per_sec: Money,
     #[serde(default)]
     pub withdraw_secs: u64,
+    /// What a level it places does when the opposite touch has moved through its price
+    /// (written only when not the default, so configurations from before it read the same).
+    #[serde(default, skip_serializing_if = "Crossing::is_refuse")]
+    pub crossing: Crossing,
+}
+
+/// What the provider's placements do when the opposite touch lies at or through their price
+/// (another trader's quote under its anchor-centred bids, or over its asks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Crossing {
+    /// Post-only: the book refuses the level, which is quoted again in full next tick. While
+    /// the touch stays there, the curve's depth between it and the anchor is missing from the
+    /// book, not taken (docs/market.md, "Time, not ticks").
+    #[default]
+    Refuse,
+    /// A limit order: it buys (sells) what rests at or under (over) its price, and rests the
+    /// rest. The provider then trades its refilled depth against the quotes under its anchor,
+    /// as a buyer at its own bids.
+    Take,
+}
+
+impl Crossing {
+    pub fn is_refuse(&self) -> bool {
+        *self == Crossing::Refuse
+    }
+
+    /// The order kind its placements go in as.
+    fn order_kind(self) -> OrderKind {
+        match self {
+            Crossing::Refuse => OrderKind::PostOnly,
+            Crossing::Take => OrderKind::Gtc,
+        }
+    }
 }
 
 /// A liquidity provider: a depth curve around an anchor that follows the index, on a price grid
@@ -201,6 +234,7 @@ pub struct LiquidityProvider {
     /// pulled until when (seconds).
     withdraw_lots_per_sec: f64,
     withdraw_secs: u64,
+    crossing: Crossing,
     flow: f64,
     last_qty: Qty,
     pulled: Option<(Side, u64)>,
@@ -229,6 +263,7 @@ impl LiquidityProvider {
             anchor: start.0 as f64,
             withdraw_lots_per_sec: (cfg.withdraw_flow_per_sec.to_usd_f64() / lot_usd).max(0.0),
             withdraw_secs: cfg.withdraw_secs,
+            crossing: cfg.crossing,
             flow: 0.0,
             last_qty: Qty::ZERO,
             pulled: None,
@@ -267,7 +302,8 @@ impl LiquidityProvider {
 type QuoteScratch = (Vec<(Price, Qty)>, Vec<(OrderId, Side, Price, Qty)>, Vec<Requote<OrderId>>);
 
 /// Moves the liquidity provider's anchor toward the index and requotes its curve there:
-/// cancels levels that left the grid or crossed sides, refills taken ones, places new ones.
+/// cancels levels that left the grid or crossed sides, refills taken ones, places new ones
+/// (post-only, or as limits that take what they cross: [`Crossing`]).
 pub(super) fn quote_liquidity(
     (market, clock): (Res<Market>, Res<Clock>),
     index: Res<super::IndexState>,
@@ -347,6 +383,7 @@ pub(super) fn quote_liquidity(
         }
         lp.resting = resting;
         lp.memory.forget_older_than(secs, MEMORY_HALF_LIVES * lp.refill_half_life);
+        let kind = lp.crossing.order_kind();
         for &change in changes.iter() {
             match change {
                 Requote::Cancel { id, .. } => orders.pending.push(AgentAction::Cancel(id)),
@@ -354,7 +391,7 @@ pub(super) fn quote_liquidity(
                     let held = find(id).map_or(qty, |l| l.3);
                     orders.pending.push(AgentAction::Resize { id, by: qty.0 - held.0 })
                 }
-                Requote::Place { side, price, qty } => orders.place(side, OrderKind::PostOnly, price, qty, 0),
+                Requote::Place { side, price, qty } => orders.place(side, kind, price, qty, 0),
             }
         }
     }

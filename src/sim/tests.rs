@@ -475,6 +475,76 @@ fn the_liquidity_provider_rebuilds_binance_like_depth() {
     }
 }
 
+/// A provider that takes what it crosses (`Crossing::Take`) buys what is offered under its bids.
+/// A market sell takes its bids down; an ask then sent where they stood (under its anchor, over
+/// what is left of the bids) rests, and the levels the provider refills there in the same tick
+/// buy it, and rest above its price again. Post-only (`Refuse`, the default), the book refuses
+/// every level the ask lies under and the ask stays: the depth between it and the anchor is
+/// missing from the book, not taken.
+#[test]
+fn a_provider_that_takes_what_it_crosses_buys_an_ask_left_under_its_bids() {
+    for crossing in [Crossing::Take, Crossing::Refuse] {
+        ask_under_the_bids(crossing);
+    }
+}
+
+fn ask_under_the_bids(crossing: Crossing) {
+    let mut cfg = seed_config(1_000, 200, 0.0);
+    cfg.index.volatility_per_sqrt_day = 0.0;
+    // Nobody else who could take the ask: only the provider, the map's holders and the seller.
+    cfg.hunters.clear();
+    cfg.makers.clear();
+    cfg.arbitrageurs.clear();
+    cfg.value_traders.clear();
+    cfg.background.fcn = None;
+    cfg.background.noise = None;
+    cfg.liquidity.withdraw_flow_per_sec = Money::ZERO;
+    cfg.liquidity.crossing = crossing;
+    let notional = Money::usd(150_000_000);
+    cfg.shocks = vec![Shock { tick: 40, side: Side::Sell, market: ShockMarket::Perp, notional }];
+    let mut sim = Simulation::new(&cfg, None).unwrap();
+    let ledger = sim.exchange().ledger();
+    let seller = (0..ledger.accounts().len())
+        .map(|i| AccountId(i as u32))
+        .find(|&a| ledger.account(a).unwrap().balance >= Money::usd(1_000_000_000_000))
+        .unwrap();
+    let best = |sim: &Simulation, side| sim.exchange().book().best(side).unwrap();
+    let position = |sim: &Simulation| sim.exchange().ledger().account(seller).unwrap().position.qty;
+    for _ in 0..39 {
+        assert!(sim.step().unwrap());
+    }
+    let (bid_before, ask_before) = (best(&sim, Side::Buy), best(&sim, Side::Sell));
+    assert!(sim.step().unwrap());
+    let bid_after = best(&sim, Side::Buy);
+    // The sell took the bids down by more than 0.2%: room for an ask between.
+    assert!(bid_after.0 * 1000 < bid_before.0 * 998, "{bid_before:?} -> {bid_after:?}");
+    assert!(best(&sim, Side::Sell) >= ask_before);
+    let price = Price((bid_before.0 + bid_after.0) / 2);
+    let qty = sim.exchange().instrument().qty_floor(2.0).unwrap();
+    let sold = position(&sim);
+    let req = crate::engine::OrderRequest {
+        account: seller,
+        side: Side::Sell,
+        kind: OrderKind::Gtc,
+        price,
+        qty,
+        reduce_only: false,
+    };
+    // Matched first in the next tick, before the agents' orders: it rests over the bids left.
+    sim.world.write_message(OrderIntent(req));
+    assert!(sim.step().unwrap());
+    if crossing == Crossing::Refuse {
+        assert_eq!(position(&sim), sold, "nobody bought the ask");
+        assert_eq!(best(&sim, Side::Sell), price);
+        assert!(best(&sim, Side::Buy) < price);
+        return;
+    }
+    assert_eq!(position(&sim), Qty(sold.0 - qty.0), "the ask was bought");
+    assert!(best(&sim, Side::Buy) > price, "the provider's bids rest above the ask's price again");
+    assert!(best(&sim, Side::Sell) > price);
+    sim.finish().unwrap();
+}
+
 #[test]
 fn a_market_without_leverage_runs_with_no_map() {
     let mut cfg = seed_config(1_000, 120, 0.0);

@@ -395,6 +395,7 @@ pub(in crate::scenario) fn liquidity(
         anchor_half_life_secs: l.anchor_half_life.secs() as f64,
         withdraw_flow_per_sec: withdraw_flow?,
         withdraw_secs: l.withdraw_for.secs(),
+        crossing: l.crossing,
     })
 }
 
