@@ -475,6 +475,15 @@ fn the_liquidity_provider_rebuilds_binance_like_depth() {
     }
 }
 
+/// The shocks' seller: the one account opened with a trillion.
+fn shock_seller(sim: &Simulation) -> AccountId {
+    let ledger = sim.exchange().ledger();
+    (0..ledger.accounts().len())
+        .map(|i| AccountId(i as u32))
+        .find(|&a| ledger.account(a).unwrap().balance >= Money::usd(1_000_000_000_000))
+        .unwrap()
+}
+
 /// A provider that takes what it crosses (`Crossing::Take`) buys what is offered under its bids.
 /// A market sell takes its bids down; an ask then sent where they stood (under its anchor, over
 /// what is left of the bids) rests, and the levels the provider refills there in the same tick
@@ -503,11 +512,7 @@ fn ask_under_the_bids(crossing: Crossing) {
     let notional = Money::usd(150_000_000);
     cfg.shocks = vec![Shock { tick: 40, side: Side::Sell, market: ShockMarket::Perp, notional }];
     let mut sim = Simulation::new(&cfg, None).unwrap();
-    let ledger = sim.exchange().ledger();
-    let seller = (0..ledger.accounts().len())
-        .map(|i| AccountId(i as u32))
-        .find(|&a| ledger.account(a).unwrap().balance >= Money::usd(1_000_000_000_000))
-        .unwrap();
+    let seller = shock_seller(&sim);
     let best = |sim: &Simulation, side| sim.exchange().book().best(side).unwrap();
     let position = |sim: &Simulation| sim.exchange().ledger().account(seller).unwrap().position.qty;
     for _ in 0..39 {
@@ -578,12 +583,7 @@ fn a_shock_the_band_stops_short_is_sent_again_until_it_is_sold() {
     let notional = Money::usd(3_000_000_000);
     cfg.shocks = vec![Shock { tick: 60, side: Side::Sell, market: ShockMarket::Perp, notional }];
     let mut sim = Simulation::new(&cfg, None).unwrap();
-    // The shock's seller: the one account opened with a trillion.
-    let ledger = sim.exchange().ledger();
-    let seller = (0..ledger.accounts().len())
-        .map(|i| AccountId(i as u32))
-        .find(|&a| ledger.account(a).unwrap().balance >= Money::usd(1_000_000_000_000))
-        .unwrap();
+    let seller = shock_seller(&sim);
     let sold = |sim: &Simulation| -sim.exchange().ledger().account(seller).unwrap().position.cost.0;
     while sold(&sim) == 0 {
         assert!(sim.step().unwrap(), "the shock never traded");
