@@ -329,9 +329,9 @@ pub struct LiquiditySpec {
     pub withdraw_flow_usd_per_second: f64,
     pub withdraw_for: Duration,
     /// `Refuse` (post-only) or `Take` (limit): what a level does when the opposite touch has
-    /// moved through its price. Written only when set.
-    #[serde(skip_serializing_if = "crate::sim::Crossing::is_refuse")]
-    pub crossing: crate::sim::Crossing,
+    /// moved through its price. Written only when not `Refuse`.
+    #[serde(skip_serializing_if = "crate::sim::LevelCrossing::is_refuse")]
+    pub crossing: crate::sim::LevelCrossing,
 }
 
 /// Background order flow (`background: (fcn: Some((...)), noise: Some((...)))`); none by
@@ -689,7 +689,7 @@ impl Default for LiquiditySpec {
             anchor_half_life: Duration(crate::sim::LIQUIDITY_ANCHOR_HALF_LIFE_SECS as u64),
             withdraw_flow_usd_per_second: 0.0,
             withdraw_for: Duration(60),
-            crossing: crate::sim::Crossing::Refuse,
+            crossing: crate::sim::LevelCrossing::Refuse,
         }
     }
 }

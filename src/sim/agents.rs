@@ -185,14 +185,14 @@ pub struct LiquidityConfig {
     pub withdraw_secs: u64,
     /// What a level it places does when the opposite touch has moved through its price
     /// (written only when not the default, so configurations from before it read the same).
-    #[serde(default, skip_serializing_if = "Crossing::is_refuse")]
-    pub crossing: Crossing,
+    #[serde(default, skip_serializing_if = "LevelCrossing::is_refuse")]
+    pub crossing: LevelCrossing,
 }
 
 /// What the provider's placements do when the opposite touch lies at or through their price
 /// (another trader's quote under its anchor-centred bids, or over its asks).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Crossing {
+pub enum LevelCrossing {
     /// Post-only: the book refuses the level, which is quoted again in full next tick. While
     /// the touch stays there, the curve's depth between it and the anchor is missing from the
     /// book, not taken (docs/market.md, "Time, not ticks").
@@ -200,20 +200,21 @@ pub enum Crossing {
     Refuse,
     /// A limit order: it buys (sells) what rests at or under (over) its price, and rests the
     /// rest. The provider then trades its refilled depth against the quotes under its anchor,
-    /// as a buyer at its own bids.
+    /// as a buyer at its own bids; what it buys so counts as its bids hit toward
+    /// `withdraw_flow_per_sec`, as any one-sided fill of its inventory does.
     Take,
 }
 
-impl Crossing {
+impl LevelCrossing {
     pub fn is_refuse(&self) -> bool {
-        *self == Crossing::Refuse
+        *self == LevelCrossing::Refuse
     }
 
     /// The order kind its placements go in as.
     fn order_kind(self) -> OrderKind {
         match self {
-            Crossing::Refuse => OrderKind::PostOnly,
-            Crossing::Take => OrderKind::Gtc,
+            LevelCrossing::Refuse => OrderKind::PostOnly,
+            LevelCrossing::Take => OrderKind::Gtc,
         }
     }
 }
@@ -234,7 +235,7 @@ pub struct LiquidityProvider {
     /// pulled until when (seconds).
     withdraw_lots_per_sec: f64,
     withdraw_secs: u64,
-    crossing: Crossing,
+    crossing: LevelCrossing,
     flow: f64,
     last_qty: Qty,
     pulled: Option<(Side, u64)>,
@@ -303,7 +304,7 @@ type QuoteScratch = (Vec<(Price, Qty)>, Vec<(OrderId, Side, Price, Qty)>, Vec<Re
 
 /// Moves the liquidity provider's anchor toward the index and requotes its curve there:
 /// cancels levels that left the grid or crossed sides, refills taken ones, places new ones
-/// (post-only, or as limits that take what they cross: [`Crossing`]).
+/// (post-only, or as limits that take what they cross: [`LevelCrossing`]).
 pub(super) fn quote_liquidity(
     (market, clock): (Res<Market>, Res<Clock>),
     index: Res<super::IndexState>,

@@ -18,7 +18,7 @@ mod slots;
 mod spot;
 pub mod wake;
 
-pub use agents::{Crossing, LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
+pub use agents::{LevelCrossing, LiquidityConfig, LiquidityProvider, PositionHolder, PositionState, Trader};
 pub use background::{
     BACKGROUND_STREAM, BackgroundConfig, BackgroundRng, BackgroundRoster, FcnConfig, FcnTrader, Fundamental,
     FundamentalConfig, LogOuConfig, NoiseConfig, NoiseTrader, PAMS_DECISIONS_PER_TICK, PriceTape,
@@ -247,7 +247,7 @@ impl SimConfig {
                 anchor_half_life_secs: LIQUIDITY_ANCHOR_HALF_LIFE_SECS,
                 withdraw_flow_per_sec: Money::ZERO,
                 withdraw_secs: 0,
-                crossing: Crossing::Refuse,
+                crossing: LevelCrossing::Refuse,
             },
             holders: HolderConfig {
                 close_per_day: 0.0,

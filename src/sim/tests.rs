@@ -484,7 +484,7 @@ fn shock_seller(sim: &Simulation) -> AccountId {
         .unwrap()
 }
 
-/// A provider that takes what it crosses (`Crossing::Take`) buys what is offered under its bids.
+/// A provider that takes what it crosses (`LevelCrossing::Take`) buys what is offered under its bids.
 /// A market sell takes its bids down; an ask then sent where they stood (under its anchor, over
 /// what is left of the bids) rests, and the levels the provider refills there in the same tick
 /// buy it, and rest above its price again. Post-only (`Refuse`, the default), the book refuses
@@ -492,12 +492,12 @@ fn shock_seller(sim: &Simulation) -> AccountId {
 /// missing from the book, not taken.
 #[test]
 fn a_provider_that_takes_what_it_crosses_buys_an_ask_left_under_its_bids() {
-    for crossing in [Crossing::Take, Crossing::Refuse] {
+    for crossing in [LevelCrossing::Take, LevelCrossing::Refuse] {
         ask_under_the_bids(crossing);
     }
 }
 
-fn ask_under_the_bids(crossing: Crossing) {
+fn ask_under_the_bids(crossing: LevelCrossing) {
     let mut cfg = seed_config(1_000, 200, 0.0);
     cfg.index.volatility_per_sqrt_day = 0.0;
     // Nobody else who could take the ask: only the provider, the map's holders and the seller.
@@ -514,7 +514,13 @@ fn ask_under_the_bids(crossing: Crossing) {
     let mut sim = Simulation::new(&cfg, None).unwrap();
     let seller = shock_seller(&sim);
     let best = |sim: &Simulation, side| sim.exchange().book().best(side).unwrap();
-    let position = |sim: &Simulation| sim.exchange().ledger().account(seller).unwrap().position.qty;
+    let provider = {
+        let mut q =
+            sim.world.try_query::<(&Trader, &LiquidityProvider)>().expect("the provider is registered");
+        q.iter(&sim.world).map(|(t, _)| t.account).next().expect("one provider")
+    };
+    let held = |sim: &Simulation, a| sim.exchange().ledger().account(a).unwrap().position.qty;
+    let position = |sim: &Simulation| held(sim, seller);
     for _ in 0..39 {
         assert!(sim.step().unwrap());
     }
@@ -526,7 +532,7 @@ fn ask_under_the_bids(crossing: Crossing) {
     assert!(best(&sim, Side::Sell) >= ask_before);
     let price = Price((bid_before.0 + bid_after.0) / 2);
     let qty = sim.exchange().instrument().qty_floor(2.0).unwrap();
-    let sold = position(&sim);
+    let (sold, bought) = (position(&sim), held(&sim, provider));
     let req = crate::engine::OrderRequest {
         account: seller,
         side: Side::Sell,
@@ -538,13 +544,15 @@ fn ask_under_the_bids(crossing: Crossing) {
     // Matched first in the next tick, before the agents' orders: it rests over the bids left.
     sim.world.write_message(OrderIntent(req));
     assert!(sim.step().unwrap());
-    if crossing == Crossing::Refuse {
+    if crossing == LevelCrossing::Refuse {
         assert_eq!(position(&sim), sold, "nobody bought the ask");
+        assert_eq!(held(&sim, provider), bought);
         assert_eq!(best(&sim, Side::Sell), price);
         assert!(best(&sim, Side::Buy) < price);
         return;
     }
-    assert_eq!(position(&sim), Qty(sold.0 - qty.0), "the ask was bought");
+    assert_eq!(position(&sim), Qty(sold.0 - qty.0), "the ask was bought ...");
+    assert_eq!(held(&sim, provider), Qty(bought.0 + qty.0), "... by the provider");
     assert!(best(&sim, Side::Buy) > price, "the provider's bids rest above the ask's price again");
     assert!(best(&sim, Side::Sell) > price);
     sim.finish().unwrap();
