@@ -549,12 +549,12 @@ fn ask_under_the_bids(crossing: LevelCrossing) {
         assert_eq!(held(&sim, provider), bought);
         assert_eq!(best(&sim, Side::Sell), price);
         assert!(best(&sim, Side::Buy) < price);
-        return;
+    } else {
+        assert_eq!(position(&sim), Qty(sold.0 - qty.0), "the ask was bought ...");
+        assert_eq!(held(&sim, provider), Qty(bought.0 + qty.0), "... by the provider");
+        assert!(best(&sim, Side::Buy) > price, "the provider's bids rest above the ask's price again");
+        assert!(best(&sim, Side::Sell) > price);
     }
-    assert_eq!(position(&sim), Qty(sold.0 - qty.0), "the ask was bought ...");
-    assert_eq!(held(&sim, provider), Qty(bought.0 + qty.0), "... by the provider");
-    assert!(best(&sim, Side::Buy) > price, "the provider's bids rest above the ask's price again");
-    assert!(best(&sim, Side::Sell) > price);
     sim.finish().unwrap();
 }
 
