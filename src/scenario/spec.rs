@@ -328,8 +328,9 @@ pub struct LiquiditySpec {
     /// it (0: never), until the flow has been calm for `withdraw_for`.
     pub withdraw_flow_usd_per_second: f64,
     pub withdraw_for: Duration,
-    /// `Refuse` (post-only) or `Take` (limit): what a level does when the opposite touch has
-    /// moved through its price. Written only when not `Refuse`.
+    /// `Refuse` (post-only), `Take` (limit) or `Slide` (post-only, one tick behind the touch):
+    /// what a level does when the opposite touch has moved through its price. Written only
+    /// when not `Refuse`.
     #[serde(skip_serializing_if = "crate::sim::LevelCrossing::is_refuse")]
     pub crossing: crate::sim::LevelCrossing,
 }

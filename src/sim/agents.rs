@@ -203,6 +203,12 @@ pub enum LevelCrossing {
     /// as a buyer at its own bids; what it buys so counts as its bids hit toward
     /// `withdraw_flow_per_sec`, as any one-sided fill of its inventory does.
     Take,
+    /// Post-only that slides, as Deribit's post-only orders do when told not to reject: a
+    /// level the opposite touch has moved through rests one tick behind that touch instead,
+    /// and each tick moves back toward its own price as far as the touch allows. The curve's
+    /// depth stays in the book, stacked behind the quote under the anchor, and the provider
+    /// never takes. What is taken from a slid order is taken from its level.
+    Slide,
 }
 
 impl LevelCrossing {
@@ -215,6 +221,7 @@ impl LevelCrossing {
         match self {
             LevelCrossing::Refuse => OrderKind::PostOnly,
             LevelCrossing::Take => OrderKind::Gtc,
+            LevelCrossing::Slide => OrderKind::PostOnly,
         }
     }
 }
@@ -385,6 +392,7 @@ pub(super) fn quote_liquidity(
         lp.resting = resting;
         lp.memory.forget_older_than(secs, MEMORY_HALF_LIVES * lp.refill_half_life);
         let kind = lp.crossing.order_kind();
+        let slide = lp.crossing == LevelCrossing::Slide;
         for &change in changes.iter() {
             match change {
                 Requote::Cancel { id, .. } => orders.pending.push(AgentAction::Cancel(id)),
@@ -392,7 +400,25 @@ pub(super) fn quote_liquidity(
                     let held = find(id).map_or(qty, |l| l.3);
                     orders.pending.push(AgentAction::Resize { id, by: qty.0 - held.0 })
                 }
+                Requote::Place { .. } if slide => {}
                 Requote::Place { side, price, qty } => orders.place(side, kind, price, qty, 0),
+            }
+        }
+        if slide {
+            // Kept orders resting away from their level (slid behind a touch) move back toward
+            // it, before the new levels slide in behind the touch as it then stands.
+            let cancelled =
+                |id: OrderId| changes.iter().any(|c| matches!(*c, Requote::Cancel { id: i, .. } if i == id));
+            let orders = &mut *orders;
+            for o in &orders.live {
+                if book.order(o.id).is_some_and(|r| r.price != o.price) && !cancelled(o.id) {
+                    orders.pending.push(AgentAction::Repeg { id: o.id, side: o.side, price: o.price });
+                }
+            }
+            for &change in changes.iter() {
+                if let Requote::Place { side, price, qty } = change {
+                    orders.pending.push(AgentAction::PlaceSliding { side, price, qty });
+                }
             }
         }
     }

@@ -47,6 +47,33 @@ pub enum AgentAction {
     },
     /// Cancel every live order of the agent.
     CancelAll,
+    /// A post-only order for the level at `price` that slides: if the opposite touch is at or
+    /// through `price`, it rests one tick behind that touch instead. It joins `live` under
+    /// `price`, its level, wherever it rests.
+    PlaceSliding {
+        side: Side,
+        price: Price,
+        qty: Qty,
+    },
+    /// Moves a resting order of the level at `price` (placed by [`AgentAction::PlaceSliding`])
+    /// back toward that price, as far as the opposite touch now allows: one tick behind it.
+    Repeg {
+        id: OrderId,
+        side: Side,
+        price: Price,
+    },
+}
+
+/// Where a post-only order for `price` on `side` rests without crossing `opposite` (the other
+/// side's best): at `price`, or one tick behind the touch that has moved through it (`None`:
+/// no positive price is).
+fn slide(side: Side, price: Price, opposite: Option<Price>) -> Option<Price> {
+    let at = match (side, opposite) {
+        (Side::Buy, Some(ask)) if price >= ask => Price(ask.0 - 1),
+        (Side::Sell, Some(bid)) if price <= bid => Price(bid.0 + 1),
+        _ => price,
+    };
+    at.is_positive().then_some(at)
 }
 
 /// An agent's order book presence: its resting orders and this tick's decisions.
@@ -130,6 +157,40 @@ pub(super) fn execute_agent_orders(
                     }
                     Some(_) => market.0.cancel(trader.account, id, None).map(|_| ()),
                 },
+                AgentAction::PlaceSliding { side, price, qty } => {
+                    match slide(side, price, market.0.book().best(side.opposite())) {
+                        Some(at) => {
+                            let kind = OrderKind::PostOnly;
+                            let req = OrderRequest {
+                                account: trader.account,
+                                side,
+                                kind,
+                                price: at,
+                                qty,
+                                reduce_only: false,
+                            };
+                            market.0.submit(req, None).map(|s| match s {
+                                Submitted::Accepted { id, rested, .. } if rested.is_positive() => {
+                                    orders.live.push(LiveOrder { id, side, price, tag: 0 });
+                                }
+                                _ => orders.refused.push((side, price)),
+                            })
+                        }
+                        None => {
+                            orders.refused.push((side, price));
+                            Ok(())
+                        }
+                    }
+                }
+                AgentAction::Repeg { id, side, price } => {
+                    let opposite = market.0.book().best(side.opposite());
+                    match (market.0.book().order(id), slide(side, price, opposite)) {
+                        (Some(o), Some(at)) if at != o.price => {
+                            market.0.amend(trader.account, id, at, o.qty, None).map(|_| ())
+                        }
+                        _ => Ok(()),
+                    }
+                }
                 AgentAction::Place { side, kind, price, qty, reduce_only, tag } => {
                     let req = OrderRequest { account: trader.account, side, kind, price, qty, reduce_only };
                     market.0.submit(req, None).map(|s| match s {

@@ -489,10 +489,11 @@ fn shock_seller(sim: &Simulation) -> AccountId {
 /// what is left of the bids) rests, and the levels the provider refills there in the same tick
 /// buy it, and rest above its price again. Post-only (`Refuse`, the default), the book refuses
 /// every level the ask lies under and the ask stays: the depth between it and the anchor is
-/// missing from the book, not taken.
+/// missing from the book, not taken. Sliding (`Slide`), those levels rest one tick under the
+/// ask instead, and go back to their prices once it is gone.
 #[test]
 fn a_provider_that_takes_what_it_crosses_buys_an_ask_left_under_its_bids() {
-    for crossing in [LevelCrossing::Take, LevelCrossing::Refuse] {
+    for crossing in [LevelCrossing::Take, LevelCrossing::Refuse, LevelCrossing::Slide] {
         ask_under_the_bids(crossing);
     }
 }
@@ -544,11 +545,41 @@ fn ask_under_the_bids(crossing: LevelCrossing) {
     // Matched first in the next tick, before the agents' orders: it rests over the bids left.
     sim.world.write_message(OrderIntent(req));
     assert!(sim.step().unwrap());
-    if crossing == LevelCrossing::Refuse {
+    let provider_bids = |sim: &Simulation, from: Price| -> Qty {
+        let book = sim.exchange().book();
+        Qty(book
+            .orders_of(provider)
+            .filter(|o| o.side == Side::Buy && o.price >= from)
+            .map(|o| o.qty.0)
+            .sum())
+    };
+    if crossing != LevelCrossing::Take {
         assert_eq!(position(&sim), sold, "nobody bought the ask");
         assert_eq!(held(&sim, provider), bought);
         assert_eq!(best(&sim, Side::Sell), price);
+    }
+    if crossing == LevelCrossing::Refuse {
         assert!(best(&sim, Side::Buy) < price);
+        // The levels the ask lies under are not in the book: within 0.1% under the ask the
+        // provider has only what has refilled of the levels the sell took there (9 BTC).
+        let near = provider_bids(&sim, Price(price.0 - price.0 / 1000));
+        assert!(near.0 < sim.exchange().instrument().qty_floor(50.0).unwrap().0, "{near:?}");
+    } else if crossing == LevelCrossing::Slide {
+        // They rest one tick under the ask, holding what they have refilled since the sell took
+        // them: some 1,000 BTC lay between the ask's price and the anchor, and a 20 s half-life
+        // puts back 3.4% a second.
+        let under = Price(price.0 - 1);
+        assert_eq!(best(&sim, Side::Buy), under);
+        let stacked = provider_bids(&sim, under);
+        assert!(stacked.0 > sim.exchange().instrument().qty_floor(20.0).unwrap().0, "{stacked:?}");
+        // Once the ask is gone, they move back up to their levels, over its price.
+        // (The seller's buy meets its own ask, which self-trade prevention cancels.)
+        let buy = crate::engine::OrderRequest { side: Side::Buy, kind: OrderKind::Ioc, qty: Qty(1), ..req };
+        sim.world.write_message(OrderIntent(buy));
+        assert!(sim.step().unwrap());
+        assert!(best(&sim, Side::Sell) > price, "the ask is gone");
+        assert!(best(&sim, Side::Buy) > price, "{:?} after the ask left", best(&sim, Side::Buy));
+        assert!(provider_bids(&sim, price) >= stacked, "none of the slid depth was lost");
     } else {
         assert_eq!(position(&sim), Qty(sold.0 - qty.0), "the ask was bought ...");
         assert_eq!(held(&sim, provider), Qty(bought.0 + qty.0), "... by the provider");
