@@ -309,6 +309,24 @@ impl LiquidityProvider {
 /// the changes to make.
 type QuoteScratch = (Vec<(Price, Qty)>, Vec<(OrderId, Side, Price, Qty)>, Vec<Requote<OrderId>>);
 
+/// The levels (side, price) of `live`, sorted. Each is packed into one integer that sorts as
+/// the pair does (buys first, then by price: prices are positive), so the sort compares
+/// integers, not pairs (sorting the pairs was 4% of a Monte Carlo run's instructions).
+pub(super) fn sorted_levels(live: &[(OrderId, Side, Price, Qty)]) -> Vec<(Side, Price)> {
+    let pack = |side: Side, p: Price| {
+        debug_assert!(p.is_positive(), "{p:?}: a resting order's price is positive");
+        (u64::from(side == Side::Sell) << 63) | p.0 as u64
+    };
+    let mut keys: Vec<u64> = live.iter().map(|l| pack(l.1, l.2)).collect();
+    keys.sort_unstable();
+    keys.iter()
+        .map(|&k| {
+            let side = if k >> 63 == 1 { Side::Sell } else { Side::Buy };
+            (side, Price((k & (u64::MAX >> 1)) as i64))
+        })
+        .collect()
+}
+
 /// Moves the liquidity provider's anchor toward the index and requotes its curve there:
 /// cancels levels that left the grid or crossed sides, refills taken ones, places new ones
 /// (post-only, or as limits that take what they cross: [`LevelCrossing`]).
@@ -338,11 +356,7 @@ pub(super) fn quote_liquidity(
         let secs = now as f64;
         // What rested after its last quote and is gone now was taken during the last tick; a
         // placement the book refused (it would have crossed) was not.
-        let mut still: Vec<(Side, Price)> = live.iter().map(|l| (l.1, l.2)).collect();
-        // `live` is in placement order, mostly runs already sorted (levels are placed nearest
-        // first, a side at a time), which the stable sort finds and merges: cheaper here than
-        // the unstable sort (12-run Monte Carlos, about 2%).
-        still.sort();
+        let still = sorted_levels(live);
         lp.memory.settle(&lp.resting, &still, &orders.refused, secs - dt);
         changes.clear();
         let half_life = if lp.quoted { lp.refill_half_life } else { 0.0 };

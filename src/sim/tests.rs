@@ -637,3 +637,27 @@ fn a_shock_the_band_stops_short_is_sent_again_until_it_is_sold() {
     assert!(all > notional.0 * 9 / 10 && all <= notional.0, "sold {all} of {}", notional.0);
     sim.finish().unwrap();
 }
+
+/// The provider's levels sorted through packed integers come out as sorting the pairs gives:
+/// buys before sells, each by price, across the whole range of positive prices.
+#[test]
+fn packed_levels_sort_as_the_pairs_do() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for n in [0, 1, 2, 17, 300] {
+        let live: Vec<(crate::book::OrderId, Side, Price, Qty)> = (0..n)
+            .map(|i| {
+                let side = if rng.random_bool(0.5) { Side::Buy } else { Side::Sell };
+                let price = match i % 3 {
+                    0 => Price(rng.random_range(1..2_000_000)),
+                    1 => Price(i64::MAX - rng.random_range(0..5)),
+                    _ => Price(1 + rng.random_range(0..5)),
+                };
+                (crate::book::OrderId(i), side, price, Qty(1))
+            })
+            .collect();
+        let mut pairs: Vec<(Side, Price)> = live.iter().map(|l| (l.1, l.2)).collect();
+        pairs.sort();
+        assert_eq!(super::agents::sorted_levels(&live), pairs, "{n} levels");
+    }
+}
