@@ -817,7 +817,8 @@ mod tick_invariance {
 
     /// Two market makers that hunt from an estimated map, $1B each at $2M a second, one from the
     /// start and one from ten minutes in, on the seed's map at 1,500 accounts: `maker_hunt.ron`
-    /// over half an hour, its provider taking what its levels cross (`CROSSING`).
+    /// over half an hour, its provider's levels doing `CROSSING` (a `LevelCrossing` rule) when
+    /// the opposite touch has moved through them.
     const MAKER_HUNT: &str = r#"(
         horizon: "30m",
         tick: "TICK",

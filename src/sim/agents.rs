@@ -203,9 +203,9 @@ pub enum LevelCrossing {
     /// as a buyer at its own bids; what it buys so counts as its bids hit toward
     /// `withdraw_flow_per_sec`, as any one-sided fill of its inventory does.
     Take,
-    /// Post-only that slides, as Deribit's post-only orders do when told not to reject: a
-    /// level the opposite touch has moved through rests one tick behind that touch instead,
-    /// and each tick moves back toward its own price as far as the touch allows. The curve's
+    /// Post-only that slides: a level the opposite touch has moved through rests one tick
+    /// behind that touch instead (as Deribit prices a post-only order told not to reject), and
+    /// each tick the provider moves it back toward its own price as far as the touch allows. The curve's
     /// depth stays in the book, stacked behind the quote under the anchor, and the provider
     /// never takes. What is taken from a slid order is taken from its level.
     Slide,
@@ -216,7 +216,8 @@ impl LevelCrossing {
         *self == LevelCrossing::Refuse
     }
 
-    /// The order kind its placements go in as.
+    /// The order kind its placements go in as (`Slide`'s go in as
+    /// [`AgentAction::PlaceSliding`], post-only at a price worked out when they are carried out).
     fn order_kind(self) -> OrderKind {
         match self {
             LevelCrossing::Refuse => OrderKind::PostOnly,
@@ -249,8 +250,9 @@ pub struct LiquidityProvider {
     /// Whether it has quoted yet: its first quote is the full curve (the run starts in a
     /// market that was there before it).
     quoted: bool,
-    /// Where it left orders resting after its last quote (side, price), sorted: a level missing
-    /// from there now was taken.
+    /// The levels it left orders resting at after its last quote (side, level price: a slid
+    /// order is filed under its level, not where it rests), sorted: a level missing from there
+    /// now was taken.
     resting: Vec<(Side, Price)>,
     /// What it held at the levels it stopped quoting (taken, or cancelled as the centre moved)
     /// and when: such a level refills from there when quoted again; a level never quoted is new.
@@ -305,8 +307,8 @@ impl LiquidityProvider {
     }
 }
 
-/// The provider's reusable buffers: target levels, live orders (id, side, price, resting) and
-/// the changes to make.
+/// The provider's reusable buffers: target levels, live orders (id, side, level price,
+/// resting) and the changes to make.
 type QuoteScratch = (Vec<(Price, Qty)>, Vec<(OrderId, Side, Price, Qty)>, Vec<Requote<OrderId>>);
 
 /// The levels (side, price) of `live`, sorted. Each is packed into one integer that sorts as
@@ -329,7 +331,7 @@ pub(super) fn sorted_levels(live: &[(OrderId, Side, Price, Qty)]) -> Vec<(Side, 
 
 /// Moves the liquidity provider's anchor toward the index and requotes its curve there:
 /// cancels levels that left the grid or crossed sides, refills taken ones, places new ones
-/// (post-only, or as limits that take what they cross: [`LevelCrossing`]).
+/// (post-only, as limits that take what they cross, or sliding behind it: [`LevelCrossing`]).
 pub(super) fn quote_liquidity(
     (market, clock): (Res<Market>, Res<Clock>),
     index: Res<super::IndexState>,

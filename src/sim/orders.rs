@@ -18,6 +18,8 @@ use bevy_ecs::prelude::*;
 pub struct LiveOrder {
     pub id: OrderId,
     pub side: Side,
+    /// Its price as placed; for an order placed by [`AgentAction::PlaceSliding`], the price of
+    /// its level, wherever it rests.
     pub price: Price,
     /// Whatever the agent wants to remember with it (a ladder level, an expiry tick, ...).
     pub tag: u64,
