@@ -205,9 +205,9 @@ pub enum LevelCrossing {
     Take,
     /// Post-only that slides: a level the opposite touch has moved through rests one tick
     /// behind that touch instead (as Deribit prices a post-only order told not to reject), and
-    /// each tick the provider moves it back toward its own price as far as the touch allows. The curve's
-    /// depth stays in the book, stacked behind the quote under the anchor, and the provider
-    /// never takes. What is taken from a slid order is taken from its level.
+    /// each tick the provider moves it back toward its own price as far as the touch allows.
+    /// The curve's depth stays in the book, stacked behind the quote under the anchor, and the
+    /// provider never takes. What is taken from a slid order is taken from its level.
     Slide,
 }
 
