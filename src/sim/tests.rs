@@ -561,14 +561,13 @@ fn ask_under_the_bids(crossing: LevelCrossing) {
     if crossing == LevelCrossing::Refuse {
         assert!(best(&sim, Side::Buy) < price);
         // The levels the ask lies under are not in the book: within 0.1% under the ask the
-        // provider has only what has refilled of the levels the sell took there (9 BTC; sliding,
-        // the levels over the ask's price add some 34 BTC more, below).
+        // provider has only what has refilled of the levels the sell took there (9 BTC measured;
+        // sliding, the levels over the ask's price rest there too: 44 BTC measured, below).
         let near = provider_bids(&sim, Price(price.0 - price.0 / 1000));
         assert!(near.0 < sim.exchange().instrument().qty_floor(20.0).unwrap().0, "{near:?}");
     } else if crossing == LevelCrossing::Slide {
         // They rest one tick under the ask, holding what they have refilled since the sell took
-        // them: some 1,000 BTC lay between the ask's price and the anchor, and a 20 s half-life
-        // puts back 3.4% a second.
+        // them (a 20 s half-life puts back 3.4% of a level's deficit a second): 44 BTC measured.
         let under = Price(price.0 - 1);
         assert_eq!(best(&sim, Side::Buy), under);
         let stacked = provider_bids(&sim, under);
