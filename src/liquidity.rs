@@ -292,15 +292,17 @@ pub struct GridAround<'a> {
 /// One change a provider makes to its resting orders (`I`: the venue's order id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requote<I> {
-    /// Cancel a resting order (at `price`, on the side requoted: what finds it in a list
+    /// Cancel a resting order (on `side` at `price`, the side requoted: what finds it in a list
     /// sorted by level).
     Cancel {
         id: I,
+        side: Side,
         price: Price,
     },
     /// Resize a resting order at its price.
     Resize {
         id: I,
+        side: Side,
         price: Price,
         qty: Qty,
     },
@@ -374,13 +376,13 @@ pub fn requote<I: Copy>(
                     let share = || *tick_share.get_or_insert_with(|| follow_share(dt_secs, half_life_secs));
                     let qty = refill_by(held, target, half_life_secs, share);
                     if qty != held {
-                        out.push(Requote::Resize { id, price, qty });
+                        out.push(Requote::Resize { id, side, price, qty });
                     }
                 } else if held.0 > target.0.saturating_mul(2) {
-                    out.push(Requote::Resize { id, price, qty: target });
+                    out.push(Requote::Resize { id, side, price, qty: target });
                 }
             }
-            _ => out.push(Requote::Cancel { id, price }),
+            _ => out.push(Requote::Cancel { id, side, price }),
         }
     }
     for (k, &(price, target)) in targets.iter().enumerate() {
@@ -712,9 +714,9 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                Requote::Cancel { id: 3, price: Price(95) },
-                Requote::Cancel { id: 5, price: Price(99) },
-                Requote::Resize { id: 2, price: Price(98), qty: Qty(55) },
+                Requote::Cancel { id: 3, side: Side::Buy, price: Price(95) },
+                Requote::Cancel { id: 5, side: Side::Buy, price: Price(99) },
+                Requote::Resize { id: 2, side: Side::Buy, price: Price(98), qty: Qty(55) },
                 Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(50) },
             ],
             "96 of 100 is within tolerance; 98 refills; strays go first"

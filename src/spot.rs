@@ -206,18 +206,18 @@ impl SpotVenue {
         // placements join at their level (so `live` stays sorted).
         for &change in &changes {
             match change {
-                Requote::Cancel { id, price } => {
+                Requote::Cancel { id, side, price } => {
                     let _ = self.book.cancel(id);
-                    if let Some(k) = position_at(&live, id, price) {
+                    if let Some(k) = position_at(&live, id, side, price) {
                         let (_, side, price, held) = live.remove(k);
                         self.memory.left(side, price, held, now);
                     }
                 }
-                Requote::Resize { id, price, qty } => {
+                Requote::Resize { id, side, price, qty } => {
                     self.fills.clear();
                     // At its own price a resting order cannot cross: this never fills.
                     if let Ok(done) = self.book.amend(id, price, qty, &mut self.fills)
-                        && let Some(k) = position_at(&live, id, price)
+                        && let Some(k) = position_at(&live, id, side, price)
                     {
                         live[k].3 = done.rested;
                     }
@@ -285,7 +285,7 @@ impl SpotVenue {
             taken.value_ticks_lots += f.price.0 as i128 * f.qty.0 as i128;
             self.last_fill = Some(f.price);
             if f.maker == PROVIDER
-                && let Some(k) = position_at(&self.live, f.maker_order, f.price)
+                && let Some(k) = position_at(&self.live, f.maker_order, side.opposite(), f.price)
             {
                 self.live[k].3 = Qty(self.live[k].3.0 - f.qty.0);
             }
@@ -298,15 +298,13 @@ impl SpotVenue {
     }
 }
 
-/// Where the provider's order `id`, resting at `price`, is in its `live` list (sorted by side
-/// and price).
-fn position_at(live: &[(OrderId, Side, Price, Qty)], id: OrderId, price: Price) -> Option<usize> {
-    [Side::Buy, Side::Sell].into_iter().find_map(|side| {
-        // A venue keeps one order a level; should a level hold more, each is looked at.
-        let from = live.partition_point(|l| (l.1, l.2) < (side, price));
-        let mut at_level = live[from..].iter().take_while(|l| (l.1, l.2) == (side, price));
-        at_level.position(|l| l.0 == id).map(|k| from + k)
-    })
+/// Where the provider's order `id`, resting on `side` at `price`, is in its `live` list (sorted
+/// by side and price).
+fn position_at(live: &[(OrderId, Side, Price, Qty)], id: OrderId, side: Side, price: Price) -> Option<usize> {
+    // A venue keeps one order a level; should a level hold more, each is looked at.
+    let from = live.partition_point(|l| (l.1, l.2) < (side, price));
+    let mut at_level = live[from..].iter().take_while(|l| (l.1, l.2) == (side, price));
+    at_level.position(|l| l.0 == id).map(|k| from + k)
 }
 
 /// The weighted median of `(price, weight)`: the smallest price at which the cumulative weight
@@ -340,12 +338,14 @@ mod tests {
             (OrderId(4), Side::Sell, Price(100), Qty(1)),
             (OrderId(5), Side::Sell, Price(101), Qty(1)),
         ];
-        assert_eq!(position_at(&live, OrderId(3), Price(100)), Some(1));
-        assert_eq!(position_at(&live, OrderId(9), Price(100)), Some(2));
-        assert_eq!(position_at(&live, OrderId(4), Price(100)), Some(3));
-        assert_eq!(position_at(&live, OrderId(5), Price(101)), Some(4));
-        assert_eq!(position_at(&live, OrderId(5), Price(100)), None, "not at that level");
-        assert_eq!(position_at(&live, OrderId(8), Price(99)), None);
+        let (buy, sell) = (Side::Buy, Side::Sell);
+        assert_eq!(position_at(&live, OrderId(3), buy, Price(100)), Some(1));
+        assert_eq!(position_at(&live, OrderId(9), buy, Price(100)), Some(2));
+        assert_eq!(position_at(&live, OrderId(4), sell, Price(100)), Some(3));
+        assert_eq!(position_at(&live, OrderId(5), sell, Price(101)), Some(4));
+        assert_eq!(position_at(&live, OrderId(5), sell, Price(100)), None, "not at that level");
+        assert_eq!(position_at(&live, OrderId(4), buy, Price(100)), None, "not on that side");
+        assert_eq!(position_at(&live, OrderId(8), buy, Price(99)), None);
     }
 
     fn venue(permanence: f64) -> (SpotVenue, Instrument) {

@@ -206,10 +206,11 @@ fn push_window(w: &mut VecDeque<f64>, x: f64, len: u32) {
 /// The ladder the maker wants resting now, around `mid_usd`: best level first on each side.
 /// Empty when pulled or when mid is unknown.
 pub fn desired_ladder(p: &MakerParams, s: &MakerState, mid_usd: f64) -> Vec<Quote> {
-    let mut out = Vec::new();
     if s.regime == Regime::Pulled || !mid_usd.is_finite() || mid_usd <= 0.0 || p.size_per_level_btc <= 0.0 {
-        return out;
+        return Vec::new();
     }
+    // Both sides' levels in one allocation (a maker quotes every tick).
+    let mut out = Vec::with_capacity(2 * p.levels as usize);
     let widen = if s.regime == Regime::Widened { p.widen_factor.max(1.0) } else { 1.0 };
     let half = p.half_spread_bps.max(p.maker_fee_bps + p.min_edge_bps).max(0.0) * widen;
     let spacing = p.level_spacing_bps.max(0.0) * widen;

@@ -150,14 +150,10 @@ pub(super) fn solve(inst: &Instrument, tiers: &TierTable, w: &Wanted) -> Result<
     let qty = Qty(sign * q);
     let cost_m = Money(i64::try_from(cost).map_err(|_| "cost overflows")?);
     let lot_value = liq as i128 * q as i128 * v;
-    let mut candidates = vec![t0];
-    if t0 + 1 < rows.len() {
-        candidates.push(t0 + 1);
-    }
-    if t0 > 0 {
-        candidates.push(t0 - 1);
-    }
-    for t in candidates {
+    // Its own tier first, then the ones either side (no allocation: a map solves one per account).
+    let above = (t0 + 1 < rows.len()).then_some(t0 + 1);
+    let below = t0.checked_sub(1);
+    for t in [Some(t0), above, below].into_iter().flatten() {
         let (mmr, cum) = (rows[t].mmr.0 as i128, rows[t].cum.0 as i128);
         let w = match side {
             PositionSide::Long => cost - cum - floor_div(lot_value * (SCALE - mmr), SCALE),
