@@ -197,9 +197,18 @@ impl DepthCurve {
                 placed_in = None;
                 continue;
             }
-            out.push((Price(q), Qty::ZERO));
+            // The levels a step apart from here on, while the bucket reaches them (the offset
+            // grows a step a level, so the tick beyond each is in the bucket too): what the
+            // steps above give one at a time, without looking up the bucket again.
+            let (reach, stride) = (reach_ticks[bucket], side.sign() * step);
+            let mut last = q;
+            out.push((Price(last), Qty::ZERO));
+            while last - stride > 0 && offset(last - stride) <= reach {
+                last -= stride;
+                out.push((Price(last), Qty::ZERO));
+            }
             placed_in = Some(bucket);
-            p = q - side.sign();
+            p = last - side.sign();
         }
         // Each level's distance is computed once, and kept in its quantity's place until the
         // passes below replace it (sparing a scratch buffer).
