@@ -344,18 +344,15 @@ pub fn requote<I: Copy>(
     before: impl Fn(Price) -> Option<(Qty, f64)>,
     out: &mut Vec<Requote<I>>,
 ) {
-    // Which targets have a live order, a bit each: on the stack for any grid of up to 256
-    // levels a side (a 256-byte flag array cleared every call was 0.7% of a Monte Carlo run).
-    let (mut small, mut large) = ([0u64; 4], Vec::new());
-    let words = targets.len().div_ceil(64);
-    let bits: &mut [u64] = match small.get_mut(..words) {
-        Some(bits) => bits,
+    // Which targets have a live order: on the stack for any grid of up to 256 levels a side.
+    let (mut small, mut large) = ([false; 256], Vec::new());
+    let have: &mut [bool] = match small.get_mut(..targets.len()) {
+        Some(have) => have,
         None => {
-            large.resize(words, 0);
+            large.resize(targets.len(), false);
             &mut large
         }
     };
-    let has = |bits: &[u64], k: usize| bits[k / 64] >> (k % 64) & 1 == 1;
     // A provider's orders on a side usually come level by level, outward or inward (as they
     // were placed, or sorted by price), so the levels next to the last one found are tried
     // first; otherwise the (strictly ordered) levels are searched.
@@ -381,8 +378,8 @@ pub fn requote<I: Copy>(
             continue;
         }
         match find(price) {
-            Ok(k) if !has(bits, k) => {
-                bits[k / 64] |= 1 << (k % 64);
+            Ok(k) if !have[k] => {
+                have[k] = true;
                 let target = targets[k].1;
                 if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
                     let share = || *tick_share.get_or_insert_with(|| follow_share(dt_secs, half_life_secs));
@@ -398,7 +395,7 @@ pub fn requote<I: Copy>(
         }
     }
     for (k, &(price, target)) in targets.iter().enumerate() {
-        if !has(bits, k) {
+        if !have[k] {
             let qty = match before(price) {
                 Some((held, secs)) => refill(held, target, secs, half_life_secs).min(target),
                 None => target,
@@ -703,7 +700,7 @@ mod tests {
 
     /// Past 256 levels a side the flags of which levels hold an order leave the stack: the same
     /// changes, level for level, on a grid of 300 bids with orders at every other level, one
-    /// short of its target and one doubled past the last 64-bit word.
+    /// short of its target and one doubled past the 256th level.
     #[test]
     fn a_side_of_more_than_256_levels_is_requoted_level_for_level() {
         let targets: Vec<(Price, Qty)> = (0..300).map(|k| (Price(10_000 - k), Qty(100))).collect();
