@@ -699,8 +699,8 @@ mod tests {
     }
 
     /// Past 256 levels a side the flags of which levels hold an order leave the stack: the same
-    /// changes, level for level, on a grid of 300 bids with orders at every other level, one
-    /// short of its target and one doubled past the 256th level.
+    /// changes, level for level, on a grid of 300 bids with orders at every other level, one of
+    /// them short of its target, and a second order at a level past the 256th (a stray).
     #[test]
     fn a_side_of_more_than_256_levels_is_requoted_level_for_level() {
         let targets: Vec<(Price, Qty)> = (0..300).map(|k| (Price(10_000 - k), Qty(100))).collect();
