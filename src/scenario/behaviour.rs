@@ -58,6 +58,9 @@ pub struct HuntingSpec {
     pub pace_usd_per_second: f64,
     /// Once past the target, how far beyond the touch its orders may reach, percent a second.
     pub sweep_pct_per_second: f64,
+    /// How far beyond the touch one push order may reach, in basis points (0: to the target).
+    #[serde(skip_serializing_if = "is_default_push_reach")]
+    pub push_reach_bps: f64,
     pub max_inventory_usd: f64,
     pub support_usd: f64,
     pub support_gap_bps: f64,
@@ -101,6 +104,7 @@ impl HuntingSpec {
             budget_usd: self.budget_usd,
             pace_usd_per_tick: self.pace_usd_per_second * dt,
             sweep_per_tick: self.sweep_pct_per_second / 100.0 * dt,
+            push_reach: self.push_reach_bps / 1e4,
             max_inventory_usd: self.max_inventory_usd,
             support_usd: self.support_usd,
             support_gap_bps: self.support_gap_bps,
@@ -139,6 +143,7 @@ impl Default for HuntingSpec {
             budget_usd: p.budget_usd,
             pace_usd_per_second: p.pace_usd_per_tick,
             sweep_pct_per_second: p.sweep_per_tick * 100.0,
+            push_reach_bps: p.push_reach * 1e4,
             max_inventory_usd: p.max_inventory_usd,
             support_usd: p.support_usd,
             support_gap_bps: p.support_gap_bps,
@@ -364,6 +369,10 @@ fn is_default_min_expected_pnl(v: &f64) -> bool {
 
 fn is_default_book_half_life(v: &Duration) -> bool {
     *v == duration(HunterParams::default().book_half_life_ticks as u64, 1)
+}
+
+fn is_default_push_reach(v: &f64) -> bool {
+    *v == HunterParams::default().push_reach * 1e4
 }
 
 fn is_default_unwind_retention(v: &f64) -> bool {

@@ -330,8 +330,8 @@ pub struct LiquiditySpec {
     pub withdraw_for: Duration,
     /// `Refuse` (post-only), `Take` (limit) or `Slide` (post-only, one tick behind the touch):
     /// what a level does when the opposite touch has moved through its price. Written only
-    /// when not `Refuse`.
-    #[serde(skip_serializing_if = "crate::sim::LevelCrossing::is_refuse")]
+    /// when not `Slide`, the default.
+    #[serde(skip_serializing_if = "crate::sim::LevelCrossing::is_slide")]
     pub crossing: crate::sim::LevelCrossing,
 }
 
@@ -690,7 +690,7 @@ impl Default for LiquiditySpec {
             anchor_half_life: Duration(crate::sim::LIQUIDITY_ANCHOR_HALF_LIFE_SECS as u64),
             withdraw_flow_usd_per_second: 0.0,
             withdraw_for: Duration(60),
-            crossing: crate::sim::LevelCrossing::Refuse,
+            crossing: crate::sim::LevelCrossing::Slide,
         }
     }
 }

@@ -185,7 +185,7 @@ pub struct LiquidityConfig {
     pub withdraw_secs: u64,
     /// What a level it places does when the opposite touch has moved through its price
     /// (written only when not the default, so configurations from before it read the same).
-    #[serde(default, skip_serializing_if = "LevelCrossing::is_refuse")]
+    #[serde(default, skip_serializing_if = "LevelCrossing::is_slide")]
     pub crossing: LevelCrossing,
 }
 
@@ -196,7 +196,6 @@ pub enum LevelCrossing {
     /// Post-only: the book refuses the level, which is quoted again in full next tick. While
     /// the touch stays there, the curve's depth between it and the anchor is missing from the
     /// book, not taken (docs/market.md, "Time, not ticks").
-    #[default]
     Refuse,
     /// A limit order: it buys (sells) what rests at or under (over) its price, and rests the
     /// rest. The provider then trades its refilled depth against the quotes under its anchor,
@@ -207,13 +206,16 @@ pub enum LevelCrossing {
     /// behind that touch instead (as Deribit prices a post-only order told not to reject), and
     /// each tick the provider moves it back toward its own price as far as the touch allows.
     /// The curve's depth stays in the book, stacked behind the quote under the anchor, and the
-    /// provider never takes. What is taken from a slid order is taken from its level.
+    /// provider never takes. What is taken from a slid order is taken from its level. The
+    /// default: the only one of the three whose headline answers hold when the tick doubles
+    /// (docs/market.md, "Time, not ticks").
+    #[default]
     Slide,
 }
 
 impl LevelCrossing {
-    pub fn is_refuse(&self) -> bool {
-        *self == LevelCrossing::Refuse
+    pub fn is_slide(&self) -> bool {
+        *self == LevelCrossing::Slide
     }
 
     /// The order kind its placements go in as (`Slide`'s go in as

@@ -247,7 +247,7 @@ impl SimConfig {
                 anchor_half_life_secs: LIQUIDITY_ANCHOR_HALF_LIFE_SECS,
                 withdraw_flow_per_sec: Money::ZERO,
                 withdraw_secs: 0,
-                crossing: LevelCrossing::Refuse,
+                crossing: LevelCrossing::Slide,
             },
             holders: HolderConfig {
                 close_per_day: 0.0,

@@ -487,10 +487,10 @@ fn shock_seller(sim: &Simulation) -> AccountId {
 /// A provider that takes what it crosses (`LevelCrossing::Take`) buys what is offered under its bids.
 /// A market sell takes its bids down; an ask then sent where they stood (under its anchor, over
 /// what is left of the bids) rests, and the levels the provider refills there in the same tick
-/// buy it, and rest above its price again. Post-only (`Refuse`, the default), the book refuses
-/// every level the ask lies under and the ask stays: the depth between it and the anchor is
-/// missing from the book, not taken. Sliding (`Slide`), those levels rest one tick under the
-/// ask instead, and go back to their prices once it is gone.
+/// buy it, and rest above its price again. Post-only (`Refuse`), the book refuses every level
+/// the ask lies under and the ask stays: the depth between it and the anchor is missing from the
+/// book, not taken. Sliding (`Slide`, the default), those levels rest one tick under the ask
+/// instead, and go back to their prices once it is gone.
 #[test]
 fn an_ask_left_under_the_provider_s_bids_is_bought_refused_or_slid_behind() {
     for crossing in [LevelCrossing::Take, LevelCrossing::Refuse, LevelCrossing::Slide] {

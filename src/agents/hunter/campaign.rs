@@ -193,10 +193,16 @@ impl HunterState {
                         // empty book).
                         let touch = if dir == Direction::Up { v.best_ask_usd } else { v.best_bid_usd };
                         let ahead = touch.unwrap_or(v.last_usd) * (1.0 + dir.sign() * p.sweep_per_tick);
-                        let limit = match c.assessment.target_usd {
+                        let mut limit = match c.assessment.target_usd {
                             Some(t) if (t - ahead) * dir.sign() > 0.0 => t,
                             _ => ahead,
                         };
+                        if p.push_reach > 0.0 {
+                            let reach = touch.unwrap_or(v.last_usd) * (1.0 + dir.sign() * p.push_reach);
+                            if (limit - reach) * dir.sign() > 0.0 {
+                                limit = reach;
+                            }
+                        }
                         out.push(HuntOrder::Take {
                             side: dir.taker_side(),
                             limit_usd: limit,
@@ -358,8 +364,12 @@ mod tests {
         let o = s.step(&p, &view(1, 70_000.0, 0.0, 0.0, 0.0));
         assert_eq!(s.phase, Phase::Push);
         assert!(o.contains(&HuntOrder::CancelSide(Side::Sell)), "pulls the path side: {o:?}");
-        assert!(o.iter().any(|x| matches!(x, HuntOrder::Take { side: Side::Buy, limit_usd, notional_usd }
-            if *limit_usd == 80_000.0 && *notional_usd == p.pace_usd_per_tick)));
+        let reach = 70_005.0 * (1.0 + p.push_reach);
+        assert!(
+            o.iter().any(|x| matches!(x, HuntOrder::Take { side: Side::Buy, limit_usd, notional_usd }
+            if *limit_usd == reach && *notional_usd == p.pace_usd_per_tick)),
+            "{o:?}"
+        );
         assert!(o.iter().any(|x| matches!(x, HuntOrder::Rest { side: Side::Buy, .. })), "support bid");
         // It bought 140 BTC (~$10M) and the shorts started going.
         let o = s.step(&p, &view(2, 71_000.0, 140.0, 0.0, 560e6));
@@ -388,6 +398,30 @@ mod tests {
         s.step(&p, &view(25, 72_000.0, 0.0, 0.0, 580e6));
         assert_eq!(s.phase, Phase::Idle);
         assert!(!s.ready(&p, 26), "one campaign by default");
+    }
+
+    /// A push order's limit is the nearer of the target and `push_reach` beyond the touch (the
+    /// touch here is the ask, 70,005); with no reach, the target.
+    #[test]
+    fn a_push_order_reaches_no_further_than_its_reach_beyond_the_touch() {
+        let limit = |push_reach: f64| {
+            let p = HunterParams { push_reach, ..HunterParams::default() };
+            let o = up_campaign(&p).step(&p, &view(1, 70_000.0, 0.0, 0.0, 0.0));
+            let limits: Vec<f64> = o
+                .iter()
+                .filter_map(|x| match x {
+                    HuntOrder::Take { side: Side::Buy, limit_usd, .. } => Some(*limit_usd),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(limits.len(), 1, "{o:?}");
+            limits[0]
+        };
+        assert_eq!(limit(0.005), 70_005.0 * 1.005);
+        assert_eq!(limit(0.01), 70_005.0 * 1.01);
+        assert_eq!(limit(0.0), 80_000.0);
+        // A reach past the target leaves the target.
+        assert_eq!(limit(0.5), 80_000.0);
     }
 
     #[test]

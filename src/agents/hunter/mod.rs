@@ -6,8 +6,8 @@
 //! visible book (cost). A campaign then runs Idle → Push → Feed → Unwind → Cooldown:
 //!
 //! - **Push**: pull its quotes on the path side, lean a support quote behind the price, and take
-//!   liquidity toward the cluster with IOC orders capped at the target price, at a per-tick pace,
-//!   within a budget and an inventory cap;
+//!   liquidity toward the cluster with IOC orders capped at the target price and at `push_reach`
+//!   beyond the touch, at a per-tick pace, within a budget and an inventory cap;
 //! - **Feed**: once liquidations on the hunted side start, sell into the squeeze (buy into the
 //!   dump) by quoting just inside the touch on the side the forced orders take from;
 //! - **Unwind**: flatten what is left with reduce-only market orders;
@@ -103,6 +103,10 @@ pub struct HunterParams {
     pub pace_usd_per_tick: f64,
     /// Once past the target, its orders reach at most this fraction beyond the touch a tick.
     pub sweep_per_tick: f64,
+    /// How far beyond the touch one push order may reach, as a fraction (0: as far as the
+    /// target). A price, not a rate: what a push order takes is then what the book holds within
+    /// it, so a longer tick takes more only as the book refills more between ticks.
+    pub push_reach: f64,
     /// The largest position it will hold, USD at mark.
     pub max_inventory_usd: f64,
     /// Support quote behind the price on the non-path side while pushing (0 = none), and its
@@ -139,7 +143,9 @@ pub struct HunterParams {
 
 impl Default for HunterParams {
     /// A large desk: $5B of push budget at $10M a tick (a Binance-sized book takes ~$267K per
-    /// dollar of move, so about $3.4B carries 71.45K to the 84K shorts), up to $6B inventory,
+    /// dollar of move, so about $3.4B carries 71.45K to the 84K shorts), no order reaching more
+    /// than 1% beyond the touch (a guard on one child order, chosen for the tick: docs/market.md,
+    /// "Time, not ticks"), up to $6B inventory,
     /// a $20M support bid 5 bps behind the touch, clusters of $250M within 30%, feeding after
     /// $500M of liquidations (it keeps pushing until the cascade is well under way: the seed's
     /// short layers beyond ~86K hold more notional per dollar than the book's ~$267K, so they
@@ -159,6 +165,7 @@ impl Default for HunterParams {
             budget_usd: 5e9,
             pace_usd_per_tick: 10e6,
             sweep_per_tick: 0.01,
+            push_reach: 0.01,
             max_inventory_usd: 6e9,
             support_usd: 20e6,
             support_gap_bps: 5.0,

@@ -431,6 +431,8 @@ fn hunter_params(c: &mut Checker, at: &str, p: &HuntingSpec) {
     ] {
         c.within(&path(name), v, 0.0, MAX_BPS);
     }
+    // Half the price, as for the sweep: past it a sell's limit would be at or below zero.
+    c.within(&path("push_reach_bps"), p.push_reach_bps, 0.0, 5_000.0);
     c.fraction(&path("max_distance"), p.max_distance);
     c.within(&path("sweep_pct_per_second"), p.sweep_pct_per_second, 0.0, 100.0);
     c.fraction(&path("stop_loss"), p.stop_loss);
