@@ -104,8 +104,9 @@ pub struct HunterParams {
     /// Once past the target, its orders reach at most this fraction beyond the touch a tick.
     pub sweep_per_tick: f64,
     /// How far beyond the touch one push order may reach, as a fraction (0: as far as the
-    /// target). A price, not a rate: what a push order takes is then what the book holds within
-    /// it, so a longer tick takes more only as the book refills more between ticks.
+    /// target). A price, not a rate: where it binds, a push moves at most this far a tick (so a
+    /// longer tick pushes slower); where it does not, a longer tick's larger order walks deeper
+    /// (docs/market.md, "Time, not ticks", measures both).
     pub push_reach: f64,
     /// The largest position it will hold, USD at mark.
     pub max_inventory_usd: f64,
