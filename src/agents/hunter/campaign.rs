@@ -190,18 +190,17 @@ impl HunterState {
                     if take >= DUST_USD {
                         // No worse than the target, or `sweep_per_tick` beyond the touch once past
                         // it (the pace caps the size; the limit keeps one tick from running an
-                        // empty book).
+                        // empty book), and never more than `push_reach` beyond the touch.
                         let touch = if dir == Direction::Up { v.best_ask_usd } else { v.best_bid_usd };
-                        let ahead = touch.unwrap_or(v.last_usd) * (1.0 + dir.sign() * p.sweep_per_tick);
+                        let touch = touch.unwrap_or(v.last_usd);
+                        let beyond = |share: f64| touch * (1.0 + dir.sign() * share);
+                        let ahead = beyond(p.sweep_per_tick);
                         let mut limit = match c.assessment.target_usd {
                             Some(t) if (t - ahead) * dir.sign() > 0.0 => t,
                             _ => ahead,
                         };
-                        if p.push_reach > 0.0 {
-                            let reach = touch.unwrap_or(v.last_usd) * (1.0 + dir.sign() * p.push_reach);
-                            if (limit - reach) * dir.sign() > 0.0 {
-                                limit = reach;
-                            }
+                        if p.push_reach > 0.0 && (limit - beyond(p.push_reach)) * dir.sign() > 0.0 {
+                            limit = beyond(p.push_reach);
                         }
                         out.push(HuntOrder::Take {
                             side: dir.taker_side(),
