@@ -286,6 +286,8 @@ pub fn tick_columns(asset: &str) -> Vec<Column> {
     let mut columns = vec![Column::new("tick", ColumnType::Int)];
     let names = [
         "last".to_string(),
+        "low".to_string(),
+        "high".to_string(),
         "mark".to_string(),
         "index".to_string(),
         format!("volume_{asset}"),
@@ -307,6 +309,8 @@ fn write_ticks(out: &Path, m: &Metrics, asset: &str, parquet: bool) -> Result<()
             vec![
                 Value::Int(i64::try_from(r.tick).unwrap_or(i64::MAX)),
                 Value::Float(r.last),
+                Value::Float(r.low),
+                Value::Float(r.high),
                 Value::Float(r.mark),
                 Value::Float(r.index),
                 Value::Float(r.volume_btc),

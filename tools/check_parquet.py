@@ -20,7 +20,7 @@ INT, UINT, DOUBLE, STRING, BOOL = pa.int64(), pa.uint64(), pa.float64(), pa.stri
 
 # Types every table must have, written here independently of liqsim's code.
 EXPECTED = {
-    "ticks": {"tick": INT, "last": DOUBLE, "mark": DOUBLE, "index": DOUBLE, "volume_btc": DOUBLE,
+    "ticks": {"tick": INT, "last": DOUBLE, "low": DOUBLE, "high": DOUBLE, "mark": DOUBLE, "index": DOUBLE, "volume_btc": DOUBLE,
               "open_interest_btc": DOUBLE, "liquidated_long_usd": DOUBLE, "liquidated_short_usd": DOUBLE,
               "insurance_fund_usd": DOUBLE, "funding_rate": DOUBLE},
     "outcomes": {"run": INT, "seed": UINT, "final_price": DOUBLE, "liquidated_accounts_long": INT,

@@ -6,7 +6,7 @@
 use super::{McError, io_err, run_seed};
 use crate::engine::LogTarget;
 use crate::scenario::Validated;
-use crate::sim::{RunSummary, SimConfig, Simulation, TickRow, Verdict};
+use crate::sim::{RunSummary, SimConfig, Simulation, Swings, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -171,25 +171,16 @@ pub fn integer_column(name: &str) -> bool {
     LISTED.iter().any(|l| l.name == name && l.integer)
 }
 
-/// How far the last price swung over a run, percent: its largest fall from a running peak
-/// (drawdown) and its largest rise from a running trough (run-up).
+/// How far the traded price swung over a run, percent: its largest fall from a running peak
+/// (drawdown) and its largest rise from a running trough (run-up), trade by trade.
 struct PriceSwings {
     max_drawdown_pct: f64,
     max_runup_pct: f64,
 }
 
 impl PriceSwings {
-    /// The swings of the tick rows' last prices, from `start_price`.
-    fn of(start_price: f64, rows: &[TickRow]) -> PriceSwings {
-        let (mut peak, mut trough) = (start_price, start_price);
-        let (mut drawdown, mut runup) = (0.0_f64, 0.0_f64);
-        for row in rows {
-            peak = peak.max(row.last);
-            trough = trough.min(row.last);
-            drawdown = drawdown.max((peak - row.last) / peak);
-            runup = runup.max((row.last - trough) / trough);
-        }
-        PriceSwings { max_drawdown_pct: drawdown * 100.0, max_runup_pct: runup * 100.0 }
+    fn of(swings: Swings) -> PriceSwings {
+        PriceSwings { max_drawdown_pct: swings.drawdown * 100.0, max_runup_pct: swings.runup * 100.0 }
     }
 }
 
@@ -235,7 +226,7 @@ pub fn simulate(
         }
     }
     let summary = sim.finish().map_err(sim_err)?;
-    let swings = PriceSwings::of(cfg.start_price_usd(), &sim.metrics().rows);
+    let swings = PriceSwings::of(sim.metrics().swings());
     let tick_secs = cfg.exchange.tick_secs.max(1);
     Ok(RunOutcome {
         run,

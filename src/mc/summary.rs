@@ -112,7 +112,7 @@ pub fn summarize(m: &Manifest, runs: &[RunOutcome]) -> McSummary {
         let touched = count(&|r| r.levels.get(i).is_some_and(|l| l.minutes.is_some()));
         probabilities.push(NamedProbability {
             name: format!("touch_{}", level_label(level)),
-            definition: format!("last or mark reached {level}"),
+            definition: format!("a trade or the mark reached {level}"),
             probability: stats::probability(touched, n),
         });
     }

@@ -72,6 +72,26 @@ fn up_hunters_squeeze_shorts_and_down_hunters_flush_longs_reproducibly() {
 }
 
 #[test]
+fn a_hunts_lows_are_its_lowest_trades_not_its_closes() {
+    let (down, sim) = run(&hunted(HuntMode::Down, 11, 1_200));
+    let rows = &sim.metrics().rows;
+    for r in rows {
+        assert!(r.low <= r.last && r.last <= r.high, "tick {}: {} ≤ {} ≤ {}", r.tick, r.low, r.last, r.high);
+    }
+    let lowest = rows.iter().map(|r| r.low).fold(f64::INFINITY, f64::min);
+    let highest = rows.iter().map(|r| r.high).fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(down.min_price, lowest.min(down.start_price));
+    assert_eq!(down.max_price, highest.max(down.start_price));
+    // Market orders walk the book within a tick: some ticks trade below where they close.
+    let wicks = rows.iter().filter(|r| r.low < r.last).count();
+    assert!(wicks > 0, "no tick traded below its close");
+    let closes = rows.iter().map(|r| r.last).fold(f64::INFINITY, f64::min);
+    assert!(lowest <= closes);
+    let fall = 1.0 - lowest.min(down.start_price) / down.start_price;
+    assert!(sim.metrics().swings().drawdown >= fall - 1e-12, "{:?} against {fall}", sim.metrics().swings());
+}
+
+#[test]
 fn money_is_conserved_and_open_interest_balanced_through_a_hunt() {
     let mut cfg = hunted(HuntMode::Up, 5, 900);
     // A second hunter on the same team follows the first one's direction.

@@ -4,7 +4,7 @@
 //!
 //! Verdicts, for a level above the start (mirrored for one below; "through" means further in the
 //! direction of the crossing):
-//! - `Accelerated`: last or mark reached it, price velocity over `window` ticks after the first
+//! - `Accelerated`: a trade or the mark reached it, price velocity over `window` ticks after the first
 //!   touch is through and above `accel_factor` × the velocity over the `window` before, and
 //!   liquidations were triggered within `band` of the level;
 //! - `Absorbed`: reached it without that (the momentum flattened, or carried on unchanged);
@@ -58,7 +58,7 @@ pub struct LevelReport {
     pub velocity_after_pct_min: f64,
     /// Liquidated notional with liquidation prices within `band` of the level, USD.
     pub liquidated_near_usd: f64,
-    /// Closest approach of last or mark, as a fraction of the level (0 once touched), and the
+    /// Closest approach of the traded range or mark, as a fraction of the level (0 once touched), and the
     /// tick of it.
     pub closest_gap: f64,
     pub closest_tick: u64,
@@ -83,10 +83,11 @@ pub fn evaluate(
 fn one(level: f64, start: f64, m: &Metrics, r: &LevelRules, tick_secs: u64) -> LevelReport {
     let dir = if level >= start { 1.0 } else { -1.0 };
     let rows = &m.rows;
-    // Progress toward the level: how far through (≥ 0 once reached) each row got.
+    // Progress toward the level: how far through (≥ 0 once reached) each row got, by the tick's
+    // traded range (a trade at the level touches it, whatever the close) or its mark.
     let through = |i: usize| {
         let row = &rows[i];
-        let best = if dir > 0.0 { row.last.max(row.mark) } else { row.last.min(row.mark) };
+        let best = if dir > 0.0 { row.high.max(row.mark) } else { row.low.min(row.mark) };
         (best - level) * dir
     };
     let first = (0..rows.len()).find(|&i| through(i) >= 0.0);
@@ -162,6 +163,8 @@ mod tests {
             m.rows.push(TickRow {
                 tick: t as u64 + 1,
                 last: p,
+                low: p,
+                high: p,
                 mark: p,
                 index: p,
                 volume_btc: 0.0,
@@ -207,5 +210,19 @@ mod tests {
         let rep = evaluate(&[60_000.0], 61_000.0, &metrics(&down, &[]), &r, 1);
         assert!(rep[0].touched);
         assert_eq!(rep[0].first_tick, Some(21));
+    }
+
+    #[test]
+    fn a_wick_within_a_tick_touches_a_level_its_close_never_reached() {
+        let r = LevelRules::default();
+        // Closes at 61,000 down to 60,100 and back; one tick traded down to 59,900.
+        let path: Vec<f64> = (0..20).map(|i| 61_000.0 - 100.0 * (i as f64).min(9.0)).collect();
+        let mut m = metrics(&path, &[]);
+        assert!(!evaluate(&[60_000.0], 61_000.0, &m, &r, 1)[0].touched, "the closes stay above 60K");
+        m.rows[12].low = 59_900.0;
+        let rep = evaluate(&[60_000.0], 61_000.0, &m, &r, 1);
+        assert!(rep[0].touched, "{rep:?}");
+        assert_eq!(rep[0].first_tick, Some(13));
+        assert_eq!(rep[0].closest_gap, 0.0);
     }
 }

@@ -14,7 +14,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TickRow {
     pub tick: u64,
+    /// The last traded price at the end of the tick (the close).
     pub last: f64,
+    /// The lowest and highest price traded during the tick (the close when nothing traded): a
+    /// wick that a trade reached and the close left shows here, whatever the tick length.
+    pub low: f64,
+    pub high: f64,
     pub mark: f64,
     pub index: f64,
     pub volume_btc: f64,
@@ -123,6 +128,35 @@ impl RunSummary {
     }
 }
 
+/// How far the traded price has swung so far, price by price in the order traded: its largest
+/// fall from a running peak (drawdown) and its largest rise from a running trough (run-up), as
+/// fractions. Read trade by trade rather than from each tick's close, a fall that a trade
+/// reached counts however long the tick.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Swings {
+    peak: Price,
+    trough: Price,
+    pub drawdown: f64,
+    pub runup: f64,
+}
+
+impl Swings {
+    pub fn new(start: Price) -> Swings {
+        Swings { peak: start, trough: start, drawdown: 0.0, runup: 0.0 }
+    }
+
+    /// The next traded price.
+    pub fn see(&mut self, p: Price) {
+        if !p.is_positive() {
+            return;
+        }
+        self.peak = self.peak.max(p);
+        self.trough = self.trough.min(p);
+        self.drawdown = self.drawdown.max((self.peak.0 - p.0) as f64 / self.peak.0 as f64);
+        self.runup = self.runup.max((p.0 - self.trough.0) as f64 / self.trough.0 as f64);
+    }
+}
+
 /// The tick series and cascades so far.
 #[derive(Resource, Debug, Clone)]
 pub struct Metrics {
@@ -135,6 +169,8 @@ pub struct Metrics {
     min_mark: Price,
     open: Option<Cascade>,
     previous_last: Price,
+    /// The traded price's swings so far, trade by trade.
+    swings: Swings,
     /// Every liquidation trigger: (tick, side, mark, liquidation price) — for tests and heatmaps.
     pub liquidations: Vec<(u64, Side, Price, Price)>,
     /// Every liquidation's end: (notional it closed at the trigger's mark, liquidation price),
@@ -156,10 +192,16 @@ impl Metrics {
             min_mark: start,
             open: None,
             previous_last: start,
+            swings: Swings::new(start),
             liquidations: Vec::new(),
             liquidation_usd: Vec::new(),
             stop_triggers: Vec::new(),
         }
+    }
+
+    /// The traded price's swings so far.
+    pub fn swings(&self) -> Swings {
+        self.swings
     }
 
     pub fn summary(&self, ex: &Exchange) -> RunSummary {
@@ -268,9 +310,18 @@ pub(super) fn record_tick(
         }
     };
     let inst = *ex.instrument();
-    let volume: i64 = trades.read().map(|t| t.qty.0).sum();
-    let (mut long_usd, mut short_usd, mut n) = (0i128, 0i128, 0u64);
     let m = &mut *metrics;
+    let last = ex.last();
+    // The tick's trades in the order they happened: its volume, its range, and the swings.
+    let (mut volume, mut low, mut high) = (0i64, last, last);
+    for t in trades.read() {
+        volume += t.qty.0;
+        low = low.min(t.price);
+        high = high.max(t.price);
+        m.swings.see(t.price);
+    }
+    m.swings.see(last);
+    let (mut long_usd, mut short_usd, mut n) = (0i128, 0i128, 0u64);
     for l in liquidated.read() {
         n += 1;
         m.liquidations.push((clock.tick, l.side, l.mark, l.liquidation_price));
@@ -289,7 +340,9 @@ pub(super) fn record_tick(
     debug_assert_eq!(long_oi, short_oi, "open interest unbalanced");
     let row = TickRow {
         tick: clock.tick,
-        last: inst.price_f64(ex.last()),
+        last: inst.price_f64(last),
+        low: inst.price_f64(low),
+        high: inst.price_f64(high),
         mark: inst.price_f64(ex.mark()),
         index: inst.price_f64(ex.index()),
         volume_btc: inst.qty_f64(Qty(volume)),
@@ -299,9 +352,8 @@ pub(super) fn record_tick(
         insurance_fund_usd: ex.ledger().insurance_fund().to_usd_f64(),
         funding_rate,
     };
-    let last = ex.last();
-    m.max = m.max.max(last);
-    m.min = m.min.min(last);
+    m.max = m.max.max(high);
+    m.min = m.min.min(low);
     m.max_mark = m.max_mark.max(ex.mark());
     m.min_mark = m.min_mark.min(ex.mark());
     if n > 0 {
@@ -338,4 +390,27 @@ pub(super) fn close_tick(
         return;
     }
     publisher.publish_or_halt(&mut market, &mut halt);
+}
+
+#[cfg(test)]
+mod swings_tests {
+    use super::*;
+
+    #[test]
+    fn swings_count_every_traded_price_in_order() {
+        let mut s = Swings::new(Price(1_000));
+        for p in [1_100, 990, 1_045, 1_200, 1_080] {
+            s.see(Price(p));
+        }
+        // Falls: 1,100 → 990 and 1,200 → 1,080, 10% each; the largest rise is 990 → 1,200.
+        assert!((s.drawdown - 0.10).abs() < 1e-12, "{s:?}");
+        assert!((s.runup - 210.0 / 990.0).abs() < 1e-12, "{s:?}");
+        // A wick that the next trade undoes still counts, and a zero price is no price.
+        let mut wick = Swings::new(Price(1_000));
+        for p in [900, 1_000, 0] {
+            wick.see(Price(p));
+        }
+        assert!((wick.drawdown - 0.10).abs() < 1e-12, "{wick:?}");
+        assert!((wick.runup - 100.0 / 900.0).abs() < 1e-12, "{wick:?}");
+    }
 }

@@ -29,7 +29,7 @@ pub use makers::{MakerConfig, MarketMaker};
 pub use messages::{
     AccountChanged, LiquidationSettled, MarkChanged, PositionLiquidated, Publisher, StopFired, TradeExecuted,
 };
-pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, TickRow};
+pub use metrics::{Cascade, HeatmapColumn, HeatmapSamples, Metrics, RunSummary, Swings, TickRow};
 pub use orders::{AgentAction, AgentOrders, LiveOrder};
 pub use spot::{Arbitrageur, IndexConfig, SpotMarket, ValueTrader};
 
