@@ -897,7 +897,8 @@ mod tick_invariance {
         eprintln!("1 s: {one:?}\n2 s: {two:?}");
         // The hunt happens: price falls through the longs, which are liquidated.
         assert!(one[0] > 0.05 && one[1] > 5e8, "{one:?}");
-        // Measured: drawdown +1.8%, liquidated +0.5%, hunter PnL −5.8%, minutes to 69K +7.1%.
+        // Measured: drawdown +1.8%, liquidated +0.5%, hunter PnL −5.8%, minutes to 69K +4.5%
+        // (+7.1% when a touch was read from the ticks' closes, not their trades).
         // Its push orders reach at most `push_reach_bps` beyond the touch: with none (to the
         // target) the hunter's PnL moved −24% and the minutes −14% (32 runs; docs/market.md,
         // "Time, not ticks").
@@ -914,9 +915,10 @@ mod tick_invariance {
     /// adaptive one goes splits the runs in two, and their medians with them): with a provider
     /// that takes what its levels cross, doubling the tick moves the campaigns' mean fall from
     /// the start, the median rise to the highest price and the makers' median PnL by at most
-    /// 10%, each as a share of the 1 s figure's size (measured: +4.3%, +3.1%, a loss 1.6%
-    /// smaller). 128 seeds: with 16 the fall's median (a grid level) came out a step apart, and
-    /// with 64 the sliding provider's rise below moved +10.4% (+4.6% at 128). With a post-only
+    /// 10%, each as a share of the 1 s figure's size (measured: +4.3%, 0%, a loss 1.6% smaller;
+    /// the rise +3.1% when read from the ticks' closes). 128 seeds: with 16 the fall's median (a
+    /// grid level) came out a step apart, and with 64 the sliding provider's rise below moved
+    /// +10.4% (+4.6% at 128), both read from closes. With a post-only
     /// provider that refuses its crossed levels (`Refuse`) the same test failed (mean fall +117%,
     /// a loss 39% larger), through the depth the book refuses under the makers' leaned quotes
     /// (docs/market.md, "Time, not ticks").
@@ -927,7 +929,7 @@ mod tick_invariance {
 
     /// The same with a provider whose post-only levels slide behind the makers' quotes instead
     /// of being refused: the depth stays in the book, and the tick does not matter either
-    /// (measured: mean fall +4.1%, rise +4.6%, PnL 0%).
+    /// (measured: mean fall +4.1%, rise 0%, PnL 0%; the rise +4.6% when read from closes).
     #[test]
     fn hunting_makers_over_a_provider_whose_levels_slide_do_not_depend_on_the_tick() {
         makers_hunting_down_do_not_depend_on_the_tick("Slide");

@@ -4,8 +4,8 @@
 //!
 //! Verdicts, for a level above the start (mirrored for one below; "through" means further in the
 //! direction of the crossing):
-//! - `Accelerated`: a trade or the mark reached it, price velocity over `window` ticks after the first
-//!   touch is through and above `accel_factor` × the velocity over the `window` before, and
+//! - `Accelerated`: a trade or the mark reached it, price velocity over `window_secs` after the
+//!   first touch is through and above `accel_factor` × the velocity over the `window_secs` before, and
 //!   liquidations were triggered within `band` of the level;
 //! - `Absorbed`: reached it without that (the momentum flattened, or carried on unchanged);
 //! - `Rejected`: never reached it, came within `band`, then reversed by at least `reversal`
@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LevelRules {
-    pub window: u64,
+    /// The velocity windows before and after the first touch, seconds (whole ticks, at least one).
+    pub window_secs: u64,
     pub accel_factor: f64,
     /// Fraction of the level: "near" for liquidations and approaches.
     pub band: f64,
@@ -30,7 +31,7 @@ pub struct LevelRules {
 impl Default for LevelRules {
     /// One-minute windows, 1.5x acceleration, a 0.5% band, a 1% reversal.
     fn default() -> LevelRules {
-        LevelRules { window: 60, accel_factor: 1.5, band: 0.005, reversal: 0.01 }
+        LevelRules { window_secs: 60, accel_factor: 1.5, band: 0.005, reversal: 0.01 }
     }
 }
 
@@ -102,7 +103,7 @@ fn one(level: f64, start: f64, m: &Metrics, r: &LevelRules, tick_secs: u64) -> L
         closest_gap = ((level - start) * dir).max(0.0) / level;
     }
     let per_min = 60.0 / tick_secs.max(1) as f64;
-    let w = r.window.max(1) as usize;
+    let w = (r.window_secs / tick_secs.max(1)).max(1) as usize;
     let velocity = |a: usize, b: usize| -> f64 {
         if b <= a || b >= rows.len() {
             return 0.0;
@@ -185,7 +186,7 @@ mod tests {
 
     #[test]
     fn verdicts_follow_the_path() {
-        let r = LevelRules { window: 10, ..LevelRules::default() };
+        let r = LevelRules { window_secs: 10, ..LevelRules::default() };
         // Climbs 10/tick to 85,000, then 50/tick with liquidations at the level.
         let mut path: Vec<f64> = (0..100).map(|i| 84_010.0 + 10.0 * i as f64).collect();
         path.extend((1..50).map(|i| 85_000.0 + 50.0 * i as f64));
@@ -224,5 +225,27 @@ mod tests {
         assert!(rep[0].touched, "{rep:?}");
         assert_eq!(rep[0].first_tick, Some(13));
         assert_eq!(rep[0].closest_gap, 0.0);
+    }
+
+    #[test]
+    fn the_velocity_windows_are_seconds_whatever_the_tick() {
+        let r = LevelRules { window_secs: 10, ..LevelRules::default() };
+        // Flat at 84,800 for 200 s, 20/s for 10 s to 85,000, then 50/s; sampled each second and
+        // every other second.
+        let at = |t: u64| match t {
+            0..=200 => 84_800.0,
+            201..=210 => 84_800.0 + 20.0 * (t - 200) as f64,
+            _ => 85_000.0 + 50.0 * (t - 210) as f64,
+        };
+        let one: Vec<f64> = (1..=300).map(at).collect();
+        let two: Vec<f64> = (1..=150).map(|k| at(2 * k)).collect();
+        let a = &evaluate(&[85_000.0], 84_000.0, &metrics(&one, &[]), &r, 1)[0];
+        let b = &evaluate(&[85_000.0], 84_000.0, &metrics(&two, &[]), &r, 2)[0];
+        // 20/s and 50/s of 85,000, per minute, at both ticks (ten rows of the flat stretch in a
+        // 2 s tick's window would halve the first).
+        for rep in [a, b] {
+            assert!((rep.velocity_before_pct_min - 20.0 * 60.0 / 850.0).abs() < 1e-9, "{rep:?}");
+            assert!((rep.velocity_after_pct_min - 50.0 * 60.0 / 850.0).abs() < 1e-9, "{rep:?}");
+        }
     }
 }
