@@ -394,6 +394,8 @@ fn write_pictures(
         title: heatmap.title.clone(),
         minutes,
         last: m.rows.iter().map(|r| r.last).collect(),
+        low: m.rows.iter().map(|r| r.low).collect(),
+        high: m.rows.iter().map(|r| r.high).collect(),
         mark: m.rows.iter().map(|r| r.mark).collect(),
         index: m.rows.iter().map(|r| r.index).collect(),
         liquidated_long_usd: m.rows.iter().map(|r| r.liquidated_long_usd).collect(),

@@ -155,12 +155,22 @@ mod tests {
             title: "test, seed 1".into(),
             minutes: vec![0.0, 1.0, 2.0],
             last: vec![1.0, 2.0, 3.0],
+            low: vec![1.0, 1.5, 3.0],
+            high: vec![1.0, 2.0, 3.2],
             mark: vec![1.0, 2.0, 2.5],
             index: vec![1.0, 1.5, 2.0],
             liquidated_long_usd: vec![0.0, 0.0, 1e6],
             liquidated_short_usd: vec![2e6, 0.0, 0.0],
         };
-        plots::price_chart(&series, Some(&dir.join("p.png")), None).unwrap();
+        plots::price_chart(&series, Some(&dir.join("p.png")), Some(&dir.join("p.svg"))).unwrap();
+        // A tick that traded past its close draws its range, and the legend names it; with none,
+        // neither.
+        let wick = "went past its close";
+        assert!(fs::read_to_string(dir.join("p.svg")).unwrap().contains(wick));
+        let closes =
+            plots::PriceSeries { low: series.last.clone(), high: series.last.clone(), ..series.clone() };
+        plots::price_chart(&closes, None, Some(&dir.join("pc.svg"))).unwrap();
+        assert!(!fs::read_to_string(dir.join("pc.svg")).unwrap().contains(wick));
         let bars = [
             plots::MapBar { price: 60_000.0, notional_usd: 1e8, long: true, leverage: 10 },
             plots::MapBar { price: 60_000.0, notional_usd: 5e7, long: true, leverage: 25 },

@@ -104,6 +104,9 @@ pub struct PriceSeries {
     pub title: String,
     pub minutes: Vec<f64>,
     pub last: Vec<f64>,
+    /// Each tick's lowest and highest trade (`last` where nothing traded): the wicks.
+    pub low: Vec<f64>,
+    pub high: Vec<f64>,
     pub mark: Vec<f64>,
     pub index: Vec<f64>,
     pub liquidated_long_usd: Vec<f64>,
@@ -485,7 +488,7 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
     let (left, panel) = root.split_horizontally(1500 - 230);
     let (top, bottom) = left.split_vertically(600);
     let t_end = s.minutes.last().copied().unwrap_or(1.0).max(1.0);
-    let all = s.last.iter().chain(&s.mark).chain(&s.index).copied();
+    let all = s.last.iter().chain(&s.low).chain(&s.high).chain(&s.mark).chain(&s.index).copied();
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
     let pad = ((hi - lo) * 0.05).max(hi.abs() * 1e-4).max(1e-6);
@@ -517,6 +520,19 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
             .draw_series(points.windows(2).map(|w| PathElement::new(vec![w[0], w[1]], style)))
             .map_err(err)?;
     }
+    // A tick whose trades went beyond where it closed: its range, a grey stroke under the last
+    // price (a watch level is touched by a trade, so a wick that reaches it shows here).
+    let wick = RGBColor(110, 110, 110);
+    let ranges = s.minutes.iter().zip(s.low.iter().zip(&s.high)).zip(&s.last);
+    let wicks: Vec<(f64, f64, f64)> = ranges
+        .filter(|((_, (lo, hi)), last)| lo < last || hi > last)
+        .map(|((&t, (&lo, &hi)), _)| (t, lo, hi))
+        .collect();
+    chart
+        .draw_series(
+            wicks.iter().map(|&(t, lo, hi)| PathElement::new(vec![(t, lo), (t, hi)], wick.stroke_width(1))),
+        )
+        .map_err(err)?;
     chart
         .draw_series(LineSeries::new(
             s.minutes.iter().zip(&s.last).map(|(&t, &p)| (t, p)),
@@ -570,6 +586,12 @@ fn draw_price<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &PriceSeries
         (Mark::Line(mark, 2), "mark price\n(what liquidates)".to_string()),
         (Mark::Line(RGBColor(255, 190, 110), 6), "index (spot venues)".to_string()),
     ];
+    if !wicks.is_empty() {
+        legend.insert(
+            1,
+            (Mark::Line(wick, 1), "a tick's range of\ntrades, where it\nwent past its close".to_string()),
+        );
+    }
     legend.push((Mark::Swatch(GREEN_600), "shorts liquidated".to_string()));
     legend.push((Mark::Swatch(RED_600), "longs liquidated".to_string()));
     let y = draw_legend(&panel, (10, 60), &legend, &BLACK)?;
