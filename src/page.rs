@@ -246,23 +246,31 @@ fn run_page(dir: &Path) -> Result<(String, String), PageError> {
 }
 
 /// The price path for the page's chart, from `ticks.csv`, thinned to [`PATH_POINTS`]: each
-/// point is the last row of its stretch, with the liquidations summed over the stretch.
+/// stretch gives its lowest and highest trade (a tick's `low` and `high`; its `last` in a
+/// `ticks.csv` written before those columns were), in time order, with the liquidations summed
+/// over the stretch.
 fn price_chart(dir: &Path, tick_secs: u64, levels: &[f64]) -> Result<String, PageError> {
     let path = dir.join("ticks.csv");
     let text = read(&path)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-    let names = ["tick", "last", "mark", "index", "liquidated_long_usd", "liquidated_short_usd"];
-    let mut at = [0usize; 6];
+    let names =
+        ["tick", "last", "mark", "index", "liquidated_long_usd", "liquidated_short_usd", "low", "high"];
+    let mut at = [0usize; 8];
     for (i, n) in names.iter().enumerate() {
-        at[i] = header.iter().position(|h| h == n).ok_or_else(|| {
-            PageError::Input(format!("{}:1: no column {n:?} in the header", path.display()))
-        })?;
+        at[i] = match header.iter().position(|h| h == n) {
+            Some(k) => k,
+            // No range columns: each tick's range is its close.
+            None if i >= 6 => at[1],
+            None => {
+                return Err(PageError::Input(format!("{}:1: no column {n:?} in the header", path.display())));
+            }
+        };
     }
-    let mut rows: Vec<[f64; 6]> = Vec::new();
+    let mut rows: Vec<[f64; 8]> = Vec::new();
     for (i, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
-        let mut row = [0.0; 6];
+        let mut row = [0.0; 8];
         for (k, &c) in at.iter().enumerate() {
             row[k] = cells.get(c).and_then(|x| x.parse().ok()).filter(|x: &f64| x.is_finite()).ok_or_else(
                 || PageError::Input(format!("{}:{}: {} is not a number", path.display(), i + 2, names[k])),
@@ -283,16 +291,17 @@ fn price_chart(dir: &Path, tick_secs: u64, levels: &[f64]) -> Result<String, Pag
     let step = step_secs.div_ceil(tick_secs).max(1) as usize;
     let mut series: [Vec<f64>; 6] = Default::default();
     for chunk in rows.chunks(step) {
-        // The stretch's lowest and highest last price, in time order, so that no spike is lost;
-        // its liquidations go on the first of them.
-        let by_last = |a: &&[f64; 6], b: &&[f64; 6]| a[1].total_cmp(&b[1]);
-        let low = chunk.iter().min_by(by_last).copied().unwrap_or(chunk[0]);
-        let high = chunk.iter().max_by(by_last).copied().unwrap_or(chunk[0]);
-        let mut points = if low[0] <= high[0] { vec![low, high] } else { vec![high, low] };
-        points.dedup_by(|a, b| a[0] == b[0]);
-        for (i, p) in points.iter().enumerate() {
+        // The stretch's lowest and highest trade, in time order, so that no spike is lost (a
+        // watch level is touched by a trade); its liquidations go on the first of them.
+        let low = chunk.iter().min_by(|a, b| a[6].total_cmp(&b[6])).copied().unwrap_or(chunk[0]);
+        let high = chunk.iter().max_by(|a, b| a[7].total_cmp(&b[7])).copied().unwrap_or(chunk[0]);
+        let (low, high) = ((low, low[6]), (high, high[7]));
+        let mut points = if low.0[0] <= high.0[0] { vec![low, high] } else { vec![high, low] };
+        points.dedup_by(|a, b| a.0[0] == b.0[0] && a.1 == b.1);
+        for (i, (p, traded)) in points.iter().enumerate() {
             series[0].push(p[0] * tick_secs as f64 / 60.0);
-            for k in 1..4 {
+            series[1].push(*traded);
+            for k in 2..4 {
                 series[k].push(p[k]);
             }
             for k in 4..6 {
@@ -677,6 +686,32 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    /// The chart's traded series of a page's price section.
+    fn traded(html: &str) -> Vec<f64> {
+        let from = html.find("\"last\":[").unwrap() + 8;
+        let to = from + html[from..].find(']').unwrap();
+        html[from..to].split(',').map(|x| x.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn the_price_chart_draws_each_stretch_s_lowest_and_highest_trade() {
+        let dir = temp_dir("wicks");
+        let head = "tick,last,mark,index,liquidated_long_usd,liquidated_short_usd";
+        // Ten one-second ticks, one stretch each (under the chart's points): the third traded
+        // down to 95 and closed at 100.
+        let rows: Vec<String> =
+            (1..=10).map(|t| format!("{t},100,100,100,0,0,{},100", if t == 3 { 95 } else { 100 })).collect();
+        fs::write(dir.join("ticks.csv"), format!("{head},low,high\n{}\n", rows.join("\n"))).unwrap();
+        let drawn = traded(&price_chart(&dir, 1, &[]).unwrap());
+        assert_eq!(drawn.iter().copied().fold(f64::INFINITY, f64::min), 95.0, "{drawn:?}");
+        // A ticks.csv without the range columns draws its closes.
+        let rows: Vec<String> = (1..=10).map(|t| format!("{t},100,100,100,0,0")).collect();
+        fs::write(dir.join("ticks.csv"), format!("{head}\n{}\n", rows.join("\n"))).unwrap();
+        let drawn = traded(&price_chart(&dir, 1, &[]).unwrap());
+        assert!(drawn.iter().all(|&p| p == 100.0), "{drawn:?}");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -120,7 +120,7 @@
     el("text", { x: L - 6, y: B, "text-anchor": "end", "font-size": 11, fill: COL.down }, svg).textContent =
       usd(most);
     var legend = el("g", { "font-size": 12 }, svg), lx = L + 8;
-    [["last", "last"], ["mark", "mark"], ["index", "index"], ["up", "shorts liquidated"], ["down", "longs liquidated"]]
+    [["last", "traded (each stretch's lowest and highest)"], ["mark", "mark"], ["index", "index"], ["up", "shorts liquidated"], ["down", "longs liquidated"]]
       .forEach(function (s) {
         el("rect", { x: lx, y: 10, width: 14, height: 4, fill: COL[s[0]] }, legend);
         el("text", { x: lx + 18, y: 16 }, legend).textContent = s[1];
