@@ -707,10 +707,10 @@ mod tests {
         let drawn = traded(&price_chart(&dir, 1, &[]).unwrap());
         assert_eq!(drawn.iter().copied().fold(f64::INFINITY, f64::min), 95.0, "{drawn:?}");
         // A ticks.csv without the range columns draws its closes.
-        let rows: Vec<String> = (1..=10).map(|t| format!("{t},100,100,100,0,0")).collect();
+        let rows: Vec<String> = (1..=10).map(|t| format!("{t},{},101,102,0,0", 100 + t)).collect();
         fs::write(dir.join("ticks.csv"), format!("{head}\n{}\n", rows.join("\n"))).unwrap();
         let drawn = traded(&price_chart(&dir, 1, &[]).unwrap());
-        assert!(drawn.iter().all(|&p| p == 100.0), "{drawn:?}");
+        assert_eq!(drawn, (1..=10).map(|t| 100.0 + t as f64).collect::<Vec<_>>());
         let _ = fs::remove_dir_all(&dir);
     }
 

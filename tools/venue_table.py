@@ -7,8 +7,8 @@
 For each scenario it writes a copy per venue preset (market.venue), runs it with
 target/release/liqsim, and prints one Markdown table row per run: liquidated notional,
 accounts (and triggers), insurance-fund takeovers, ADL, ADL as a share of liquidated notional,
-the fund's PnL on what it took over, the largest fall of the last price from a running peak, and
-the lowest price. This is the table in docs/venues.md.
+the fund's PnL on what it took over, the largest fall of the traded price from a running peak
+(each tick's lowest trade against the highest before it), and the lowest price. This is the table in docs/venues.md.
 """
 
 import csv
@@ -30,12 +30,14 @@ def with_venue(text, venue, name):
 
 
 def max_drawdown(ticks_csv):
+    # A tick's lowest and highest trade (its close in a ticks.csv written before those columns).
     peak, worst = None, 0.0
     with open(ticks_csv) as f:
         for row in csv.DictReader(f):
-            p = float(row["last"])
-            peak = p if peak is None else max(peak, p)
-            worst = max(worst, (peak - p) / peak)
+            low, high = float(row.get("low") or row["last"]), float(row.get("high") or row["last"])
+            if peak is not None:
+                worst = max(worst, (peak - low) / peak)
+            peak = high if peak is None else max(peak, high)
     return worst
 
 

@@ -145,7 +145,7 @@
     var cx = x(d.minutes[i]);
     cursor.setAttribute("x1", cx); cursor.setAttribute("x2", cx); cursor.setAttribute("visibility", "visible");
     tip.textContent = "";
-    [clock(d.minutes[i]), "last " + price(d.last[i]), "mark " + price(d.mark[i]), "index " + price(d.index[i]),
+    [clock(d.minutes[i]), "traded " + price(d.last[i]), "mark " + price(d.mark[i]), "index " + price(d.index[i]),
       "shorts liquidated " + usd(d.short[i]), "longs liquidated " + usd(d.long[i])].forEach(function (t, k) {
       if (k) tip.appendChild(document.createElement("br"));
       tip.appendChild(document.createTextNode(t));

@@ -103,7 +103,9 @@ fn one(level: f64, start: f64, m: &Metrics, r: &LevelRules, tick_secs: u64) -> L
         closest_gap = ((level - start) * dir).max(0.0) / level;
     }
     let per_min = 60.0 / tick_secs.max(1) as f64;
-    let w = (r.window_secs / tick_secs.max(1)).max(1) as usize;
+    // The window in whole ticks, to the nearest (as validation converts durations), at least one.
+    let t = tick_secs.max(1);
+    let w = ((r.window_secs + t / 2) / t).max(1) as usize;
     let velocity = |a: usize, b: usize| -> f64 {
         if b <= a || b >= rows.len() {
             return 0.0;
@@ -126,6 +128,8 @@ fn one(level: f64, start: f64, m: &Metrics, r: &LevelRules, tick_secs: u64) -> L
         }
         Some(_) => Verdict::Absorbed,
         None => {
+            // The retreat is read on closes from the closest approach's tick on: a tick that
+            // traded near the level and closed far back from it is a rejection (its wick).
             let approached = closest_gap <= r.band;
             let retreat = rows
                 .iter()
@@ -216,7 +220,7 @@ mod tests {
     #[test]
     fn a_wick_within_a_tick_touches_a_level_its_close_never_reached() {
         let r = LevelRules::default();
-        // Closes at 61,000 down to 60,100 and back; one tick traded down to 59,900.
+        // Closes from 61,000 down to 60,100, where they stay; one tick traded down to 59,900.
         let path: Vec<f64> = (0..20).map(|i| 61_000.0 - 100.0 * (i as f64).min(9.0)).collect();
         let mut m = metrics(&path, &[]);
         assert!(!evaluate(&[60_000.0], 61_000.0, &m, &r, 1)[0].touched, "the closes stay above 60K");
