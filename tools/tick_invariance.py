@@ -6,16 +6,18 @@ lengths, and each one's change against the first (docs/market.md, "Time, not tic
 
 Runs `liqsim mc` on copies of the scenario whose `tick` is replaced, then prints the median
 drawdown (max_drawdown_pct), rise, liquidated notional, hunter PnL and minutes to each watch level
-(median over the runs that touched it) and how many runs touched it. Then, for each tick after
+(median over the runs that touched it) and how many runs touched it, and the median count of
+cascades and largest cascade's notional. Then, for each tick after
 the first, `liqsim compare` against the first: the change in each headline median with its 95%
 bootstrap interval, in percent of the first tick's median's size (negative: lower; with 20 runs
 a hunter's PnL, a small difference of large legs, moves by tens of percent from sampling alone:
 the interval says how much of a change is the tick). The Monte Carlo folders are made in a
 temporary folder that is deleted at the end.
 """
-import csv, pathlib, re, shutil, statistics, subprocess, sys, tempfile
+import csv, os, pathlib, re, shutil, statistics, subprocess, sys, tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BIN = str(ROOT / "target/release/liqsim")
+# LIQSIM_BIN: another build to measure (e.g. an older commit's, built in a worktree).
+BIN = os.environ.get("LIQSIM_BIN", str(ROOT / "target/release/liqsim"))
 
 
 def medians(path):
@@ -26,6 +28,8 @@ def medians(path):
         "rise %": med([float(r["max_runup_pct"]) for r in rows]),
         "liquidated $M": med([(float(r["liquidated_notional_long"]) + float(r["liquidated_notional_short"])) / 1e6 for r in rows]),
         "hunter PnL $M": med([float(r["hunter_pnl"]) / 1e6 for r in rows]),
+        "cascades": med([float(r["cascade_count"]) for r in rows]),
+        "largest cascade $M": med([float(r["largest_cascade_usd"]) / 1e6 for r in rows]),
     }
     for k in rows[0]:
         if k.startswith("minutes_to_"):
@@ -68,7 +72,8 @@ def report(text, runs, ticks, tmp):
             change = (v - base) / abs(base) * 100 if base not in (0.0,) and base == base and v == v else float("nan")
             cells.append(f"{v:8.1f}" + (f" {change:+4.0f}%" if r is not results[0] else "      "))
         print(f"{k:28s}" + "".join(f"{c:>14s}" for c in cells))
-    headline = ["max_drawdown_pct", "max_runup_pct", "liquidated_notional_long", "liquidated_notional_short", "hunter_pnl"]
+    headline = ["max_drawdown_pct", "max_runup_pct", "liquidated_notional_long", "liquidated_notional_short", "hunter_pnl",
+                "cascade_count", "largest_cascade_usd"]
     for t in ticks[1:]:
         cmp = tmp / f"cmp{t}"
         subprocess.run([BIN, "compare", str(tmp / f"out{ticks[0]}"), str(tmp / f"out{t}"), "--out", str(cmp)],
