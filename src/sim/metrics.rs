@@ -1,5 +1,5 @@
-//! Cascade metrics: one row per tick, cascades as runs of liquidations no quiet spell of
-//! [`CASCADE_GAP_SECS`] separates, and a run summary.
+//! Cascade metrics: one row per tick, cascades as spells of liquidations each at most
+//! [`CASCADE_GAP_SECS`] after the last, and a run summary.
 
 use super::hunters::HunterReport;
 use super::levels::LevelReport;
@@ -33,13 +33,13 @@ pub struct TickRow {
     pub funding_rate: f64,
 }
 
-/// Liquidations closer together than this belong to one cascade: 20 seconds, the default
+/// Liquidations at most this far apart belong to one cascade: 20 seconds, the default
 /// book's refill half-life ([`super::LIQUIDITY_REFILL_HALF_LIFE_SECS`]; order books replenish
 /// within seconds to tens of seconds after a large trade: Large 2007, Degryse, de Jong, van
 /// Ravenswaaij & Wuyts 2005). Within it a forced order's impact has not faded and can reach
-/// the next layer of liquidations; after a longer quiet spell, what is liquidated next was not
-/// pushed there by the last. Seconds, not ticks: a cascade is the same whatever the tick
-/// (counting runs of consecutive ticks made October's cascades 62% fewer at a 2 s tick).
+/// the next layer of liquidations; what is liquidated longer after was not pushed there by the
+/// last. Seconds (from one tick with liquidations to the next), not ticks: counting runs of
+/// consecutive ticks made October's cascades 61% fewer at a 2 s tick.
 pub const CASCADE_GAP_SECS: u64 = 20;
 
 /// A run of liquidations in which no two successive ticks with liquidations are more than
@@ -217,8 +217,8 @@ impl Metrics {
         }
     }
 
-    /// Folds one tick's liquidations into the cascades: the open cascade closes once a quiet
-    /// spell of more than [`CASCADE_GAP_SECS`] follows its last liquidation; a tick with
+    /// Folds one tick's liquidations into the cascades: the open cascade closes once more than
+    /// [`CASCADE_GAP_SECS`] have passed since its last tick with liquidations; a tick with
     /// liquidations extends it, or opens one (`before`: the last price before this tick,
     /// `last`: at its end).
     fn fold_cascade(&mut self, tick: u64, tick_secs: u64, l: Liquidated, before: f64, last: f64) {
@@ -481,7 +481,7 @@ mod tests {
         assert_eq!(
             cascades(1),
             vec![(3, 28, 5), (60, 61, 2)],
-            "18 s of quiet keeps a cascade open, 32 s ends it"
+            "18 s apart (9 → 27) keeps a cascade open, 32 s apart (28 → 60) ends it"
         );
         assert_eq!(cascades(2), vec![(4, 28, 5), (60, 62, 2)]);
         // Exactly the gap apart: one cascade; a second more: two.
