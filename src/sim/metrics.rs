@@ -470,9 +470,16 @@ mod tests {
                     long_usd: 1_000_000 * accounts as i128,
                     short_usd: 0,
                 };
-                m.fold_cascade(tick, tick_secs, l, 0.0, 0.0);
+                // The price before a tick is its second, the price at its end that plus a half.
+                let secs = secs as f64;
+                m.fold_cascade(tick, tick_secs, l, secs - tick_secs as f64, secs + 0.5);
             }
             m.cascades.extend(m.open.take());
+            for c in &m.cascades {
+                let (start, end) = ((c.start_tick * tick_secs) as f64, (c.end_tick * tick_secs) as f64);
+                assert_eq!((c.price_before, c.price_after), (start - tick_secs as f64, end + 0.5), "{c:?}");
+                assert_eq!(c.notional_usd, c.accounts as f64, "$1 a liquidation");
+            }
             m.cascades
                 .iter()
                 .map(|c| (c.start_tick * tick_secs, c.end_tick * tick_secs, c.accounts))
