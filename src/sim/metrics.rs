@@ -222,8 +222,8 @@ impl Metrics {
     /// liquidations extends it, or opens one (`before`: the last price before this tick,
     /// `last`: at its end).
     fn fold_cascade(&mut self, tick: u64, tick_secs: u64, l: Liquidated, before: f64, last: f64) {
-        let quiet_secs = |c: &Cascade| tick.saturating_sub(c.end_tick).saturating_mul(tick_secs.max(1));
-        if let Some(c) = self.open.take_if(|c| quiet_secs(c) > CASCADE_GAP_SECS) {
+        let since_last = |c: &Cascade| tick.saturating_sub(c.end_tick).saturating_mul(tick_secs.max(1));
+        if let Some(c) = self.open.take_if(|c| since_last(c) > CASCADE_GAP_SECS) {
             self.cascades.push(c);
         }
         if l.accounts == 0 {
