@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# CI: the profile-guided build (tools/pgo_build.sh) builds, and its binary writes the same bytes as
+# the test build's: two Monte Carlo runs of the seed's scenario (each run's final state hash is in
+# outcomes.csv) and one run of the January down-hunt.
+# Needs rustup's llvm-tools component; where it cannot be installed the check says so and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+if [ ! -x "$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata" ] \
+  && ! rustup component add llvm-tools >/dev/null 2>&1; then
+  echo "pgo check: SKIPPED, rustup's llvm-tools component cannot be installed here"
+  exit 0
+fi
+tools/pgo_build.sh --quiet
+
+plain=target/debug/liqsim
+[ -x "$plain" ] || cargo build --locked --quiet
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for b in plain pgo; do
+  bin=$plain
+  [ "$b" = pgo ] && bin=target/pgo/release/liqsim
+  "$bin" mc scenarios/btc_14_to_1.ron --runs 2 --threads 2 --out "$work/$b-mc" --quiet
+  "$bin" run scenarios/jan_2025_down_hunt.ron --out "$work/$b-run" --quiet >/dev/null
+done
+for f in mc/outcomes.csv mc/summary.json mc/runs.jsonl run/summary.json; do
+  cmp "$work/plain-$f" "$work/pgo-$f"
+done
+echo "pgo check: the profile-guided binary's outputs are byte-identical; $((SECONDS - start)) s"
