@@ -2,25 +2,33 @@
 # A profile-guided release build of liqsim: the same source and the same outputs byte for byte,
 # about a tenth faster (docs/mc.md, "Speed"). Three steps:
 #   1. an instrumented build (rustc -Cprofile-generate) into target/pgo-gen;
-#   2. a training set run with it: two Monte Carlo runs of the seed's scenario, two history
-#      scenarios, the maker hunt, and a small full-mix world (FCN and noise traders, makers);
+#   2. a training set run with it: two Monte Carlo runs of btc_14_to_1, one run each of
+#      jan_2025_down_hunt, history/oct_10_2025 and maker_hunt, and a small full-mix world (FCN
+#      and noise traders, makers, a hunter; the profile_world example);
 #   3. the profiles merged (llvm-profdata, from rustup's llvm-tools component) and the release
 #      build made with them (-Cprofile-use) into target/pgo.
 # Result: target/pgo/release/liqsim and target/pgo/release/examples/profile_world.
-# Usage: tools/pgo_build.sh [--quiet]      (about 7 minutes on 2 cores)
+# Usage: tools/pgo_build.sh [--quiet]      (about 8 minutes on 2 cores from a clean target/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 quiet=()
-[ "${1:-}" = "--quiet" ] && quiet=(--quiet)
+case "${1:-}" in
+  "") ;;
+  --quiet) quiet=(--quiet) ;;
+  *) echo "usage: tools/pgo_build.sh [--quiet]" >&2; exit 2 ;;
+esac
 say() { [ ${#quiet[@]} -gt 0 ] || echo "pgo_build: $*" >&2; }
+# The flags below are the build's own: a caller's would be replaced (RUSTFLAGS) or take precedence
+# (CARGO_ENCODED_RUSTFLAGS), and LLVM_PROFILE_FILE would send the training's profiles elsewhere.
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS LLVM_PROFILE_FILE
 
 # llvm-profdata must read the profiles of rustc's own LLVM: rustup's llvm-tools has it.
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
 if [ ! -x "$profdata" ]; then
   say "installing rustup's llvm-tools component (for llvm-profdata)"
-  rustup component add llvm-tools >&2
+  rustup component add llvm-tools >&2 || true
 fi
 if [ ! -x "$profdata" ]; then
   echo "pgo_build: $profdata not found: rustup component add llvm-tools failed" >&2
@@ -32,9 +40,10 @@ raw=$gen/profiles
 merged=$gen/merged.profdata
 
 say "1/3 instrumented build"
-# --target keeps RUSTFLAGS off build scripts and proc macros: only liqsim and its dependencies
+# --target keeps these flags off build scripts and proc macros: only liqsim and its dependencies
 # are instrumented, and later optimised with the profile.
-RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release --locked "${quiet[@]}" \
+# (One flag through CARGO_ENCODED_RUSTFLAGS: a path with spaces stays one argument.)
+CARGO_ENCODED_RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release --locked ${quiet[@]+"${quiet[@]}"} \
   --target "$host" --target-dir "$gen" --bin liqsim --example profile_world
 rm -rf "$raw" "$merged"
 
@@ -46,11 +55,11 @@ trap 'rm -rf "$work"' EXIT
 for s in jan_2025_down_hunt history/oct_10_2025 maker_hunt; do
   "$bin/liqsim" run "scenarios/$s.ron" --out "$work/run" --quiet >/dev/null
 done
-"$bin/examples/profile_world" full_mix 100000 7200 >/dev/null 2>&1
+"$bin/examples/profile_world" full_mix 100000 7200 >/dev/null
 
 say "3/3 merge and optimised build"
 "$profdata" merge -o "$merged" "$raw"
-RUSTFLAGS="-Cprofile-use=$merged" cargo build --release --locked "${quiet[@]}" \
+CARGO_ENCODED_RUSTFLAGS="-Cprofile-use=$merged" cargo build --release --locked ${quiet[@]+"${quiet[@]}"} \
   --target "$host" --target-dir "$root/target/pgo-use" --bin liqsim --example profile_world
 # One place to find it, whatever the host's triple.
 mkdir -p target/pgo/release/examples
