@@ -9,6 +9,8 @@
 #      build made with them (-Cprofile-use) into target/pgo.
 # Result: target/pgo/release/liqsim and target/pgo/release/examples/profile_world.
 # Usage: tools/pgo_build.sh [--quiet]      (about 8 minutes on 2 cores from a clean target/)
+# Exit status: 0 built; 3 llvm-profdata is missing and rustup cannot install it (nothing was
+# built: .ci/pgo_check.sh skips on 3); anything else, a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,7 +34,7 @@ if [ ! -x "$profdata" ]; then
 fi
 if [ ! -x "$profdata" ]; then
   echo "pgo_build: $profdata not found: rustup component add llvm-tools failed" >&2
-  exit 1
+  exit 3
 fi
 
 gen=$root/target/pgo-gen
