@@ -32,7 +32,7 @@ pub struct Recorder {
     pending: Vec<u8>,
 }
 
-use crate::events::HASH_BLOCK;
+use crate::events::{HASH_BLOCK, hash_whole_blocks};
 
 impl Recorder {
     pub fn new(log: Option<LogSink>) -> Recorder {
@@ -79,10 +79,7 @@ impl Recorder {
                 self.pending.extend_from_slice(&big);
             }
         }
-        if self.pending.len() >= HASH_BLOCK {
-            self.stream.update(&self.pending);
-            self.pending.clear();
-        }
+        hash_whole_blocks(&mut self.stream, &mut self.pending);
         Ok(())
     }
 

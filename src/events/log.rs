@@ -254,6 +254,19 @@ pub struct LogReader<R: Read> {
 /// How many payload bytes are gathered before hashing them (the recorder's block size; the
 /// digest does not depend on it).
 pub(crate) const HASH_BLOCK: usize = 64 * 1024;
+
+/// Feeds `stream` the whole [`HASH_BLOCK`]s gathered in `pending`, keeping the rest for later.
+/// Every update then starts on a blake3 chunk boundary, so blake3 hashes each block's 64 chunks
+/// side by side with SIMD; a block and the ragged tail of its last event (what flushing all of
+/// `pending` gave) left the chunk count misaligned, and blake3 went on in small subtrees, 17%
+/// slower on 120 MB. The digest is the same however the input is split.
+pub(crate) fn hash_whole_blocks(stream: &mut blake3::Hasher, pending: &mut Vec<u8>) {
+    let whole = pending.len() / HASH_BLOCK * HASH_BLOCK;
+    if whole > 0 {
+        stream.update(&pending[..whole]);
+        pending.drain(..whole);
+    }
+}
 const MAX_SMALL_RECORD: usize = 256;
 
 impl<R: Read> LogReader<R> {
@@ -335,10 +348,7 @@ impl<R: Read> LogReader<R> {
         self.offset = start + 8 + len as u64;
         self.next_seq += 1;
         self.pending.extend_from_slice(&self.buf);
-        if self.pending.len() >= HASH_BLOCK {
-            self.stream.update(&self.pending);
-            self.pending.clear();
-        }
+        hash_whole_blocks(&mut self.stream, &mut self.pending);
         Ok(Some(envelope))
     }
 
@@ -414,6 +424,26 @@ mod tests {
     use crate::margin::MarginMode;
     use crate::units::{Money, Price};
     use crate::venue::ExchangeConfig;
+
+    #[test]
+    fn whole_blocks_hash_to_the_digest_of_the_whole_stream() {
+        // Pieces of uneven sizes (some larger than a block), as records of any length come.
+        let data: Vec<u8> = (0..5 * HASH_BLOCK + 777).map(|i| (i * 31 + i / 251) as u8).collect();
+        let (mut stream, mut pending) = (blake3::Hasher::new(), Vec::new());
+        let (mut at, mut k) = (0, 0usize);
+        while at < data.len() {
+            let len = [3, 250, 40_000, HASH_BLOCK + 9, 1][k % 5].min(data.len() - at);
+            pending.extend_from_slice(&data[at..at + len]);
+            hash_whole_blocks(&mut stream, &mut pending);
+            (at, k) = (at + len, k + 1);
+            // Hashed: whole blocks only, and all of them; kept: the rest.
+            assert_eq!(stream.count() % HASH_BLOCK as u64, 0);
+            assert!(pending.len() < HASH_BLOCK);
+            assert_eq!(stream.count() as usize + pending.len(), at);
+        }
+        stream.update(&pending);
+        assert_eq!(stream.finalize(), blake3::hash(&data));
+    }
 
     fn sample() -> Vec<Envelope> {
         let mut v = Vec::new();

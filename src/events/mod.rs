@@ -12,7 +12,7 @@ pub use export::{
     Cell, ExportFormat, Exporter, TableExporter, column_names, envelope_columns, event_cells, kind_columns,
     table_file_name,
 };
-pub(crate) use log::HASH_BLOCK;
+pub(crate) use log::{HASH_BLOCK, hash_whole_blocks};
 pub use log::{LOG_FORMAT_VERSION, LogError, LogHeader, LogReader, LogWriter};
 
 use crate::book::{AccountId, NewOrder, NewStop, OrderId, OrderKind, StopId, StopKind, TriggerSource};
