@@ -8,11 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 
-# The script says itself (status 3) when llvm-profdata is missing and cannot be installed.
+# The script says itself (status 3) when llvm-profdata is missing and rustup cannot install it.
 status=0
 tools/pgo_build.sh --quiet || status=$?
 if [ "$status" -eq 3 ]; then
-  echo "pgo check: SKIPPED, rustup's llvm-tools component cannot be installed here"
+  echo "pgo check: SKIPPED, rustup's llvm-tools component cannot be installed here (pgo_build's message says why)"
   exit 0
 elif [ "$status" -ne 0 ]; then
   echo "pgo check: FAILED, tools/pgo_build.sh exited with $status" >&2

@@ -9,8 +9,8 @@
 #      build made with them (-Cprofile-use) into target/pgo.
 # Result: target/pgo/release/liqsim and target/pgo/release/examples/profile_world.
 # Usage: tools/pgo_build.sh [--quiet]      (about 8 minutes on 2 cores from a clean target/)
-# Exit status: 0 built; 3 llvm-profdata is missing and rustup cannot install it (nothing was
-# built: .ci/pgo_check.sh skips on 3); anything else, a failure.
+# Exit status: 0 built; 3 llvm-profdata is missing and rustup failed to install llvm-tools
+# (nothing was built: .ci/pgo_check.sh skips on 3); anything else, a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -30,11 +30,14 @@ host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
 if [ ! -x "$profdata" ]; then
   say "installing rustup's llvm-tools component (for llvm-profdata)"
-  rustup component add llvm-tools >&2 || true
+  if ! rustup component add llvm-tools >&2; then
+    echo "pgo_build: $profdata not found, and rustup component add llvm-tools failed" >&2
+    exit 3
+  fi
 fi
 if [ ! -x "$profdata" ]; then
-  echo "pgo_build: $profdata not found: rustup component add llvm-tools failed" >&2
-  exit 3
+  echo "pgo_build: rustup installed llvm-tools, but $profdata is not there" >&2
+  exit 1
 fi
 
 gen=$root/target/pgo-gen
