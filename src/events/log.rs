@@ -427,12 +427,13 @@ mod tests {
 
     #[test]
     fn whole_blocks_hash_to_the_digest_of_the_whole_stream() {
-        // Pieces of uneven sizes (some larger than a block), as records of any length come.
-        let data: Vec<u8> = (0..5 * HASH_BLOCK + 777).map(|i| (i * 31 + i / 251) as u8).collect();
+        // Pieces of uneven sizes (some larger than a block, one leaving two whole blocks
+        // pending at once), as records of any length come.
+        let data: Vec<u8> = (0..9 * HASH_BLOCK + 777).map(|i| (i * 31 + i / 251) as u8).collect();
         let (mut stream, mut pending) = (blake3::Hasher::new(), Vec::new());
         let (mut at, mut k) = (0, 0usize);
         while at < data.len() {
-            let len = [3, 250, 40_000, HASH_BLOCK + 9, 1][k % 5].min(data.len() - at);
+            let len = [3, 250, 40_000, HASH_BLOCK + 9, 1, 2 * HASH_BLOCK + 5][k % 6].min(data.len() - at);
             pending.extend_from_slice(&data[at..at + len]);
             hash_whole_blocks(&mut stream, &mut pending);
             (at, k) = (at + len, k + 1);
