@@ -254,6 +254,7 @@ pub struct LogReader<R: Read> {
 /// How many payload bytes are gathered before hashing them (the recorder's block size; the
 /// digest does not depend on it).
 pub(crate) const HASH_BLOCK: usize = 64 * 1024;
+const MAX_SMALL_RECORD: usize = 256;
 
 /// Feeds `stream` the whole [`HASH_BLOCK`]s gathered in `pending`, keeping the rest for later.
 /// Every update then starts on a blake3 chunk boundary, so blake3 hashes each block's 64 chunks
@@ -267,7 +268,6 @@ pub(crate) fn hash_whole_blocks(stream: &mut blake3::Hasher, pending: &mut Vec<u
         pending.drain(..whole);
     }
 }
-const MAX_SMALL_RECORD: usize = 256;
 
 impl<R: Read> LogReader<R> {
     pub fn new(mut input: R) -> Result<LogReader<R>, LogError> {
