@@ -6,7 +6,7 @@
 #      jan_2025_down_hunt, history/oct_10_2025 and maker_hunt, and a small full-mix world (FCN
 #      and noise traders, makers, a hunter; the profile_world example);
 #   3. the profiles merged (llvm-profdata, from rustup's llvm-tools component) and the release
-#      build made with them (-Cprofile-use) into target/pgo.
+#      build made with them (-Cprofile-use) into target/pgo-use, its binaries copied to target/pgo.
 # Result: target/pgo/release/liqsim and target/pgo/release/examples/profile_world.
 # Usage: tools/pgo_build.sh [--quiet]      (about 8 minutes on 2 cores from a clean target/)
 # Exit status: 0 built; 3 llvm-profdata is missing and rustup failed to install llvm-tools
