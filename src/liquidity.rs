@@ -344,15 +344,8 @@ pub fn requote<I: Copy>(
     before: impl Fn(Price) -> Option<(Qty, f64)>,
     out: &mut Vec<Requote<I>>,
 ) {
-    // Which targets have a live order: on the stack for any grid of up to 256 levels a side.
     let (mut small, mut large) = ([false; 256], Vec::new());
-    let have: &mut [bool] = match small.get_mut(..targets.len()) {
-        Some(have) => have,
-        None => {
-            large.resize(targets.len(), false);
-            &mut large
-        }
-    };
+    let have = flags(targets.len(), &mut small, &mut large);
     // A provider's orders on a side usually come level by level, outward or inward (as they
     // were placed, or sorted by price), so the levels next to the last one found are tried
     // first; otherwise the (strictly ordered) levels are searched.
@@ -371,8 +364,7 @@ pub fn requote<I: Copy>(
         }
         found
     };
-    // The share of a deficit closed over this tick, worked out once.
-    let mut tick_share: Option<f64> = None;
+    let mut refill = Refill::new(dt_secs, half_life_secs);
     for &(id, s, price, held) in live {
         if s != side {
             continue;
@@ -380,28 +372,113 @@ pub fn requote<I: Copy>(
         match find(price) {
             Ok(k) if !have[k] => {
                 have[k] = true;
-                let target = targets[k].1;
-                if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
-                    let share = || *tick_share.get_or_insert_with(|| follow_share(dt_secs, half_life_secs));
-                    let qty = refill_by(held, target, half_life_secs, share);
-                    if qty != held {
-                        out.push(Requote::Resize { id, side, price, qty });
-                    }
-                } else if held.0 > target.0.saturating_mul(2) {
-                    out.push(Requote::Resize { id, side, price, qty: target });
+                if let Some(qty) = refill.resize(held, targets[k].1) {
+                    out.push(Requote::Resize { id, side, price, qty });
                 }
             }
             _ => out.push(Requote::Cancel { id, side, price }),
         }
     }
-    for (k, &(price, target)) in targets.iter().enumerate() {
-        if !have[k] {
-            let qty = match before(price) {
-                Some((held, secs)) => refill(held, target, secs, half_life_secs).min(target),
-                None => target,
-            };
-            out.push(Requote::Place { side, price, qty });
+    place_missing(side, targets, have, half_life_secs, before, out);
+}
+
+/// [`requote`] for a provider whose orders on `side` are all of `live` (none on the other side),
+/// sorted by price, lowest first: its levels and the targets are matched in one merge pass
+/// instead of a search per order. The same changes, in the same order.
+pub fn requote_sorted<I: Copy>(
+    side: Side,
+    targets: &[(Price, Qty)],
+    live: &[(I, Side, Price, Qty)],
+    dt_secs: f64,
+    half_life_secs: f64,
+    before: impl Fn(Price) -> Option<(Qty, f64)>,
+    out: &mut Vec<Requote<I>>,
+) {
+    debug_assert!(live.iter().all(|l| l.1 == side) && live.is_sorted_by_key(|l| l.2));
+    let (mut small, mut large) = ([false; 256], Vec::new());
+    let have = flags(targets.len(), &mut small, &mut large);
+    // Targets come nearest first: bids by falling price, asks by rising price. `j` walks them
+    // by rising price, as `live` is.
+    let n = targets.len();
+    let at = |j: usize| match side {
+        Side::Buy => n - 1 - j,
+        Side::Sell => j,
+    };
+    let mut refill = Refill::new(dt_secs, half_life_secs);
+    let mut j = 0;
+    for &(id, _, price, held) in live {
+        while j < n && targets[at(j)].0 < price {
+            j += 1;
         }
+        match (j < n).then(|| at(j)) {
+            Some(k) if targets[k].0 == price && !have[k] => {
+                have[k] = true;
+                if let Some(qty) = refill.resize(held, targets[k].1) {
+                    out.push(Requote::Resize { id, side, price, qty });
+                }
+            }
+            _ => out.push(Requote::Cancel { id, side, price }),
+        }
+    }
+    place_missing(side, targets, have, half_life_secs, before, out);
+}
+
+/// Flags of which of `n` targets have a live order, all false: on the stack (`small`) for any
+/// grid of up to 256 levels a side.
+fn flags<'a>(n: usize, small: &'a mut [bool; 256], large: &'a mut Vec<bool>) -> &'a mut [bool] {
+    if n <= small.len() {
+        return &mut small[..n];
+    }
+    large.resize(n, false);
+    large
+}
+
+/// The refilling of one requote: its tick, the half-life, and the share of a deficit closed
+/// over the tick (worked out once, when first needed).
+struct Refill {
+    dt_secs: f64,
+    half_life_secs: f64,
+    share: Option<f64>,
+}
+
+impl Refill {
+    fn new(dt_secs: f64, half_life_secs: f64) -> Refill {
+        Refill { dt_secs, half_life_secs, share: None }
+    }
+
+    /// What a live order holding `held` at a level whose target is `target` is resized to, if
+    /// anything: refilled toward the target while more than 5% short of it, cut back to it while
+    /// holding over twice it, and otherwise left alone.
+    #[inline]
+    fn resize(&mut self, held: Qty, target: Qty) -> Option<Qty> {
+        if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
+            let (dt, h, share) = (self.dt_secs, self.half_life_secs, &mut self.share);
+            let qty = refill_by(held, target, h, || *share.get_or_insert_with(|| follow_share(dt, h)));
+            (qty != held).then_some(qty)
+        } else if held.0 > target.0.saturating_mul(2) {
+            Some(target)
+        } else {
+            None
+        }
+    }
+}
+
+/// Places the targets no live order rests at (`have` false): resuming the refill of a level
+/// quoted before, in full otherwise.
+fn place_missing<I: Copy>(
+    side: Side,
+    targets: &[(Price, Qty)],
+    have: &[bool],
+    half_life_secs: f64,
+    before: impl Fn(Price) -> Option<(Qty, f64)>,
+    out: &mut Vec<Requote<I>>,
+) {
+    for (&(price, target), _) in targets.iter().zip(have).filter(|(_, have)| !**have) {
+        let qty = match before(price) {
+            Some((held, secs)) => refill(held, target, secs, half_life_secs).min(target),
+            None => target,
+        };
+        out.push(Requote::Place { side, price, qty });
     }
 }
 
@@ -825,5 +902,46 @@ mod tests {
         assert!((160..=175).contains(&ticks), "{ticks}");
         assert_eq!(refill(Qty(12_000), target, 1.0, 30.0), Qty(12_000));
         assert!((follow_share(30.0, 30.0) - 0.5).abs() < 1e-12);
+    }
+
+    proptest::proptest! {
+        /// The merge pass gives the search's changes, in its order, for any side's orders sorted
+        /// by price: at levels or between them, beyond the last, several at one level, and
+        /// short of, at, near or over their targets, with or without a memory of the level.
+        #[test]
+        fn the_merge_requote_matches_the_search(
+            centre in 700_000i64..730_000,
+            buy in proptest::bool::ANY,
+            orders in proptest::collection::vec((0usize..70, 0i64..3, 0u8..4), 0..90),
+            dt in proptest::prop_oneof![proptest::strategy::Just(1.0), 0.25f64..5.0],
+        ) {
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let inst = Instrument::btcusdt();
+            let curve = DepthCurve::binance_btc_spot().scaled(5.0);
+            let grid = curve.grid(Price(714_500));
+            let mut targets = Vec::new();
+            curve.levels(&grid, &inst, Price(centre), side, &mut targets).unwrap();
+            let last = *targets.last().unwrap();
+            let mut live: Vec<(u32, Side, Price, Qty)> = orders
+                .iter()
+                .enumerate()
+                .map(|(id, &(k, off, kind))| {
+                    let (price, target) = targets.get(k).copied().unwrap_or((Price(last.0.0 - side.sign() * 500), last.1));
+                    let held = match kind {
+                        0 => target.0 / 2,
+                        1 => target.0,
+                        2 => target.0 * 3,
+                        _ => target.0 * 97 / 100,
+                    };
+                    (id as u32, side, Price(price.0 + off), Qty(held.max(1)))
+                })
+                .collect();
+            live.sort_by_key(|l| l.2);
+            let before = |p: Price| (p.0 % 3 == 0).then_some((Qty(7), 12.0));
+            let (mut searched, mut merged) = (Vec::new(), Vec::new());
+            requote(side, &targets, &live, dt, 20.0, before, &mut searched);
+            requote_sorted(side, &targets, &live, dt, 20.0, before, &mut merged);
+            proptest::prop_assert_eq!(merged, searched);
+        }
     }
 }

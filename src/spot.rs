@@ -10,7 +10,7 @@
 
 use crate::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};
 use crate::liquidity::{
-    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, requote,
+    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, requote_sorted,
 };
 use crate::units::{Instrument, Price, Qty, Side, UnitError};
 
@@ -120,9 +120,8 @@ pub struct SpotVenue {
     /// The last taker fill's price: the venue's price while a side of its book is empty.
     last_fill: Option<Price>,
     fills: Vec<Fill>,
-    /// Scratch of each requote (kept to spare four allocations a venue a tick): the resting
-    /// orders, one side's targets, and the changes.
-    resting: Vec<(OrderId, Side, Price, Qty)>,
+    /// Scratch of each requote (kept to spare allocations a venue a tick): one side's targets,
+    /// and the changes.
     targets: Vec<(Price, Qty)>,
     changes: Vec<Requote<OrderId>>,
 }
@@ -144,7 +143,6 @@ impl SpotVenue {
             elapsed: 0.0,
             last_fill: None,
             fills: Vec::new(),
-            resting: Vec::new(),
             targets: Vec::new(),
             changes: Vec::new(),
         };
@@ -181,25 +179,29 @@ impl SpotVenue {
         self.elapsed += dt_secs;
         let now = self.elapsed;
         // What rested after the last quote and is gone now was taken during the last tick.
-        let mut live = std::mem::take(&mut self.resting);
-        live.clear();
-        for &(id, side, price, qty) in &self.live {
-            debug_assert_eq!(self.book.order(id).map_or(Qty::ZERO, |o| o.qty), qty, "{id:?} tracked");
-            if qty.is_positive() {
-                live.push((id, side, price, qty));
-            } else {
-                self.memory.left(side, price, Qty::ZERO, now - dt_secs);
+        let (book, memory) = (&self.book, &mut self.memory);
+        self.live.retain(|&(id, side, price, qty)| {
+            debug_assert_eq!(book.order(id).map_or(Qty::ZERO, |o| o.qty), qty, "{id:?} tracked");
+            if !qty.is_positive() {
+                memory.left(side, price, Qty::ZERO, now - dt_secs);
             }
-        }
+            qty.is_positive()
+        });
         let (mut targets, mut changes) =
             (std::mem::take(&mut self.targets), std::mem::take(&mut self.changes));
         changes.clear();
         let around = self.grid.around(c);
+        // `live` is sorted by side, bids first, then by price.
+        let bids = self.live.partition_point(|l| l.1 == Side::Buy);
         for side in [Side::Buy, Side::Sell] {
             self.cfg.depth.levels_around(&around, &self.inst, side, &mut targets)?;
+            let mine = match side {
+                Side::Buy => &self.live[..bids],
+                Side::Sell => &self.live[bids..],
+            };
             let memory = &self.memory;
             let before = |p: Price| memory.before(side, p, now);
-            requote(side, &targets, &live, dt_secs.max(1e-9), half_life, before, &mut changes);
+            requote_sorted(side, &targets, mine, dt_secs.max(1e-9), half_life, before, &mut changes);
         }
         apply_order(&mut changes);
         // Cancels come first: they go from `live`, resizes change what rests in place, and
@@ -208,8 +210,8 @@ impl SpotVenue {
             match change {
                 Requote::Cancel { id, side, price } => {
                     let _ = self.book.cancel(id);
-                    if let Some(k) = position_at(&live, id, side, price) {
-                        let (_, side, price, held) = live.remove(k);
+                    if let Some(k) = position_at(&self.live, id, side, price) {
+                        let (_, side, price, held) = self.live.remove(k);
                         self.memory.left(side, price, held, now);
                     }
                 }
@@ -217,16 +219,16 @@ impl SpotVenue {
                     self.fills.clear();
                     // At its own price a resting order cannot cross: this never fills.
                     if let Ok(done) = self.book.amend(id, price, qty, &mut self.fills)
-                        && let Some(k) = position_at(&live, id, side, price)
+                        && let Some(k) = position_at(&self.live, id, side, price)
                     {
-                        live[k].3 = done.rested;
+                        self.live[k].3 = done.rested;
                     }
                 }
                 Requote::Place { side, price, qty } => {
                     if let Some(id) = self.rest(side, price, qty) {
                         self.memory.placed(side, price);
-                        let k = live.partition_point(|l| (l.1, l.2) < (side, price));
-                        live.insert(k, (id, side, price, qty));
+                        let k = self.live.partition_point(|l| (l.1, l.2) < (side, price));
+                        self.live.insert(k, (id, side, price, qty));
                     }
                 }
             }
@@ -236,7 +238,6 @@ impl SpotVenue {
         if self.book.mid().is_some() {
             self.last_fill = None;
         }
-        self.resting = std::mem::replace(&mut self.live, live);
         self.targets = targets;
         self.changes = changes;
         Ok(())
