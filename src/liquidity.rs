@@ -326,8 +326,18 @@ pub enum Requote<I> {
 /// few lots whenever the centre does, and chasing that would amend every level every tick.
 const TOLERANCE: f64 = 0.05;
 
+/// A provider's resting orders as [`requote`] takes them: id, side, price and quantity resting.
+#[derive(Clone, Copy, Debug)]
+pub enum Live<'a, I> {
+    /// In any order, either side: each is searched for among the targets.
+    Any(&'a [(I, Side, Price, Qty)]),
+    /// All on the side requoted, sorted by price (lowest first), as a spot venue keeps them:
+    /// matched with the targets in one pass.
+    SortedSide(&'a [(I, Side, Price, Qty)]),
+}
+
 /// What a provider must do so that its resting orders (`live`: id, side, price, quantity
-/// resting, in any order) move toward `targets` (one side's levels): orders off the levels are
+/// resting; see [`Live`]) move toward `targets` (one side's levels): orders off the levels are
 /// cancelled; a level more than 5% short of its target refills toward it with half-life
 /// `half_life_secs` over `dt_secs`, one holding over twice its target is cut back to it; a
 /// missing level the provider quoted before (`before(price)`: what it held there when the
@@ -338,7 +348,7 @@ const TOLERANCE: f64 = 0.05;
 pub fn requote<I: Copy>(
     side: Side,
     targets: &[(Price, Qty)],
-    live: &[(I, Side, Price, Qty)],
+    live: Live<'_, I>,
     dt_secs: f64,
     half_life_secs: f64,
     before: impl Fn(Price) -> Option<(Qty, f64)>,
@@ -346,78 +356,61 @@ pub fn requote<I: Copy>(
 ) {
     let (mut small, mut large) = ([false; 256], Vec::new());
     let have = flags(targets.len(), &mut small, &mut large);
-    // A provider's orders on a side usually come level by level, outward or inward (as they
-    // were placed, or sorted by price), so the levels next to the last one found are tried
-    // first; otherwise the (strictly ordered) levels are searched.
-    let mut last: Option<usize> = None;
-    let mut find = |p: Price| {
-        let near = last.into_iter().flat_map(|k| [k + 1, k.wrapping_sub(1)]);
-        let found = match near.into_iter().find(|&k| targets.get(k).is_some_and(|t| t.0 == p)) {
-            Some(k) => Ok(k),
-            None => match side {
-                Side::Buy => targets.binary_search_by(|t| p.cmp(&t.0)),
-                Side::Sell => targets.binary_search_by(|t| t.0.cmp(&p)),
-            },
-        };
-        if let Ok(k) = found {
-            last = Some(k);
-        }
-        found
-    };
     let mut refill = Refill::new(dt_secs, half_life_secs);
-    for &(id, s, price, held) in live {
-        if s != side {
-            continue;
+    // An order at target `found` (if its level is one) is kept there and resized as the refill
+    // says if no order holds the level yet; any other is cancelled.
+    let mut keep_or_cancel = |found: Option<usize>, id: I, price: Price, held: Qty| match found {
+        Some(k) if !have[k] => {
+            have[k] = true;
+            if let Some(qty) = refill.resize(held, targets[k].1) {
+                out.push(Requote::Resize { id, side, price, qty });
+            }
         }
-        match find(price) {
-            Ok(k) if !have[k] => {
-                have[k] = true;
-                if let Some(qty) = refill.resize(held, targets[k].1) {
-                    out.push(Requote::Resize { id, side, price, qty });
+        _ => out.push(Requote::Cancel { id, side, price }),
+    };
+    match live {
+        Live::SortedSide(live) => {
+            debug_assert!(live.iter().all(|l| l.1 == side) && live.is_sorted_by_key(|l| l.2));
+            // The orders and the targets are walked side by side. Targets come nearest first,
+            // bids by falling price and asks by rising price: `j` walks them by rising price,
+            // as the orders are.
+            let n = targets.len();
+            let at = |j: usize| match side {
+                Side::Buy => n - 1 - j,
+                Side::Sell => j,
+            };
+            let mut j = 0;
+            for &(id, _, price, held) in live {
+                while j < n && targets[at(j)].0 < price {
+                    j += 1;
+                }
+                keep_or_cancel((j < n).then(|| at(j)).filter(|&k| targets[k].0 == price), id, price, held);
+            }
+        }
+        Live::Any(live) => {
+            // A provider's orders on a side usually come level by level, outward or inward
+            // (as they were placed), so the levels next to the last one found are tried first;
+            // otherwise the (strictly ordered) levels are searched.
+            let mut last: Option<usize> = None;
+            let mut find = |p: Price| {
+                let near = last.into_iter().flat_map(|k| [k + 1, k.wrapping_sub(1)]);
+                let found = match near.into_iter().find(|&k| targets.get(k).is_some_and(|t| t.0 == p)) {
+                    Some(k) => Ok(k),
+                    None => match side {
+                        Side::Buy => targets.binary_search_by(|t| p.cmp(&t.0)),
+                        Side::Sell => targets.binary_search_by(|t| t.0.cmp(&p)),
+                    },
+                };
+                if let Ok(k) = found {
+                    last = Some(k);
+                }
+                found.ok()
+            };
+            for &(id, s, price, held) in live {
+                if s == side {
+                    keep_or_cancel(find(price), id, price, held);
                 }
             }
-            _ => out.push(Requote::Cancel { id, side, price }),
-        }
-    }
-    place_missing(side, targets, have, half_life_secs, before, out);
-}
-
-/// [`requote`] for a provider whose orders on `side` are all of `live` (none on the other side),
-/// sorted by price, lowest first: its levels and the targets are matched in one merge pass
-/// instead of a search per order. The same changes, in the same order.
-pub fn requote_sorted<I: Copy>(
-    side: Side,
-    targets: &[(Price, Qty)],
-    live: &[(I, Side, Price, Qty)],
-    dt_secs: f64,
-    half_life_secs: f64,
-    before: impl Fn(Price) -> Option<(Qty, f64)>,
-    out: &mut Vec<Requote<I>>,
-) {
-    debug_assert!(live.iter().all(|l| l.1 == side) && live.is_sorted_by_key(|l| l.2));
-    let (mut small, mut large) = ([false; 256], Vec::new());
-    let have = flags(targets.len(), &mut small, &mut large);
-    // Targets come nearest first: bids by falling price, asks by rising price. `j` walks them
-    // by rising price, as `live` is.
-    let n = targets.len();
-    let at = |j: usize| match side {
-        Side::Buy => n - 1 - j,
-        Side::Sell => j,
-    };
-    let mut refill = Refill::new(dt_secs, half_life_secs);
-    let mut j = 0;
-    for &(id, _, price, held) in live {
-        while j < n && targets[at(j)].0 < price {
-            j += 1;
-        }
-        match (j < n).then(|| at(j)) {
-            Some(k) if targets[k].0 == price && !have[k] => {
-                have[k] = true;
-                if let Some(qty) = refill.resize(held, targets[k].1) {
-                    out.push(Requote::Resize { id, side, price, qty });
-                }
-            }
-            _ => out.push(Requote::Cancel { id, side, price }),
         }
     }
     place_missing(side, targets, have, half_life_secs, before, out);
@@ -786,7 +779,7 @@ mod tests {
         live[10].3 = Qty(10);
         live.push((1_000, Side::Buy, Price(10_000 - 298), Qty(100)));
         let mut out = Vec::new();
-        requote(Side::Buy, &targets, &live, 1.0, 0.0, |_| None, &mut out);
+        requote(Side::Buy, &targets, Live::Any(&live), 1.0, 0.0, |_| None, &mut out);
         apply_order(&mut out);
         let mut want = vec![
             Requote::Cancel { id: 1_000, side: Side::Buy, price: Price(10_000 - 298) },
@@ -815,7 +808,7 @@ mod tests {
         requote(
             Side::Buy,
             &targets,
-            &live,
+            Live::Any(&live),
             30.0,
             30.0,
             |p| (p == Price(97)).then_some((Qty::ZERO, 30.0)),
@@ -834,7 +827,7 @@ mod tests {
         );
         // A level the centre moved onto comes in full.
         let mut out = Vec::new();
-        requote(Side::Buy, &targets, &live, 30.0, 30.0, |_| None, &mut out);
+        requote(Side::Buy, &targets, Live::Any(&live), 30.0, 30.0, |_| None, &mut out);
         assert!(out.contains(&Requote::Place { side: Side::Buy, price: Price(97), qty: Qty(100) }));
         // A level cancelled at 40 of 100 a minute ago (two half-lives) comes back at 85, not
         // full: depth taken stays gone until it refills, whatever the centre did meanwhile.
@@ -842,7 +835,7 @@ mod tests {
         requote(
             Side::Buy,
             &targets,
-            &live,
+            Live::Any(&live),
             30.0,
             30.0,
             |p| (p == Price(97)).then_some((Qty(40), 60.0)),
@@ -873,7 +866,7 @@ mod tests {
         requote(
             Side::Buy,
             &[(Price(100), Qty(50))],
-            &[],
+            Live::Any(&[]),
             1.0,
             20.0,
             |p| m.before(Side::Buy, p, 10.0),
@@ -905,8 +898,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The merge pass gives the search's changes, in its order, for any side's orders sorted
-        /// by price: at levels or between them, beyond the last, several at one level, and
+        /// The merge pass (for one side's orders sorted by price) gives the search's changes,
+        /// in its order: at levels or between them, beyond the last, several at one level, and
         /// short of, at, near or over their targets, with or without a memory of the level.
         #[test]
         fn the_merge_requote_matches_the_search(
@@ -938,9 +931,9 @@ mod tests {
                 .collect();
             live.sort_by_key(|l| l.2);
             let before = |p: Price| (p.0 % 3 == 0).then_some((Qty(7), 12.0));
-            let (mut searched, mut merged) = (Vec::new(), Vec::new());
-            requote(side, &targets, &live, dt, 20.0, before, &mut searched);
-            requote_sorted(side, &targets, &live, dt, 20.0, before, &mut merged);
+            let (mut merged, mut searched) = (Vec::new(), Vec::new());
+            requote(side, &targets, Live::SortedSide(&live), dt, 20.0, before, &mut merged);
+            requote(side, &targets, Live::Any(&live), dt, 20.0, before, &mut searched);
             proptest::prop_assert_eq!(merged, searched);
         }
     }

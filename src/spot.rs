@@ -10,7 +10,7 @@
 
 use crate::book::{AccountId, Fill, NewOrder, OrderBook, OrderFlags, OrderId, OrderKind};
 use crate::liquidity::{
-    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, requote_sorted,
+    DepthCurve, LevelGrid, LevelMemory, Live, MEMORY_HALF_LIVES, Requote, apply_order, requote,
 };
 use crate::units::{Instrument, Price, Qty, Side, UnitError};
 
@@ -191,7 +191,8 @@ impl SpotVenue {
             (std::mem::take(&mut self.targets), std::mem::take(&mut self.changes));
         changes.clear();
         let around = self.grid.around(c);
-        // `live` is sorted by side, bids first, then by price.
+        // `live` is sorted by side, bids first, then by price: each side's orders are matched
+        // with its targets in one pass.
         let bids = self.live.partition_point(|l| l.1 == Side::Buy);
         for side in [Side::Buy, Side::Sell] {
             self.cfg.depth.levels_around(&around, &self.inst, side, &mut targets)?;
@@ -201,7 +202,15 @@ impl SpotVenue {
             };
             let memory = &self.memory;
             let before = |p: Price| memory.before(side, p, now);
-            requote_sorted(side, &targets, mine, dt_secs.max(1e-9), half_life, before, &mut changes);
+            requote(
+                side,
+                &targets,
+                Live::SortedSide(mine),
+                dt_secs.max(1e-9),
+                half_life,
+                before,
+                &mut changes,
+            );
         }
         apply_order(&mut changes);
         // Cancels come first: they go from `live`, resizes change what rests in place, and

@@ -9,7 +9,7 @@ use crate::book::{AccountId, OrderId, OrderKind, StopId};
 use crate::engine::OrderRequest;
 use crate::ledger::Account;
 use crate::liquidity::{
-    DepthCurve, LevelGrid, LevelMemory, MEMORY_HALF_LIVES, Requote, apply_order, follow_share, requote,
+    DepthCurve, LevelGrid, LevelMemory, Live, MEMORY_HALF_LIVES, Requote, apply_order, follow_share, requote,
 };
 use crate::units::{Instrument, Money, Price, Qty, Side};
 use bevy_ecs::prelude::*;
@@ -375,7 +375,7 @@ pub(super) fn quote_liquidity(
                 return;
             }
             let memory = &lp.memory;
-            requote(side, targets, live, dt, half_life, |p| memory.before(side, p, secs), changes);
+            requote(side, targets, Live::Any(live), dt, half_life, |p| memory.before(side, p, secs), changes);
         }
         apply_order(changes);
         // What will rest after this tick's changes: the live orders kept, and the placements;
