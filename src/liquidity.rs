@@ -343,8 +343,9 @@ pub enum Live<'a, I> {
 /// missing level the provider quoted before (`before(price)`: what it held there when the
 /// level left, taken or cancelled, and how many seconds ago; see [`LevelMemory`]) resumes
 /// refilling from there, and one it never quoted (the centre moved onto it) is placed in full.
-/// Changes come in the order they must be applied: every cancel, then resizes, then placements
-/// (so a new bid never meets the provider's own stale ask).
+/// Changes come cancels and resizes in the orders' order, then placements; [`apply_order`]
+/// puts them in the order they must be applied: every cancel, then resizes, then placements (so
+/// a new bid never meets the provider's own stale ask).
 pub fn requote<I: Copy>(
     side: Side,
     targets: &[(Price, Qty)],
@@ -371,6 +372,10 @@ pub fn requote<I: Copy>(
     match live {
         Live::SortedSide(live) => {
             debug_assert!(live.iter().all(|l| l.1 == side) && live.is_sorted_by_key(|l| l.2));
+            debug_assert!(
+                targets.windows(2).all(|w| (w[1].0.0 - w[0].0.0) * side.sign() < 0),
+                "nearest first"
+            );
             // The orders and the targets are walked side by side. Targets come nearest first,
             // bids by falling price and asks by rising price: `j` walks them by rising price,
             // as the orders are.
@@ -905,7 +910,7 @@ mod tests {
         fn the_merge_requote_matches_the_search(
             centre in 700_000i64..730_000,
             buy in proptest::bool::ANY,
-            orders in proptest::collection::vec((0usize..70, 0i64..3, 0u8..4), 0..90),
+            orders in proptest::collection::vec((0usize..70, -2i64..3, 0u8..4), 0..90),
             dt in proptest::prop_oneof![proptest::strategy::Just(1.0), 0.25f64..5.0],
         ) {
             let side = if buy { Side::Buy } else { Side::Sell };
