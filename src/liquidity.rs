@@ -355,16 +355,32 @@ pub fn requote<I: Copy>(
     before: impl Fn(Price) -> Option<(Qty, f64)>,
     out: &mut Vec<Requote<I>>,
 ) {
+    // Which targets have a live order: on the stack for any grid of up to 256 levels a side.
     let (mut small, mut large) = ([false; 256], Vec::new());
-    let have = flags(targets.len(), &mut small, &mut large);
-    let mut refill = Refill::new(dt_secs, half_life_secs);
-    // An order at target `found` (if its level is one) is kept there and resized as the refill
-    // says if no order holds the level yet; any other is cancelled.
+    let have: &mut [bool] = match small.get_mut(..targets.len()) {
+        Some(have) => have,
+        None => {
+            large.resize(targets.len(), false);
+            &mut large
+        }
+    };
+    // The share of a deficit closed over this tick, worked out once.
+    let mut tick_share: Option<f64> = None;
+    // An order at target `found` (if its level is one) is kept there if no order holds the level
+    // yet, refilled toward its target while more than 5% short of it and cut back to it while
+    // holding over twice it; any other order is cancelled.
     let mut keep_or_cancel = |found: Option<usize>, id: I, price: Price, held: Qty| match found {
         Some(k) if !have[k] => {
             have[k] = true;
-            if let Some(qty) = refill.resize(held, targets[k].1) {
-                out.push(Requote::Resize { id, side, price, qty });
+            let target = targets[k].1;
+            if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
+                let share = || *tick_share.get_or_insert_with(|| follow_share(dt_secs, half_life_secs));
+                let qty = refill_by(held, target, half_life_secs, share);
+                if qty != held {
+                    out.push(Requote::Resize { id, side, price, qty });
+                }
+            } else if held.0 > target.0.saturating_mul(2) {
+                out.push(Requote::Resize { id, side, price, qty: target });
             }
         }
         _ => out.push(Requote::Cancel { id, side, price }),
@@ -418,65 +434,14 @@ pub fn requote<I: Copy>(
             }
         }
     }
-    place_missing(side, targets, have, half_life_secs, before, out);
-}
-
-/// Flags of which of `n` targets have a live order, all false: on the stack (`small`) for any
-/// grid of up to 256 levels a side.
-fn flags<'a>(n: usize, small: &'a mut [bool; 256], large: &'a mut Vec<bool>) -> &'a mut [bool] {
-    if n <= small.len() {
-        return &mut small[..n];
-    }
-    large.resize(n, false);
-    large
-}
-
-/// The refilling of one requote: its tick, the half-life, and the share of a deficit closed
-/// over the tick (worked out once, when first needed).
-struct Refill {
-    dt_secs: f64,
-    half_life_secs: f64,
-    share: Option<f64>,
-}
-
-impl Refill {
-    fn new(dt_secs: f64, half_life_secs: f64) -> Refill {
-        Refill { dt_secs, half_life_secs, share: None }
-    }
-
-    /// What a live order holding `held` at a level whose target is `target` is resized to, if
-    /// anything: refilled toward the target while more than 5% short of it, cut back to it while
-    /// holding over twice it, and otherwise left alone.
-    #[inline]
-    fn resize(&mut self, held: Qty, target: Qty) -> Option<Qty> {
-        if (held.0 as f64) < target.0 as f64 * (1.0 - TOLERANCE) {
-            let (dt, h, share) = (self.dt_secs, self.half_life_secs, &mut self.share);
-            let qty = refill_by(held, target, h, || *share.get_or_insert_with(|| follow_share(dt, h)));
-            (qty != held).then_some(qty)
-        } else if held.0 > target.0.saturating_mul(2) {
-            Some(target)
-        } else {
-            None
+    for (k, &(price, target)) in targets.iter().enumerate() {
+        if !have[k] {
+            let qty = match before(price) {
+                Some((held, secs)) => refill(held, target, secs, half_life_secs).min(target),
+                None => target,
+            };
+            out.push(Requote::Place { side, price, qty });
         }
-    }
-}
-
-/// Places the targets no live order rests at (`have` false): resuming the refill of a level
-/// quoted before, in full otherwise.
-fn place_missing<I: Copy>(
-    side: Side,
-    targets: &[(Price, Qty)],
-    have: &[bool],
-    half_life_secs: f64,
-    before: impl Fn(Price) -> Option<(Qty, f64)>,
-    out: &mut Vec<Requote<I>>,
-) {
-    for (&(price, target), _) in targets.iter().zip(have).filter(|(_, have)| !**have) {
-        let qty = match before(price) {
-            Some((held, secs)) => refill(held, target, secs, half_life_secs).min(target),
-            None => target,
-        };
-        out.push(Requote::Place { side, price, qty });
     }
 }
 
